@@ -1,0 +1,24 @@
+# fencing/local.mk: fence agents in C speaking the fence-agents stdin
+# protocol, and the option parser they share.
+
+noinst_LTLIBRARIES += fencing/libfenceargs.la
+fencing_libfenceargs_la_SOURCES = fencing/fence_args.c fencing/fence_args.h
+fencing_libfenceargs_la_LIBADD = $(top_builddir)/lib/libics.la
+
+sbin_PROGRAMS += fencing/fence_ics_lab
+fencing_fence_ics_lab_SOURCES = fencing/fence_ics_lab.c
+fencing_fence_ics_lab_LDADD = fencing/libfenceargs.la $(ICS_LIBS)
+
+ics_fencing_tests = \
+	fencing/tests/test_fence_args \
+	fencing/tests/test_fence_ics_lab
+check_PROGRAMS += $(ics_fencing_tests)
+TESTS += $(ics_fencing_tests)
+
+fencing_tests_test_fence_args_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fencing
+fencing_tests_test_fence_args_CFLAGS = $(ICS_TEST_CFLAGS)
+fencing_tests_test_fence_args_LDADD = fencing/libfenceargs.la $(ICS_TEST_LIBS)
+fencing_tests_test_fence_ics_lab_CFLAGS = $(ICS_TEST_CFLAGS)
+fencing_tests_test_fence_ics_lab_LDADD = $(ICS_TEST_LIBS)
+
+EXTRA_DIST += fencing/README.md
