@@ -1,0 +1,23 @@
+# cts/local.mk: the cluster test suite.  The lab (cts/lab), the runner
+# (cts/ctslib), the scenarios (cts/scenarios) and `ics-cts` are Python 3
+# (standard library only); they drive the real cluster daemons.  `make check`
+# runs every scenario on a fresh 3-node lab as one TAP test; configure
+# --disable-cts leaves it out (distcheck does: one lab per machine is enough).
+
+CTS_FILES = \
+	cts/README.md \
+	cts/ics-cts \
+	cts/cts.test \
+	cts/lab/ics-lab \
+	cts/lab/icslab.py \
+	cts/ctslib/__init__.py \
+	cts/ctslib/runner.py \
+	cts/scenarios/__init__.py \
+	cts/scenarios/basic.py
+
+EXTRA_DIST += $(CTS_FILES)
+CLEANFILES += cts-results.json
+
+if ENABLE_CTS
+TESTS += cts/cts.test
+endif
