@@ -8,6 +8,7 @@ CTS_FILES = \
 	cts/README.md \
 	cts/ics-cts \
 	cts/cts.test \
+	cts/lab-cli.test \
 	cts/lab/ics-lab \
 	cts/lab/icslab.py \
 	cts/ctslib/__init__.py \
@@ -19,5 +20,5 @@ EXTRA_DIST += $(CTS_FILES)
 CLEANFILES += cts-results.json
 
 if ENABLE_CTS
-TESTS += cts/cts.test
+TESTS += cts/lab-cli.test cts/cts.test
 endif
