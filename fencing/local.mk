@@ -9,9 +9,16 @@ sbin_PROGRAMS += fencing/fence_ics_lab
 fencing_fence_ics_lab_SOURCES = fencing/fence_ics_lab.c
 fencing_fence_ics_lab_LDADD = fencing/libfenceargs.la $(ICS_LIBS)
 
+# Storage fencing: waits until sanlock shows the target dead on its pools.
+sbin_PROGRAMS += fencing/fence_ics_storage
+fencing_fence_ics_storage_SOURCES = fencing/fence_ics_storage.c
+fencing_fence_ics_storage_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
+fencing_fence_ics_storage_LDADD = fencing/libfenceargs.la $(ICSLOCK_LIBS)
+
 ics_fencing_tests = \
 	fencing/tests/test_fence_args \
-	fencing/tests/test_fence_ics_lab
+	fencing/tests/test_fence_ics_lab \
+	fencing/tests/test_fence_ics_storage
 check_PROGRAMS += $(ics_fencing_tests)
 TESTS += $(ics_fencing_tests)
 
@@ -20,5 +27,11 @@ fencing_tests_test_fence_args_CFLAGS = $(ICS_TEST_CFLAGS)
 fencing_tests_test_fence_args_LDADD = fencing/libfenceargs.la $(ICS_TEST_LIBS)
 fencing_tests_test_fence_ics_lab_CFLAGS = $(ICS_TEST_CFLAGS)
 fencing_tests_test_fence_ics_lab_LDADD = $(ICS_TEST_LIBS)
+# Includes the agent's source with libicslock faked: no sanlock needed.
+fencing_tests_test_fence_ics_storage_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fencing \
+	$(ICSLOCK_CPPFLAGS)
+fencing_tests_test_fence_ics_storage_CFLAGS = $(ICS_TEST_CFLAGS)
+fencing_tests_test_fence_ics_storage_LDADD = fencing/libfenceargs.la $(ICS_TEST_LIBS)
+EXTRA_DIST += fencing/fence_ics_storage.c
 
 EXTRA_DIST += fencing/README.md

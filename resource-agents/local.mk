@@ -1,4 +1,62 @@
-# resource-agents/local.mk: OCF agents in C (vm, pool, net, manager), linked
-# with lib/libics.la and installed under $(prefix)/lib/ocf/resource.d/ics.
-# Placeholder: no agent yet.
+# resource-agents/local.mk: OCF agents in C (vm, pool, net, manager), thin
+# mains over libocf (the OCF calling convention), libics and libicslock.
+# Agents are built as resource-agents/ocf_ics_<type> and installed as
+# $(prefix)/lib/ocf/resource.d/ics/<type>, the name Pacemaker looks up for
+# ocf:ics:<type>.
+
+noinst_LTLIBRARIES += resource-agents/libocf.la
+resource_agents_libocf_la_SOURCES = resource-agents/ocf.c resource-agents/ocf.h
+resource_agents_libocf_la_LIBADD = $(top_builddir)/lib/libics.la
+
+# The pool agent's decisions, without libicslock (types only), so they are
+# unit-tested on any machine.
+noinst_LTLIBRARIES += resource-agents/libpoolhealth.la
+resource_agents_libpoolhealth_la_SOURCES = \
+	resource-agents/pool_config.c resource-agents/pool_config.h \
+	resource-agents/pool_health.c resource-agents/pool_health.h
+resource_agents_libpoolhealth_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
+resource_agents_libpoolhealth_la_LIBADD = resource-agents/libocf.la
+
+ocfexecdir = $(prefix)/lib/ocf/resource.d/ics
+ocfexec_PROGRAMS = resource-agents/ocf_ics_pool
+ics_ocf_agents = pool
+
+resource_agents_ocf_ics_pool_SOURCES = resource-agents/pool.c
+resource_agents_ocf_ics_pool_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
+resource_agents_ocf_ics_pool_LDADD = resource-agents/libpoolhealth.la \
+	resource-agents/libocf.la $(ICSLOCK_LIBS)
+
+# ocf_ics_<type> -> <type> in the OCF provider directory.
+install-exec-hook: install-ocf-agents
+install-ocf-agents:
+	@for a in $(ics_ocf_agents); do \
+	  echo " mv ocf_ics_$$a $(DESTDIR)$(ocfexecdir)/$$a"; \
+	  mv -f "$(DESTDIR)$(ocfexecdir)/ocf_ics_$$a$(EXEEXT)" "$(DESTDIR)$(ocfexecdir)/$$a" || exit 1; \
+	done
+uninstall-hook: uninstall-ocf-agents
+uninstall-ocf-agents:
+	@for a in $(ics_ocf_agents); do rm -f "$(DESTDIR)$(ocfexecdir)/$$a"; done
+.PHONY: install-ocf-agents uninstall-ocf-agents
+
+ics_ra_tests = \
+	resource-agents/tests/test_ocf \
+	resource-agents/tests/test_pool_health \
+	resource-agents/tests/test_pool_agent
+check_PROGRAMS += $(ics_ra_tests)
+TESTS += $(ics_ra_tests)
+
+resource_agents_tests_test_ocf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/resource-agents
+resource_agents_tests_test_ocf_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_ocf_LDADD = resource-agents/libocf.la $(ICS_TEST_LIBS)
+resource_agents_tests_test_pool_health_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) \
+	-I$(top_srcdir)/resource-agents
+resource_agents_tests_test_pool_health_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_pool_health_LDADD = resource-agents/libpoolhealth.la \
+	resource-agents/libocf.la $(ICS_TEST_LIBS)
+
+# Runs the built agent (built by "all" before check): needs neither sanlock nor a pool.
+resource_agents_tests_test_pool_agent_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/resource-agents
+resource_agents_tests_test_pool_agent_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_pool_agent_LDADD = $(ICS_TEST_LIBS)
+
 EXTRA_DIST += resource-agents/README.md

@@ -1,0 +1,465 @@
+/*
+ * test_fence_ics_storage.c: the storage fencing verdict and the agent's
+ * actions, with libicslock replaced by a fake world of pools and hosts.
+ *
+ * The agent's source is included so its static decision functions can be
+ * called directly; the few libicslock functions it uses are defined here
+ * over a table (pool path -> io_timeout and the hosts the "local daemon"
+ * reports, with a host's state changing after a number of polls), so the
+ * off/reboot loop, status, list, host_map and pool discovery run for real
+ * without sanlock.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+
+int fence_ics_storage_main(int argc, char **argv);
+#define main fence_ics_storage_main
+#include "../fence_ics_storage.c"
+#undef main
+
+#include "ics/xml.h"
+
+/* ---- the fake libicslock ---------------------------------------------- */
+
+typedef struct {
+	guint64 id;
+	const char *name;
+	IcsHostState state;
+	gint64 age_s;
+	int dies_after;  /* polls until it turns DEAD; 0 = never changes */
+} FakeHost;
+
+typedef struct {
+	const char *path;
+	gboolean missing;      /* ics_pool_open fails */
+	gboolean not_joined;   /* ics_pool_hosts fails */
+	guint io_timeout;
+	FakeHost hosts[4];
+	guint n_hosts;
+} FakePool;
+
+struct IcsPool {
+	FakePool *fake;
+};
+
+static FakePool world[4];
+static guint world_len;
+static GPtrArray *opened;  /* paths given to ics_pool_open */
+
+IcsPool *ics_pool_open(const char *path, const char *expect_uuid, GError **error)
+{
+	g_ptr_array_add(opened, g_strdup(path));
+	for (guint i = 0; i < world_len; i++) {
+		if (strcmp(world[i].path, path) != 0)
+			continue;
+		if (world[i].missing)
+			break;
+		IcsPool *p = g_new0(IcsPool, 1);
+
+		p->fake = &world[i];
+		return p;
+	}
+	g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "%s: no pool here", path);
+	return NULL;
+}
+
+void ics_pool_free(IcsPool *pool)
+{
+	g_free(pool);
+}
+
+guint ics_pool_io_timeout(const IcsPool *pool)
+{
+	return pool->fake->io_timeout;
+}
+
+void ics_host_info_free(IcsHostInfo *h)
+{
+	g_free(h->name);
+	g_free(h);
+}
+
+GPtrArray *ics_pool_hosts(IcsPool *pool, GError **error)
+{
+	GPtrArray *a;
+
+	if (pool->fake->not_joined) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "lockspace not joined");
+		return NULL;
+	}
+	a = g_ptr_array_new_with_free_func((GDestroyNotify)ics_host_info_free);
+	for (guint i = 0; i < pool->fake->n_hosts; i++) {
+		FakeHost *fh = &pool->fake->hosts[i];
+		IcsHostInfo *h = g_new0(IcsHostInfo, 1);
+
+		if (fh->dies_after > 0 && --fh->dies_after == 0) {
+			fh->state = ICS_HOST_DEAD;
+			fh->age_s = 70;
+		}
+		h->host_id = fh->id;
+		h->name = g_strdup(fh->name);
+		h->state = fh->state;
+		h->age_s = fh->age_s;
+		g_ptr_array_add(a, h);
+	}
+	return a;
+}
+
+static int reset_world(void **state)
+{
+	memset(world, 0, sizeof(world));
+	world_len = 0;
+	opened = g_ptr_array_new_with_free_func(g_free);
+	poll_interval_ms = 20;
+	g_unsetenv("ICS_POOLS_DIR");
+	return 0;
+}
+
+static int free_world(void **state)
+{
+	g_ptr_array_unref(opened);
+	return 0;
+}
+
+static FakePool *add_pool(const char *path, guint io_timeout)
+{
+	FakePool *p = &world[world_len++];
+
+	p->path = path;
+	p->io_timeout = io_timeout;
+	return p;
+}
+
+static void add_host(FakePool *p, guint64 id, const char *name, IcsHostState state,
+		     gint64 age_s)
+{
+	FakeHost *h = &p->hosts[p->n_hosts++];
+
+	h->id = id;
+	h->name = name;
+	h->state = state;
+	h->age_s = age_s;
+}
+
+/* Run an action given as stdin text; error message into *msg. */
+static int run(const char *text, char **msg)
+{
+	g_autoptr(FenceArgs) args = fence_args_new(params);
+	g_autoptr(GError) error = NULL;
+	FenceAction action;
+	int rc;
+
+	assert_true(fence_args_parse_text(args, text, strlen(text), NULL));
+	assert_true(fence_args_action(args, &action, NULL));
+	rc = run_action(action, args, &error);
+	if (msg != NULL)
+		*msg = error ? g_strdup(error->message) : NULL;
+	return rc;
+}
+
+/* ---- the pure decision ------------------------------------------------ */
+
+static TargetOnPool fact(const char *pool, IcsHostState st, gint64 age)
+{
+	TargetOnPool f = { .pool = pool, .readable = TRUE, .seen = TRUE, .state = st,
+			   .age_s = age, .io_timeout = 1 };
+	return f;
+}
+
+static void test_decide_dead_everywhere(void **state)
+{
+	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_FREE, -1) };
+	g_autofree char *why = NULL;
+
+	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_FENCED);
+	assert_non_null(strstr(why, "dead or gone on all 2 pool(s)"));
+}
+
+static void test_decide_alive_somewhere_waits(void **state)
+{
+	IcsHostState not_yet[] = { ICS_HOST_ALIVE, ICS_HOST_FAILING, ICS_HOST_UNKNOWN };
+
+	for (guint i = 0; i < G_N_ELEMENTS(not_yet); i++) {
+		TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", not_yet[i], 20) };
+		g_autofree char *why = NULL;
+
+		assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_WAIT);
+		assert_non_null(strstr(why, "on /b, last renewal 20 s ago, dead in ~48 s"));
+	}
+}
+
+static void test_decide_not_joined_pool_ignored(void **state)
+{
+	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_ALIVE, 1) };
+
+	f[1].seen = FALSE; /* never joined /b */
+	assert_int_equal(storage_fence_decide("node2", f, 2, NULL), STORAGE_FENCED);
+}
+
+static void test_decide_unreadable_pool_waits(void **state)
+{
+	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_DEAD, 70) };
+	g_autofree char *why = NULL;
+
+	/* The target may have joined /b: without the list nothing is proven. */
+	f[1].readable = FALSE;
+	f[1].seen = FALSE;
+	f[1].error = "lockspace not joined";
+	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_WAIT);
+	assert_non_null(strstr(why, "pool /b unreadable (lockspace not joined)"));
+}
+
+static void test_decide_never_seen(void **state)
+{
+	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70) };
+	g_autofree char *why = NULL;
+
+	f[0].seen = FALSE;
+	assert_int_equal(storage_fence_decide("node9", f, 1, &why), STORAGE_NEVER_SEEN);
+	assert_non_null(strstr(why, "never seen"));
+}
+
+static void test_decide_expiry_by_io_timeout(void **state)
+{
+	TargetOnPool f[] = { fact("/a", ICS_HOST_FAILING, 100) };
+	g_autofree char *why = NULL;
+
+	f[0].io_timeout = 10; /* dead after 140 s */
+	assert_int_equal(storage_fence_decide("n", f, 1, &why), STORAGE_WAIT);
+	assert_non_null(strstr(why, "dead in ~40 s"));
+	assert_int_equal(dead_after_s(1), 68);
+	assert_int_equal(dead_after_s(10), 140);
+}
+
+static void test_power_status(void **state)
+{
+	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_FAILING, 30) };
+
+	assert_int_equal(storage_power_status(f, 2), EXIT_OK);
+	f[1].state = ICS_HOST_FREE;
+	assert_int_equal(storage_power_status(f, 2), EXIT_STATUS_OFF);
+	f[1].readable = FALSE;
+	assert_int_equal(storage_power_status(f, 2), EXIT_FAIL);
+	f[1].readable = TRUE;
+	f[0].seen = f[1].seen = FALSE;
+	assert_int_equal(storage_power_status(f, 2), EXIT_FAIL);
+}
+
+static void test_host_map(void **state)
+{
+	g_autoptr(GError) error = NULL;
+	guint64 id = 99;
+
+	assert_true(host_map_lookup("node1:1 node2:2,node3:2000", "node2", &id, NULL));
+	assert_int_equal(id, 2);
+	assert_true(host_map_lookup("node1:1 node2:2", "node7", &id, NULL));
+	assert_int_equal(id, 0);
+	assert_true(host_map_lookup(NULL, "node1", &id, NULL));
+	assert_int_equal(id, 0);
+	assert_false(host_map_lookup("node1", "node1", &id, &error));
+	assert_non_null(strstr(error->message, "'node1' is not NODE:HOSTID"));
+	g_clear_error(&error);
+	assert_false(host_map_lookup("node1:0", "node1", &id, &error));
+	assert_non_null(strstr(error->message, "1..2000"));
+	g_clear_error(&error);
+	assert_false(host_map_lookup("node1:2001", NULL, &id, NULL));
+	assert_false(host_map_lookup("node1:", NULL, &id, NULL));
+	assert_false(host_map_lookup(":3", NULL, &id, NULL));
+}
+
+/* ---- actions on the fake world ---------------------------------------- */
+
+static void test_off_waits_until_dead(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1), *b = add_pool("/p/b", 1);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
+	add_host(b, 1, "node1", ICS_HOST_ALIVE, 1);
+	add_host(b, 2, "node2", ICS_HOST_FAILING, 40);
+	b->hosts[1].dies_after = 3;
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a /p/b\n", &msg), EXIT_OK);
+	assert_null(msg);
+	assert_int_equal(b->hosts[1].dies_after, 0); /* it polled until the change */
+}
+
+static void test_off_no_wait(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 2, "node2", ICS_HOST_ALIVE, 1);
+	assert_int_equal(run("action=reboot\nport=node2\npools=/p/a\nwait=no\n", &msg),
+			 EXIT_FAIL);
+	assert_non_null(strstr(msg, "not fenced (wait=off): node2: alive on /p/a"));
+}
+
+static void test_off_times_out(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+	g_autofree char *msg = NULL;
+	gint64 start = g_get_monotonic_time();
+
+	add_host(a, 2, "node2", ICS_HOST_ALIVE, 1);
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\npower_timeout=1\n", &msg),
+			 EXIT_FAIL);
+	assert_non_null(strstr(msg, "not fenced before the timeout"));
+	assert_true(g_get_monotonic_time() - start >= G_USEC_PER_SEC);
+}
+
+static void test_off_never_seen_fails_at_once(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "never seen"));
+}
+
+static void test_off_unopenable_pool_is_not_proof(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
+	add_pool("/p/gone", 1)->missing = TRUE;
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a /p/gone\nwait=no\n", &msg),
+			 EXIT_FAIL);
+	assert_non_null(strstr(msg, "pool /p/gone unreadable"));
+}
+
+static void test_host_map_by_id(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+
+	/* The daemon recorded another name; the map says node2 is host 2. */
+	add_host(a, 2, "n2.example", ICS_HOST_DEAD, 70);
+	add_host(a, 3, "node2", ICS_HOST_ALIVE, 1);
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nhost_map=node2:2\n", NULL),
+			 EXIT_OK);
+	assert_int_equal(run("action=off\nport=node4\npools=/p/a\nhost_map=node2:2\n", NULL),
+			 EXIT_FAIL);
+}
+
+static void test_status_and_on(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+
+	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 80);
+	assert_int_equal(run("action=status\nport=node1\npools=/p/a\n", NULL), EXIT_OK);
+	assert_int_equal(run("action=status\nport=node2\npools=/p/a\n", NULL), EXIT_STATUS_OFF);
+	assert_int_equal(run("action=status\nport=node3\npools=/p/a\n", NULL), EXIT_FAIL);
+	assert_int_equal(run("action=on\nport=node2\n", NULL), EXIT_OK);
+	assert_int_equal(run("action=status\npools=/p/a\n", NULL), EXIT_FAIL); /* no port */
+}
+
+static void test_monitor_and_validate(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1), *b = add_pool("/p/b", 1);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
+	add_host(b, 1, "node1", ICS_HOST_ALIVE, 1);
+	assert_int_equal(run("action=monitor\npools=/p/a /p/b\n", NULL), EXIT_OK);
+	assert_int_equal(run("action=validate-all\npools=/p/a\nhost_map=node1:1\nport=node1\n",
+			     NULL),
+			 EXIT_OK);
+	assert_int_equal(run("action=validate-all\npools=/p/a\nhost_map=node1\n", NULL),
+			 EXIT_FAIL);
+	b->not_joined = TRUE;
+	assert_int_equal(run("action=monitor\npools=/p/a /p/b\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "pool /p/b: this node cannot see the lockspace"));
+	g_clear_pointer(&msg, g_free);
+	assert_int_equal(run("action=validate-all\npools=/p/a /p/nope\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "/p/nope"));
+}
+
+static void test_pool_discovery(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-fis-XXXXXX", NULL);
+	g_autofree char *meta_dir = g_build_filename(dir, "shared", ".ics", NULL);
+	g_autofree char *meta = g_build_filename(meta_dir, "pool.json", NULL);
+	g_autofree char *other = g_build_filename(dir, "plain", NULL);
+	g_autofree char *shared = g_build_filename(dir, "shared", NULL);
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+	FakePool *a = add_pool(shared, 1);
+
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
+	assert_int_equal(g_mkdir_with_parents(meta_dir, 0755), 0);
+	assert_int_equal(g_mkdir(other, 0755), 0);
+	assert_true(g_file_set_contents(meta, "{}", -1, NULL));
+	g_setenv("ICS_POOLS_DIR", dir, TRUE);
+	assert_int_equal(run("action=off\nport=node2\n", NULL), EXIT_OK);
+	assert_int_equal(opened->len, 1); /* only the directory holding a pool */
+	assert_string_equal(g_ptr_array_index(opened, 0), shared);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run("action=off\nport=node2\n", NULL), EXIT_FAIL);
+}
+
+static void test_metadata(void **state)
+{
+	char tmpl[] = "/tmp/test-fis-XXXXXX";
+	int fd = mkstemp(tmpl), saved = dup(STDOUT_FILENO);
+	char *argv[] = { "fence_ics_storage", "-o", "metadata", NULL };
+	g_autofree char *out = NULL;
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autofree char *def = NULL;
+	int rc;
+
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	rc = fence_ics_storage_main(3, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	assert_int_equal(rc, EXIT_OK);
+	assert_true(g_file_get_contents(tmpl, &out, NULL, NULL));
+	g_unlink(tmpl);
+	doc = ics_xml_parse_string(out, -1, "metadata", NULL);
+	assert_non_null(doc);
+	assert_int_equal(ics_xml_xpath_count(doc, "//parameter[@name='port']", NULL), 1);
+	assert_int_equal(ics_xml_xpath_count(doc, "//action[@name='off']", NULL), 1);
+	def = ics_xml_xpath_string(doc, "//parameter[@name='wait']/content/@default", NULL);
+	assert_string_equal(def, "yes");
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, reset_world, free_world)
+	const struct CMUnitTest tests[] = {
+		T(test_decide_dead_everywhere),
+		T(test_decide_alive_somewhere_waits),
+		T(test_decide_not_joined_pool_ignored),
+		T(test_decide_unreadable_pool_waits),
+		T(test_decide_never_seen),
+		T(test_decide_expiry_by_io_timeout),
+		T(test_power_status),
+		T(test_host_map),
+		T(test_off_waits_until_dead),
+		T(test_off_no_wait),
+		T(test_off_times_out),
+		T(test_off_never_seen_fails_at_once),
+		T(test_off_unopenable_pool_is_not_proof),
+		T(test_host_map_by_id),
+		T(test_status_and_on),
+		T(test_monitor_and_validate),
+		T(test_pool_discovery),
+		T(test_metadata),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
