@@ -14,7 +14,8 @@ CTS_FILES = \
 	cts/ctslib/__init__.py \
 	cts/ctslib/runner.py \
 	cts/scenarios/__init__.py \
-	cts/scenarios/basic.py
+	cts/scenarios/basic.py \
+	cts/scenarios/storage.py
 
 EXTRA_DIST += $(CTS_FILES)
 CLEANFILES += cts-results.json

@@ -39,6 +39,8 @@ class ScenarioFailed(Exception):
 class Tracked:
     """A resource whose real activity the sampler checks on every node."""
 
+    cib = True      # a Pacemaker resource, removed from the CIB after the scenario
+
     def __init__(self, rid, kind, addr=None):
         self.rid, self.kind, self.addr = rid, kind, addr
 
@@ -211,11 +213,12 @@ class Context:
         self.marks[name] = time.monotonic()
         return self.marks[name]
 
-    def fence_events(self, since_wall):
-        """Fencing actions completed since a wall-clock time (stonith history)."""
+    def fence_events(self, since_wall, exclude=()):
+        """Fencing actions completed since a wall-clock time (stonith history),
+        as a node not in `exclude` (the victim's own view may be partial) sees it."""
         c = None
         for n in self.lab.nodes():
-            if self.lab.holder_pid(n):
+            if n not in exclude and self.lab.holder_pid(n):
                 p = self.lab.node_run(n, ["crm_mon", "-1", "--output-as=xml", "--fence-history=2"],
                                       check=False, timeout=10)
                 if p.returncode == 0:
@@ -267,6 +270,8 @@ def run_scenario(lab, scen):
     res = {"scenario": scen.name, "description": scen.description, "passed": False,
            "error": None, "violations": [], "timings": {}, "info": {}, "samples": 0}
     t_start = time.monotonic()
+    torn = False
+    tracked = []
     try:
         ensure_clean(lab, ctx)
         tracked = scen.setup(ctx) or []
@@ -279,6 +284,7 @@ def run_scenario(lab, scen):
         scen.fault(ctx)
         scen.recovered(ctx)
         ctx.mark("recovered")
+        torn = True
         scen.teardown(ctx)
         ctx.mark("teardown")
         ctx.wait_whole(120)
@@ -290,10 +296,17 @@ def run_scenario(lab, scen):
         res["error"] = "%s: %s" % (type(e).__name__, e)
         res["trace"] = traceback.format_exc()
     finally:
+        if not torn and ctx.sampler:
+            try:
+                scen.teardown(ctx)
+            except Exception as e:
+                res.setdefault("cleanup_errors", []).append("teardown: %s" % e)
         if ctx.sampler:
-            for rid in list(ctx.sampler.latest):
+            for tr in tracked:
+                if not tr.cib:
+                    continue
                 try:
-                    ctx.remove_resource(rid)
+                    ctx.remove_resource(tr.rid)
                 except Exception as e:
                     res.setdefault("cleanup_errors", []).append(str(e))
             ctx.sampler.stop()

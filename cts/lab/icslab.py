@@ -396,22 +396,29 @@ class Lab:
         ocf = os.path.join(self.dir, "agents", "ocf", "ics")
         os.makedirs(sbin, exist_ok=True)
         os.makedirs(ocf, exist_ok=True)
-        for sub in ("fencing",):
+
+        def install(src, dst):
+            shutil.copy2(src, dst + ".new")
+            os.rename(dst + ".new", dst)
+
+        def programs(sub, prefix):
             d = os.path.join(builddir, sub)
-            for f in os.listdir(d):
-                if f.startswith("fence_") and os.access(os.path.join(d, f), os.X_OK) \
-                        and not f.endswith((".o", ".c", ".h")) \
-                        and os.path.isfile(os.path.join(d, f)):
-                    shutil.copy2(os.path.join(d, f), os.path.join(sbin, f + ".new"))
-                    os.rename(os.path.join(sbin, f + ".new"), os.path.join(sbin, f))
-        d = os.path.join(builddir, "resource-agents")
-        if os.path.isdir(d):
-            for f in os.listdir(d):
-                src = os.path.join(d, f)
-                if f.startswith("ocf_ics_") and os.path.isfile(src) and os.access(src, os.X_OK):
-                    dst = os.path.join(ocf, f[len("ocf_ics_"):])
-                    shutil.copy2(src, dst + ".new")
-                    os.rename(dst + ".new", dst)
+            if not os.path.isdir(d):
+                return []
+            return [f for f in sorted(os.listdir(d)) if f.startswith(prefix)
+                    and os.path.isfile(os.path.join(d, f)) and os.access(os.path.join(d, f), os.X_OK)
+                    and not f.endswith((".o", ".c", ".h", ".la", ".lo"))]
+
+        for f in programs("fencing", "fence_"):
+            install(os.path.join(builddir, "fencing", f), os.path.join(sbin, f))
+        for f in programs("storage-lock", "ics-"):
+            install(os.path.join(builddir, "storage-lock", f), os.path.join(sbin, f))
+        for f in programs("resource-agents", "ocf_ics_"):
+            install(os.path.join(builddir, "resource-agents", f),
+                    os.path.join(ocf, f[len("ocf_ics_"):]))
+        faultfs = os.path.join(builddir, "cts", "faultfs", "ics-faultfs")
+        if os.path.isfile(faultfs):
+            install(faultfs, os.path.join(self.dir, "agents", "ics-faultfs"))
 
     def _node_disk(self, n, nodes):
         """The node's 'disk': the upper layers of copy-on-write overlays of the
@@ -479,6 +486,7 @@ class Lab:
             run(["ip", "-n", ns, "addr", "add", n["addr"] + "/24", "dev", "eth0"])
             run(["ip", "-n", ns, "link", "set", "eth0", "up"])
             self._boot(n)
+            self._power_log(node, "on")
 
     def _boot(self, n):
         d = self.node_dir(n["name"])
@@ -535,6 +543,21 @@ class Lab:
             # a powered-off NIC holds no address (floating IPs included)
             run(["ip", "-n", ns, "addr", "flush", "dev", "eth0"])
             run(["ip", "-n", ns, "link", "set", "eth0", "down"])
+            self._power_log(node, "off")
+
+    def _power_log(self, node, event):
+        """Append to <lab>/power.log: when each node went off or came on
+        (wall clock), for benchmarks that time recovery from a power event."""
+        with open(os.path.join(self.dir, "power.log"), "a") as f:
+            f.write(json.dumps({"t": time.time(), "node": node, "event": event}) + "\n")
+
+    def power_events(self, node=None, since=0.0):
+        try:
+            with open(os.path.join(self.dir, "power.log")) as f:
+                evs = [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+        return [e for e in evs if e["t"] >= since and (node is None or e["node"] == node)]
 
     def power_status(self, node):
         self.node(node)
@@ -546,10 +569,13 @@ class Lab:
         run(["ip", "-n", self.sw, "link", "set", "p-" + node, "down"])
 
     def heal(self, node=None):
+        """Cables in, partitions gone, storage paths mended (all, or one node)."""
         nodes = [node] if node else self.nodes()
         for x in nodes:
             self.node(x)
             run(["ip", "-n", self.sw, "link", "set", "p-" + x, "up"])
+            if self.storage_mode(x) != "ok":
+                write_file(os.path.join(self.node_dir(x), "storage.mode"), "ok\n")
         for x in self.nodes():
             for r in self._blackholes(x):
                 peer = r.split("/")[0]
@@ -578,6 +604,27 @@ class Lab:
                         addr = self.node(b)["addr"] + "/32"
                         if addr not in self._blackholes(a):
                             run(["ip", "-n", self.node_ns(a), "route", "add", "blackhole", addr])
+
+    # ------------------------------------------------------------------ storage
+    STORAGE_MODES = ("ok", "eio", "hang")
+
+    def storage(self, node, mode):
+        """Set the node's path to the shared pool: ok, eio (every I/O fails)
+        or hang (I/O blocks).  Like a cable, it survives power cycles."""
+        self.node(node)
+        if mode not in self.STORAGE_MODES:
+            raise LabError("bad storage mode %r: use %s" % (mode, ", ".join(self.STORAGE_MODES)))
+        if not os.path.exists(os.path.join(self.dir, "agents", "ics-faultfs")):
+            raise LabError("storage faults need ics-faultfs: build ICS with the CTS enabled "
+                           "(libfuse3-dev) and run 'ics-lab up' again")
+        write_file(os.path.join(self.node_dir(node), "storage.mode"), mode + "\n")
+
+    def storage_mode(self, node):
+        try:
+            with open(os.path.join(self.node_dir(node), "storage.mode")) as f:
+                return f.read().strip() or "ok"
+        except FileNotFoundError:
+            return "ok"
 
     # ------------------------------------------------------------------ status
     def daemons(self, node):
@@ -614,6 +661,7 @@ class Lab:
                                  "power": self.power_status(n["name"]),
                                  "link": "up" if up else "cut",
                                  "blackholes": self._blackholes(n["name"]),
+                                 "storage": self.storage_mode(n["name"]),
                                  "daemons": self.daemons(n["name"])})
         out["cluster"] = self.cluster()
         return out
@@ -668,8 +716,9 @@ def parse_crm_mon(xml_text):
     if rs is not None:
         for r in rs.iter("resource"):
             on = [x.get("name") for x in r.findall("node")]
-            res["resources"].setdefault(r.get("id"), []).extend(
-                on if r.get("active") == "true" else [])
+            started = r.get("active") == "true" and r.get("failed") != "true" and \
+                r.get("role") in ("Started", "Promoted", "Unpromoted")
+            res["resources"].setdefault(r.get("id"), []).extend(on if started else [])
     return res
 
 
@@ -776,7 +825,13 @@ mount -t overlay overlay -o lowerdir=%(lab)s/agents/sbin:/usr/sbin /usr/sbin
 mount -t overlay overlay -o lowerdir=%(lab)s/agents/ocf:/usr/lib/ocf/resource.d /usr/lib/ocf/resource.d
 mount -t tmpfs -o mode=0755,size=1m tmpfs /srv
 mkdir -p %(pool)s
-mount --bind %(lab)s/pool %(pool)s
+# the node's path to the shared pool: through a fault injector when built
+if [ -x %(lab)s/agents/ics-faultfs ]; then
+    [ -s %(nd)s/storage.mode ] || echo ok > %(nd)s/storage.mode
+    %(lab)s/agents/ics-faultfs %(lab)s/pool %(pool)s --control %(nd)s/storage.mode
+else
+    mount --bind %(lab)s/pool %(pool)s
+fi
 hostname %(node)s
 echo "ready $$"
 exec sleep infinity >/dev/null 2>&1

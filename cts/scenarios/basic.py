@@ -30,12 +30,13 @@ class _Recover(Scenario):
         ctx.info["from"] = self.victim
         ctx.info["to"] = ctx.wait_started(self.rid, self.timeout, not_on=(self.victim,))
         ctx.mark("recovered")
-        ev = [e for e in ctx.fence_events(ctx.wall0)
+        ev = [e for e in ctx.fence_events(ctx.wall0, exclude=(self.victim,))
               if e["target"] == self.victim and e["status"] == "success"]
         if self.expect_fencing and not ev:
             # the fence history may lag the resource start by a moment
             ctx.wait(lambda: any(e["target"] == self.victim and e["status"] == "success"
-                                 for e in ctx.fence_events(ctx.wall0)), 30,
+                                 for e in ctx.fence_events(ctx.wall0, exclude=(self.victim,))),
+                     30,
                      "a successful fencing of %s in the history" % self.victim)
         ctx.info["fenced"] = self.victim if self.expect_fencing else "-"
 

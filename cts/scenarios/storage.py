@@ -1,0 +1,359 @@
+"""Storage scenarios: pools, disk leases and fence-aware takeover.
+
+The shared pool of the lab is initialized once (ics-lease init) and run as
+the clone `ics-pool-shared` of ocf:ics:pool on every node.  Leases are held
+by `ics-lease hold POOL NAME -- sleep` processes inside nodes, standing in
+for the VMs of the next issue.  The sampler asks every node's own sanlock
+daemon which leases its processes hold; two nodes holding one lease at the
+same moment breaks the invariant.
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+import icslab
+from ctslib.runner import Scenario, ScenarioFailed, Tracked
+
+POOL = icslab.POOL_PATH
+POOL_NAME = "shared"
+LOCKSPACE = "ics-" + POOL_NAME
+CLONE = "ics-pool-shared"
+EXIT_BUSY = 3
+
+
+class LeaseTracked(Tracked):
+    """A lease: held on a node when that node's sanlock daemon says so."""
+    cib = False
+
+    def __init__(self, name):
+        super().__init__(name, "lease")
+
+    def active_on(self, lab, nodes, holders):
+        out = []
+        for n in nodes:
+            if not holders.get(n):
+                continue
+            p = icslab.run(["nsenter", "-t", str(holders[n]), "-m", "-u", "-n", "--",
+                            "sanlock", "client", "status"], check=False, timeout=5)
+            if re.search(r"^r %s:%s:" % (re.escape(LOCKSPACE), re.escape(self.rid)),
+                         p.stdout, re.M):
+                out.append(n)
+        return out
+
+
+def pool_ready(ctx):
+    """Initialize the shared pool once and run its clone on every node."""
+    lab = ctx.lab
+    st = lab.require_state()
+    meta = os.path.join(st["pool"]["host_path"], ".ics", "pool.json")
+    if not os.path.exists(meta):
+        ctx.crm(["ics-lease", "init", POOL, "--name", POOL_NAME])
+    with open(meta) as f:
+        uuid = json.load(f)["uuid"]
+    c = ctx.cluster()
+    if CLONE + "-rsc" not in c["resources"]:
+        x = ('<clone id="%(c)s"><meta_attributes id="%(c)s-meta">'
+             '<nvpair id="%(c)s-interleave" name="interleave" value="true"/>'
+             '<nvpair id="%(c)s-mt" name="migration-threshold" value="1"/>'
+             '</meta_attributes>'
+             '<primitive id="%(c)s-rsc" class="ocf" provider="ics" type="pool">'
+             '<instance_attributes id="%(c)s-ia">'
+             '<nvpair id="%(c)s-name" name="name" value="%(n)s"/>'
+             '<nvpair id="%(c)s-path" name="path" value="%(p)s"/>'
+             '<nvpair id="%(c)s-uuid" name="uuid" value="%(u)s"/>'
+             '</instance_attributes><operations>'
+             '<op id="%(c)s-start" name="start" interval="0" timeout="60s"/>'
+             '<op id="%(c)s-stop" name="stop" interval="0" timeout="60s"/>'
+             '<op id="%(c)s-mon" name="monitor" interval="5s" timeout="30s" on-fail="restart"/>'
+             '</operations></primitive></clone>'
+             % {"c": CLONE, "n": POOL_NAME, "p": POOL, "u": uuid})
+        ctx.crm(["cibadmin", "-C", "-o", "resources", "-X", x])
+    ctx.wait(lambda: set((ctx.cluster() or {}).get("resources", {}).get(CLONE + "-rsc", []))
+             >= set(lab.nodes()), 90, "the pool clone running on every node")
+    return uuid
+
+
+class Holder:
+    """`ics-lease hold` on a node: the process holds the lease while it lives."""
+
+    def __init__(self, ctx, node, name, takeover=False, quorum=True):
+        self.node, self.name = node, name
+        ctx.crm(["ics-lease", "slot", "alloc", POOL, name], node=node)
+        argv = ctx.lab.nsenter(node) + ["ics-lease", "hold", POOL, name]
+        if takeover:
+            argv.append("--takeover")
+        if quorum:
+            argv.append("--quorum")
+        argv += ["--", "sleep", "3600"]
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def refused(self, timeout=15):
+        """Wait for the hold to end; returns (exit code, stderr) or None if still holding."""
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return rc, self.p.stderr.read().strip()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+
+
+class _Lease(Scenario):
+    lease = "cts-lease-1"
+
+    def setup(self, ctx):
+        pool_ready(ctx)
+        self.holders = []
+        self.a = ctx.any_node()
+        h = self.hold(ctx, self.a, self.lease)
+        r = h.refused(timeout=2)
+        if r is not None:
+            raise ScenarioFailed("%s could not hold %s: exit %d: %s" % (self.a, self.lease, r[0],
+                                                                        r[1]))
+        return [LeaseTracked(self.lease)]
+
+    def hold(self, ctx, node, name, **kw):
+        h = Holder(ctx, node, name, **kw)
+        self.holders.append(h)
+        return h
+
+    def teardown(self, ctx):
+        for h in self.holders:
+            h.stop()
+
+    def others(self, ctx, exclude):
+        return [n for n in ctx.lab.nodes() if n not in exclude and ctx.lab.holder_pid(n)]
+
+    def takeover_until_held(self, ctx, node, timeout):
+        """What a recovering VM agent does: hold with --takeover until it works."""
+        end = time.monotonic() + timeout
+        tries = 0
+        last = None
+        while time.monotonic() < end:
+            tries += 1
+            h = self.hold(ctx, node, self.lease, takeover=True)
+            r = h.refused(timeout=1.0)
+            if r is None:                     # still running: it holds the lease
+                ctx.info["takeover_tries"] = tries
+                return h
+            last = r
+            time.sleep(0.2)
+        raise ScenarioFailed("%s never got %s within %ds (last: %s)" % (node, self.lease,
+                                                                       timeout, last))
+
+
+class LeaseContention(_Lease):
+    name = "lease-contention"
+    description = "two hosts contend for one lease: the second is refused, naming the owner"
+
+    def fault(self, ctx):
+        self.b = self.others(ctx, (self.a,))[0]
+        p = ctx.crm(["ics-lease", "acquire", POOL, self.lease], node=self.b, check=False)
+        self.probe = (p.returncode, (p.stderr or p.stdout).strip())
+        h = self.hold(ctx, self.b, self.lease, takeover=True)
+        self.second = h.refused()
+        # right after the pool started, b's daemon may not have read a's
+        # heartbeat yet (refuse-unknown); once it has: refuse-alive
+        self.verdicts = []
+        end = time.monotonic() + 15
+        while time.monotonic() < end:
+            p = ctx.crm(["ics-lease", "takeover", POOL, self.lease, "--dry-run", "--json"],
+                        node=self.b, check=False)
+            try:
+                v = json.loads(p.stdout)["verdict"]
+            except (ValueError, KeyError):
+                v = "unparsable: %r %r" % (p.stdout, p.stderr)
+            self.verdicts.append(v)
+            if v != "refuse-unknown":
+                break
+            time.sleep(0.5)
+
+    def recovered(self, ctx):
+        rc, msg = self.probe
+        if rc != EXIT_BUSY or self.a not in msg:
+            raise ScenarioFailed("acquire on %s: exit %d %r, expected %d naming %s"
+                                 % (self.b, rc, msg, EXIT_BUSY, self.a))
+        if self.second is None or self.second[0] != EXIT_BUSY:
+            raise ScenarioFailed("hold --takeover on %s was not refused: %s" % (self.b, self.second))
+        v = self.verdicts[-1]
+        if v != "refuse-alive" or any(not x.startswith("refuse-") for x in self.verdicts):
+            raise ScenarioFailed("takeover verdicts on a live owner: %s" % self.verdicts)
+        if ctx.sampler.where(self.lease) != [self.a]:
+            raise ScenarioFailed("lease moved: %s" % ctx.sampler.where(self.lease))
+        ctx.info.update({"owner": self.a, "refused": self.b, "verdict": v})
+
+
+class LeaseCrashFenced(_Lease):
+    name = "lease-crash"
+    description = "the host holding a lease crashes: after fencing a survivor takes it at once"
+    timeout = 60
+
+    def fault(self, ctx):
+        self.b = self.others(ctx, (self.a,))[0]
+        self.t_off = time.time()
+        ctx.lab.power_off(self.a)
+
+    def recovered(self, ctx):
+        self.takeover_until_held(ctx, self.b, self.timeout)
+        ctx.wait(lambda: ctx.sampler.where(self.lease) == [self.b], 10,
+                 "%s to hold the lease" % self.b)
+        t_held = time.time()
+        ev = [e for e in ctx.lab.power_events(self.a, since=self.t_off) if e["event"] == "on"]
+        ctx.info.update({"from": self.a, "to": self.b})
+        if ev:      # the reboot's power-on ends the fencing action
+            ctx.info["held_after_fencing_s"] = round(t_held - ev[0]["t"], 2)
+
+
+class LeaseCrashUnfenced(_Lease):
+    name = "lease-expiry"
+    description = "no fencing (stonith disabled): takeover refused; the lease moves only " \
+                  "after sanlock's expiry"
+    timeout = 150
+
+    def setup(self, ctx):
+        tracked = super().setup(ctx)
+        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-enabled",
+                 "--update", "false"])
+        return tracked
+
+    def fault(self, ctx):
+        self.b = self.others(ctx, (self.a,))[0]
+        self.t_off = time.monotonic()
+        ctx.lab.power_off(self.a)
+
+    def recovered(self, ctx):
+        # the survivor's pacemaker sees the node gone; nobody fences it
+        ctx.wait(lambda: not (ctx.cluster(exclude=(self.a,)) or {"nodes": {}})["nodes"]
+                 .get(self.a, {}).get("online", True), 30, "%s seen offline" % self.a)
+        p = ctx.crm(["ics-lease", "takeover", POOL, self.lease, "--dry-run", "--json"],
+                    node=self.b, check=False)
+        try:
+            v = json.loads(p.stdout)["verdict"].lower().replace("-", "_")
+        except (ValueError, KeyError):
+            raise ScenarioFailed("takeover --dry-run printed %r %r" % (p.stdout, p.stderr))
+        if v == "allow":
+            raise ScenarioFailed("takeover allowed without fencing")
+        ctx.info["verdict_unfenced"] = v
+        early = self.hold(ctx, self.b, self.lease, takeover=True).refused(timeout=2)
+        if early is None:
+            raise ScenarioFailed("%s got the lease without fencing before expiry" % self.b)
+        self.takeover_until_held(ctx, self.b, self.timeout)
+        ctx.info["held_after_crash_s"] = round(time.monotonic() - self.t_off, 1)
+        ctx.info["from"], ctx.info["to"] = self.a, self.b
+
+    def teardown(self, ctx):
+        super().teardown(ctx)
+        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-enabled",
+                 "--update", "true"])
+        ctx.lab.power_on(self.a)
+
+
+class LeaseCableCut(_Lease):
+    name = "lease-cable-cut"
+    description = "the lease holder's cable is cut: it cannot take a new lease without " \
+                  "quorum, is fenced, and a survivor takes its lease"
+    timeout = 60
+
+    def fault(self, ctx):
+        self.b = self.others(ctx, (self.a,))[0]
+        ctx.crm(["ics-lease", "slot", "alloc", POOL, "cts-lease-2"], node=self.a)
+        ctx.lab.cut(self.a)
+        # the isolated host, once it has lost quorum, must not get a new lease
+        self.isolated_tries = []
+        end = time.monotonic() + 10
+        while time.monotonic() < end and ctx.lab.holder_pid(self.a):
+            try:
+                q = ctx.lab.node_run(self.a, ["corosync-quorumtool", "-s"], check=False,
+                                     timeout=5)
+            except icslab.LabError:
+                break                          # fenced meanwhile
+            if q.returncode == 0:              # still quorate: not isolated yet
+                time.sleep(0.1)
+                continue
+            try:
+                p = ctx.lab.node_run(self.a, ["ics-lease", "acquire", "--quorum", POOL,
+                                              "cts-lease-2"], check=False, timeout=10)
+            except icslab.LabError:
+                break
+            self.isolated_tries.append((p.returncode, (p.stderr or "").strip()))
+            break
+
+    def recovered(self, ctx):
+        for rc, msg in self.isolated_tries:
+            if rc == 0:
+                raise ScenarioFailed("the isolated %s acquired a lease without quorum" % self.a)
+            if "quorate" not in msg:
+                raise ScenarioFailed("the isolated %s was refused for another reason: %s"
+                                     % (self.a, msg))
+        ctx.info["isolated_refused"] = len(self.isolated_tries)
+        self.takeover_until_held(ctx, self.b, self.timeout)
+        ctx.wait(lambda: ctx.sampler.where(self.lease) == [self.b], 10,
+                 "%s to hold the lease" % self.b)
+        ctx.info.update({"from": self.a, "to": self.b})
+
+    def teardown(self, ctx):
+        super().teardown(ctx)
+        ctx.lab.heal(self.a)
+
+
+class PoolHeartbeatLoss(Scenario):
+    name = "pool-soft-unmount"
+    description = "one node loses its path to the pool: it drops that pool only, a " \
+                  "dependent resource moves, the node is not fenced"
+    timeout = 90
+    rid = "cts-pool-user"
+
+    def setup(self, ctx):
+        pool_ready(ctx)
+        self.tr = ctx.add_dummy(self.rid)
+        for kind, x in (("order", '<rsc_order id="cts-pool-user-order" first="%s" then="%s"/>'
+                         % (CLONE, self.rid)),
+                        ("colocation", '<rsc_colocation id="cts-pool-user-col" rsc="%s" '
+                         'with-rsc="%s" score="INFINITY"/>' % (self.rid, CLONE))):
+            ctx.crm(["cibadmin", "-C", "-o", "constraints", "-X", x])
+        return [self.tr]
+
+    def fault(self, ctx):
+        self.victim = ctx.sampler.where(self.rid)[0]
+        self.holder_before = ctx.lab.holder_pid(self.victim)
+        self.wall = time.time()
+        ctx.lab.storage(self.victim, "eio")
+
+    def recovered(self, ctx):
+        ctx.info["from"] = self.victim
+        ctx.info["to"] = ctx.wait_started(self.rid, self.timeout, not_on=(self.victim,))
+        ctx.mark("recovered")
+        c = ctx.cluster()
+        on = c["resources"].get(CLONE + "-rsc", [])
+        if self.victim in on:
+            raise ScenarioFailed("pool still reported running on %s" % self.victim)
+        if ctx.lab.holder_pid(self.victim) != self.holder_before:
+            raise ScenarioFailed("%s was rebooted or fenced" % self.victim)
+        if any(e["target"] == self.victim
+               for e in ctx.fence_events(self.wall, exclude=(self.victim,))):
+            raise ScenarioFailed("%s was fenced for a lost pool" % self.victim)
+        others = [n for n in ctx.lab.nodes() if n != self.victim]
+        if not set(others) <= set(on):
+            raise ScenarioFailed("pool lost on healthy nodes too: running on %s" % on)
+        ctx.info["not_fenced"] = self.victim
+
+    def teardown(self, ctx):
+        ctx.lab.heal(self.victim)
+        for cid in ("cts-pool-user-order", "cts-pool-user-col"):
+            ctx.crm(["cibadmin", "-D", "-o", "constraints", "-X",
+                     '<rsc_order id="%s"/>' % cid if "order" in cid else
+                     '<rsc_colocation id="%s"/>' % cid], check=False)
+        ctx.crm(["crm_resource", "--cleanup", "--resource", CLONE], check=False)
+        ctx.wait(lambda: set((ctx.cluster() or {}).get("resources", {}).get(CLONE + "-rsc", []))
+                 >= set(ctx.lab.nodes()), 90, "the pool clone back on every node")
+
+
+SCENARIOS = [LeaseContention, LeaseCrashFenced, LeaseCableCut, PoolHeartbeatLoss,
+             LeaseCrashUnfenced]
