@@ -391,7 +391,19 @@ static int pool_start(const OcfAgent *agent)
 		ocf_exit_reason("pool %s: cannot record the start: %s", cfg.name, error->message);
 		return OCF_ERR_GENERIC;
 	}
-	if (!ics_pool_join(pool, host_id, &error)) {
+	/* A leave of the same lockspace may still be finishing (after a lost
+	 * heartbeat sanlock removes the lockspace itself): retry while the
+	 * operation's timeout allows, keeping 5 s to report. */
+	gint64 deadline = g_get_monotonic_time() +
+			  ((gint64)ocf_timeout_ms(60000) - 5000) * G_TIME_SPAN_MILLISECOND;
+	while (!ics_pool_join(pool, host_id, &error) &&
+	       g_error_matches(error, ICS_ERROR, ICS_ERROR_BUSY) &&
+	       g_get_monotonic_time() < deadline) {
+		ocf_log(ICS_LOG_INFO, "pool %s: %s", cfg.name, error->message);
+		g_clear_error(&error);
+		g_usleep(500 * G_TIME_SPAN_MILLISECOND);
+	}
+	if (error) {
 		ocf_exit_reason("pool %s: cannot join lockspace %s as host %" G_GUINT64_FORMAT
 				": %s",
 				cfg.name, ics_pool_lockspace(pool), host_id, error->message);

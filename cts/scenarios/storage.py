@@ -71,9 +71,25 @@ def pool_ready(ctx):
              '</operations></primitive></clone>'
              % {"c": CLONE, "n": POOL_NAME, "p": POOL, "u": uuid})
         ctx.crm(["cibadmin", "-C", "-o", "resources", "-X", x])
-    ctx.wait(lambda: set((ctx.cluster() or {}).get("resources", {}).get(CLONE + "-rsc", []))
-             >= set(lab.nodes()), 90, "the pool clone running on every node")
+    pool_everywhere(ctx, "the pool clone running on every node")
     return uuid
+
+
+def pool_everywhere(ctx, what, timeout=120):
+    """Until the pool clone runs on every node.  A node that lost the pool
+    gets it back once its failure is cleared (migration-threshold=1 keeps it
+    from retrying alone), as an operator would after mending the storage."""
+    last_cleanup = [time.monotonic()]
+
+    def ok():
+        if set((ctx.cluster() or {}).get("resources", {}).get(CLONE + "-rsc", [])) \
+                >= set(ctx.lab.nodes()):
+            return True
+        if time.monotonic() - last_cleanup[0] > 15:
+            ctx.crm(["crm_resource", "--cleanup", "--resource", CLONE], check=False)
+            last_cleanup[0] = time.monotonic()
+        return False
+    ctx.wait(ok, timeout, what)
 
 
 class Holder:
@@ -171,7 +187,7 @@ class LeaseContention(_Lease):
             except (ValueError, KeyError):
                 v = "unparsable: %r %r" % (p.stdout, p.stderr)
             self.verdicts.append(v)
-            if v != "refuse-unknown":
+            if v == "refuse-alive" or not v.startswith("refuse-"):
                 break
             time.sleep(0.5)
 
@@ -351,8 +367,7 @@ class PoolHeartbeatLoss(Scenario):
                      '<rsc_order id="%s"/>' % cid if "order" in cid else
                      '<rsc_colocation id="%s"/>' % cid], check=False)
         ctx.crm(["crm_resource", "--cleanup", "--resource", CLONE], check=False)
-        ctx.wait(lambda: set((ctx.cluster() or {}).get("resources", {}).get(CLONE + "-rsc", []))
-                 >= set(ctx.lab.nodes()), 90, "the pool clone back on every node")
+        pool_everywhere(ctx, "the pool clone back on every node")
 
 
 SCENARIOS = [LeaseContention, LeaseCrashFenced, LeaseCableCut, PoolHeartbeatLoss,
