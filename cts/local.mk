@@ -15,11 +15,17 @@ CTS_FILES = \
 	cts/ctslib/runner.py \
 	cts/scenarios/__init__.py \
 	cts/scenarios/basic.py \
-	cts/scenarios/storage.py
+	cts/scenarios/storage.py \
+	cts/guest/README.md \
+	cts/guest/build-guest \
+	cts/guest/guest-disk \
+	cts/guest/guest.test \
+	cts/guest/guestdisk.py \
+	cts/guest/read-disk
 
 EXTRA_DIST += $(CTS_FILES)
 CLEANFILES += cts-results.json
 
 if ENABLE_CTS
-TESTS += cts/lab-cli.test cts/cts.test
+TESTS += cts/lab-cli.test cts/guest/guest.test cts/cts.test
 endif
