@@ -456,6 +456,7 @@ class Lab:
             "addr": n["addr"], "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL,
                                                       "ics-lab:%s:%s" % (self.name, n["name"])))})
         write_file(os.path.join(lv, "qemu.conf"), QEMU_CONF % {"addr": n["addr"]})
+        write_file(os.path.join(lv, "qemu-sanlock.conf"), QEMU_SANLOCK_CONF)
         write_file(os.path.join(lv, "virtlogd.conf"),
                    "log_outputs = \"3:file:/var/log/libvirt/virtlogd.log\"\n")
         write_file(os.path.join(lv, "virtlockd.conf"),
@@ -803,6 +804,17 @@ security_driver = "none"
 cgroup_controllers = [ ]
 migration_address = "%(addr)s"
 migration_host = "%(addr)s"
+# VM disk leases: libvirt's sanlock lock driver acquires each domain's
+# <lease> through this node's sanlock daemon (ICS writes the leases; no
+# automatic disk leases)
+lock_manager = "sanlock"
+"""
+
+QEMU_SANLOCK_CONF = """# written by ics-lab
+auto_disk_leases = 0
+require_lease_for_disks = 0
+user = "root"
+group = "root"
 """
 
 # Runs as the node's holder: builds the private mount namespace, then sleeps.
