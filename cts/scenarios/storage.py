@@ -38,9 +38,14 @@ class LeaseTracked(Tracked):
                 continue
             p = icslab.run(["nsenter", "-t", str(holders[n]), "-m", "-u", "-n", "--",
                             "sanlock", "client", "status"], check=False, timeout=5)
-            if re.search(r"^r %s:%s:" % (re.escape(LOCKSPACE), re.escape(self.rid)),
-                         p.stdout, re.M):
-                out.append(n)
+            # "r LS:NAME:PATH:OFFSET:LVER p PID [FLAGS]"; ADD = an acquire
+            # still in progress (it may fail): not held yet
+            for m in re.finditer(r"^r %s:%s:\S* p \d+(.*)$" % (re.escape(LOCKSPACE),
+                                                               re.escape(self.rid)),
+                                 p.stdout, re.M):
+                if "ADD" not in m.group(1).split():
+                    out.append(n)
+                    break
         return out
 
 
@@ -220,7 +225,10 @@ class LeaseCrashFenced(_Lease):
         self.takeover_until_held(ctx, self.b, self.timeout)
         ctx.wait(lambda: ctx.sampler.where(self.lease) == [self.b], 10,
                  "%s to hold the lease" % self.b)
-        t_held = time.time()
+        # when the sampler first saw b holding it (not when the retry loop noticed)
+        with ctx.sampler.lock:
+            t_mono = next(t for t, on in ctx.sampler.history[self.lease] if on == [self.b])
+        t_held = time.time() - (time.monotonic() - t_mono)
         ev = [e for e in ctx.lab.power_events(self.a, since=self.t_off) if e["event"] == "on"]
         ctx.info.update({"from": self.a, "to": self.b})
         if ev:      # the reboot's power-on ends the fencing action
