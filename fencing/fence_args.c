@@ -16,7 +16,10 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fence_args.h"
 #include "ics/error.h"
@@ -300,4 +303,51 @@ gboolean fence_args_action(const FenceArgs *args, FenceAction *action, GError **
 	g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, "unknown action '%s' (valid: %s)",
 		    name, valid->str);
 	return FALSE;
+}
+
+static gboolean stdin_has_input(int argc)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	if (argc <= 1)
+		return TRUE;
+	if (isatty(STDIN_FILENO))
+		return FALSE;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP));
+}
+
+int fence_agent_main(const char *agent, const FenceParam *params, void (*usage)(void),
+		     FenceRunFunc run, int argc, char **argv)
+{
+	g_autoptr(FenceArgs) args = fence_args_new(params);
+	g_autoptr(GError) error = NULL;
+	FenceAction action;
+	int rc;
+
+	ics_log_init(agent, ICS_LOG_STDERR, ICS_LOG_NOTICE);
+	if (!fence_args_parse_argv(args, argc, argv, &error)) {
+		fprintf(stderr, "%s: %s (see %s -h)\n", agent, error->message, agent);
+		return 1;
+	}
+	if (fence_args_help(args)) {
+		usage();
+		return 0;
+	}
+	if (stdin_has_input(argc) && !fence_args_parse_stream(args, stdin, &error)) {
+		fprintf(stderr, "%s: %s\n", agent, error->message);
+		return 1;
+	}
+	if (fence_args_get_bool(args, "verbose"))
+		ics_log_init(agent, ICS_LOG_STDERR, ICS_LOG_DEBUG);
+	if (!fence_args_action(args, &action, &error)) {
+		fprintf(stderr, "%s: %s\n", agent, error->message);
+		return 1;
+	}
+	ics_debug("action %s, node %s", fence_action_name(action),
+		  fence_args_get_or(args, "port", "(none)"));
+	rc = run(action, args, &error);
+	if (error != NULL)
+		fprintf(stderr, "%s: %s\n", agent, error->message);
+	fflush(stdout);
+	return rc;
 }

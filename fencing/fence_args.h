@@ -86,4 +86,16 @@ gboolean fence_args_action(const FenceArgs *args, FenceAction *action, GError **
 const char *fence_action_name(FenceAction action);
 gboolean fence_action_parse(const char *name, FenceAction *action);
 
+/*
+ * The whole main() of a fence agent: parse argv, then stdin when Pacemaker
+ * (or a pipe) provides it, honour -h and verbose, resolve the action and
+ * call @run, printing any error as one "AGENT: message" line.  Options come
+ * from stdin when there are no arguments, and also when arguments are given
+ * and stdin already holds input or end of file -- never from a terminal or
+ * an idle inherited pipe.  Returns the process exit status.
+ */
+typedef int (*FenceRunFunc)(FenceAction action, const FenceArgs *args, GError **error);
+int fence_agent_main(const char *agent, const FenceParam *params, void (*usage)(void),
+		     FenceRunFunc run, int argc, char **argv);
+
 #endif /* ICS_FENCE_ARGS_H */

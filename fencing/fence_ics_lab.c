@@ -19,7 +19,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -422,51 +421,7 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 	return EXIT_FAIL;
 }
 
-/* Options come from stdin when there are no arguments (Pacemaker), and
- * also when arguments are given and stdin already holds input or end of
- * file (a pipe or file), never from a terminal or an idle inherited pipe. */
-static gboolean stdin_has_input(int argc)
-{
-	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-
-	if (argc <= 1)
-		return TRUE;
-	if (isatty(STDIN_FILENO))
-		return FALSE;
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP));
-}
-
 int main(int argc, char **argv)
 {
-	g_autoptr(FenceArgs) args = fence_args_new(params);
-	g_autoptr(GError) error = NULL;
-	FenceAction action;
-	int rc;
-
-	ics_log_init(AGENT, ICS_LOG_STDERR, ICS_LOG_NOTICE);
-	if (!fence_args_parse_argv(args, argc, argv, &error)) {
-		fprintf(stderr, AGENT ": %s (see " AGENT " -h)\n", error->message);
-		return EXIT_FAIL;
-	}
-	if (fence_args_help(args)) {
-		print_usage();
-		return EXIT_OK;
-	}
-	if (stdin_has_input(argc) && !fence_args_parse_stream(args, stdin, &error)) {
-		fprintf(stderr, AGENT ": %s\n", error->message);
-		return EXIT_FAIL;
-	}
-	if (fence_args_get_bool(args, "verbose"))
-		ics_log_init(AGENT, ICS_LOG_STDERR, ICS_LOG_DEBUG);
-	if (!fence_args_action(args, &action, &error)) {
-		fprintf(stderr, AGENT ": %s\n", error->message);
-		return EXIT_FAIL;
-	}
-	ics_debug("action %s, node %s", fence_action_name(action),
-		  fence_args_get_or(args, "port", "(none)"));
-	rc = run_action(action, args, &error);
-	if (error != NULL)
-		fprintf(stderr, AGENT ": %s\n", error->message);
-	fflush(stdout);
-	return rc;
+	return fence_agent_main(AGENT, params, print_usage, run_action, argc, argv);
 }

@@ -21,7 +21,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +464,8 @@ static int fence_off(const Pools *p, const char *port, guint64 id, const FenceAr
 	}
 }
 
+static void print_metadata(void);
+
 static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 {
 	g_auto(Pools) p = { 0 };
@@ -473,7 +474,8 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 
 	switch (action) {
 	case FENCE_ACTION_METADATA:
-		return EXIT_FAIL; /* handled in main */
+		print_metadata();
+		return EXIT_OK;
 
 	case FENCE_ACTION_ON:
 		/* Nothing to do: a host that comes back rejoins its pools by
@@ -678,50 +680,7 @@ static void print_usage(void)
 	       "Exit status: 0 success (status: on), 1 failure, 2 status: off.\n");
 }
 
-static gboolean stdin_has_input(int argc)
-{
-	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-
-	if (argc <= 1)
-		return TRUE;
-	if (isatty(STDIN_FILENO))
-		return FALSE;
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP));
-}
-
 int main(int argc, char **argv)
 {
-	g_autoptr(FenceArgs) args = fence_args_new(params);
-	g_autoptr(GError) error = NULL;
-	FenceAction action;
-	int rc;
-
-	ics_log_init(AGENT, ICS_LOG_STDERR, ICS_LOG_NOTICE);
-	if (!fence_args_parse_argv(args, argc, argv, &error)) {
-		fprintf(stderr, AGENT ": %s (see " AGENT " -h)\n", error->message);
-		return EXIT_FAIL;
-	}
-	if (fence_args_help(args)) {
-		print_usage();
-		return EXIT_OK;
-	}
-	if (stdin_has_input(argc) && !fence_args_parse_stream(args, stdin, &error)) {
-		fprintf(stderr, AGENT ": %s\n", error->message);
-		return EXIT_FAIL;
-	}
-	if (fence_args_get_bool(args, "verbose"))
-		ics_log_init(AGENT, ICS_LOG_STDERR, ICS_LOG_DEBUG);
-	if (!fence_args_action(args, &action, &error)) {
-		fprintf(stderr, AGENT ": %s\n", error->message);
-		return EXIT_FAIL;
-	}
-	if (action == FENCE_ACTION_METADATA) {
-		print_metadata();
-		return EXIT_OK;
-	}
-	rc = run_action(action, args, &error);
-	if (error != NULL)
-		fprintf(stderr, AGENT ": %s\n", error->message);
-	fflush(stdout);
-	return rc;
+	return fence_agent_main(AGENT, params, print_usage, run_action, argc, argv);
 }
