@@ -16,7 +16,7 @@
 #include "ics/error.h"
 #include "ics/json.h"
 
-static const char *type_name(const json_t *v)
+const char *ics_json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -78,7 +78,7 @@ gboolean ics_json_require_object(const json_t *obj, const char *what, GError **e
 	if (obj != NULL && json_is_object(obj))
 		return TRUE;
 	g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE, "%s: expected an object, found %s", what,
-		    obj ? type_name(obj) : "nothing");
+		    obj ? ics_json_type_name(obj) : "nothing");
 	return FALSE;
 }
 
@@ -101,7 +101,7 @@ static json_t *member(const json_t *obj, const char *key, GError **error)
 static void wrong_type(const json_t *v, const char *key, const char *expected, GError **error)
 {
 	g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE, "member \"%s\" must be %s, not %s", key,
-		    expected, type_name(v));
+		    expected, ics_json_type_name(v));
 }
 
 const char *ics_json_get_string(const json_t *obj, const char *key, GError **error)

@@ -50,28 +50,6 @@ static char *field(const char *where, const char *key)
 	return where && *where ? g_strdup_printf("%s.%s", where, key) : g_strdup(key);
 }
 
-static const char *json_kind(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "unknown";
-}
-
 static gboolean in_list(const char *s, const char *const *list)
 {
 	for (; *list; list++)
@@ -123,7 +101,7 @@ static const json_t *member(Ctx *c, const json_t *obj, const char *where, const 
 						     "an integer", "a real number", "a boolean",
 						     "a boolean",  "null" };
 		f = field(where, key);
-		*ok = reject(c, "%s must be %s, not %s", f, names[type], json_kind(v));
+		*ok = reject(c, "%s must be %s, not %s", f, names[type], ics_json_type_name(v));
 		return NULL;
 	}
 	return v;
@@ -500,7 +478,7 @@ static gboolean parse_boot(Ctx *c, IcsVmMeta *m, const json_t *b)
 	json_array_foreach(b, i, v)
 	{
 		if (!json_is_string(v))
-			return reject(c, "boot[%zu] must be a string, not %s", i, json_kind(v));
+			return reject(c, "boot[%zu] must be a string, not %s", i, ics_json_type_name(v));
 		if (!in_list(json_string_value(v), boot_devs))
 			return reject(c, "boot[%zu] \"%s\" is not one of hd|cdrom|network", i,
 				      json_string_value(v));
@@ -520,7 +498,7 @@ static gboolean parse_disk(Ctx *c, IcsVmMeta *m, const json_t *d, size_t i)
 
 	g_ptr_array_add(m->disks, disk);
 	if (!json_is_object(d))
-		return reject(c, "%s must be an object, not %s", where, json_kind(d));
+		return reject(c, "%s must be an object, not %s", where, ics_json_type_name(d));
 	if (!check_keys(c, d, where, disk_keys) ||
 	    !get_str(c, d, where, "path", TRUE, NULL, &disk->path) ||
 	    !check_path(c, fpath, disk->path) ||
@@ -595,7 +573,7 @@ static gboolean parse_nic(Ctx *c, IcsVmMeta *m, const json_t *n, size_t i)
 
 	g_ptr_array_add(m->nics, nic);
 	if (!json_is_object(n))
-		return reject(c, "%s must be an object, not %s", where, json_kind(n));
+		return reject(c, "%s must be an object, not %s", where, ics_json_type_name(n));
 	if (!check_keys(c, n, where, nic_keys) ||
 	    !get_str(c, n, where, "mac", FALSE, NULL, &nic->mac) ||
 	    !get_enum(c, n, where, "model", "virtio", nic_models, &nic->model) ||
@@ -721,7 +699,7 @@ static gboolean parse_all(Ctx *c, IcsVmMeta *m, const json_t *root)
 	g_autofree char *policy = NULL;
 
 	if (!json_is_object(root))
-		return reject(c, "must be a JSON object, not %s", json_kind(root));
+		return reject(c, "must be a JSON object, not %s", ics_json_type_name(root));
 	if (!check_keys(c, root, "", top_keys))
 		return FALSE;
 	if (!get_int(c, root, "", "format", FALSE, ICS_VM_FORMAT, G_MININT64, G_MAXINT64, &num))

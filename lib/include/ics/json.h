@@ -40,4 +40,7 @@ const char *ics_json_get_string_or(const json_t *obj, const char *key, const cha
 gboolean ics_json_get_int_or(const json_t *obj, const char *key, gint64 def, gint64 *out,
 			     GError **error);
 
+/* "an object", "a string", "an integer", ... for messages about a value's type. */
+const char *ics_json_type_name(const json_t *v);
+
 #endif /* ICS_JSON_H */
