@@ -94,23 +94,6 @@ static const char *verdict_name(StorageVerdict v)
 	return "?";
 }
 
-static const char *state_word(IcsHostState s)
-{
-	switch (s) {
-	case ICS_HOST_FREE:
-		return "free";
-	case ICS_HOST_ALIVE:
-		return "alive";
-	case ICS_HOST_FAILING:
-		return "failing";
-	case ICS_HOST_DEAD:
-		return "dead";
-	case ICS_HOST_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
-
 /*
  * The verdict for @node from @n pools.  *why (may be NULL) gets one
  * sentence: what is still awaited, or why nothing can be confirmed.
@@ -139,11 +122,11 @@ static StorageVerdict storage_fence_decide(const char *node, const TargetOnPool 
 			g_string_append_printf(wait,
 					       "%s%s on %s, last renewal %" G_GINT64_FORMAT
 					       " s ago, dead in ~%" G_GINT64_FORMAT " s",
-					       wait->len ? "; " : "", state_word(v[i].state),
+					       wait->len ? "; " : "", ics_host_state_name(v[i].state),
 					       v[i].pool, v[i].age_s, MAX(left, (gint64)0));
 		} else {
 			g_string_append_printf(wait, "%s%s on %s", wait->len ? "; " : "",
-					       state_word(v[i].state), v[i].pool);
+					       ics_host_state_name(v[i].state), v[i].pool);
 		}
 	}
 	if (wait->len > 0) {

@@ -30,23 +30,6 @@ guint pool_join_grace_s(guint io_timeout)
 	return 8 * MAX(io_timeout, 1u) + 10;
 }
 
-static const char *state_word(IcsHostState s)
-{
-	switch (s) {
-	case ICS_HOST_FREE:
-		return "free";
-	case ICS_HOST_ALIVE:
-		return "alive";
-	case ICS_HOST_FAILING:
-		return "failing";
-	case ICS_HOST_DEAD:
-		return "dead";
-	case ICS_HOST_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
-
 static void set_reason(char **reason, char *text)
 {
 	if (reason != NULL)
@@ -62,10 +45,10 @@ static char *heartbeat_reason(const PoolFacts *f)
 				       " not renewed for %" G_GINT64_FORMAT
 				       "s (storage unreachable?); sanlock reports it %s",
 				       f->pool, f->host_id, f->self_age_s,
-				       state_word(f->self_state));
+				       ics_host_state_name(f->self_state));
 	return g_strdup_printf("pool %s: heartbeat of host %" G_GUINT64_FORMAT
 			       " not renewed (storage unreachable?); sanlock reports it %s",
-			       f->pool, f->host_id, state_word(f->self_state));
+			       f->pool, f->host_id, ics_host_state_name(f->self_state));
 }
 
 int pool_monitor_decide(const PoolFacts *f, char **reason)

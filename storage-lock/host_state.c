@@ -43,18 +43,6 @@
 #include "ics/log.h"
 #include "lock_internal.h"
 
-const char *ics_host_state_name(IcsHostState state)
-{
-	switch (state) {
-	case ICS_HOST_FREE: return "free";
-	case ICS_HOST_ALIVE: return "alive";
-	case ICS_HOST_FAILING: return "failing";
-	case ICS_HOST_DEAD: return "dead";
-	case ICS_HOST_UNKNOWN: break;
-	}
-	return "unknown";
-}
-
 void ics_host_info_free(IcsHostInfo *h)
 {
 	if (!h)

@@ -137,7 +137,17 @@ typedef enum {
 	ICS_HOST_DEAD,      /* past 8 x io_timeout + 60 s: sanlock frees its leases */
 } IcsHostState;
 
-const char *ics_host_state_name(IcsHostState state);
+static inline const char *ics_host_state_name(IcsHostState state)
+{
+	switch (state) {
+	case ICS_HOST_FREE: return "free";
+	case ICS_HOST_ALIVE: return "alive";
+	case ICS_HOST_FAILING: return "failing";
+	case ICS_HOST_DEAD: return "dead";
+	case ICS_HOST_UNKNOWN: break;
+	}
+	return "unknown";
+}
 
 typedef struct {
 	guint64 host_id;
