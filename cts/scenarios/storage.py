@@ -380,3 +380,56 @@ class PoolHeartbeatLoss(Scenario):
 
 SCENARIOS = [LeaseContention, LeaseCrashFenced, LeaseCableCut, PoolHeartbeatLoss,
              LeaseCrashUnfenced]
+
+
+class PoolBadInput(Scenario):
+    name = "pool-bad-input"
+    description = "refusals against live daemons: lockspace name clash, host id out of range, " \
+                  "re-init over live leases, a path that is not the shared pool"
+    clash = POOL + "/cts-clash"
+
+    def setup(self, ctx):
+        pool_ready(ctx)
+        self.node = ctx.any_node()
+        return []
+
+    def run(self, ctx, argv):
+        p = ctx.lab.node_run(self.node, argv, check=False, timeout=60)
+        return p.returncode, (p.stderr or p.stdout).strip()
+
+    def fault(self, ctx):
+        n = self.node
+        ctx.lab.node_run(n, ["mkdir", "-p", self.clash])
+        self.results = {
+            # a second pool that is also called "shared": same lockspace name
+            "init-clash": self.run(ctx, ["ics-lease", "init", self.clash, "--name", POOL_NAME]),
+            "join-clash": self.run(ctx, ["ics-lease", "join", self.clash]),
+            "host-id": self.run(ctx, ["ics-lease", "join", POOL, "--host-id", "2001"]),
+            "missing": self.run(ctx, ["ics-lease", "status", POOL + "/no-such-pool"]),
+            "reinit-live": self.run(ctx, ["ics-lease", "init", POOL, "--name", POOL_NAME]),
+            "agent-not-shared": self.run(ctx, [
+                "env", "OCF_ROOT=/usr/lib/ocf", "OCF_RESOURCE_INSTANCE=cts-bad",
+                "OCF_RESKEY_name=shared", "OCF_RESKEY_path=" + POOL,
+                "OCF_RESKEY_uuid=00000000-0000-4000-8000-000000000000",
+                "/usr/lib/ocf/resource.d/ics/pool", "start"]),
+        }
+
+    def recovered(self, ctx):
+        want = {"join-clash": (3, "clash"), "host-id": (None, "2001"),
+                "missing": (None, "no-such-pool"), "reinit-live": (3, "in use"),
+                "agent-not-shared": (6, "uuid")}
+        if self.results["init-clash"][0] != 0:
+            raise ScenarioFailed("init of the clashing pool failed: %s" % (self.results["init-clash"],))
+        for k, (rc, words) in want.items():
+            got_rc, msg = self.results[k]
+            if got_rc == 0 or (rc is not None and got_rc != rc) or words not in msg:
+                raise ScenarioFailed("%s: exit %d %r, expected %s with %r" % (
+                    k, got_rc, msg, rc if rc is not None else "an error", words))
+        ctx.info["refusals"] = len(want)
+        ctx.info["messages"] = {k: v[1] for k, v in self.results.items()}
+
+    def teardown(self, ctx):
+        ctx.lab.node_run(self.node, ["rm", "-rf", self.clash], check=False)
+
+
+SCENARIOS.append(PoolBadInput)
