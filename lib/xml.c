@@ -174,7 +174,10 @@ char *ics_xml_to_string(xmlDoc *doc)
 	int len = 0;
 	char *copy;
 
-	xmlDocDumpFormatMemoryEnc(doc, &buf, &len, "UTF-8", 1);
+	/* No encoding in the declaration (UTF-8 is XML's default): consumers
+	 * such as crmsh parse the text as a decoded string, and lxml refuses
+	 * decoded strings that declare an encoding. */
+	xmlDocDumpFormatMemory(doc, &buf, &len, 1);
 	copy = g_strndup((const char *)buf, (gsize)MAX(len, 0));
 	xmlFree(buf);
 	return copy;

@@ -40,7 +40,8 @@ char *ics_xml_xpath_string(xmlDoc *doc, const char *xpath, GError **error);
  * expression is invalid or does not yield a node set. */
 int ics_xml_xpath_count(xmlDoc *doc, const char *xpath, GError **error);
 
-/* Serialise @doc (formatted, with XML declaration). g_free the result. */
+/* Serialise @doc (formatted, with an XML declaration that names no encoding:
+ * the text is UTF-8).  g_free the result. */
 char *ics_xml_to_string(xmlDoc *doc);
 
 #endif /* ICS_XML_H */
