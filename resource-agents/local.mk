@@ -17,9 +17,25 @@ resource_agents_libpoolhealth_la_SOURCES = \
 resource_agents_libpoolhealth_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
 resource_agents_libpoolhealth_la_LIBADD = resource-agents/libocf.la
 
+# The vm agent's decisions (vm_logic.c) and libvirt calls (vm_runtime.c),
+# shared by the agent and its tests.
+noinst_LTLIBRARIES += resource-agents/libvmagent.la
+resource_agents_libvmagent_la_SOURCES = \
+	resource-agents/vm_logic.c resource-agents/vm_logic.h \
+	resource-agents/vm_runtime.c resource-agents/vm_runtime.h
+resource_agents_libvmagent_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) \
+	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS)
+resource_agents_libvmagent_la_LIBADD = resource-agents/libocf.la $(LIBVIRT_LIBS)
+
 ocfexecdir = $(prefix)/lib/ocf/resource.d/ics
-ocfexec_PROGRAMS = resource-agents/ocf_ics_pool
-ics_ocf_agents = pool
+ocfexec_PROGRAMS = resource-agents/ocf_ics_pool resource-agents/ocf_ics_vm
+ics_ocf_agents = pool vm
+
+resource_agents_ocf_ics_vm_SOURCES = resource-agents/vm.c
+resource_agents_ocf_ics_vm_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) \
+	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS)
+resource_agents_ocf_ics_vm_LDADD = resource-agents/libvmagent.la resource-agents/libocf.la \
+	$(ICSVMDEF_LIBS) $(ICSLOCK_LIBS) $(LIBVIRT_LIBS)
 
 resource_agents_ocf_ics_pool_SOURCES = resource-agents/pool.c
 resource_agents_ocf_ics_pool_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
@@ -41,7 +57,9 @@ uninstall-ocf-agents:
 ics_ra_tests = \
 	resource-agents/tests/test_ocf \
 	resource-agents/tests/test_pool_health \
-	resource-agents/tests/test_pool_agent
+	resource-agents/tests/test_pool_agent \
+	resource-agents/tests/test_vm_logic \
+	resource-agents/tests/test_vm_runtime
 check_PROGRAMS += $(ics_ra_tests)
 TESTS += $(ics_ra_tests)
 
@@ -52,11 +70,24 @@ resource_agents_tests_test_pool_health_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFL
 	-I$(top_srcdir)/resource-agents
 resource_agents_tests_test_pool_health_CFLAGS = $(ICS_TEST_CFLAGS)
 resource_agents_tests_test_pool_health_LDADD = resource-agents/libpoolhealth.la \
-	resource-agents/libocf.la $(ICS_TEST_LIBS)
+	resource-agents/libocf.la $(ICSLOCK_LIBS) $(ICS_TEST_LIBS)
 
 # Runs the built agent (built by "all" before check): needs neither sanlock nor a pool.
 resource_agents_tests_test_pool_agent_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/resource-agents
 resource_agents_tests_test_pool_agent_CFLAGS = $(ICS_TEST_CFLAGS)
 resource_agents_tests_test_pool_agent_LDADD = $(ICS_TEST_LIBS)
+
+# vm: pure decisions, and the libvirt calls against libvirt's in-process
+# test driver (test:///default).
+ics_vm_test_cppflags = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) \
+	$(LIBVIRT_CFLAGS) -I$(top_srcdir)/resource-agents
+resource_agents_tests_test_vm_logic_CPPFLAGS = $(ics_vm_test_cppflags)
+resource_agents_tests_test_vm_logic_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_vm_logic_LDADD = resource-agents/libvmagent.la \
+	resource-agents/libocf.la $(ICSVMDEF_LIBS) $(LIBVIRT_LIBS) $(ICS_TEST_LIBS)
+resource_agents_tests_test_vm_runtime_CPPFLAGS = $(ics_vm_test_cppflags)
+resource_agents_tests_test_vm_runtime_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_vm_runtime_LDADD = resource-agents/libvmagent.la \
+	resource-agents/libocf.la $(ICSVMDEF_LIBS) $(LIBVIRT_LIBS) $(ICS_TEST_LIBS)
 
 EXTRA_DIST += resource-agents/README.md
