@@ -16,6 +16,7 @@ CTS_FILES = \
 	cts/scenarios/__init__.py \
 	cts/scenarios/basic.py \
 	cts/scenarios/storage.py \
+	cts/scenarios/vm.py \
 	cts/guest/README.md \
 	cts/guest/build-guest \
 	cts/guest/guest-disk \

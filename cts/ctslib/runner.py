@@ -309,6 +309,11 @@ def run_scenario(lab, scen):
                     ctx.remove_resource(tr.rid)
                 except Exception as e:
                     res.setdefault("cleanup_errors", []).append(str(e))
+            if hasattr(scen, "cleanup"):      # what the scenario made besides resources
+                try:
+                    scen.cleanup(ctx)
+                except Exception as e:
+                    res.setdefault("cleanup_errors", []).append("cleanup: %s" % e)
             ctx.sampler.stop()
             res["samples"] = ctx.sampler.samples
             res["violations"] = [{"t": round(t - (ctx.t0 or t_start), 3), "resource": r,

@@ -411,8 +411,9 @@ class Lab:
 
         for f in programs("fencing", "fence_"):
             install(os.path.join(builddir, "fencing", f), os.path.join(sbin, f))
-        for f in programs("storage-lock", "ics-"):
-            install(os.path.join(builddir, "storage-lock", f), os.path.join(sbin, f))
+        for sub in ("storage-lock", "cli"):
+            for f in programs(sub, "ics-"):
+                install(os.path.join(builddir, sub, f), os.path.join(sbin, f))
         for f in programs("resource-agents", "ocf_ics_"):
             install(os.path.join(builddir, "resource-agents", f),
                     os.path.join(ocf, f[len("ocf_ics_"):]))
