@@ -1,0 +1,293 @@
+/*
+ * cib_ops.c: build the CIB objects of an ICS VM and drive cibadmin,
+ * crm_resource and crm_mon (see cib_ops.h).
+ *
+ * Object ids are derived from the VM's uuid only, so ics-admin can find and
+ * remove what it created without keeping any state of its own, and an
+ * operator reading the CIB sees at once which VM a constraint belongs to.
+ */
+#include "config.h"
+
+#include "cib_ops.h"
+
+#include <string.h>
+
+#include "ics/error.h"
+#include "ics/xml.h"
+
+#include <libxml/xpathInternals.h>
+
+/* Pacemaker's crm_exit_t values that mean something to callers. */
+#define CRM_EX_EXISTS 76
+#define CRM_EX_NOSUCH 105
+#define CRM_EX_TIMEOUT 124
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
+
+char *ics_cib_vm_id(const char *uuid)
+{
+	return g_strdup_printf("vm-%s", uuid);
+}
+
+char *ics_cib_pool_clone_id(const char *pool_name)
+{
+	return g_strdup_printf("ics-pool-%s", pool_name);
+}
+
+char *ics_cib_vm_order_id(const char *uuid)
+{
+	return g_strdup_printf("vm-%s-after-pool", uuid);
+}
+
+char *ics_cib_vm_colocation_id(const char *uuid)
+{
+	return g_strdup_printf("vm-%s-with-pool", uuid);
+}
+
+static void add_nvpair(xmlNode *set, const char *name, const char *value)
+{
+	g_autoptr(xmlChar) set_id = xmlGetProp(set, BAD_CAST "id");
+	g_autofree char *id = g_strdup_printf("%s-%s", (const char *)set_id, name);
+	xmlNode *nv = xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL);
+
+	xmlNewProp(nv, BAD_CAST "id", BAD_CAST id);
+	xmlNewProp(nv, BAD_CAST "name", BAD_CAST name);
+	xmlNewProp(nv, BAD_CAST "value", BAD_CAST value);
+}
+
+static xmlNode *add_set(xmlNode *parent, const char *element, const char *rsc_id, const char *suffix)
+{
+	g_autofree char *id = g_strdup_printf("%s-%s", rsc_id, suffix);
+	xmlNode *set = xmlNewChild(parent, NULL, BAD_CAST element, NULL);
+
+	xmlNewProp(set, BAD_CAST "id", BAD_CAST id);
+	return set;
+}
+
+static void add_op(xmlNode *ops, const char *rsc_id, const char *name, const char *interval,
+		   const char *timeout)
+{
+	g_autofree char *id = g_strdup_printf("%s-%s-interval-%s", rsc_id, name, interval);
+	xmlNode *op = xmlNewChild(ops, NULL, BAD_CAST "op", NULL);
+
+	xmlNewProp(op, BAD_CAST "id", BAD_CAST id);
+	xmlNewProp(op, BAD_CAST "name", BAD_CAST name);
+	xmlNewProp(op, BAD_CAST "interval", BAD_CAST interval);
+	xmlNewProp(op, BAD_CAST "timeout", BAD_CAST timeout);
+}
+
+static xmlDoc *new_doc(const char *root_name, xmlNode **root)
+{
+	xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+
+	*root = xmlNewNode(NULL, BAD_CAST root_name);
+	xmlDocSetRootElement(doc, *root);
+	return doc;
+}
+
+xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec)
+{
+	g_autofree char *id = ics_cib_vm_id(spec->uuid);
+	g_autofree char *cpu = g_strdup_printf("%u", spec->vcpus);
+	g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT, spec->memory_mib);
+	xmlNode *prim, *set, *ops;
+	xmlDoc *doc = new_doc("primitive", &prim);
+
+	xmlNewProp(prim, BAD_CAST "id", BAD_CAST id);
+	xmlNewProp(prim, BAD_CAST "class", BAD_CAST "ocf");
+	xmlNewProp(prim, BAD_CAST "provider", BAD_CAST "ics");
+	xmlNewProp(prim, BAD_CAST "type", BAD_CAST "vm");
+
+	set = add_set(prim, "instance_attributes", id, "instance_attributes");
+	add_nvpair(set, "uuid", spec->uuid);
+	add_nvpair(set, "pool", spec->pool_path);
+	if (spec->migration_unsafe)
+		add_nvpair(set, "migration_unsafe", "true");
+
+	set = add_set(prim, "meta_attributes", id, "meta_attributes");
+	add_nvpair(set, "allow-migrate", "true");
+	add_nvpair(set, "target-role", spec->start ? "Started" : "Stopped");
+
+	set = add_set(prim, "utilization", id, "utilization");
+	add_nvpair(set, "cpu", cpu);
+	add_nvpair(set, "memory", mem);
+
+	ops = xmlNewChild(prim, NULL, BAD_CAST "operations", NULL);
+	add_op(ops, id, "monitor", "5s", "30s");
+	add_op(ops, id, "start", "0s", "90s");
+	add_op(ops, id, "stop", "0s", "90s");
+	add_op(ops, id, "migrate_to", "0s", "120s");
+	add_op(ops, id, "migrate_from", "0s", "120s");
+	return doc;
+}
+
+xmlDoc *ics_cib_vm_order(const IcsCibVmSpec *spec)
+{
+	g_autofree char *id = ics_cib_vm_order_id(spec->uuid);
+	g_autofree char *vm = ics_cib_vm_id(spec->uuid);
+	g_autofree char *pool = ics_cib_pool_clone_id(spec->pool_name);
+	xmlNode *o;
+	xmlDoc *doc = new_doc("rsc_order", &o);
+
+	xmlNewProp(o, BAD_CAST "id", BAD_CAST id);
+	xmlNewProp(o, BAD_CAST "kind", BAD_CAST "Mandatory");
+	xmlNewProp(o, BAD_CAST "first", BAD_CAST pool);
+	xmlNewProp(o, BAD_CAST "then", BAD_CAST vm);
+	return doc;
+}
+
+xmlDoc *ics_cib_vm_colocation(const IcsCibVmSpec *spec)
+{
+	g_autofree char *id = ics_cib_vm_colocation_id(spec->uuid);
+	g_autofree char *vm = ics_cib_vm_id(spec->uuid);
+	g_autofree char *pool = ics_cib_pool_clone_id(spec->pool_name);
+	xmlNode *c;
+	xmlDoc *doc = new_doc("rsc_colocation", &c);
+
+	xmlNewProp(c, BAD_CAST "id", BAD_CAST id);
+	xmlNewProp(c, BAD_CAST "score", BAD_CAST "INFINITY");
+	xmlNewProp(c, BAD_CAST "rsc", BAD_CAST vm);
+	xmlNewProp(c, BAD_CAST "with-rsc", BAD_CAST pool);
+	return doc;
+}
+
+/* The XML of @doc's root element alone, without a declaration. */
+static char *element_text(xmlDoc *doc)
+{
+	g_autoptr(xmlBuffer) buf = xmlBufferCreate();
+
+	xmlNodeDump(buf, doc, xmlDocGetRootElement(doc), 0, 0);
+	return g_strdup((const char *)xmlBufferContent(buf));
+}
+
+/* Run one tool; a non-zero exit becomes an error coded after Pacemaker's
+ * exit status.  @out receives stdout when not NULL. */
+static gboolean run_tool(IcsCib *cib, const char *const *argv, char **out, GError **error)
+{
+	IcsExecOptions opts = { 0 };
+	g_auto(IcsExecResult) res = { 0 };
+	gboolean ok;
+
+	opts.argv = argv;
+	opts.timeout_ms = cib->timeout_ms ? cib->timeout_ms : ICS_CIB_DEFAULT_TIMEOUT_MS;
+	if (cib->run)
+		ok = cib->run(&opts, &res, cib->user, error);
+	else
+		ok = ics_exec_run(&opts, &res, error);
+	if (!ok)
+		return FALSE;
+	if (!ics_exec_check_exit(&res, argv[0], error)) {
+		if (res.exit_status == CRM_EX_EXISTS)
+			(*error)->code = ICS_ERROR_CONFLICT;
+		else if (res.exit_status == CRM_EX_NOSUCH)
+			(*error)->code = ICS_ERROR_NOT_FOUND;
+		else if (res.exit_status == CRM_EX_TIMEOUT)
+			(*error)->code = ICS_ERROR_TIMEOUT;
+		return FALSE;
+	}
+	if (out) {
+		*out = res.out;
+		res.out = NULL;
+	}
+	return TRUE;
+}
+
+gboolean ics_cib_create(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error)
+{
+	g_autofree char *text = element_text(obj);
+	const char *argv[] = { "cibadmin", "--create", "--scope", scope, "--xml-text", text, NULL };
+
+	return run_tool(cib, argv, NULL, error);
+}
+
+gboolean ics_cib_delete(IcsCib *cib, const char *scope, const char *tag, const char *id,
+			GError **error)
+{
+	g_autoptr(xmlDoc) doc = NULL;
+	g_autofree char *text = NULL;
+	xmlNode *n;
+	const char *argv[] = { "cibadmin", "--delete", "--scope", scope, "--xml-text", NULL, NULL };
+
+	doc = new_doc(tag, &n);
+	xmlNewProp(n, BAD_CAST "id", BAD_CAST id);
+	text = element_text(doc);
+	argv[5] = text;
+	return run_tool(cib, argv, NULL, error);
+}
+
+static xmlDoc *query_tool(IcsCib *cib, const char *const *argv, const char *what, GError **error)
+{
+	g_autofree char *out = NULL;
+
+	if (!run_tool(cib, argv, &out, error))
+		return NULL;
+	return ics_xml_parse_string(out, -1, what, error);
+}
+
+xmlDoc *ics_cib_query(IcsCib *cib, const char *scope, GError **error)
+{
+	const char *argv[] = { "cibadmin", "--query", "--scope", scope, NULL };
+
+	return query_tool(cib, argv, "cibadmin --query", error);
+}
+
+xmlDoc *ics_cib_status(IcsCib *cib, GError **error)
+{
+	const char *argv[] = { "crm_mon", "--output-as=xml", "--inactive", NULL };
+
+	return query_tool(cib, argv, "crm_mon", error);
+}
+
+gboolean ics_cib_resource_state(xmlDoc *status, const char *rsc_id, char **role, char **node)
+{
+	g_autoptr(xmlXPathContext) ctx = xmlXPathNewContext(status);
+	g_autoptr(xmlXPathObject) res = NULL;
+	xmlNode *r, *c;
+
+	*role = NULL;
+	*node = NULL;
+	xmlXPathRegisterVariable(ctx, BAD_CAST "id", xmlXPathNewString(BAD_CAST rsc_id));
+	res = xmlXPathEvalExpression(BAD_CAST "//resources//resource[@id=$id]", ctx);
+	if (res == NULL || res->nodesetval == NULL || res->nodesetval->nodeNr == 0)
+		return FALSE;
+	r = res->nodesetval->nodeTab[0];
+	{
+		g_autoptr(xmlChar) v = xmlGetProp(r, BAD_CAST "role");
+
+		*role = g_strdup(v ? (const char *)v : "Unknown");
+	}
+	for (c = r->children; c; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "node")) {
+			g_autoptr(xmlChar) n = xmlGetProp(c, BAD_CAST "name");
+
+			if (n) {
+				*node = g_strdup((const char *)n);
+				break;
+			}
+		}
+	}
+	return TRUE;
+}
+
+gboolean ics_cib_set_target_role(IcsCib *cib, const char *rsc_id, const char *role,
+				 GError **error)
+{
+	const char *argv[] = { "crm_resource",	  "--resource",	     rsc_id, "--meta", "--set-parameter",
+			       "target-role", "--parameter-value", role,   NULL };
+
+	return run_tool(cib, argv, NULL, error);
+}
+
+gboolean ics_cib_move(IcsCib *cib, const char *rsc_id, const char *node, GError **error)
+{
+	const char *argv[] = { "crm_resource", "--resource", rsc_id, "--move", "--node", node, NULL };
+
+	return run_tool(cib, argv, NULL, error);
+}
+
+gboolean ics_cib_clear(IcsCib *cib, const char *rsc_id, GError **error)
+{
+	const char *argv[] = { "crm_resource", "--resource", rsc_id, "--clear", NULL };
+
+	return run_tool(cib, argv, NULL, error);
+}

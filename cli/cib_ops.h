@@ -1,0 +1,86 @@
+/*
+ * cib_ops.h: the CIB objects of an ICS VM and the Pacemaker tools that
+ * write and read them (internal to ics-admin).
+ *
+ * A VM is one ocf:ics:vm primitive "vm-<uuid>" plus two constraints that
+ * keep it after and with its pool's clone "ics-pool-<pool name>".  The XML
+ * is built with libxml2 (never by pasting strings), so names and values are
+ * always escaped and the tests can check it with XPath.  Pacemaker's tools
+ * (cibadmin, crm_resource, crm_mon) run through ics_exec_run() with a
+ * deadline; the runner is a function pointer so tests can replace the tools
+ * by a fake that records the calls and fails on demand.
+ *
+ * Pacemaker's exit codes are mapped to ICS error codes: 76 (CRM_EX_EXISTS)
+ * is ICS_ERROR_CONFLICT, 105 (CRM_EX_NOSUCH) is ICS_ERROR_NOT_FOUND, 124
+ * (CRM_EX_TIMEOUT) is ICS_ERROR_TIMEOUT, any other failure ICS_ERROR_EXEC.
+ */
+#ifndef ICS_ADMIN_CIB_OPS_H
+#define ICS_ADMIN_CIB_OPS_H
+
+#include <glib.h>
+#include <libxml/tree.h>
+
+#include "ics/exec.h"
+
+#define ICS_CIB_DEFAULT_TIMEOUT_MS 30000u
+
+typedef gboolean (*IcsCibRunFn)(const IcsExecOptions *opts, IcsExecResult *result,
+				gpointer user, GError **error);
+
+typedef struct {
+	IcsCibRunFn run; /* NULL = ics_exec_run */
+	gpointer user;
+	guint timeout_ms; /* per tool call; 0 = ICS_CIB_DEFAULT_TIMEOUT_MS */
+} IcsCib;
+
+/* What the CIB records about one VM. */
+typedef struct {
+	const char *uuid;
+	const char *pool_path;
+	const char *pool_name;
+	guint vcpus;
+	guint64 memory_mib;
+	gboolean migration_unsafe;
+	gboolean start; /* target-role Started instead of Stopped */
+} IcsCibVmSpec;
+
+/* "vm-<uuid>", "ics-pool-<name>", "vm-<uuid>-after-pool", "vm-<uuid>-with-pool"; g_free. */
+char *ics_cib_vm_id(const char *uuid);
+char *ics_cib_pool_clone_id(const char *pool_name);
+char *ics_cib_vm_order_id(const char *uuid);
+char *ics_cib_vm_colocation_id(const char *uuid);
+
+/* The <primitive>, <rsc_order> and <rsc_colocation> of a VM. */
+xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec);
+xmlDoc *ics_cib_vm_order(const IcsCibVmSpec *spec);
+xmlDoc *ics_cib_vm_colocation(const IcsCibVmSpec *spec);
+
+/* cibadmin --create --scope @scope ("resources", "constraints"). */
+gboolean ics_cib_create(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error);
+
+/* cibadmin --delete of <@tag id="@id"/> in @scope; NOT_FOUND when absent. */
+gboolean ics_cib_delete(IcsCib *cib, const char *scope, const char *tag, const char *id,
+			GError **error);
+
+/* cibadmin --query --scope @scope. */
+xmlDoc *ics_cib_query(IcsCib *cib, const char *scope, GError **error);
+
+/* crm_mon --output-as=xml --inactive: what runs where. */
+xmlDoc *ics_cib_status(IcsCib *cib, GError **error);
+
+/*
+ * The state of resource @rsc_id in crm_mon's XML: *role ("Started",
+ * "Stopped", "Migrating", ...; g_free) and *node (the first node it is active
+ * on, NULL when none; g_free).  FALSE when crm_mon does not know the resource.
+ */
+gboolean ics_cib_resource_state(xmlDoc *status, const char *rsc_id, char **role, char **node);
+
+/* crm_resource --meta --set-parameter target-role --parameter-value @role. */
+gboolean ics_cib_set_target_role(IcsCib *cib, const char *rsc_id, const char *role,
+				 GError **error);
+
+/* crm_resource --move --node @node, and --clear (removes cli-* constraints). */
+gboolean ics_cib_move(IcsCib *cib, const char *rsc_id, const char *node, GError **error);
+gboolean ics_cib_clear(IcsCib *cib, const char *rsc_id, GError **error);
+
+#endif /* ICS_ADMIN_CIB_OPS_H */

@@ -1,0 +1,319 @@
+/*
+ * test_vm_define.c: define and undefine against a real pool in a temporary
+ * directory and a fake Pacemaker -- the calls in order, and nothing left
+ * behind (no slot, no definition, no CIB object) when any step fails.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli_test_util.h"
+#include "vm_backend.h"
+
+#define UUID "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c"
+
+typedef struct {
+	char *dir;
+	char *pool;
+	FakeCib fake;
+	IcsAdmin adm;
+} Fixture;
+
+static int setup(void **state)
+{
+	Fixture *f = g_new0(Fixture, 1);
+
+	f->dir = g_dir_make_tmp("ics-cli-XXXXXX", NULL);
+	f->pool = test_make_pool(f->dir, "shared");
+	fake_init(&f->fake, &f->adm.cib);
+	f->adm.pools_dir = f->dir;
+	f->adm.poll_ms = 1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	Fixture *f = *state;
+
+	test_rm_rf(f->dir);
+	fake_clear(&f->fake);
+	g_free(f->pool);
+	g_free(f->dir);
+	g_free(f);
+	return 0;
+}
+
+static void request(Fixture *f, IcsAdminDefine *req, const char *name, const char *uuid)
+{
+	g_autofree char *disk = g_build_filename(f->pool, "disk.img", NULL);
+
+	memset(req, 0, sizeof(*req));
+	req->definition = json_pack("{s:s, s:s, s:i, s:i, s:s, s:[{s:s}]}", "uuid", uuid, "name",
+				    name, "vcpus", 1, "memory_mib", 64, "virt_type", "qemu", "disks",
+				    "path", disk);
+	req->pool_path = g_strdup(f->pool);
+	req->migration_unsafe = ICS_ADMIN_UNSAFE_AUTO;
+}
+
+static gboolean slot_taken(Fixture *f, const char *uuid)
+{
+	g_autoptr(IcsPool) p = ics_pool_open(f->pool, NULL, NULL);
+
+	assert_non_null(p);
+	return ics_slot_lookup(p, uuid, NULL) >= 0;
+}
+
+static gboolean defined(Fixture *f, const char *uuid)
+{
+	g_autoptr(IcsVmMeta) m = ics_vm_store_load(f->pool, uuid, NULL);
+
+	return m != NULL;
+}
+
+static void test_define_ok(void **state)
+{
+	Fixture *f = *state;
+	g_auto(IcsAdminDefine) req = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) rec = NULL;
+	g_autoptr(IcsVmMeta) m = NULL;
+	int prim, order, coloc, role;
+
+	request(f, &req, "web1", UUID);
+	req.start = TRUE;
+	rec = ics_admin_vm_define(&f->adm, &req, &e);
+	if (rec == NULL)
+		fail_msg("%s", e->message);
+	assert_string_equal(json_string_value(json_object_get(rec, "uuid")), UUID);
+	assert_true(slot_taken(f, UUID));
+	m = ics_vm_store_load(f->pool, UUID, &e);
+	assert_non_null(m);
+	assert_true(m->has_lease);
+	assert_string_equal(m->lease_lockspace, "ics-shared");
+	assert_true(m->lease_offset >= 1048576 && m->lease_offset % 1048576 == 0);
+	prim = fake_find(&f->fake, "cibadmin --create --scope resources --xml-text <primitive id=\"vm-" UUID);
+	order = fake_find(&f->fake, "--scope constraints --xml-text <rsc_order");
+	coloc = fake_find(&f->fake, "--scope constraints --xml-text <rsc_colocation");
+	role = fake_find(&f->fake, "target-role --parameter-value Started");
+	assert_true(prim >= 0 && order > prim && coloc > order && role > coloc);
+	/* Created Stopped: only started once its constraints exist. */
+	assert_non_null(strstr(f->fake.calls->pdata[prim], "name=\"target-role\" value=\"Stopped\""));
+	/* A directory pool is not a cluster filesystem: auto sets migration_unsafe. */
+	assert_non_null(strstr(f->fake.calls->pdata[prim], "name=\"migration_unsafe\""));
+	assert_int_equal(fake_find(&f->fake, "--delete"), -1);
+}
+
+/* Fail each CIB step in turn: nothing of the VM may remain. */
+static void check_rollback(Fixture *f, const char *fail_match, int status, int expect_code,
+			   const char *const *expect_deletes)
+{
+	g_auto(IcsAdminDefine) req = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) rec = NULL;
+
+	g_ptr_array_set_size(f->fake.calls, 0);
+	f->fake.fail_match = fail_match;
+	f->fake.fail_status = status;
+	request(f, &req, "web1", UUID);
+	req.start = TRUE;
+	rec = ics_admin_vm_define(&f->adm, &req, &e);
+	assert_null(rec);
+	assert_non_null(e);
+	assert_int_equal(e->code, expect_code);
+	assert_non_null(strstr(e->message, "vm \"web1\""));
+	assert_false(slot_taken(f, UUID));
+	assert_false(defined(f, UUID));
+	for (int i = 0; expect_deletes[i]; i++)
+		if (fake_find(&f->fake, expect_deletes[i]) < 0)
+			fail_msg("after failing \"%s\": no call with \"%s\"", fail_match,
+				 expect_deletes[i]);
+}
+
+static void test_rollback(void **state)
+{
+	Fixture *f = *state;
+	static const char *const none[] = { NULL };
+	static const char *const prim[] = { "--delete --scope resources --xml-text <primitive id=\"vm-" UUID "\"/>", NULL };
+	static const char *const both[] = { "--delete --scope constraints --xml-text <rsc_order id=\"vm-" UUID "-after-pool\"/>",
+					    "--delete --scope resources --xml-text <primitive id=\"vm-" UUID "\"/>", NULL };
+	static const char *const all[] = { "--delete --scope constraints --xml-text <rsc_colocation id=\"vm-" UUID "-with-pool\"/>",
+					   "--delete --scope constraints --xml-text <rsc_order",
+					   "--delete --scope resources --xml-text <primitive", NULL };
+
+	/* The primitive exists already (cibadmin: 76 = CRM_EX_EXISTS). */
+	check_rollback(f, "<primitive", 76, ICS_ERROR_CONFLICT, none);
+	assert_int_equal(fake_find(&f->fake, "--delete"), -1);
+	check_rollback(f, "<rsc_order", 1, ICS_ERROR_EXEC, prim);
+	check_rollback(f, "<rsc_colocation", 1, ICS_ERROR_EXEC, both);
+	check_rollback(f, "target-role --parameter-value Started", 1, ICS_ERROR_EXEC, all);
+}
+
+static void test_rollback_on_cib_timeout(void **state)
+{
+	Fixture *f = *state;
+	static const char *const prim[] = { "--delete --scope resources", NULL };
+
+	check_rollback(f, "<rsc_order", 124, ICS_ERROR_TIMEOUT, prim);
+}
+
+static void test_invalid_touches_nothing(void **state)
+{
+	Fixture *f = *state;
+	g_auto(IcsAdminDefine) req = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) rec = NULL;
+
+	request(f, &req, "web1", UUID);
+	json_object_set_new(req.definition, "vcpus", json_integer(0));
+	rec = ics_admin_vm_define(&f->adm, &req, &e);
+	assert_null(rec);
+	assert_int_equal(e->code, ICS_ERROR_INVALID_ARGUMENT);
+	assert_int_equal(f->fake.calls->len, 0);
+	assert_false(slot_taken(f, UUID));
+
+	/* A disk outside the pool is only found with the pool: still undone. */
+	{
+		g_auto(IcsAdminDefine) r2 = { 0 };
+		g_autoptr(GError) e2 = NULL;
+		g_autoptr(json_t) rec2 = NULL;
+
+		request(f, &r2, "web1", UUID);
+		json_object_set_new(r2.definition, "disks",
+				    json_pack("[{s:s}]", "path", "/etc/passwd"));
+		rec2 = ics_admin_vm_define(&f->adm, &r2, &e2);
+		assert_null(rec2);
+		assert_int_equal(e2->code, ICS_ERROR_INVALID_ARGUMENT);
+		assert_false(slot_taken(f, UUID));
+		assert_int_equal(f->fake.calls->len, 0);
+	}
+}
+
+static void test_duplicates(void **state)
+{
+	Fixture *f = *state;
+	g_auto(IcsAdminDefine) a = { 0 };
+	g_auto(IcsAdminDefine) b = { 0 };
+	g_auto(IcsAdminDefine) c = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(GError) e2 = NULL;
+	g_autoptr(json_t) r = NULL;
+	g_autoptr(json_t) r2 = NULL;
+	g_autoptr(json_t) r3 = NULL;
+
+	request(f, &a, "web1", UUID);
+	r = ics_admin_vm_define(&f->adm, &a, &e);
+	assert_non_null(r);
+	request(f, &b, "web1", "0e2b7c2a-1111-4222-8333-444455556666");
+	r2 = ics_admin_vm_define(&f->adm, &b, &e);
+	assert_null(r2);
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
+	request(f, &c, "web2", UUID);
+	r3 = ics_admin_vm_define(&f->adm, &c, &e2);
+	assert_null(r3);
+	assert_int_equal(e2->code, ICS_ERROR_CONFLICT);
+	assert_true(defined(f, UUID)); /* the first one is untouched */
+}
+
+static void define_one(Fixture *f)
+{
+	g_auto(IcsAdminDefine) req = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) rec = NULL;
+
+	request(f, &req, "web1", UUID);
+	rec = ics_admin_vm_define(&f->adm, &req, &e);
+	assert_non_null(rec);
+	g_ptr_array_set_size(f->fake.calls, 0);
+}
+
+static void test_undefine(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) e = NULL;
+	int clear, coloc, order, prim;
+
+	define_one(f);
+	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
+			  "' role='Stopped' active='false'/></resources></pacemaker-result>";
+	assert_true(ics_admin_vm_undefine(&f->adm, "web1", FALSE, 1, &e));
+	clear = fake_find(&f->fake, "--clear");
+	coloc = fake_find(&f->fake, "--delete --scope constraints --xml-text <rsc_colocation");
+	order = fake_find(&f->fake, "--delete --scope constraints --xml-text <rsc_order");
+	prim = fake_find(&f->fake, "--delete --scope resources --xml-text <primitive");
+	assert_true(clear >= 0 && coloc > clear && order > coloc && prim > order);
+	assert_false(slot_taken(f, UUID));
+	assert_false(defined(f, UUID));
+}
+
+static void test_undefine_running(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) e = NULL;
+
+	define_one(f);
+	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
+			  "' role='Started' active='true'><node name='node1'/></resource>"
+			  "</resources></pacemaker-result>";
+	assert_false(ics_admin_vm_undefine(&f->adm, UUID, FALSE, 1, &e));
+	assert_int_equal(e->code, ICS_ERROR_BUSY);
+	assert_non_null(strstr(e->message, "node1"));
+	assert_int_equal(fake_find(&f->fake, "--delete"), -1);
+	assert_true(slot_taken(f, UUID));
+	assert_true(defined(f, UUID));
+
+	/* --force stops it first; the fake never reports it stopped: timeout,
+	 * and still nothing is removed. */
+	g_clear_error(&e);
+	assert_false(ics_admin_vm_undefine(&f->adm, UUID, TRUE, 1, &e));
+	assert_int_equal(e->code, ICS_ERROR_TIMEOUT);
+	assert_true(fake_find(&f->fake, "target-role --parameter-value Stopped") >= 0);
+	assert_int_equal(fake_find(&f->fake, "--delete"), -1);
+	assert_true(defined(f, UUID));
+}
+
+static void test_migrate(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) e = NULL;
+
+	define_one(f);
+	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
+			  "' role='Started' active='true'><node name='node2'/></resource>"
+			  "</resources></pacemaker-result>";
+	assert_true(ics_admin_vm_migrate(&f->adm, "web1", "node2", FALSE, 5, &e) == FALSE);
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT); /* already there */
+	g_clear_error(&e);
+	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
+			  "' role='Started' active='true'><node name='node1'/></resource>"
+			  "</resources></pacemaker-result>";
+	/* The fake keeps it on node1: times out, the move constraint stays. */
+	assert_false(ics_admin_vm_migrate(&f->adm, "web1", "node2", FALSE, 1, &e));
+	assert_int_equal(e->code, ICS_ERROR_TIMEOUT);
+	assert_true(fake_find(&f->fake, "--move --node node2") >= 0);
+	assert_int_equal(fake_find(&f->fake, "--clear"), -1);
+	/* Without waiting: moved, constraint kept. */
+	g_clear_error(&e);
+	assert_true(ics_admin_vm_migrate(&f->adm, "web1", "node2", TRUE, 0, &e));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_define_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_on_cib_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_touches_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_undefine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_undefine_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

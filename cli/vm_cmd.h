@@ -1,0 +1,39 @@
+/*
+ * vm_cmd.h: the `ics-admin vm` command group -- argv to requests, records to
+ * tables or JSON (internal to ics-admin).  See vm_backend.h for who carries
+ * the requests out and docs/ics-admin.8 for the syntax.
+ */
+#ifndef ICS_ADMIN_VM_CMD_H
+#define ICS_ADMIN_VM_CMD_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "vm_backend.h"
+
+/* Exit statuses (docs/ics-admin.8). */
+enum {
+	ICS_ADMIN_EXIT_OK = 0,
+	ICS_ADMIN_EXIT_ERROR = 1,
+	ICS_ADMIN_EXIT_USAGE = 2,
+	ICS_ADMIN_EXIT_NOT_FOUND = 3,
+	ICS_ADMIN_EXIT_CONFLICT = 4,
+};
+
+/* The exit status for an error: INVALID_ARGUMENT/PARSE 2, NOT_FOUND 3,
+ * BUSY/CONFLICT 4, else 1. */
+int ics_admin_exit_code(const GError *error);
+
+/* One --disk value "PATH[,format=F][,bus=B][,cache=C][,target=T][,serial=S]
+ * [,readonly][,shared]" as a vm.json disk object; a relative PATH is taken
+ * relative to @pool_path. */
+json_t *ics_admin_parse_disk(const char *spec, const char *pool_path, GError **error);
+
+/* `vm define` options (argv[0] = "define") into a request; *json = --json. */
+gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, gboolean *json,
+				GError **error);
+
+/* Run `vm ...` (argv[0] = "vm"); returns the exit status. */
+int ics_admin_vm_main(IcsAdmin *adm, int argc, char **argv);
+
+#endif /* ICS_ADMIN_VM_CMD_H */
