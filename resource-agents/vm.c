@@ -781,6 +781,7 @@ static int vm_migrate_from(const OcfAgent *agent)
 		virConnectClose(conn);
 		return OCF_ERR_GENERIC;
 	}
+	vm_runtime_log_migration_stats(conn, cfg.uuid);
 	virConnectClose(conn);
 	if (vm_health_classify(&o) != VM_HEALTH_RUNNING) {
 		ocf_exit_reason("vm %s does not run on this node after the migration", cfg.uuid);

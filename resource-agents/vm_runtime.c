@@ -247,6 +247,32 @@ static gpointer migrate_thread(gpointer data)
 	return NULL;
 }
 
+/* QEMU's own account of a finished incoming migration, on the destination
+ * (the source's domain is gone by then): the downtime the issue targets. */
+void vm_runtime_log_migration_stats(virConnectPtr conn, const char *uuid)
+{
+	virTypedParameterPtr params = NULL;
+	int nparams = 0, type = 0;
+	unsigned long long downtime = 0, elapsed = 0, total = 0;
+	virDomainPtr dom = virDomainLookupByUUIDString(conn, uuid);
+
+	if (dom == NULL || virDomainGetJobStats(dom, &type, &params, &nparams,
+						VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
+		ocf_log(ICS_LOG_INFO, "migrated %s (QEMU's statistics unavailable: %s)", uuid,
+			last_error());
+		if (dom != NULL)
+			virDomainFree(dom);
+		return;
+	}
+	virDomainFree(dom);
+	virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DOWNTIME, &downtime);
+	virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_TIME_ELAPSED, &elapsed);
+	virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
+	ocf_log(ICS_LOG_NOTICE, "migrated %s: %llu ms, downtime %llu ms, %llu MiB", uuid, elapsed,
+		downtime, total / (1024 * 1024));
+	virTypedParamsFree(params, nparams);
+}
+
 gboolean vm_domain_migrate(virConnectPtr conn, const char *uuid, const VmMigrateOptions *opts,
 			   GError **error)
 {

@@ -51,4 +51,8 @@ typedef struct {
 gboolean vm_domain_migrate(virConnectPtr conn, const char *uuid, const VmMigrateOptions *opts,
 			   GError **error);
 
+/* Log QEMU's statistics of the migration that brought @uuid here (elapsed,
+ * downtime, data): "migrated UUID: N ms, downtime D ms, M MiB". */
+void vm_runtime_log_migration_stats(virConnectPtr conn, const char *uuid);
+
 #endif /* ICS_VM_RUNTIME_H */

@@ -446,6 +446,11 @@ class Lab:
         os.chown(os.path.join(d, "var-log", "pacemaker"), hac, hag)
         for f in ("passwd", "group"):
             shutil.copy2(os.path.join(self.dir, "etc", f), os.path.join(etc, f))
+        # cluster nodes resolve each other by name (libvirt's migration URIs)
+        with open("/etc/hosts") as f:
+            hosts = f.read()
+        write_file(os.path.join(etc, "hosts"), hosts.rstrip("\n") + "\n# ics-lab nodes\n" +
+                   "".join("%s %s\n" % (x["addr"], x["name"]) for x in nodes))
         os.makedirs(os.path.join(etc, "corosync"), exist_ok=True)
         write_file(os.path.join(etc, "corosync", "corosync.conf"), self._corosync_conf(nodes))
         cib = os.path.join(varlib, "pacemaker", "cib", "cib.xml")
