@@ -301,11 +301,14 @@ class LeaseCableCut(_Lease):
             if q.returncode == 0:              # still quorate: not isolated yet
                 time.sleep(0.1)
                 continue
+            holder = ctx.lab.holder_pid(self.a)
             try:
                 p = ctx.lab.node_run(self.a, ["ics-lease", "acquire", "--quorum", POOL,
                                               "cts-lease-2"], check=False, timeout=10)
             except icslab.LabError:
                 break
+            if p.returncode != 0 and ctx.lab.holder_pid(self.a) != holder:
+                break       # fenced while trying: the attempt proves nothing either way
             self.isolated_tries.append((p.returncode, (p.stderr or "").strip()))
             break
 
