@@ -281,18 +281,24 @@ static gboolean lab_check_node(const Lab *lab, const char *port, GError **error)
 	return FALSE;
 }
 
-/* Run "ics-lab power OP PORT" in the root mount namespace; the exit status
- * goes to @status. */
+/*
+ * Run "ics-lab power OP PORT" in the anchor's namespaces: the host's mount
+ * namespace and the switch's network namespace.  Not in this node's network
+ * namespace: when Pacemaker has a node fence itself (no peer can), powering
+ * it off kills every process of the node, and the lab command must survive
+ * to finish -- for a reboot, to power the node on again.  The exit status
+ * goes to @status.
+ */
 static gboolean lab_power(const Lab *lab, const char *op, const char *port, int *status,
 			  GError **error)
 {
 	g_autofree char *pid = g_strdup_printf("%d", (int)lab->anchor);
-	const char *argv[] = { ICS_NSENTER,  "-t",    pid, "-m", "--",
+	const char *argv[] = { ICS_NSENTER,  "-t",    pid, "-m", "-n", "--",
 			       lab->ics_lab, "power", op,  port, NULL };
 	IcsExecOptions opts = { .argv = argv, .timeout_ms = lab->timeout_ms };
 	g_auto(IcsExecResult) res = { 0 };
 
-	ics_debug("running: %s -t %s -m -- %s power %s %s", ICS_NSENTER, pid, lab->ics_lab, op,
+	ics_debug("running: %s -t %s -m -n -- %s power %s %s", ICS_NSENTER, pid, lab->ics_lab, op,
 		  port);
 	if (!ics_exec_run(&opts, &res, error)) {
 		ics_error_prefix(error, "power %s of node '%s': ", op, port);
@@ -409,12 +415,10 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 	case FENCE_ACTION_REBOOT:
 		if (!lab_open(&lab, args, TRUE, error) || !lab_check_node(&lab, port, error))
 			return EXIT_FAIL;
-		if (!expect_success(&lab, "off", port, error))
+		/* one lab call: it completes even if this agent runs on the node
+		 * being rebooted and dies with it */
+		if (!expect_success(&lab, "reboot", port, error))
 			return EXIT_FAIL;
-		if (!expect_success(&lab, "on", port, error)) {
-			ics_error_prefix(error, "reboot: node '%s' is off: ", port);
-			return EXIT_FAIL;
-		}
 		return EXIT_OK;
 	}
 	g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, "unsupported action");

@@ -129,10 +129,12 @@ def proc_comm(pid):
 
 
 def kill_netns(inode, deadline=10.0):
-    """Stop, then kill, every process in a network namespace until none is left."""
+    """Stop, then kill, every process in a network namespace until none is left
+    -- never this process itself, whatever namespace it was started in."""
     end = time.monotonic() + deadline
+    me = os.getpid()
     while True:
-        pids = pids_in_netns(inode)
+        pids = [p for p in pids_in_netns(inode) if p != me]
         if not pids:
             return
         if time.monotonic() > end:
