@@ -180,7 +180,7 @@ static void test_timeout_kills_group(void **state)
 	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_TIMEOUT));
 	assert_non_null(strstr(err->message, "'sh' did not finish within 0.300 s"));
 	assert_true(elapsed_ms >= 300);
-	assert_true(elapsed_ms < 3000);
+	assert_true(elapsed_ms < 20000); /* killed, not waited for: sleep would take 30 s */
 	assert_int_equal(res.term_signal, SIGTERM);
 	sleeper = (pid_t)atoi(res.out);
 	assert_true(sleeper > 1);
