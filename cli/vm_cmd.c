@@ -42,19 +42,6 @@ int ics_admin_exit_code(const GError *error)
 	}
 }
 
-static gboolean usage_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static gboolean usage_error(GError **error, const char *fmt, ...)
-{
-	g_autofree char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, msg);
-	return FALSE;
-}
-
 json_t *ics_admin_parse_disk(const char *spec, const char *pool_path, GError **error)
 {
 	g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
@@ -62,7 +49,7 @@ json_t *ics_admin_parse_disk(const char *spec, const char *pool_path, GError **e
 	const char *path = parts[0];
 
 	if (path == NULL || *path == '\0') {
-		usage_error(error, "--disk \"%s\": no path", spec);
+		ics_error_invalid(error, "--disk \"%s\": no path", spec);
 		return NULL;
 	}
 	if (g_path_is_absolute(path) || pool_path == NULL) {
@@ -82,7 +69,7 @@ json_t *ics_admin_parse_disk(const char *spec, const char *pool_path, GError **e
 							    "serial", NULL },
 				    key)) {
 			if (val == NULL || *val == '\0') {
-				usage_error(error, "--disk \"%s\": %s needs a value", spec, key);
+				ics_error_invalid(error, "--disk \"%s\": %s needs a value", spec, key);
 				return NULL;
 			}
 			json_object_set_new(disk, key, json_string(val));
@@ -90,14 +77,14 @@ json_t *ics_admin_parse_disk(const char *spec, const char *pool_path, GError **e
 			gboolean on = val == NULL || strcmp(val, "true") == 0 || strcmp(val, "yes") == 0;
 
 			if (val && !on && strcmp(val, "false") != 0 && strcmp(val, "no") != 0) {
-				usage_error(error, "--disk \"%s\": %s=%s is not a boolean", spec, key, val);
+				ics_error_invalid(error, "--disk \"%s\": %s=%s is not a boolean", spec, key, val);
 				return NULL;
 			}
 			json_object_set_new(disk,
 					    strcmp(key, "shared") == 0 ? "shared_outside_pool" : "readonly",
 					    json_boolean(on));
 		} else {
-			usage_error(error,
+			ics_error_invalid(error,
 				    "--disk \"%s\": unknown option \"%s\" (format, bus, cache, target, "
 				    "serial, readonly, shared)",
 				    spec, key);
@@ -151,11 +138,11 @@ gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, gboo
 	if (!g_option_context_parse(ctx, &argc, &argv, error))
 		return FALSE;
 	if (argc > 1)
-		return usage_error(error, "vm define: unexpected argument \"%s\"", argv[1]);
+		return ics_error_invalid(error, "vm define: unexpected argument \"%s\"", argv[1]);
 	if (pool == NULL)
-		return usage_error(error, "vm define: --pool PATH is required");
+		return ics_error_invalid(error, "vm define: --pool PATH is required");
 	if (unsafe && safe)
-		return usage_error(error, "vm define: --migration-unsafe and --no-migration-unsafe "
+		return ics_error_invalid(error, "vm define: --migration-unsafe and --no-migration-unsafe "
 					  "exclude each other");
 	pool_abs = g_canonicalize_filename(pool, NULL);
 
@@ -170,11 +157,11 @@ gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, gboo
 	} else {
 		def = json_object();
 		if (name == NULL)
-			return usage_error(error, "vm define: --name is required (or --from-json)");
+			return ics_error_invalid(error, "vm define: --name is required (or --from-json)");
 		if (vcpus < 0)
-			return usage_error(error, "vm define: --vcpus is required (or --from-json)");
+			return ics_error_invalid(error, "vm define: --vcpus is required (or --from-json)");
 		if (memory < 0)
-			return usage_error(error, "vm define: --memory is required (or --from-json)");
+			return ics_error_invalid(error, "vm define: --memory is required (or --from-json)");
 	}
 	if (name)
 		json_object_set_new(def, "name", json_string(name));
@@ -194,7 +181,7 @@ gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, gboo
 		json_object_set_new(def, "uuid", json_string(u));
 	}
 	if ((initrd || cmdline) && kernel == NULL)
-		return usage_error(error, "vm define: --initrd and --cmdline need --kernel");
+		return ics_error_invalid(error, "vm define: --initrd and --cmdline need --kernel");
 	if (kernel) {
 		json_t *k = json_pack("{s:s}", "path", kernel);
 
@@ -324,9 +311,9 @@ static gboolean parse_common(int *argc, char ***argv, CommonOpts *o, const char 
 	if (!g_option_context_parse(ctx, argc, argv, error))
 		return FALSE;
 	if (*argc - 1 != nargs)
-		return usage_error(error, "vm %s: expected %s", (*argv)[0], params);
+		return ics_error_invalid(error, "vm %s: expected %s", (*argv)[0], params);
 	if (o->timeout <= 0)
-		return usage_error(error, "vm %s: --timeout must be positive", (*argv)[0]);
+		return ics_error_invalid(error, "vm %s: --timeout must be positive", (*argv)[0]);
 	return TRUE;
 }
 

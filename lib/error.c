@@ -100,3 +100,14 @@ void ics_error_set_errno(GError **error, int errnum, const char *fmt, ...)
 	g_set_error(error, ICS_ERROR, ics_error_code_from_errno(errnum), "%s: %s", what,
 		    g_strerror(errnum));
 }
+
+gboolean ics_error_invalid(GError **error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (error)
+		*error = g_error_new_valist(ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, fmt, ap);
+	va_end(ap);
+	return FALSE;
+}

@@ -40,19 +40,6 @@ static gboolean valid_name(const char *name)
 	return TRUE;
 }
 
-static gboolean invalid(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static gboolean invalid(GError **error, const char *fmt, ...)
-{
-	g_autofree char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, msg);
-	return FALSE;
-}
-
 gboolean pool_parse_node_id(const char *text, guint64 *id, GError **error)
 {
 	g_autofree char *t = g_strstrip(g_strdup(text ? text : ""));
@@ -72,16 +59,16 @@ gboolean pool_config_parse(PoolConfig *cfg, PoolParamLookup lookup, gpointer dat
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->monitor_timeout_s = POOL_DEFAULT_MONITOR_TIMEOUT_S;
 	if (name == NULL)
-		return invalid(error, "required parameter %s is not set%s", "name", "");
+		return ics_error_invalid(error, "required parameter %s is not set%s", "name", "");
 	if (!valid_name(name))
-		return invalid(error,
+		return ics_error_invalid(error,
 			       "parameter name='%s' is not a pool name%s: use 1 to 40 of a-z, 0-9, "
 			       "'_' and '-', starting with a letter or digit",
 			       name, "");
 	if (path == NULL)
-		return invalid(error, "required parameter %s is not set%s", "path", "");
+		return ics_error_invalid(error, "required parameter %s is not set%s", "path", "");
 	if (path[0] != '/' || strstr(path, "/../") != NULL || g_str_has_suffix(path, "/.."))
-		return invalid(error, "parameter path='%s' must be an absolute path%s", path, "");
+		return ics_error_invalid(error, "parameter path='%s' must be an absolute path%s", path, "");
 	if (type == NULL || strcmp(type, "dir") == 0)
 		cfg->type = POOL_TYPE_DIR;
 	else if (strcmp(type, "nfs") == 0)
@@ -89,23 +76,23 @@ gboolean pool_config_parse(PoolConfig *cfg, PoolParamLookup lookup, gpointer dat
 	else if (strcmp(type, "block") == 0)
 		cfg->type = POOL_TYPE_BLOCK;
 	else
-		return invalid(error, "parameter type='%s' is not one of dir, nfs, block%s", type,
+		return ics_error_invalid(error, "parameter type='%s' is not one of dir, nfs, block%s", type,
 			       "");
 	cfg->source = g_strdup(lookup("source", data));
 	cfg->options = g_strdup(lookup("options", data));
 	if (cfg->type != POOL_TYPE_DIR && cfg->source == NULL)
-		return invalid(error, "type=%s needs parameter %s (what to mount)",
+		return ics_error_invalid(error, "type=%s needs parameter %s (what to mount)",
 			       pool_type_name(cfg->type), "source");
 	if (cfg->type == POOL_TYPE_DIR && (cfg->source != NULL || cfg->options != NULL))
-		return invalid(error, "type=%s takes no source or options (the %s is used as is)",
+		return ics_error_invalid(error, "type=%s takes no source or options (the %s is used as is)",
 			       "dir", "path");
 	if (cfg->type == POOL_TYPE_BLOCK && cfg->source[0] != '/')
-		return invalid(error, "parameter source='%s' must be a block device path%s",
+		return ics_error_invalid(error, "parameter source='%s' must be a block device path%s",
 			       cfg->source, "");
 	v = lookup("uuid", data);
 	if (v != NULL) {
 		if (!g_uuid_string_is_valid(v))
-			return invalid(error, "parameter uuid='%s' is not a UUID%s", v, "");
+			return ics_error_invalid(error, "parameter uuid='%s' is not a UUID%s", v, "");
 		cfg->uuid = g_ascii_strdown(v, -1);
 	}
 	v = lookup("host_id", data);

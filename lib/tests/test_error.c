@@ -81,6 +81,16 @@ static void test_set_errno_null_error(void **state)
 	ics_error_set_errno(NULL, ENOENT, "ignored %d", 1);
 }
 
+static void test_invalid_sets_and_returns_false(void **state)
+{
+	g_autoptr(GError) err = NULL;
+
+	assert_false(ics_error_invalid(&err, "vcpus must be 1..%d, not %d", 256, 0));
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
+	assert_string_equal(err->message, "vcpus must be 1..256, not 0");
+	assert_false(ics_error_invalid(NULL, "ignored"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -90,6 +100,7 @@ int main(void)
 		cmocka_unit_test(test_prefix_null_is_noop),
 		cmocka_unit_test(test_set_errno_maps_codes),
 		cmocka_unit_test(test_set_errno_null_error),
+		cmocka_unit_test(test_invalid_sets_and_returns_false),
 	};
 
 	return cmocka_run_group_tests_name("error", tests, NULL, NULL);

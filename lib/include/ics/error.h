@@ -47,6 +47,10 @@ void ics_error_prefix(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
  */
 void ics_error_set_errno(GError **error, int errnum, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
+/* Set an ICS_ERROR_INVALID_ARGUMENT error and return FALSE, for validators:
+ * "return ics_error_invalid(error, "vcpus must be 1..256");". */
+gboolean ics_error_invalid(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
 /* Map an errno value to a code (see ics_error_set_errno). */
 IcsErrorCode ics_error_code_from_errno(int errnum);
 
