@@ -1,0 +1,1 @@
+# bench/drs/local.mk: the DRS benchmark (ICS engine against Ganeti's hbal).

@@ -1,0 +1,1 @@
+# manager/cluster/local.mk: the manager's cluster adapter (CIB through libcib).
