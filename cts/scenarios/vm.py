@@ -11,6 +11,7 @@ kept), a live migration keeps the guest's memory (same boot, uptime goes on).
 
 import json
 import os
+import re
 import subprocess
 import time
 import uuid as uuidlib
@@ -29,8 +30,10 @@ class QemuTracked(Tracked):
     """A VM runs on a node when a QEMU process with its uuid lives in the
     node's network namespace.  During a live migration the destination's
     QEMU exists too, started with -incoming and paused until the switchover
-    (when it takes the lease): one incoming QEMU beside one other is a
-    migration, not a double run.  The lease invariant stays strict."""
+    (when it takes the lease): two QEMUs of which the newer was started with
+    -incoming are a migration, not a double run.  (The older one may carry
+    -incoming too: it arrived by an earlier migration.)  The lease invariant
+    stays strict."""
     cib = True
 
     def __init__(self, rid, uuid):
@@ -38,7 +41,7 @@ class QemuTracked(Tracked):
         self.uuid = uuid
 
     def processes(self, lab, nodes):
-        """[(node, incoming)] of this VM's QEMU processes."""
+        """[(start time, node, incoming)] of this VM's QEMU processes, oldest first."""
         out = []
         for n in nodes:
             ino = icslab.ns_inode(lab.node_ns(n))
@@ -48,17 +51,19 @@ class QemuTracked(Tracked):
                 try:
                     with open("/proc/%d/cmdline" % pid, "rb") as f:
                         argv = f.read().split(b"\0")
-                except OSError:
+                    with open("/proc/%d/stat" % pid) as f:
+                        started = int(f.read().rsplit(")", 1)[1].split()[19])
+                except (OSError, IndexError, ValueError):
                     continue
                 if argv and b"qemu-system" in argv[0] and self.uuid.encode() in argv:
-                    out.append((n, b"-incoming" in argv))
-        return out
+                    out.append((started, n, b"-incoming" in argv))
+        return sorted(out)
 
     def active_on(self, lab, nodes, holders):
         procs = self.processes(lab, nodes)
-        if len(procs) == 2 and sum(inc for _, inc in procs) == 1:
-            return [n for n, inc in procs if not inc]     # a migration in progress
-        return [n for n, _ in procs]
+        if len(procs) == 2 and procs[1][2] and procs[0][1] != procs[1][1]:
+            return [procs[0][1]]                           # a migration in progress
+        return [n for _, n, _ in procs]
 
 
 def guest_ready(ctx):
@@ -78,9 +83,12 @@ def guest_ready(ctx):
     return POOL + "/guest"
 
 
-def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True):
+def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_mib=0,
+              bandwidth_mibps=0):
     """A VM definition on the pool (vm.json; the agent generates the domain
-    XML from it), its lease slot, and its CIB primitive ordered after the pool."""
+    XML from it), its lease slot, and its CIB primitive ordered after the pool.
+    load_mib > 0 makes the guest keep rewriting that much of its memory;
+    bandwidth_mibps > 0 caps its live migrations (metadata, read at migrate time)."""
     u = str(uuidlib.uuid4())
     kdir = guest_ready(ctx)
     host_pool = ctx.lab.require_state()["pool"]["host_path"]
@@ -94,11 +102,14 @@ def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True):
     meta = {"format": 1, "uuid": u, "name": name, "vcpus": 1, "memory_mib": memory_mib,
             "virt_type": "qemu", "machine": "pc",
             "kernel": {"path": kdir + "/vmlinux", "initrd": kdir + "/initrd.img",
-                       "cmdline": "console=ttyS0 quiet ics_tick=1"},
+                       "cmdline": "console=ttyS0 quiet ics_tick=1" +
+                                  (" ics_load=%d" % load_mib if load_mib else "")},
             "disks": [{"path": POOL + "/" + disk_rel, "format": "raw"}],
             "crash_policy": crash_policy,
             "lease": {"lockspace": storage.LOCKSPACE, "name": u,
                       "path": POOL + "/.ics/leases", "offset": slot * 1048576}}
+    if bandwidth_mibps:
+        meta["migration"] = {"bandwidth_mibps": bandwidth_mibps}
     os.makedirs(vdir_host, exist_ok=True)
     with open(os.path.join(vdir_host, "vm.json.tmp"), "w") as f:
         json.dump(meta, f, indent=2)
@@ -147,12 +158,26 @@ def read_header(disk):
     return {k: int(v) if v.isdigit() else v for k, v in fields.items()}
 
 
+def migration_stats(ctx, node, uuid):
+    """QEMU's account of the last incoming migration of this VM on `node`, as
+    the agent's migrate_from logged it: {"total_ms", "downtime_ms", "mib"}."""
+    p = ctx.lab.node_run(node, ["grep", "-h", "migrated %s:" % uuid,
+                                "/var/log/pacemaker/pacemaker.log"], check=False, timeout=10)
+    found = re.findall(r"migrated \S+: (\d+) ms, downtime (\d+) ms, (\d+) MiB", p.stdout or "")
+    if not found:
+        return None
+    total, down, mib = (int(x) for x in found[-1])
+    return {"total_ms": total, "downtime_ms": down, "mib": mib}
+
+
 class _Vm(Scenario):
     timeout = 90
+    load_mib = 0
 
     def setup(self, ctx):
         storage.pool_ready(ctx)
-        self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name)
+        self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name,
+                                                   load_mib=self.load_mib)
         self.qemu = QemuTracked(self.rid, self.uuid)
         return [self.qemu, storage.LeaseTracked(self.uuid)]
 
@@ -236,8 +261,9 @@ class VmHostCrash(_Vm):
 
 class VmLiveMigration(_Vm):
     name = "vm-migrate"
-    description = "live-migrate a counting guest with crm_resource --move: same boot, " \
-                  "uptime continues, the lease moves"
+    description = "live-migrate a guest that keeps 8 MiB of its memory dirty, with " \
+                  "crm_resource --move: same boot, uptime continues, the lease moves"
+    load_mib = 8
 
     def fault(self, ctx):
         self.before, self.t_before = self.counting_now(ctx)
@@ -253,9 +279,80 @@ class VmLiveMigration(_Vm):
         ctx.wait(lambda: ctx.sampler.where(self.uuid) == [self.target], 30,
                  "the lease on %s" % self.target)
         after = self.continuous(ctx, self.before, self.t_before)
+        # the agent's line reaches pacemaker.log when the daemon flushes its log
+        try:
+            ctx.wait(lambda: migration_stats(ctx, self.target, self.uuid), 15,
+                     "QEMU's migration statistics in %s's log" % self.target)
+        except ScenarioFailed:
+            pass
+        ctx.info["qemu"] = migration_stats(ctx, self.target, self.uuid)
         ctx.info.update({"from": self.node, "to": self.target,
                          "uptime_before_ms": self.before["uptime_ms"],
                          "uptime_after_ms": after["uptime_ms"]})
+
+    def teardown(self, ctx):
+        ctx.crm(["crm_resource", "--clear", "--resource", self.rid], check=False)
+
+
+class VmMigrationTargetCrash(_Vm):
+    """The guest dirties memory faster than its migration bandwidth cap, so
+    the migration cannot finish before the fault: the target is powered off
+    while its incoming QEMU receives.  The source's migrate_to fails, the
+    target is fenced, and Pacemaker recovers the failed resource (stop,
+    start) -- so the guest may reboot, but it never runs twice, its lease is
+    where it runs, and what it wrote is there."""
+    name = "vm-migrate-target-crash"
+    description = "power off the target during a live migration: the target is fenced, " \
+                  "the VM runs once, with its lease and its data"
+    load_mib = 16
+    timeout = 150
+
+    def setup(self, ctx):
+        storage.pool_ready(ctx)
+        self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name,
+                                                   load_mib=self.load_mib,
+                                                   bandwidth_mibps=16)
+        self.qemu = QemuTracked(self.rid, self.uuid)
+        return [self.qemu, storage.LeaseTracked(self.uuid)]
+
+    def fault(self, ctx):
+        self.before, self.t_before = self.counting_now(ctx)
+        self.node = ctx.sampler.where(self.rid)[0]
+        self.target = [n for n in ctx.lab.nodes() if n != self.node][0]
+        ctx.crm(["crm_resource", "--move", "--resource", self.rid, "--node", self.target])
+        ctx.wait(lambda: any(inc for _, n, inc in self.qemu.processes(ctx.lab, [self.target])),
+                 60, "the incoming QEMU on %s" % self.target)
+        time.sleep(1)                      # well into the transfer
+        self.t0 = time.monotonic()
+        ctx.info["t_crash_wall"] = time.time()
+        ctx.lab.power_off(self.target)
+
+    def recovered(self, ctx):
+        ctx.wait(lambda: [e for e in ctx.fence_events(ctx.info["t_crash_wall"],
+                                                       exclude=(self.target,))
+                          if e.get("target") == self.target], 60,
+                 "%s to be fenced" % self.target)
+        ctx.info["fenced_s"] = round(time.monotonic() - self.t0, 2)
+        # the move constraint names the dead target; an operator clears it
+        ctx.crm(["crm_resource", "--clear", "--resource", self.rid], node=self.node)
+        settled(ctx)
+        # anywhere, the target too: fencing rebooted it and it rejoined
+        where = ctx.wait_started(self.rid, self.timeout)
+        ctx.wait(lambda: ctx.sampler.where(self.uuid) == [where], 60,
+                 "the lease held where the VM runs")
+        ctx.info["running_s"] = round(time.monotonic() - self.t0, 2)
+        # a header written from now on tells how the guest came through
+        h0 = read_header(self.disk)
+        ctx.wait(lambda: read_header(self.disk) != h0, 60, "the guest to write again")
+        h = read_header(self.disk)
+        if h.get("boots") == 1:            # kept running: the same memory, uptime goes on
+            el = (time.monotonic() - self.t_before) * 1000
+            if h.get("uptime_ms", 0) < self.before["uptime_ms"] + el - 3000:
+                raise ScenarioFailed("boot 1 but uptime %s after %s" % (h, self.before))
+        elif h.get("boots") != 2:          # restarted: it read the header it wrote before
+            raise ScenarioFailed("unexpected boot count in %s" % h)
+        ctx.info.update({"from": self.node, "to": self.target, "now_on": where,
+                         "boots": h.get("boots"), "counter_before": self.before["counter"]})
 
     def teardown(self, ctx):
         ctx.crm(["crm_resource", "--clear", "--resource", self.rid], check=False)
@@ -301,4 +398,107 @@ class VmLibvirtdKilled(_Vm):
                          "boots": h.get("boots")})
 
 
-SCENARIOS = [VmCrash, VmHostCrash, VmLiveMigration, VmCableCut, VmLibvirtdKilled]
+SCENARIOS = [VmCrash, VmHostCrash, VmLiveMigration, VmMigrationTargetCrash, VmCableCut,
+             VmLibvirtdKilled]
+
+
+def standby(ctx, node, on):
+    ctx.crm(["crm_attribute", "--node", node, "--name", "standby", "--update",
+             "on" if on else "off"])
+
+
+def settled(ctx, timeout=120):
+    """Until the cluster has nothing left to do (no transition pending)."""
+    p = ctx.crm(["crm_resource", "--wait", "--timeout", "%ds" % timeout], check=False)
+    if p.returncode != 0:
+        raise ScenarioFailed("the cluster did not settle within %ds: %s"
+                             % (timeout, (p.stderr or p.stdout).strip()[-200:]))
+
+
+class VmRollingMaintenance(Scenario):
+    """Standby each node in turn with two counting guests.  Every move must be
+    a live migration (same boot, uptime continuous), a node leaving standby
+    must not pull a VM back by a restart, and the VMs never run twice."""
+    name = "vm-rolling-maintenance"
+    description = "standby each node in turn: its VMs live-migrate away (and onto the " \
+                  "nodes that came back), never restart"
+    timeout = 120
+
+    def setup(self, ctx):
+        storage.pool_ready(ctx)
+        self.vms = []
+        tracked = []
+        for i in range(2):
+            rid, u, disk = define_vm(ctx, "cts-%s-%d" % (self.name, i))
+            self.vms.append((rid, u, disk))
+            q = QemuTracked(rid, u)
+            tracked += [q, storage.LeaseTracked(u)]
+        return tracked
+
+    def headers(self, ctx):
+        out = {}
+        for rid, u, disk in self.vms:
+            ctx.wait(lambda: read_header(disk).get("counter", 0) > 0, 60,
+                     "%s to count" % rid)
+            out[rid] = (read_header(disk), time.monotonic())
+        return out
+
+    def check_continuous(self, ctx, before):
+        for rid, u, disk in self.vms:
+            h0, t0 = before[rid]
+
+            def ok():
+                h = read_header(disk)
+                if h.get("boots", 1) != 1:
+                    raise ScenarioFailed("%s restarted (boot %s)" % (rid, h.get("boots")))
+                el = (time.monotonic() - t0) * 1000
+                return h.get("uptime_ms", 0) >= h0["uptime_ms"] + el - 3000
+            ctx.wait(ok, 30, "%s's uptime to continue" % rid)
+
+    def fault(self, ctx):
+        self.moves = []
+        for node in ctx.lab.nodes():
+            before = self.headers(ctx)
+            where0 = {rid: ctx.sampler.where(rid) for rid, _, _ in self.vms}
+            standby(ctx, node, True)
+            for rid, u, _ in self.vms:
+                ctx.wait(lambda: len(ctx.sampler.where(rid)) == 1 and
+                         ctx.sampler.where(rid)[0] != node and
+                         ctx.sampler.where(u) == ctx.sampler.where(rid), self.timeout,
+                         "%s off %s with its lease" % (rid, node))
+            settled(ctx)
+            self.check_continuous(ctx, before)
+            where1 = {rid: ctx.sampler.where(rid) for rid, _, _ in self.vms}
+            self.moves += [(rid, where0[rid], where1[rid]) for rid in where0
+                           if where0[rid] != where1[rid]]
+            before = self.headers(ctx)
+            standby(ctx, node, False)
+            ctx.wait(lambda: set(ctx.cluster()["resources"].get(storage.CLONE + "-rsc", []))
+                     >= set(ctx.lab.nodes()), 60, "the pool back on %s" % node)
+            settled(ctx)
+            self.check_continuous(ctx, before)
+            where2 = {rid: ctx.sampler.where(rid) for rid, _, _ in self.vms}
+            if where2 != where1:
+                raise ScenarioFailed("%s leaving standby moved VMs: %s -> %s"
+                                     % (node, where1, where2))
+
+    def recovered(self, ctx):
+        ctx.info["moves"] = ["%s %s->%s" % (r[:11], ",".join(a), ",".join(b))
+                             for r, a, b in self.moves]
+        # every node went to standby once, so every VM had to move at least once
+        unmoved = [rid for rid, _, _ in self.vms if rid not in {m[0] for m in self.moves}]
+        if unmoved:
+            raise ScenarioFailed("never moved: %s" % ", ".join(unmoved))
+        for rid, u, disk in self.vms:
+            ctx.info[rid[:11] + "_boots"] = read_header(disk).get("boots")
+
+    def teardown(self, ctx):
+        for node in ctx.lab.nodes():
+            standby(ctx, node, False)
+
+    def cleanup(self, ctx):
+        for rid, u, _ in self.vms:
+            undefine_vm(ctx, rid, u)
+
+
+SCENARIOS.append(VmRollingMaintenance)
