@@ -106,6 +106,9 @@ xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec)
 
 	set = add_set(prim, "meta_attributes", id, "meta_attributes");
 	add_nvpair(set, "allow-migrate", "true");
+	/* A VM stays where it runs: a node coming back (or leaving standby)
+	 * does not pull VMs back; balancing is DRS's job, by live migration. */
+	add_nvpair(set, "resource-stickiness", "1000");
 	add_nvpair(set, "target-role", spec->start ? "Started" : "Stopped");
 
 	set = add_set(prim, "utilization", id, "utilization");
@@ -267,6 +270,48 @@ gboolean ics_cib_resource_state(xmlDoc *status, const char *rsc_id, char **role,
 		}
 	}
 	return TRUE;
+}
+
+gboolean ics_cib_node_usable(xmlDoc *status, const char *node, GError **error)
+{
+	g_autoptr(xmlXPathContext) ctx = xmlXPathNewContext(status);
+	g_autoptr(xmlXPathObject) all = xmlXPathEvalExpression(BAD_CAST "//nodes/node", ctx);
+	g_autoptr(GString) names = g_string_new(NULL);
+	static const char *const bad[] = { "standby", "maintenance", "unclean", "pending" };
+	int i;
+
+	for (i = 0; all && all->nodesetval && i < all->nodesetval->nodeNr; i++) {
+		xmlNode *n = all->nodesetval->nodeTab[i];
+		g_autoptr(xmlChar) name = xmlGetProp(n, BAD_CAST "name");
+		g_autoptr(xmlChar) online = NULL;
+
+		if (name == NULL)
+			continue;
+		if (strcmp((const char *)name, node) != 0) {
+			g_string_append_printf(names, "%s%s", names->len ? ", " : "", name);
+			continue;
+		}
+		online = xmlGetProp(n, BAD_CAST "online");
+		if (online == NULL || strcmp((const char *)online, "true") != 0) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "node %s is offline", node);
+			return FALSE;
+		}
+		for (guint b = 0; b < G_N_ELEMENTS(bad); b++) {
+			g_autoptr(xmlChar) v = xmlGetProp(n, BAD_CAST bad[b]);
+
+			if (v != NULL && strcmp((const char *)v, "true") == 0) {
+				g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+					    "node %s is in %s; choose another node or take it out "
+					    "first",
+					    node, bad[b]);
+				return FALSE;
+			}
+		}
+		return TRUE;
+	}
+	g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+		    "node %s is not a cluster node (nodes: %s)", node, names->str);
+	return FALSE;
 }
 
 gboolean ics_cib_set_target_role(IcsCib *cib, const char *rsc_id, const char *role,

@@ -76,6 +76,11 @@ xmlDoc *ics_cib_status(IcsCib *cib, GError **error);
 gboolean ics_cib_resource_state(xmlDoc *status, const char *rsc_id, char **role, char **node);
 
 /* crm_resource --meta --set-parameter target-role --parameter-value @role. */
+/* Whether @node (a name from crm_mon's status) can take a VM now: a cluster
+ * node (else ICS_ERROR_NOT_FOUND, naming the nodes) that is online and not
+ * in standby, maintenance, unclean or pending (else ICS_ERROR_CONFLICT). */
+gboolean ics_cib_node_usable(xmlDoc *status, const char *node, GError **error);
+
 gboolean ics_cib_set_target_role(IcsCib *cib, const char *rsc_id, const char *role,
 				 GError **error);
 

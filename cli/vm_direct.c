@@ -452,6 +452,16 @@ gboolean ics_admin_vm_migrate(IcsAdmin *adm, const char *ref, const char *node,
 			    vm->meta->name, node);
 		return FALSE;
 	}
+	{
+		g_autoptr(xmlDoc) st = ics_cib_status(&adm->cib, error);
+
+		if (st == NULL)
+			return FALSE;
+		if (!ics_cib_node_usable(st, node, error)) {
+			ics_error_prefix(error, "vm \"%s\": ", vm->meta->name);
+			return FALSE;
+		}
+	}
 	if (!ics_cib_move(&adm->cib, rsc, node, error)) {
 		ics_error_prefix(error, "vm \"%s\": move to %s: ", vm->meta->name, node);
 		return FALSE;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cib_ops.h"
+#include "ics/error.h"
 #include "ics/xml.h"
 
 #define UUID "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c"
@@ -59,6 +60,7 @@ static void test_primitive(void **state)
 	       "/srv/ics/pools/shared");
 	expect(d, "/primitive/instance_attributes/nvpair[@name='migration_unsafe']/@value", "true");
 	expect(d, "/primitive/meta_attributes/nvpair[@name='allow-migrate']/@value", "true");
+	expect(d, "/primitive/meta_attributes/nvpair[@name='resource-stickiness']/@value", "1000");
 	expect(d, "/primitive/meta_attributes/nvpair[@name='target-role']/@value", "Stopped");
 	expect(d, "/primitive/utilization/nvpair[@name='cpu']/@value", "2");
 	expect(d, "/primitive/utilization/nvpair[@name='memory']/@value", "256");
@@ -148,6 +150,41 @@ static void test_resource_state(void **state)
 	assert_false(ics_cib_resource_state(d, "x' or '1'='1", &r4, &n4));
 }
 
+/* The <nodes> of crm_mon 2.1.5's XML (attributes as it writes them). */
+static const char nodes_xml[] =
+	"<pacemaker-result api-version='2.25' request='crm_mon --output-as=xml'><nodes>"
+	"<node name='node1' id='1' online='true' standby='false' standby_onfail='false'"
+	" maintenance='false' pending='false' unclean='false' shutdown='false'"
+	" expected_up='true' is_dc='true' resources_running='2' type='member'/>"
+	"<node name='node2' id='2' online='true' standby='true' standby_onfail='false'"
+	" maintenance='false' pending='false' unclean='false' shutdown='false'"
+	" expected_up='true' is_dc='false' resources_running='0' type='member'/>"
+	"<node name='node3' id='3' online='false' standby='false' standby_onfail='false'"
+	" maintenance='false' pending='false' unclean='false' shutdown='false'"
+	" expected_up='false' is_dc='false' resources_running='0' type='member'/>"
+	"</nodes></pacemaker-result>";
+
+static void test_node_usable(void **state)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(xmlDoc) d = ics_xml_parse_string(nodes_xml, -1, "crm_mon", &e);
+
+	(void)state;
+	assert_non_null(d);
+	assert_true(ics_cib_node_usable(d, "node1", &e));
+	assert_false(ics_cib_node_usable(d, "node2", &e));
+	assert_true(g_error_matches(e, ICS_ERROR, ICS_ERROR_CONFLICT));
+	assert_non_null(strstr(e->message, "standby"));
+	g_clear_error(&e);
+	assert_false(ics_cib_node_usable(d, "node3", &e));
+	assert_true(g_error_matches(e, ICS_ERROR, ICS_ERROR_CONFLICT));
+	assert_non_null(strstr(e->message, "offline"));
+	g_clear_error(&e);
+	assert_false(ics_cib_node_usable(d, "node9", &e));
+	assert_true(g_error_matches(e, ICS_ERROR, ICS_ERROR_NOT_FOUND));
+	assert_non_null(strstr(e->message, "node1, node2, node3"));
+}
+
 static void test_ids(void **state)
 {
 	g_autofree char *a = ics_cib_vm_id(UUID);
@@ -166,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_constraints),
 		cmocka_unit_test(test_resource_state),
+		cmocka_unit_test(test_node_usable),
 		cmocka_unit_test(test_ids),
 	};
 

@@ -12,6 +12,7 @@ kept), a live migration keeps the guest's memory (same boot, uptime goes on).
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 import uuid as uuidlib
@@ -147,6 +148,9 @@ def undefine_vm(ctx, rid, u):
         ctx.crm(["cibadmin", "-D", "-o", "constraints", "-X", '<%s id="%s"/>' % (tag, cid)],
                 check=False)
     ctx.crm(["ics-lease", "slot", "free", POOL, u, "--force"], check=False)
+    host_pool = ctx.lab.require_state()["pool"]["host_path"]
+    for d in (os.path.join(host_pool, ".ics", "vms", u), os.path.join(host_pool, "vms", u)):
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def read_header(disk):
@@ -502,3 +506,113 @@ class VmRollingMaintenance(Scenario):
 
 
 SCENARIOS.append(VmRollingMaintenance)
+
+
+class VmAdminLifecycle(_Vm):
+    """ics-admin end to end on a real cluster, and the stock tools on its
+    primitive: define+start, list/show, migrate with ics-admin and with
+    crmsh's `crm resource migrate`, refusals, a clean ACPI stop, undefine."""
+    name = "vm-admin-lifecycle"
+    description = "ics-admin define/start/list/show/migrate/stop/undefine and crmsh's " \
+                  "'crm resource migrate' on a real guest"
+    vm_name = "cts-admin"
+
+    def admin(self, ctx, args, node=None, rc=0):
+        p = ctx.crm(["ics-admin", "vm"] + args, node=node, check=False)
+        if rc is not None and p.returncode != rc:
+            raise ScenarioFailed("ics-admin vm %s: exit %d, expected %d: %s"
+                                 % (" ".join(args), p.returncode, rc,
+                                    (p.stderr or p.stdout).strip()[-300:]))
+        return p
+
+    def setup(self, ctx):
+        storage.pool_ready(ctx)
+        kdir = guest_ready(ctx)
+        host_pool = ctx.lab.require_state()["pool"]["host_path"]
+        disk_rel = "vms/%s/disk0.raw" % self.vm_name
+        os.makedirs(os.path.join(host_pool, "vms", self.vm_name), exist_ok=True)
+        self.disk = os.path.join(host_pool, disk_rel)
+        if os.path.exists(self.disk):          # left by an aborted run
+            os.remove(self.disk)
+        subprocess.run([os.path.join(GUEST_DIR, "guest-disk"), self.disk],
+                       check=True, capture_output=True)
+        p = self.admin(ctx, ["define", "--pool", POOL, "--name", self.vm_name,
+                             "--vcpus", "1", "--memory", "128", "--virt-type", "qemu",
+                             "--disk", "%s/%s,format=raw" % (POOL, disk_rel),
+                             "--kernel", kdir + "/vmlinux", "--initrd", kdir + "/initrd.img",
+                             "--cmdline", "console=ttyS0 quiet ics_tick=1",
+                             "--crash-policy", "ha", "--migration-unsafe", "--start", "--json"])
+        self.uuid = json.loads(p.stdout)["uuid"]
+        self.rid = "vm-" + self.uuid
+        self.qemu = QemuTracked(self.rid, self.uuid)
+        return [self.qemu, storage.LeaseTracked(self.uuid)]
+
+    def listed(self, ctx):
+        vms = json.loads(self.admin(ctx, ["list", "--json"]).stdout)
+        vms = vms.get("vms", vms) if isinstance(vms, dict) else vms
+        mine = [v for v in vms if v.get("uuid") == self.uuid]
+        if len(mine) != 1:
+            raise ScenarioFailed("ics-admin vm list: %d entries for %s" % (len(mine), self.uuid))
+        return mine[0]
+
+    def migrate_checked(self, ctx, how, target):
+        before, t_before = read_header(self.disk), time.monotonic()
+        how(target)
+        ctx.wait(lambda: ctx.sampler.where(self.rid) == [target] and
+                 ctx.sampler.where(self.uuid) == [target], self.timeout,
+                 "the VM and its lease on %s" % target)
+        self.continuous(ctx, before, t_before)
+
+    def fault(self, ctx):
+        self.wait_counting(ctx, 1)
+        nodes = ctx.lab.nodes()
+        node = ctx.sampler.where(self.rid)[0]
+        v = self.listed(ctx)
+        shown = json.loads(self.admin(ctx, ["show", self.vm_name, "--json"]).stdout)
+        ctx.info["list"] = {k: v.get(k) for k in ("name", "state", "node") if k in v}
+        if shown.get("uuid") != self.uuid:
+            raise ScenarioFailed("ics-admin vm show: %s" % shown)
+        # refusals: nothing may move
+        self.admin(ctx, ["migrate", self.vm_name, node], rc=4)       # already there
+        self.admin(ctx, ["show", "no-such-vm"], rc=3)
+        self.admin(ctx, ["migrate", self.vm_name, "no-such-node"], rc=3)
+        other = [n for n in nodes if n != node][0]
+        standby(ctx, other, True)
+        try:
+            self.admin(ctx, ["migrate", self.vm_name, other], rc=4)   # in standby
+        finally:
+            standby(ctx, other, False)
+        storage.pool_everywhere(ctx, "the pool back on %s" % other)
+        if ctx.sampler.where(self.rid) != [node]:
+            raise ScenarioFailed("a refused command moved the VM")
+        # ics-admin migrate (waits, clears its constraint)
+        t1 = [n for n in nodes if n != node][0]
+        self.migrate_checked(ctx, lambda t: self.admin(ctx, ["migrate", self.vm_name, t]), t1)
+        # crmsh on the same primitive
+        t2 = [n for n in nodes if n not in (node, t1)][0]
+        self.migrate_checked(ctx, lambda t: ctx.crm(["crm", "resource", "migrate", self.rid, t]),
+                             t2)
+        ctx.crm(["crm", "resource", "unmigrate", self.rid])
+        ctx.info["moves"] = [node, t1, t2]
+        # clean stop: the guest sees the ACPI power button and writes "stopped"
+        self.admin(ctx, ["stop", self.vm_name, "--wait"])
+        ctx.wait(lambda: ctx.sampler.where(self.rid) == [] and
+                 ctx.sampler.where(self.uuid) == [], 60, "the VM and its lease gone")
+        if read_header(self.disk).get("state") != "stopped":
+            raise ScenarioFailed("not a clean shutdown: %s" % read_header(self.disk))
+
+    def recovered(self, ctx):
+        self.admin(ctx, ["undefine", self.vm_name])
+        c = ctx.crm(["cibadmin", "-Q", "-o", "configuration"]).stdout
+        if self.uuid in c:
+            raise ScenarioFailed("undefine left CIB objects of %s" % self.uuid)
+        host_pool = ctx.lab.require_state()["pool"]["host_path"]
+        if os.path.exists(os.path.join(host_pool, ".ics", "vms", self.uuid)):
+            raise ScenarioFailed("undefine left the definition on the pool")
+        self.admin(ctx, ["show", self.vm_name], rc=3)
+
+    def cleanup(self, ctx):
+        self.admin(ctx, ["undefine", self.vm_name, "--force"], rc=None)
+
+
+SCENARIOS.append(VmAdminLifecycle)
