@@ -1,10 +1,9 @@
 /*
- * cib_ops.c: build the CIB objects of an ICS VM and drive cibadmin,
- * crm_resource and crm_mon (see cib_ops.h).
+ * cib_ops.c: drive cibadmin, crm_resource and crm_mon (see cib_ops.h).
  *
- * Object ids are derived from the VM's uuid only, so ics-admin can find and
- * remove what it created without keeping any state of its own, and an
- * operator reading the CIB sees at once which VM a constraint belongs to.
+ * The VM's objects themselves are built by libicscibobj
+ * (ics/cib_objects.h), which ics-managerd uses too: ids derived from the
+ * VM's uuid only, so either can find and remove what the other created.
  */
 #include "config.h"
 
@@ -24,133 +23,12 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlBuffer, xmlBufferFree)
 
-char *ics_cib_vm_id(const char *uuid)
-{
-	return g_strdup_printf("vm-%s", uuid);
-}
-
-char *ics_cib_pool_clone_id(const char *pool_name)
-{
-	return g_strdup_printf("ics-pool-%s", pool_name);
-}
-
-char *ics_cib_vm_order_id(const char *uuid)
-{
-	return g_strdup_printf("vm-%s-after-pool", uuid);
-}
-
-char *ics_cib_vm_colocation_id(const char *uuid)
-{
-	return g_strdup_printf("vm-%s-with-pool", uuid);
-}
-
-static void add_nvpair(xmlNode *set, const char *name, const char *value)
-{
-	g_autoptr(xmlChar) set_id = xmlGetProp(set, BAD_CAST "id");
-	g_autofree char *id = g_strdup_printf("%s-%s", (const char *)set_id, name);
-	xmlNode *nv = xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL);
-
-	xmlNewProp(nv, BAD_CAST "id", BAD_CAST id);
-	xmlNewProp(nv, BAD_CAST "name", BAD_CAST name);
-	xmlNewProp(nv, BAD_CAST "value", BAD_CAST value);
-}
-
-static xmlNode *add_set(xmlNode *parent, const char *element, const char *rsc_id, const char *suffix)
-{
-	g_autofree char *id = g_strdup_printf("%s-%s", rsc_id, suffix);
-	xmlNode *set = xmlNewChild(parent, NULL, BAD_CAST element, NULL);
-
-	xmlNewProp(set, BAD_CAST "id", BAD_CAST id);
-	return set;
-}
-
-static void add_op(xmlNode *ops, const char *rsc_id, const char *name, const char *interval,
-		   const char *timeout)
-{
-	g_autofree char *id = g_strdup_printf("%s-%s-interval-%s", rsc_id, name, interval);
-	xmlNode *op = xmlNewChild(ops, NULL, BAD_CAST "op", NULL);
-
-	xmlNewProp(op, BAD_CAST "id", BAD_CAST id);
-	xmlNewProp(op, BAD_CAST "name", BAD_CAST name);
-	xmlNewProp(op, BAD_CAST "interval", BAD_CAST interval);
-	xmlNewProp(op, BAD_CAST "timeout", BAD_CAST timeout);
-}
-
 static xmlDoc *new_doc(const char *root_name, xmlNode **root)
 {
 	xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
 
 	*root = xmlNewNode(NULL, BAD_CAST root_name);
 	xmlDocSetRootElement(doc, *root);
-	return doc;
-}
-
-xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec)
-{
-	g_autofree char *id = ics_cib_vm_id(spec->uuid);
-	g_autofree char *cpu = g_strdup_printf("%u", spec->vcpus);
-	g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT, spec->memory_mib);
-	xmlNode *prim, *set, *ops;
-	xmlDoc *doc = new_doc("primitive", &prim);
-
-	xmlNewProp(prim, BAD_CAST "id", BAD_CAST id);
-	xmlNewProp(prim, BAD_CAST "class", BAD_CAST "ocf");
-	xmlNewProp(prim, BAD_CAST "provider", BAD_CAST "ics");
-	xmlNewProp(prim, BAD_CAST "type", BAD_CAST "vm");
-
-	set = add_set(prim, "instance_attributes", id, "instance_attributes");
-	add_nvpair(set, "uuid", spec->uuid);
-	add_nvpair(set, "pool", spec->pool_path);
-	if (spec->migration_unsafe)
-		add_nvpair(set, "migration_unsafe", "true");
-
-	set = add_set(prim, "meta_attributes", id, "meta_attributes");
-	add_nvpair(set, "allow-migrate", "true");
-	/* A VM stays where it runs: a node coming back (or leaving standby)
-	 * does not pull VMs back; balancing is DRS's job, by live migration. */
-	add_nvpair(set, "resource-stickiness", "1000");
-	add_nvpair(set, "target-role", spec->start ? "Started" : "Stopped");
-
-	set = add_set(prim, "utilization", id, "utilization");
-	add_nvpair(set, "cpu", cpu);
-	add_nvpair(set, "memory", mem);
-
-	ops = xmlNewChild(prim, NULL, BAD_CAST "operations", NULL);
-	add_op(ops, id, "monitor", "5s", "30s");
-	add_op(ops, id, "start", "0s", "90s");
-	add_op(ops, id, "stop", "0s", "90s");
-	add_op(ops, id, "migrate_to", "0s", "120s");
-	add_op(ops, id, "migrate_from", "0s", "120s");
-	return doc;
-}
-
-xmlDoc *ics_cib_vm_order(const IcsCibVmSpec *spec)
-{
-	g_autofree char *id = ics_cib_vm_order_id(spec->uuid);
-	g_autofree char *vm = ics_cib_vm_id(spec->uuid);
-	g_autofree char *pool = ics_cib_pool_clone_id(spec->pool_name);
-	xmlNode *o;
-	xmlDoc *doc = new_doc("rsc_order", &o);
-
-	xmlNewProp(o, BAD_CAST "id", BAD_CAST id);
-	xmlNewProp(o, BAD_CAST "kind", BAD_CAST "Mandatory");
-	xmlNewProp(o, BAD_CAST "first", BAD_CAST pool);
-	xmlNewProp(o, BAD_CAST "then", BAD_CAST vm);
-	return doc;
-}
-
-xmlDoc *ics_cib_vm_colocation(const IcsCibVmSpec *spec)
-{
-	g_autofree char *id = ics_cib_vm_colocation_id(spec->uuid);
-	g_autofree char *vm = ics_cib_vm_id(spec->uuid);
-	g_autofree char *pool = ics_cib_pool_clone_id(spec->pool_name);
-	xmlNode *c;
-	xmlDoc *doc = new_doc("rsc_colocation", &c);
-
-	xmlNewProp(c, BAD_CAST "id", BAD_CAST id);
-	xmlNewProp(c, BAD_CAST "score", BAD_CAST "INFINITY");
-	xmlNewProp(c, BAD_CAST "rsc", BAD_CAST vm);
-	xmlNewProp(c, BAD_CAST "with-rsc", BAD_CAST pool);
 	return doc;
 }
 

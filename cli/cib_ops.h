@@ -3,9 +3,9 @@
  * write and read them (internal to ics-admin).
  *
  * A VM is one ocf:ics:vm primitive "vm-<uuid>" plus two constraints that
- * keep it after and with its pool's clone "ics-pool-<pool name>".  The XML
- * is built with libxml2 (never by pasting strings), so names and values are
- * always escaped and the tests can check it with XPath.  Pacemaker's tools
+ * keep it after and with its pool's clone "ics-pool-<pool name>"; their XML
+ * comes from libicscibobj (ics/cib_objects.h), shared with ics-managerd's
+ * cluster adapter so both write the same ids and shapes.  Pacemaker's tools
  * (cibadmin, crm_resource, crm_mon) run through ics_exec_run() with a
  * deadline; the runner is a function pointer so tests can replace the tools
  * by a fake that records the calls and fails on demand.
@@ -20,6 +20,7 @@
 #include <glib.h>
 #include <libxml/tree.h>
 
+#include "ics/cib_objects.h" /* the VM's objects: IcsCibVmSpec, ics_cib_vm_*() */
 #include "ics/exec.h"
 
 #define ICS_CIB_DEFAULT_TIMEOUT_MS 30000u
@@ -32,28 +33,6 @@ typedef struct {
 	gpointer user;
 	guint timeout_ms; /* per tool call; 0 = ICS_CIB_DEFAULT_TIMEOUT_MS */
 } IcsCib;
-
-/* What the CIB records about one VM. */
-typedef struct {
-	const char *uuid;
-	const char *pool_path;
-	const char *pool_name;
-	guint vcpus;
-	guint64 memory_mib;
-	gboolean migration_unsafe;
-	gboolean start; /* target-role Started instead of Stopped */
-} IcsCibVmSpec;
-
-/* "vm-<uuid>", "ics-pool-<name>", "vm-<uuid>-after-pool", "vm-<uuid>-with-pool"; g_free. */
-char *ics_cib_vm_id(const char *uuid);
-char *ics_cib_pool_clone_id(const char *pool_name);
-char *ics_cib_vm_order_id(const char *uuid);
-char *ics_cib_vm_colocation_id(const char *uuid);
-
-/* The <primitive>, <rsc_order> and <rsc_colocation> of a VM. */
-xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec);
-xmlDoc *ics_cib_vm_order(const IcsCibVmSpec *spec);
-xmlDoc *ics_cib_vm_colocation(const IcsCibVmSpec *spec);
 
 /* cibadmin --create --scope @scope ("resources", "constraints"). */
 gboolean ics_cib_create(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error);

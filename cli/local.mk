@@ -8,15 +8,16 @@ cli_libicsadmin_la_SOURCES = \
 	cli/vm_backend.h \
 	cli/vm_direct.c \
 	cli/vm_cmd.c cli/vm_cmd.h
-cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
+cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS)
 cli_libicsadmin_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
-	$(top_builddir)/storage-lock/libicslock.la
+	$(top_builddir)/storage-lock/libicslock.la \
+	$(top_builddir)/manager/cluster/libicscibobj.la
 
-ICSADMIN_LIBS = $(top_builddir)/cli/libicsadmin.la $(ICSVMDEF_LIBS) $(ICSLOCK_LIBS)
+ICSADMIN_LIBS = $(top_builddir)/cli/libicsadmin.la $(ICSCIBOBJ_LIBS) $(ICSVMDEF_LIBS) $(ICSLOCK_LIBS)
 
 sbin_PROGRAMS += cli/ics-admin
 cli_ics_admin_SOURCES = cli/ics-admin.c
-cli_ics_admin_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
+cli_ics_admin_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS)
 cli_ics_admin_LDADD = $(ICSADMIN_LIBS)
 
 bashcompletiondir = $(datadir)/bash-completion/completions
@@ -37,7 +38,8 @@ ics_cli_tests = \
 check_PROGRAMS += $(ics_cli_tests)
 TESTS += $(ics_cli_tests)
 
-ics_cli_test_cppflags = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) -I$(top_srcdir)/cli
+ics_cli_test_cppflags = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS) \
+	-I$(top_srcdir)/cli
 cli_tests_test_vm_args_SOURCES = cli/tests/test_vm_args.c cli/tests/cli_test_util.h
 cli_tests_test_vm_args_CPPFLAGS = $(ics_cli_test_cppflags)
 cli_tests_test_vm_args_CFLAGS = $(ICS_TEST_CFLAGS)

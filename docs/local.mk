@@ -8,3 +8,5 @@ EXTRA_DIST += docs/ocf_ics_pool.7 docs/fence_ics_storage.8 docs/ocf_ics_vm.7 doc
 	docs/lease-takeover.md
 man_MANS += docs/ics-admin.8
 EXTRA_DIST += docs/ics-admin.8
+# The manager's cluster adapter.
+EXTRA_DIST += docs/cluster-adapter.md

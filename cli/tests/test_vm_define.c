@@ -277,6 +277,10 @@ static void test_undefine_running(void **state)
 	assert_true(defined(f, UUID));
 }
 
+#define NODE_XML(name, standby)                                                         \
+	"<node name='" name "' online='true' standby='" standby "' maintenance='false'" \
+	" pending='false' unclean='false'/>"
+
 static void test_migrate(void **state)
 {
 	Fixture *f = *state;
@@ -289,9 +293,19 @@ static void test_migrate(void **state)
 	assert_true(ics_admin_vm_migrate(&f->adm, "web1", "node2", FALSE, 5, &e) == FALSE);
 	assert_int_equal(e->code, ICS_ERROR_CONFLICT); /* already there */
 	g_clear_error(&e);
-	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
+	f->fake.mon_xml = "<pacemaker-result><nodes>" NODE_XML("node1", "false")
+			  NODE_XML("node2", "false") NODE_XML("node3", "true")
+			  "</nodes><resources><resource id='vm-" UUID
 			  "' role='Started' active='true'><node name='node1'/></resource>"
 			  "</resources></pacemaker-result>";
+	/* Refused before anything is written: unknown node, node in standby. */
+	assert_false(ics_admin_vm_migrate(&f->adm, "web1", "node9", FALSE, 1, &e));
+	assert_int_equal(e->code, ICS_ERROR_NOT_FOUND);
+	g_clear_error(&e);
+	assert_false(ics_admin_vm_migrate(&f->adm, "web1", "node3", FALSE, 1, &e));
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
+	assert_int_equal(fake_find(&f->fake, "--move"), -1);
+	g_clear_error(&e);
 	/* The fake keeps it on node1: times out, the move constraint stays. */
 	assert_false(ics_admin_vm_migrate(&f->adm, "web1", "node2", FALSE, 1, &e));
 	assert_int_equal(e->code, ICS_ERROR_TIMEOUT);

@@ -1,0 +1,408 @@
+/*
+ * cib_writes.c: the changes ics-managerd makes to the CIB, through libcib.
+ *
+ * Each operation is one synchronous request to the CIB manager (or a short,
+ * ordered sequence of them, where Pacemaker must never see an intermediate
+ * state it could act on) and fails with one GError that names the object.
+ * Nothing is cached between calls: where an operation must know what is
+ * there (which meta attribute set already holds target-role, which node id
+ * a node name has), it asks the CIB first.
+ *
+ * The shapes are those of Pacemaker's own tools, so the operator's tools
+ * and ICS see and undo each other's work:
+ * - target-role is updated in the set that already has it (crm_resource
+ *   --meta -p), else added to the first meta_attributes set;
+ * - a move is the location constraint "cli-prefer-<rsc>" of crm_resource
+ *   --move, and clear removes "cli-prefer-<rsc>" and "cli-ban-<rsc>-on-*";
+ * - node standby and cluster properties go through libcib's own attribute
+ *   helpers (update_attr_delegate / delete_attr_delegate), which is what
+ *   crm_attribute calls: permanent node attributes in
+ *   configuration/nodes/node/instance_attributes ("nodes-<id>-standby"),
+ *   transient ones in status/node_state/transient_attributes
+ *   ("status-<id>-standby", the ids pacemaker-attrd uses), properties in
+ *   crm_config's cluster_property_set.
+ *
+ * Ids go into XPath expressions only after ics_cib_id_valid() said they
+ * cannot break out of a quoted string.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <crm/cib.h>
+#include <crm/common/results.h>
+#include <crm/common/xml.h>
+
+#include "cluster_internal.h"
+#include "ics/error.h"
+#include "ics/log.h"
+#include "ics/xml.h"
+
+#define SYNC (cib_sync_call)
+
+static gboolean check_id(const char *id, const char *what, GError **error)
+{
+	if (!ics_cib_id_valid(id))
+		return ics_error_invalid(error, "%s \"%s\" is not a valid CIB id", what,
+					 id ? id : "(null)");
+	return TRUE;
+}
+
+/* Node names are host names; the same check keeps them out of XPath trouble. */
+static gboolean check_node(const char *node, GError **error)
+{
+	if (node == NULL || node[0] == '\0' || strlen(node) > 255 ||
+	    strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		    strlen(node))
+		return ics_error_invalid(error, "\"%s\" is not a valid node name",
+					 node ? node : "(null)");
+	return TRUE;
+}
+
+/* XPath of the configured resource (primitive, clone, group) with @id. */
+static char *resource_xpath(const char *id)
+{
+	return g_strdup_printf("/cib/configuration/resources//*[@id='%s' and (self::primitive or "
+			       "self::clone or self::group or self::master or self::bundle)]",
+			       id);
+}
+
+gboolean ics_cluster_create(IcsCluster *cluster, const char *section, xmlDoc *obj, GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	xmlNode *root = obj ? xmlDocGetRootElement(obj) : NULL;
+	g_autofree char *id = NULL;
+	g_autofree char *what = NULL;
+	int rc;
+
+	if (cib == NULL)
+		return FALSE;
+	if (root == NULL)
+		return ics_error_invalid(error, "cluster: nothing to create in %s", section);
+	id = ics_xml_prop(root, "id");
+	what = g_strdup_printf("cluster: cannot create <%s id=\"%s\"> in %s",
+			       (const char *)root->name, id ? id : "", section);
+	rc = cib->cmds->create(cib, section, root, SYNC);
+	if (rc != pcmk_ok) {
+		ics_cluster_set_pcmk_error(error, rc, what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Delete what @xpath selects (every match when @all); absent is fine when
+ * @missing_ok. */
+static gboolean remove_xpath(cib_t *cib, const char *xpath, gboolean all, gboolean missing_ok,
+			     const char *what, GError **error)
+{
+	int rc = cib->cmds->remove(cib, xpath, NULL, SYNC | cib_xpath | (all ? cib_multiple : 0));
+
+	if (rc == pcmk_ok || (missing_ok && rc == -ENXIO))
+		return TRUE;
+	ics_cluster_set_pcmk_error(error, rc, what);
+	return FALSE;
+}
+
+/* The configured element of resource @id (a copy; free_xml()), or NULL
+ * with NOT_FOUND. */
+static xmlNode *query_resource(cib_t *cib, const char *id, GError **error)
+{
+	g_autofree char *xpath = resource_xpath(id);
+	xmlNode *out = NULL;
+	int rc = cib->cmds->query(cib, xpath, &out, SYNC | cib_xpath | cib_scope_local);
+
+	if (rc != pcmk_ok || out == NULL) {
+		g_autofree char *what = g_strdup_printf("cluster: resource \"%s\"", id);
+
+		if (out)
+			free_xml(out);
+		if (rc == -ENXIO || rc == pcmk_ok) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+				    "cluster: there is no resource \"%s\" in the CIB", id);
+			return NULL;
+		}
+		ics_cluster_set_pcmk_error(error, rc, what);
+		return NULL;
+	}
+	return out;
+}
+
+gboolean ics_cluster_remove_resource(IcsCluster *cluster, const char *rsc_id, GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	g_autofree char *cons = NULL, *rxp = NULL, *what = NULL;
+	xmlNode *found;
+
+	if (cib == NULL || !check_id(rsc_id, "resource", error))
+		return FALSE;
+	found = query_resource(cib, rsc_id, error);
+	if (found == NULL)
+		return FALSE;
+	free_xml(found);
+	what = g_strdup_printf("cluster: cannot remove resource \"%s\"", rsc_id);
+	cons = g_strdup_printf("/cib/configuration/constraints/*[@rsc='%s' or @with-rsc='%s' or "
+			       "@first='%s' or @then='%s']",
+			       rsc_id, rsc_id, rsc_id, rsc_id);
+	if (!remove_xpath(cib, cons, TRUE, TRUE, what, error))
+		return FALSE;
+	rxp = resource_xpath(rsc_id);
+	return remove_xpath(cib, rxp, FALSE, FALSE, what, error);
+}
+
+gboolean ics_cluster_define_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, GError **error)
+{
+	IcsCibVmSpec stopped = *spec;
+	g_autofree char *id = NULL, *pool = NULL;
+	g_autoptr(xmlDoc) prim = NULL, order = NULL, coloc = NULL;
+	GError *local = NULL;
+
+	if (ics_cluster_cib(cluster, error) == NULL)
+		return FALSE;
+	if (spec->uuid == NULL || spec->pool_name == NULL || spec->pool_path == NULL)
+		return ics_error_invalid(error,
+					 "cluster: a VM needs a uuid, a pool name and a pool path");
+	id = ics_cib_vm_id(spec->uuid);
+	pool = ics_cib_pool_clone_id(spec->pool_name);
+	if (!check_id(id, "VM resource", error) || !check_id(pool, "pool clone", error))
+		return FALSE;
+
+	/* Stopped until its constraints exist: Pacemaker must not start it
+	 * anywhere the pool is not active. */
+	stopped.start = FALSE;
+	prim = ics_cib_vm_primitive(&stopped);
+	order = ics_cib_vm_order(spec);
+	coloc = ics_cib_vm_colocation(spec);
+	if (!ics_cluster_create(cluster, "resources", prim, &local)) {
+		if (local->code == ICS_ERROR_CONFLICT) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "cluster: VM %s is already defined (resource %s exists)",
+				    spec->uuid, id);
+			g_error_free(local);
+			return FALSE;
+		}
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	if (!ics_cluster_create(cluster, "constraints", order, &local) ||
+	    !ics_cluster_create(cluster, "constraints", coloc, &local)) {
+		g_autoptr(GError) undo = NULL;
+
+		if (!ics_cluster_remove_resource(cluster, id, &undo))
+			ics_warning("VM %s: undoing a half-made definition: %s", spec->uuid,
+				    undo->message);
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	if (spec->start)
+		return ics_cluster_set_target_role(cluster, id, "Started", error);
+	return TRUE;
+}
+
+/* Add to @update (a copy of the element's tag and id) the nvpair @name =
+ * @value in every meta_attributes set of @rsc that has it, or else in its
+ * first set, or else in a new set "<id>-meta_attributes". */
+static void meta_update(xmlNode *rsc, xmlNode *update, const char *rsc_id, const char *name,
+			const char *value)
+{
+	gboolean done = FALSE;
+	xmlNode *first_set = NULL;
+	g_autofree char *set_id = NULL, *nv_id = NULL;
+	xmlNode *set, *nv;
+
+	for (xmlNode *s = rsc->children; s; s = s->next) {
+		g_autofree char *sid = NULL;
+
+		if (!ics_xml_is(s, "meta_attributes"))
+			continue;
+		if (first_set == NULL)
+			first_set = s;
+		sid = ics_xml_prop(s, "id");
+		for (xmlNode *n = s->children; n; n = n->next) {
+			g_autofree char *nname =
+				ics_xml_is(n, "nvpair") ? ics_xml_prop(n, "name") : NULL;
+			g_autofree char *nid = NULL;
+
+			if (g_strcmp0(nname, name) != 0)
+				continue;
+			nid = ics_xml_prop(n, "id");
+			set = xmlNewChild(update, NULL, BAD_CAST "meta_attributes", NULL);
+			xmlNewProp(set, BAD_CAST "id", BAD_CAST sid);
+			nv = xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL);
+			xmlNewProp(nv, BAD_CAST "id", BAD_CAST nid);
+			xmlNewProp(nv, BAD_CAST "name", BAD_CAST name);
+			xmlNewProp(nv, BAD_CAST "value", BAD_CAST value);
+			done = TRUE;
+		}
+	}
+	if (done)
+		return;
+	set_id = first_set ? ics_xml_prop(first_set, "id")
+			   : g_strdup_printf("%s-meta_attributes", rsc_id);
+	nv_id = g_strdup_printf("%s-%s", set_id, name);
+	set = xmlNewChild(update, NULL, BAD_CAST "meta_attributes", NULL);
+	xmlNewProp(set, BAD_CAST "id", BAD_CAST set_id);
+	nv = xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL);
+	xmlNewProp(nv, BAD_CAST "id", BAD_CAST nv_id);
+	xmlNewProp(nv, BAD_CAST "name", BAD_CAST name);
+	xmlNewProp(nv, BAD_CAST "value", BAD_CAST value);
+}
+
+gboolean ics_cluster_set_target_role(IcsCluster *cluster, const char *rsc_id, const char *role,
+				     GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	g_autoptr(xmlDoc) doc = NULL;
+	xmlNode *rsc, *update;
+	int rc;
+
+	if (cib == NULL || !check_id(rsc_id, "resource", error))
+		return FALSE;
+	if (role == NULL || role[0] == '\0')
+		return ics_error_invalid(error, "cluster: resource \"%s\": empty target-role",
+					 rsc_id);
+	rsc = query_resource(cib, rsc_id, error);
+	if (rsc == NULL)
+		return FALSE;
+	/* <primitive id="..."> with only the sets and nvpairs to merge. */
+	doc = xmlNewDoc(BAD_CAST "1.0");
+	update = xmlNewNode(NULL, rsc->name);
+	xmlDocSetRootElement(doc, update);
+	xmlNewProp(update, BAD_CAST "id", BAD_CAST rsc_id);
+	meta_update(rsc, update, rsc_id, "target-role", role);
+	free_xml(rsc);
+	rc = cib->cmds->modify(cib, "resources", update, SYNC);
+	if (rc != pcmk_ok) {
+		g_autofree char *what = g_strdup_printf(
+			"cluster: cannot set target-role of \"%s\" to %s", rsc_id, role);
+
+		ics_cluster_set_pcmk_error(error, rc, what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The CIB node id of node @name; NOT_FOUND when the cluster does not know it. */
+static char *node_uuid(cib_t *cib, const char *name, GError **error)
+{
+	char *uuid = NULL;
+	int is_remote = 0;
+	int rc;
+
+	if (!check_node(name, error))
+		return NULL;
+	rc = query_node_uuid(cib, name, &uuid, &is_remote);
+	if (rc != pcmk_ok || uuid == NULL) {
+		free(uuid);
+		if (rc == pcmk_ok || rc == -ENXIO || rc == -pcmk_err_node_unknown)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+				    "cluster: node \"%s\" is not known to the cluster", name);
+		else
+			ics_cluster_set_pcmk_error(error, rc, "cluster: cannot look up a node");
+		return NULL;
+	}
+	{
+		char *copy = g_strdup(uuid);
+
+		free(uuid);
+		return copy;
+	}
+}
+
+gboolean ics_cluster_move(IcsCluster *cluster, const char *rsc_id, const char *node, GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	g_autofree char *uuid = NULL;
+	g_autoptr(xmlDoc) loc = NULL;
+	xmlNode *found;
+	int rc;
+
+	if (cib == NULL || !check_id(rsc_id, "resource", error))
+		return FALSE;
+	found = query_resource(cib, rsc_id, error);
+	if (found == NULL)
+		return FALSE;
+	free_xml(found);
+	uuid = node_uuid(cib, node, error);
+	if (uuid == NULL)
+		return FALSE;
+	loc = ics_cib_move_constraint(rsc_id, node);
+	/* Create, or replace an earlier move's node. */
+	rc = cib->cmds->modify(cib, "constraints", xmlDocGetRootElement(loc),
+			       SYNC | cib_can_create);
+	if (rc != pcmk_ok) {
+		g_autofree char *what =
+			g_strdup_printf("cluster: cannot move \"%s\" to node %s", rsc_id, node);
+
+		ics_cluster_set_pcmk_error(error, rc, what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean ics_cluster_clear(IcsCluster *cluster, const char *rsc_id, GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	g_autofree char *xpath = NULL, *what = NULL;
+
+	if (cib == NULL || !check_id(rsc_id, "resource", error))
+		return FALSE;
+	xpath = g_strdup_printf("/cib/configuration/constraints/rsc_location[@rsc='%s' and "
+				"(@id='cli-prefer-%s' or starts-with(@id, 'cli-ban-%s-on-'))]",
+				rsc_id, rsc_id, rsc_id);
+	what = g_strdup_printf("cluster: cannot clear the moves of \"%s\"", rsc_id);
+	return remove_xpath(cib, xpath, TRUE, TRUE, what, error);
+}
+
+gboolean ics_cluster_set_standby(IcsCluster *cluster, const char *node, gboolean on,
+				 IcsAttrLifetime lifetime, GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	const char *section = lifetime == ICS_ATTR_TRANSIENT ? "status" : "nodes";
+	g_autofree char *uuid = NULL, *what = NULL;
+	int rc;
+
+	if (cib == NULL)
+		return FALSE;
+	uuid = node_uuid(cib, node, error);
+	if (uuid == NULL)
+		return FALSE;
+	if (on)
+		rc = update_attr_delegate(cib, SYNC, section, uuid, NULL, NULL, NULL, "standby",
+					  "on", FALSE, NULL, NULL);
+	else
+		rc = delete_attr_delegate(cib, SYNC, section, uuid, NULL, NULL, NULL, "standby",
+					  NULL, FALSE, NULL);
+	if (rc == pcmk_ok || (!on && rc == -ENXIO))
+		return TRUE;
+	what = g_strdup_printf("cluster: cannot set %s standby %s on node %s",
+			       lifetime == ICS_ATTR_TRANSIENT ? "transient" : "permanent",
+			       on ? "on" : "off", node);
+	ics_cluster_set_pcmk_error(error, rc, what);
+	return FALSE;
+}
+
+gboolean ics_cluster_set_property(IcsCluster *cluster, const char *name, const char *value,
+				  GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	g_autofree char *what = NULL;
+	int rc;
+
+	if (cib == NULL)
+		return FALSE;
+	if (!check_id(name, "cluster property", error))
+		return FALSE;
+	if (value)
+		rc = update_attr_delegate(cib, SYNC, "crm_config", NULL, NULL, NULL, NULL, name,
+					  value, FALSE, NULL, NULL);
+	else
+		rc = delete_attr_delegate(cib, SYNC, "crm_config", NULL, NULL, NULL, NULL, name,
+					  NULL, FALSE, NULL);
+	if (rc == pcmk_ok || (value == NULL && rc == -ENXIO))
+		return TRUE;
+	what = value ? g_strdup_printf("cluster: cannot set cluster property %s=%s", name, value)
+		     : g_strdup_printf("cluster: cannot delete cluster property %s", name);
+	ics_cluster_set_pcmk_error(error, rc, what);
+	return FALSE;
+}
