@@ -766,6 +766,8 @@ SEED_CIB = """<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch=
         <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
         <nvpair id="opt-stonith-timeout" name="stonith-timeout" value="60s"/>
         <nvpair id="opt-cluster-name" name="cluster-name" value="%(cluster)s"/>
+        <nvpair id="opt-load-threshold" name="load-threshold" value="1000%%"/>
+        <nvpair id="opt-node-action-limit" name="node-action-limit" value="4"/>
       </cluster_property_set>
     </crm_config>
     <nodes/>
