@@ -10,3 +10,6 @@ man_MANS += docs/ics-admin.8
 EXTRA_DIST += docs/ics-admin.8
 # The manager's cluster adapter.
 EXTRA_DIST += docs/cluster-adapter.md
+# The manager daemon: man page, API description, security design.
+man_MANS += docs/ics-managerd.8
+EXTRA_DIST += docs/ics-managerd.8 docs/openapi.yaml docs/manager-security.md

@@ -1,4 +1,153 @@
-# manager/local.mk: ics-managerd (store, cluster adapter, services, REST,
-# scheduler, backup, alarms) and its web console assets under manager/ui/.
-# Placeholder: nothing built yet.
+# manager/local.mk: ics-managerd -- store, HTTPS server, REST API, users and
+# security, audit, tasks, events, VM inventory.  All modules are a
+# convenience library so the unit tests link exactly what the daemon runs.
+# (manager/cluster/ and manager/drs/ have their own local.mk.)
+
+noinst_LTLIBRARIES += manager/libicsmanager.la
+manager_libicsmanager_la_SOURCES = \
+	manager/api.h \
+	manager/api_apikeys.c \
+	manager/api_audit.c \
+	manager/api_dispatch.c \
+	manager/api_events.c \
+	manager/api_health.c \
+	manager/api_roles.c \
+	manager/api_session.c \
+	manager/api_tasks.c \
+	manager/api_users.c \
+	manager/api_vms.c \
+	manager/apikey.c \
+	manager/audit.c \
+	manager/authz.c \
+	manager/events.c \
+	manager/http_message.c \
+	manager/http_router.c \
+	manager/http_server.c \
+	manager/login_policy.c \
+	manager/manager.c \
+	manager/password.c \
+	manager/request_schema.c \
+	manager/session.c \
+	manager/store.c \
+	manager/store_schema.c \
+	manager/task.c \
+	manager/timestamp.c \
+	manager/tls_cert.c \
+	manager/users.c \
+	manager/vm_inventory.c
+manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
+	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS)
+manager_libicsmanager_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
+	$(top_builddir)/lib/libics.la $(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS)
+noinst_HEADERS += \
+	manager/include/ics/manager/apikey.h \
+	manager/include/ics/manager/audit.h \
+	manager/include/ics/manager/authz.h \
+	manager/include/ics/manager/cluster_ops.h \
+	manager/include/ics/manager/events.h \
+	manager/include/ics/manager/http.h \
+	manager/include/ics/manager/login_policy.h \
+	manager/include/ics/manager/manager.h \
+	manager/include/ics/manager/password.h \
+	manager/include/ics/manager/request_schema.h \
+	manager/include/ics/manager/session.h \
+	manager/include/ics/manager/store.h \
+	manager/include/ics/manager/task.h \
+	manager/include/ics/manager/timestamp.h \
+	manager/include/ics/manager/tls_cert.h \
+	manager/include/ics/manager/users.h \
+	manager/include/ics/manager/vm_inventory.h
+
+# What a program using libicsmanager links with.
+ICSMANAGER_CPPFLAGS = -I$(top_srcdir)/manager/include $(ICSVMDEF_CPPFLAGS) \
+	$(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS)
+ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSVMDEF_LIBS) \
+	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS)
+
+sbin_PROGRAMS += manager/ics-managerd
+manager_ics_managerd_SOURCES = manager/ics-managerd.c
+manager_ics_managerd_CPPFLAGS = $(AM_CPPFLAGS) $(ICSMANAGER_CPPFLAGS)
+manager_ics_managerd_LDADD = $(ICSMANAGER_LIBS)
+
 EXTRA_DIST += manager/README.md
+
+icsmgr_tests = \
+	manager/tests/test_store \
+	manager/tests/test_password \
+	manager/tests/test_session \
+	manager/tests/test_authz \
+	manager/tests/test_audit \
+	manager/tests/test_bad_input \
+	manager/tests/test_apikey \
+	manager/tests/test_tasks \
+	manager/tests/test_events \
+	manager/tests/test_openapi \
+	manager/tests/test_request_fuzz \
+	manager/tests/test_tls
+check_PROGRAMS += $(icsmgr_tests)
+TESTS += $(icsmgr_tests)
+
+icsmgr_test_cppflags = $(AM_CPPFLAGS) $(ICSMANAGER_CPPFLAGS) $(CURL_CFLAGS)
+icsmgr_test_libs = $(ICSMANAGER_LIBS) $(CURL_LIBS) $(CMOCKA_LIBS)
+manager_tests_test_store_SOURCES = manager/tests/test_store.c manager/tests/mgr_test_util.h
+manager_tests_test_store_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_store_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_store_LDADD = $(icsmgr_test_libs)
+manager_tests_test_password_SOURCES = manager/tests/test_password.c
+manager_tests_test_password_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_password_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_password_LDADD = $(icsmgr_test_libs)
+manager_tests_test_session_SOURCES = manager/tests/test_session.c manager/tests/mgr_test_util.h
+manager_tests_test_session_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_session_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_session_LDADD = $(icsmgr_test_libs)
+manager_tests_test_authz_SOURCES = manager/tests/test_authz.c manager/tests/mgr_test_util.h
+manager_tests_test_authz_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_authz_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_authz_LDADD = $(icsmgr_test_libs)
+manager_tests_test_audit_SOURCES = manager/tests/test_audit.c manager/tests/mgr_test_util.h
+manager_tests_test_audit_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_audit_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_audit_LDADD = $(icsmgr_test_libs)
+manager_tests_test_bad_input_SOURCES = manager/tests/test_bad_input.c manager/tests/mgr_test_util.h
+manager_tests_test_bad_input_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_bad_input_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_bad_input_LDADD = $(icsmgr_test_libs)
+manager_tests_test_apikey_SOURCES = manager/tests/test_apikey.c manager/tests/mgr_test_util.h
+manager_tests_test_apikey_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_apikey_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_apikey_LDADD = $(icsmgr_test_libs)
+manager_tests_test_tasks_SOURCES = manager/tests/test_tasks.c manager/tests/mgr_test_util.h
+manager_tests_test_tasks_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_tasks_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_tasks_LDADD = $(icsmgr_test_libs)
+manager_tests_test_events_SOURCES = manager/tests/test_events.c manager/tests/mgr_test_util.h
+manager_tests_test_events_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_events_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_events_LDADD = $(icsmgr_test_libs)
+# The conformance test reads docs/openapi.yaml and the route tables (api.h).
+manager_tests_test_openapi_SOURCES = manager/tests/test_openapi.c manager/tests/mgr_test_util.h
+manager_tests_test_openapi_CPPFLAGS = $(icsmgr_test_cppflags) -I$(top_srcdir)/manager \
+	$(YAML_CFLAGS)
+manager_tests_test_openapi_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_openapi_LDADD = $(icsmgr_test_libs) $(YAML_LIBS)
+manager_tests_test_tls_SOURCES = manager/tests/test_tls.c manager/tests/mgr_test_util.h
+manager_tests_test_tls_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_tls_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_tls_LDADD = $(icsmgr_test_libs)
+# The fuzz target's function, driven by a fixed-seed mutation loop.
+manager_tests_test_request_fuzz_SOURCES = manager/tests/test_request_fuzz.c \
+	manager/fuzz/fuzz_request.c
+manager_tests_test_request_fuzz_CPPFLAGS = $(icsmgr_test_cppflags) -I$(top_srcdir)/manager
+manager_tests_test_request_fuzz_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_request_fuzz_LDADD = $(icsmgr_test_libs)
+
+# The libFuzzer target itself, built with clang by the script, when clang
+# is there.
+if HAVE_CLANG
+TESTS += manager/fuzz/run-fuzz
+endif
+EXTRA_DIST += manager/fuzz/run-fuzz \
+	manager/fuzz/corpus/login manager/fuzz/corpus/migrate manager/fuzz/corpus/password \
+	manager/fuzz/corpus/role manager/fuzz/corpus/traversal manager/fuzz/corpus/user \
+	manager/fuzz/corpus/user_update manager/fuzz/corpus/vm manager/fuzz/corpus/vm_update

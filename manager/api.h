@@ -1,0 +1,75 @@
+/*
+ * api.h: what the API handler files share (internal to manager/).
+ *
+ * Each api_*.c file defines the routes of one resource as a table of
+ * IcsApiRoute; api_dispatch.c routes, authenticates, checks the route's
+ * permission, calls the handler and writes the audit record of mutating
+ * routes.  A handler either fills @resp and returns TRUE (any status), or
+ * returns FALSE with a GError, which the dispatcher maps to a status and a
+ * JSON error body.  A mutating handler does all its writes in one
+ * ics_store_begin() ... ics_store_commit() transaction, after any slow
+ * work (password hashing) is done.
+ */
+#ifndef ICS_MANAGER_API_H
+#define ICS_MANAGER_API_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "ics/json.h"
+#include "ics/manager/authz.h"
+#include "ics/manager/http.h"
+#include "ics/manager/manager.h"
+#include "ics/manager/request_schema.h"
+
+typedef gboolean (*IcsApiHandler)(IcsManager *m, IcsRequest *req, IcsResponse *resp,
+				  GError **error);
+
+enum {
+	ICS_API_PUBLIC = 1 << 0,   /* no authentication */
+	ICS_API_MUTATING = 1 << 1, /* audited */
+};
+
+typedef struct {
+	const char *method;
+	const char *pattern;
+	IcsApiHandler handler;
+	const char *permission; /* NULL: any authenticated caller */
+	guint flags;
+	const char *action;	  /* audit action, "vm.create" */
+	const char *object_type;  /* audit object type, "vm" */
+	const char *object_param; /* path parameter holding the object id */
+} IcsApiRoute;
+
+/* Route tables, each ending with an entry whose method is NULL. */
+extern const IcsApiRoute ics_api_health_routes[];
+extern const IcsApiRoute ics_api_session_routes[];
+extern const IcsApiRoute ics_api_user_routes[];
+extern const IcsApiRoute ics_api_role_routes[];
+extern const IcsApiRoute ics_api_apikey_routes[];
+extern const IcsApiRoute ics_api_audit_routes[];
+extern const IcsApiRoute ics_api_task_routes[];
+extern const IcsApiRoute ics_api_event_routes[];
+extern const IcsApiRoute ics_api_vm_routes[];
+
+/* Register the task kinds of api_vms.c (power operations). */
+void ics_vm_tasks_register(IcsManager *m);
+
+/* Register every table with @router. */
+void ics_api_register(IcsRouter *router);
+
+/* The request body checked against @schema. */
+json_t *ics_api_body(const IcsRequest *req, const IcsSchema *schema, GError **error);
+/* The strings of a JSON array (checked by a schema), NULL-terminated and
+ * borrowed from it; g_free the vector.  NULL @array gives an empty one. */
+const char **ics_api_strv(const json_t *array);
+/* ?limit= (1..1000, default 100). */
+gboolean ics_api_limit(const IcsRequest *req, gint64 *limit, GError **error);
+/* A positive integer path parameter or query value. */
+gboolean ics_api_int(const char *text, const char *what, gint64 *out, GError **error);
+/* The owner filter a list gets for @perm: 0 (all) or the principal's id. */
+gint64 ics_api_owner_filter(const IcsPrincipal *p, const char *perm);
+/* Map an error to an HTTP status. */
+guint ics_api_status(const GError *error);
+
+#endif /* ICS_MANAGER_API_H */

@@ -1,0 +1,93 @@
+/*
+ * api_roles.c: /api/v1/roles -- builtin and custom roles.
+ */
+#include "config.h"
+
+#include "ics/error.h"
+
+#include "api.h"
+
+static gboolean list_roles(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	json_t *out;
+
+	ics_store_read_begin(m->store);
+	out = ics_role_list(m->store, error);
+	ics_store_read_end(m->store);
+	if (out == NULL)
+		return FALSE;
+	ics_response_json(resp, 200, out);
+	return TRUE;
+}
+
+static gboolean create_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_role_create, error);
+	json_t *perms, *out;
+	const char *name;
+
+	if (body == NULL)
+		return FALSE;
+	name = json_string_value(json_object_get(body, "name"));
+	req->audit_object_id = g_strdup(name);
+	perms = json_object_get(body, "permissions");
+	g_autofree const char **v = ics_api_strv(perms);
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!ics_role_create(m->store, name,
+			     json_string_value(json_object_get(body, "description")), v, error) ||
+	    (out = ics_role_get(m->store, name, error)) == NULL) {
+		ics_store_rollback(m->store);
+		return FALSE;
+	}
+	if (!ics_store_commit(m->store, error)) {
+		json_decref(out);
+		return FALSE;
+	}
+	ics_response_json(resp, 201, out);
+	return TRUE;
+}
+
+static gboolean get_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *name = ics_request_param(req, "role");
+	json_t *out;
+
+	if (!ics_name_check("role name", name, error))
+		return FALSE;
+	ics_store_read_begin(m->store);
+	out = ics_role_get(m->store, name, error);
+	ics_store_read_end(m->store);
+	if (out == NULL)
+		return FALSE;
+	ics_response_json(resp, 200, out);
+	return TRUE;
+}
+
+static gboolean delete_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *name = ics_request_param(req, "role");
+
+	if (!ics_name_check("role name", name, error))
+		return FALSE;
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!ics_role_delete(m->store, name, error)) {
+		ics_store_rollback(m->store);
+		return FALSE;
+	}
+	if (!ics_store_commit(m->store, error))
+		return FALSE;
+	resp->status = 204;
+	return TRUE;
+}
+
+const IcsApiRoute ics_api_role_routes[] = {
+	{ "GET", "/api/v1/roles", list_roles, "role.read", 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/roles", create_role, "role.admin", ICS_API_MUTATING, "role.create",
+	  "role", NULL },
+	{ "GET", "/api/v1/roles/{role}", get_role, "role.read", 0, NULL, NULL, NULL },
+	{ "DELETE", "/api/v1/roles/{role}", delete_role, "role.admin", ICS_API_MUTATING,
+	  "role.delete", "role", "role" },
+	{ 0 },
+};

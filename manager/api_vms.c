@@ -1,0 +1,370 @@
+/*
+ * api_vms.c: /api/v1/vms -- the VM inventory and its power operations.
+ *
+ * Create and update validate the definition with vmdef, then, in one
+ * transaction, write the row and (with a cluster adapter) define the VM in
+ * the cluster; a cluster refusal rolls the row back.  Power operations
+ * become tasks (202 with the task) run by the adapter; without an adapter
+ * they are 503.  Callers whose VM permissions are limited to owned VMs
+ * (vm_manager) see, change and power only their own and cannot give a VM
+ * to someone else; other VMs are reported as absent.
+ */
+#include "config.h"
+
+#include "ics/error.h"
+#include "ics/manager/users.h"
+#include "ics/manager/vm_inventory.h"
+
+#include "api.h"
+
+static gboolean uuid_param(const IcsRequest *req, const char **uuid, GError **error)
+{
+	*uuid = ics_request_param(req, "uuid");
+	if (*uuid == NULL || !g_uuid_string_is_valid(*uuid))
+		return ics_error_invalid(error, "VM id must be a UUID");
+	return TRUE;
+}
+
+/* With the lock held: NOT_FOUND unless the principal may do @perm on the VM. */
+static gboolean vm_access(IcsManager *m, const IcsRequest *req, const char *uuid, const char *perm,
+			  gint64 *owner, GError **error)
+{
+	gint64 o = 0;
+
+	if (!ics_vm_inventory_owner(m->store, uuid, &o, error))
+		return FALSE;
+	if (!ics_principal_can_on(req->principal, perm, o)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "VM %s does not exist", uuid);
+		return FALSE;
+	}
+	if (owner)
+		*owner = o;
+	return TRUE;
+}
+
+/* The owner id a body's "owner" names (the caller when absent). */
+static gboolean resolve_owner(IcsManager *m, const IcsRequest *req, const json_t *body,
+			      gint64 *owner, GError **error)
+{
+	const char *name = json_string_value(json_object_get(body, "owner"));
+	g_autoptr(IcsUser) user = NULL;
+
+	*owner = req->principal->user_id;
+	if (name == NULL)
+		return TRUE;
+	if (!g_str_equal(name, req->principal->name) &&
+	    ics_principal_scope(req->principal, "vm.write") != ICS_SCOPE_ALL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
+			    "user \"%s\" may only own VMs, not give them to others",
+			    req->principal->name);
+		return FALSE;
+	}
+	user = ics_user_get(m->store, name, error);
+	if (user == NULL) {
+		(*error)->code = ICS_ERROR_INVALID_ARGUMENT;
+		return FALSE;
+	}
+	*owner = user->id;
+	return TRUE;
+}
+
+static gboolean list_vms(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *after = ics_request_query(req, "after");
+	gint64 limit;
+	GString *out;
+
+	if (!ics_api_limit(req, &limit, error))
+		return FALSE;
+	if (after && !g_uuid_string_is_valid(after))
+		return ics_error_invalid(error,
+					 "after must be the uuid of the previous page's last VM");
+	ics_store_read_begin(m->store);
+	out = ics_vm_inventory_list(m->store, after, limit,
+				    ics_api_owner_filter(req->principal, "vm.read"), error);
+	ics_store_read_end(m->store);
+	if (out == NULL)
+		return FALSE;
+	resp->status = 200;
+	resp->content_type = g_strdup("application/json");
+	resp->text_len = out->len;
+	resp->text = g_string_free(out, FALSE);
+	return TRUE;
+}
+
+static void publish(IcsManager *m, const char *type, gint64 owner, const char *uuid)
+{
+	ics_events_publish(m->events, type, "vm.read", owner, json_pack("{s:s}", "uuid", uuid));
+}
+
+static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_vm_create, error);
+	g_autoptr(IcsVmMeta) vm = NULL;
+	gint64 owner;
+	json_t *out;
+
+	if (body == NULL)
+		return FALSE;
+	vm = ics_vm_inventory_validate(json_object_get(body, "definition"), error);
+	if (vm == NULL)
+		return FALSE;
+	req->audit_object_id = g_strdup(vm->uuid);
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!resolve_owner(m, req, body, &owner, error) ||
+	    !ics_vm_inventory_insert(m->store, vm, owner, error))
+		goto fail;
+	if (m->cluster && !m->cluster->define_vm(m->cluster->self, vm, error)) {
+		ics_error_prefix(error, "VM \"%s\": cluster: ", vm->name);
+		goto fail;
+	}
+	out = ics_vm_inventory_get(m->store, vm->uuid, error);
+	if (out == NULL)
+		goto fail;
+	if (!ics_store_commit(m->store, error)) {
+		json_decref(out);
+		return FALSE;
+	}
+	publish(m, "vm.created", owner, vm->uuid);
+	ics_response_json(resp, 201, out);
+	return TRUE;
+fail:
+	ics_store_rollback(m->store);
+	return FALSE;
+}
+
+static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *uuid;
+	json_t *out = NULL;
+
+	if (!uuid_param(req, &uuid, error))
+		return FALSE;
+	ics_store_read_begin(m->store);
+	if (vm_access(m, req, uuid, "vm.read", NULL, error))
+		out = ics_vm_inventory_get(m->store, uuid, error);
+	ics_store_read_end(m->store);
+	if (out == NULL)
+		return FALSE;
+	if (m->cluster && m->cluster->vm_status) {
+		g_autofree char *state = NULL, *host = NULL;
+		g_autoptr(GError) err = NULL;
+
+		if (m->cluster->vm_status(m->cluster->self, uuid, &state, &host, &err))
+			json_object_set_new(out, "runtime",
+					    json_pack("{s:s, s:s?}", "state", state, "host", host));
+	}
+	ics_response_json(resp, 200, out);
+	return TRUE;
+}
+
+static gboolean update_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) body = NULL;
+	g_autoptr(IcsVmMeta) vm = NULL;
+	const char *uuid;
+	json_t *def, *out;
+	gint64 owner;
+
+	if (!uuid_param(req, &uuid, error))
+		return FALSE;
+	body = ics_api_body(req, &ics_schema_vm_update, error);
+	if (body == NULL)
+		return FALSE;
+	def = json_object_get(body, "definition");
+	if (def) {
+		g_autoptr(json_t) copy = json_deep_copy(def);
+		const char *given = json_string_value(json_object_get(copy, "uuid"));
+
+		if (given && g_ascii_strcasecmp(given, uuid) != 0)
+			return ics_error_invalid(
+				error, "definition uuid %s does not match the VM %s", given, uuid);
+		json_object_set_new(copy, "uuid", json_string(uuid));
+		vm = ics_vm_inventory_validate(copy, error);
+		if (vm == NULL)
+			return FALSE;
+	}
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!vm_access(m, req, uuid, "vm.write", &owner, error))
+		goto fail;
+	if (vm && !ics_vm_inventory_update(m->store, vm, error))
+		goto fail;
+	if (json_object_get(body, "owner")) {
+		if (!resolve_owner(m, req, body, &owner, error) ||
+		    !ics_vm_inventory_set_owner(m->store, uuid, owner, error))
+			goto fail;
+	}
+	if (vm && m->cluster && !m->cluster->define_vm(m->cluster->self, vm, error)) {
+		ics_error_prefix(error, "VM \"%s\": cluster: ", vm->name);
+		goto fail;
+	}
+	out = ics_vm_inventory_get(m->store, uuid, error);
+	if (out == NULL)
+		goto fail;
+	if (!ics_store_commit(m->store, error)) {
+		json_decref(out);
+		return FALSE;
+	}
+	publish(m, "vm.updated", owner, uuid);
+	ics_response_json(resp, 200, out);
+	return TRUE;
+fail:
+	ics_store_rollback(m->store);
+	return FALSE;
+}
+
+static gboolean delete_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *uuid;
+	gint64 owner;
+
+	if (!uuid_param(req, &uuid, error))
+		return FALSE;
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!vm_access(m, req, uuid, "vm.write", &owner, error) ||
+	    !ics_vm_inventory_delete(m->store, uuid, error))
+		goto fail;
+	if (m->cluster && !m->cluster->undefine_vm(m->cluster->self, uuid, error)) {
+		ics_error_prefix(error, "VM %s: cluster: ", uuid);
+		goto fail;
+	}
+	if (!ics_store_commit(m->store, error))
+		return FALSE;
+	publish(m, "vm.deleted", owner, uuid);
+	resp->status = 204;
+	return TRUE;
+fail:
+	ics_store_rollback(m->store);
+	return FALSE;
+}
+
+/* ---- power operations as tasks ----------------------------------------- */
+
+static json_t *run_power(IcsTaskContext *ctx, const json_t *params, GError **error)
+{
+	IcsManager *m = ics_task_data(ctx);
+	const IcsClusterOps *ops = m->cluster;
+	const char *uuid = ics_task_object_id(ctx);
+	const char *op = json_string_value(json_object_get(params, "op"));
+	const volatile gint *cancel = ics_task_cancel_flag(ctx);
+	gboolean ok;
+
+	if (ops == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "no cluster adapter");
+		return NULL;
+	}
+	ics_task_progress(ctx, 10, op);
+	if (g_strcmp0(op, "start") == 0)
+		ok = ops->start_vm(ops->self, uuid, cancel, error);
+	else if (g_strcmp0(op, "stop") == 0)
+		ok = ops->stop_vm(ops->self, uuid, json_is_true(json_object_get(params, "force")),
+				  cancel, error);
+	else if (g_strcmp0(op, "migrate") == 0)
+		ok = ops->migrate_vm(ops->self, uuid,
+				     json_string_value(json_object_get(params, "target_host")),
+				     cancel, error);
+	else
+		ok = ics_error_invalid(error, "unknown power operation");
+	if (!ok)
+		return NULL;
+	return json_pack("{s:s, s:s}", "uuid", uuid, "op", op);
+}
+
+void ics_vm_tasks_register(IcsManager *m)
+{
+	/* Not idempotent: after a restart the cluster's state is read again
+	 * rather than a half-done power operation repeated. */
+	m->vm_power_kind = (IcsTaskKind){ "vm.power", run_power, FALSE, m };
+	ics_task_runner_register(m->tasks, &m->vm_power_kind);
+}
+
+static gboolean power(IcsManager *m, IcsRequest *req, IcsResponse *resp, const char *op,
+		      json_t *params, GError **error)
+{
+	const char *uuid;
+	gint64 owner, id;
+	json_t *task;
+
+	if (!uuid_param(req, &uuid, error))
+		return FALSE;
+	if (m->cluster == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "no cluster adapter: this manager keeps the inventory only and cannot "
+			    "%s VMs",
+			    op);
+		return FALSE;
+	}
+	json_object_set_new(params, "op", json_string(op));
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!vm_access(m, req, uuid, "vm.power", &owner, error))
+		goto fail;
+	id = ics_task_create(m->tasks, "vm.power", "vm", uuid, owner, params, error);
+	if (id < 0 || (task = ics_task_get(m->store, id, NULL, error)) == NULL)
+		goto fail;
+	if (!ics_store_commit(m->store, error)) {
+		json_decref(task);
+		return FALSE;
+	}
+	ics_response_json(resp, 202, task);
+	return TRUE;
+fail:
+	ics_store_rollback(m->store);
+	return FALSE;
+}
+
+static const IcsField no_fields[] = { { 0 } };
+static const IcsSchema start_schema = { "start request", no_fields };
+
+static gboolean start_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) params = json_object();
+
+	if (req->body_len) {
+		g_autoptr(json_t) body = ics_api_body(req, &start_schema, error);
+
+		if (body == NULL)
+			return FALSE;
+	}
+	return power(m, req, resp, "start", params, error);
+}
+
+static gboolean stop_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *force = ics_request_query(req, "force");
+	g_autoptr(json_t) params = json_object();
+
+	if (force && !g_str_equal(force, "true") && !g_str_equal(force, "false"))
+		return ics_error_invalid(error, "force must be true or false");
+	json_object_set_new(params, "force", json_boolean(force && g_str_equal(force, "true")));
+	return power(m, req, resp, "stop", params, error);
+}
+
+static gboolean migrate_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_vm_migrate, error);
+
+	if (body == NULL)
+		return FALSE;
+	return power(m, req, resp, "migrate", body, error);
+}
+
+const IcsApiRoute ics_api_vm_routes[] = {
+	{ "GET", "/api/v1/vms", list_vms, "vm.read", 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/vms", create_vm, "vm.write", ICS_API_MUTATING, "vm.create", "vm", NULL },
+	{ "GET", "/api/v1/vms/{uuid}", get_vm, "vm.read", 0, NULL, NULL, NULL },
+	{ "PUT", "/api/v1/vms/{uuid}", update_vm, "vm.write", ICS_API_MUTATING, "vm.update", "vm",
+	  "uuid" },
+	{ "DELETE", "/api/v1/vms/{uuid}", delete_vm, "vm.write", ICS_API_MUTATING, "vm.delete",
+	  "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/start", start_vm, "vm.power", ICS_API_MUTATING, "vm.start",
+	  "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/stop", stop_vm, "vm.power", ICS_API_MUTATING, "vm.stop", "vm",
+	  "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/migrate", migrate_vm, "vm.power", ICS_API_MUTATING,
+	  "vm.migrate", "vm", "uuid" },
+	{ 0 },
+};

@@ -1,0 +1,107 @@
+/*
+ * ics-managerd.c: the manager daemon's main -- options, configuration,
+ * signals.  Everything else is in libicsmanager (manager.c and below).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "ics/error.h"
+#include "ics/log.h"
+#include "ics/manager/manager.h"
+
+static gboolean on_signal(gpointer data)
+{
+	ics_notice("signal received, stopping");
+	g_main_loop_quit(data);
+	return G_SOURCE_REMOVE;
+}
+
+int main(int argc, char **argv)
+{
+	g_autofree char *config = NULL, *state_dir = NULL, *listen = NULL;
+	gboolean foreground = FALSE, bootstrap = FALSE, insecure = FALSE, test_mode = FALSE;
+	GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
+		  "Configuration file (default " ICS_MANAGER_DEFAULT_CONFIG ")", "FILE" },
+		{ "state-dir", 's', 0, G_OPTION_ARG_FILENAME, &state_dir,
+		  "State directory (default " ICS_MANAGER_DEFAULT_STATE_DIR ")", "DIR" },
+		{ "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+		  "Address and port to serve on (default 0.0.0.0:8443)", "ADDR:PORT" },
+		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground,
+		  "Stay in the foreground and log to stderr", NULL },
+		{ "bootstrap-admin", 0, 0, G_OPTION_ARG_NONE, &bootstrap,
+		  "If no user exists, create \"admin\" and print its password once", NULL },
+		{ "insecure-http", 0, 0, G_OPTION_ARG_NONE, &insecure,
+		  "Serve plain HTTP (tests and benchmarks on loopback only)", NULL },
+		{ "test-mode", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &test_mode, NULL, NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("- ICS manager daemon");
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsManager) m = NULL;
+	g_autoptr(GMainLoop) loop = NULL;
+	IcsManagerConfig cfg;
+
+	setlocale(LC_ALL, "");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		fprintf(stderr, "ics-managerd: %s\n", err->message);
+		return 2;
+	}
+	ics_log_init("ics-managerd", foreground ? ICS_LOG_STDERR : ICS_LOG_SYSLOG, ICS_LOG_INFO);
+	ics_manager_config_init(&cfg);
+	if (!ics_manager_config_load(&cfg, config ? config : ICS_MANAGER_DEFAULT_CONFIG,
+				     config != NULL, &err))
+		goto fail;
+	if (state_dir) {
+		g_free(cfg.state_dir);
+		cfg.state_dir = g_strdup(state_dir);
+	}
+	if (listen && !ics_manager_config_set_listen(&cfg, listen, &err))
+		goto fail;
+	cfg.insecure_http = insecure;
+	cfg.test_mode = test_mode;
+	if (!foreground && daemon(0, 0) != 0) {
+		ics_error_set_errno(&err, errno, "cannot become a daemon");
+		goto fail;
+	}
+
+	m = ics_manager_new(&cfg, NULL, &err);
+	if (m == NULL)
+		goto fail;
+	if (bootstrap) {
+		g_autofree char *password = NULL;
+
+		if (ics_manager_bootstrap_admin(m, &password, &err)) {
+			/* Printed once, on stdout only: never logged. */
+			printf("admin password: %s\n", password);
+			fflush(stdout);
+			explicit_bzero(password, strlen(password));
+		} else if (g_error_matches(err, ICS_ERROR, ICS_ERROR_CONFLICT)) {
+			ics_notice("--bootstrap-admin: %s", err->message);
+			g_clear_error(&err);
+		} else {
+			goto fail;
+		}
+	}
+	if (!ics_manager_listen(m, &err))
+		goto fail;
+	loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, on_signal, loop);
+	g_unix_signal_add(SIGINT, on_signal, loop);
+	g_main_loop_run(loop);
+	ics_manager_config_clear(&cfg);
+	return 0;
+fail:
+	ics_error("%s", err->message);
+	ics_manager_config_clear(&cfg);
+	return 1;
+}

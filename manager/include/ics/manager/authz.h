@@ -1,0 +1,74 @@
+/*
+ * ics/manager/authz.h: permissions, roles, and who may do what.
+ *
+ * A permission names one kind of operation ("vm.write").  A role is a set
+ * of permissions; a user holds roles.  Three roles are built in and
+ * mutually exclusive -- a user holds at most one of them:
+ *   administrator  every permission;
+ *   readonly       every *.read permission except audit.read;
+ *   vm_manager     vm.read, vm.write, vm.power, task.read, event.read, but
+ *                  only on the VMs (and their tasks and events) the user
+ *                  owns.
+ * Custom roles are any set of permissions and add to a user's builtin role;
+ * what they grant is not limited to owned objects.
+ *
+ * A principal is an authenticated caller with its permission set, each
+ * permission held with a scope: everything, or only what the user owns.
+ */
+#ifndef ICS_MANAGER_AUTHZ_H
+#define ICS_MANAGER_AUTHZ_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "ics/manager/store.h"
+
+/* Every permission, NULL-terminated. */
+extern const char *const ics_permissions[];
+gboolean ics_permission_known(const char *name);
+
+typedef enum {
+	ICS_SCOPE_NONE,
+	ICS_SCOPE_OWNED, /* only objects whose owner is the principal */
+	ICS_SCOPE_ALL,
+} IcsScope;
+
+struct IcsPrincipal {
+	gint64 user_id;
+	char *name;
+	GHashTable *permissions; /* name -> GINT_TO_POINTER(IcsScope) */
+	char *auth;		 /* "session" or "apikey" */
+	gint64 session_id;	 /* for logout; 0 with an API key */
+	char *apikey_id;
+};
+typedef struct IcsPrincipal IcsPrincipal;
+
+/* Load the user's roles and permissions (the caller holds the lock). */
+IcsPrincipal *ics_principal_load(IcsStore *store, gint64 user_id, GError **error);
+void ics_principal_free(IcsPrincipal *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsPrincipal, ics_principal_free)
+
+IcsScope ics_principal_scope(const IcsPrincipal *p, const char *permission);
+/* May @p do @permission on an object owned by @owner_id (0 = no owner)? */
+gboolean ics_principal_can_on(const IcsPrincipal *p, const char *permission, gint64 owner_id);
+
+/* ---- roles ------------------------------------------------------------- */
+
+/* Replace the roles of @user_id with @roles (names).  INVALID_ARGUMENT for
+ * an unknown role, CONFLICT when two builtin roles are asked for.  The
+ * caller holds a write transaction. */
+gboolean ics_user_set_roles(IcsStore *store, gint64 user_id, const char *const *roles,
+			    GError **error);
+
+/* A custom role; CONFLICT when the name is taken, INVALID_ARGUMENT for an
+ * unknown permission. */
+gboolean ics_role_create(IcsStore *store, const char *name, const char *description,
+			 const char *const *permissions, GError **error);
+/* CONFLICT for a builtin role or one still held by a user. */
+gboolean ics_role_delete(IcsStore *store, const char *name, GError **error);
+/* {"name", "builtin", "description", "permissions": [...]}; NOT_FOUND. */
+json_t *ics_role_get(IcsStore *store, const char *name, GError **error);
+/* {"items": [role...]} in name order. */
+json_t *ics_role_list(IcsStore *store, GError **error);
+
+#endif /* ICS_MANAGER_AUTHZ_H */

@@ -1,0 +1,88 @@
+/*
+ * ics/manager/manager.h: ics-managerd as a library -- configuration, the
+ * object that ties store, tasks, events, keys and the HTTPS server
+ * together, and the request dispatcher.
+ *
+ * The daemon's main() and the tests create the same IcsManager, so the
+ * tests exercise exactly what runs.  A manager is created in two steps:
+ * ics_manager_new() opens the state (database, keys, task recovery),
+ * ics_manager_listen() starts serving.
+ */
+#ifndef ICS_MANAGER_MANAGER_H
+#define ICS_MANAGER_MANAGER_H
+
+#include <glib.h>
+
+#include "ics/manager/apikey.h"
+#include "ics/manager/cluster_ops.h"
+#include "ics/manager/events.h"
+#include "ics/manager/http.h"
+#include "ics/manager/login_policy.h"
+#include "ics/manager/store.h"
+#include "ics/manager/task.h"
+
+#define ICS_MANAGER_DEFAULT_CONFIG "/etc/ics/managerd.conf"
+#define ICS_MANAGER_DEFAULT_STATE_DIR "/var/lib/ics/manager"
+#define ICS_MANAGER_DEFAULT_PORT 8443
+
+typedef struct {
+	char *state_dir;
+	char *listen_address; /* "0.0.0.0" */
+	guint16 port;	      /* 0 = ephemeral (tests) */
+	/* Plain HTTP: for tests and benchmarks on loopback only. */
+	gboolean insecure_http;
+	char *tls_cert; /* NULL: <state_dir>/tls-cert.pem, generated */
+	char *tls_key;
+	gsize max_body;
+	IcsLoginPolicy policy;
+	guint task_threads;
+	guint sse_keepalive_ms;
+	/* Registers the test.sleep task kind; never in production. */
+	gboolean test_mode;
+} IcsManagerConfig;
+
+/* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS, 1 MiB
+ * bodies, the login policy's defaults, 2 task threads. */
+void ics_manager_config_init(IcsManagerConfig *cfg);
+/* Override from a GKeyFile ([manager] state_dir, listen, max_body;
+ * [tls] cert, key; [security] see login_policy.h).  A missing file is an
+ * error only when @required. */
+gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboolean required,
+				 GError **error);
+/* Parse "ADDR:PORT" or "[ADDR6]:PORT" into the config. */
+gboolean ics_manager_config_set_listen(IcsManagerConfig *cfg, const char *text, GError **error);
+void ics_manager_config_clear(IcsManagerConfig *cfg);
+
+typedef struct IcsManager {
+	IcsManagerConfig cfg;
+	IcsStore *store;
+	IcsEvents *events;
+	IcsTaskRunner *tasks;
+	IcsApiKeys *apikeys;
+	IcsRouter *router;
+	IcsHttpServer *http;
+	/* NULL: inventory only (see cluster_ops.h). */
+	const IcsClusterOps *cluster;
+	/* The task kind of VM power operations (api_vms.c). */
+	IcsTaskKind vm_power_kind;
+} IcsManager;
+
+/* Open the state directory (created 0700 when absent): database, API key
+ * sealing key, tasks (restart rules applied).  @cluster may be NULL and is
+ * kept by pointer.  @cfg is copied. */
+IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cluster,
+			    GError **error);
+/* Start the HTTPS (or, in insecure mode, HTTP) server. */
+gboolean ics_manager_listen(IcsManager *m, GError **error);
+guint16 ics_manager_port(IcsManager *m);
+void ics_manager_free(IcsManager *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsManager, ics_manager_free)
+
+/* When no user exists, create "admin" (administrator) with a generated
+ * password returned in @password; CONFLICT when users exist. */
+gboolean ics_manager_bootstrap_admin(IcsManager *m, char **password, GError **error);
+
+/* Handle one request: route, authenticate, authorize, run, audit. */
+void ics_manager_handle(IcsManager *m, IcsRequest *req, IcsResponse *resp);
+
+#endif /* ICS_MANAGER_MANAGER_H */

@@ -1,0 +1,37 @@
+/*
+ * ics/manager/session.h: login sessions.
+ *
+ * A session token is 256 random bits, given to the client once as 64 hex
+ * digits and stored only as its SHA-256, so a copy of the database does not
+ * let anyone in.  A session ends at its absolute expiry, after the policy's
+ * idle time without a request, at logout, or when the user's session limit
+ * makes room for a newer one.
+ */
+#ifndef ICS_MANAGER_SESSION_H
+#define ICS_MANAGER_SESSION_H
+
+#include <glib.h>
+
+#include "ics/manager/login_policy.h"
+#include "ics/manager/store.h"
+
+/* Create a session for @user_id (the caller holds a write transaction):
+ * returns the token (g_free it) and its expiry in @expires_us. */
+char *ics_session_create(IcsStore *store, const IcsLoginPolicy *policy, gint64 user_id,
+			 const char *client, gint64 *expires_us, GError **error);
+
+/* Find the live session of @token (takes the store lock itself) and note
+ * the activity.  ICS_ERROR_PERMISSION "session expired" or "invalid
+ * session token" when there is none. */
+gboolean ics_session_lookup(IcsStore *store, const IcsLoginPolicy *policy, const char *token,
+			    gint64 *user_id, gint64 *session_id, GError **error);
+
+/* End a session, or all of a user's sessions (the caller holds a write
+ * transaction). */
+gboolean ics_session_delete(IcsStore *store, gint64 session_id, GError **error);
+gboolean ics_session_delete_user(IcsStore *store, gint64 user_id, GError **error);
+
+/* Number of live sessions of @user_id (tests, limits). */
+gint64 ics_session_count(IcsStore *store, gint64 user_id, GError **error);
+
+#endif /* ICS_MANAGER_SESSION_H */

@@ -1,0 +1,264 @@
+/*
+ * manager.c: configuration and the life of an IcsManager.
+ *
+ * Start order matters: the database first (everything lives there), then
+ * the API key sealing key, then tasks -- their kinds are registered before
+ * recovery re-queues anything -- and the HTTP server last, so no request
+ * arrives before the state it needs.  Stop runs the other way: the server
+ * (its connection threads may be waiting on events or the store), then
+ * tasks, then the database.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ics/error.h"
+#include "ics/json.h"
+#include "ics/log.h"
+#include "ics/manager/authz.h"
+#include "ics/manager/manager.h"
+#include "ics/manager/password.h"
+#include "ics/manager/tls_cert.h"
+#include "ics/manager/users.h"
+
+#include "api.h"
+
+void ics_manager_config_init(IcsManagerConfig *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->state_dir = g_strdup(ICS_MANAGER_DEFAULT_STATE_DIR);
+	cfg->listen_address = g_strdup("0.0.0.0");
+	cfg->port = ICS_MANAGER_DEFAULT_PORT;
+	cfg->max_body = ICS_HTTP_DEFAULT_MAX_BODY;
+	cfg->task_threads = 2;
+	cfg->sse_keepalive_ms = 15000;
+	ics_login_policy_defaults(&cfg->policy);
+}
+
+void ics_manager_config_clear(IcsManagerConfig *cfg)
+{
+	g_free(cfg->state_dir);
+	g_free(cfg->listen_address);
+	g_free(cfg->tls_cert);
+	g_free(cfg->tls_key);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+gboolean ics_manager_config_set_listen(IcsManagerConfig *cfg, const char *text, GError **error)
+{
+	const char *colon = strrchr(text, ':');
+	g_autofree char *addr = NULL;
+	guint64 port;
+
+	if (colon == NULL || !g_ascii_string_to_unsigned(colon + 1, 10, 0, 65535, &port, NULL))
+		return ics_error_invalid(error,
+					 "listen address \"%s\" must be ADDR:PORT or "
+					 "[ADDR6]:PORT",
+					 text);
+	addr = g_strndup(text, colon - text);
+	if (addr[0] == '[' && addr[strlen(addr) - 1] == ']') {
+		char *inner = g_strndup(addr + 1, strlen(addr) - 2);
+
+		g_free(addr);
+		addr = inner;
+	}
+	g_free(cfg->listen_address);
+	cfg->listen_address = g_steal_pointer(&addr);
+	cfg->port = (guint16)port;
+	return TRUE;
+}
+
+static void replace_string(GKeyFile *kf, const char *group, const char *key, char **field)
+{
+	char *v = g_key_file_get_string(kf, group, key, NULL);
+
+	if (v) {
+		g_free(*field);
+		*field = v;
+	}
+}
+
+gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboolean required,
+				 GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GError) err = NULL;
+	g_autofree char *listen = NULL;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
+		if (!required && g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			return TRUE;
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+			    err->message);
+		return FALSE;
+	}
+	replace_string(kf, "manager", "state_dir", &cfg->state_dir);
+	replace_string(kf, "tls", "cert", &cfg->tls_cert);
+	replace_string(kf, "tls", "key", &cfg->tls_key);
+	listen = g_key_file_get_string(kf, "manager", "listen", NULL);
+	if (listen && !ics_manager_config_set_listen(cfg, listen, error))
+		goto bad;
+	if (g_key_file_has_key(kf, "manager", "max_body", NULL)) {
+		gint64 v = g_key_file_get_int64(kf, "manager", "max_body", NULL);
+
+		if (v < 1024 || v > 64 * 1024 * 1024) {
+			ics_error_invalid(error,
+					  "[manager] max_body must be 1024 to 67108864 bytes");
+			goto bad;
+		}
+		cfg->max_body = (gsize)v;
+	}
+	if (!ics_login_policy_load(&cfg->policy, kf, error))
+		goto bad;
+	return TRUE;
+bad:
+	ics_error_prefix(error, "%s: ", path);
+	return FALSE;
+}
+
+static char *state_path(IcsManager *m, const char *name)
+{
+	return g_build_filename(m->cfg.state_dir, name, NULL);
+}
+
+IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cluster,
+			    GError **error)
+{
+	g_autoptr(IcsManager) m = g_new0(IcsManager, 1);
+	g_autofree char *db = NULL, *key = NULL;
+
+	m->cfg = *cfg;
+	m->cfg.state_dir = g_strdup(cfg->state_dir);
+	m->cfg.listen_address = g_strdup(cfg->listen_address);
+	m->cfg.tls_cert = g_strdup(cfg->tls_cert);
+	m->cfg.tls_key = g_strdup(cfg->tls_key);
+	m->cluster = cluster;
+	if (g_mkdir_with_parents(m->cfg.state_dir, 0700) != 0) {
+		ics_error_set_errno(error, errno, "cannot create state directory %s",
+				    m->cfg.state_dir);
+		return NULL;
+	}
+	db = state_path(m, "manager.db");
+	key = state_path(m, "apikey.key");
+	m->store = ics_store_open(db, error);
+	if (m->store == NULL)
+		return NULL;
+	m->apikeys = ics_apikeys_open(key, error);
+	if (m->apikeys == NULL)
+		return NULL;
+	m->events = ics_events_new(1024);
+	m->tasks = ics_task_runner_new(m->store, m->events, m->cfg.task_threads);
+	ics_vm_tasks_register(m);
+	if (m->cfg.test_mode)
+		ics_task_runner_register(m->tasks, &ics_task_kind_test_sleep);
+	if (!ics_task_runner_recover(m->tasks, error))
+		return NULL;
+	m->router = ics_router_new();
+	ics_api_register(m->router);
+	if (cluster == NULL)
+		ics_notice("no cluster adapter: inventory only, power and migration requests are "
+			   "refused");
+	return g_steal_pointer(&m);
+}
+
+static void handle(void *data, IcsRequest *req, IcsResponse *resp)
+{
+	ics_manager_handle(data, req, resp);
+}
+
+gboolean ics_manager_listen(IcsManager *m, GError **error)
+{
+	g_autofree char *cert = NULL, *key = NULL;
+	IcsHttpConfig hc = {
+		.address = m->cfg.listen_address,
+		.port = m->cfg.port,
+		.max_body = m->cfg.max_body,
+	};
+
+	if (m->cfg.insecure_http && !g_str_has_prefix(m->cfg.listen_address, "127.") &&
+	    !g_str_equal(m->cfg.listen_address, "::1"))
+		return ics_error_invalid(error,
+					 "--insecure-http serves only on a loopback address "
+					 "(127.0.0.0/8 or ::1), not on %s",
+					 m->cfg.listen_address);
+	if (!m->cfg.insecure_http) {
+		g_autofree char *cert_path =
+			m->cfg.tls_cert ? g_strdup(m->cfg.tls_cert) : state_path(m, "tls-cert.pem");
+		g_autofree char *key_path =
+			m->cfg.tls_key ? g_strdup(m->cfg.tls_key) : state_path(m, "tls-key.pem");
+
+		if (!ics_tls_cert_load(cert_path, key_path, m->cfg.tls_cert == NULL, &cert, &key,
+				       error))
+			return FALSE;
+		hc.cert_pem = cert;
+		hc.key_pem = key;
+	}
+	m->http = ics_http_server_start(&hc, handle, m, error);
+	if (key)
+		explicit_bzero(key, strlen(key));
+	if (m->http == NULL)
+		return FALSE;
+	if (m->cfg.insecure_http)
+		ics_warning("*** TLS IS OFF (--insecure-http): serving plain HTTP on %s port %u; "
+			    "passwords and tokens cross the network in clear.  For tests and "
+			    "benchmarks on loopback only. ***",
+			    m->cfg.listen_address, ics_http_server_port(m->http));
+	else
+		ics_info("serving the API on %s port %u (HTTPS)", m->cfg.listen_address,
+			 ics_http_server_port(m->http));
+	return TRUE;
+}
+
+guint16 ics_manager_port(IcsManager *m)
+{
+	return m->http ? ics_http_server_port(m->http) : 0;
+}
+
+void ics_manager_free(IcsManager *m)
+{
+	if (m == NULL)
+		return;
+	if (m->events)
+		ics_events_close(m->events);
+	ics_http_server_stop(m->http);
+	ics_task_runner_free(m->tasks);
+	ics_events_free(m->events);
+	ics_router_free(m->router);
+	ics_apikeys_free(m->apikeys);
+	ics_store_close(m->store);
+	ics_manager_config_clear(&m->cfg);
+	g_free(m);
+}
+
+gboolean ics_manager_bootstrap_admin(IcsManager *m, char **password, GError **error)
+{
+	g_autofree char *pw = ics_password_generate();
+	g_autofree char *hash = ics_password_hash(pw, error);
+	static const char *const roles[] = { "administrator", NULL };
+	gint64 n, id;
+
+	if (hash == NULL)
+		return FALSE;
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	n = ics_user_count(m->store, error);
+	if (n != 0) {
+		if (n > 0)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "users exist already; --bootstrap-admin only works on an empty "
+				    "database");
+		goto fail;
+	}
+	id = ics_user_insert(m->store, "admin", hash, TRUE, error);
+	if (id < 0 || !ics_user_set_roles(m->store, id, roles, error))
+		goto fail;
+	if (!ics_store_commit(m->store, error))
+		return FALSE;
+	*password = g_steal_pointer(&pw);
+	return TRUE;
+fail:
+	ics_store_rollback(m->store);
+	return FALSE;
+}

@@ -1,0 +1,368 @@
+/*
+ * store.c: opening, migrating and sharing the manager's SQLite database.
+ *
+ * The database is opened once.  Pragmas are set on every open because
+ * SQLite does not persist foreign_keys or busy_timeout: WAL journal (readers
+ * never block the writer, a crash loses no committed transaction),
+ * synchronous=FULL (an acknowledged write survives power loss: the manager
+ * volume is replicated below us and a lost commit would be a lost user
+ * action), foreign keys on.  Migrations are applied one transaction each, the
+ * schema_version row updated in the same transaction, so a crash during an
+ * upgrade leaves the database at a version it really has.
+ *
+ * Statements are cached in a hash table keyed by their SQL text and
+ * prepared with SQLITE_PREPARE_PERSISTENT; a request only binds and steps.
+ *
+ * Besides the one writer connection (under a recursive mutex) a few
+ * read-only connections serve reads in parallel: WAL lets them read a
+ * consistent snapshot while the writer commits.  A thread takes one with
+ * ics_store_read_begin(); until ics_store_read_end(), ics_store_stmt() on
+ * that thread prepares on it, so the modules' query functions need not
+ * know which connection they run on.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "ics/error.h"
+#include "ics/log.h"
+#include "ics/manager/store.h"
+
+#define N_READERS 4
+
+/* A read-only connection and its statement cache. */
+typedef struct {
+	IcsStore *store;
+	sqlite3 *db;
+	GHashTable *stmts; /* SQL text -> sqlite3_stmt* */
+} Reader;
+
+struct IcsStore {
+	sqlite3 *db; /* the writer */
+	char *path;
+	GRecMutex lock;
+	GHashTable *stmts; /* SQL text -> sqlite3_stmt* */
+	guint version;
+	Reader readers[N_READERS];
+	GAsyncQueue *free_readers; /* Reader* not in use */
+};
+
+/* The reader the calling thread holds (ics_store_read_begin), if any. */
+static GPrivate current_reader;
+
+static void finalize_stmt(gpointer st)
+{
+	sqlite3_finalize(st);
+}
+
+static gboolean db_error(IcsStore *store, int rc, GError **error, const char *what)
+{
+	int code = ICS_ERROR_IO;
+
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		code = ICS_ERROR_CONFLICT;
+	else if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		code = ICS_ERROR_BUSY;
+	g_set_error(error, ICS_ERROR, code, "database %s: %s: %s", store->path, what,
+		    sqlite3_errmsg(store->db));
+	return FALSE;
+}
+
+gboolean ics_store_exec(IcsStore *store, const char *sql, GError **error)
+{
+	int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(store, rc, error, "exec");
+	return TRUE;
+}
+
+static gboolean read_version(IcsStore *store, guint *out, GError **error)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!ics_store_exec(store,
+			    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+			    error))
+		return FALSE;
+	rc = sqlite3_prepare_v2(store->db, "SELECT max(version) FROM schema_version", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return db_error(store, rc, error, "reading the schema version");
+	*out = sqlite3_step(st) == SQLITE_ROW ? (guint)sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return TRUE;
+}
+
+static gboolean migrate(IcsStore *store, guint target, GError **error)
+{
+	if (!read_version(store, &store->version, error))
+		return FALSE;
+	if (store->version > ics_store_n_migrations) {
+		return ics_error_invalid(
+			error,
+			"database %s has schema version %u, this ics-managerd knows "
+			"up to %u; run a newer ics-managerd",
+			store->path, store->version, ics_store_n_migrations);
+	}
+	while (store->version < target) {
+		guint next = store->version + 1;
+		g_autofree char *bump = g_strdup_printf(
+			"DELETE FROM schema_version; INSERT INTO schema_version VALUES (%u);",
+			next);
+
+		if (!ics_store_exec(store, "BEGIN IMMEDIATE", error))
+			return FALSE;
+		if (!ics_store_exec(store, ics_store_migrations[next - 1], error) ||
+		    !ics_store_exec(store, bump, error) ||
+		    !ics_store_exec(store, "COMMIT", error)) {
+			ics_error_prefix(error, "migration to schema version %u: ", next);
+			sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+			return FALSE;
+		}
+		ics_info("database %s: migrated to schema version %u", store->path, next);
+		store->version = next;
+	}
+	return TRUE;
+}
+
+static gboolean open_readers(IcsStore *store, GError **error)
+{
+	store->free_readers = g_async_queue_new();
+	for (guint i = 0; i < N_READERS; i++) {
+		Reader *r = &store->readers[i];
+		int rc;
+
+		r->store = store;
+		r->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, finalize_stmt);
+		rc = sqlite3_open_v2(store->path, &r->db,
+				     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+		if (rc != SQLITE_OK ||
+		    sqlite3_exec(r->db, "PRAGMA busy_timeout=5000; PRAGMA query_only=1;", NULL,
+				 NULL, NULL) != SQLITE_OK) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+				    "database %s: read connection: %s", store->path,
+				    r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+			return FALSE;
+		}
+		sqlite3_extended_result_codes(r->db, 1);
+		g_async_queue_push(store->free_readers, r);
+	}
+	return TRUE;
+}
+
+IcsStore *ics_store_open_at(const char *path, guint version, GError **error)
+{
+	g_autoptr(IcsStore) store = g_new0(IcsStore, 1);
+	int rc;
+
+	g_rec_mutex_init(&store->lock);
+	store->path = g_strdup(path);
+	store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, finalize_stmt);
+	rc = sqlite3_open_v2(path, &store->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		db_error(store, rc, error, "open");
+		return NULL;
+	}
+	sqlite3_extended_result_codes(store->db, 1);
+	/* Password hashes and sealed secrets: owner only.  SQLite gives the
+	 * -wal and -shm files the database's mode. */
+	if (chmod(path, 0600) != 0) {
+		ics_error_set_errno(error, errno, "cannot restrict the mode of %s", path);
+		return NULL;
+	}
+	if (!ics_store_exec(store,
+			    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			    " PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+			    error))
+		return NULL;
+	if (!migrate(store, MIN(version, ics_store_n_migrations), error))
+		return NULL;
+	if (!open_readers(store, error))
+		return NULL;
+	return g_steal_pointer(&store);
+}
+
+IcsStore *ics_store_open(const char *path, GError **error)
+{
+	return ics_store_open_at(path, ics_store_n_migrations, error);
+}
+
+void ics_store_close(IcsStore *store)
+{
+	if (store == NULL)
+		return;
+	for (guint i = 0; i < N_READERS; i++) {
+		if (store->readers[i].stmts)
+			g_hash_table_destroy(store->readers[i].stmts);
+		if (store->readers[i].db)
+			sqlite3_close(store->readers[i].db);
+	}
+	if (store->free_readers)
+		g_async_queue_unref(store->free_readers);
+	if (store->stmts)
+		g_hash_table_destroy(store->stmts);
+	if (store->db)
+		sqlite3_close(store->db);
+	g_rec_mutex_clear(&store->lock);
+	g_free(store->path);
+	g_free(store);
+}
+
+guint ics_store_version(IcsStore *store)
+{
+	return store->version;
+}
+
+guint ics_store_latest_version(void)
+{
+	return ics_store_n_migrations;
+}
+
+void ics_store_lock(IcsStore *store)
+{
+	g_rec_mutex_lock(&store->lock);
+}
+
+void ics_store_unlock(IcsStore *store)
+{
+	g_rec_mutex_unlock(&store->lock);
+}
+
+gboolean ics_store_begin(IcsStore *store, GError **error)
+{
+	g_rec_mutex_lock(&store->lock);
+	if (!ics_store_exec(store, "BEGIN IMMEDIATE", error)) {
+		g_rec_mutex_unlock(&store->lock);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean ics_store_commit(IcsStore *store, GError **error)
+{
+	gboolean ok = ics_store_exec(store, "COMMIT", error);
+
+	if (!ok)
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	g_rec_mutex_unlock(&store->lock);
+	return ok;
+}
+
+void ics_store_rollback(IcsStore *store)
+{
+	if (!sqlite3_get_autocommit(store->db))
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	g_rec_mutex_unlock(&store->lock);
+}
+
+void ics_stmt_release(IcsStmt *stmt)
+{
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+}
+
+void ics_store_read_begin(IcsStore *store)
+{
+	Reader *r = g_async_queue_pop(store->free_readers);
+
+	/* One read transaction: every statement sees the same snapshot. */
+	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	g_private_set(&current_reader, r);
+}
+
+void ics_store_read_end(IcsStore *store)
+{
+	Reader *r = g_private_get(&current_reader);
+
+	g_assert(r != NULL && r->store == store);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	g_private_set(&current_reader, NULL);
+	g_async_queue_push(store->free_readers, r);
+}
+
+IcsStmt *ics_store_stmt(IcsStore *store, const char *sql, GError **error)
+{
+	Reader *r = g_private_get(&current_reader);
+	sqlite3 *db = store->db;
+	GHashTable *cache = store->stmts;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (r != NULL && r->store == store) {
+		db = r->db;
+		cache = r->stmts;
+	}
+	st = g_hash_table_lookup(cache, sql);
+	if (st != NULL)
+		return st;
+	rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "database %s: prepare: %s", store->path,
+			    sqlite3_errmsg(db));
+		return NULL;
+	}
+	g_hash_table_insert(cache, (gpointer)sql, st);
+	return st;
+}
+
+int ics_stmt_step(IcsStmt *stmt, GError **error)
+{
+	int rc = sqlite3_step(stmt);
+	sqlite3 *db = sqlite3_db_handle(stmt);
+	int code = ICS_ERROR_IO;
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		code = ICS_ERROR_CONFLICT;
+	else if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		code = ICS_ERROR_BUSY;
+	g_set_error(error, ICS_ERROR, code, "database: %s", sqlite3_errmsg(db));
+	return -1;
+}
+
+gboolean ics_stmt_run(IcsStmt *stmt, GError **error)
+{
+	return ics_stmt_step(stmt, error) == SQLITE_DONE;
+}
+
+void ics_stmt_bind_text(IcsStmt *stmt, int idx, const char *text)
+{
+	if (text == NULL)
+		sqlite3_bind_null(stmt, idx);
+	else
+		sqlite3_bind_text(stmt, idx, text, -1, SQLITE_TRANSIENT);
+}
+
+void ics_stmt_bind_int(IcsStmt *stmt, int idx, gint64 value)
+{
+	sqlite3_bind_int64(stmt, idx, value);
+}
+
+const char *ics_stmt_text(IcsStmt *stmt, int col)
+{
+	return (const char *)sqlite3_column_text(stmt, col);
+}
+
+gint64 ics_store_changes(IcsStore *store)
+{
+	return sqlite3_changes64(store->db);
+}
+
+gint64 ics_store_last_insert_id(IcsStore *store)
+{
+	return sqlite3_last_insert_rowid(store->db);
+}
+
+gboolean ics_store_writable(IcsStore *store, GError **error)
+{
+	if (!ics_store_begin(store, error))
+		return FALSE;
+	ics_store_rollback(store);
+	return TRUE;
+}

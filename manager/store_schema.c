@@ -1,0 +1,114 @@
+/*
+ * store_schema.c: the manager database's schema, as an ordered list of
+ * migrations.
+ *
+ * A migration is appended, never edited: a database in the field at
+ * version N has run exactly the first N entries, and store.c applies the
+ * rest, each in one transaction together with the version bump.  Times are
+ * integer microseconds since the epoch (UTC).  Builtin roles are rows so
+ * user_roles can reference them, but their permissions are defined in
+ * authz.c, so adding a permission needs no migration.
+ */
+#include "config.h"
+
+#include "ics/manager/store.h"
+
+const char *const ics_store_migrations[] = {
+	/* 1: users, roles, sessions, audit */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  password_hash TEXT NOT NULL,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  failed_logins INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until_us INTEGER NOT NULL DEFAULT 0,"
+	"  created_us INTEGER NOT NULL,"
+	"  updated_us INTEGER NOT NULL);"
+	"CREATE TABLE roles ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  builtin INTEGER NOT NULL DEFAULT 0,"
+	"  description TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE role_permissions ("
+	"  role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,"
+	"  permission TEXT NOT NULL,"
+	"  PRIMARY KEY (role_id, permission));"
+	"CREATE TABLE user_roles ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE RESTRICT,"
+	"  PRIMARY KEY (user_id, role_id));"
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  token_hash TEXT NOT NULL UNIQUE,"
+	"  client TEXT,"
+	"  created_us INTEGER NOT NULL,"
+	"  last_seen_us INTEGER NOT NULL,"
+	"  expires_us INTEGER NOT NULL);"
+	"CREATE INDEX sessions_user ON sessions(user_id, created_us);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user TEXT,"
+	"  action TEXT NOT NULL,"
+	"  object_type TEXT,"
+	"  object_id TEXT,"
+	"  result TEXT NOT NULL CHECK (result IN ('success', 'failure')),"
+	"  http_status INTEGER NOT NULL,"
+	"  reason TEXT,"
+	"  client TEXT,"
+	"  started_us INTEGER NOT NULL,"
+	"  ended_us INTEGER NOT NULL);"
+	"CREATE INDEX audit_started ON audit(started_us);"
+	"INSERT INTO roles (name, builtin, description) VALUES"
+	"  ('administrator', 1, 'every permission'),"
+	"  ('readonly', 1, 'read everything but the audit log'),"
+	"  ('vm_manager', 1, 'manage the VMs the user owns');",
+
+	/* 2: VM inventory and tasks */
+	"CREATE TABLE vms ("
+	"  uuid TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	"  vcpus INTEGER NOT NULL,"
+	"  memory_mib INTEGER NOT NULL,"
+	"  definition TEXT NOT NULL,"
+	"  created_us INTEGER NOT NULL,"
+	"  updated_us INTEGER NOT NULL);"
+	"CREATE INDEX vms_owner ON vms(owner_id, uuid);"
+	"CREATE TABLE tasks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  object_type TEXT,"
+	"  object_id TEXT,"
+	"  owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('queued', 'running', 'succeeded', 'failed', 'cancelled')),"
+	"  progress INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),"
+	"  message TEXT NOT NULL DEFAULT '',"
+	"  params TEXT NOT NULL DEFAULT '{}',"
+	"  result TEXT,"
+	"  error TEXT,"
+	"  cancel_requested INTEGER NOT NULL DEFAULT 0,"
+	"  created_us INTEGER NOT NULL,"
+	"  started_us INTEGER,"
+	"  ended_us INTEGER);"
+	"CREATE INDEX tasks_state ON tasks(state);",
+
+	/* 3: API keys (AK/SK) and the nonces of signed requests */
+	"CREATE TABLE apikeys ("
+	"  id TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  sealed_secret BLOB NOT NULL,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  created_us INTEGER NOT NULL,"
+	"  last_used_us INTEGER);"
+	"CREATE INDEX apikeys_user ON apikeys(user_id);"
+	"CREATE TABLE apikey_nonces ("
+	"  key_id TEXT NOT NULL REFERENCES apikeys(id) ON DELETE CASCADE,"
+	"  nonce TEXT NOT NULL,"
+	"  expires_us INTEGER NOT NULL,"
+	"  PRIMARY KEY (key_id, nonce)) WITHOUT ROWID;"
+	"CREATE INDEX apikey_nonces_expiry ON apikey_nonces(expires_us);",
+};
+
+const guint ics_store_n_migrations = G_N_ELEMENTS(ics_store_migrations);

@@ -1,0 +1,303 @@
+/*
+ * mgr_test_util.h: what the manager tests share -- a manager in a temporary
+ * state directory serving plain HTTP on 127.0.0.1 with an ephemeral port,
+ * an HTTP client on libcurl, and helpers to make users and log in.
+ */
+#ifndef MGR_TEST_UTIL_H
+#define MGR_TEST_UTIL_H
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <jansson.h>
+
+#include "ics/error.h"
+#include "ics/json.h"
+#include "ics/manager/manager.h"
+
+#define TEST_PASSWORD "Str0ng-Passw0rd!"
+
+typedef struct {
+	char *dir;
+	IcsManager *m;
+	char *base;   /* "http://127.0.0.1:PORT" (https with TLS) */
+	char *cainfo; /* the certificate to trust with TLS */
+	char *admin_password;
+	char *admin_token;
+} TestMgr;
+
+typedef struct {
+	long status;
+	GString *body;
+	GString *headers;
+	json_t *json; /* NULL when the body is not JSON */
+} TestResp;
+
+static inline void test_resp_free(TestResp *r)
+{
+	if (r == NULL)
+		return;
+	g_string_free(r->body, TRUE);
+	g_string_free(r->headers, TRUE);
+	if (r->json)
+		json_decref(r->json);
+	g_free(r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TestResp, test_resp_free)
+
+static inline size_t test_collect(char *p, size_t size, size_t n, void *data)
+{
+	g_string_append_len(data, p, (gssize)(size * n));
+	return size * n;
+}
+
+/* Send a request; @extra_headers is NULL-terminated "Name: value" lines
+ * (may be NULL); @body may be NULL; @body_len < 0 means strlen. */
+static inline TestResp *test_http_full(const TestMgr *t, const char *method, const char *path,
+				       const char *token, const char *body, gssize body_len,
+				       const char *const *extra_headers)
+{
+	TestResp *r = g_new0(TestResp, 1);
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	g_autofree char *url = g_strconcat(t->base, path, NULL);
+	g_autofree char *auth = token ? g_strconcat("Authorization: Bearer ", token, NULL) : NULL;
+
+	r->body = g_string_new(NULL);
+	r->headers = g_string_new(NULL);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, test_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, test_collect);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r->headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (t->cainfo)
+		curl_easy_setopt(c, CURLOPT_CAINFO, t->cainfo);
+	if (auth)
+		h = curl_slist_append(h, auth);
+	for (guint i = 0; extra_headers && extra_headers[i]; i++)
+		h = curl_slist_append(h, extra_headers[i]);
+	if (body) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)(body_len < 0 ? (gssize)strlen(body) : body_len));
+	}
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	r->json = json_loadb(r->body->str, r->body->len, JSON_DECODE_ANY, NULL);
+	return r;
+}
+
+static inline TestResp *test_http(const TestMgr *t, const char *method, const char *path,
+				  const char *token, const char *body)
+{
+	return test_http_full(t, method, path, token, body, -1, NULL);
+}
+
+/* Status of a request, and nothing else. */
+static inline long test_status(const TestMgr *t, const char *method, const char *path,
+			       const char *token, const char *body)
+{
+	g_autoptr(TestResp) r = test_http(t, method, path, token, body);
+
+	return r->status;
+}
+
+/* A member of a JSON response as a string, or "". */
+static inline const char *test_str(const TestResp *r, const char *key)
+{
+	const char *s = json_string_value(json_object_get(r->json, key));
+
+	return s ? s : "";
+}
+
+/* Log in; the token (g_free it) or NULL. */
+static inline char *test_login(const TestMgr *t, const char *user, const char *password)
+{
+	g_autofree char *body =
+		g_strdup_printf("{\"username\": \"%s\", \"password\": \"%s\"}", user, password);
+	g_autoptr(TestResp) r = test_http(t, "POST", "/api/v1/sessions", NULL, body);
+
+	if (r->status != 201)
+		return NULL;
+	return g_strdup(test_str(r, "token"));
+}
+
+/* Create @user with @roles_json (a JSON array text) and TEST_PASSWORD, as
+ * admin; returns the HTTP status. */
+static inline long test_make_user(const TestMgr *t, const char *user, const char *roles_json)
+{
+	g_autofree char *body = g_strdup_printf("{\"name\": \"%s\", \"password\": \"" TEST_PASSWORD
+						"\", \"roles\": %s}",
+						user, roles_json);
+
+	return test_status(t, "POST", "/api/v1/users", t->admin_token, body);
+}
+
+static inline void test_rm_rf(const char *dir)
+{
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* Start a manager in @dir (a new temporary directory when NULL) with
+ * @cluster (may be NULL); bootstrap and log in the admin. */
+static inline TestMgr *test_mgr_start_in(const char *dir, const IcsClusterOps *cluster,
+					 void (*tweak)(IcsManagerConfig *cfg))
+{
+	TestMgr *t = g_new0(TestMgr, 1);
+	g_autoptr(GError) err = NULL;
+	IcsManagerConfig cfg;
+	gboolean tls;
+
+	t->dir = dir ? g_strdup(dir) : g_dir_make_tmp("ics-mgr-test-XXXXXX", NULL);
+	g_assert_nonnull(t->dir);
+	ics_manager_config_init(&cfg);
+	g_free(cfg.state_dir);
+	cfg.state_dir = g_strdup(t->dir);
+	g_free(cfg.listen_address);
+	cfg.listen_address = g_strdup("127.0.0.1");
+	cfg.port = 0;
+	cfg.insecure_http = TRUE;
+	cfg.test_mode = TRUE;
+	cfg.sse_keepalive_ms = 200;
+	if (tweak)
+		tweak(&cfg);
+	tls = !cfg.insecure_http;
+	if (tls)
+		t->cainfo = cfg.tls_cert ? g_strdup(cfg.tls_cert)
+					 : g_build_filename(t->dir, "tls-cert.pem", NULL);
+	t->m = ics_manager_new(&cfg, cluster, &err);
+	ics_manager_config_clear(&cfg);
+	if (t->m == NULL)
+		g_error("manager: %s", err->message);
+	if (!ics_manager_bootstrap_admin(t->m, &t->admin_password, &err))
+		g_clear_error(&err); /* a restarted manager keeps its admin */
+	if (!ics_manager_listen(t->m, &err))
+		g_error("listen: %s", err->message);
+	t->base = g_strdup_printf("%s://127.0.0.1:%u", tls ? "https" : "http",
+				  ics_manager_port(t->m));
+	if (t->admin_password)
+		t->admin_token = test_login(t, "admin", t->admin_password);
+	return t;
+}
+
+static inline TestMgr *test_mgr_start(void)
+{
+	return test_mgr_start_in(NULL, NULL, NULL);
+}
+
+/* Stop the manager; keep the directory when @keep_dir. */
+static inline void test_mgr_stop(TestMgr *t, gboolean keep_dir)
+{
+	ics_manager_free(t->m);
+	if (!keep_dir)
+		test_rm_rf(t->dir);
+	g_free(t->dir);
+	g_free(t->base);
+	g_free(t->cainfo);
+	g_free(t->admin_password);
+	g_free(t->admin_token);
+	g_free(t);
+}
+
+/* A minimal valid VM definition named @name (JSON text; g_free it). */
+static inline char *test_vm_body(const char *name, const char *extra)
+{
+	return g_strdup_printf("{\"definition\": {\"name\": \"%s\", \"vcpus\": 1, "
+			       "\"memory_mib\": 128}%s%s}",
+			       name, extra ? ", " : "", extra ? extra : "");
+}
+
+/* A cluster adapter that succeeds at everything (or fails define_vm when
+ * asked), counting calls. */
+typedef struct {
+	gint defines, undefines, starts, stops, migrates;
+	gboolean fail_define;
+} FakeCluster;
+
+static inline gboolean fake_define(void *self, const IcsVmMeta *vm, GError **error)
+{
+	FakeCluster *f = self;
+
+	if (f->fail_define) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "fake cluster is down");
+		return FALSE;
+	}
+	g_atomic_int_inc(&f->defines);
+	return TRUE;
+}
+
+static inline gboolean fake_undefine(void *self, const char *uuid, GError **error)
+{
+	g_atomic_int_inc(&((FakeCluster *)self)->undefines);
+	return TRUE;
+}
+
+static inline gboolean fake_start(void *self, const char *uuid, const volatile gint *cancelled,
+				  GError **error)
+{
+	g_atomic_int_inc(&((FakeCluster *)self)->starts);
+	return TRUE;
+}
+
+static inline gboolean fake_stop(void *self, const char *uuid, gboolean force,
+				 const volatile gint *cancelled, GError **error)
+{
+	g_atomic_int_inc(&((FakeCluster *)self)->stops);
+	return TRUE;
+}
+
+static inline gboolean fake_migrate(void *self, const char *uuid, const char *host,
+				    const volatile gint *cancelled, GError **error)
+{
+	g_atomic_int_inc(&((FakeCluster *)self)->migrates);
+	return TRUE;
+}
+
+static inline gboolean fake_status(void *self, const char *uuid, char **state, char **host,
+				   GError **error)
+{
+	*state = g_strdup("running");
+	*host = g_strdup("node1");
+	return TRUE;
+}
+
+static inline IcsClusterOps test_fake_ops(FakeCluster *f)
+{
+	IcsClusterOps ops = { f,	 fake_define,  fake_undefine, fake_start,
+			      fake_stop, fake_migrate, fake_status };
+	return ops;
+}
+
+/* Wait (up to 30 s) for task @id to reach a final state; returns it. */
+static inline char *test_wait_task(const TestMgr *t, const char *token, gint64 id)
+{
+	g_autofree char *path = g_strdup_printf("/api/v1/tasks/%" G_GINT64_FORMAT, id);
+
+	for (int i = 0; i < 3000; i++) {
+		g_autoptr(TestResp) r = test_http(t, "GET", path, token, NULL);
+		const char *st = test_str(r, "state");
+
+		if (g_str_equal(st, "succeeded") || g_str_equal(st, "failed") ||
+		    g_str_equal(st, "cancelled"))
+			return g_strdup(st);
+		g_usleep(10000);
+	}
+	return g_strdup("timeout");
+}
+
+#endif /* MGR_TEST_UTIL_H */
