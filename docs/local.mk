@@ -13,3 +13,6 @@ EXTRA_DIST += docs/cluster-adapter.md
 # The manager daemon: man page, API description, security design.
 man_MANS += docs/ics-managerd.8
 EXTRA_DIST += docs/ics-managerd.8 docs/openapi.yaml docs/manager-security.md
+# Manager HA: the manager agent, its state backends and quorum disk.
+man_MANS += docs/ocf_ics_manager.7
+EXTRA_DIST += docs/ocf_ics_manager.7 docs/manager-ha.md

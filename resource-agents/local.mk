@@ -91,3 +91,67 @@ resource_agents_tests_test_vm_runtime_LDADD = resource-agents/libvmagent.la \
 	resource-agents/libocf.la $(ICSVMDEF_LIBS) $(LIBVIRT_LIBS) $(ICS_TEST_LIBS)
 
 EXTRA_DIST += resource-agents/README.md
+
+# ---- manager: ocf:ics:manager and its quorum disk (docs/manager-ha.md) ----
+
+# DRBD generation identifiers, the quorum-disk records, the start-alone
+# decision and the health check: everything of the manager agent that is
+# unit-tested without a cluster.
+noinst_LTLIBRARIES += resource-agents/libmanagerha.la
+resource_agents_libmanagerha_la_SOURCES = \
+	resource-agents/drbd_gi.c resource-agents/drbd_gi.h \
+	resource-agents/quorum_disk.c resource-agents/quorum_disk.h \
+	resource-agents/manager_quorum.c resource-agents/manager_quorum.h \
+	resource-agents/manager_health.c resource-agents/manager_health.h
+resource_agents_libmanagerha_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
+resource_agents_libmanagerha_la_LIBADD = $(top_builddir)/lib/libics.la $(CURL_LIBS)
+
+ocfexec_PROGRAMS += resource-agents/ocf_ics_manager
+ics_ocf_agents += manager
+resource_agents_ocf_ics_manager_SOURCES = resource-agents/manager.c
+resource_agents_ocf_ics_manager_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(CURL_CFLAGS) \
+	-DICS_SBINDIR='"$(sbindir)"'
+resource_agents_ocf_ics_manager_LDADD = resource-agents/libmanagerha.la \
+	resource-agents/libocf.la $(ICSLOCK_LIBS) $(CURL_LIBS)
+
+# Test fixture, not installed: a stand-in for ics-managerd that serves the
+# same health endpoint (HTTPS, self-signed certificate in the state dir).
+check_PROGRAMS += resource-agents/tests/fake-managerd
+resource_agents_tests_fake_managerd_SOURCES = resource-agents/tests/fake-managerd.c \
+	resource-agents/tests/tls_fixture.c resource-agents/tests/tls_fixture.h
+resource_agents_tests_fake_managerd_CPPFLAGS = $(AM_CPPFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS)
+resource_agents_tests_fake_managerd_LDADD = $(top_builddir)/lib/libics.la $(MHD_LIBS) \
+	$(GNUTLS_LIBS)
+
+ics_manager_ra_tests = \
+	resource-agents/tests/test_drbd_gi \
+	resource-agents/tests/test_quorum_disk \
+	resource-agents/tests/test_manager_quorum \
+	resource-agents/tests/test_manager_health \
+	resource-agents/tests/test_manager_agent
+check_PROGRAMS += $(ics_manager_ra_tests)
+TESTS += $(ics_manager_ra_tests)
+
+noinst_HEADERS += resource-agents/tests/drbd_fixture.h
+ics_manager_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/resource-agents
+ics_manager_test_ldadd = resource-agents/libmanagerha.la $(ICS_TEST_LIBS)
+resource_agents_tests_test_drbd_gi_CPPFLAGS = $(ics_manager_test_cppflags)
+resource_agents_tests_test_drbd_gi_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_drbd_gi_LDADD = $(ics_manager_test_ldadd)
+resource_agents_tests_test_quorum_disk_CPPFLAGS = $(ics_manager_test_cppflags)
+resource_agents_tests_test_quorum_disk_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_quorum_disk_LDADD = $(ics_manager_test_ldadd)
+resource_agents_tests_test_manager_quorum_CPPFLAGS = $(ics_manager_test_cppflags)
+resource_agents_tests_test_manager_quorum_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_manager_quorum_LDADD = $(ics_manager_test_ldadd)
+resource_agents_tests_test_manager_health_SOURCES = resource-agents/tests/test_manager_health.c \
+	resource-agents/tests/tls_fixture.c resource-agents/tests/tls_fixture.h
+resource_agents_tests_test_manager_health_CPPFLAGS = $(ics_manager_test_cppflags) \
+	$(MHD_CFLAGS) $(GNUTLS_CFLAGS)
+resource_agents_tests_test_manager_health_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_manager_health_LDADD = $(ics_manager_test_ldadd) $(MHD_LIBS) \
+	$(GNUTLS_LIBS)
+# Runs the built agent with the fake daemon (both built before check).
+resource_agents_tests_test_manager_agent_CPPFLAGS = $(ics_manager_test_cppflags)
+resource_agents_tests_test_manager_agent_CFLAGS = $(ICS_TEST_CFLAGS)
+resource_agents_tests_test_manager_agent_LDADD = $(ics_manager_test_ldadd)
