@@ -679,6 +679,23 @@ static void target_membership(const char *target, gboolean *member, gboolean *on
 	}
 }
 
+/* The pool as the target has it, read from the pool's lockspace on disk
+ * (through this node's sanlock): more direct than the clone's CIB state. */
+static char *target_pool_problem(const VmConfig *cfg, const char *target)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsPool) pool = ics_pool_open(cfg->pool, NULL, &error);
+	g_autoptr(GPtrArray) hosts = NULL;
+
+	if (pool == NULL)
+		return g_strdup_printf("cannot open pool %s: %s", cfg->pool, error->message);
+	hosts = ics_pool_hosts(pool, &error);
+	if (hosts == NULL)
+		return g_strdup_printf("cannot read the hosts of pool %s: %s", cfg->pool,
+				       error->message);
+	return vm_target_pool_problem(hosts, ics_pool_name(pool), target);
+}
+
 static void log_progress(const char *line, gpointer data)
 {
 	(void)data;
@@ -715,6 +732,11 @@ static int vm_migrate_to(const OcfAgent *agent)
 		ocf_exit_reason("vm %s: %s", m->name, problem);
 		return OCF_ERR_GENERIC;
 	}
+	problem = target_pool_problem(&cfg, target);
+	if (problem != NULL) {
+		ocf_exit_reason("vm %s: %s", m->name, problem);
+		return OCF_ERR_GENERIC;
+	}
 	addr = target_address(target);
 	uri = vm_migration_uri(cfg.migration_uri_template, addr, &error);
 	if (uri == NULL) {
@@ -730,8 +752,7 @@ static int vm_migrate_to(const OcfAgent *agent)
 		rc = OCF_ERR_GENERIC;
 		goto out;
 	}
-	/* The target's libvirtd answers (the pool there is guaranteed by the
-	 * order/colocation constraints on the pool clone). */
+	/* The target's libvirtd answers (its pool was checked above). */
 	g_clear_error(&error);
 	peer = vm_connect(uri, &error);
 	if (peer == NULL) {

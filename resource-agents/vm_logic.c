@@ -524,3 +524,19 @@ char *vm_migration_target_problem(const char *target, const char *local_node,
 		return g_strdup_printf("migration target %s is not online in the cluster", target);
 	return NULL;
 }
+
+char *vm_target_pool_problem(const GPtrArray *hosts, const char *pool_name, const char *target)
+{
+	for (guint i = 0; hosts != NULL && i < hosts->len; i++) {
+		const IcsHostInfo *h = g_ptr_array_index((GPtrArray *)hosts, i);
+
+		if (h->name == NULL || strcmp(h->name, target) != 0)
+			continue;
+		if (h->state == ICS_HOST_ALIVE)
+			return NULL;
+		return g_strdup_printf("pool %s is not active on %s: its heartbeat there is %s",
+				       pool_name, target, ics_host_state_name(h->state));
+	}
+	return g_strdup_printf("pool %s is not active on %s: %s never joined its lockspace",
+			       pool_name, target, target);
+}

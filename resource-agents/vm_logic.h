@@ -154,4 +154,11 @@ char *vm_migration_progress(const char *vm, guint64 processed, guint64 remaining
 char *vm_migration_target_problem(const char *target, const char *local_node,
 				  gboolean target_member, gboolean target_online);
 
+/* The VM's pool on the migration target: the target must be a live host of
+ * the pool's lockspace (joined, renewing its disk heartbeat: what its
+ * ocf:ics:pool start achieved), as this node's sanlock sees it in @hosts
+ * (IcsHostInfo, from ics_pool_hosts()).  NULL when it is, else the reason. */
+char *vm_target_pool_problem(const GPtrArray *hosts, const char *pool_name,
+			     const char *target);
+
 #endif /* ICS_VM_LOGIC_H */

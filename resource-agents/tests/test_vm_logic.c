@@ -456,6 +456,43 @@ static void test_migration_target_problem(void **state)
 	assert_null(ok);
 }
 
+static IcsHostInfo *host(const char *name, IcsHostState state)
+{
+	IcsHostInfo *h = g_new0(IcsHostInfo, 1);
+
+	h->name = g_strdup(name);
+	h->state = state;
+	return h;
+}
+
+static void host_free(gpointer p)
+{
+	IcsHostInfo *h = p;
+
+	g_free(h->name);
+	g_free(h);
+}
+
+static void test_target_pool_problem(void **state)
+{
+	g_autoptr(GPtrArray) hosts = g_ptr_array_new_with_free_func(host_free);
+	g_autofree char *ok = NULL, *failing = NULL, *absent = NULL, *none = NULL;
+
+	(void)state;
+	g_ptr_array_add(hosts, host("n1", ICS_HOST_ALIVE));
+	g_ptr_array_add(hosts, host("n2", ICS_HOST_ALIVE));
+	g_ptr_array_add(hosts, host("n3", ICS_HOST_FAILING));
+	ok = vm_target_pool_problem(hosts, "gold", "n2");
+	failing = vm_target_pool_problem(hosts, "gold", "n3");
+	absent = vm_target_pool_problem(hosts, "gold", "n4");
+	none = vm_target_pool_problem(NULL, "gold", "n2");
+	assert_null(ok);
+	assert_non_null(strstr(failing, "pool gold is not active on n3"));
+	assert_non_null(strstr(failing, "failing"));
+	assert_non_null(strstr(absent, "never joined"));
+	assert_non_null(strstr(none, "never joined"));
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -494,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_lease_decide),
 		cmocka_unit_test(test_migration_progress),
 		cmocka_unit_test(test_migration_target_problem),
+		cmocka_unit_test(test_target_pool_problem),
 		cmocka_unit_test(test_names),
 	};
 
