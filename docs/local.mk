@@ -10,6 +10,9 @@ man_MANS += docs/ics-admin.8
 EXTRA_DIST += docs/ics-admin.8
 # The manager's cluster adapter.
 EXTRA_DIST += docs/cluster-adapter.md
+# The DRS/DPM engine and its file interface.
+man_MANS += docs/ics-drs.1
+EXTRA_DIST += docs/ics-drs.1 docs/drs.md
 # The manager daemon: man page, API description, security design.
 man_MANS += docs/ics-managerd.8
 EXTRA_DIST += docs/ics-managerd.8 docs/openapi.yaml docs/manager-security.md
