@@ -1,50 +1,31 @@
 /*
- * ics-admin.c: the operator's command-line tool -- main and command groups.
+ * ics-admin.c: the operator's command-line tool -- main.
  *
- * A thin main: it picks the command group and hands over.  Until the
- * manager exists the `vm` group acts on the pool definitions and the CIB
- * directly (vm_backend.h); later groups and the REST backend plug in here
- * without changing what the commands look like.  See ics-admin(8).
+ * A thin main: process-wide setup (locale, log, libcurl), then the command
+ * groups (command_groups.c).  `vm` acts on the pool definitions and the
+ * CIB directly (vm_backend.h); the other groups are a client of
+ * ics-managerd's REST API (api_cmd.h).  See ics-admin(8).
  */
 #include "config.h"
 
 #include <locale.h>
-#include <stdio.h>
-#include <string.h>
 
+#include <curl/curl.h>
+
+#include "api_cmd.h"
 #include "ics/log.h"
-#include "vm_cmd.h"
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: ics-admin [--version] GROUP COMMAND [OPTIONS]\n"
-		   "groups:\n"
-		   "  vm     define, undefine, start, stop, migrate, list, show VMs\n"
-		   "'ics-admin vm --help' lists the vm commands; see ics-admin(8).\n");
-}
 
 int main(int argc, char **argv)
 {
-	IcsAdmin adm = { 0 };
+	int rc;
 
 	setlocale(LC_ALL, "");
 	ics_log_init("ics-admin", ICS_LOG_STDERR, ICS_LOG_WARNING);
-	if (argc < 2) {
-		usage(stderr);
-		return ICS_ADMIN_EXIT_USAGE;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "ics-admin: cannot initialise libcurl\n");
+		return ICS_ADMIN_EXIT_ERROR;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		usage(stdout);
-		return ICS_ADMIN_EXIT_OK;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("ics-admin %s\n", PACKAGE_VERSION);
-		return ICS_ADMIN_EXIT_OK;
-	}
-	if (strcmp(argv[1], "vm") == 0)
-		return ics_admin_vm_main(&adm, argc - 1, argv + 1);
-	fprintf(stderr, "ics-admin: unknown command group \"%s\"\n", argv[1]);
-	usage(stderr);
-	return ICS_ADMIN_EXIT_USAGE;
+	rc = ics_admin_main(argc, argv);
+	curl_global_cleanup();
+	return rc;
 }

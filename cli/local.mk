@@ -7,17 +7,31 @@ cli_libicsadmin_la_SOURCES = \
 	cli/cib_ops.c cli/cib_ops.h \
 	cli/vm_backend.h \
 	cli/vm_direct.c \
-	cli/vm_cmd.c cli/vm_cmd.h
-cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS)
-cli_libicsadmin_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
+	cli/vm_cmd.c cli/vm_cmd.h \
+	cli/request_signature.c cli/request_signature.h \
+	cli/rest_client.c cli/rest_client.h \
+	cli/client_config.c cli/client_config.h \
+	cli/api_cmd.c cli/api_cmd.h \
+	cli/session_cmd.c \
+	cli/account_cmd.c \
+	cli/audit_cmd.c \
+	cli/task_cmd.c \
+	cli/manager_vm_cmd.c \
+	cli/command_groups.c
+cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS) \
+	$(CURL_CFLAGS) $(GNUTLS_CFLAGS)
+cli_libicsadmin_la_LIBADD = $(top_builddir)/manager/cluster/libicsvmpool.la \
+	$(top_builddir)/vmdef/libicsvmdef.la \
 	$(top_builddir)/storage-lock/libicslock.la \
 	$(top_builddir)/manager/cluster/libicscibobj.la
 
-ICSADMIN_LIBS = $(top_builddir)/cli/libicsadmin.la $(ICSCIBOBJ_LIBS) $(ICSVMDEF_LIBS) $(ICSLOCK_LIBS)
+ICSADMIN_LIBS = $(top_builddir)/cli/libicsadmin.la $(ICSVMPOOL_LIBS) $(ICSCIBOBJ_LIBS) $(ICSVMDEF_LIBS) $(ICSLOCK_LIBS) \
+	$(CURL_LIBS) $(GNUTLS_LIBS)
 
 sbin_PROGRAMS += cli/ics-admin
 cli_ics_admin_SOURCES = cli/ics-admin.c
-cli_ics_admin_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS)
+cli_ics_admin_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS) \
+	$(CURL_CFLAGS)
 cli_ics_admin_LDADD = $(ICSADMIN_LIBS)
 
 bashcompletiondir = $(datadir)/bash-completion/completions
@@ -34,7 +48,9 @@ ics_cli_tests = \
 	cli/tests/test_vm_args \
 	cli/tests/test_cib_xml \
 	cli/tests/test_vm_define \
-	cli/tests/test_vm_resolve
+	cli/tests/test_vm_resolve \
+	cli/tests/test_rest_client \
+	cli/tests/test_admin_api
 check_PROGRAMS += $(ics_cli_tests)
 TESTS += $(ics_cli_tests)
 
@@ -56,5 +72,17 @@ cli_tests_test_vm_resolve_SOURCES = cli/tests/test_vm_resolve.c cli/tests/cli_te
 cli_tests_test_vm_resolve_CPPFLAGS = $(ics_cli_test_cppflags)
 cli_tests_test_vm_resolve_CFLAGS = $(ICS_TEST_CFLAGS)
 cli_tests_test_vm_resolve_LDADD = $(ICSADMIN_LIBS) $(CMOCKA_LIBS)
+
+# The REST client against a real in-process ics-managerd (libicsmanager).
+ics_cli_api_test_cppflags = $(ics_cli_test_cppflags) $(ICSMANAGER_CPPFLAGS) $(CURL_CFLAGS)
+ics_cli_api_test_libs = $(ICSADMIN_LIBS) $(ICSMANAGER_LIBS) $(CURL_LIBS) $(CMOCKA_LIBS)
+cli_tests_test_rest_client_SOURCES = cli/tests/test_rest_client.c cli/tests/admin_api_test_util.h
+cli_tests_test_rest_client_CPPFLAGS = $(ics_cli_api_test_cppflags)
+cli_tests_test_rest_client_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_rest_client_LDADD = $(ics_cli_api_test_libs)
+cli_tests_test_admin_api_SOURCES = cli/tests/test_admin_api.c cli/tests/admin_api_test_util.h
+cli_tests_test_admin_api_CPPFLAGS = $(ics_cli_api_test_cppflags)
+cli_tests_test_admin_api_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_admin_api_LDADD = $(ics_cli_api_test_libs)
 
 EXTRA_DIST += cli/README.md cli/ics-admin.bash-completion

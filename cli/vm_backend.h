@@ -3,11 +3,11 @@
  * it is done (internal to ics-admin).
  *
  * The command layer (vm_cmd.c) turns argv into the requests below and prints
- * the JSON records it gets back; the backend carries them out.  Today the
- * only backend is "direct" (vm_direct.c): the definition on the pool, the
- * lease slot and the CIB, with no manager.  When ics-managerd exists, a REST
- * backend (POST /api/v1/vms, ...) takes the same requests and returns the
- * same records, so the syntax and output of the commands do not change.
+ * the JSON records it gets back; the backend carries them out.  The backend
+ * is "direct" (vm_direct.c): the definition on the pool, the lease slot and
+ * the CIB, with no manager.  The VMs of ics-managerd's inventory have their
+ * own verb, `ics-admin manager vm` (manager_vm_cmd.c): a different model
+ * (owners, tasks, no pool options), so it is not a second backend here.
  *
  * Records are JSON objects: {"uuid", "name", "pool", "vcpus", "memory_mib",
  * "state", "node"} (state = the CIB role: "Started", "Stopped", ...;

@@ -4,8 +4,8 @@
  * This file only knows the syntax: it parses each command's options with
  * GOption into a request, hands it to the backend (vm_backend.h) and prints
  * what comes back -- a table for people, the records as JSON with --json.
- * Keeping the syntax here and the work in the backend is what lets the same
- * commands later talk to ics-managerd's REST API instead.
+ * These commands never go through ics-managerd; `ics-admin manager vm`
+ * (manager_vm_cmd.c) does.
  *
  * Errors are printed once, as one line "ics-admin: <message>", and the exit
  * status says what kind of failure it was (ics_admin_exit_code()).
@@ -37,6 +37,8 @@ int ics_admin_exit_code(const GError *error)
 	case ICS_ERROR_BUSY:
 	case ICS_ERROR_CONFLICT:
 		return ICS_ADMIN_EXIT_CONFLICT;
+	case ICS_ERROR_PERMISSION:
+		return ICS_ADMIN_EXIT_AUTH;
 	default:
 		return ICS_ADMIN_EXIT_ERROR;
 	}

@@ -18,10 +18,11 @@ enum {
 	ICS_ADMIN_EXIT_USAGE = 2,
 	ICS_ADMIN_EXIT_NOT_FOUND = 3,
 	ICS_ADMIN_EXIT_CONFLICT = 4,
+	ICS_ADMIN_EXIT_AUTH = 5, /* unauthenticated or forbidden */
 };
 
 /* The exit status for an error: INVALID_ARGUMENT/PARSE 2, NOT_FOUND 3,
- * BUSY/CONFLICT 4, else 1. */
+ * BUSY/CONFLICT 4, PERMISSION 5, else 1. */
 int ics_admin_exit_code(const GError *error);
 
 /* One --disk value "PATH[,format=F][,bus=B][,cache=C][,target=T][,serial=S]

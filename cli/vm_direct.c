@@ -16,11 +16,11 @@
 #include "vm_backend.h"
 
 #include <string.h>
-#include <sys/vfs.h>
 
 #include "ics/error.h"
 #include "ics/json.h"
 #include "ics/lock.h"
+#include "ics/vm_on_pool.h"
 #include "ics/xml.h"
 
 void ics_admin_vm_free(IcsAdminVm *vm)
@@ -162,26 +162,6 @@ IcsAdminVm *ics_admin_vm_resolve(IcsAdmin *adm, const char *ref, GError **error)
 	return found;
 }
 
-/* Cluster filesystems on which libvirt migrates without VIR_MIGRATE_UNSAFE. */
-static gboolean pool_is_cluster_fs(const char *path)
-{
-	struct statfs st;
-
-	if (statfs(path, &st) != 0)
-		return FALSE;
-	switch ((unsigned long)st.f_type) {
-	case 0x01161970UL: /* GFS2 */
-	case 0x7461636fUL: /* OCFS2 */
-	case 0x6969UL:	   /* NFS */
-	case 0x00c36400UL: /* Ceph */
-	case 0xfe534d42UL: /* SMB2 */
-	case 0xff534d42UL: /* CIFS */
-		return TRUE;
-	default:
-		return FALSE;
-	}
-}
-
 static json_t *record_new(const IcsVmMeta *m, const char *pool, const char *state,
 			  const char *node)
 {
@@ -214,7 +194,6 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	g_autoptr(IcsVmMeta) draft = NULL;
 	g_autoptr(IcsVmMeta) m = NULL;
 	g_autoptr(IcsPool) pool = NULL;
-	g_autoptr(json_t) def = NULL;
 	g_autoptr(GPtrArray) vms = NULL;
 	g_autoptr(GError) e = NULL;
 	g_autoptr(xmlDoc) prim = NULL;
@@ -225,7 +204,6 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	IcsCibVmSpec spec = { 0 };
 	json_t *record;
 	gboolean slot_new = FALSE, saved = FALSE, prim_made = FALSE, order_made = FALSE;
-	int slot;
 
 	/* Everything that needs no pool first: a bad definition touches nothing. */
 	draft = ics_vm_meta_from_json(req->definition, NULL, error);
@@ -274,27 +252,12 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 		}
 	}
 
-	/* Step 1: the lease slot. */
-	if (ics_slot_lookup(pool, draft->uuid, NULL) < 0)
-		slot_new = TRUE;
-	slot = ics_slot_alloc(pool, draft->uuid, error);
-	if (slot < 0) {
+	/* Steps 1-2: the lease slot and the definition on the pool. */
+	m = ics_vm_pool_save(pool, req->definition, &slot_new, error);
+	if (m == NULL) {
 		ics_error_prefix(error, "vm \"%s\": ", draft->name);
 		return NULL;
 	}
-
-	def = json_deep_copy(req->definition);
-	json_object_set_new(def, "lease",
-			    json_pack("{s:s, s:s, s:s, s:I}", "lockspace", ics_pool_lockspace(pool),
-				      "name", draft->uuid, "path", ics_pool_leases_path(pool),
-				      "offset", (json_int_t)slot * ICS_LOCK_ALIGN));
-	m = ics_vm_meta_from_json(def, pool_path, &e);
-	if (m == NULL)
-		goto undo;
-
-	/* Step 2: the definition on the pool. */
-	if (!ics_vm_store_save(pool_path, m, &e))
-		goto undo;
 	saved = TRUE;
 
 	/* Steps 3-5: the primitive, then its constraints. */
@@ -305,7 +268,7 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	spec.memory_mib = m->memory_mib;
 	spec.start = req->start;
 	spec.migration_unsafe = req->migration_unsafe == ICS_ADMIN_UNSAFE_AUTO
-					? !pool_is_cluster_fs(pool_path)
+					? !ics_pool_is_cluster_fs(pool_path)
 					: req->migration_unsafe == ICS_ADMIN_UNSAFE_YES;
 	rsc = ics_cib_vm_id(m->uuid);
 	/* The primitive is created Stopped and only started (--start) once its
@@ -352,14 +315,8 @@ undo:
 	if (saved) {
 		g_autoptr(GError) ue = NULL;
 
-		if (!ics_vm_store_delete(pool_path, draft->uuid, &ue))
-			warn_undo("the definition", ue);
-	}
-	if (slot_new) {
-		g_autoptr(GError) ue = NULL;
-
-		if (!ics_slot_release(pool, draft->uuid, FALSE, &ue))
-			warn_undo("the lease slot", ue);
+		if (!ics_vm_pool_remove(pool, draft->uuid, slot_new, &ue))
+			warn_undo("the definition and its lease slot", ue);
 	}
 	ics_error_prefix(&e, "vm \"%s\": ", draft->name);
 	g_propagate_error(error, g_steal_pointer(&e));

@@ -30,4 +30,5 @@ CLEANFILES += cts-results.json
 if ENABLE_CTS
 TESTS += cts/lab-cli.test cts/guest/guest.test cts/cts.test
 TESTS += manager/cluster/tests/lab-cluster.test
+TESTS += manager/tests/lab-manager.test
 endif

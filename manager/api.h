@@ -51,9 +51,13 @@ extern const IcsApiRoute ics_api_audit_routes[];
 extern const IcsApiRoute ics_api_task_routes[];
 extern const IcsApiRoute ics_api_event_routes[];
 extern const IcsApiRoute ics_api_vm_routes[];
+extern const IcsApiRoute ics_api_host_routes[];
+extern const IcsApiRoute ics_api_pool_routes[];
 
-/* Register the task kinds of api_vms.c (power operations). */
+/* Register the task kinds of api_vms.c (power operations) and api_hosts.c
+ * (maintenance). */
 void ics_vm_tasks_register(IcsManager *m);
+void ics_host_tasks_register(IcsManager *m);
 
 /* Register every table with @router. */
 void ics_api_register(IcsRouter *router);

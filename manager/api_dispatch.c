@@ -25,11 +25,10 @@
 static const IcsApiRoute *const *all_tables(void)
 {
 	static const IcsApiRoute *const tables[] = {
-		ics_api_health_routes, ics_api_session_routes,
-		ics_api_user_routes,   ics_api_role_routes,
-		ics_api_apikey_routes, ics_api_audit_routes,
-		ics_api_task_routes,   ics_api_event_routes,
-		ics_api_vm_routes,     NULL,
+		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
+		ics_api_role_routes,   ics_api_apikey_routes,  ics_api_audit_routes,
+		ics_api_task_routes,   ics_api_event_routes,   ics_api_vm_routes,
+		ics_api_host_routes,   ics_api_pool_routes,    NULL,
 	};
 	return tables;
 }
@@ -198,7 +197,7 @@ static void audit(IcsManager *m, const IcsApiRoute *route, IcsRequest *req, IcsR
 	const char *reason = req->audit_reason;
 	IcsAuditRecord rec = {
 		.user = req->principal ? req->principal->name : req->audit_user,
-		.action = route->action,
+		.action = req->audit_action ? req->audit_action : route->action,
 		.object_type = route->object_type,
 		.object_id = req->audit_object_id,
 		.http_status = resp->status,

@@ -243,6 +243,11 @@ fail:
 
 /* ---- power operations as tasks ----------------------------------------- */
 
+static void task_progress(void *data, guint percent, const char *message)
+{
+	ics_task_progress(data, percent, message);
+}
+
 static json_t *run_power(IcsTaskContext *ctx, const json_t *params, GError **error)
 {
 	IcsManager *m = ics_task_data(ctx);
@@ -265,7 +270,7 @@ static json_t *run_power(IcsTaskContext *ctx, const json_t *params, GError **err
 	else if (g_strcmp0(op, "migrate") == 0)
 		ok = ops->migrate_vm(ops->self, uuid,
 				     json_string_value(json_object_get(params, "target_host")),
-				     cancel, error);
+				     task_progress, ctx, cancel, error);
 	else
 		ok = ics_error_invalid(error, "unknown power operation");
 	if (!ok)

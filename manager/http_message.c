@@ -35,6 +35,7 @@ void ics_request_free(IcsRequest *req)
 	g_free(req->audit_user);
 	g_free(req->audit_object_id);
 	g_free(req->audit_reason);
+	g_free(req->audit_action);
 	g_free(req);
 }
 

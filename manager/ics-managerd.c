@@ -1,6 +1,15 @@
 /*
  * ics-managerd.c: the manager daemon's main -- options, configuration,
- * signals.  Everything else is in libicsmanager (manager.c and below).
+ * signals, and the cluster adapter plugged in.  Everything else is in
+ * libicsmanager (manager.c and below) and libicsmgrcluster
+ * (cluster_service.c).
+ *
+ * The main thread runs GLib's default main context: signals, and the
+ * cluster adapter's CIB connection and change notifications, which the
+ * adapter needs a running loop for.  By default the adapter is plugged in
+ * when the local CIB manager answers and the daemon is an inventory only
+ * when it does not; --cluster makes a missing cluster fatal, --no-cluster
+ * never tries.
  */
 #include "config.h"
 
@@ -15,6 +24,7 @@
 
 #include "ics/error.h"
 #include "ics/log.h"
+#include "ics/manager/cluster_service.h"
 #include "ics/manager/manager.h"
 
 static gboolean on_signal(gpointer data)
@@ -28,6 +38,7 @@ int main(int argc, char **argv)
 {
 	g_autofree char *config = NULL, *state_dir = NULL, *listen = NULL;
 	gboolean foreground = FALSE, bootstrap = FALSE, insecure = FALSE, test_mode = FALSE;
+	gboolean with_cluster = FALSE, no_cluster = FALSE;
 	GOptionEntry entries[] = {
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
 		  "Configuration file (default " ICS_MANAGER_DEFAULT_CONFIG ")", "FILE" },
@@ -41,11 +52,16 @@ int main(int argc, char **argv)
 		  "If no user exists, create \"admin\" and print its password once", NULL },
 		{ "insecure-http", 0, 0, G_OPTION_ARG_NONE, &insecure,
 		  "Serve plain HTTP (tests and benchmarks on loopback only)", NULL },
+		{ "cluster", 0, 0, G_OPTION_ARG_NONE, &with_cluster,
+		  "Require the cluster (default: use it when the local CIB answers)", NULL },
+		{ "no-cluster", 0, 0, G_OPTION_ARG_NONE, &no_cluster,
+		  "Inventory only: do not connect to the cluster", NULL },
 		{ "test-mode", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &test_mode, NULL, NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- ICS manager daemon");
 	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsClusterService) svc = NULL;
 	g_autoptr(IcsManager) m = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	IcsManagerConfig cfg;
@@ -54,6 +70,10 @@ int main(int argc, char **argv)
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "ics-managerd: %s\n", err->message);
+		return 2;
+	}
+	if (with_cluster && no_cluster) {
+		fprintf(stderr, "ics-managerd: --cluster and --no-cluster exclude each other\n");
 		return 2;
 	}
 	ics_log_init("ics-managerd", foreground ? ICS_LOG_STDERR : ICS_LOG_SYSLOG, ICS_LOG_INFO);
@@ -74,7 +94,19 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
-	m = ics_manager_new(&cfg, NULL, &err);
+	if (!no_cluster) {
+		svc = ics_cluster_service_new(NULL, &err);
+		if (svc == NULL) {
+			if (with_cluster)
+				goto fail;
+			ics_notice("no cluster here (%s): running as an inventory only",
+				   err->message);
+			g_clear_error(&err);
+		} else {
+			ics_info("cluster adapter connected to the local CIB manager");
+		}
+	}
+	m = ics_manager_new(&cfg, svc ? ics_cluster_service_ops(svc) : NULL, &err);
 	if (m == NULL)
 		goto fail;
 	if (bootstrap) {
@@ -98,6 +130,11 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_signal, loop);
 	g_unix_signal_add(SIGINT, on_signal, loop);
 	g_main_loop_run(loop);
+	/* Unblock the task threads waiting on the cluster before the
+	 * manager stops them; the adapter itself goes after the manager. */
+	if (svc)
+		ics_cluster_service_close(svc);
+	g_clear_pointer(&m, ics_manager_free);
 	ics_manager_config_clear(&cfg);
 	return 0;
 fail:

@@ -11,6 +11,8 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_dispatch.c \
 	manager/api_events.c \
 	manager/api_health.c \
+	manager/api_hosts.c \
+	manager/api_pools.c \
 	manager/api_roles.c \
 	manager/api_session.c \
 	manager/api_tasks.c \
@@ -64,12 +66,30 @@ ICSMANAGER_CPPFLAGS = -I$(top_srcdir)/manager/include $(ICSVMDEF_CPPFLAGS) \
 ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSVMDEF_LIBS) \
 	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS)
 
+# The cluster adapter plugged into the manager (IcsClusterOps over
+# libicscluster and libicsvmpool): its own library, so the core and its
+# tests do not link libcib.
+noinst_LTLIBRARIES += manager/libicsmgrcluster.la
+manager_libicsmgrcluster_la_SOURCES = \
+	manager/cluster_service_internal.h \
+	manager/cluster_service.c \
+	manager/cluster_hosts.c
+manager_libicsmgrcluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
+	$(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
+manager_libicsmgrcluster_la_LIBADD = $(top_builddir)/manager/cluster/libicscluster.la \
+	$(top_builddir)/manager/cluster/libicsvmpool.la
+noinst_HEADERS += manager/include/ics/manager/cluster_service.h
+
+ICSMGRCLUSTER_CPPFLAGS = $(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS)
+ICSMGRCLUSTER_LIBS = $(top_builddir)/manager/libicsmgrcluster.la $(ICSCLUSTER_LIBS) \
+	$(ICSVMPOOL_LIBS)
+
 sbin_PROGRAMS += manager/ics-managerd
 manager_ics_managerd_SOURCES = manager/ics-managerd.c
-manager_ics_managerd_CPPFLAGS = $(AM_CPPFLAGS) $(ICSMANAGER_CPPFLAGS)
-manager_ics_managerd_LDADD = $(ICSMANAGER_LIBS)
+manager_ics_managerd_CPPFLAGS = $(AM_CPPFLAGS) $(ICSMANAGER_CPPFLAGS) $(ICSMGRCLUSTER_CPPFLAGS)
+manager_ics_managerd_LDADD = $(ICSMGRCLUSTER_LIBS) $(ICSMANAGER_LIBS)
 
-EXTRA_DIST += manager/README.md
+EXTRA_DIST += manager/README.md manager/tests/lab-manager.test
 
 icsmgr_tests = \
 	manager/tests/test_store \
@@ -135,6 +155,16 @@ manager_tests_test_tls_SOURCES = manager/tests/test_tls.c manager/tests/mgr_test
 manager_tests_test_tls_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_tls_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_tls_LDADD = $(icsmgr_test_libs)
+# The cluster adapter plugged into the manager, on libcib's file variant
+# with the adapter's captured fixtures.
+check_PROGRAMS += manager/tests/test_cluster_service
+TESTS += manager/tests/test_cluster_service
+manager_tests_test_cluster_service_SOURCES = manager/tests/test_cluster_service.c
+manager_tests_test_cluster_service_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
+	-I$(top_srcdir)/manager $(ICSMGRCLUSTER_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS) \
+	-DICS_CLUSTER_TEST_DATA='"$(abs_top_srcdir)/manager/cluster/tests/data"'
+manager_tests_test_cluster_service_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_cluster_service_LDADD = $(ICSMGRCLUSTER_LIBS) $(CMOCKA_LIBS)
 # The fuzz target's function, driven by a fixed-seed mutation loop.
 manager_tests_test_request_fuzz_SOURCES = manager/tests/test_request_fuzz.c \
 	manager/fuzz/fuzz_request.c

@@ -151,6 +151,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->events = ics_events_new(1024);
 	m->tasks = ics_task_runner_new(m->store, m->events, m->cfg.task_threads);
 	ics_vm_tasks_register(m);
+	ics_host_tasks_register(m);
 	if (m->cfg.test_mode)
 		ics_task_runner_register(m->tasks, &ics_task_kind_test_sleep);
 	if (!ics_task_runner_recover(m->tasks, error))

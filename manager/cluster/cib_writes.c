@@ -200,10 +200,10 @@ gboolean ics_cluster_define_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, GE
 }
 
 /* Add to @update (a copy of the element's tag and id) the nvpair @name =
- * @value in every meta_attributes set of @rsc that has it, or else in its
- * first set, or else in a new set "<id>-meta_attributes". */
-static void meta_update(xmlNode *rsc, xmlNode *update, const char *rsc_id, const char *name,
-			const char *value)
+ * @value in every @kind set ("meta_attributes", "utilization") of @rsc that
+ * has it, or else in its first set, or else in a new set "<id>-<kind>". */
+static void set_update(xmlNode *rsc, xmlNode *update, const char *rsc_id, const char *kind,
+		       const char *name, const char *value)
 {
 	gboolean done = FALSE;
 	xmlNode *first_set = NULL;
@@ -213,7 +213,7 @@ static void meta_update(xmlNode *rsc, xmlNode *update, const char *rsc_id, const
 	for (xmlNode *s = rsc->children; s; s = s->next) {
 		g_autofree char *sid = NULL;
 
-		if (!ics_xml_is(s, "meta_attributes"))
+		if (!ics_xml_is(s, kind))
 			continue;
 		if (first_set == NULL)
 			first_set = s;
@@ -226,7 +226,7 @@ static void meta_update(xmlNode *rsc, xmlNode *update, const char *rsc_id, const
 			if (g_strcmp0(nname, name) != 0)
 				continue;
 			nid = ics_xml_prop(n, "id");
-			set = xmlNewChild(update, NULL, BAD_CAST "meta_attributes", NULL);
+			set = xmlNewChild(update, NULL, BAD_CAST kind, NULL);
 			xmlNewProp(set, BAD_CAST "id", BAD_CAST sid);
 			nv = xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL);
 			xmlNewProp(nv, BAD_CAST "id", BAD_CAST nid);
@@ -237,10 +237,9 @@ static void meta_update(xmlNode *rsc, xmlNode *update, const char *rsc_id, const
 	}
 	if (done)
 		return;
-	set_id = first_set ? ics_xml_prop(first_set, "id")
-			   : g_strdup_printf("%s-meta_attributes", rsc_id);
+	set_id = first_set ? ics_xml_prop(first_set, "id") : g_strdup_printf("%s-%s", rsc_id, kind);
 	nv_id = g_strdup_printf("%s-%s", set_id, name);
-	set = xmlNewChild(update, NULL, BAD_CAST "meta_attributes", NULL);
+	set = xmlNewChild(update, NULL, BAD_CAST kind, NULL);
 	xmlNewProp(set, BAD_CAST "id", BAD_CAST set_id);
 	nv = xmlNewChild(set, NULL, BAD_CAST "nvpair", NULL);
 	xmlNewProp(nv, BAD_CAST "id", BAD_CAST nv_id);
@@ -248,8 +247,10 @@ static void meta_update(xmlNode *rsc, xmlNode *update, const char *rsc_id, const
 	xmlNewProp(nv, BAD_CAST "value", BAD_CAST value);
 }
 
-gboolean ics_cluster_set_target_role(IcsCluster *cluster, const char *rsc_id, const char *role,
-				     GError **error)
+/* Merge the nvpairs @names = @values into the @kind sets of @rsc_id. */
+static gboolean update_sets(IcsCluster *cluster, const char *rsc_id, const char *kind,
+			    const char *const *names, const char *const *values, const char *what,
+			    GError **error)
 {
 	cib_t *cib = ics_cluster_cib(cluster, error);
 	g_autoptr(xmlDoc) doc = NULL;
@@ -258,9 +259,6 @@ gboolean ics_cluster_set_target_role(IcsCluster *cluster, const char *rsc_id, co
 
 	if (cib == NULL || !check_id(rsc_id, "resource", error))
 		return FALSE;
-	if (role == NULL || role[0] == '\0')
-		return ics_error_invalid(error, "cluster: resource \"%s\": empty target-role",
-					 rsc_id);
 	rsc = query_resource(cib, rsc_id, error);
 	if (rsc == NULL)
 		return FALSE;
@@ -269,17 +267,47 @@ gboolean ics_cluster_set_target_role(IcsCluster *cluster, const char *rsc_id, co
 	update = xmlNewNode(NULL, rsc->name);
 	xmlDocSetRootElement(doc, update);
 	xmlNewProp(update, BAD_CAST "id", BAD_CAST rsc_id);
-	meta_update(rsc, update, rsc_id, "target-role", role);
+	for (guint i = 0; names[i]; i++)
+		set_update(rsc, update, rsc_id, kind, names[i], values[i]);
 	free_xml(rsc);
 	rc = cib->cmds->modify(cib, "resources", update, SYNC);
 	if (rc != pcmk_ok) {
-		g_autofree char *what = g_strdup_printf(
-			"cluster: cannot set target-role of \"%s\" to %s", rsc_id, role);
-
 		ics_cluster_set_pcmk_error(error, rc, what);
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean ics_cluster_set_target_role(IcsCluster *cluster, const char *rsc_id, const char *role,
+				     GError **error)
+{
+	const char *names[] = { "target-role", NULL };
+	const char *values[] = { role, NULL };
+	g_autofree char *what = NULL;
+
+	if (role == NULL || role[0] == '\0')
+		return ics_error_invalid(error, "cluster: resource \"%s\": empty target-role",
+					 rsc_id);
+	what = g_strdup_printf("cluster: cannot set target-role of \"%s\" to %s", rsc_id, role);
+	return update_sets(cluster, rsc_id, "meta_attributes", names, values, what, error);
+}
+
+gboolean ics_cluster_set_vm_utilization(IcsCluster *cluster, const IcsCibVmSpec *spec,
+					GError **error)
+{
+	g_autofree char *id = NULL, *cpu = NULL, *mem = NULL, *what = NULL;
+	const char *names[] = { "cpu", "memory", NULL };
+	const char *values[3] = { NULL };
+
+	if (spec->uuid == NULL)
+		return ics_error_invalid(error, "cluster: a VM needs a uuid");
+	id = ics_cib_vm_id(spec->uuid);
+	cpu = g_strdup_printf("%u", spec->vcpus);
+	mem = g_strdup_printf("%" G_GUINT64_FORMAT, spec->memory_mib);
+	values[0] = cpu;
+	values[1] = mem;
+	what = g_strdup_printf("cluster: cannot update the utilization of \"%s\"", id);
+	return update_sets(cluster, id, "utilization", names, values, what, error);
 }
 
 /* The CIB node id of node @name; NOT_FOUND when the cluster does not know it. */

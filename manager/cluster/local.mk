@@ -14,6 +14,20 @@ noinst_HEADERS += manager/cluster/include/ics/cib_objects.h
 ICSCIBOBJ_CPPFLAGS = -I$(top_srcdir)/manager/cluster/include
 ICSCIBOBJ_LIBS = $(top_builddir)/manager/cluster/libicscibobj.la $(ICS_LIBS)
 
+# libicsvmpool: what a VM leaves on its pool (lease slot, definition files),
+# shared by ics-admin and ics-managerd.
+noinst_LTLIBRARIES += manager/cluster/libicsvmpool.la
+manager_cluster_libicsvmpool_la_SOURCES = manager/cluster/vm_on_pool.c
+manager_cluster_libicsvmpool_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/cluster/include \
+	$(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
+manager_cluster_libicsvmpool_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
+	$(top_builddir)/storage-lock/libicslock.la $(top_builddir)/lib/libics.la
+noinst_HEADERS += manager/cluster/include/ics/vm_on_pool.h
+
+# What a program using libicsvmpool links with.
+ICSVMPOOL_CPPFLAGS = -I$(top_srcdir)/manager/cluster/include $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
+ICSVMPOOL_LIBS = $(top_builddir)/manager/cluster/libicsvmpool.la $(ICSVMDEF_LIBS) $(ICSLOCK_LIBS)
+
 noinst_LTLIBRARIES += manager/cluster/libicscluster.la
 manager_cluster_libicscluster_la_SOURCES = \
 	manager/cluster/cluster_internal.h \
@@ -22,7 +36,8 @@ manager_cluster_libicscluster_la_SOURCES = \
 	manager/cluster/pacemaker_status.c \
 	manager/cluster/cib_writes.c \
 	manager/cluster/snapshot_json.c \
-	manager/cluster/node_stats.c
+	manager/cluster/node_stats.c \
+	manager/cluster/node_domain.c
 manager_cluster_libicscluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/cluster/include \
 	$(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
 manager_cluster_libicscluster_la_LIBADD = $(top_builddir)/manager/cluster/libicscibobj.la \

@@ -262,6 +262,7 @@ static inline gboolean fake_stop(void *self, const char *uuid, gboolean force,
 }
 
 static inline gboolean fake_migrate(void *self, const char *uuid, const char *host,
+				    IcsClusterProgressFn progress, void *progress_data,
 				    const volatile gint *cancelled, GError **error)
 {
 	g_atomic_int_inc(&((FakeCluster *)self)->migrates);
@@ -276,10 +277,93 @@ static inline gboolean fake_status(void *self, const char *uuid, char **state, c
 	return TRUE;
 }
 
+/* One host "node1" and one pool "shared", shaped as the real adapter
+ * (cluster_hosts.c) answers. */
+static inline json_t *fake_host_json(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:i, s:[{s:s, s:s, s:s}], s:n, s:s}",
+			 "name", "node1", "id", "1", "state", "online", "dc", 1, "standby", 0,
+			 "maintenance", 0, "vm_count", 1, "vms", "uuid",
+			 "6f1c3c0e-8a4b-4d5e-9f00-1234567890ab", "resource",
+			 "vm-6f1c3c0e-8a4b-4d5e-9f00-1234567890ab", "state", "running", "stats",
+			 "stats_error", "node1: libvirtd cannot be reached");
+}
+
+static inline json_t *fake_hosts(void *self, GError **error)
+{
+	json_t *h = fake_host_json();
+
+	json_object_del(h, "vms");
+	json_object_del(h, "stats");
+	json_object_del(h, "stats_error");
+	return json_pack("[o]", h);
+}
+
+static inline json_t *fake_host(void *self, const char *name, GError **error)
+{
+	if (!g_str_equal(name, "node1")) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "host %s is not a node", name);
+		return NULL;
+	}
+	return fake_host_json();
+}
+
+static inline gboolean fake_maintenance(void *self, const char *name, gboolean enter,
+					IcsClusterProgressFn progress, void *progress_data,
+					const volatile gint *cancelled, GError **error)
+{
+	if (progress)
+		progress(progress_data, 100, "done");
+	return TRUE;
+}
+
+static inline json_t *fake_pool_json(gboolean detail)
+{
+	json_t *p = json_pack("{s:s, s:s, s:s, s:[s]}", "name", "shared", "path",
+			      "/srv/ics/pools/shared", "resource", "ics-pool-shared", "active_on",
+			      "node1");
+
+	if (detail) {
+		json_object_set_new(p, "capacity",
+				    json_pack("{s:i, s:i, s:i}", "total_bytes", 1 << 30,
+					      "free_bytes", 1 << 29, "used_bytes", 1 << 29));
+		json_object_set_new(p, "heartbeat",
+				    json_pack("[{s:i, s:s, s:s, s:i}]", "host_id", 1, "name",
+					      "node1", "state", "alive", "age_s", 1));
+	}
+	return p;
+}
+
+static inline json_t *fake_pools(void *self, GError **error)
+{
+	return json_pack("[o]", fake_pool_json(FALSE));
+}
+
+static inline json_t *fake_pool(void *self, const char *name, GError **error)
+{
+	if (!g_str_equal(name, "shared")) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "pool %s is not a pool", name);
+		return NULL;
+	}
+	return fake_pool_json(TRUE);
+}
+
 static inline IcsClusterOps test_fake_ops(FakeCluster *f)
 {
-	IcsClusterOps ops = { f,	 fake_define,  fake_undefine, fake_start,
-			      fake_stop, fake_migrate, fake_status };
+	IcsClusterOps ops = {
+		.self = f,
+		.define_vm = fake_define,
+		.undefine_vm = fake_undefine,
+		.start_vm = fake_start,
+		.stop_vm = fake_stop,
+		.migrate_vm = fake_migrate,
+		.vm_status = fake_status,
+		.hosts = fake_hosts,
+		.host = fake_host,
+		.host_maintenance = fake_maintenance,
+		.pools = fake_pools,
+		.pool = fake_pool,
+	};
 	return ops;
 }
 

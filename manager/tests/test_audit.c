@@ -144,6 +144,59 @@ static void test_every_mutation_recorded(void **state)
 	assert_string_equal(json_string_value(json_object_get(rec, "object_type")), "vm");
 }
 
+/* Host maintenance is audited with the direction the body asked for and
+ * the host as the object, whether accepted, refused or unavailable. */
+static void test_maintenance_recorded(void **state)
+{
+	FakeCluster fake = { 0 };
+	IcsClusterOps ops = test_fake_ops(&fake);
+	TestMgr *t = test_mgr_start_in(NULL, &ops, NULL);
+	TestMgr *bare = *state;
+	g_autoptr(json_t) rec = NULL;
+	g_autoptr(TestResp) r = NULL;
+
+	(void)state;
+	r = test_http(t, "POST", "/api/v1/hosts/node1/maintenance", t->admin_token,
+		      "{\"enter\": true}");
+	assert_int_equal(r->status, 202);
+	assert_string_equal(test_str(r, "kind"), "host.maintenance");
+	rec = last_record(t);
+	check_record(rec, "admin", "host.maintenance.enter", "success", 202);
+	assert_string_equal(json_string_value(json_object_get(rec, "object_type")), "host");
+	assert_string_equal(json_string_value(json_object_get(rec, "object_id")), "node1");
+	{
+		g_autofree char *st = test_wait_task(
+			t, t->admin_token, json_integer_value(json_object_get(r->json, "id")));
+
+		assert_string_equal(st, "succeeded");
+	}
+
+	assert_int_equal(test_status(t, "POST", "/api/v1/hosts/node1/maintenance", t->admin_token,
+				     "{\"enter\": false}"),
+			 202);
+	json_decref(rec);
+	rec = last_record(t);
+	check_record(rec, "admin", "host.maintenance.exit", "success", 202);
+
+	/* An unknown host: refused, recorded. */
+	assert_int_equal(test_status(t, "POST", "/api/v1/hosts/node9/maintenance", t->admin_token,
+				     "{\"enter\": true}"),
+			 404);
+	json_decref(rec);
+	rec = last_record(t);
+	check_record(rec, "admin", "host.maintenance.enter", "failure", 404);
+	assert_string_equal(json_string_value(json_object_get(rec, "object_id")), "node9");
+	test_mgr_stop(t, FALSE);
+
+	/* No cluster adapter: 503, recorded. */
+	assert_int_equal(test_status(bare, "POST", "/api/v1/hosts/node1/maintenance",
+				     bare->admin_token, "{\"enter\": true}"),
+			 503);
+	json_decref(rec);
+	rec = last_record(bare);
+	check_record(rec, "admin", "host.maintenance.enter", "failure", 503);
+}
+
 static void test_search_and_export(void **state)
 {
 	TestMgr *t = *state;
@@ -283,6 +336,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_mutation_recorded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_maintenance_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_and_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_secrets, setup, teardown),
 	};

@@ -102,6 +102,16 @@ static void test_matrix(void **state)
 		  "{\"description\": \"key of USER\"}",
 		  { 201, 201, 201, 201, 201 } },
 		{ "DELETE", "/api/v1/roles/auditor", NULL, { 409, 403, 403, 403, 403 } },
+		/* Hosts and pools: host.read (readonly has it), host.maintenance
+		 * (administrator only). */
+		{ "GET", "/api/v1/hosts", NULL, { 200, 200, 403, 403, 403 } },
+		{ "GET", "/api/v1/hosts/node1", NULL, { 200, 200, 403, 403, 403 } },
+		{ "POST",
+		  "/api/v1/hosts/node1/maintenance",
+		  "{\"enter\": false}",
+		  { 202, 403, 403, 403, 403 } },
+		{ "GET", "/api/v1/pools", NULL, { 200, 200, 403, 403, 403 } },
+		{ "GET", "/api/v1/pools/shared", NULL, { 200, 200, 403, 403, 403 } },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {

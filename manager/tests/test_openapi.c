@@ -312,6 +312,8 @@ static char *concrete_path(Ctx *c, const char *tmpl)
 			v = c->key_id;
 		else if (g_str_equal(segs[i], "{task_id}"))
 			v = c->task_id;
+		else if (g_str_equal(segs[i], "{name}"))
+			v = g_str_has_prefix(tmpl, "/api/v1/pools/") ? "shared" : "node1";
 		else
 			fail_msg("%s: no fixture for %s", tmpl, segs[i]);
 		g_free(segs[i]);
@@ -469,6 +471,7 @@ static void test_every_route_documented(void **state)
 		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
 		ics_api_role_routes,   ics_api_apikey_routes,  ics_api_audit_routes,
 		ics_api_task_routes,   ics_api_event_routes,   ics_api_vm_routes,
+		ics_api_host_routes,   ics_api_pool_routes,
 	};
 	json_t *paths = json_object_get(doc, "paths");
 	guint n = 0;
@@ -483,6 +486,38 @@ static void test_every_route_documented(void **state)
 		}
 	}
 	assert_true(n >= 30);
+}
+
+/* Without a cluster adapter, the cluster's routes answer 503 as documented. */
+static void test_no_cluster(void **state)
+{
+	TestMgr *t = test_mgr_start();
+	json_t *paths = json_object_get(doc, "paths");
+	static const char *const routes[][3] = {
+		{ "get", "/api/v1/hosts", NULL },
+		{ "get", "/api/v1/hosts/{name}", "/api/v1/hosts/node1" },
+		{ "post", "/api/v1/hosts/{name}/maintenance", "/api/v1/hosts/node1/maintenance" },
+		{ "get", "/api/v1/pools", NULL },
+		{ "get", "/api/v1/pools/{name}", "/api/v1/pools/shared" },
+	};
+
+	(void)state;
+	for (guint i = 0; i < G_N_ELEMENTS(routes); i++) {
+		const char *path = routes[i][2] ? routes[i][2] : routes[i][1];
+		json_t *op = json_object_get(json_object_get(paths, routes[i][1]), routes[i][0]);
+		g_autofree char *method = g_ascii_strup(routes[i][0], -1);
+		g_autoptr(TestResp) r =
+			test_http(t, method, path, t->admin_token,
+				  g_str_equal(routes[i][0], "post") ? "{\"enter\": true}" : NULL);
+		g_autofree char *ct = content_type(r);
+
+		assert_non_null(op);
+		if (r->status != 503)
+			fail_msg("%s %s without a cluster: %ld, expected 503", method, path,
+				 r->status);
+		check_response(path, op, r->status, ct, r);
+	}
+	test_mgr_stop(t, FALSE);
 }
 
 static void test_undocumented(void **state)
@@ -533,6 +568,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_route_documented, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undocumented, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_cluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_operation, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);

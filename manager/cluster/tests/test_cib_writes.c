@@ -182,6 +182,34 @@ static void test_target_role_new_set(void **state)
 		1);
 }
 
+static void test_vm_utilization(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) e = NULL, e2 = NULL;
+	g_autofree char *cpu = NULL, *mem = NULL;
+	IcsCibVmSpec bigger = spec;
+	IcsCibVmSpec absent = spec;
+
+	ok(ics_cluster_define_vm(f->cluster, &spec, &e), e);
+	bigger.vcpus = 4;
+	bigger.memory_mib = 1024;
+	ok(ics_cluster_set_vm_utilization(f->cluster, &bigger, &e), e);
+	/* Updated in the primitive's utilization set, one nvpair each. */
+	assert_int_equal(count(f, "//primitive[@id='" VM "']/utilization/nvpair"), 2);
+	cpu = value(f, "//primitive[@id='" VM "']/utilization/nvpair[@name='cpu']/@value");
+	mem = value(f, "//primitive[@id='" VM "']/utilization/nvpair[@name='memory']/@value");
+	assert_string_equal(cpu, "4");
+	assert_string_equal(mem, "1024");
+	/* target-role untouched. */
+	assert_int_equal(count(f, "//primitive[@id='" VM "']//nvpair[@name='target-role' and "
+				  "@value='Started']"),
+			 1);
+
+	absent.uuid = "11111111-2222-4333-8444-555555555555";
+	assert_false(ics_cluster_set_vm_utilization(f->cluster, &absent, &e2));
+	assert_int_equal(e2->code, ICS_ERROR_NOT_FOUND);
+}
+
 static void test_move_clear(void **state)
 {
 	Fixture *f = *state;
@@ -301,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_define_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_role_new_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_utilization, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_standby, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_property, setup, teardown),

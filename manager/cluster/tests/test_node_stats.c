@@ -61,6 +61,25 @@ static void test_unreachable(void **state)
 	assert_non_null(strstr(e->message, "127.0.0.1:1"));
 }
 
+/* A forced stop: the test driver's running domain "test" is destroyed; an
+ * unknown uuid and an unreachable libvirtd are errors that say so. */
+static void test_destroy_domain(void **state)
+{
+	g_autoptr(GError) e = NULL, e2 = NULL, e3 = NULL;
+
+	(void)state;
+	if (!ics_cluster_node_destroy_domain("node1", "test:///default",
+					     "6695eb01-f6a4-8304-79aa-97f2502e193f", &e))
+		fail_msg("destroy: %s", e->message);
+	assert_false(ics_cluster_node_destroy_domain("node1", "test:///default",
+						     "11111111-2222-4333-8444-555555555555", &e2));
+	assert_int_equal(e2->code, ICS_ERROR_NOT_FOUND);
+	assert_false(ics_cluster_node_destroy_domain("nodeX", "qemu+tcp://127.0.0.1:1/system",
+						     "6695eb01-f6a4-8304-79aa-97f2502e193f", &e3));
+	assert_int_equal(e3->code, ICS_ERROR_UNAVAILABLE);
+	assert_non_null(strstr(e3->message, "nodeX"));
+}
+
 static void test_uri(void **state)
 {
 	g_autofree char *u = ics_node_libvirt_uri("node2");
@@ -74,6 +93,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_driver),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_destroy_domain),
 		cmocka_unit_test(test_uri),
 	};
 

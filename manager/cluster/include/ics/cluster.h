@@ -264,6 +264,12 @@ gboolean ics_cluster_create(IcsCluster *cluster, const char *section, xmlDoc *ob
 gboolean ics_cluster_set_target_role(IcsCluster *cluster, const char *rsc_id, const char *role,
 				     GError **error);
 
+/* Update the utilization (cpu, memory) of the existing VM @spec->uuid to
+ * @spec's, as an edit of the VM changes them (crm_resource --utilization
+ * -p).  NOT_FOUND when the VM has no primitive. */
+gboolean ics_cluster_set_vm_utilization(IcsCluster *cluster, const IcsCibVmSpec *spec,
+					GError **error);
+
 /* Prefer @node for @rsc_id (location cli-prefer-<rsc>, as crm_resource
  * --move), and remove the cli-prefer-/cli-ban- constraints of @rsc_id (as
  * crm_resource --clear; no error when there are none). */
@@ -329,5 +335,14 @@ void ics_node_stats_free(IcsNodeStats *stats);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsNodeStats, ics_node_stats_free)
 
 json_t *ics_node_stats_to_json(const IcsNodeStats *stats);
+
+/*
+ * Destroy (power off) the domain @uuid on @node through its libvirtd, opened
+ * read-write at @uri (NULL: ics_node_libvirt_uri(@node)); an inactive
+ * domain is left as it is.  For a forced stop, after target-role Stopped.
+ * UNAVAILABLE (libvirtd unreachable), NOT_FOUND (no such domain), IO.
+ */
+gboolean ics_cluster_node_destroy_domain(const char *node, const char *uri, const char *uuid,
+					 GError **error);
 
 #endif /* ICS_CLUSTER_H */

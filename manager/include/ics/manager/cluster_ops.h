@@ -20,14 +20,22 @@
  *  - start/stop/migrate run from task threads and may block until the
  *    cluster reports the outcome; they poll @cancelled (may be NULL) and,
  *    when it becomes non-zero, stop waiting and fail with "cancelled";
- *  - vm_status may be called from any thread, concurrently.
+ *  - vm_status, hosts, host, pools and pool may be called from any
+ *    thread, concurrently; they answer from the cluster's current state
+ *    and never keep a copy of their own.
+ *  - the host and pool operations may be NULL (an adapter without them):
+ *    their routes then answer 503 like a manager without an adapter.
  */
 #ifndef ICS_MANAGER_CLUSTER_OPS_H
 #define ICS_MANAGER_CLUSTER_OPS_H
 
 #include <glib.h>
+#include <jansson.h>
 
 #include "ics/vmdef.h"
+
+/* Progress of a long operation: @percent 0..100 and what it is doing. */
+typedef void (*IcsClusterProgressFn)(void *data, guint percent, const char *message);
 
 typedef struct {
 	/* Passed back as the first argument of every operation. */
@@ -43,14 +51,31 @@ typedef struct {
 			     GError **error);
 	gboolean (*stop_vm)(void *self, const char *uuid, gboolean force,
 			    const volatile gint *cancelled, GError **error);
-	/* Live-migrate the VM to @target_host and wait for the outcome. */
+	/* Live-migrate the VM to @target_host and wait for the outcome,
+	 * reporting progress through @progress (may be NULL). */
 	gboolean (*migrate_vm)(void *self, const char *uuid, const char *target_host,
+			       IcsClusterProgressFn progress, void *progress_data,
 			       const volatile gint *cancelled, GError **error);
 	/* Runtime state: @state receives "running", "stopped", "migrating",
 	 * "failed" or "unknown", @host the node running it (NULL when none);
 	 * g_free both. */
 	gboolean (*vm_status)(void *self, const char *uuid, char **state, char **host,
 			      GError **error);
+	/* Hosts: a JSON array of host summaries {"name", "state", "vm_count", ...};
+	 * one host in detail (its VMs, libvirt statistics when reachable),
+	 * NOT_FOUND for an unknown name.  Documented in docs/openapi.yaml. */
+	json_t *(*hosts)(void *self, GError **error);
+	json_t *(*host)(void *self, const char *name, GError **error);
+	/* Put @name in maintenance (standby; Pacemaker evacuates its VMs by
+	 * live migration) and wait until no VM is left on it, progress = share
+	 * of its VMs gone; or take it out of maintenance (@enter FALSE). */
+	gboolean (*host_maintenance)(void *self, const char *name, gboolean enter,
+				     IcsClusterProgressFn progress, void *progress_data,
+				     const volatile gint *cancelled, GError **error);
+	/* Pools: a JSON array; one pool with capacity and per-host heartbeat
+	 * state; NOT_FOUND. */
+	json_t *(*pools)(void *self, GError **error);
+	json_t *(*pool)(void *self, const char *name, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */

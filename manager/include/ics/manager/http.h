@@ -39,6 +39,8 @@ typedef struct {
 	char *audit_object_id; /* object an audited call acted on, if known */
 	char *audit_reason;    /* failure reason for the audit, when it must
 				* say more than the client is told */
+	char *audit_action;    /* the action, when the body decides it (NULL:
+				* the route's) */
 	gint64 started_us;
 } IcsRequest;
 

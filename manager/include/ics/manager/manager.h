@@ -65,6 +65,8 @@ typedef struct IcsManager {
 	const IcsClusterOps *cluster;
 	/* The task kind of VM power operations (api_vms.c). */
 	IcsTaskKind vm_power_kind;
+	/* The task kind of host maintenance (api_hosts.c). */
+	IcsTaskKind host_maintenance_kind;
 } IcsManager;
 
 /* Open the state directory (created 0700 when absent): database, API key

@@ -1,0 +1,74 @@
+/*
+ * command_groups.c: ics-admin's command groups and which file runs each.
+ *
+ * Two families share the program.  `vm` acts directly on the pools and the
+ * CIB (vm_cmd.c; no manager needed: cluster nodes, the cluster tests).
+ * Everything else talks to ics-managerd's REST API (api_cmd.h), including
+ * `manager vm`, the same VMs as the manager sees them.  The split is by
+ * verb, not by configuration, so a command always does the same thing
+ * wherever it runs.
+ */
+#include "config.h"
+
+#include "api_cmd.h"
+
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ics-admin [--version] GROUP COMMAND [OPTIONS]\n"
+		   "directly on the pools and the CIB (no manager):\n"
+		   "  vm       define, undefine, start, stop, migrate, list, show VMs\n"
+		   "through ics-managerd (REST API):\n"
+		   "  login    log in and keep the session; logout ends it; whoami\n"
+		   "  manager  manager vm list|show|create|delete|start|stop|migrate\n"
+		   "  user     list, show, create, delete, passwd, set-roles\n"
+		   "  role     list, show, create, delete\n"
+		   "  apikey   list, create, delete access keys\n"
+		   "  audit    list, export the audit trail\n"
+		   "  task     list, show, cancel, wait\n"
+		   "  events   follow the manager's events\n"
+		   "'ics-admin GROUP --help' lists a group's commands; see ics-admin(8).\n");
+}
+
+int ics_admin_main(int argc, char **argv)
+{
+	static const IcsAdminCommand groups[] = {
+		{ "login", ics_admin_login_main },
+		{ "logout", ics_admin_logout_main },
+		{ "whoami", ics_admin_whoami_main },
+		{ "manager", ics_admin_manager_main },
+		{ "user", ics_admin_user_main },
+		{ "role", ics_admin_role_main },
+		{ "apikey", ics_admin_apikey_main },
+		{ "audit", ics_admin_audit_main },
+		{ "task", ics_admin_task_main },
+		{ "events", ics_admin_events_main },
+		{ NULL, NULL },
+	};
+
+	if (argc < 2) {
+		usage(stderr);
+		return ICS_ADMIN_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return ICS_ADMIN_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("ics-admin %s\n", PACKAGE_VERSION);
+		return ICS_ADMIN_EXIT_OK;
+	}
+	if (strcmp(argv[1], "vm") == 0) {
+		IcsAdmin adm = { 0 };
+
+		return ics_admin_vm_main(&adm, argc - 1, argv + 1);
+	}
+	for (const IcsAdminCommand *g = groups; g->name; g++)
+		if (strcmp(argv[1], g->name) == 0)
+			return g->run(argc - 1, argv + 1);
+	fprintf(stderr, "ics-admin: unknown command group \"%s\"\n", argv[1]);
+	usage(stderr);
+	return ICS_ADMIN_EXIT_USAGE;
+}

@@ -1,0 +1,499 @@
+/*
+ * rest_client.c: HTTPS requests to ics-managerd with libcurl.
+ *
+ * Each request is a fresh easy handle: ics-admin makes a handful of calls
+ * per run, so connection reuse would buy nothing and a handle per request
+ * keeps every request's options explicit.  Certificate and host name
+ * verification stay on (libcurl's defaults, set again here so no
+ * environment can weaken them); the only choice left to the user is which
+ * CA to trust.
+ *
+ * The body is serialised once, and those very bytes are both hashed for a
+ * signature and sent, so what is signed is what the manager receives.
+ * Transport failures are reported once, here, with the URL and the option
+ * that fixes them (--url, --ca); HTTP errors carry the manager's message.
+ */
+#include "config.h"
+
+#include "rest_client.h"
+
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "ics/error.h"
+#include "ics/json.h"
+#include "request_signature.h"
+
+struct IcsRest {
+	char *url;  /* base, no trailing slash */
+	char *path; /* the base URL's path prefix ("" usually) */
+	char *ca_file;
+	char *token;
+	char *access_key, *secret_key;
+	long timeout_s;
+};
+
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		g_free(s);
+	}
+}
+
+void ics_rest_free(IcsRest *rest)
+{
+	if (rest == NULL)
+		return;
+	g_free(rest->url);
+	g_free(rest->path);
+	g_free(rest->ca_file);
+	free_secret(rest->token);
+	g_free(rest->access_key);
+	free_secret(rest->secret_key);
+	g_free(rest);
+}
+
+static gboolean loopback(const char *host)
+{
+	return g_str_has_prefix(host, "127.") || g_str_equal(host, "::1") ||
+	       g_ascii_strcasecmp(host, "localhost") == 0;
+}
+
+IcsRest *ics_rest_new(const IcsRestConfig *cfg, GError **error)
+{
+	const char *url = cfg->url ? cfg->url : ICS_REST_DEFAULT_URL;
+	g_autoptr(IcsRest) rest = g_new0(IcsRest, 1);
+	g_autoptr(GUri) uri = NULL;
+	g_autoptr(GError) err = NULL;
+	const char *scheme, *host, *path;
+
+	uri = g_uri_parse(url, G_URI_FLAGS_NONE, &err);
+	if (uri == NULL) {
+		ics_error_invalid(
+			error, "manager URL \"%s\" is not a URL (%s); give --url https://HOST:8443",
+			url, err->message);
+		return NULL;
+	}
+	scheme = g_uri_get_scheme(uri);
+	host = g_uri_get_host(uri);
+	if (host == NULL || *host == '\0' || g_uri_get_query(uri) || g_uri_get_fragment(uri) ||
+	    g_uri_get_userinfo(uri)) {
+		ics_error_invalid(error,
+				  "manager URL \"%s\" must be https://HOST[:PORT] (no user, "
+				  "query or fragment)",
+				  url);
+		return NULL;
+	}
+	if (g_ascii_strcasecmp(scheme, "http") == 0) {
+		if (!loopback(host)) {
+			ics_error_invalid(error,
+					  "manager URL \"%s\": plain http is refused except on "
+					  "loopback (passwords and tokens would cross the network "
+					  "in clear); use https://",
+					  url);
+			return NULL;
+		}
+	} else if (g_ascii_strcasecmp(scheme, "https") != 0) {
+		ics_error_invalid(error, "manager URL \"%s\": the scheme must be https", url);
+		return NULL;
+	}
+	if ((cfg->access_key == NULL) != (cfg->secret_key == NULL)) {
+		ics_error_invalid(error,
+				  "an access key needs its secret key and the other way round "
+				  "(ICS_ACCESS_KEY and ICS_SECRET_KEY, or access_key= and "
+				  "secret_key= in admin.conf)");
+		return NULL;
+	}
+	rest->url = g_strdup(url);
+	while (g_str_has_suffix(rest->url, "/"))
+		rest->url[strlen(rest->url) - 1] = '\0';
+	path = g_uri_get_path(uri);
+	rest->path = g_strdup(path ? path : "");
+	while (g_str_has_suffix(rest->path, "/"))
+		rest->path[strlen(rest->path) - 1] = '\0';
+	rest->ca_file = g_strdup(cfg->ca_file);
+	rest->token = g_strdup(cfg->token);
+	rest->access_key = g_strdup(cfg->access_key);
+	rest->secret_key = g_strdup(cfg->secret_key);
+	rest->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : ICS_REST_DEFAULT_TIMEOUT_S;
+	return g_steal_pointer(&rest);
+}
+
+const char *ics_rest_url(const IcsRest *rest)
+{
+	return rest->url;
+}
+
+void ics_rest_response_free(IcsRestResponse *resp)
+{
+	if (resp == NULL)
+		return;
+	g_free(resp->content_type);
+	if (resp->body)
+		g_string_free(resp->body, TRUE);
+	if (resp->json)
+		json_decref(resp->json);
+	g_free(resp);
+}
+
+GPtrArray *ics_rest_query_new(void)
+{
+	return g_ptr_array_new_with_free_func(g_free);
+}
+
+void ics_rest_query_add(GPtrArray *query, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	g_ptr_array_add(query, g_strdup(key));
+	g_ptr_array_add(query, g_strdup(value));
+}
+
+static char *full_url(const IcsRest *rest, const char *path, const GPtrArray *query)
+{
+	GString *u = g_string_new(rest->url);
+
+	g_string_append(u, path);
+	for (guint i = 0; query && i + 1 < query->len; i += 2) {
+		g_autofree char *k = g_uri_escape_string(query->pdata[i], NULL, FALSE);
+		g_autofree char *v = g_uri_escape_string(query->pdata[i + 1], NULL, FALSE);
+
+		g_string_append_printf(u, "%c%s=%s", i ? '&' : '?', k, v);
+	}
+	return g_string_free(u, FALSE);
+}
+
+/* Set @error for a failed transfer, saying what to do about it. */
+static void transport_error(GError **error, const IcsRest *rest, CURLcode rc, const char *detail)
+{
+	const char *msg = detail && *detail ? detail : curl_easy_strerror(rc);
+
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+#if LIBCURL_VERSION_NUM < 0x073e00
+	case CURLE_SSL_CACERT:
+#endif
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+			    "cannot verify the TLS certificate of the manager at %s (%s); give the "
+			    "manager's certificate (its state directory's tls-cert.pem) with --ca "
+			    "FILE, ICS_CA or ca= in admin.conf",
+			    rest->url, msg);
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+			    "TLS handshake with the manager at %s failed (%s); is it an HTTPS "
+			    "server (ics-managerd) at that address and port?",
+			    rest->url, msg);
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		g_set_error(error, ICS_ERROR, ICS_ERROR_TIMEOUT,
+			    "the manager at %s did not answer in time (%s)", rest->url, msg);
+		break;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "manager URL %s is not usable (%s); give --url https://HOST:8443",
+			    rest->url, msg);
+		break;
+	default:
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+			    "cannot reach the manager at %s (%s); check --url, ICS_URL or url= in "
+			    "admin.conf and that ics-managerd runs",
+			    rest->url, msg);
+		break;
+	}
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *data)
+{
+	g_string_append_len(data, p, (gssize)(size * n));
+	return size * n;
+}
+
+/* A handle with the options every request shares; @headers gets the
+ * authentication and content headers. */
+static CURL *handle_new(const IcsRest *rest, const char *method, const char *path,
+			const GPtrArray *query, const char *body, gsize body_len,
+			struct curl_slist **headers, char *errbuf)
+{
+	CURL *c = curl_easy_init();
+	g_autofree char *url = full_url(rest, path, query);
+	g_autofree char *sign_path = g_strconcat(rest->path, path, NULL);
+
+	if (c == NULL)
+		g_error("curl_easy_init failed (out of memory)");
+	errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	if (rest->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, rest->ca_file);
+	if (rest->access_key) {
+		g_auto(GStrv) sig = ics_signature_headers(rest->access_key, rest->secret_key,
+							  method, sign_path, query, body, body_len);
+
+		for (guint i = 0; sig[i]; i++)
+			*headers = curl_slist_append(*headers, sig[i]);
+	} else if (rest->token) {
+		g_autofree char *auth = g_strconcat("Authorization: Bearer ", rest->token, NULL);
+
+		*headers = curl_slist_append(*headers, auth);
+		explicit_bzero(auth, strlen(auth));
+	}
+	if (body) {
+		*headers = curl_slist_append(*headers, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
+	*headers = curl_slist_append(*headers, "Expect:");
+	*headers = curl_slist_append(*headers, "User-Agent: ics-admin/" PACKAGE_VERSION);
+	return c;
+}
+
+IcsRestResponse *ics_rest_request(IcsRest *rest, const char *method, const char *path,
+				  const GPtrArray *query, const json_t *body, GError **error)
+{
+	g_autoptr(IcsRestResponse) resp = g_new0(IcsRestResponse, 1);
+	g_autofree char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct curl_slist *headers = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	const char *ctype = NULL;
+	CURLcode rc;
+	CURL *c;
+
+	c = handle_new(rest, method, path, query, text, text ? strlen(text) : 0, &headers, errbuf);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	resp->body = g_string_new(NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, rest->timeout_s);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp->body);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
+		resp->content_type = g_strdup(ctype);
+	} else {
+		transport_error(error, rest, rc, errbuf);
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(c);
+	if (text)
+		explicit_bzero(text, strlen(text)); /* may hold a password */
+	if (rc != CURLE_OK)
+		return NULL;
+	if (resp->body->len > 0)
+		resp->json = json_loadb(resp->body->str, resp->body->len, JSON_DECODE_ANY, NULL);
+	return g_steal_pointer(&resp);
+}
+
+void ics_rest_set_http_error(GError **error, const IcsRest *rest, const char *method,
+			     const char *path, const IcsRestResponse *resp)
+{
+	json_t *e = json_object_get(resp->json, "error");
+	const char *msg = json_string_value(json_object_get(e, "message"));
+	IcsErrorCode code;
+
+	switch (resp->status) {
+	case 400:
+	case 413:
+	case 422:
+		code = ICS_ERROR_INVALID_ARGUMENT;
+		break;
+	case 401:
+	case 403:
+		code = ICS_ERROR_PERMISSION;
+		break;
+	case 404:
+		code = ICS_ERROR_NOT_FOUND;
+		break;
+	case 409:
+		code = ICS_ERROR_CONFLICT;
+		break;
+	case 503:
+		code = ICS_ERROR_UNAVAILABLE;
+		break;
+	case 504:
+		code = ICS_ERROR_TIMEOUT;
+		break;
+	default:
+		code = ICS_ERROR_IO;
+		break;
+	}
+	if (msg == NULL)
+		g_set_error(error, ICS_ERROR, code, "%s %s%s: HTTP %ld from the manager", method,
+			    rest->url, path, resp->status);
+	else if (resp->status == 401 && rest->token && rest->access_key == NULL)
+		g_set_error(error, ICS_ERROR, code,
+			    "%s (the session may have ended: run "
+			    "'ics-admin login')",
+			    msg);
+	else
+		g_set_error(error, ICS_ERROR, code, "%s", msg);
+}
+
+json_t *ics_rest_call(IcsRest *rest, const char *method, const char *path, const GPtrArray *query,
+		      const json_t *body, GError **error)
+{
+	g_autoptr(IcsRestResponse) resp = ics_rest_request(rest, method, path, query, body, error);
+
+	if (resp == NULL)
+		return NULL;
+	if (resp->status < 200 || resp->status > 299) {
+		ics_rest_set_http_error(error, rest, method, path, resp);
+		return NULL;
+	}
+	if (resp->body->len == 0)
+		return json_null();
+	if (resp->json == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE,
+			    "%s %s%s: the manager's answer is not JSON", method, rest->url, path);
+		return NULL;
+	}
+	return g_steal_pointer(&resp->json);
+}
+
+/* ---- Server-Sent Events ------------------------------------------------ */
+
+typedef struct {
+	CURL *c;
+	long status;
+	GString *raw;  /* the body of an error answer */
+	GString *line; /* the line being received */
+	char *id, *type;
+	GString *data;
+	gboolean have_data, stopped;
+	IcsRestEventFn fn;
+	gpointer user;
+} Sse;
+
+static void sse_field(Sse *s, const char *line)
+{
+	const char *colon = strchr(line, ':');
+	g_autofree char *name = colon ? g_strndup(line, colon - line) : g_strdup(line);
+	const char *value = colon ? colon + 1 : "";
+
+	if (*value == ' ')
+		value++;
+	if (g_str_equal(name, "id")) {
+		g_free(s->id);
+		s->id = g_strdup(value);
+	} else if (g_str_equal(name, "event")) {
+		g_free(s->type);
+		s->type = g_strdup(value);
+	} else if (g_str_equal(name, "data")) {
+		if (s->have_data)
+			g_string_append_c(s->data, '\n');
+		g_string_append(s->data, value);
+		s->have_data = TRUE;
+	}
+}
+
+/* One complete line (without its end): a field, a comment or the blank
+ * line that dispatches the event. */
+static void sse_line(Sse *s, const char *line)
+{
+	if (*line == ':')
+		return;
+	if (*line != '\0') {
+		sse_field(s, line);
+		return;
+	}
+	if (s->have_data && !s->stopped &&
+	    !s->fn(s->id, s->type ? s->type : "message", s->data->str, s->user))
+		s->stopped = TRUE;
+	g_clear_pointer(&s->type, g_free);
+	g_string_truncate(s->data, 0);
+	s->have_data = FALSE;
+}
+
+static size_t sse_write(char *p, size_t size, size_t n, void *data)
+{
+	Sse *s = data;
+	size_t len = size * n;
+
+	if (s->status == 0)
+		curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->status);
+	if (s->status != 200) {
+		g_string_append_len(s->raw, p, (gssize)len);
+		return len;
+	}
+	for (size_t i = 0; i < len && !s->stopped; i++) {
+		if (p[i] == '\n') {
+			if (s->line->len && s->line->str[s->line->len - 1] == '\r')
+				g_string_truncate(s->line, s->line->len - 1);
+			sse_line(s, s->line->str);
+			g_string_truncate(s->line, 0);
+		} else {
+			g_string_append_c(s->line, p[i]);
+		}
+	}
+	return s->stopped ? 0 : len;
+}
+
+gboolean ics_rest_stream(IcsRest *rest, const char *path, const GPtrArray *query,
+			 const char *last_event_id, IcsRestEventFn fn, gpointer user,
+			 GError **error)
+{
+	Sse s = { 0 };
+	struct curl_slist *headers = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	gboolean ok = TRUE;
+	CURLcode rc;
+
+	s.c = handle_new(rest, "GET", path, query, NULL, 0, &headers, errbuf);
+	s.raw = g_string_new(NULL);
+	s.line = g_string_new(NULL);
+	s.data = g_string_new(NULL);
+	s.fn = fn;
+	s.user = user;
+	headers = curl_slist_append(headers, "Accept: text/event-stream");
+	if (last_event_id) {
+		g_autofree char *h = g_strconcat("Last-Event-ID: ", last_event_id, NULL);
+
+		headers = curl_slist_append(headers, h);
+	}
+	curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, headers);
+	/* No overall deadline; a connection silent for a minute (the manager
+	 * sends a keep-alive every 15 s) is dead. */
+	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, sse_write);
+	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
+	rc = curl_easy_perform(s.c);
+	if (s.status == 0)
+		curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && s.stopped)) {
+		transport_error(error, rest, rc, errbuf);
+		ok = FALSE;
+	} else if (s.status != 200) {
+		IcsRestResponse r = { .status = s.status, .body = s.raw };
+
+		r.json = json_loadb(s.raw->str, s.raw->len, 0, NULL);
+		ics_rest_set_http_error(error, rest, "GET", path, &r);
+		if (r.json)
+			json_decref(r.json);
+		ok = FALSE;
+	}
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(s.c);
+	g_string_free(s.raw, TRUE);
+	g_string_free(s.line, TRUE);
+	g_string_free(s.data, TRUE);
+	g_free(s.id);
+	g_free(s.type);
+	return ok;
+}

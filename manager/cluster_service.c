@@ -1,0 +1,871 @@
+/*
+ * cluster_service.c: the manager's cluster adapter -- the bridge between
+ * the manager's threads and libicscluster, and the VM operations of
+ * IcsClusterOps (see ics/manager/cluster_service.h).
+ *
+ * Threads.  The adapter's connection belongs to the thread that runs the
+ * default main context; every other thread hands it a call (an idle
+ * source) and sleeps until the call is done; a call made before the loop
+ * runs waits for it.  Shutting
+ * down sets "closing" under the lock before the pending calls are drained,
+ * so no caller can queue a call that nobody would run.
+ *
+ * Runtime state.  What runs where is read from Pacemaker, never remembered:
+ * the service holds the snapshot of the newest CIB version it was told of,
+ * replaced as a whole on every change notification (coalesced in one idle
+ * callback) and shared with readers by reference.  Waits -- a VM running,
+ * stopped, on its migration target, a host empty -- re-evaluate their
+ * condition on each new snapshot, woken by a condition variable; they wake
+ * on their own only to look at their task's cancel flag and deadline.  No
+ * lock of the service is held while a condition is evaluated or an adapter
+ * call runs: API threads call the cluster inside database transactions and
+ * waits report progress to the database, so holding one across either
+ * could deadlock.
+ *
+ * VMs.  define puts the definition and its lease slot on the VM's pool
+ * (libicsvmpool, as ics-admin does) and then creates or updates the
+ * primitive and its constraints; a failure of the CIB step undoes the pool
+ * step.  The pool is the cluster pool that holds the VM's lease file or
+ * first disk, or the only pool there is.  start/stop set target-role,
+ * migrate writes the move constraint of crm_resource --move, waits for the
+ * VM on the target and clears the constraint again.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ics/error.h"
+#include "ics/json.h"
+#include "ics/log.h"
+#include "ics/vm_on_pool.h"
+
+#include "cluster_service_internal.h"
+
+#define DEFAULT_WAIT_S 300
+/* How often a wait looks at its cancel flag (it is a flag, not the cluster). */
+#define CANCEL_CHECK_US (250 * 1000)
+#define RECONNECT_S 5
+
+struct IcsClusterService {
+	IcsClusterServiceConfig cfg;
+	IcsClusterOps ops;
+	/* Main-context thread only. */
+	IcsCluster *cluster;
+	guint refresh_source;
+	guint reconnect_source;
+	/* Under lock. */
+	GMutex lock;
+	GCond changed;
+	IcsSnapRef *snap;
+	guint64 generation;
+	gboolean closing;
+};
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+void ics_snap_unref(IcsSnapRef *ref)
+{
+	if (ref && g_atomic_int_dec_and_test(&ref->refs)) {
+		ics_cluster_snapshot_free(ref->snap);
+		g_free(ref);
+	}
+}
+
+IcsSnapRef *ics_cluster_service_snap(IcsClusterService *svc, GError **error)
+{
+	IcsSnapRef *ref;
+
+	g_mutex_lock(&svc->lock);
+	ref = svc->snap;
+	if (ref)
+		g_atomic_int_inc(&ref->refs);
+	g_mutex_unlock(&svc->lock);
+	if (ref == NULL)
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			"cluster: the CIB cannot be read now (the connection to the CIB manager "
+			"was lost; reconnecting)");
+	return ref;
+}
+
+gboolean ics_cluster_service_refresh(IcsClusterService *svc, GError **error)
+{
+	IcsClusterSnapshot *snap;
+	IcsSnapRef *ref, *old;
+
+	if (svc->cluster == NULL || !ics_cluster_is_connected(svc->cluster)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "cluster: not connected to the CIB manager");
+		return FALSE;
+	}
+	snap = svc->cfg.snapshot ? svc->cfg.snapshot(svc->cluster, svc->cfg.snapshot_data, error)
+				 : ics_cluster_snapshot(svc->cluster, error);
+	if (snap == NULL)
+		return FALSE;
+	ref = g_new0(IcsSnapRef, 1);
+	ref->refs = 1;
+	ref->snap = snap;
+	g_mutex_lock(&svc->lock);
+	old = svc->snap;
+	svc->snap = ref;
+	svc->generation++;
+	g_cond_broadcast(&svc->changed);
+	g_mutex_unlock(&svc->lock);
+	ics_snap_unref(old);
+	return TRUE;
+}
+
+const IcsClusterServiceConfig *ics_cluster_service_config(IcsClusterService *svc)
+{
+	return &svc->cfg;
+}
+
+static gboolean refresh_idle(gpointer data)
+{
+	IcsClusterService *svc = data;
+	g_autoptr(GError) err = NULL;
+
+	svc->refresh_source = 0;
+	if (!ics_cluster_service_refresh(svc, &err))
+		ics_warning("cluster: cannot read the new state of the CIB: %s", err->message);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean reconnect(gpointer data);
+
+static void on_change(IcsCluster *cluster, IcsClusterChange what, gpointer data)
+{
+	IcsClusterService *svc = data;
+
+	(void)cluster;
+	if (what & ICS_CLUSTER_CHANGE_DISCONNECTED) {
+		IcsSnapRef *old;
+
+		/* What the last snapshot says may no longer be true: readers get
+		 * UNAVAILABLE and waits keep waiting until the CIB is read again. */
+		g_mutex_lock(&svc->lock);
+		old = g_steal_pointer(&svc->snap);
+		svc->generation++;
+		g_mutex_unlock(&svc->lock);
+		ics_snap_unref(old);
+		if (svc->reconnect_source == 0)
+			svc->reconnect_source = g_timeout_add_seconds(RECONNECT_S, reconnect, svc);
+		return;
+	}
+	/* A burst of changes costs one snapshot. */
+	if (svc->refresh_source == 0)
+		svc->refresh_source = g_idle_add_full(G_PRIORITY_LOW, refresh_idle, svc, NULL);
+}
+
+static gboolean connect_and_watch(IcsClusterService *svc, GError **error)
+{
+	g_autoptr(IcsCluster) c = ics_cluster_connect(error);
+
+	g_autoptr(GError) e = NULL;
+
+	if (c == NULL)
+		return FALSE;
+	if (ics_cluster_watch(c, on_change, svc, &e) == 0) {
+		/* A CIB file (libcib's CIB_file, tests and offline work) sends
+		 * no notifications: nothing but this process changes it, and
+		 * the state is read again when asked (refresh). */
+		if (g_getenv("CIB_file") == NULL) {
+			g_propagate_error(error, g_steal_pointer(&e));
+			return FALSE;
+		}
+		ics_notice("%s (a CIB file): no change notifications", e->message);
+	}
+	ics_cluster_free(svc->cluster);
+	svc->cluster = g_steal_pointer(&c);
+	return ics_cluster_service_refresh(svc, error);
+}
+
+static gboolean reconnect(gpointer data)
+{
+	IcsClusterService *svc = data;
+	g_autoptr(GError) err = NULL;
+
+	if (connect_and_watch(svc, &err)) {
+		ics_notice("cluster: connected to the CIB manager again");
+		svc->reconnect_source = 0;
+		return G_SOURCE_REMOVE;
+	}
+	ics_warning("cluster: %s; retrying in %d s", err->message, RECONNECT_S);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- calls on the main-context thread ------------------------------------ */
+
+typedef struct {
+	IcsClusterService *svc;
+	IcsClusterCall fn;
+	void *data;
+	gboolean ok, done;
+	GError *error;
+} LoopCall;
+
+static gboolean run_call(gpointer p)
+{
+	LoopCall *c = p;
+	IcsClusterService *svc = c->svc;
+	gboolean closing;
+
+	g_mutex_lock(&svc->lock);
+	closing = svc->closing;
+	g_mutex_unlock(&svc->lock);
+	if (closing)
+		g_set_error(&c->error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "cluster: the manager is stopping");
+	else if (svc->cluster == NULL || !ics_cluster_is_connected(svc->cluster))
+		g_set_error(&c->error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "cluster: not connected to the CIB manager (reconnecting)");
+	else
+		c->ok = c->fn(svc->cluster, c->data, &c->error);
+	g_mutex_lock(&svc->lock);
+	c->done = TRUE;
+	g_cond_broadcast(&svc->changed);
+	g_mutex_unlock(&svc->lock);
+	return G_SOURCE_REMOVE;
+}
+
+gboolean ics_cluster_service_call(IcsClusterService *svc, IcsClusterCall fn, void *data,
+				  GError **error)
+{
+	GMainContext *ctx = g_main_context_default();
+	LoopCall c = { svc, fn, data, FALSE, FALSE, NULL };
+
+	if (g_main_context_is_owner(ctx)) {
+		run_call(&c);
+	} else {
+		g_mutex_lock(&svc->lock);
+		if (svc->closing) {
+			g_mutex_unlock(&svc->lock);
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "cluster: the manager is stopping");
+			return FALSE;
+		}
+		/* Queued under the lock: shutdown drains what was queued before
+		 * it set closing, so every queued call runs.  Always an idle
+		 * source, never g_main_context_invoke(): that runs the call
+		 * right here when no thread runs the loop (at start, at stop),
+		 * with the lock held. */
+		GSource *src = g_idle_source_new();
+
+		g_source_set_callback(src, run_call, &c, NULL);
+		g_source_attach(src, ctx);
+		g_source_unref(src);
+		while (!c.done)
+			g_cond_wait(&svc->changed, &svc->lock);
+		g_mutex_unlock(&svc->lock);
+	}
+	if (!c.ok) {
+		g_propagate_error(error, c.error);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- waits ---------------------------------------------------------------- */
+
+gboolean ics_cluster_service_wait(IcsClusterService *svc, IcsWaitCheck check, void *data,
+				  const volatile gint *cancelled, const char *what, GError **error)
+{
+	guint timeout_s = svc->cfg.wait_timeout_s ? svc->cfg.wait_timeout_s : DEFAULT_WAIT_S;
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+	guint64 seen = G_MAXUINT64;
+
+	for (;;) {
+		IcsSnapRef *ref = NULL;
+		gboolean closing;
+		gint64 now;
+
+		/* Take the snapshot not looked at yet, or sleep until one comes
+		 * (or it is time to look at the flag and the deadline). */
+		g_mutex_lock(&svc->lock);
+		closing = svc->closing;
+		if (!closing && svc->snap && svc->generation != seen) {
+			ref = svc->snap;
+			g_atomic_int_inc(&ref->refs);
+			seen = svc->generation;
+		} else if (!closing) {
+			now = g_get_monotonic_time();
+			g_cond_wait_until(&svc->changed, &svc->lock,
+					  MIN(deadline, now + CANCEL_CHECK_US));
+		}
+		g_mutex_unlock(&svc->lock);
+		if (closing) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "cluster: the manager is stopping");
+			return FALSE;
+		}
+		/* Checked without the lock: a check reports progress, which
+		 * writes to the database. */
+		if (ref) {
+			IcsWaitResult r = check(ref->snap, data, error);
+
+			ics_snap_unref(ref);
+			if (r != ICS_WAIT_MORE)
+				return r == ICS_WAIT_DONE;
+		}
+		if (cancelled && g_atomic_int_get(cancelled)) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "cancelled");
+			return FALSE;
+		}
+		if (g_get_monotonic_time() >= deadline) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_TIMEOUT,
+				    "cluster: %s: not done after %u s; see crm_mon", what,
+				    timeout_s);
+			return FALSE;
+		}
+	}
+}
+
+/* ---- VM state ------------------------------------------------------------- */
+
+static const char *vm_state_text(const IcsClusterVm *vm)
+{
+	switch (vm->state) {
+	case ICS_VM_RUNNING:
+		return "running";
+	case ICS_VM_STOPPED:
+		return "stopped";
+	case ICS_VM_MIGRATING:
+		return "migrating";
+	case ICS_VM_FAILED:
+		return "failed";
+	case ICS_VM_MULTIPLE:
+		break;
+	}
+	return "unknown";
+}
+
+static const IcsClusterVm *find_vm(const IcsClusterSnapshot *snap, const char *uuid)
+{
+	g_autofree char *id = ics_cib_vm_id(uuid);
+
+	return ics_cluster_snapshot_vm(snap, id);
+}
+
+static gboolean vm_status(void *self, const char *uuid, char **state, char **host, GError **error)
+{
+	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(self, error);
+	const IcsClusterVm *vm;
+
+	if (ref == NULL)
+		return FALSE;
+	vm = find_vm(ref->snap, uuid);
+	if (vm == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "cluster: VM %s has no resource in the CIB", uuid);
+		return FALSE;
+	}
+	*state = g_strdup(vm_state_text(vm));
+	*host = vm->state == ICS_VM_STOPPED ? NULL : g_strdup(vm->node);
+	return TRUE;
+}
+
+/* NOT_FOUND unless the current snapshot has the VM. */
+static gboolean require_vm(IcsClusterService *svc, const char *uuid, char **node, GError **error)
+{
+	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
+	const IcsClusterVm *vm;
+
+	if (ref == NULL)
+		return FALSE;
+	vm = find_vm(ref->snap, uuid);
+	if (vm == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "cluster: VM %s has no resource in the CIB", uuid);
+		return FALSE;
+	}
+	if (node)
+		*node = vm->state == ICS_VM_RUNNING ? g_strdup(vm->node) : NULL;
+	return TRUE;
+}
+
+/* ---- define / undefine ---------------------------------------------------- */
+
+const char *ics_cluster_pool_path(const IcsClusterPool *pool)
+{
+	if (pool->resource == NULL || pool->resource->params == NULL)
+		return NULL;
+	return g_hash_table_lookup(pool->resource->params, "path");
+}
+
+static gboolean path_under(const char *path, const char *dir)
+{
+	gsize n = strlen(dir);
+
+	return path && strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* The pool @vm lives on: the one holding its lease file, else its first
+ * disk, else the only pool of the cluster.  Name and path are copied. */
+static gboolean choose_pool(IcsClusterService *svc, const IcsVmMeta *vm, char **name, char **path,
+			    GError **error)
+{
+	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
+	const IcsClusterPool *found = NULL;
+	const char *disk = NULL;
+	GPtrArray *pools;
+
+	if (ref == NULL)
+		return FALSE;
+	pools = ref->snap->pools;
+	for (guint i = 0; vm->disks && i < vm->disks->len && disk == NULL; i++) {
+		const IcsVmDisk *d = vm->disks->pdata[i];
+
+		if (!d->shared_outside_pool)
+			disk = d->path;
+	}
+	for (guint i = 0; i < pools->len && found == NULL; i++) {
+		const IcsClusterPool *p = pools->pdata[i];
+		const char *pp = ics_cluster_pool_path(p);
+
+		if (pp == NULL)
+			continue;
+		if ((vm->has_lease && path_under(vm->lease_path, pp)) || path_under(disk, pp))
+			found = p;
+	}
+	if (found == NULL && pools->len == 1 && ics_cluster_pool_path(pools->pdata[0]))
+		found = pools->pdata[0];
+	if (found == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "cannot tell which pool the VM lives on: the cluster has %u pools and "
+			    "no disk of the VM is under one; put its first disk on a pool",
+			    pools->len);
+		return FALSE;
+	}
+	*name = g_strdup(found->name);
+	*path = g_strdup(ics_cluster_pool_path(found));
+	return TRUE;
+}
+
+static gboolean cib_define(IcsCluster *cluster, void *data, GError **error)
+{
+	const IcsCibVmSpec *spec = data;
+	g_autoptr(GError) e = NULL;
+
+	if (ics_cluster_define_vm(cluster, spec, &e))
+		return TRUE;
+	if (!g_error_matches(e, ICS_ERROR, ICS_ERROR_CONFLICT)) {
+		g_propagate_error(error, g_steal_pointer(&e));
+		return FALSE;
+	}
+	/* Defined already: an edit, which may change the VM's size. */
+	return ics_cluster_set_vm_utilization(cluster, spec, error);
+}
+
+static gboolean define_vm(void *self, const IcsVmMeta *vm, GError **error)
+{
+	IcsClusterService *svc = self;
+	g_autofree char *pool_name = NULL, *pool_path = NULL;
+	g_autoptr(IcsPool) pool = NULL;
+	g_autoptr(IcsVmMeta) before = NULL, saved = NULL;
+	g_autoptr(json_t) def = NULL;
+	IcsCibVmSpec spec = { 0 };
+	gboolean slot_new = FALSE;
+	GError *e = NULL;
+
+	if (!choose_pool(svc, vm, &pool_name, &pool_path, error))
+		return FALSE;
+	{
+		g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
+		const IcsClusterVm *there = ref ? find_vm(ref->snap, vm->uuid) : NULL;
+
+		if (ref == NULL)
+			return FALSE;
+		if (there && there->pool && g_strcmp0(there->pool, pool_path) != 0) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "VM %s lives on pool %s, not on %s: moving a VM between pools "
+				    "is not supported",
+				    vm->uuid, there->pool, pool_path);
+			return FALSE;
+		}
+	}
+	pool = ics_pool_open(pool_path, NULL, error);
+	if (pool == NULL) {
+		ics_error_prefix(error,
+				 "pool \"%s\" (not mounted on the manager's node?): ", pool_name);
+		return FALSE;
+	}
+	/* An edit replaces the definition; keep the old one to put back. */
+	before = ics_vm_store_load(pool_path, vm->uuid, NULL);
+	def = ics_vm_meta_to_json(vm);
+	saved = ics_vm_pool_save(pool, def, &slot_new, error);
+	if (saved == NULL)
+		return FALSE;
+	spec.uuid = saved->uuid;
+	spec.pool_path = pool_path;
+	spec.pool_name = pool_name;
+	spec.vcpus = saved->vcpus;
+	spec.memory_mib = saved->memory_mib;
+	spec.migration_unsafe = !ics_pool_is_cluster_fs(pool_path);
+	if (ics_cluster_service_call(svc, cib_define, &spec, &e))
+		return TRUE;
+	{
+		g_autoptr(GError) ue = NULL;
+		gboolean undone = before ? ics_vm_store_save(pool_path, before, &ue)
+					 : ics_vm_pool_remove(pool, vm->uuid, slot_new, &ue);
+
+		if (!undone)
+			ics_warning("VM %s: undoing its definition on pool %s: %s", vm->uuid,
+				    pool_name, ue->message);
+	}
+	g_propagate_error(error, e);
+	return FALSE;
+}
+
+typedef struct {
+	const char *uuid;
+	char *pool_path; /* from the primitive, NULL when it had none */
+} Undefine;
+
+static gboolean cib_undefine(IcsCluster *cluster, void *data, GError **error)
+{
+	Undefine *u = data;
+	g_autofree char *id = ics_cib_vm_id(u->uuid);
+	g_autoptr(GError) e = NULL;
+
+	if (ics_cluster_remove_resource(cluster, id, &e) ||
+	    g_error_matches(e, ICS_ERROR, ICS_ERROR_NOT_FOUND))
+		return TRUE;
+	g_propagate_error(error, g_steal_pointer(&e));
+	return FALSE;
+}
+
+static gboolean undefine_vm(void *self, const char *uuid, GError **error)
+{
+	IcsClusterService *svc = self;
+	Undefine u = { uuid, NULL };
+	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+
+	{
+		g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
+		const IcsClusterVm *vm;
+
+		if (ref == NULL)
+			return FALSE;
+		vm = find_vm(ref->snap, uuid);
+		if (vm && vm->state != ICS_VM_STOPPED && vm->state != ICS_VM_FAILED) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "VM %s is %s%s%s; stop it first", uuid, vm_state_text(vm),
+				    vm->node ? " on " : "", vm->node ? vm->node : "");
+			return FALSE;
+		}
+		if (vm && vm->pool)
+			g_ptr_array_add(paths, g_strdup(vm->pool));
+		else /* no primitive: look for its definition on every pool */
+			for (guint i = 0; i < ref->snap->pools->len; i++) {
+				const char *pp = ics_cluster_pool_path(ref->snap->pools->pdata[i]);
+
+				if (pp)
+					g_ptr_array_add(paths, g_strdup(pp));
+			}
+	}
+	if (!ics_cluster_service_call(svc, cib_undefine, &u, error))
+		return FALSE;
+	for (guint i = 0; i < paths->len; i++) {
+		const char *path = paths->pdata[i];
+		g_autofree char *dir = ics_vm_dir(path, uuid);
+		g_autoptr(IcsPool) pool = NULL;
+
+		if (!g_file_test(dir, G_FILE_TEST_IS_DIR))
+			continue;
+		pool = ics_pool_open(path, NULL, error);
+		if (pool == NULL || !ics_vm_pool_remove(pool, uuid, TRUE, error)) {
+			ics_error_prefix(error, "removed from the CIB, but on pool %s: ", path);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* ---- start / stop / migrate ------------------------------------------------ */
+
+typedef struct {
+	const char *rsc;
+	const char *role;
+	const char *node;
+} CibChange;
+
+static gboolean cib_target_role(IcsCluster *cluster, void *data, GError **error)
+{
+	const CibChange *c = data;
+
+	return ics_cluster_set_target_role(cluster, c->rsc, c->role, error);
+}
+
+static gboolean cib_move(IcsCluster *cluster, void *data, GError **error)
+{
+	const CibChange *c = data;
+
+	return ics_cluster_move(cluster, c->rsc, c->node, error);
+}
+
+static gboolean cib_clear(IcsCluster *cluster, void *data, GError **error)
+{
+	const CibChange *c = data;
+
+	return ics_cluster_clear(cluster, c->rsc, error);
+}
+
+/* The failures of @vm's start, as one line. */
+static char *failure_text(const IcsClusterVm *vm)
+{
+	GString *s = g_string_new(NULL);
+	GPtrArray *f = vm->resource->failures;
+
+	for (guint i = 0; f && i < f->len; i++) {
+		const IcsClusterFailure *x = f->pdata[i];
+
+		g_string_append_printf(s, "%s%s on %s: %s%s%s", s->len ? "; " : "", x->operation,
+				       x->node, x->exit_status,
+				       x->exit_reason && x->exit_reason[0] ? " -- " : "",
+				       x->exit_reason ? x->exit_reason : "");
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* TRUE when @vm's start failed on every node that could still run it. */
+static gboolean nowhere_to_start(const IcsClusterSnapshot *snap, const IcsClusterVm *vm)
+{
+	GPtrArray *f = vm->resource->failures;
+
+	for (guint i = 0; i < snap->nodes->len; i++) {
+		const IcsClusterNode *n = snap->nodes->pdata[i];
+		gboolean failed_here = FALSE;
+
+		if (n->state != ICS_NODE_ONLINE)
+			continue;
+		for (guint j = 0; f && j < f->len && !failed_here; j++) {
+			const IcsClusterFailure *x = f->pdata[j];
+
+			failed_here = g_strcmp0(x->node, n->name) == 0;
+		}
+		if (!failed_here)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+typedef struct {
+	const char *uuid;
+	const char *target; /* migrate: the node it must run on */
+	gboolean running;
+	IcsClusterProgressFn progress;
+	void *progress_data;
+	guint last_percent;
+} VmWait;
+
+static IcsWaitResult check_vm(const IcsClusterSnapshot *snap, void *data, GError **error)
+{
+	VmWait *w = data;
+	const IcsClusterVm *vm = find_vm(snap, w->uuid);
+
+	if (vm == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "cluster: VM %s was removed from the CIB", w->uuid);
+		return ICS_WAIT_FAILED;
+	}
+	if (!w->running)
+		return vm->state == ICS_VM_STOPPED ? ICS_WAIT_DONE : ICS_WAIT_MORE;
+	if (vm->state == ICS_VM_RUNNING &&
+	    (w->target == NULL || g_strcmp0(vm->node, w->target) == 0))
+		return ICS_WAIT_DONE;
+	if (vm->state == ICS_VM_MIGRATING && w->progress && w->last_percent < 50) {
+		g_autofree char *msg =
+			g_strdup_printf("migrating from %s to %s", vm->node, vm->migrate_target);
+
+		w->last_percent = 50;
+		w->progress(w->progress_data, 50, msg);
+	}
+	if (vm->state == ICS_VM_FAILED && nowhere_to_start(snap, vm)) {
+		g_autofree char *why = failure_text(vm);
+
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "cluster: VM %s failed on every node that could run it (%s); fix the "
+			    "cause, then 'crm_resource --cleanup -r %s'",
+			    w->uuid, why, vm->id);
+		return ICS_WAIT_FAILED;
+	}
+	return ICS_WAIT_MORE;
+}
+
+static gboolean set_role_and_wait(IcsClusterService *svc, const char *uuid, gboolean running,
+				  const volatile gint *cancelled, GError **error)
+{
+	g_autofree char *rsc = ics_cib_vm_id(uuid);
+	g_autofree char *what = NULL;
+	CibChange c = { rsc, running ? "Started" : "Stopped", NULL };
+	VmWait w = { uuid, NULL, running, NULL, NULL, 0 };
+
+	if (!require_vm(svc, uuid, NULL, error) ||
+	    !ics_cluster_service_call(svc, cib_target_role, &c, error))
+		return FALSE;
+	what = g_strdup_printf("VM %s %s", uuid, running ? "start" : "stop");
+	return ics_cluster_service_wait(svc, check_vm, &w, cancelled, what, error);
+}
+
+static gboolean start_vm(void *self, const char *uuid, const volatile gint *cancelled,
+			 GError **error)
+{
+	return set_role_and_wait(self, uuid, TRUE, cancelled, error);
+}
+
+static gboolean stop_vm(void *self, const char *uuid, gboolean force,
+			const volatile gint *cancelled, GError **error)
+{
+	IcsClusterService *svc = self;
+	g_autofree char *rsc = ics_cib_vm_id(uuid);
+	g_autofree char *on = NULL, *what = NULL;
+	CibChange c = { rsc, "Stopped", NULL };
+	VmWait w = { uuid, NULL, FALSE, NULL, NULL, 0 };
+
+	if (!require_vm(svc, uuid, &on, error) ||
+	    !ics_cluster_service_call(svc, cib_target_role, &c, error))
+		return FALSE;
+	/* The vm agent's stop asks the guest to shut down and destroys it
+	 * only after its shutdown timeout; forced, the domain is destroyed
+	 * now (target-role is Stopped already, so Pacemaker does not recover
+	 * it) and the agent's stop finds it gone. */
+	if (force && on) {
+		g_autoptr(GError) e = NULL;
+
+		if (!ics_cluster_node_destroy_domain(on, svc->cfg.stats_uri, uuid, &e) &&
+		    !g_error_matches(e, ICS_ERROR, ICS_ERROR_NOT_FOUND))
+			ics_warning("VM %s: forced stop: %s; waiting for the agent's stop", uuid,
+				    e->message);
+	}
+	what = g_strdup_printf("VM %s stop", uuid);
+	return ics_cluster_service_wait(svc, check_vm, &w, cancelled, what, error);
+}
+
+static gboolean migrate_vm(void *self, const char *uuid, const char *target,
+			   IcsClusterProgressFn progress, void *progress_data,
+			   const volatile gint *cancelled, GError **error)
+{
+	IcsClusterService *svc = self;
+	g_autofree char *rsc = ics_cib_vm_id(uuid);
+	g_autofree char *on = NULL, *what = NULL;
+	CibChange c = { rsc, NULL, target };
+	VmWait w = { uuid, target, TRUE, progress, progress_data, 0 };
+	g_autoptr(GError) ce = NULL;
+
+	if (!require_vm(svc, uuid, &on, error))
+		return FALSE;
+	if (on == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "VM %s is not running; start it first", uuid);
+		return FALSE;
+	}
+	if (g_strcmp0(on, target) == 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "VM %s already runs on %s", uuid,
+			    target);
+		return FALSE;
+	}
+	{
+		g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
+		const IcsClusterNode *n = ref ? ics_cluster_snapshot_node(ref->snap, target) : NULL;
+
+		if (ref == NULL)
+			return FALSE;
+		if (n == NULL || n->state != ICS_NODE_ONLINE) {
+			g_set_error(error, ICS_ERROR, n ? ICS_ERROR_CONFLICT : ICS_ERROR_NOT_FOUND,
+				    "host %s %s", target,
+				    n ? "cannot take VMs now (not online)"
+				      : "is not a node of the cluster");
+			return FALSE;
+		}
+	}
+	if (progress) {
+		g_autofree char *msg = g_strdup_printf("moving from %s to %s", on, target);
+
+		progress(progress_data, 0, msg);
+	}
+	if (!ics_cluster_service_call(svc, cib_move, &c, error))
+		return FALSE;
+	what = g_strdup_printf("VM %s migration to %s", uuid, target);
+	if (!ics_cluster_service_wait(svc, check_vm, &w, cancelled, what, error)) {
+		/* No constraint left behind: the VM stays where it ends up. */
+		if (!ics_cluster_service_call(svc, cib_clear, &c, &ce))
+			ics_warning("VM %s: clearing the move constraint: %s", uuid, ce->message);
+		return FALSE;
+	}
+	if (!ics_cluster_service_call(svc, cib_clear, &c, error)) {
+		ics_error_prefix(error, "VM %s runs on %s, but ", uuid, target);
+		return FALSE;
+	}
+	if (progress) {
+		g_autofree char *msg = g_strdup_printf("running on %s", target);
+
+		progress(progress_data, 100, msg);
+	}
+	return TRUE;
+}
+
+/* ---- life ----------------------------------------------------------------- */
+
+IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, GError **error)
+{
+	IcsClusterService *svc = g_new0(IcsClusterService, 1);
+
+	if (cfg)
+		svc->cfg = *cfg;
+	svc->cfg.stats_uri = g_strdup(svc->cfg.stats_uri);
+	g_mutex_init(&svc->lock);
+	g_cond_init(&svc->changed);
+	svc->ops = (IcsClusterOps){
+		.self = svc,
+		.define_vm = define_vm,
+		.undefine_vm = undefine_vm,
+		.start_vm = start_vm,
+		.stop_vm = stop_vm,
+		.migrate_vm = migrate_vm,
+		.vm_status = vm_status,
+		.hosts = ics_cluster_hosts_json,
+		.host = ics_cluster_host_json,
+		.host_maintenance = ics_cluster_host_maintenance,
+		.pools = ics_cluster_pools_json,
+		.pool = ics_cluster_pool_json,
+	};
+	if (!connect_and_watch(svc, error)) {
+		ics_cluster_service_free(svc);
+		return NULL;
+	}
+	return svc;
+}
+
+const IcsClusterOps *ics_cluster_service_ops(IcsClusterService *svc)
+{
+	return &svc->ops;
+}
+
+void ics_cluster_service_close(IcsClusterService *svc)
+{
+	/* Fail the waits and the calls to come, then run the calls queued
+	 * before (they see "closing"), so no thread is left waiting. */
+	g_mutex_lock(&svc->lock);
+	svc->closing = TRUE;
+	g_cond_broadcast(&svc->changed);
+	g_mutex_unlock(&svc->lock);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+}
+
+void ics_cluster_service_free(IcsClusterService *svc)
+{
+	if (svc == NULL)
+		return;
+	ics_cluster_service_close(svc);
+	if (svc->refresh_source)
+		g_source_remove(svc->refresh_source);
+	if (svc->reconnect_source)
+		g_source_remove(svc->reconnect_source);
+	ics_cluster_free(svc->cluster);
+	ics_snap_unref(svc->snap);
+	g_free((char *)svc->cfg.stats_uri);
+	g_mutex_clear(&svc->lock);
+	g_cond_clear(&svc->changed);
+	g_free(svc);
+}

@@ -1,0 +1,56 @@
+/*
+ * cluster_service_internal.h: what cluster_service.c (the bridge to the
+ * adapter and the VM operations) shares with cluster_hosts.c (hosts, pools,
+ * maintenance).  Internal to manager/.
+ */
+#ifndef ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H
+#define ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H
+
+#include "ics/manager/cluster_service.h"
+
+/* A snapshot shared by the service and its readers. */
+typedef struct {
+	gint refs;
+	IcsClusterSnapshot *snap;
+} IcsSnapRef;
+
+/* The current snapshot, referenced (NULL with UNAVAILABLE when there is
+ * none yet); release with ics_snap_unref(). */
+IcsSnapRef *ics_cluster_service_snap(IcsClusterService *svc, GError **error);
+void ics_snap_unref(IcsSnapRef *ref);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsSnapRef, ics_snap_unref)
+
+/* Run @fn with the adapter's connection on the main-context thread and
+ * wait for it. */
+typedef gboolean (*IcsClusterCall)(IcsCluster *cluster, void *data, GError **error);
+gboolean ics_cluster_service_call(IcsClusterService *svc, IcsClusterCall fn, void *data,
+				  GError **error);
+
+/* What a wait's check says of one snapshot. */
+typedef enum {
+	ICS_WAIT_MORE,
+	ICS_WAIT_DONE,
+	ICS_WAIT_FAILED, /* @error set */
+} IcsWaitResult;
+typedef IcsWaitResult (*IcsWaitCheck)(const IcsClusterSnapshot *snap, void *data, GError **error);
+
+/* Evaluate @check on every new snapshot until DONE or FAILED, @cancelled,
+ * or the service's timeout (TIMEOUT, the message from @what). */
+gboolean ics_cluster_service_wait(IcsClusterService *svc, IcsWaitCheck check, void *data,
+				  const volatile gint *cancelled, const char *what, GError **error);
+
+const IcsClusterServiceConfig *ics_cluster_service_config(IcsClusterService *svc);
+
+/* cluster_hosts.c: the host and pool operations of IcsClusterOps. */
+json_t *ics_cluster_hosts_json(void *self, GError **error);
+json_t *ics_cluster_host_json(void *self, const char *name, GError **error);
+gboolean ics_cluster_host_maintenance(void *self, const char *name, gboolean enter,
+				      IcsClusterProgressFn progress, void *progress_data,
+				      const volatile gint *cancelled, GError **error);
+json_t *ics_cluster_pools_json(void *self, GError **error);
+json_t *ics_cluster_pool_json(void *self, const char *name, GError **error);
+
+/* The path of @pool as its primitive's "path" parameter says, or NULL. */
+const char *ics_cluster_pool_path(const IcsClusterPool *pool);
+
+#endif /* ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H */

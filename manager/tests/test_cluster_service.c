@@ -1,0 +1,678 @@
+/*
+ * test_cluster_service.c: the cluster adapter plugged into the manager
+ * (cluster_service.c, cluster_hosts.c), on libcib's file variant (CIB_file:
+ * a copy of a CIB captured in the lab, manager/cluster/tests/data/) with a
+ * real pool in a temporary directory.
+ *
+ * The writes go through the adapter into the CIB file and are read back
+ * through crm_mon ("live" snapshots).  A CIB file sends no change
+ * notifications and nothing runs a VM, so the test plays Pacemaker: it
+ * waits until the write is in the CIB, checks that the operation is still
+ * waiting, then hands the service the captured snapshot of the outcome
+ * (running, migrating, migrated, stopped) as a notification would, and
+ * the operation completes.  The test thread owns the default main context,
+ * as ics-managerd's main thread does, and dispatches the calls the
+ * operations' threads queue on it.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "cluster_service_internal.h"
+#include "ics/error.h"
+#include "ics/json.h"
+#include "ics/lock.h"
+#include "ics/xml.h"
+
+#define UUID "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c"
+#define VM "vm-" UUID
+#define NEW_UUID "0e2b1f6c-8d2a-4b7e-9c41-2f0d5e6a7b8c"
+#define NEW_VM "vm-" NEW_UUID
+
+typedef struct {
+	char *dir;
+	char *pool;
+	char *cib;
+	/* The captured state snapshots come from; NULL: live (crm_mon on the
+	 * CIB file). */
+	const char *state;
+	IcsClusterService *svc;
+	const IcsClusterOps *ops;
+} Fx;
+
+static char *data_path(const char *name)
+{
+	return g_build_filename(ICS_CLUSTER_TEST_DATA, name, NULL);
+}
+
+static IcsClusterSnapshot *fixture_snapshot(const char *state)
+{
+	g_autofree char *c = g_strdup_printf("cib-%s.xml", state);
+	g_autofree char *mo = g_strdup_printf("mon-%s.xml", state);
+	g_autofree char *cp = data_path(c), *mp = data_path(mo);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(xmlDoc) cib = ics_xml_parse_file(cp, &e);
+	g_autoptr(xmlDoc) mon = cib ? ics_xml_parse_file(mp, &e) : NULL;
+	IcsClusterSnapshot *s = mon ? ics_cluster_snapshot_parse(cib, mon, &e) : NULL;
+
+	if (s == NULL)
+		fail_msg("snapshot %s: %s", state, e->message);
+	return s;
+}
+
+static IcsClusterSnapshot *source(IcsCluster *cluster, void *data, GError **error)
+{
+	Fx *f = data;
+
+	if (f->state)
+		return fixture_snapshot(f->state);
+	return ics_cluster_snapshot(cluster, error);
+}
+
+/* A copy of cib-@name.xml, with @from replaced by @to when given, whose
+ * pool is then our temporary pool. */
+static Fx *fx_new(const char *name, const char *from, const char *to)
+{
+	Fx *f = g_new0(Fx, 1);
+	g_autofree char *file = g_strdup_printf("cib-%s.xml", name);
+	g_autofree char *src = data_path(file);
+	g_autofree char *text = NULL;
+	g_autoptr(GError) e = NULL;
+	IcsPoolInitOptions o = { .name = "shared", .lease_slots = 16 };
+	IcsClusterServiceConfig cfg = { 0 };
+	GString *s;
+
+	f->dir = g_dir_make_tmp("ics-cluster-svc-XXXXXX", &e);
+	assert_non_null(f->dir);
+	f->pool = g_build_filename(f->dir, "pool", NULL);
+	f->cib = g_build_filename(f->dir, "cib.xml", NULL);
+	assert_int_equal(g_mkdir(f->pool, 0755), 0);
+	if (!ics_pool_init(f->pool, &o, &e))
+		fail_msg("pool init: %s", e->message);
+	assert_true(g_file_get_contents(src, &text, NULL, NULL));
+	s = g_string_new(text);
+	if (from)
+		g_string_replace(s, from, to, 0);
+	g_string_replace(s, "/srv/ics/pools/shared", f->pool, 0);
+	assert_true(g_file_set_contents(f->cib, s->str, (gssize)s->len, NULL));
+	g_string_free(s, TRUE);
+	g_setenv("CIB_file", f->cib, TRUE);
+	/* No sanlock daemon of ours: heartbeats are reported unreadable. */
+	g_setenv("SANLOCK_RUN_DIR", f->dir, TRUE);
+
+	cfg.wait_timeout_s = 120;
+	cfg.stats_uri = "test:///default";
+	cfg.snapshot = source;
+	cfg.snapshot_data = f;
+	f->svc = ics_cluster_service_new(&cfg, &e);
+	if (f->svc == NULL)
+		fail_msg("service on %s: %s", f->cib, e->message);
+	f->ops = ics_cluster_service_ops(f->svc);
+	return f;
+}
+
+static void fx_free(Fx *f)
+{
+	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+
+	ics_cluster_service_free(f->svc);
+	g_unsetenv("CIB_file");
+	g_unsetenv("SANLOCK_RUN_DIR");
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", f->dir);
+	g_free(f->dir);
+	g_free(f->pool);
+	g_free(f->cib);
+	g_free(f);
+}
+
+static void refresh(Fx *f, const char *state)
+{
+	g_autoptr(GError) e = NULL;
+
+	f->state = state;
+	if (!ics_cluster_service_refresh(f->svc, &e))
+		fail_msg("refresh: %s", e->message);
+}
+
+static IcsSnapRef *snap(Fx *f)
+{
+	g_autoptr(GError) e = NULL;
+	IcsSnapRef *r = ics_cluster_service_snap(f->svc, &e);
+
+	if (r == NULL)
+		fail_msg("snapshot: %s", e->message);
+	return r;
+}
+
+static IcsVmMeta *meta(const char *uuid, guint vcpus)
+{
+	g_autoptr(json_t) j = json_pack("{s:s, s:s, s:i, s:i}", "uuid", uuid, "name", "web1",
+					"vcpus", (int)vcpus, "memory_mib", 64);
+	g_autoptr(GError) e = NULL;
+	IcsVmMeta *m = ics_vm_meta_from_json(j, NULL, &e);
+
+	if (m == NULL)
+		fail_msg("meta: %s", e->message);
+	return m;
+}
+
+/* ---- an operation on its own thread ---------------------------------------- */
+
+typedef enum { OP_START, OP_STOP, OP_MIGRATE, OP_MAINTENANCE } Op;
+
+typedef struct {
+	Fx *f;
+	Op op;
+	const char *arg;
+	gint cancel;
+	gint done;
+	gboolean ok;
+	GError *error;
+	GMutex lock;
+	GArray *percents; /* guint, progress reported */
+	GThread *thread;
+} Job;
+
+static void on_progress(void *data, guint percent, const char *message)
+{
+	Job *j = data;
+
+	(void)message;
+	g_mutex_lock(&j->lock);
+	g_array_append_val(j->percents, percent);
+	g_mutex_unlock(&j->lock);
+}
+
+static gpointer job_run(gpointer data)
+{
+	Job *j = data;
+	const IcsClusterOps *o = j->f->ops;
+
+	switch (j->op) {
+	case OP_START:
+		j->ok = o->start_vm(o->self, UUID, &j->cancel, &j->error);
+		break;
+	case OP_STOP:
+		j->ok = o->stop_vm(o->self, UUID, FALSE, &j->cancel, &j->error);
+		break;
+	case OP_MIGRATE:
+		j->ok = o->migrate_vm(o->self, UUID, j->arg, on_progress, j, &j->cancel, &j->error);
+		break;
+	case OP_MAINTENANCE:
+		j->ok = o->host_maintenance(o->self, j->arg, TRUE, on_progress, j, &j->cancel,
+					    &j->error);
+		break;
+	}
+	g_atomic_int_set(&j->done, 1);
+	return NULL;
+}
+
+static Job *job_start(Fx *f, Op op, const char *arg)
+{
+	Job *j = g_new0(Job, 1);
+
+	j->f = f;
+	j->op = op;
+	j->arg = arg;
+	j->percents = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_mutex_init(&j->lock);
+	j->thread = g_thread_new("op", job_run, j);
+	return j;
+}
+
+static void job_free(Job *j)
+{
+	g_thread_join(j->thread);
+	g_clear_error(&j->error);
+	g_array_unref(j->percents);
+	g_mutex_clear(&j->lock);
+	g_free(j);
+}
+
+typedef gboolean (*Until)(Fx *f, Job *j);
+
+/* Dispatch the calls queued on the main context and read the CIB back
+ * (when @live) until @until holds; a hang guard, not a timing check. */
+static void pump(Fx *f, Job *j, gboolean live, Until until)
+{
+	for (int i = 0; i < 6000; i++) {
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		if (live)
+			refresh(f, NULL);
+		if (until(f, j))
+			return;
+		g_usleep(10000);
+	}
+	fail_msg("the expected state never came");
+}
+
+static gboolean job_done(Fx *f, Job *j)
+{
+	(void)f;
+	return g_atomic_int_get(&j->done);
+}
+
+static const char *target_role(Fx *f, const char *rsc)
+{
+	g_autoptr(IcsSnapRef) r = snap(f);
+	const IcsClusterResource *res = ics_cluster_snapshot_resource(r->snap, rsc);
+	static char role[32];
+
+	g_strlcpy(role, res && res->target_role ? res->target_role : "", sizeof(role));
+	return role;
+}
+
+static gboolean role_started(Fx *f, Job *j)
+{
+	(void)j;
+	return g_str_equal(target_role(f, VM), "Started");
+}
+
+static gboolean role_stopped(Fx *f, Job *j)
+{
+	(void)j;
+	return g_str_equal(target_role(f, VM), "Stopped");
+}
+
+static gboolean move_written(Fx *f, Job *j)
+{
+	g_autoptr(IcsSnapRef) r = snap(f);
+	const IcsClusterConstraint *c = ics_cluster_snapshot_constraint(r->snap, "cli-prefer-" VM);
+
+	(void)j;
+	return c && g_strcmp0(c->node, j->arg) == 0;
+}
+
+static gboolean node3_standby(Fx *f, Job *j)
+{
+	g_autoptr(IcsSnapRef) r = snap(f);
+	const IcsClusterNode *n = ics_cluster_snapshot_node(r->snap, "node3");
+
+	(void)j;
+	return n && g_strcmp0(n->standby_permanent, "on") == 0;
+}
+
+static gboolean saw_migrating(Fx *f, Job *j)
+{
+	gboolean seen;
+
+	(void)f;
+	g_mutex_lock(&j->lock);
+	seen = j->percents->len >= 2;
+	g_mutex_unlock(&j->lock);
+	return seen;
+}
+
+static void job_ok(Job *j)
+{
+	if (!j->ok)
+		fail_msg("operation failed: %s", j->error ? j->error->message : "(no error)");
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static gboolean vm_dir_exists(Fx *f, const char *uuid)
+{
+	g_autofree char *d = ics_vm_dir(f->pool, uuid);
+	g_autofree char *j = g_build_filename(d, "vm.json", NULL);
+
+	return g_file_test(j, G_FILE_TEST_IS_REGULAR);
+}
+
+static int slot_of(Fx *f, const char *uuid)
+{
+	g_autoptr(IcsPool) p = ics_pool_open(f->pool, NULL, NULL);
+
+	assert_non_null(p);
+	return ics_slot_lookup(p, uuid, NULL);
+}
+
+static void test_define_update_undefine(void **state)
+{
+	Fx *f = fx_new("basic", NULL, NULL);
+	g_autoptr(IcsVmMeta) m1 = meta(NEW_UUID, 1), m2 = meta(NEW_UUID, 2);
+	g_autoptr(GError) e = NULL, e2 = NULL;
+	g_autofree char *st = NULL, *host = NULL;
+	g_autoptr(IcsVmMeta) saved = NULL;
+
+	(void)state;
+	if (!f->ops->define_vm(f->ops->self, m1, &e))
+		fail_msg("define: %s", e->message);
+	/* On the pool: the definition with its lease in the slot it got. */
+	assert_true(vm_dir_exists(f, NEW_UUID));
+	assert_true(slot_of(f, NEW_UUID) >= 1);
+	saved = ics_vm_store_load(f->pool, NEW_UUID, &e);
+	assert_non_null(saved);
+	assert_true(saved->has_lease);
+	assert_int_equal(saved->lease_offset, (guint64)slot_of(f, NEW_UUID) * ICS_LOCK_ALIGN);
+	/* In the CIB: the primitive, Stopped, on our pool, sized. */
+	refresh(f, NULL);
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+		const IcsClusterVm *vm = ics_cluster_snapshot_vm(r->snap, NEW_VM);
+
+		assert_non_null(vm);
+		assert_string_equal(vm->pool, f->pool);
+		assert_string_equal(vm->resource->target_role, "Stopped");
+		assert_string_equal(g_hash_table_lookup(vm->resource->utilization, "cpu"), "1");
+		assert_non_null(ics_cluster_snapshot_constraint(r->snap, NEW_VM "-after-pool"));
+		assert_non_null(ics_cluster_snapshot_constraint(r->snap, NEW_VM "-with-pool"));
+	}
+	assert_true(f->ops->vm_status(f->ops->self, NEW_UUID, &st, &host, &e));
+	assert_string_equal(st, "stopped");
+	assert_null(host);
+
+	/* Defined again: an edit; same slot, new size. */
+	{
+		int slot = slot_of(f, NEW_UUID);
+
+		if (!f->ops->define_vm(f->ops->self, m2, &e))
+			fail_msg("redefine: %s", e->message);
+		assert_int_equal(slot_of(f, NEW_UUID), slot);
+	}
+	refresh(f, NULL);
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+		const IcsClusterVm *vm = ics_cluster_snapshot_vm(r->snap, NEW_VM);
+
+		assert_string_equal(g_hash_table_lookup(vm->resource->utilization, "cpu"), "2");
+	}
+
+	if (!f->ops->undefine_vm(f->ops->self, NEW_UUID, &e))
+		fail_msg("undefine: %s", e->message);
+	assert_false(vm_dir_exists(f, NEW_UUID));
+	assert_true(slot_of(f, NEW_UUID) < 0);
+	refresh(f, NULL);
+	assert_false(f->ops->vm_status(f->ops->self, NEW_UUID, &st, &host, &e2));
+	assert_int_equal(e2->code, ICS_ERROR_NOT_FOUND);
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+
+		assert_null(ics_cluster_snapshot_constraint(r->snap, NEW_VM "-after-pool"));
+	}
+	/* Undefining an absent VM succeeds. */
+	assert_true(f->ops->undefine_vm(f->ops->self, NEW_UUID, &e));
+	fx_free(f);
+}
+
+/* The CIB refuses the constraints (the pool's clone has another id than
+ * the one its name gives): the pool is left as it was. */
+static void test_define_undone(void **state)
+{
+	Fx *f = fx_new("basic", "<clone id=\"ics-pool-shared\">", "<clone id=\"ics-pool-other\">");
+	g_autoptr(IcsVmMeta) m = meta(NEW_UUID, 1);
+	g_autoptr(GError) e = NULL;
+
+	(void)state;
+	assert_false(f->ops->define_vm(f->ops->self, m, &e));
+	assert_non_null(e);
+	assert_false(vm_dir_exists(f, NEW_UUID));
+	assert_true(slot_of(f, NEW_UUID) < 0);
+	refresh(f, NULL);
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+
+		assert_null(ics_cluster_snapshot_vm(r->snap, NEW_VM));
+	}
+	fx_free(f);
+}
+
+/* A VM whose primitive names another pool cannot be redefined here. */
+static void test_define_other_pool(void **state)
+{
+	Fx *f = fx_new("vm-stopped", "name=\"pool\" value=\"/srv/ics/pools/shared\"",
+		       "name=\"pool\" value=\"/srv/ics/pools/elsewhere\"");
+	g_autoptr(IcsVmMeta) m = meta(UUID, 1);
+	g_autoptr(GError) e = NULL;
+
+	(void)state;
+	assert_false(f->ops->define_vm(f->ops->self, m, &e));
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(e->message, "/srv/ics/pools/elsewhere"));
+	assert_false(vm_dir_exists(f, UUID));
+	assert_true(slot_of(f, UUID) < 0);
+	fx_free(f);
+}
+
+static void test_start(void **state)
+{
+	Fx *f = fx_new("vm-stopped", NULL, NULL);
+	Job *j;
+
+	(void)state;
+	j = job_start(f, OP_START, NULL);
+	/* target-role Started reaches the CIB; the VM is not running yet, so
+	 * the start is still waiting. */
+	pump(f, j, TRUE, role_started);
+	assert_false(g_atomic_int_get(&j->done));
+	/* Pacemaker started it. */
+	refresh(f, "vm-running");
+	pump(f, j, FALSE, job_done);
+	job_ok(j);
+	job_free(j);
+	fx_free(f);
+}
+
+static void test_stop(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	Job *j;
+
+	(void)state;
+	j = job_start(f, OP_STOP, NULL);
+	pump(f, j, TRUE, role_stopped);
+	assert_false(g_atomic_int_get(&j->done));
+	refresh(f, "vm-stopped");
+	pump(f, j, FALSE, job_done);
+	job_ok(j);
+	job_free(j);
+	fx_free(f);
+}
+
+static void test_start_cancelled(void **state)
+{
+	Fx *f = fx_new("vm-stopped", NULL, NULL);
+	Job *j;
+
+	(void)state;
+	j = job_start(f, OP_START, NULL);
+	pump(f, j, TRUE, role_started);
+	g_atomic_int_set(&j->cancel, 1);
+	pump(f, j, FALSE, job_done);
+	assert_false(j->ok);
+	assert_string_equal(j->error->message, "cancelled");
+	job_free(j);
+	fx_free(f);
+}
+
+/* A start that failed on every node fails at once with the agent's reason. */
+static void test_start_failed_everywhere(void **state)
+{
+	Fx *f = fx_new("vm-failed", NULL, NULL);
+	Job *j;
+
+	(void)state;
+	f->state = "vm-failed";
+	j = job_start(f, OP_START, NULL);
+	pump(f, j, FALSE, job_done);
+	assert_false(j->ok);
+	assert_int_equal(j->error->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(j->error->message, "failed on every node"));
+	job_free(j);
+	fx_free(f);
+}
+
+static void test_migrate(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	g_autoptr(GError) e = NULL;
+	Job *j;
+
+	(void)state;
+	/* Refused before anything is written: not a node, already there. */
+	assert_false(f->ops->migrate_vm(f->ops->self, UUID, "node9", NULL, NULL, NULL, &e));
+	assert_int_equal(e->code, ICS_ERROR_NOT_FOUND);
+	g_clear_error(&e);
+	assert_false(f->ops->migrate_vm(f->ops->self, UUID, "node3", NULL, NULL, NULL, &e));
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
+
+	j = job_start(f, OP_MIGRATE, "node1");
+	pump(f, j, TRUE, move_written);
+	assert_false(g_atomic_int_get(&j->done));
+	refresh(f, "vm-migrating");
+	/* A wait sees the newest snapshot only: let it see this one. */
+	pump(f, j, FALSE, saw_migrating);
+	refresh(f, "vm-migrated");
+	pump(f, j, FALSE, job_done);
+	job_ok(j);
+	/* Progress 0 -> 50 (migrating seen) -> 100, and no constraint left. */
+	assert_int_equal(j->percents->len, 3);
+	assert_int_equal(g_array_index(j->percents, guint, 0), 0);
+	assert_int_equal(g_array_index(j->percents, guint, 1), 50);
+	assert_int_equal(g_array_index(j->percents, guint, 2), 100);
+	refresh(f, NULL);
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+
+		assert_null(ics_cluster_snapshot_constraint(r->snap, "cli-prefer-" VM));
+	}
+	job_free(j);
+	fx_free(f);
+}
+
+static void test_maintenance(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	g_autoptr(GError) e = NULL;
+	Job *j;
+
+	(void)state;
+	assert_false(f->ops->host_maintenance(f->ops->self, "node9", TRUE, NULL, NULL, NULL, &e));
+	assert_int_equal(e->code, ICS_ERROR_NOT_FOUND);
+	g_clear_error(&e);
+
+	/* node3 runs the VM: standby, then wait until it has left. */
+	j = job_start(f, OP_MAINTENANCE, "node3");
+	pump(f, j, TRUE, node3_standby);
+	assert_false(g_atomic_int_get(&j->done));
+	refresh(f, "vm-migrated");
+	pump(f, j, FALSE, job_done);
+	job_ok(j);
+	assert_true(j->percents->len >= 1);
+	assert_int_equal(g_array_index(j->percents, guint, j->percents->len - 1), 100);
+	job_free(j);
+
+	/* Leaving needs no wait. */
+	if (!f->ops->host_maintenance(f->ops->self, "node3", FALSE, NULL, NULL, NULL, &e))
+		fail_msg("leave: %s", e->message);
+	refresh(f, NULL);
+	assert_false(node3_standby(f, NULL));
+	fx_free(f);
+}
+
+static void test_undefine_running_refused(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	g_autoptr(GError) e = NULL;
+
+	(void)state;
+	assert_false(f->ops->undefine_vm(f->ops->self, UUID, &e));
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(e->message, "node3"));
+	refresh(f, NULL);
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+
+		assert_non_null(ics_cluster_snapshot_vm(r->snap, VM));
+	}
+	fx_free(f);
+}
+
+static void test_hosts_and_pools(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	g_autoptr(GError) e = NULL, e2 = NULL;
+	g_autoptr(json_t) hosts = f->ops->hosts(f->ops->self, &e);
+	g_autoptr(json_t) h3 = f->ops->host(f->ops->self, "node3", &e);
+	g_autoptr(json_t) pools = f->ops->pools(f->ops->self, &e);
+	g_autoptr(json_t) pool = f->ops->pool(f->ops->self, "shared", &e);
+	json_t *x;
+
+	(void)state;
+	assert_non_null(hosts);
+	assert_int_equal(json_array_size(hosts), 3);
+	assert_non_null(h3);
+	assert_string_equal(json_string_value(json_object_get(h3, "state")), "online");
+	assert_int_equal(json_integer_value(json_object_get(h3, "vm_count")), 1);
+	x = json_array_get(json_object_get(h3, "vms"), 0);
+	assert_string_equal(json_string_value(json_object_get(x, "uuid")), UUID);
+	assert_string_equal(json_string_value(json_object_get(x, "state")), "running");
+	/* libvirt's test driver answers for the statistics. */
+	assert_true(json_is_object(json_object_get(h3, "stats")));
+	assert_null(f->ops->host(f->ops->self, "node9", &e2));
+	assert_int_equal(e2->code, ICS_ERROR_NOT_FOUND);
+
+	assert_non_null(pools);
+	assert_int_equal(json_array_size(pools), 1);
+	assert_non_null(pool);
+	assert_string_equal(json_string_value(json_object_get(pool, "path")), f->pool);
+	assert_int_equal(json_array_size(json_object_get(pool, "active_on")), 3);
+	/* Our pool is mounted here: capacity from statvfs. */
+	x = json_object_get(pool, "capacity");
+	assert_true(json_is_object(x));
+	assert_true(json_integer_value(json_object_get(x, "total_bytes")) > 0);
+	/* No sanlock daemon: the heartbeat is null, with the reason. */
+	assert_true(json_is_null(json_object_get(pool, "heartbeat")));
+	assert_non_null(json_string_value(json_object_get(pool, "heartbeat_error")));
+	fx_free(f);
+}
+
+/* A host that is down is not asked for statistics. */
+static void test_offline_host(void **state)
+{
+	Fx *f = fx_new("offline", NULL, NULL);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) h2 = NULL;
+
+	(void)state;
+	f->state = "offline";
+	refresh(f, "offline");
+	h2 = f->ops->host(f->ops->self, "node2", &e);
+	assert_non_null(h2);
+	assert_string_equal(json_string_value(json_object_get(h2, "state")), "offline");
+	assert_true(json_is_null(json_object_get(h2, "stats")));
+	assert_non_null(
+		strstr(json_string_value(json_object_get(h2, "stats_error")), "not a member"));
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_define_update_undefine),
+		cmocka_unit_test(test_define_undone),
+		cmocka_unit_test(test_define_other_pool),
+		cmocka_unit_test(test_start),
+		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_start_cancelled),
+		cmocka_unit_test(test_start_failed_everywhere),
+		cmocka_unit_test(test_migrate),
+		cmocka_unit_test(test_maintenance),
+		cmocka_unit_test(test_undefine_running_refused),
+		cmocka_unit_test(test_hosts_and_pools),
+		cmocka_unit_test(test_offline_host),
+	};
+
+	/* The test thread is the main-context thread, as in ics-managerd. */
+	g_main_context_acquire(NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
