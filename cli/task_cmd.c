@@ -110,7 +110,7 @@ static int task_one(int argc, char **argv, gboolean cancel)
 	g_autoptr(IcsRest) rest = NULL;
 	g_autoptr(json_t) t = NULL;
 	g_autofree char *path = NULL;
-	gint64 id;
+	gint64 id = 0;
 
 	if (!ics_admin_parse(&argc, &argv, &c, "ID",
 			     cancel ? "Cancel a queued or running task." : "Show a task.", NULL, 1,
@@ -145,7 +145,7 @@ static int task_wait(int argc, char **argv)
 	g_autoptr(IcsRest) rest = NULL;
 	g_autoptr(json_t) t = NULL, last = NULL;
 	gint timeout = ICS_ADMIN_DEFAULT_TASK_WAIT_S;
-	gint64 id;
+	gint64 id = 0;
 	GOptionEntry extra[] = {
 		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait (default 600)",
 		  "S" },
