@@ -37,6 +37,10 @@ typedef struct {
 /* cibadmin --create --scope @scope ("resources", "constraints"). */
 gboolean ics_cib_create(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error);
 
+/* cibadmin --replace --scope @scope: the object with @obj's element name and
+ * id is replaced by @obj. */
+gboolean ics_cib_replace(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error);
+
 /* cibadmin --delete of <@tag id="@id"/> in @scope; NOT_FOUND when absent. */
 gboolean ics_cib_delete(IcsCib *cib, const char *scope, const char *tag, const char *id,
 			GError **error);

@@ -397,31 +397,58 @@ static char *log_tail(void)
 
 /* In the child, before exec: take the manager's lease (backend=shared).
  * Returns an error message, or NULL when the lease is held. */
-static char *child_acquire(IcsPool *pool, const char *owner)
+/*
+ * In the child: take the manager's lease, over from a fenced holder when
+ * needed.  Some refusals are a moment of the failover: the daemon has just
+ * joined and not read the hosts yet, the holder's fencing is not confirmed
+ * yet.  Those are retried for up to @wait_ms.  The others are this node's
+ * answer and fail at once, so that Pacemaker tries another node: the
+ * holder is alive, or this node cannot order the holder's incarnation
+ * against its fencing (a node that re-joined after the holder died never
+ * saw it alive: "stale fencing" -- measured in the lab when crashes follow
+ * each other; a node that watched the holder live allows the takeover).
+ */
+static char *child_acquire(IcsPool *pool, const char *owner, guint wait_ms)
 {
-	g_autoptr(GError) err = NULL;
-	IcsLease *lease = ics_lease_acquire(pool, owner, &err);
+	gint64 deadline = g_get_monotonic_time() + (gint64)wait_ms * G_TIME_SPAN_MILLISECOND;
+	g_autofree char *last = NULL;
+	IcsLease *lease = NULL;
 
-	if (lease == NULL && g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY)) {
-		IcsTakeoverVerdict v;
+	for (;;) {
+		g_autoptr(GError) err = NULL;
 		g_autoptr(GError) terr = NULL;
+		IcsTakeoverVerdict v;
 
-		if (!ics_lease_takeover(pool, owner, ICS_LOCK_DEFAULT_CLOCK_MARGIN, &v, &terr))
-			return g_strdup_printf("lease \"%s\" is busy (%s) and cannot be taken "
+		lease = ics_lease_acquire(pool, owner, &err);
+		if (lease != NULL)
+			break;
+		if (!g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY)) {
+			g_free(last);
+			last = g_strdup_printf("cannot acquire lease \"%s\": %s", owner,
+					       err->message);
+		} else if (!ics_lease_takeover(pool, owner, ICS_LOCK_DEFAULT_CLOCK_MARGIN, &v,
+					       &terr)) {
+			g_free(last);
+			last = g_strdup_printf("lease \"%s\" is busy (%s) and cannot be taken "
 					       "over: %s",
 					       owner, err->message, terr->message);
-		for (int i = 0; i < 50; i++) {
-			g_clear_error(&err);
-			lease = ics_lease_acquire(pool, owner, &err);
-			if (lease || !g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY))
-				break;
-			g_usleep(100 * G_TIME_SPAN_MILLISECOND);
+			if (g_error_matches(terr, ICS_ERROR, ICS_ERROR_CONFLICT) &&
+			    v != ICS_TAKEOVER_REFUSE_NOT_CONFIRMED)
+				return g_steal_pointer(&last);
+		} else {
+			/* freed (or found free): acquire again after a moment */
+			g_free(last);
+			last = g_strdup_printf("lease \"%s\" is still busy after a takeover (%s: "
+					       "%s)",
+					       owner, ics_takeover_verdict_name(v), err->message);
 		}
+		if (g_get_monotonic_time() >= deadline)
+			return g_steal_pointer(&last);
+		g_usleep((terr ? 500 : 100) * G_TIME_SPAN_MILLISECOND);
 	}
-	if (lease == NULL)
-		return g_strdup_printf("cannot acquire lease \"%s\": %s", owner, err->message);
 	/* Deliberately not freed: the registration fd stays open across exec
 	 * and the daemon holds the lease until it exits. */
+	(void)lease;
 	return NULL;
 }
 
@@ -434,10 +461,22 @@ static gboolean spawn_daemon(const ManagerConfig *cfg, IcsPool *pool, pid_t *out
 {
 	g_autofree char *log = run_path(".log");
 	g_autofree char *dir = g_path_get_dirname(log);
-	const char *argv[] = { cfg->binary, "--state-dir", cfg->state_dir,
-			       "--listen",  cfg->listen,   cfg->config ? "--config" : NULL,
-			       cfg->config, NULL };
+	/* --foreground: a daemon that forked away would leave the pid the
+	 * agent watches, and the lease registered to it, behind. */
+	const char *argv[] = { cfg->binary,
+			       "--foreground",
+			       "--state-dir",
+			       cfg->state_dir,
+			       "--listen",
+			       cfg->listen,
+			       cfg->config ? "--config" : NULL,
+			       cfg->config,
+			       NULL };
 	g_autoptr(GString) msg = g_string_new(NULL);
+	/* Up to 30 s for the lease, leaving the rest of the start's timeout
+	 * (90 s recommended) to the daemon's start. */
+	guint timeout_ms = ocf_timeout_ms(90000);
+	guint lease_wait_ms = timeout_ms > 31000 ? MIN(timeout_ms - 30000, 30000) : 1000;
 	char buf[512];
 	int pfd[2], logfd, nullfd, status;
 	ssize_t n;
@@ -480,7 +519,8 @@ static gboolean spawn_daemon(const ManagerConfig *cfg, IcsPool *pool, pid_t *out
 		signal(SIGTERM, SIG_DFL);
 		if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
 			_exit(126);
-		if (pool != NULL && (why = child_acquire(pool, cfg->lease)) != NULL) {
+		if (pool != NULL &&
+		    (why = child_acquire(pool, cfg->lease, lease_wait_ms)) != NULL) {
 			if (write(pfd[1], why, strlen(why)) < 0)
 				_exit(125);
 			_exit(125);
@@ -795,7 +835,7 @@ static int manager_start(const OcfAgent *agent)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(IcsPool) pool = NULL;
 	DaemonState st;
-	gint64 deadline;
+	gint64 t_begin = g_get_monotonic_time(), deadline;
 	guint64 start_time;
 	pid_t pid;
 	int rc = load_config(agent, &cfg);
@@ -843,8 +883,9 @@ static int manager_start(const OcfAgent *agent)
 		return OCF_ERR_GENERIC;
 	}
 	ocf_log(ICS_LOG_INFO, "started %s (pid %d) on %s", cfg.binary, (int)pid, cfg.listen);
-	/* Until healthy, keeping 5 s of the operation to report. */
-	deadline = g_get_monotonic_time() +
+	/* Until healthy, keeping 5 s of the operation to report (counted from
+	 * the start of the action: the lease may have taken a while). */
+	deadline = t_begin +
 		   ((gint64)MAX(ocf_timeout_ms(90000), 10000u) - 5000) * G_TIME_SPAN_MILLISECOND;
 	for (;;) {
 		g_clear_error(&error);

@@ -1,8 +1,8 @@
 /*
  * fake-managerd.c: TEST FIXTURE, a stand-in for ics-managerd.
  *
- * It takes ics-managerd's command line (--state-dir DIR --listen ADDR:PORT
- * [--config FILE]) and serves the same health endpoint the same way: HTTPS
+ * It takes ics-managerd's command line (--foreground --state-dir DIR
+ * --listen ADDR:PORT [--config FILE]) and serves the same health endpoint the same way: HTTPS
  * with a self-signed certificate it writes to DIR/tls-cert.pem on first
  * start, GET /api/v1/health answering 200 {"status":"ok","db":"writable"}.
  * Everything else the real daemon does is absent.  It lets the tests of
@@ -79,6 +79,8 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		g_string_append_printf(args, "%s\n", argv[i]);
+		if (strcmp(argv[i], "--foreground") == 0)
+			continue; /* it never forks away anyway */
 		if (i + 1 < argc && strcmp(argv[i], "--state-dir") == 0)
 			state_dir = g_strdup(argv[++i]);
 		else if (i + 1 < argc && strcmp(argv[i], "--listen") == 0)

@@ -308,6 +308,7 @@ static void test_cycle(void **state)
 	pid = daemon_pid(f);
 	assert_true(pid > 0 && !ended(pid));
 	assert_true(g_file_get_contents(args_file, &args, NULL, NULL));
+	assert_non_null(strstr(args, "--foreground\n"));
 	assert_non_null(strstr(args, "--state-dir\n"));
 	assert_non_null(strstr(args, f->state));
 	assert_non_null(strstr(args, f->listen));
