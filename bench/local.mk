@@ -1,3 +1,5 @@
 # bench/local.mk: benchmarks (Python 3 drivers over the real lab and the
 # built programs).  They report medians; they are never part of `make check`.
-EXTRA_DIST += bench/README.md bench/lab/bench-lab bench/storage/bench-storage bench/vm/bench-vm
+EXTRA_DIST += bench/README.md bench/lab/bench-lab bench/storage/bench-storage bench/vm/bench-vm \
+	bench/manager/bench-manager \
+	bench/manager-ha/bench-manager-ha

@@ -96,6 +96,8 @@ int ics_admin_audit_main(int argc, char **argv);
 int ics_admin_task_main(int argc, char **argv);
 int ics_admin_events_main(int argc, char **argv);
 int ics_admin_manager_main(int argc, char **argv);
+int ics_admin_drs_main(int argc, char **argv);
+int ics_admin_volume_main(int argc, char **argv);
 
 /* The whole program: argv[0] = "ics-admin". */
 int ics_admin_main(int argc, char **argv);

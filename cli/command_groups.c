@@ -28,6 +28,10 @@ static void usage(FILE *f)
 		   "  audit    list, export the audit trail\n"
 		   "  task     list, show, cancel, wait\n"
 		   "  events   follow the manager's events\n"
+		   "  drs      plan, apply, history, config of DRS (load balancing)\n"
+		   "  volume   list, show, create, resize, delete volumes on pools\n"
+		   "on a cluster node, the manager as a cluster resource (CIB):\n"
+		   "  manager  manager setup|status|move\n"
 		   "'ics-admin GROUP --help' lists a group's commands; see ics-admin(8).\n");
 }
 
@@ -44,6 +48,8 @@ int ics_admin_main(int argc, char **argv)
 		{ "audit", ics_admin_audit_main },
 		{ "task", ics_admin_task_main },
 		{ "events", ics_admin_events_main },
+		{ "drs", ics_admin_drs_main },
+		{ "volume", ics_admin_volume_main },
 		{ NULL, NULL },
 	};
 

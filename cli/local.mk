@@ -17,6 +17,10 @@ cli_libicsadmin_la_SOURCES = \
 	cli/audit_cmd.c \
 	cli/task_cmd.c \
 	cli/manager_vm_cmd.c \
+	cli/drs_cmd.c \
+	cli/manager_group.c cli/manager_group.h \
+	cli/manager_ha.h cli/manager_ha_cmd.c \
+	cli/volume_cmd.c \
 	cli/command_groups.c
 cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS) \
 	$(CURL_CFLAGS) $(GNUTLS_CFLAGS)
@@ -50,7 +54,10 @@ ics_cli_tests = \
 	cli/tests/test_vm_define \
 	cli/tests/test_vm_resolve \
 	cli/tests/test_rest_client \
-	cli/tests/test_admin_api
+	cli/tests/test_admin_api \
+	cli/tests/test_admin_drs \
+	cli/tests/test_admin_volume \
+	cli/tests/test_manager_group
 check_PROGRAMS += $(ics_cli_tests)
 TESTS += $(ics_cli_tests)
 
@@ -72,6 +79,10 @@ cli_tests_test_vm_resolve_SOURCES = cli/tests/test_vm_resolve.c cli/tests/cli_te
 cli_tests_test_vm_resolve_CPPFLAGS = $(ics_cli_test_cppflags)
 cli_tests_test_vm_resolve_CFLAGS = $(ICS_TEST_CFLAGS)
 cli_tests_test_vm_resolve_LDADD = $(ICSADMIN_LIBS) $(CMOCKA_LIBS)
+cli_tests_test_manager_group_SOURCES = cli/tests/test_manager_group.c
+cli_tests_test_manager_group_CPPFLAGS = $(ics_cli_test_cppflags)
+cli_tests_test_manager_group_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_manager_group_LDADD = $(ICSADMIN_LIBS) $(CMOCKA_LIBS)
 
 # The REST client against a real in-process ics-managerd (libicsmanager).
 ics_cli_api_test_cppflags = $(ics_cli_test_cppflags) $(ICSMANAGER_CPPFLAGS) $(CURL_CFLAGS)
@@ -84,5 +95,14 @@ cli_tests_test_admin_api_SOURCES = cli/tests/test_admin_api.c cli/tests/admin_ap
 cli_tests_test_admin_api_CPPFLAGS = $(ics_cli_api_test_cppflags)
 cli_tests_test_admin_api_CFLAGS = $(ICS_TEST_CFLAGS)
 cli_tests_test_admin_api_LDADD = $(ics_cli_api_test_libs)
+cli_tests_test_admin_volume_SOURCES = cli/tests/test_admin_volume.c \
+	cli/tests/admin_api_test_util.h
+cli_tests_test_admin_volume_CPPFLAGS = $(ics_cli_api_test_cppflags)
+cli_tests_test_admin_volume_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_admin_volume_LDADD = $(ics_cli_api_test_libs)
+cli_tests_test_admin_drs_SOURCES = cli/tests/test_admin_drs.c cli/tests/admin_api_test_util.h
+cli_tests_test_admin_drs_CPPFLAGS = $(ics_cli_api_test_cppflags)
+cli_tests_test_admin_drs_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_admin_drs_LDADD = $(ics_cli_api_test_libs)
 
 EXTRA_DIST += cli/README.md cli/ics-admin.bash-completion

@@ -21,6 +21,7 @@
 
 #include "ics/error.h"
 #include "ics/json.h"
+#include "manager_ha.h"
 
 /* The uuid of the VM @ref (a uuid or a name) names. */
 static char *resolve(IcsRest *rest, const char *ref, GError **error)
@@ -239,7 +240,7 @@ static int cmd_delete(int argc, char **argv)
 	return ics_admin_finish(error);
 }
 
-typedef enum { OP_START, OP_STOP, OP_MIGRATE } PowerOp;
+typedef enum { OP_START, OP_STOP, OP_MIGRATE, OP_REBOOT } PowerOp;
 
 static int cmd_power(int argc, char **argv, PowerOp op)
 {
@@ -251,7 +252,7 @@ static int cmd_power(int argc, char **argv, PowerOp op)
 	g_autofree char *uuid = NULL, *path = NULL;
 	gboolean force = FALSE, no_wait = FALSE;
 	gint timeout = ICS_ADMIN_DEFAULT_TASK_WAIT_S;
-	static const char *const verbs[] = { "start", "stop", "migrate" };
+	static const char *const verbs[] = { "start", "stop", "migrate", "reboot" };
 	GOptionEntry extra[] = {
 		{ "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, "Print the task id and return",
 		  NULL },
@@ -263,9 +264,10 @@ static int cmd_power(int argc, char **argv, PowerOp op)
 	};
 
 	if (!ics_admin_parse(&argc, &argv, &c, op == OP_MIGRATE ? "UUID|NAME HOST" : "UUID|NAME",
-			     op == OP_START  ? "Start a VM (a task)."
-			     : op == OP_STOP ? "Stop a VM (a task)."
-					     : "Live-migrate a VM to HOST (a task).",
+			     op == OP_START	? "Start a VM (a task)."
+			     : op == OP_STOP	? "Stop a VM (a task)."
+			     : op == OP_REBOOT	? "Reboot a running VM's guest (ACPI; a task)."
+						: "Live-migrate a VM to HOST (a task).",
 			     extra, op == OP_MIGRATE ? 2 : 1, op == OP_MIGRATE ? 2 : 1, &error))
 		return ics_admin_finish(error);
 	if (timeout <= 0) {
@@ -286,9 +288,52 @@ static int cmd_power(int argc, char **argv, PowerOp op)
 	return ics_admin_task_follow(rest, task, no_wait, c.json, (guint)timeout);
 }
 
+/* Where the VM's console is: host, libvirt URI, serial ports, graphics. */
+static int cmd_console(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) out = NULL;
+	g_autofree char *uuid = NULL, *path = NULL;
+	json_t *dev;
+	size_t i;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "UUID|NAME",
+			     "Show how to reach a running VM's console.", NULL, 1, 1, &error) ||
+	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (uuid = resolve(rest, argv[1], &error)) == NULL)
+		return ics_admin_finish(error);
+	path = g_strdup_printf("/api/v1/vms/%s/console", uuid);
+	out = ics_rest_call(rest, "GET", path, NULL, NULL, &error);
+	if (out == NULL)
+		return ics_admin_finish(error);
+	if (c.json) {
+		ics_admin_print_json(out);
+		return ICS_ADMIN_EXIT_OK;
+	}
+	printf("host:        %s\n", ics_admin_str(out, "host", "-"));
+	json_array_foreach(json_object_get(out, "serial"), i, dev)
+		printf("serial %s:    %s %s\n", ics_admin_str(dev, "port", "?"),
+		       ics_admin_str(dev, "type", "?"), ics_admin_str(dev, "path", ""));
+	json_array_foreach(json_object_get(out, "graphics"), i, dev)
+		printf("graphics:    %s port %s listen %s\n", ics_admin_str(dev, "type", "?"),
+		       ics_admin_str(dev, "port", "-"), ics_admin_str(dev, "listen", "-"));
+	if (json_array_size(json_object_get(out, "serial")) > 0)
+		printf("connect:     virsh -c %s console %s\n",
+		       ics_admin_str(out, "libvirt_uri", "?"), uuid);
+	return ICS_ADMIN_EXIT_OK;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ics-admin manager vm COMMAND [OPTIONS]   (through ics-managerd)\n"
+	fprintf(f, "usage: ics-admin manager setup|status|move [OPTIONS]   (on a cluster node)\n"
+		   "  setup --backend shared --pool NAME --vip ADDR/PREFIX [--nodes N1,N2] [--port P]\n"
+		   "  setup --backend drbd --nodes N1,N2 --drbd-addresses A1,A2 --device DEV\n"
+		   "        --quorum-disk PATH --vip ADDR/PREFIX [--drbd-resource R] [--dry-run]\n"
+		   "  status [--json]\n"
+		   "  move [NODE] [--timeout S] [--keep-constraint]\n"
+		   "usage: ics-admin manager vm COMMAND [OPTIONS]   (through ics-managerd)\n"
 		   "  list [--limit N]\n"
 		   "  show UUID|NAME\n"
 		   "  create --name NAME --vcpus N --memory MIB [--owner USER] [--from-json FILE]\n"
@@ -296,6 +341,8 @@ static void usage(FILE *f)
 		   "  start UUID|NAME [--no-wait] [--timeout S]\n"
 		   "  stop UUID|NAME [--force] [--no-wait] [--timeout S]\n"
 		   "  migrate UUID|NAME HOST [--no-wait] [--timeout S]\n"
+		   "  reboot UUID|NAME [--no-wait] [--timeout S]\n"
+		   "  console UUID|NAME\n"
 		   "Every command takes --url URL, --ca FILE, --config FILE and --json; see "
 		   "ics-admin(8).\n");
 }
@@ -309,8 +356,12 @@ int ics_admin_manager_main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? ICS_ADMIN_EXIT_USAGE : ICS_ADMIN_EXIT_OK;
 	}
+	if (ics_admin_manager_ha_command(argv[1]))
+		return ics_admin_manager_ha_main(argc - 1, argv + 1);
 	if (!g_str_equal(argv[1], "vm")) {
-		g_printerr("ics-admin: manager: unknown object \"%s\" (only \"vm\")\n", argv[1]);
+		g_printerr("ics-admin: manager: unknown command \"%s\" (setup, status, move or "
+			   "vm)\n",
+			   argv[1]);
 		return ICS_ADMIN_EXIT_USAGE;
 	}
 	cmd = argc > 2 ? argv[2] : NULL;
@@ -335,6 +386,10 @@ int ics_admin_manager_main(int argc, char **argv)
 		return cmd_power(argc, argv, OP_STOP);
 	if (g_str_equal(cmd, "migrate"))
 		return cmd_power(argc, argv, OP_MIGRATE);
+	if (g_str_equal(cmd, "reboot"))
+		return cmd_power(argc, argv, OP_REBOOT);
+	if (g_str_equal(cmd, "console"))
+		return cmd_console(argc, argv);
 	g_printerr("ics-admin: manager vm: unknown command \"%s\"\n", cmd);
 	usage(stderr);
 	return ICS_ADMIN_EXIT_USAGE;

@@ -240,12 +240,13 @@ int ics_admin_events_main(int argc, char **argv)
 	g_auto(IcsAdminCommon) c = { 0 };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(IcsRest) rest = NULL;
-	g_autofree char *last = NULL;
+	g_autofree char *last = NULL, *vm = NULL, *path = NULL;
 	gint count = 0;
 	EventsOut o = { 0 };
 	GOptionEntry extra[] = {
 		{ "last-event-id", 0, 0, G_OPTION_ARG_STRING, &last,
 		  "Start after this event (default: only new events)", "ID" },
+		{ "vm", 0, 0, G_OPTION_ARG_STRING, &vm, "Only the events of this VM", "UUID" },
 		{ "count", 0, 0, G_OPTION_ARG_INT, &count, "Stop after N events", "N" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
@@ -256,9 +257,14 @@ int ics_admin_events_main(int argc, char **argv)
 		    extra, 0, 0, &error) ||
 	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL)
 		return ics_admin_finish(error);
+	if (vm && !g_uuid_string_is_valid(vm)) {
+		ics_error_invalid(&error, "--vm: \"%s\" is not a VM uuid", vm);
+		return ics_admin_finish(error);
+	}
+	path = vm ? g_strdup_printf("/api/v1/vms/%s/events", vm) : g_strdup("/api/v1/events");
 	o.json = c.json;
 	o.count = count;
-	if (ics_rest_stream(rest, "/api/v1/events", NULL, last, on_event, &o, &error) &&
+	if (ics_rest_stream(rest, path, NULL, last, on_event, &o, &error) &&
 	    !(count > 0 && o.count == 0))
 		g_set_error(&error, ICS_ERROR, ICS_ERROR_IO,
 			    "the manager at %s closed the event stream", ics_rest_url(rest));

@@ -17,6 +17,7 @@ CTS_FILES = \
 	cts/scenarios/basic.py \
 	cts/scenarios/storage.py \
 	cts/scenarios/vm.py \
+	cts/scenarios/manager.py \
 	cts/guest/README.md \
 	cts/guest/build-guest \
 	cts/guest/guest-disk \
@@ -31,4 +32,6 @@ if ENABLE_CTS
 TESTS += cts/lab-cli.test cts/guest/guest.test cts/cts.test
 TESTS += manager/cluster/tests/lab-cluster.test
 TESTS += manager/tests/lab-manager.test
+TESTS += manager/tests/lab-drs.test
+TESTS += manager/tests/lab-volumes.test
 endif

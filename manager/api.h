@@ -53,14 +53,23 @@ extern const IcsApiRoute ics_api_event_routes[];
 extern const IcsApiRoute ics_api_vm_routes[];
 extern const IcsApiRoute ics_api_host_routes[];
 extern const IcsApiRoute ics_api_pool_routes[];
+extern const IcsApiRoute ics_api_drs_routes[];
+extern const IcsApiRoute ics_api_volume_routes[];
+extern const IcsApiRoute ics_api_console_routes[];
 
 /* Register the task kinds of api_vms.c (power operations) and api_hosts.c
  * (maintenance). */
 void ics_vm_tasks_register(IcsManager *m);
 void ics_host_tasks_register(IcsManager *m);
+/* ... and api_volumes.c (volume creation and resize). */
+void ics_volume_tasks_register(IcsManager *m);
 
 /* Register every table with @router. */
 void ics_api_register(IcsRouter *router);
+/* Answer with the Server-Sent Events stream (api_events.c), only the
+ * events about @uuid when it is not NULL. */
+gboolean ics_api_event_stream(IcsManager *m, IcsRequest *req, IcsResponse *resp, const char *uuid,
+			      GError **error);
 
 /* The request body checked against @schema. */
 json_t *ics_api_body(const IcsRequest *req, const IcsSchema *schema, GError **error);

@@ -7,7 +7,9 @@
  * keep-alive interval so proxies keep the connection and a vanished client
  * is noticed.  A client resumes with the Last-Event-ID header (or
  * ?last_event_id=); if what it missed has left the ring it first gets an
- * "event: reset" telling it to re-read the resources.
+ * "event: reset" telling it to re-read the resources.  The stream of one
+ * VM (GET /api/v1/vms/{uuid}/events, api_vms.c) is the same stream with
+ * only the events whose data names that uuid.
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@ typedef struct {
 	gint64 keepalive_us;
 	GString *pending; /* formatted text not yet sent */
 	gsize sent;
+	char *uuid; /* only the events of this object (NULL: all) */
 } Stream;
 
 static void stream_free(gpointer data)
@@ -33,13 +36,25 @@ static void stream_free(gpointer data)
 
 	ics_principal_free(s->principal);
 	g_string_free(s->pending, TRUE);
+	g_free(s->uuid);
 	g_free(s);
+}
+
+static gboolean about(const Stream *s, const IcsEvent *e)
+{
+	g_autoptr(json_t) data = NULL;
+
+	if (s->uuid == NULL)
+		return TRUE;
+	data = json_loads(e->data, 0, NULL);
+	return g_strcmp0(json_string_value(json_object_get(data, "uuid")), s->uuid) == 0;
 }
 
 static gboolean visible(const Stream *s, const IcsEvent *e)
 {
-	return e->permission == NULL ||
-	       ics_principal_can_on(s->principal, e->permission, e->owner_id);
+	return (e->permission == NULL ||
+		ics_principal_can_on(s->principal, e->permission, e->owner_id)) &&
+	       about(s, e);
 }
 
 static ssize_t stream_read(void *data, char *buf, size_t max)
@@ -75,7 +90,8 @@ static ssize_t stream_read(void *data, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
-static gboolean get_events(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+gboolean ics_api_event_stream(IcsManager *m, IcsRequest *req, IcsResponse *resp, const char *uuid,
+			      GError **error)
 {
 	const char *last = ics_request_header(req, "Last-Event-ID");
 	Stream *s;
@@ -95,12 +111,18 @@ static gboolean get_events(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 	s->last_id = last_id;
 	s->keepalive_us = (gint64)m->cfg.sse_keepalive_ms * 1000;
 	s->pending = g_string_new("retry: 3000\n\n");
+	s->uuid = g_strdup(uuid);
 	resp->status = 200;
 	resp->content_type = g_strdup("text/event-stream");
 	resp->stream = stream_read;
 	resp->stream_data = s;
 	resp->stream_free = stream_free;
 	return TRUE;
+}
+
+static gboolean get_events(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	return ics_api_event_stream(m, req, resp, NULL, error);
 }
 
 const IcsApiRoute ics_api_event_routes[] = {

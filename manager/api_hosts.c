@@ -4,14 +4,18 @@
  * Hosts are not inventory: the manager stores nothing about them, every
  * answer is the cluster adapter's reading of the cluster at that moment.
  * Without an adapter (or one without host operations) the routes answer
- * 503.  Entering maintenance is a task (202): the host goes to standby,
- * Pacemaker evacuates its VMs by live migration and the task's progress is
- * the share of the host's VMs that have left; leaving is a task too, done
- * as soon as the cluster took the change.
+ * 503.  Entering maintenance is a task (202): DRS first places the host's
+ * VMs on the other hosts by their resources and migrates them
+ * (drs_service.h), then the host goes to standby, Pacemaker evacuates
+ * whatever is left by live migration and the task's progress is the share
+ * of the host's VMs that have left; leaving is a task too, done as soon as
+ * the cluster took the change.
  */
 #include "config.h"
 
 #include "ics/error.h"
+#include "ics/log.h"
+#include "ics/manager/drs_service.h"
 
 #include "api.h"
 
@@ -75,6 +79,21 @@ static json_t *run_maintenance(IcsTaskContext *ctx, const json_t *params, GError
 	if (!need_hosts(m, error))
 		return NULL;
 	ics_task_progress(ctx, 0, enter ? "entering maintenance" : "leaving maintenance");
+	if (enter && m->cluster->load) {
+		g_autoptr(GError) e = NULL;
+
+		/* DRS spreads the host's VMs by resources first; whatever it
+		 * could not place, the standby below leaves to Pacemaker. */
+		if (!ics_drs_service_evacuate(m->drs, name, task_progress, ctx,
+					      ics_task_cancel_flag(ctx), &e)) {
+			if (ics_task_cancelled(ctx)) {
+				g_propagate_error(error, g_steal_pointer(&e));
+				return NULL;
+			}
+			ics_warning("host %s: DRS evacuation: %s; Pacemaker places the rest", name,
+				    e->message);
+		}
+	}
 	if (!m->cluster->host_maintenance(m->cluster->self, name, enter, task_progress, ctx,
 					  ics_task_cancel_flag(ctx), error))
 		return NULL;

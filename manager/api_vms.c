@@ -267,6 +267,13 @@ static json_t *run_power(IcsTaskContext *ctx, const json_t *params, GError **err
 	else if (g_strcmp0(op, "stop") == 0)
 		ok = ops->stop_vm(ops->self, uuid, json_is_true(json_object_get(params, "force")),
 				  cancel, error);
+	else if (g_strcmp0(op, "reboot") == 0 && ops->reboot_vm)
+		ok = ops->reboot_vm(ops->self, uuid, error);
+	else if (g_strcmp0(op, "reboot") == 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "this cluster adapter cannot reboot VMs");
+		ok = FALSE;
+	}
 	else if (g_strcmp0(op, "migrate") == 0)
 		ok = ops->migrate_vm(ops->self, uuid,
 				     json_string_value(json_object_get(params, "target_host")),
@@ -357,6 +364,52 @@ static gboolean migrate_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 	return power(m, req, resp, "migrate", body, error);
 }
 
+static gboolean reboot_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) params = json_object();
+
+	if (req->body_len) {
+		g_autoptr(json_t) body = ics_api_body(req, &start_schema, error);
+
+		if (body == NULL)
+			return FALSE;
+	}
+	return power(m, req, resp, "reboot", params, error);
+}
+
+/* Where the running VM's console is (host, libvirt URI, graphics and serial
+ * devices of the live domain).  Needs vm.power: a console controls the VM. */
+static gboolean console_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *uuid;
+	json_t *out;
+
+	if (!uuid_param(req, &uuid, error) || !vm_access(m, req, uuid, "vm.power", NULL, error))
+		return FALSE;
+	if (m->cluster == NULL || m->cluster->vm_console == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "no cluster adapter: this manager keeps the inventory only");
+		return FALSE;
+	}
+	out = m->cluster->vm_console(m->cluster->self, uuid, error);
+	if (out == NULL)
+		return FALSE;
+	json_object_set_new(out, "uuid", json_string(uuid));
+	ics_response_json(resp, 200, out);
+	return TRUE;
+}
+
+/* The event stream of one VM: its inventory changes, power tasks and the
+ * cluster's view of it (vm.state: running where, stopped, failed). */
+static gboolean events_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *uuid;
+
+	if (!uuid_param(req, &uuid, error) || !vm_access(m, req, uuid, "vm.read", NULL, error))
+		return FALSE;
+	return ics_api_event_stream(m, req, resp, uuid, error);
+}
+
 const IcsApiRoute ics_api_vm_routes[] = {
 	{ "GET", "/api/v1/vms", list_vms, "vm.read", 0, NULL, NULL, NULL },
 	{ "POST", "/api/v1/vms", create_vm, "vm.write", ICS_API_MUTATING, "vm.create", "vm", NULL },
@@ -371,5 +424,9 @@ const IcsApiRoute ics_api_vm_routes[] = {
 	  "uuid" },
 	{ "POST", "/api/v1/vms/{uuid}/migrate", migrate_vm, "vm.power", ICS_API_MUTATING,
 	  "vm.migrate", "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/reboot", reboot_vm, "vm.power", ICS_API_MUTATING, "vm.reboot",
+	  "vm", "uuid" },
+	{ "GET", "/api/v1/vms/{uuid}/console", console_vm, "vm.power", 0, NULL, NULL, NULL },
+	{ "GET", "/api/v1/vms/{uuid}/events", events_vm, "event.read", 0, NULL, NULL, NULL },
 	{ 0 },
 };

@@ -18,7 +18,8 @@
 const char *const ics_permissions[] = {
 	"vm.read",    "vm.write",     "vm.power",   "task.read",	"task.cancel",
 	"event.read", "user.read",    "user.admin", "role.read",	"role.admin",
-	"audit.read", "apikey.admin", "host.read",  "host.maintenance", NULL,
+	"audit.read", "apikey.admin", "host.read",  "host.maintenance", "volume.read",
+	"volume.write", "drs.read",	"drs.admin", NULL,
 };
 
 static const char *const vm_manager_permissions[] = {

@@ -45,12 +45,16 @@
 /* How often a wait looks at its cancel flag (it is a flag, not the cluster). */
 #define CANCEL_CHECK_US (250 * 1000)
 #define RECONNECT_S 5
+/* How long an operation waits for a VM just defined to show in a snapshot. */
+#define KNOWN_WAIT_S 15
 
 struct IcsClusterService {
 	IcsClusterServiceConfig cfg;
 	IcsClusterOps ops;
 	/* Main-context thread only. */
 	IcsCluster *cluster;
+	IcsClusterVmChangedFn vm_changed;
+	void *vm_changed_data;
 	guint refresh_source;
 	guint reconnect_source;
 	/* Under lock. */
@@ -88,6 +92,34 @@ IcsSnapRef *ics_cluster_service_snap(IcsClusterService *svc, GError **error)
 	return ref;
 }
 
+/* The VMs whose state or node differs between two snapshots, to the
+ * listener: a comparison of two readings of the cluster, not a copy of it. */
+static void report_vm_changes(IcsClusterService *svc, const IcsClusterSnapshot *before,
+			      const IcsClusterSnapshot *now)
+{
+	if (svc->vm_changed == NULL)
+		return;
+	for (guint i = 0; i < now->vms->len; i++) {
+		const IcsClusterVm *vm = now->vms->pdata[i];
+		const IcsClusterVm *was = ics_cluster_snapshot_vm(before, vm->id);
+
+		if (vm->uuid == NULL)
+			continue;
+		if (was && was->state == vm->state && g_strcmp0(was->node, vm->node) == 0)
+			continue;
+		svc->vm_changed(svc->vm_changed_data, vm->uuid, ics_vm_state_name(vm->state),
+				vm->node, was ? ics_vm_state_name(was->state) : "undefined",
+				was ? was->node : NULL);
+	}
+	for (guint i = 0; i < before->vms->len; i++) {
+		const IcsClusterVm *was = before->vms->pdata[i];
+
+		if (was->uuid && ics_cluster_snapshot_vm(now, was->id) == NULL)
+			svc->vm_changed(svc->vm_changed_data, was->uuid, "undefined", NULL,
+					ics_vm_state_name(was->state), was->node);
+	}
+}
+
 gboolean ics_cluster_service_refresh(IcsClusterService *svc, GError **error)
 {
 	IcsClusterSnapshot *snap;
@@ -111,8 +143,17 @@ gboolean ics_cluster_service_refresh(IcsClusterService *svc, GError **error)
 	svc->generation++;
 	g_cond_broadcast(&svc->changed);
 	g_mutex_unlock(&svc->lock);
+	if (old)
+		report_vm_changes(svc, old->snap, snap);
 	ics_snap_unref(old);
 	return TRUE;
+}
+
+void ics_cluster_service_set_vm_listener(IcsClusterService *svc, IcsClusterVmChangedFn fn,
+					 void *data)
+{
+	svc->vm_changed = fn;
+	svc->vm_changed_data = data;
 }
 
 const IcsClusterServiceConfig *ics_cluster_service_config(IcsClusterService *svc)
@@ -346,26 +387,11 @@ static const IcsClusterVm *find_vm(const IcsClusterSnapshot *snap, const char *u
 	return ics_cluster_snapshot_vm(snap, id);
 }
 
-static gboolean vm_status(void *self, const char *uuid, char **state, char **host, GError **error)
-{
-	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(self, error);
-	const IcsClusterVm *vm;
-
-	if (ref == NULL)
-		return FALSE;
-	vm = find_vm(ref->snap, uuid);
-	if (vm == NULL) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
-			    "cluster: VM %s has no resource in the CIB", uuid);
-		return FALSE;
-	}
-	*state = g_strdup(vm_state_text(vm));
-	*host = vm->state == ICS_VM_STOPPED ? NULL : g_strdup(vm->node);
-	return TRUE;
-}
-
-/* NOT_FOUND unless the current snapshot has the VM. */
-static gboolean require_vm(IcsClusterService *svc, const char *uuid, char **node, GError **error)
+/* The VM @uuid in the current snapshot (NOT_FOUND without it): its state
+ * text, the node it is on (NULL when stopped) and the node where it runs
+ * (NULL unless running); each out-parameter may be NULL. */
+static gboolean lookup_vm(IcsClusterService *svc, const char *uuid, char **state, char **host,
+			  char **running_on, GError **error)
 {
 	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
 	const IcsClusterVm *vm;
@@ -378,9 +404,63 @@ static gboolean require_vm(IcsClusterService *svc, const char *uuid, char **node
 			    "cluster: VM %s has no resource in the CIB", uuid);
 		return FALSE;
 	}
-	if (node)
-		*node = vm->state == ICS_VM_RUNNING ? g_strdup(vm->node) : NULL;
+	if (state)
+		*state = g_strdup(vm_state_text(vm));
+	if (host)
+		*host = vm->state == ICS_VM_STOPPED ? NULL : g_strdup(vm->node);
+	if (running_on)
+		*running_on = vm->state == ICS_VM_RUNNING ? g_strdup(vm->node) : NULL;
 	return TRUE;
+}
+
+static gboolean vm_status(void *self, const char *uuid, char **state, char **host, GError **error)
+{
+	return lookup_vm(self, uuid, state, host, NULL, error);
+}
+
+/* NOT_FOUND unless the current snapshot has the VM; @node: where it runs. */
+static gboolean require_vm(IcsClusterService *svc, const char *uuid, char **node, GError **error)
+{
+	return lookup_vm(svc, uuid, NULL, NULL, node, error);
+}
+
+/* As require_vm(), for an operation on a VM the inventory has: a VM defined
+ * a moment ago may not be in the snapshot yet (its CIB notification is on
+ * its way), so NOT_FOUND is final only after KNOWN_WAIT_S without a
+ * snapshot that has it.  Waits on the snapshot's condition variable, never
+ * on the main-context thread (that thread makes the snapshots). */
+static gboolean await_vm(IcsClusterService *svc, const char *uuid, char **node, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() + KNOWN_WAIT_S * G_USEC_PER_SEC;
+	gboolean may_wait = !g_main_context_is_owner(g_main_context_default());
+
+	for (;;) {
+		g_autoptr(GError) e = NULL;
+		guint64 generation;
+		gboolean closing;
+
+		g_mutex_lock(&svc->lock);
+		generation = svc->generation;
+		g_mutex_unlock(&svc->lock);
+		if (lookup_vm(svc, uuid, NULL, NULL, node, &e))
+			return TRUE;
+		if (!may_wait || !g_error_matches(e, ICS_ERROR, ICS_ERROR_NOT_FOUND) ||
+		    g_get_monotonic_time() >= deadline) {
+			g_propagate_error(error, g_steal_pointer(&e));
+			return FALSE;
+		}
+		g_mutex_lock(&svc->lock);
+		while (svc->generation == generation && !svc->closing &&
+		       g_cond_wait_until(&svc->changed, &svc->lock, deadline))
+			;
+		closing = svc->closing;
+		g_mutex_unlock(&svc->lock);
+		if (closing) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "cluster: the manager is stopping");
+			return FALSE;
+		}
+	}
 }
 
 /* ---- define / undefine ---------------------------------------------------- */
@@ -700,7 +780,7 @@ static gboolean set_role_and_wait(IcsClusterService *svc, const char *uuid, gboo
 	CibChange c = { rsc, running ? "Started" : "Stopped", NULL };
 	VmWait w = { uuid, NULL, running, NULL, NULL, 0 };
 
-	if (!require_vm(svc, uuid, NULL, error) ||
+	if (!await_vm(svc, uuid, NULL, error) ||
 	    !ics_cluster_service_call(svc, cib_target_role, &c, error))
 		return FALSE;
 	what = g_strdup_printf("VM %s %s", uuid, running ? "start" : "stop");
@@ -722,7 +802,7 @@ static gboolean stop_vm(void *self, const char *uuid, gboolean force,
 	CibChange c = { rsc, "Stopped", NULL };
 	VmWait w = { uuid, NULL, FALSE, NULL, NULL, 0 };
 
-	if (!require_vm(svc, uuid, &on, error) ||
+	if (!await_vm(svc, uuid, &on, error) ||
 	    !ics_cluster_service_call(svc, cib_target_role, &c, error))
 		return FALSE;
 	/* The vm agent's stop asks the guest to shut down and destroys it
@@ -752,7 +832,7 @@ static gboolean migrate_vm(void *self, const char *uuid, const char *target,
 	VmWait w = { uuid, target, TRUE, progress, progress_data, 0 };
 	g_autoptr(GError) ce = NULL;
 
-	if (!require_vm(svc, uuid, &on, error))
+	if (!await_vm(svc, uuid, &on, error))
 		return FALSE;
 	if (on == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
@@ -804,6 +884,51 @@ static gboolean migrate_vm(void *self, const char *uuid, const char *target,
 	return TRUE;
 }
 
+static gboolean running_on(IcsClusterService *svc, const char *uuid, char **node, GError **error)
+{
+	if (!require_vm(svc, uuid, node, error))
+		return FALSE;
+	if (*node == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "VM %s is not running", uuid);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean reboot_vm(void *self, const char *uuid, GError **error)
+{
+	IcsClusterService *svc = self;
+	g_autofree char *on = NULL;
+
+	if (!running_on(svc, uuid, &on, error))
+		return FALSE;
+	if (!ics_cluster_node_reboot_domain(on, svc->cfg.stats_uri, uuid, error)) {
+		ics_error_prefix(error, "VM %s: ", uuid);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static json_t *vm_console(void *self, const char *uuid, GError **error)
+{
+	IcsClusterService *svc = self;
+	g_autofree char *on = NULL, *xml = NULL, *uri = NULL;
+	json_t *out;
+
+	if (!running_on(svc, uuid, &on, error))
+		return NULL;
+	uri = svc->cfg.stats_uri ? g_strdup(svc->cfg.stats_uri) : ics_node_libvirt_uri(on);
+	xml = ics_cluster_node_domain_xml(on, uri, uuid, error);
+	if (xml == NULL)
+		return NULL;
+	out = ics_domain_console_json(xml, error);
+	if (out == NULL)
+		return NULL;
+	json_object_set_new(out, "host", json_string(on));
+	json_object_set_new(out, "libvirt_uri", json_string(uri));
+	return out;
+}
+
 /* ---- life ----------------------------------------------------------------- */
 
 IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, GError **error)
@@ -823,11 +948,14 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.stop_vm = stop_vm,
 		.migrate_vm = migrate_vm,
 		.vm_status = vm_status,
+		.reboot_vm = reboot_vm,
+		.vm_console = vm_console,
 		.hosts = ics_cluster_hosts_json,
 		.host = ics_cluster_host_json,
 		.host_maintenance = ics_cluster_host_maintenance,
 		.pools = ics_cluster_pools_json,
 		.pool = ics_cluster_pool_json,
+		.load = ics_cluster_load_json,
 	};
 	if (!connect_and_watch(svc, error)) {
 		ics_cluster_service_free(svc);

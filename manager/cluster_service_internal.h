@@ -50,6 +50,9 @@ gboolean ics_cluster_host_maintenance(void *self, const char *name, gboolean ent
 json_t *ics_cluster_pools_json(void *self, GError **error);
 json_t *ics_cluster_pool_json(void *self, const char *name, GError **error);
 
+/* cluster_load.c: the load operation of IcsClusterOps (DRS). */
+json_t *ics_cluster_load_json(void *self, GError **error);
+
 /* The path of @pool as its primitive's "path" parameter says, or NULL. */
 const char *ics_cluster_pool_path(const IcsClusterPool *pool);
 

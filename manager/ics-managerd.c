@@ -25,6 +25,7 @@
 #include "ics/error.h"
 #include "ics/log.h"
 #include "ics/manager/cluster_service.h"
+#include "ics/manager/vm_runtime_events.h"
 #include "ics/manager/manager.h"
 
 static gboolean on_signal(gpointer data)
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
 	g_autoptr(GError) err = NULL;
 	g_autoptr(IcsClusterService) svc = NULL;
 	g_autoptr(IcsManager) m = NULL;
+	g_autoptr(IcsVmRuntimeEvents) runtime = NULL; /* freed before m */
 	g_autoptr(GMainLoop) loop = NULL;
 	IcsManagerConfig cfg;
 
@@ -124,6 +126,10 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
+	if (svc) {
+		runtime = ics_vm_runtime_events_new(m->store, m->events);
+		ics_cluster_service_set_vm_listener(svc, ics_vm_runtime_events_changed, runtime);
+	}
 	if (!ics_manager_listen(m, &err))
 		goto fail;
 	loop = g_main_loop_new(NULL, FALSE);
@@ -132,8 +138,11 @@ int main(int argc, char **argv)
 	g_main_loop_run(loop);
 	/* Unblock the task threads waiting on the cluster before the
 	 * manager stops them; the adapter itself goes after the manager. */
-	if (svc)
+	if (svc) {
+		ics_cluster_service_set_vm_listener(svc, NULL, NULL);
 		ics_cluster_service_close(svc);
+	}
+	g_clear_pointer(&runtime, ics_vm_runtime_events_free);
 	g_clear_pointer(&m, ics_manager_free);
 	ics_manager_config_clear(&cfg);
 	return 0;

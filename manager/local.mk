@@ -8,7 +8,9 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api.h \
 	manager/api_apikeys.c \
 	manager/api_audit.c \
+	manager/api_console.c \
 	manager/api_dispatch.c \
+	manager/api_drs.c \
 	manager/api_events.c \
 	manager/api_health.c \
 	manager/api_hosts.c \
@@ -18,9 +20,11 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_tasks.c \
 	manager/api_users.c \
 	manager/api_vms.c \
+	manager/api_volumes.c \
 	manager/apikey.c \
 	manager/audit.c \
 	manager/authz.c \
+	manager/drs_service.c \
 	manager/events.c \
 	manager/http_message.c \
 	manager/http_router.c \
@@ -36,16 +40,22 @@ manager_libicsmanager_la_SOURCES = \
 	manager/timestamp.c \
 	manager/tls_cert.c \
 	manager/users.c \
-	manager/vm_inventory.c
-manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
-	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS)
+	manager/vm_inventory.c \
+	manager/vm_runtime_events.c \
+	manager/volumes.c
+manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include $(ICSDRS_CPPFLAGS) \
+	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS) \
+	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
 manager_libicsmanager_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
-	$(top_builddir)/lib/libics.la $(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS)
+	$(top_builddir)/manager/drs/libicsdrs.la \
+	$(top_builddir)/lib/libics.la $(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) \
+	$(LIBVIRT_LIBS) $(LIBXML_LIBS)
 noinst_HEADERS += \
 	manager/include/ics/manager/apikey.h \
 	manager/include/ics/manager/audit.h \
 	manager/include/ics/manager/authz.h \
 	manager/include/ics/manager/cluster_ops.h \
+	manager/include/ics/manager/drs_service.h \
 	manager/include/ics/manager/events.h \
 	manager/include/ics/manager/http.h \
 	manager/include/ics/manager/login_policy.h \
@@ -58,13 +68,15 @@ noinst_HEADERS += \
 	manager/include/ics/manager/timestamp.h \
 	manager/include/ics/manager/tls_cert.h \
 	manager/include/ics/manager/users.h \
-	manager/include/ics/manager/vm_inventory.h
+	manager/include/ics/manager/vm_inventory.h \
+	manager/include/ics/manager/vm_runtime_events.h \
+	manager/include/ics/manager/volumes.h
 
 # What a program using libicsmanager links with.
 ICSMANAGER_CPPFLAGS = -I$(top_srcdir)/manager/include $(ICSVMDEF_CPPFLAGS) \
 	$(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS)
 ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSVMDEF_LIBS) \
-	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS)
+	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS)
 
 # The cluster adapter plugged into the manager (IcsClusterOps over
 # libicscluster and libicsvmpool): its own library, so the core and its
@@ -73,7 +85,8 @@ noinst_LTLIBRARIES += manager/libicsmgrcluster.la
 manager_libicsmgrcluster_la_SOURCES = \
 	manager/cluster_service_internal.h \
 	manager/cluster_service.c \
-	manager/cluster_hosts.c
+	manager/cluster_hosts.c \
+	manager/cluster_load.c
 manager_libicsmgrcluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
 	$(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
 manager_libicsmgrcluster_la_LIBADD = $(top_builddir)/manager/cluster/libicscluster.la \
@@ -89,7 +102,7 @@ manager_ics_managerd_SOURCES = manager/ics-managerd.c
 manager_ics_managerd_CPPFLAGS = $(AM_CPPFLAGS) $(ICSMANAGER_CPPFLAGS) $(ICSMGRCLUSTER_CPPFLAGS)
 manager_ics_managerd_LDADD = $(ICSMGRCLUSTER_LIBS) $(ICSMANAGER_LIBS)
 
-EXTRA_DIST += manager/README.md manager/tests/lab-manager.test
+EXTRA_DIST += manager/README.md manager/tests/lab-manager.test manager/tests/lab-volumes.test manager/tests/lab-drs.test
 
 icsmgr_tests = \
 	manager/tests/test_store \
@@ -103,7 +116,10 @@ icsmgr_tests = \
 	manager/tests/test_events \
 	manager/tests/test_openapi \
 	manager/tests/test_request_fuzz \
-	manager/tests/test_tls
+	manager/tests/test_volumes \
+	manager/tests/test_console \
+	manager/tests/test_tls \
+	manager/tests/test_drs_service
 check_PROGRAMS += $(icsmgr_tests)
 TESTS += $(icsmgr_tests)
 
@@ -151,10 +167,23 @@ manager_tests_test_openapi_CPPFLAGS = $(icsmgr_test_cppflags) -I$(top_srcdir)/ma
 	$(YAML_CFLAGS)
 manager_tests_test_openapi_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_openapi_LDADD = $(icsmgr_test_libs) $(YAML_LIBS)
+manager_tests_test_console_SOURCES = manager/tests/test_console.c manager/tests/mgr_test_util.h
+manager_tests_test_console_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_console_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_console_LDADD = $(icsmgr_test_libs)
+manager_tests_test_volumes_SOURCES = manager/tests/test_volumes.c manager/tests/mgr_test_util.h
+manager_tests_test_volumes_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_volumes_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_volumes_LDADD = $(icsmgr_test_libs)
 manager_tests_test_tls_SOURCES = manager/tests/test_tls.c manager/tests/mgr_test_util.h
 manager_tests_test_tls_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_tls_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_tls_LDADD = $(icsmgr_test_libs)
+manager_tests_test_drs_service_SOURCES = manager/tests/test_drs_service.c \
+	manager/tests/mgr_test_util.h
+manager_tests_test_drs_service_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_drs_service_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_drs_service_LDADD = $(icsmgr_test_libs)
 # The cluster adapter plugged into the manager, on libcib's file variant
 # with the adapter's captured fixtures.
 check_PROGRAMS += manager/tests/test_cluster_service

@@ -18,10 +18,12 @@
 #include "ics/json.h"
 #include "ics/log.h"
 #include "ics/manager/authz.h"
+#include "ics/manager/drs_service.h"
 #include "ics/manager/manager.h"
 #include "ics/manager/password.h"
 #include "ics/manager/tls_cert.h"
 #include "ics/manager/users.h"
+#include "ics/manager/volumes.h"
 
 #include "api.h"
 
@@ -34,6 +36,7 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->max_body = ICS_HTTP_DEFAULT_MAX_BODY;
 	cfg->task_threads = 2;
 	cfg->sse_keepalive_ms = 15000;
+	cfg->volume_uri = g_strdup(ICS_VOLUMES_DEFAULT_URI);
 	ics_login_policy_defaults(&cfg->policy);
 }
 
@@ -43,6 +46,8 @@ void ics_manager_config_clear(IcsManagerConfig *cfg)
 	g_free(cfg->listen_address);
 	g_free(cfg->tls_cert);
 	g_free(cfg->tls_key);
+	g_free(cfg->volume_uri);
+	g_free(cfg->console_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -97,6 +102,8 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 	replace_string(kf, "manager", "state_dir", &cfg->state_dir);
 	replace_string(kf, "tls", "cert", &cfg->tls_cert);
 	replace_string(kf, "tls", "key", &cfg->tls_key);
+	replace_string(kf, "volumes", "libvirt_uri", &cfg->volume_uri);
+	replace_string(kf, "manager", "console_dir", &cfg->console_dir);
 	listen = g_key_file_get_string(kf, "manager", "listen", NULL);
 	if (listen && !ics_manager_config_set_listen(cfg, listen, error))
 		goto bad;
@@ -134,6 +141,8 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->cfg.listen_address = g_strdup(cfg->listen_address);
 	m->cfg.tls_cert = g_strdup(cfg->tls_cert);
 	m->cfg.tls_key = g_strdup(cfg->tls_key);
+	m->cfg.volume_uri = g_strdup(cfg->volume_uri);
+	m->cfg.console_dir = g_strdup(cfg->console_dir);
 	m->cluster = cluster;
 	if (g_mkdir_with_parents(m->cfg.state_dir, 0700) != 0) {
 		ics_error_set_errno(error, errno, "cannot create state directory %s",
@@ -152,10 +161,16 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->tasks = ics_task_runner_new(m->store, m->events, m->cfg.task_threads);
 	ics_vm_tasks_register(m);
 	ics_host_tasks_register(m);
+	m->drs = ics_drs_service_new(m->store, m->tasks, cluster, error);
+	if (m->drs == NULL)
+		return NULL;
+	m->volumes = ics_volumes_new(m->cfg.volume_uri);
+	ics_volume_tasks_register(m);
 	if (m->cfg.test_mode)
 		ics_task_runner_register(m->tasks, &ics_task_kind_test_sleep);
 	if (!ics_task_runner_recover(m->tasks, error))
 		return NULL;
+	ics_drs_service_start(m->drs);
 	m->router = ics_router_new();
 	ics_api_register(m->router);
 	if (cluster == NULL)
@@ -224,7 +239,11 @@ void ics_manager_free(IcsManager *m)
 	if (m->events)
 		ics_events_close(m->events);
 	ics_http_server_stop(m->http);
+	/* DRS plans and queues tasks: stopped before the tasks are. */
+	ics_drs_service_stop(m->drs);
 	ics_task_runner_free(m->tasks);
+	ics_drs_service_free(m->drs);
+	ics_volumes_free(m->volumes);
 	ics_events_free(m->events);
 	ics_router_free(m->router);
 	ics_apikeys_free(m->apikeys);

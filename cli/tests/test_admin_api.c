@@ -505,11 +505,27 @@ static gboolean fake_stop(void *self, const char *uuid, gboolean force,
 	return FALSE;
 }
 
+/* ...reboots nothing (the VM does not run) and has a serial console. */
+static gboolean fake_reboot(void *self, const char *uuid, GError **error)
+{
+	g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "VM %s is not running", uuid);
+	return FALSE;
+}
+
+static json_t *fake_console(void *self, const char *uuid, GError **error)
+{
+	return json_pack("{s:s, s:s, s:[], s:[{s:s, s:s, s:s}]}", "host", "node2",
+			 "libvirt_uri", "qemu+tcp://node2/system", "graphics", "serial", "type",
+			 "pty", "port", "0", "path", "/dev/pts/4");
+}
+
 static const IcsClusterOps fake_cluster = {
 	.define_vm = fake_define,
 	.undefine_vm = fake_undefine,
 	.start_vm = fake_start,
 	.stop_vm = fake_stop,
+	.reboot_vm = fake_reboot,
+	.vm_console = fake_console,
 };
 
 static int setup_cluster(void **state)
@@ -591,6 +607,22 @@ static void test_tasks(void **state)
 	assert_null(strstr(r.err, "succeeded"));
 	/* An ended task cannot be cancelled. */
 	assert_int_equal(cli_run(&r, NULL, "task", "cancel", id, NULL), ICS_ADMIN_EXIT_CONFLICT);
+	/* reboot is a task too; the cluster's refusal is its error. */
+	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "reboot", "t1", NULL),
+			 ICS_ADMIN_EXIT_ERROR);
+	assert_non_null(strstr(r.err, "is not running"));
+	/* console: where, and the command that reaches it. */
+	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "console", "t1", NULL), 0);
+	assert_non_null(strstr(r.out, "node2"));
+	assert_non_null(strstr(r.out, "/dev/pts/4"));
+	assert_non_null(strstr(r.out, "virsh -c qemu+tcp://node2/system console "));
+	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "console", "t1", "--json", NULL), 0);
+	{
+		g_autoptr(json_t) j = json_loads(r.out, 0, NULL);
+
+		assert_string_equal(json_string_value(json_object_get(j, "host")), "node2");
+	}
+	assert_int_equal(cli_run(&r, NULL, "events", "--vm", "t1", NULL), ICS_ADMIN_EXIT_USAGE);
 }
 
 static void test_usage(void **state)

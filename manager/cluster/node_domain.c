@@ -6,15 +6,20 @@
  * only after its shutdown timeout.  A forced stop sets target-role Stopped
  * (so Pacemaker does not recover what disappears) and then destroys the
  * domain on the node that runs it; the agent's stop then finds it gone.
- * This is the one read-write use of a node's libvirtd by the manager.
+ * A reboot is the guest's own (ACPI): QEMU stays, Pacemaker sees nothing.
+ * These are the manager's only read-write uses of a node's libvirtd; the
+ * console information is read from the live domain XML.
  */
 #include "config.h"
+
+#include <stdlib.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
 #include "cluster_internal.h"
 #include "ics/error.h"
+#include "ics/xml.h"
 
 static void silent(void *user, virErrorPtr err)
 {
@@ -22,34 +27,155 @@ static void silent(void *user, virErrorPtr err)
 	(void)err;
 }
 
-gboolean ics_cluster_node_destroy_domain(const char *node, const char *uri, const char *uuid,
-					 GError **error)
+/* The domain @uuid on @node's libvirtd (read-only for looking only);
+ * NULL with @error set.  *@conn must be closed by the caller. */
+static virDomainPtr node_domain(const char *node, const char *uri, const char *uuid,
+				gboolean readonly, virConnectPtr *conn, GError **error)
 {
 	g_autofree char *own = uri ? NULL : ics_node_libvirt_uri(node);
-	virConnectPtr conn;
 	virDomainPtr dom;
-	gboolean ok = FALSE;
 
 	virSetErrorFunc(NULL, silent);
-	conn = virConnectOpen(uri ? uri : own);
-	if (conn == NULL) {
+	*conn = readonly ? virConnectOpenReadOnly(uri ? uri : own)
+			 : virConnectOpen(uri ? uri : own);
+	if (*conn == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
 			    "node %s: cannot reach libvirtd at %s: %s", node, uri ? uri : own,
 			    virGetLastErrorMessage());
-		return FALSE;
+		return NULL;
 	}
-	dom = virDomainLookupByUUIDString(conn, uuid);
-	if (dom == NULL) {
+	dom = virDomainLookupByUUIDString(*conn, uuid);
+	if (dom == NULL)
 		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
 			    "node %s: no domain %s (stopped already?)", node, uuid);
+	return dom;
+}
+
+static void node_domain_close(virConnectPtr conn, virDomainPtr dom)
+{
+	if (dom)
+		virDomainFree(dom);
+	if (conn)
+		virConnectClose(conn);
+}
+
+gboolean ics_cluster_node_destroy_domain(const char *node, const char *uri, const char *uuid,
+					 GError **error)
+{
+	virConnectPtr conn = NULL;
+	virDomainPtr dom = node_domain(node, uri, uuid, FALSE, &conn, error);
+	gboolean ok = FALSE;
+
+	if (dom == NULL) {
+		/* error set */
 	} else if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) != 0) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "node %s: cannot destroy domain %s: %s",
 			    node, uuid, virGetLastErrorMessage());
 	} else {
 		ok = TRUE;
 	}
-	if (dom)
-		virDomainFree(dom);
-	virConnectClose(conn);
+	node_domain_close(conn, dom);
 	return ok;
+}
+
+gboolean ics_cluster_node_reboot_domain(const char *node, const char *uri, const char *uuid,
+					GError **error)
+{
+	virConnectPtr conn = NULL;
+	virDomainPtr dom = node_domain(node, uri, uuid, FALSE, &conn, error);
+	gboolean ok = FALSE;
+
+	if (dom == NULL) {
+		/* error set */
+	} else if (virDomainIsActive(dom) != 1) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "node %s: domain %s is not running",
+			    node, uuid);
+	} else if (virDomainReboot(dom, 0) != 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "node %s: cannot reboot domain %s: %s",
+			    node, uuid, virGetLastErrorMessage());
+	} else {
+		ok = TRUE;
+	}
+	node_domain_close(conn, dom);
+	return ok;
+}
+
+char *ics_cluster_node_domain_xml(const char *node, const char *uri, const char *uuid,
+				  GError **error)
+{
+	virConnectPtr conn = NULL;
+	virDomainPtr dom = node_domain(node, uri, uuid, TRUE, &conn, error);
+	char *xml = NULL, *copy = NULL;
+
+	if (dom != NULL) {
+		xml = virDomainGetXMLDesc(dom, 0);
+		if (xml == NULL)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+				    "node %s: cannot read the definition of domain %s: %s", node,
+				    uuid, virGetLastErrorMessage());
+		copy = g_strdup(xml);
+		free(xml);
+	}
+	node_domain_close(conn, dom);
+	return copy;
+}
+
+static json_t *attrs_json(xmlNode *n, const char *const *names)
+{
+	json_t *o = json_object();
+
+	for (guint i = 0; names[i]; i++) {
+		g_autoptr(xmlChar) v = xmlGetProp(n, (const xmlChar *)names[i]);
+
+		if (v)
+			json_object_set_new(o, names[i], json_string((const char *)v));
+	}
+	return o;
+}
+
+static xmlNode *child(xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, (const xmlChar *)name))
+			return c;
+	return NULL;
+}
+
+json_t *ics_domain_console_json(const char *xml, GError **error)
+{
+	/* Never "passwd": the console password is not information to hand out. */
+	static const char *const graphics_attrs[] = { "type", "port", "tlsPort", "autoport",
+						      "listen", "socket", NULL };
+	static const char *const source_attrs[] = { "path", "host", "service", "mode", NULL };
+	g_autoptr(xmlDoc) doc = ics_xml_parse_string(xml, -1, "domain XML", error);
+	json_t *out, *graphics, *serials;
+	xmlNode *devices;
+
+	if (doc == NULL)
+		return NULL;
+	devices = child(xmlDocGetRootElement(doc), "devices");
+	out = json_object();
+	graphics = json_array();
+	serials = json_array();
+	for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (xmlStrEqual(c->name, (const xmlChar *)"graphics")) {
+			json_array_append_new(graphics, attrs_json(c, graphics_attrs));
+		} else if (xmlStrEqual(c->name, (const xmlChar *)"serial")) {
+			g_autoptr(xmlChar) type = xmlGetProp(c, (const xmlChar *)"type");
+			xmlNode *src = child(c, "source"), *target = child(c, "target");
+			g_autoptr(xmlChar) port =
+				target ? xmlGetProp(target, (const xmlChar *)"port") : NULL;
+			json_t *one = src ? attrs_json(src, source_attrs) : json_object();
+
+			json_object_set_new(one, "type", json_string(type ? (char *)type : "?"));
+			if (port)
+				json_object_set_new(one, "port", json_string((const char *)port));
+			json_array_append_new(serials, one);
+		}
+	}
+	json_object_set_new(out, "graphics", graphics);
+	json_object_set_new(out, "serial", serials);
+	return out;
 }

@@ -277,6 +277,19 @@ static inline gboolean fake_status(void *self, const char *uuid, char **state, c
 	return TRUE;
 }
 
+static inline gboolean fake_reboot(void *self, const char *uuid, GError **error)
+{
+	return TRUE;
+}
+
+/* Shaped as cluster_service.c's vm_console answers. */
+static inline json_t *fake_console(void *self, const char *uuid, GError **error)
+{
+	return json_pack("{s:s, s:s, s:[], s:[{s:s, s:s, s:s}]}", "host", "node1",
+			 "libvirt_uri", "qemu+tcp://node1/system", "graphics", "serial", "type",
+			 "pty", "port", "0", "path", "/dev/pts/3");
+}
+
 /* One host "node1" and one pool "shared", shaped as the real adapter
  * (cluster_hosts.c) answers. */
 static inline json_t *fake_host_json(void)
@@ -348,6 +361,19 @@ static inline json_t *fake_pool(void *self, const char *name, GError **error)
 	return fake_pool_json(TRUE);
 }
 
+/* DRS load: node1 runs the fixture VM, node2 is empty (cluster_load.c's
+ * shape). */
+static inline json_t *fake_load(void *self, GError **error)
+{
+	return json_pack("{s:[{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, s:i}], "
+			 "s:[{s:s, s:s, s:i, s:i, s:b, s:I, s:i}]}",
+			 "hosts", "name", "node1", "state", "on", "cpus", 4, "memory_mib", 8192,
+			 "name", "node2", "state", "on", "cpus", 4, "memory_mib", 8192, "vms",
+			 "uuid", "6f1c3c0e-8a4b-4d5e-9f00-1234567890ab", "host", "node1", "vcpus",
+			 1, "memory_mib", 128, "migrating", 0, "cpu_time_ns",
+			 (json_int_t)(g_get_monotonic_time() * 100), "memory_used_mib", 128);
+}
+
 static inline IcsClusterOps test_fake_ops(FakeCluster *f)
 {
 	IcsClusterOps ops = {
@@ -358,11 +384,14 @@ static inline IcsClusterOps test_fake_ops(FakeCluster *f)
 		.stop_vm = fake_stop,
 		.migrate_vm = fake_migrate,
 		.vm_status = fake_status,
+		.reboot_vm = fake_reboot,
+		.vm_console = fake_console,
 		.hosts = fake_hosts,
 		.host = fake_host,
 		.host_maintenance = fake_maintenance,
 		.pools = fake_pools,
 		.pool = fake_pool,
+		.load = fake_load,
 	};
 	return ops;
 }

@@ -443,6 +443,35 @@ static void test_define_other_pool(void **state)
 	fx_free(f);
 }
 
+static void record_change(void *data, const char *uuid, const char *st, const char *host,
+			  const char *old_state, const char *old_host)
+{
+	g_ptr_array_add(data, g_strdup_printf("%s %s %s %s %s", uuid, st, host ? host : "-",
+					      old_state, old_host ? old_host : "-"));
+}
+
+/* The listener hears what changed between two snapshots, once. */
+static void test_vm_listener(void **state)
+{
+	Fx *f = fx_new("vm-stopped", NULL, NULL);
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+
+	(void)state;
+	ics_cluster_service_set_vm_listener(f->svc, record_change, seen);
+	refresh(f, "vm-running");
+	assert_int_equal(seen->len, 1);
+	assert_string_equal(seen->pdata[0], UUID " running node3 stopped -");
+	refresh(f, "vm-running");
+	assert_int_equal(seen->len, 1);
+	refresh(f, "vm-stopped");
+	assert_int_equal(seen->len, 2);
+	assert_string_equal(seen->pdata[1], UUID " stopped - running node3");
+	ics_cluster_service_set_vm_listener(f->svc, NULL, NULL);
+	refresh(f, "vm-running");
+	assert_int_equal(seen->len, 2);
+	fx_free(f);
+}
+
 static void test_start(void **state)
 {
 	Fx *f = fx_new("vm-stopped", NULL, NULL);
@@ -455,6 +484,26 @@ static void test_start(void **state)
 	pump(f, j, TRUE, role_started);
 	assert_false(g_atomic_int_get(&j->done));
 	/* Pacemaker started it. */
+	refresh(f, "vm-running");
+	pump(f, j, FALSE, job_done);
+	job_ok(j);
+	job_free(j);
+	fx_free(f);
+}
+
+/* A VM defined a moment ago whose CIB change the service has not seen yet:
+ * the start waits for a snapshot that has it instead of failing. */
+static void test_start_after_stale_snapshot(void **state)
+{
+	Fx *f = fx_new("vm-stopped", NULL, NULL);
+	Job *j;
+
+	(void)state;
+	refresh(f, "basic"); /* a snapshot from before the VM existed */
+	j = job_start(f, OP_START, NULL);
+	g_usleep(200 * 1000);
+	assert_false(g_atomic_int_get(&j->done));
+	pump(f, j, TRUE, role_started);
 	refresh(f, "vm-running");
 	pump(f, j, FALSE, job_done);
 	job_ok(j);
@@ -655,13 +704,60 @@ static void test_offline_host(void **state)
 	fx_free(f);
 }
 
+/* DRS's load: hosts with libvirt's size, VMs with their utilization;
+ * a host that is down is neither asked nor balanced. */
+static void test_load(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) load = f->ops->load(f->ops->self, &e);
+	g_autoptr(json_t) down = NULL;
+	json_t *vm, *h;
+	size_t i;
+
+	(void)state;
+	if (load == NULL)
+		fail_msg("load: %s", e->message);
+	assert_int_equal(json_array_size(json_object_get(load, "hosts")), 3);
+	json_array_foreach(json_object_get(load, "hosts"), i, h)
+	{
+		assert_string_equal(json_string_value(json_object_get(h, "state")), "on");
+		assert_true(json_integer_value(json_object_get(h, "cpus")) > 0);
+		assert_true(json_integer_value(json_object_get(h, "memory_mib")) > 0);
+	}
+	assert_int_equal(json_array_size(json_object_get(load, "vms")), 1);
+	vm = json_array_get(json_object_get(load, "vms"), 0);
+	assert_string_equal(json_string_value(json_object_get(vm, "uuid")), UUID);
+	assert_string_equal(json_string_value(json_object_get(vm, "host")), "node3");
+	assert_int_equal(json_integer_value(json_object_get(vm, "memory_mib")), 128);
+	assert_true(json_integer_value(json_object_get(vm, "vcpus")) >= 1);
+	/* The test driver has no such domain: not measurable, so pinned. */
+	assert_true(json_is_true(json_object_get(vm, "migrating")));
+	fx_free(f);
+
+	f = fx_new("offline", NULL, NULL);
+	refresh(f, "offline");
+	down = f->ops->load(f->ops->self, &e);
+	assert_non_null(down);
+	json_array_foreach(json_object_get(down, "hosts"), i, h)
+	{
+		if (g_str_equal(json_string_value(json_object_get(h, "name")), "node2")) {
+			assert_string_equal(json_string_value(json_object_get(h, "state")), "off");
+			assert_null(json_object_get(h, "cpus"));
+		}
+	}
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_define_update_undefine),
 		cmocka_unit_test(test_define_undone),
 		cmocka_unit_test(test_define_other_pool),
+		cmocka_unit_test(test_vm_listener),
 		cmocka_unit_test(test_start),
+		cmocka_unit_test(test_start_after_stale_snapshot),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_start_cancelled),
 		cmocka_unit_test(test_start_failed_everywhere),
@@ -670,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_undefine_running_refused),
 		cmocka_unit_test(test_hosts_and_pools),
 		cmocka_unit_test(test_offline_host),
+		cmocka_unit_test(test_load),
 	};
 
 	/* The test thread is the main-context thread, as in ics-managerd. */

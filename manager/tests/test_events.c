@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "ics/manager/events.h"
+#include "ics/manager/vm_runtime_events.h"
 #include "mgr_test_util.h"
 
 static void test_ring(void **state)
@@ -44,6 +45,46 @@ static void test_ring(void **state)
 	assert_null(ics_events_next(ev, 6, 10 * G_USEC_PER_SEC, &gap, &closed));
 	assert_true(closed);
 	ics_events_free(ev);
+}
+
+/* The cluster's VM changes become vm.state events in their order, with the
+ * owner from the inventory (none for a VM the inventory does not know). */
+static void test_runtime_events(void **state)
+{
+	g_autoptr(GError) e = NULL;
+	g_autofree char *dir = g_dir_make_tmp("ics-rt-XXXXXX", NULL);
+	g_autofree char *db = g_build_filename(dir, "ics.db", NULL);
+	g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+	IcsStore *store = ics_store_open(db, &e);
+	IcsEvents *ev = ics_events_new(16);
+	IcsVmRuntimeEvents *rt;
+	gboolean gap, closed;
+	IcsEvent *a, *b;
+
+	(void)state;
+	assert_non_null(store);
+	rt = ics_vm_runtime_events_new(store, ev);
+	ics_vm_runtime_events_changed(rt, "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c", "running",
+				      "node3", "stopped", NULL);
+	ics_vm_runtime_events_changed(rt, "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c", "migrating",
+				      "node3", "running", "node3");
+	ics_vm_runtime_events_free(rt); /* publishes what is queued */
+	a = ics_events_next(ev, 0, 0, &gap, &closed);
+	b = ics_events_next(ev, 1, 0, &gap, &closed);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a->type, "vm.state");
+	assert_string_equal(a->permission, "vm.read");
+	assert_int_equal(a->owner_id, 0);
+	assert_string_equal(a->data, "{\"uuid\":\"6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c\","
+				     "\"state\":\"running\",\"host\":\"node3\","
+				     "\"previous_state\":\"stopped\",\"previous_host\":null}");
+	assert_non_null(strstr(b->data, "\"state\":\"migrating\""));
+	ics_event_free(a);
+	ics_event_free(b);
+	ics_events_free(ev);
+	ics_store_close(store);
+	assert_int_equal(system(rm), 0);
 }
 
 typedef struct {
@@ -215,6 +256,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring),
+		cmocka_unit_test(test_runtime_events),
 		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
 	};

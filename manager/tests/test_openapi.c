@@ -172,12 +172,13 @@ static void check_schema(json_t *schema, json_t *v, const char *where, GString *
 	const char *type = json_string_value(json_object_get(s, "type"));
 	size_t i;
 
-	json_array_foreach(all, i, x) check_schema(x, v, where, err);
+	/* Null first: "nullable" next to "allOf" makes the whole nullable. */
 	if (json_is_null(v)) {
 		if (!json_is_true(json_object_get(s, "nullable")) && (type || all))
 			g_string_append_printf(err, "%s: null but not nullable; ", where);
 		return;
 	}
+	json_array_foreach(all, i, x) check_schema(x, v, where, err);
 	if (type && !type_ok(type, v)) {
 		g_string_append_printf(err, "%s: expected %s, got %s; ", where, type,
 				       ics_json_type_name(v));
@@ -230,6 +231,13 @@ typedef struct {
 	char *task_id;
 } Ctx;
 
+/* Volumes on libvirt's in-memory test driver. */
+static void volume_test_driver(IcsManagerConfig *cfg)
+{
+	g_free(cfg->volume_uri);
+	cfg->volume_uri = g_strdup("test:///default");
+}
+
 static int setup(void **state)
 {
 	Ctx *c = g_new0(Ctx, 1);
@@ -243,7 +251,7 @@ static int setup(void **state)
 	doc = yaml_load(spec);
 	assert_non_null(doc);
 	c->ops = test_fake_ops(&c->fake);
-	c->t = test_mgr_start_in(NULL, &c->ops, NULL);
+	c->t = test_mgr_start_in(NULL, &c->ops, volume_test_driver);
 	/* Fixtures the operations' parameters and examples name. */
 	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/users/admin", c->t->admin_token,
 				     "{\"password\": \"" TEST_PASSWORD "\"}"),
@@ -257,6 +265,10 @@ static int setup(void **state)
 	assert_int_equal(test_status(c->t, "POST", "/api/v1/vms", c->t->admin_token,
 				     "{\"definition\": {\"uuid\": \"" FIXTURE_UUID "\", \"name\":"
 				     " \"web1\", \"vcpus\": 1, \"memory_mib\": 128}}"),
+			 201);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/pools/shared/volumes",
+				     c->t->admin_token,
+				     "{\"name\": \"disk1.qcow2\", \"capacity\": \"10G\"}"),
 			 201);
 	g_autoptr(TestResp) k = test_http(c->t, "POST", "/api/v1/apikeys", c->t->admin_token, "{}");
 	c->key_id = g_strdup(test_str(k, "access_key_id"));
@@ -312,6 +324,10 @@ static char *concrete_path(Ctx *c, const char *tmpl)
 			v = c->key_id;
 		else if (g_str_equal(segs[i], "{task_id}"))
 			v = c->task_id;
+		else if (g_str_equal(segs[i], "{pool}"))
+			v = "shared";
+		else if (g_str_equal(segs[i], "{volume}"))
+			v = "disk1.qcow2";
 		else if (g_str_equal(segs[i], "{name}"))
 			v = g_str_has_prefix(tmpl, "/api/v1/pools/") ? "shared" : "node1";
 		else
@@ -471,7 +487,8 @@ static void test_every_route_documented(void **state)
 		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
 		ics_api_role_routes,   ics_api_apikey_routes,  ics_api_audit_routes,
 		ics_api_task_routes,   ics_api_event_routes,   ics_api_vm_routes,
-		ics_api_host_routes,   ics_api_pool_routes,
+		ics_api_host_routes,   ics_api_pool_routes,    ics_api_volume_routes,
+		ics_api_drs_routes,
 	};
 	json_t *paths = json_object_get(doc, "paths");
 	guint n = 0;
@@ -499,6 +516,7 @@ static void test_no_cluster(void **state)
 		{ "post", "/api/v1/hosts/{name}/maintenance", "/api/v1/hosts/node1/maintenance" },
 		{ "get", "/api/v1/pools", NULL },
 		{ "get", "/api/v1/pools/{name}", "/api/v1/pools/shared" },
+		{ "get", "/api/v1/pools/{pool}/volumes", "/api/v1/pools/shared/volumes" },
 	};
 
 	(void)state;

@@ -80,6 +80,59 @@ static void test_destroy_domain(void **state)
 	assert_non_null(strstr(e3->message, "nodeX"));
 }
 
+/* A reboot reaches the test driver's running domain; the live XML is read
+ * and turned into console information. */
+static void test_reboot_and_console(void **state)
+{
+	g_autoptr(GError) e = NULL, e2 = NULL;
+	g_autofree char *xml = NULL;
+	g_autoptr(json_t) c = NULL;
+
+	(void)state;
+	if (!ics_cluster_node_reboot_domain("node1", "test:///default",
+					    "6695eb01-f6a4-8304-79aa-97f2502e193f", &e))
+		fail_msg("reboot: %s", e->message);
+	assert_false(ics_cluster_node_reboot_domain("node1", "test:///default",
+						    "11111111-2222-4333-8444-555555555555", &e2));
+	assert_int_equal(e2->code, ICS_ERROR_NOT_FOUND);
+	xml = ics_cluster_node_domain_xml("node1", "test:///default",
+					  "6695eb01-f6a4-8304-79aa-97f2502e193f", &e);
+	assert_non_null(xml);
+	c = ics_domain_console_json(xml, &e);
+	assert_non_null(c);
+	assert_true(json_is_array(json_object_get(c, "graphics")));
+	assert_true(json_is_array(json_object_get(c, "serial")));
+}
+
+/* What a console client is told, from the XML ICS writes plus a VNC
+ * display; the password stays out. */
+static void test_console_json(void **state)
+{
+	static const char xml[] =
+		"<domain type='qemu'><name>v</name><devices>"
+		"<serial type='pty'><source path='/dev/pts/7'/><target port='0'/></serial>"
+		"<console type='pty' tty='/dev/pts/7'><target type='serial' port='0'/></console>"
+		"<graphics type='vnc' port='5901' autoport='yes' listen='0.0.0.0' "
+		"passwd='secret'/></devices></domain>";
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) c = ics_domain_console_json(xml, &e);
+	g_autofree char *text = NULL;
+	json_t *g, *sp;
+
+	(void)state;
+	assert_non_null(c);
+	g = json_array_get(json_object_get(c, "graphics"), 0);
+	sp = json_array_get(json_object_get(c, "serial"), 0);
+	assert_string_equal(json_string_value(json_object_get(g, "type")), "vnc");
+	assert_string_equal(json_string_value(json_object_get(g, "port")), "5901");
+	assert_string_equal(json_string_value(json_object_get(sp, "type")), "pty");
+	assert_string_equal(json_string_value(json_object_get(sp, "path")), "/dev/pts/7");
+	assert_string_equal(json_string_value(json_object_get(sp, "port")), "0");
+	text = json_dumps(c, 0);
+	assert_null(strstr(text, "secret"));
+	assert_null(ics_domain_console_json("<domain", &e));
+}
+
 static void test_uri(void **state)
 {
 	g_autofree char *u = ics_node_libvirt_uri("node2");
@@ -93,6 +146,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_driver),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_reboot_and_console),
+		cmocka_unit_test(test_console_json),
 		cmocka_unit_test(test_destroy_domain),
 		cmocka_unit_test(test_uri),
 	};

@@ -345,4 +345,20 @@ json_t *ics_node_stats_to_json(const IcsNodeStats *stats);
 gboolean ics_cluster_node_destroy_domain(const char *node, const char *uri, const char *uuid,
 					 GError **error);
 
+/* Ask the guest of the running domain @uuid on @node to reboot (libvirt's
+ * default method: ACPI, else the guest agent); the QEMU process stays, so
+ * Pacemaker sees nothing.  CONFLICT when the domain is not running. */
+gboolean ics_cluster_node_reboot_domain(const char *node, const char *uri, const char *uuid,
+					GError **error);
+
+/* The live domain XML of @uuid on @node (read-only connection; g_free). */
+char *ics_cluster_node_domain_xml(const char *node, const char *uri, const char *uuid,
+				  GError **error);
+
+/* What a console client needs from a live domain XML: {"graphics": [{type,
+ * port, tlsPort, autoport, listen, socket}], "serial": [{type, port, path,
+ * host, service, mode}]} (attributes present in the XML only; never the
+ * graphics password).  PARSE for XML that is not a domain. */
+json_t *ics_domain_console_json(const char *xml, GError **error);
+
 #endif /* ICS_CLUSTER_H */

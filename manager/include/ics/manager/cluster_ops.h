@@ -2,7 +2,8 @@
  * ics/manager/cluster_ops.h: what the manager core asks of the cluster.
  *
  * The core (inventory, tasks, API) does not talk to Pacemaker or libvirt
- * itself; it calls these operations, which the cluster adapter
+ * itself (but for disk volumes, which volumes.h asks of a libvirtd's
+ * storage API); it calls these operations, which the cluster adapter
  * (manager/cluster/) implements by writing CIB objects and reading
  * Pacemaker's status.  A manager started with no adapter (ops == NULL) is
  * an inventory only: VM definitions are stored and validated, power and
@@ -56,6 +57,13 @@ typedef struct {
 	gboolean (*migrate_vm)(void *self, const char *uuid, const char *target_host,
 			       IcsClusterProgressFn progress, void *progress_data,
 			       const volatile gint *cancelled, GError **error);
+	/* Ask the guest of the running VM to reboot (ACPI; QEMU and the
+	 * cluster resource stay).  CONFLICT when it does not run.  May be NULL. */
+	gboolean (*reboot_vm)(void *self, const char *uuid, GError **error);
+	/* How to reach the running VM's console: {"host", "libvirt_uri",
+	 * "graphics": [...], "serial": [...]} (see ics_domain_console_json());
+	 * CONFLICT when it does not run.  May be NULL. */
+	json_t *(*vm_console)(void *self, const char *uuid, GError **error);
 	/* Runtime state: @state receives "running", "stopped", "migrating",
 	 * "failed" or "unknown", @host the node running it (NULL when none);
 	 * g_free both. */
@@ -76,6 +84,16 @@ typedef struct {
 	 * state; NOT_FOUND. */
 	json_t *(*pools)(void *self, GError **error);
 	json_t *(*pool)(void *self, const char *name, GError **error);
+	/* Load for DRS (drs_service.h), read now; may be NULL (no DRS):
+	 * {"hosts": [{"name", "state": "on"|"maintenance"|"off"|"unavailable",
+	 *   "cpus", "memory_mib"}],
+	 *  "vms": [{"uuid", "host", "vcpus", "memory_mib", "migrating",
+	 *   "cpu_time_ns" (cumulative, as the host's libvirtd counts it),
+	 *   "memory_used_mib"}]}: every VM that runs, on a host that is "on"
+	 * or "maintenance" (whose libvirtd was asked; UNAVAILABLE when one
+	 * cannot be).  "unavailable" hosts (pending, unclean, unmanaged) are
+	 * left out of balancing with their VMs. */
+	json_t *(*load)(void *self, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */

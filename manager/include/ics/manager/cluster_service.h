@@ -55,6 +55,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsClusterService, ics_cluster_service_free)
 /* The operations the manager calls (valid while @svc lives). */
 const IcsClusterOps *ics_cluster_service_ops(IcsClusterService *svc);
 
+/* Told when a new snapshot shows a VM in another state or on another node
+ * than the snapshot before it (and when a VM appears or disappears: state
+ * or old_state "undefined"); @host/@old_host NULL when it runs nowhere.
+ * Called on the main-context thread, which must not block: hand the work
+ * to another thread (vm_runtime_events.c does). */
+typedef void (*IcsClusterVmChangedFn)(void *data, const char *uuid, const char *state,
+				      const char *host, const char *old_state,
+				      const char *old_host);
+/* Set (or, with @fn NULL, remove) the listener; from the main-context
+ * thread. */
+void ics_cluster_service_set_vm_listener(IcsClusterService *svc, IcsClusterVmChangedFn fn,
+					 void *data);
+
 /* Take a new snapshot now, as a CIB change notification does (from the
  * main-context thread; tests call it after changing the CIB file, which
  * sends no notifications). */

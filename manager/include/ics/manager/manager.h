@@ -39,6 +39,12 @@ typedef struct {
 	guint sse_keepalive_ms;
 	/* Registers the test.sleep task kind; never in production. */
 	gboolean test_mode;
+	/* The libvirt URI of volume operations, "{host}" = a node of the
+	 * pool ([volumes] libvirt_uri; see volumes.h). */
+	char *volume_uri;
+	/* The web console's static files, served at /console/ ([manager]
+	 * console_dir; NULL: none). */
+	char *console_dir;
 } IcsManagerConfig;
 
 /* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS, 1 MiB
@@ -67,6 +73,13 @@ typedef struct IcsManager {
 	IcsTaskKind vm_power_kind;
 	/* The task kind of host maintenance (api_hosts.c). */
 	IcsTaskKind host_maintenance_kind;
+	/* DRS: periodic plans, their application, history (drs_service.h). */
+	struct IcsDrsService *drs;
+	/* Volumes on pools through libvirt, and their task kinds
+	 * (api_volumes.c). */
+	struct IcsVolumes *volumes;
+	IcsTaskKind volume_create_kind;
+	IcsTaskKind volume_resize_kind;
 } IcsManager;
 
 /* Open the state directory (created 0700 when absent): database, API key
