@@ -198,18 +198,8 @@ static int cmd_create(int argc, char **argv)
 		}
 		def = json_object();
 	}
-	if (name)
-		json_object_set_new(def, "name", json_string(name));
-	if (vcpus >= 0)
-		json_object_set_new(def, "vcpus", json_integer(vcpus));
-	if (memory >= 0)
-		json_object_set_new(def, "memory_mib", json_integer(memory));
-	if (virt_type)
-		json_object_set_new(def, "virt_type", json_string(virt_type));
-	if (crash)
-		json_object_set_new(def, "crash_policy", json_string(crash));
-	if (uuid)
-		json_object_set_new(def, "uuid", json_string(uuid));
+	ics_admin_def_apply(def, &(IcsAdminDefOptions){ name, virt_type, crash, uuid, vcpus,
+							 memory });
 	body = json_pack("{s:O}", "definition", def);
 	if (owner)
 		json_object_set_new(body, "owner", json_string(owner));

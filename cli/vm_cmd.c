@@ -96,6 +96,22 @@ json_t *ics_admin_parse_disk(const char *spec, const char *pool_path, GError **e
 	return g_steal_pointer(&disk);
 }
 
+void ics_admin_def_apply(json_t *def, const IcsAdminDefOptions *o)
+{
+	if (o->name)
+		json_object_set_new(def, "name", json_string(o->name));
+	if (o->vcpus >= 0)
+		json_object_set_new(def, "vcpus", json_integer(o->vcpus));
+	if (o->memory_mib >= 0)
+		json_object_set_new(def, "memory_mib", json_integer(o->memory_mib));
+	if (o->virt_type)
+		json_object_set_new(def, "virt_type", json_string(o->virt_type));
+	if (o->crash_policy)
+		json_object_set_new(def, "crash_policy", json_string(o->crash_policy));
+	if (o->uuid)
+		json_object_set_new(def, "uuid", json_string(o->uuid));
+}
+
 gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, gboolean *json,
 				GError **error)
 {
@@ -165,19 +181,9 @@ gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, gboo
 		if (memory < 0)
 			return ics_error_invalid(error, "vm define: --memory is required (or --from-json)");
 	}
-	if (name)
-		json_object_set_new(def, "name", json_string(name));
-	if (vcpus >= 0)
-		json_object_set_new(def, "vcpus", json_integer(vcpus));
-	if (memory >= 0)
-		json_object_set_new(def, "memory_mib", json_integer(memory));
-	if (virt_type)
-		json_object_set_new(def, "virt_type", json_string(virt_type));
-	if (crash)
-		json_object_set_new(def, "crash_policy", json_string(crash));
-	if (uuid)
-		json_object_set_new(def, "uuid", json_string(uuid));
-	else if (json_object_get(def, "uuid") == NULL) {
+	ics_admin_def_apply(def, &(IcsAdminDefOptions){ name, virt_type, crash, uuid, vcpus,
+							 memory });
+	if (uuid == NULL && json_object_get(def, "uuid") == NULL) {
 		g_autofree char *u = g_uuid_string_random();
 
 		json_object_set_new(def, "uuid", json_string(u));

@@ -30,6 +30,14 @@ int ics_admin_exit_code(const GError *error);
  * relative to @pool_path. */
 json_t *ics_admin_parse_disk(const char *spec, const char *pool_path, GError **error);
 
+/* The definition members both `vm define` and `manager vm create` take as
+ * options; an option not given is NULL or negative and leaves @def alone. */
+typedef struct {
+	const char *name, *virt_type, *crash_policy, *uuid;
+	gint64 vcpus, memory_mib;
+} IcsAdminDefOptions;
+void ics_admin_def_apply(json_t *def, const IcsAdminDefOptions *o);
+
 /* `vm define` options (argv[0] = "define") into a request; *json = --json. */
 gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, gboolean *json,
 				GError **error);

@@ -82,6 +82,12 @@ gboolean ics_api_limit(const IcsRequest *req, gint64 *limit, GError **error);
 gboolean ics_api_int(const char *text, const char *what, gint64 *out, GError **error);
 /* The owner filter a list gets for @perm: 0 (all) or the principal's id. */
 gint64 ics_api_owner_filter(const IcsPrincipal *p, const char *perm);
+/* Inside the write transaction the caller began: create a task (as
+ * ics_task_create()), commit and answer 202 with it.  On failure the
+ * transaction is rolled back. */
+gboolean ics_api_task_accepted(IcsManager *m, IcsResponse *resp, const char *kind,
+			       const char *object_type, const char *object_id, gint64 owner_id,
+			       const json_t *params, GError **error);
 /* Map an error to an HTTP status. */
 guint ics_api_status(const GError *error);
 

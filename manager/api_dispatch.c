@@ -106,6 +106,26 @@ gboolean ics_api_limit(const IcsRequest *req, gint64 *limit, GError **error)
 	return TRUE;
 }
 
+gboolean ics_api_task_accepted(IcsManager *m, IcsResponse *resp, const char *kind,
+			       const char *object_type, const char *object_id, gint64 owner_id,
+			       const json_t *params, GError **error)
+{
+	json_t *task;
+	gint64 id;
+
+	id = ics_task_create(m->tasks, kind, object_type, object_id, owner_id, params, error);
+	if (id < 0 || (task = ics_task_get(m->store, id, NULL, error)) == NULL) {
+		ics_store_rollback(m->store);
+		return FALSE;
+	}
+	if (!ics_store_commit(m->store, error)) {
+		json_decref(task);
+		return FALSE;
+	}
+	ics_response_json(resp, 202, task);
+	return TRUE;
+}
+
 gint64 ics_api_owner_filter(const IcsPrincipal *p, const char *perm)
 {
 	return ics_principal_scope(p, perm) == ICS_SCOPE_ALL ? 0 : p->user_id;

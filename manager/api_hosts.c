@@ -119,8 +119,6 @@ static gboolean maintenance(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	g_autoptr(json_t) hosts = NULL;
 	const char *name;
 	gboolean enter, known = FALSE;
-	gint64 id;
-	json_t *task;
 
 	if (!name_param(req, &name, error))
 		return FALSE;
@@ -147,17 +145,7 @@ static gboolean maintenance(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	}
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	id = ics_task_create(m->tasks, "host.maintenance", "host", name, 0, body, error);
-	if (id < 0 || (task = ics_task_get(m->store, id, NULL, error)) == NULL) {
-		ics_store_rollback(m->store);
-		return FALSE;
-	}
-	if (!ics_store_commit(m->store, error)) {
-		json_decref(task);
-		return FALSE;
-	}
-	ics_response_json(resp, 202, task);
-	return TRUE;
+	return ics_api_task_accepted(m, resp, "host.maintenance", "host", name, 0, body, error);
 }
 
 const IcsApiRoute ics_api_host_routes[] = {

@@ -297,8 +297,7 @@ static gboolean power(IcsManager *m, IcsRequest *req, IcsResponse *resp, const c
 		      json_t *params, GError **error)
 {
 	const char *uuid;
-	gint64 owner, id;
-	json_t *task;
+	gint64 owner;
 
 	if (!uuid_param(req, &uuid, error))
 		return FALSE;
@@ -312,20 +311,11 @@ static gboolean power(IcsManager *m, IcsRequest *req, IcsResponse *resp, const c
 	json_object_set_new(params, "op", json_string(op));
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!vm_access(m, req, uuid, "vm.power", &owner, error))
-		goto fail;
-	id = ics_task_create(m->tasks, "vm.power", "vm", uuid, owner, params, error);
-	if (id < 0 || (task = ics_task_get(m->store, id, NULL, error)) == NULL)
-		goto fail;
-	if (!ics_store_commit(m->store, error)) {
-		json_decref(task);
+	if (!vm_access(m, req, uuid, "vm.power", &owner, error)) {
+		ics_store_rollback(m->store);
 		return FALSE;
 	}
-	ics_response_json(resp, 202, task);
-	return TRUE;
-fail:
-	ics_store_rollback(m->store);
-	return FALSE;
+	return ics_api_task_accepted(m, resp, "vm.power", "vm", uuid, owner, params, error);
 }
 
 static const IcsField no_fields[] = { { 0 } };

@@ -215,23 +215,10 @@ static gboolean get_volume(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 static gboolean queue_task(IcsManager *m, IcsRequest *req, IcsResponse *resp, const char *kind,
 			   const char *object_id, const json_t *params, GError **error)
 {
-	json_t *task;
-	gint64 id;
-
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	id = ics_task_create(m->tasks, kind, "volume", object_id, req->principal->user_id, params,
-			     error);
-	if (id < 0 || (task = ics_task_get(m->store, id, NULL, error)) == NULL) {
-		ics_store_rollback(m->store);
-		return FALSE;
-	}
-	if (!ics_store_commit(m->store, error)) {
-		json_decref(task);
-		return FALSE;
-	}
-	ics_response_json(resp, 202, task);
-	return TRUE;
+	return ics_api_task_accepted(m, resp, kind, "volume", object_id, req->principal->user_id,
+				     params, error);
 }
 
 static gboolean create_volume(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
