@@ -150,53 +150,150 @@ gboolean ics_cluster_remove_resource(IcsCluster *cluster, const char *rsc_id, GE
 	return remove_xpath(cib, rxp, FALSE, FALSE, what, error);
 }
 
+/* Put the ids of @node and of every element below it into @ids. */
+static void collect_ids(xmlNode *node, GHashTable *ids)
+{
+	for (; node; node = node->next) {
+		if (node->type != XML_ELEMENT_NODE)
+			continue;
+		char *id = ics_xml_prop(node, "id");
+
+		if (id)
+			g_hash_table_add(ids, id);
+		collect_ids(node->children, ids);
+	}
+}
+
+/* The ids among @ids[0..n) (NULL entries skipped) of resources configured
+ * now: one XPath query for them all. */
+static GHashTable *existing_resources(cib_t *cib, char **ids, guint n, GError **error)
+{
+	g_autoptr(GString) xpath = g_string_new("/cib/configuration/resources//*[(");
+	GHashTable *found = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gboolean any = FALSE;
+	xmlNode *out = NULL;
+	int rc;
+
+	for (guint i = 0; i < n; i++) {
+		if (ids[i] == NULL)
+			continue;
+		g_string_append_printf(xpath, "%s@id='%s'", any ? " or " : "", ids[i]);
+		any = TRUE;
+	}
+	if (!any)
+		return found;
+	g_string_append(xpath, ") and (self::primitive or self::clone or self::group or "
+			       "self::master or self::bundle)]");
+	rc = cib->cmds->query(cib, xpath->str, &out, SYNC | cib_xpath | cib_scope_local);
+	if (rc == -ENXIO)
+		return found;
+	if (rc != pcmk_ok) {
+		ics_cluster_set_pcmk_error(error, rc, "cluster: cannot look for the VMs' resources");
+		g_hash_table_destroy(found);
+		if (out)
+			free_xml(out);
+		return NULL;
+	}
+	if (out) {
+		collect_ids(out, found);
+		free_xml(out);
+	}
+	return found;
+}
+
+static void add_copy(xmlNode *parent, xmlDoc *doc)
+{
+	xmlAddChild(parent, xmlCopyNode(xmlDocGetRootElement(doc), 1));
+}
+
+guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *specs, guint n,
+			     GError **errors)
+{
+	cib_t *cib;
+	g_autofree char **ids = g_new0(char *, n);
+	g_autoptr(GHashTable) there = NULL;
+	g_autoptr(xmlDoc) doc = NULL;
+	xmlNode *conf, *resources, *constraints;
+	GError *e = NULL;
+	guint written = 0;
+	int rc;
+
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *pool = NULL;
+		const IcsCibVmSpec *spec = specs[i];
+
+		if (spec->uuid == NULL || spec->pool_name == NULL || spec->pool_path == NULL) {
+			ics_error_invalid(&errors[i],
+					  "cluster: a VM needs a uuid, a pool name and a pool path");
+			continue;
+		}
+		ids[i] = ics_cib_vm_id(spec->uuid);
+		pool = ics_cib_pool_clone_id(spec->pool_name);
+		if (!check_id(ids[i], "VM resource", &errors[i]) ||
+		    !check_id(pool, "pool clone", &errors[i]))
+			g_clear_pointer(&ids[i], g_free);
+	}
+	if ((cib = ics_cluster_cib(cluster, &e)) == NULL ||
+	    (there = existing_resources(cib, ids, n, &e)) == NULL)
+		goto fail_all;
+
+	/* One update: Pacemaker sees each VM with its constraints or not at
+	 * all, so it can be created with its final target-role. */
+	doc = xmlNewDoc(BAD_CAST "1.0");
+	conf = xmlNewNode(NULL, BAD_CAST "configuration");
+	xmlDocSetRootElement(doc, conf);
+	resources = xmlNewChild(conf, NULL, BAD_CAST "resources", NULL);
+	constraints = xmlNewChild(conf, NULL, BAD_CAST "constraints", NULL);
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(xmlDoc) prim = NULL, order = NULL, coloc = NULL;
+
+		if (ids[i] == NULL)
+			continue;
+		if (g_hash_table_contains(there, ids[i])) {
+			g_set_error(&errors[i], ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "cluster: VM %s is already defined (resource %s exists)",
+				    specs[i]->uuid, ids[i]);
+			g_clear_pointer(&ids[i], g_free);
+			continue;
+		}
+		prim = ics_cib_vm_primitive(specs[i]);
+		order = ics_cib_vm_order(specs[i]);
+		coloc = ics_cib_vm_colocation(specs[i]);
+		add_copy(resources, prim);
+		add_copy(constraints, order);
+		add_copy(constraints, coloc);
+		written++;
+	}
+	if (written == 0)
+		goto out;
+	rc = cib->cmds->modify(cib, "configuration", conf, SYNC | cib_can_create);
+	if (rc != pcmk_ok) {
+		ics_cluster_set_pcmk_error(&e, rc,
+					   n == 1 ? "cluster: cannot create the VM's resource"
+						  : "cluster: cannot create the VMs' resources");
+		written = 0;
+		goto fail_all;
+	}
+	goto out;
+fail_all:
+	for (guint i = 0; i < n; i++)
+		if (errors[i] == NULL)
+			errors[i] = g_error_copy(e);
+	g_error_free(e);
+out:
+	for (guint i = 0; i < n; i++)
+		g_free(ids[i]);
+	return written;
+}
+
 gboolean ics_cluster_define_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, GError **error)
 {
-	IcsCibVmSpec stopped = *spec;
-	g_autofree char *id = NULL, *pool = NULL;
-	g_autoptr(xmlDoc) prim = NULL, order = NULL, coloc = NULL;
-	GError *local = NULL;
+	GError *errors[1] = { NULL };
 
-	if (ics_cluster_cib(cluster, error) == NULL)
-		return FALSE;
-	if (spec->uuid == NULL || spec->pool_name == NULL || spec->pool_path == NULL)
-		return ics_error_invalid(error,
-					 "cluster: a VM needs a uuid, a pool name and a pool path");
-	id = ics_cib_vm_id(spec->uuid);
-	pool = ics_cib_pool_clone_id(spec->pool_name);
-	if (!check_id(id, "VM resource", error) || !check_id(pool, "pool clone", error))
-		return FALSE;
-
-	/* Stopped until its constraints exist: Pacemaker must not start it
-	 * anywhere the pool is not active. */
-	stopped.start = FALSE;
-	prim = ics_cib_vm_primitive(&stopped);
-	order = ics_cib_vm_order(spec);
-	coloc = ics_cib_vm_colocation(spec);
-	if (!ics_cluster_create(cluster, "resources", prim, &local)) {
-		if (local->code == ICS_ERROR_CONFLICT) {
-			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "cluster: VM %s is already defined (resource %s exists)",
-				    spec->uuid, id);
-			g_error_free(local);
-			return FALSE;
-		}
-		g_propagate_error(error, local);
-		return FALSE;
-	}
-	if (!ics_cluster_create(cluster, "constraints", order, &local) ||
-	    !ics_cluster_create(cluster, "constraints", coloc, &local)) {
-		g_autoptr(GError) undo = NULL;
-
-		if (!ics_cluster_remove_resource(cluster, id, &undo))
-			ics_warning("VM %s: undoing a half-made definition: %s", spec->uuid,
-				    undo->message);
-		g_propagate_error(error, local);
-		return FALSE;
-	}
-	if (spec->start)
-		return ics_cluster_set_target_role(cluster, id, "Started", error);
-	return TRUE;
+	if (ics_cluster_define_vms(cluster, &spec, 1, errors) == 1)
+		return TRUE;
+	g_propagate_error(error, errors[0]);
+	return FALSE;
 }
 
 /* Add to @update (a copy of the element's tag and id) the nvpair @name =

@@ -137,6 +137,40 @@ static void test_define_and_remove(void **state)
 	assert_int_equal(e4->code, ICS_ERROR_NOT_FOUND);
 }
 
+/* Many VMs in one update: the one defined already gets CONFLICT, the one
+ * with a bad id INVALID_ARGUMENT, the others are all written, stopped. */
+static void test_define_many(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) e = NULL;
+	IcsCibVmSpec s[4] = { spec, spec, spec, spec };
+	const IcsCibVmSpec *specs[4] = { &s[0], &s[1], &s[2], &s[3] };
+	GError *errors[4] = { NULL };
+
+	ok(ics_cluster_define_vm(f->cluster, &spec, &e), e);
+	s[0].uuid = "11111111-2222-4333-8444-555555555555";
+	s[0].start = FALSE;
+	s[1].uuid = "11111111-2222-4333-8444-666666666666";
+	s[1].start = FALSE;
+	s[2].uuid = "bad'id";
+	assert_int_equal(ics_cluster_define_vms(f->cluster, specs, 4, errors), 2);
+	assert_null(errors[0]);
+	assert_null(errors[1]);
+	assert_non_null(errors[2]);
+	assert_int_equal(errors[2]->code, ICS_ERROR_INVALID_ARGUMENT);
+	assert_non_null(errors[3]);
+	assert_int_equal(errors[3]->code, ICS_ERROR_CONFLICT);
+	assert_int_equal(count(f, "//resources/primitive[@type='vm']"), 3);
+	assert_int_equal(count(f, "//constraints/rsc_order[@then='vm-11111111-2222-4333-8444-"
+				  "666666666666']"),
+			 1);
+	assert_int_equal(count(f, "//primitive[@id='vm-11111111-2222-4333-8444-555555555555']"
+				  "//nvpair[@name='target-role' and @value='Stopped']"),
+			 1);
+	for (guint i = 0; i < 4; i++)
+		g_clear_error(&errors[i]);
+}
+
 static void test_target_role(void **state)
 {
 	Fixture *f = *state;
@@ -327,6 +361,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_define_and_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_define_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_role_new_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_utilization, setup, teardown),

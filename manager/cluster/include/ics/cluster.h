@@ -236,15 +236,25 @@ IcsClusterSnapshot *ics_cluster_snapshot(IcsCluster *cluster, GError **error);
  */
 
 /*
- * Create the VM's primitive (target-role Stopped), its order and colocation
- * constraints after/with the pool clone, then set target-role Started when
- * @spec->start.  A VM must not start before its constraints exist, hence the
- * order; if a constraint cannot be created, what was created is removed
- * (the pool clone must exist: the CIB schema refuses a constraint that names
- * no resource).  If only the final start fails, the VM stays defined,
- * Stopped.  ICS_ERROR_CONFLICT when a VM with this uuid exists.
+ * Create the VM's primitive (target-role Started when @spec->start, else
+ * Stopped) with its order and colocation constraints after/with the pool
+ * clone, in one CIB update: Pacemaker sees the VM with its constraints or
+ * not at all (the pool clone must exist: the CIB schema refuses a
+ * constraint that names no resource, and then nothing is written).
+ * ICS_ERROR_CONFLICT when a VM with this uuid exists.
  */
 gboolean ics_cluster_define_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, GError **error);
+
+/*
+ * ics_cluster_define_vm() for @n VMs at once: one query for the ones that
+ * exist already (CONFLICT in their @errors[i]), then one CIB update for all
+ * the others -- what makes creating many VMs fast, as each CIB update is
+ * replicated to every node and followed by a scheduler run.  @errors has
+ * @n NULL entries; each VM not written gets its own error.  Returns how
+ * many were written.
+ */
+guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *specs, guint n,
+			     GError **errors);
 
 /*
  * Remove the resource @rsc_id (a primitive, clone or group) and every
