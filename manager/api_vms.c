@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "ics/error.h"
+#include "ics/log.h"
 #include "ics/manager/users.h"
 #include "ics/manager/vm_inventory.h"
 
@@ -97,10 +98,48 @@ static void publish(IcsManager *m, const char *type, gint64 owner, const char *u
 	ics_events_publish(m->events, type, "vm.read", owner, json_pack("{s:s}", "uuid", uuid));
 }
 
+/* The inventory's part of a create, in the caller's transaction. */
+static gboolean insert_vm(IcsManager *m, IcsRequest *req, const json_t *body, const IcsVmMeta *vm,
+			  gint64 *owner, GError **error)
+{
+	return resolve_owner(m, req, body, owner, error) &&
+	       ics_vm_inventory_insert(m->store, vm, *owner, error);
+}
+
+/*
+ * With a cluster, the pool and CIB writes run outside the database's write
+ * transaction, so that creates made at once share CIB updates (the cluster
+ * adapter's group commit) instead of queueing behind the database lock:
+ * the inventory is checked in a transaction that is rolled back, the VM
+ * defined in the cluster, then inserted for good.  A uuid being created is
+ * refused to a second create (CONFLICT) until the first ends; if the final
+ * insert still fails (a name taken meanwhile), the cluster definition is
+ * removed again.
+ */
+static gboolean define_in_cluster(IcsManager *m, IcsRequest *req, const json_t *body,
+				  const IcsVmMeta *vm, GError **error)
+{
+	gint64 owner;
+	gboolean ok;
+
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	ok = insert_vm(m, req, body, vm, &owner, error);
+	ics_store_rollback(m->store);
+	if (!ok)
+		return FALSE;
+	if (!m->cluster->define_vm(m->cluster->self, vm, error)) {
+		ics_error_prefix(error, "VM \"%s\": cluster: ", vm->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_vm_create, error);
 	g_autoptr(IcsVmMeta) vm = NULL;
+	gboolean claimed, defined = FALSE;
 	gint64 owner;
 	json_t *out;
 
@@ -110,27 +149,51 @@ static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 	if (vm == NULL)
 		return FALSE;
 	req->audit_object_id = g_strdup(vm->uuid);
-	if (!ics_store_begin(m->store, error))
-		return FALSE;
-	if (!resolve_owner(m, req, body, &owner, error) ||
-	    !ics_vm_inventory_insert(m->store, vm, owner, error))
-		goto fail;
-	if (m->cluster && !m->cluster->define_vm(m->cluster->self, vm, error)) {
-		ics_error_prefix(error, "VM \"%s\": cluster: ", vm->name);
-		goto fail;
+	if (m->cluster) {
+		g_mutex_lock(&m->creating_lock);
+		claimed = g_hash_table_add(m->creating, g_strdup(vm->uuid));
+		g_mutex_unlock(&m->creating_lock);
+		if (!claimed) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "VM %s is being created by another request", vm->uuid);
+			return FALSE;
+		}
+		defined = define_in_cluster(m, req, body, vm, error);
+		if (!defined)
+			goto fail_cluster;
 	}
+	if (!ics_store_begin(m->store, error))
+		goto fail_cluster;
+	if (!insert_vm(m, req, body, vm, &owner, error))
+		goto fail;
 	out = ics_vm_inventory_get(m->store, vm->uuid, error);
 	if (out == NULL)
 		goto fail;
 	if (!ics_store_commit(m->store, error)) {
 		json_decref(out);
-		return FALSE;
+		goto fail_cluster;
+	}
+	if (m->cluster) {
+		g_mutex_lock(&m->creating_lock);
+		g_hash_table_remove(m->creating, vm->uuid);
+		g_mutex_unlock(&m->creating_lock);
 	}
 	publish(m, "vm.created", owner, vm->uuid);
 	ics_response_json(resp, 201, out);
 	return TRUE;
 fail:
 	ics_store_rollback(m->store);
+fail_cluster:
+	if (m->cluster) {
+		g_autoptr(GError) undo = NULL;
+
+		if (defined && !m->cluster->undefine_vm(m->cluster->self, vm->uuid, &undo))
+			ics_warning("VM %s: removing it from the cluster after a failed create: %s",
+				    vm->uuid, undo->message);
+		g_mutex_lock(&m->creating_lock);
+		g_hash_table_remove(m->creating, vm->uuid);
+		g_mutex_unlock(&m->creating_lock);
+	}
 	return FALSE;
 }
 

@@ -13,7 +13,8 @@
  * Runtime state.  What runs where is read from Pacemaker, never remembered:
  * the service holds the snapshot of the newest CIB version it was told of,
  * replaced as a whole on every change notification (coalesced in one idle
- * callback) and shared with readers by reference.  Waits -- a VM running,
+ * callback, spaced out when snapshots get slow) and shared with readers by
+ * reference.  Waits -- a VM running,
  * stopped, on its migration target, a host empty -- re-evaluate their
  * condition on each new snapshot, woken by a condition variable; they wake
  * on their own only to look at their task's cancel flag and deadline.  No
@@ -24,8 +25,9 @@
  *
  * VMs.  define puts the definition and its lease slot on the VM's pool
  * (libicsvmpool, as ics-admin does) and then creates or updates the
- * primitive and its constraints; a failure of the CIB step undoes the pool
- * step.  The pool is the cluster pool that holds the VM's lease file or
+ * primitive and its constraints, in one CIB update shared with the other
+ * definitions waiting at that moment (group commit); a failure of the CIB
+ * step undoes the pool step.  The pool is the cluster pool that holds the VM's lease file or
  * first disk, or the only pool there is.  start/stop set target-role,
  * migrate writes the move constraint of crm_resource --move, waits for the
  * VM on the target and clears the constraint again.
@@ -45,6 +47,8 @@
 /* How often a wait looks at its cancel flag (it is a flag, not the cluster). */
 #define CANCEL_CHECK_US (250 * 1000)
 #define RECONNECT_S 5
+/* The longest pause between two change-driven snapshots (see on_change). */
+#define REFRESH_GAP_MAX_MS 1000
 /* How long an operation waits for a VM just defined to show in a snapshot. */
 #define KNOWN_WAIT_S 15
 
@@ -57,12 +61,21 @@ struct IcsClusterService {
 	void *vm_changed_data;
 	guint refresh_source;
 	guint reconnect_source;
+	/* When the last change-driven refresh ended and how long it took
+	 * (g_get_monotonic_time, us). */
+	gint64 refresh_end_us, refresh_took_us;
 	/* Under lock. */
 	GMutex lock;
 	GCond changed;
 	IcsSnapRef *snap;
 	guint64 generation;
 	gboolean closing;
+	/* Under define_lock: the CIB writes of VM definitions waiting for the
+	 * one in flight (group commit, see cib_define). */
+	GMutex define_lock;
+	GCond define_done;
+	GPtrArray *define_queue; /* DefineReq* */
+	gboolean define_busy;
 };
 
 /* ---- snapshots ----------------------------------------------------------- */
@@ -165,10 +178,13 @@ static gboolean refresh_idle(gpointer data)
 {
 	IcsClusterService *svc = data;
 	g_autoptr(GError) err = NULL;
+	gint64 t0 = g_get_monotonic_time();
 
 	svc->refresh_source = 0;
 	if (!ics_cluster_service_refresh(svc, &err))
 		ics_warning("cluster: cannot read the new state of the CIB: %s", err->message);
+	svc->refresh_end_us = g_get_monotonic_time();
+	svc->refresh_took_us = svc->refresh_end_us - t0;
 	return G_SOURCE_REMOVE;
 }
 
@@ -193,9 +209,23 @@ static void on_change(IcsCluster *cluster, IcsClusterChange what, gpointer data)
 			svc->reconnect_source = g_timeout_add_seconds(RECONNECT_S, reconnect, svc);
 		return;
 	}
-	/* A burst of changes costs one snapshot. */
-	if (svc->refresh_source == 0)
-		svc->refresh_source = g_idle_add_full(G_PRIORITY_LOW, refresh_idle, svc, NULL);
+	/* A burst of changes costs one snapshot.  A snapshot reads the whole
+	 * CIB and has crm_mon compute the status, on this thread: after one
+	 * that took long (a large, busy cluster), the next waits as long
+	 * again (at most REFRESH_GAP_MAX_MS), so the calls of the API threads
+	 * -- CIB writes -- get at least half of this thread. */
+	if (svc->refresh_source == 0) {
+		gint64 wait_us = MIN(svc->refresh_took_us, REFRESH_GAP_MAX_MS * 1000) -
+				 (g_get_monotonic_time() - svc->refresh_end_us);
+
+		if (wait_us < 1000)
+			svc->refresh_source =
+				g_idle_add_full(G_PRIORITY_LOW, refresh_idle, svc, NULL);
+		else
+			svc->refresh_source =
+				g_timeout_add_full(G_PRIORITY_LOW, (guint)(wait_us / 1000),
+						   refresh_idle, svc, NULL);
+	}
 }
 
 static gboolean connect_and_watch(IcsClusterService *svc, GError **error)
@@ -521,19 +551,80 @@ static gboolean choose_pool(IcsClusterService *svc, const IcsVmMeta *vm, char **
 	return TRUE;
 }
 
-static gboolean cib_define(IcsCluster *cluster, void *data, GError **error)
-{
-	const IcsCibVmSpec *spec = data;
-	g_autoptr(GError) e = NULL;
+/* One VM definition waiting for its CIB write. */
+typedef struct {
+	const IcsCibVmSpec *spec;
+	GError *error;
+	gboolean done;
+} DefineReq;
 
-	if (ics_cluster_define_vm(cluster, spec, &e))
-		return TRUE;
-	if (!g_error_matches(e, ICS_ERROR, ICS_ERROR_CONFLICT)) {
-		g_propagate_error(error, g_steal_pointer(&e));
+/* On the main-context thread: the primitives of a batch of DefineReq in
+ * one CIB update; those defined already are edits, which may change the
+ * VM's size. */
+static gboolean cib_define_batch(IcsCluster *cluster, void *data, GError **error)
+{
+	GPtrArray *batch = data;
+	g_autofree const IcsCibVmSpec **specs = g_new0(const IcsCibVmSpec *, batch->len);
+	g_autofree GError **errors = g_new0(GError *, batch->len);
+
+	(void)error;
+	for (guint i = 0; i < batch->len; i++)
+		specs[i] = ((DefineReq *)batch->pdata[i])->spec;
+	ics_cluster_define_vms(cluster, specs, batch->len, errors);
+	for (guint i = 0; i < batch->len; i++) {
+		DefineReq *r = batch->pdata[i];
+
+		if (g_error_matches(errors[i], ICS_ERROR, ICS_ERROR_CONFLICT)) {
+			g_clear_error(&errors[i]);
+			ics_cluster_set_vm_utilization(cluster, r->spec, &errors[i]);
+		}
+		r->error = errors[i];
+	}
+	return TRUE;
+}
+
+/*
+ * Write @spec's primitive and constraints.  Group commit: the API thread
+ * that finds no write in flight takes every definition queued so far and
+ * writes them in one CIB update; the others wait for the update that
+ * carries theirs.  One VM alone costs one update, as before; many created
+ * at once share updates, each of which Pacemaker replicates to every node
+ * and follows with a scheduler run.
+ */
+static gboolean cib_define(IcsClusterService *svc, const IcsCibVmSpec *spec, GError **error)
+{
+	DefineReq r = { spec, NULL, FALSE };
+
+	g_mutex_lock(&svc->define_lock);
+	g_ptr_array_add(svc->define_queue, &r);
+	while (!r.done) {
+		g_autoptr(GPtrArray) batch = NULL;
+		GError *e = NULL;
+
+		if (svc->define_busy) {
+			g_cond_wait(&svc->define_done, &svc->define_lock);
+			continue;
+		}
+		batch = g_steal_pointer(&svc->define_queue);
+		svc->define_queue = g_ptr_array_new();
+		svc->define_busy = TRUE;
+		g_mutex_unlock(&svc->define_lock);
+		if (!ics_cluster_service_call(svc, cib_define_batch, batch, &e))
+			for (guint i = 0; i < batch->len; i++)
+				((DefineReq *)batch->pdata[i])->error = g_error_copy(e);
+		g_clear_error(&e);
+		g_mutex_lock(&svc->define_lock);
+		for (guint i = 0; i < batch->len; i++)
+			((DefineReq *)batch->pdata[i])->done = TRUE;
+		svc->define_busy = FALSE;
+		g_cond_broadcast(&svc->define_done);
+	}
+	g_mutex_unlock(&svc->define_lock);
+	if (r.error) {
+		g_propagate_error(error, r.error);
 		return FALSE;
 	}
-	/* Defined already: an edit, which may change the VM's size. */
-	return ics_cluster_set_vm_utilization(cluster, spec, error);
+	return TRUE;
 }
 
 static gboolean define_vm(void *self, const IcsVmMeta *vm, GError **error)
@@ -581,7 +672,7 @@ static gboolean define_vm(void *self, const IcsVmMeta *vm, GError **error)
 	spec.vcpus = saved->vcpus;
 	spec.memory_mib = saved->memory_mib;
 	spec.migration_unsafe = !ics_pool_is_cluster_fs(pool_path);
-	if (ics_cluster_service_call(svc, cib_define, &spec, &e))
+	if (cib_define(svc, &spec, &e))
 		return TRUE;
 	{
 		g_autoptr(GError) ue = NULL;
@@ -940,6 +1031,9 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 	svc->cfg.stats_uri = g_strdup(svc->cfg.stats_uri);
 	g_mutex_init(&svc->lock);
 	g_cond_init(&svc->changed);
+	g_mutex_init(&svc->define_lock);
+	g_cond_init(&svc->define_done);
+	svc->define_queue = g_ptr_array_new();
 	svc->ops = (IcsClusterOps){
 		.self = svc,
 		.define_vm = define_vm,
@@ -995,5 +1089,8 @@ void ics_cluster_service_free(IcsClusterService *svc)
 	g_free((char *)svc->cfg.stats_uri);
 	g_mutex_clear(&svc->lock);
 	g_cond_clear(&svc->changed);
+	g_ptr_array_unref(svc->define_queue);
+	g_mutex_clear(&svc->define_lock);
+	g_cond_clear(&svc->define_done);
 	g_free(svc);
 }

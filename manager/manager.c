@@ -136,6 +136,8 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	g_autoptr(IcsManager) m = g_new0(IcsManager, 1);
 	g_autofree char *db = NULL, *key = NULL;
 
+	g_mutex_init(&m->creating_lock);
+	m->creating = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	m->cfg = *cfg;
 	m->cfg.state_dir = g_strdup(cfg->state_dir);
 	m->cfg.listen_address = g_strdup(cfg->listen_address);
@@ -249,6 +251,8 @@ void ics_manager_free(IcsManager *m)
 	ics_apikeys_free(m->apikeys);
 	ics_store_close(m->store);
 	ics_manager_config_clear(&m->cfg);
+	g_hash_table_destroy(m->creating);
+	g_mutex_clear(&m->creating_lock);
 	g_free(m);
 }
 

@@ -235,7 +235,8 @@ static void test_nothing_half_written(void **state)
 			 400);
 	assert_int_equal(test_status(c->t, "GET", "/api/v1/users/half", c->t->admin_token, NULL),
 			 404);
-	/* The VM row is written before the cluster is asked. */
+	/* The cluster is asked after the inventory's checks and before its
+	 * commit: its failure leaves no VM row. */
 	c->fake.fail_define = TRUE;
 	g_autofree char *vm = test_vm_body("half-vm", NULL);
 	g_autoptr(TestResp) r = test_http(c->t, "POST", "/api/v1/vms", c->t->admin_token, vm);
@@ -245,8 +246,12 @@ static void test_nothing_half_written(void **state)
 	assert_int_equal(json_array_size(json_object_get(list->json, "items")), 0);
 	c->fake.fail_define = FALSE;
 	assert_int_equal(test_status(c->t, "POST", "/api/v1/vms", c->t->admin_token, vm), 201);
-	/* The same name again: a conflict, and still one VM. */
+	assert_int_equal(g_atomic_int_get(&c->fake.defines), 1);
+	/* The same name again: a conflict found before the cluster is asked,
+	 * and still one VM. */
 	assert_int_equal(test_status(c->t, "POST", "/api/v1/vms", c->t->admin_token, vm), 409);
+	assert_int_equal(g_atomic_int_get(&c->fake.defines), 1);
+	assert_int_equal(g_atomic_int_get(&c->fake.undefines), 0);
 	g_autoptr(TestResp) list2 = test_http(c->t, "GET", "/api/v1/vms", c->t->admin_token, NULL);
 	assert_int_equal(json_array_size(json_object_get(list2->json, "items")), 1);
 }

@@ -80,6 +80,10 @@ typedef struct IcsManager {
 	struct IcsVolumes *volumes;
 	IcsTaskKind volume_create_kind;
 	IcsTaskKind volume_resize_kind;
+	/* The uuids of VMs being created with a cluster, between the
+	 * inventory's check and its commit (api_vms.c), under creating_lock. */
+	GMutex creating_lock;
+	GHashTable *creating;
 } IcsManager;
 
 /* Open the state directory (created 0700 when absent): database, API key
