@@ -604,6 +604,13 @@ static int vm_monitor(const OcfAgent *agent)
 		return rc;
 	arm_deadline(30000);
 	o.started_here = marker_present(&cfg);
+	/* A probe where this VM never started since boot and no QEMU of it
+	 * runs: not running, without a libvirtd connection.  Pacemaker probes
+	 * every new VM on every node and every VM on a node that joins, so
+	 * this is most probes; what libvirtd would add (a domain without a
+	 * QEMU process) cannot be running here. */
+	if (ocf_is_probe() && !o.started_here && !qemu_alive(cfg.uuid))
+		return OCF_NOT_RUNNING;
 	conn = vm_connect(cfg.libvirt_uri, &error);
 	if (conn == NULL) {
 		if (!o.started_here && !qemu_alive(cfg.uuid)) {
