@@ -135,11 +135,23 @@ static gboolean define_in_cluster(IcsManager *m, IcsRequest *req, const json_t *
 	return TRUE;
 }
 
+/* Claim @uuid for one create (FALSE: another has it), or release it. */
+static gboolean creating(IcsManager *m, const char *uuid, gboolean claim)
+{
+	gboolean ok;
+
+	g_mutex_lock(&m->creating_lock);
+	ok = claim ? g_hash_table_add(m->creating, g_strdup(uuid))
+		   : g_hash_table_remove(m->creating, uuid);
+	g_mutex_unlock(&m->creating_lock);
+	return ok;
+}
+
 static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_vm_create, error);
 	g_autoptr(IcsVmMeta) vm = NULL;
-	gboolean claimed, defined = FALSE;
+	gboolean defined = FALSE;
 	gint64 owner;
 	json_t *out;
 
@@ -150,10 +162,7 @@ static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 		return FALSE;
 	req->audit_object_id = g_strdup(vm->uuid);
 	if (m->cluster) {
-		g_mutex_lock(&m->creating_lock);
-		claimed = g_hash_table_add(m->creating, g_strdup(vm->uuid));
-		g_mutex_unlock(&m->creating_lock);
-		if (!claimed) {
+		if (!creating(m, vm->uuid, TRUE)) {
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
 				    "VM %s is being created by another request", vm->uuid);
 			return FALSE;
@@ -173,11 +182,8 @@ static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 		json_decref(out);
 		goto fail_cluster;
 	}
-	if (m->cluster) {
-		g_mutex_lock(&m->creating_lock);
-		g_hash_table_remove(m->creating, vm->uuid);
-		g_mutex_unlock(&m->creating_lock);
-	}
+	if (m->cluster)
+		creating(m, vm->uuid, FALSE);
 	publish(m, "vm.created", owner, vm->uuid);
 	ics_response_json(resp, 201, out);
 	return TRUE;
@@ -190,9 +196,7 @@ fail_cluster:
 		if (defined && !m->cluster->undefine_vm(m->cluster->self, vm->uuid, &undo))
 			ics_warning("VM %s: removing it from the cluster after a failed create: %s",
 				    vm->uuid, undo->message);
-		g_mutex_lock(&m->creating_lock);
-		g_hash_table_remove(m->creating, vm->uuid);
-		g_mutex_unlock(&m->creating_lock);
+		creating(m, vm->uuid, FALSE);
 	}
 	return FALSE;
 }

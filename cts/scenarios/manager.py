@@ -457,6 +457,7 @@ class _ManagerFault(Scenario):
         return [ProcessTracked(), storage.LeaseTracked(LEASE), VipTracked()]
 
     def break_node(self, ctx, node):
+        """The fault itself: each scenario below defines it (abstract)."""
         raise NotImplementedError
 
     def fault(self, ctx):
