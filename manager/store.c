@@ -42,6 +42,11 @@ struct IcsStore {
 	sqlite3 *db; /* the writer */
 	char *path;
 	GRecMutex lock;
+	/* The thread holding @lock and how many times (atomic pointer: read
+	 * without the lock, it can only equal the reader's own thread when
+	 * that thread holds the lock). */
+	GThread *owner;
+	guint depth;
 	GHashTable *stmts; /* SQL text -> sqlite3_stmt* */
 	guint version;
 	Reader readers[N_READERS];
@@ -55,6 +60,8 @@ static void finalize_stmt(gpointer st)
 {
 	sqlite3_finalize(st);
 }
+
+static gboolean writer_held(IcsStore *store, const char *sql, GError **error);
 
 static gboolean db_error(IcsStore *store, int rc, GError **error, const char *what)
 {
@@ -71,8 +78,11 @@ static gboolean db_error(IcsStore *store, int rc, GError **error, const char *wh
 
 gboolean ics_store_exec(IcsStore *store, const char *sql, GError **error)
 {
-	int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+	int rc;
 
+	if (!writer_held(store, sql, error))
+		return FALSE;
+	rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(store, rc, error, "exec");
 	return TRUE;
@@ -156,6 +166,7 @@ static gboolean open_readers(IcsStore *store, GError **error)
 IcsStore *ics_store_open_at(const char *path, guint version, GError **error)
 {
 	g_autoptr(IcsStore) store = g_new0(IcsStore, 1);
+	gboolean ok;
 	int rc;
 
 	g_rec_mutex_init(&store->lock);
@@ -175,12 +186,14 @@ IcsStore *ics_store_open_at(const char *path, guint version, GError **error)
 		ics_error_set_errno(error, errno, "cannot restrict the mode of %s", path);
 		return NULL;
 	}
-	if (!ics_store_exec(store,
+	ics_store_lock(store);
+	ok = ics_store_exec(store,
 			    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 			    " PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-			    error))
-		return NULL;
-	if (!migrate(store, MIN(version, ics_store_n_migrations), error))
+			    error) &&
+	     migrate(store, MIN(version, ics_store_n_migrations), error);
+	ics_store_unlock(store);
+	if (!ok)
 		return NULL;
 	if (!open_readers(store, error))
 		return NULL;
@@ -223,21 +236,51 @@ guint ics_store_latest_version(void)
 	return ics_store_n_migrations;
 }
 
+/*
+ * The writer connection is used only by the thread that holds the lock;
+ * everything that runs SQL on it checks that here.  A statement without
+ * the lock (or a reader) is a programming error that would corrupt the
+ * connection's state under concurrency: it is refused, every time, with a
+ * critical log line -- fatal in the test suite (G_DEBUG=fatal-criticals) --
+ * instead of working until two threads meet.
+ */
+static gboolean writer_held(IcsStore *store, const char *sql, GError **error)
+{
+	if (g_atomic_pointer_get(&store->owner) == g_thread_self())
+		return TRUE;
+	g_critical("database %s: SQL on the writer connection without the store lock "
+		   "(ics_store_lock/ics_store_begin) or a reader (ics_store_read_begin): %s",
+		   store->path, sql);
+	g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+		    "internal error: database statement outside a transaction");
+	return FALSE;
+}
+
+gboolean ics_store_locked(IcsStore *store)
+{
+	return g_atomic_pointer_get(&store->owner) == g_thread_self();
+}
+
 void ics_store_lock(IcsStore *store)
 {
 	g_rec_mutex_lock(&store->lock);
+	if (store->depth++ == 0)
+		g_atomic_pointer_set(&store->owner, g_thread_self());
 }
 
 void ics_store_unlock(IcsStore *store)
 {
+	g_assert(ics_store_locked(store) && store->depth > 0);
+	if (--store->depth == 0)
+		g_atomic_pointer_set(&store->owner, NULL);
 	g_rec_mutex_unlock(&store->lock);
 }
 
 gboolean ics_store_begin(IcsStore *store, GError **error)
 {
-	g_rec_mutex_lock(&store->lock);
+	ics_store_lock(store);
 	if (!ics_store_exec(store, "BEGIN IMMEDIATE", error)) {
-		g_rec_mutex_unlock(&store->lock);
+		ics_store_unlock(store);
 		return FALSE;
 	}
 	return TRUE;
@@ -249,15 +292,16 @@ gboolean ics_store_commit(IcsStore *store, GError **error)
 
 	if (!ok)
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
-	g_rec_mutex_unlock(&store->lock);
+	ics_store_unlock(store);
 	return ok;
 }
 
 void ics_store_rollback(IcsStore *store)
 {
+	g_assert(ics_store_locked(store));
 	if (!sqlite3_get_autocommit(store->db))
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
-	g_rec_mutex_unlock(&store->lock);
+	ics_store_unlock(store);
 }
 
 void ics_stmt_release(IcsStmt *stmt)
@@ -268,10 +312,18 @@ void ics_stmt_release(IcsStmt *stmt)
 
 void ics_store_read_begin(IcsStore *store)
 {
-	Reader *r = g_async_queue_pop(store->free_readers);
+	Reader *r;
 
-	/* One read transaction: every statement sees the same snapshot. */
-	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	/* One reader per thread: a nested begin would lose the outer one. */
+	g_assert(g_private_get(&current_reader) == NULL);
+	r = g_async_queue_pop(store->free_readers);
+	/* One read transaction: every statement sees the same snapshot.  A
+	 * BEGIN that fails leaves the connection in autocommit mode, where
+	 * each statement still reads a consistent (if newer) snapshot; it is
+	 * logged, not fatal. */
+	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		g_warning("database %s: cannot begin a read transaction: %s", store->path,
+			  sqlite3_errmsg(r->db));
 	g_private_set(&current_reader, r);
 }
 
@@ -280,9 +332,17 @@ void ics_store_read_end(IcsStore *store)
 	Reader *r = g_private_get(&current_reader);
 
 	g_assert(r != NULL && r->store == store);
-	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(r->db))
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	g_private_set(&current_reader, NULL);
 	g_async_queue_push(store->free_readers, r);
+}
+
+gboolean ics_store_reading(IcsStore *store)
+{
+	Reader *r = g_private_get(&current_reader);
+
+	return r != NULL && r->store == store;
 }
 
 IcsStmt *ics_store_stmt(IcsStore *store, const char *sql, GError **error)
@@ -296,6 +356,8 @@ IcsStmt *ics_store_stmt(IcsStore *store, const char *sql, GError **error)
 	if (r != NULL && r->store == store) {
 		db = r->db;
 		cache = r->stmts;
+	} else if (!writer_held(store, sql, error)) {
+		return NULL;
 	}
 	st = g_hash_table_lookup(cache, sql);
 	if (st != NULL)
@@ -351,11 +413,13 @@ const char *ics_stmt_text(IcsStmt *stmt, int col)
 
 gint64 ics_store_changes(IcsStore *store)
 {
+	g_assert(ics_store_locked(store));
 	return sqlite3_changes64(store->db);
 }
 
 gint64 ics_store_last_insert_id(IcsStore *store)
 {
+	g_assert(ics_store_locked(store));
 	return sqlite3_last_insert_rowid(store->db);
 }
 

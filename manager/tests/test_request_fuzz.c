@@ -103,11 +103,12 @@ static void test_mutations(void **state)
 			case 0: /* flip a bit */
 				b->str[pos] ^= (char)(1u << g_rand_int_range(rng, 0, 8));
 				break;
-			case 1: /* delete a run */
-				g_string_erase(b, (gssize)pos,
-					       (gssize)MIN(b->len - pos,
-							   (gsize)g_rand_int_range(rng, 1, 16)));
+			case 1: { /* delete a run (MIN evaluates twice: draw first) */
+				gsize run = (gsize)g_rand_int_range(rng, 1, 16);
+
+				g_string_erase(b, (gssize)pos, (gssize)MIN(b->len - pos, run));
 				break;
+			}
 			case 2: /* insert a token */
 				g_string_insert(
 					b, (gssize)pos,

@@ -2,7 +2,10 @@
  * test_store.c: the database -- a fresh database reaches the newest schema,
  * a version 1 database is upgraded keeping its rows, reopening changes
  * nothing, foreign keys are enforced, WAL is on, the file is mode 0600,
- * and a database newer than the program is refused.
+ * and a database newer than the program is refused.  Concurrency: SQL on
+ * the writer connection without its lock is refused every time (not only
+ * when two threads meet), and writers and readers on many threads at once
+ * lose no acknowledged write and leave an intact database.
  */
 #include "config.h"
 
@@ -156,6 +159,181 @@ static void test_newer_refused(void **state)
 	assert_non_null(strstr(err->message, "999"));
 }
 
+/* ---- misuse and threads ------------------------------------------------ */
+
+static guint criticals;
+
+static void count_critical(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+			   gpointer data)
+{
+	if (level & G_LOG_LEVEL_CRITICAL)
+		g_atomic_int_inc(&criticals);
+}
+
+static void test_misuse_refused(void **state)
+{
+	g_autofree char *path = g_build_filename(*state, "m.db", NULL);
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsStore) s = ics_store_open(path, &err);
+	GLogLevelFlags fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK);
+	GLogFunc old = g_log_set_default_handler(count_critical, NULL);
+
+	criticals = 0;
+	/* Neither the lock nor a reader: refused, whatever the statement. */
+	assert_null(ics_store_stmt(s, "SELECT count(*) FROM users", &err));
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_IO));
+	g_clear_error(&err);
+	assert_false(ics_store_exec(s, "DELETE FROM users", &err));
+	g_clear_error(&err);
+	assert_int_equal(criticals, 2);
+	assert_false(ics_store_locked(s));
+	assert_false(ics_store_reading(s));
+	g_log_set_default_handler(old, NULL);
+	g_log_set_always_fatal(fatal);
+
+	/* With a reader, or the lock, the same statements run. */
+	ics_store_read_begin(s);
+	assert_true(ics_store_reading(s));
+	assert_int_equal(count(s, "SELECT count(*) FROM roles"), 3);
+	ics_store_read_end(s);
+	ics_store_lock(s);
+	ics_store_lock(s); /* recursive */
+	assert_true(ics_store_locked(s));
+	ics_store_unlock(s);
+	assert_true(ics_store_locked(s));
+	assert_int_equal(count(s, "SELECT count(*) FROM roles"), 3);
+	ics_store_unlock(s);
+	assert_false(ics_store_locked(s));
+}
+
+#define WRITERS 4
+#define READERS 4
+#define WRITES 150
+
+typedef struct {
+	IcsStore *store;
+	guint id;
+	gint acked;  /* writes whose commit returned TRUE */
+	gint errors; /* failed statements, anywhere */
+	gint reads;
+	volatile gint *writers_left;
+} Worker;
+
+static gpointer writer(gpointer data)
+{
+	Worker *w = data;
+
+	for (guint i = 0; i < WRITES; i++) {
+		g_autoptr(GError) err = NULL;
+		g_autofree char *name = g_strdup_printf("w%u-%u", w->id, i);
+		gboolean ok = ics_store_begin(w->store, &err);
+
+		if (ok) {
+			g_autoptr(IcsStmt) st = ics_store_stmt(
+				w->store,
+				"INSERT INTO users (name, password_hash, created_us, updated_us)"
+				" VALUES (?, 'x', 1, 1)",
+				&err);
+
+			ok = st != NULL;
+			if (ok) {
+				ics_stmt_bind_text(st, 1, name);
+				ok = ics_stmt_run(st, &err);
+			}
+			if (!ok)
+				ics_store_rollback(w->store);
+		}
+		if (ok && ics_store_commit(w->store, &err))
+			w->acked++;
+		else
+			w->errors++;
+		/* A read on the writer, under the lock, between writes. */
+		ics_store_lock(w->store);
+		{
+			g_autoptr(IcsStmt) st =
+				ics_store_stmt(w->store, "SELECT count(*) FROM users", &err);
+
+			if (st == NULL || ics_stmt_step(st, &err) != SQLITE_ROW)
+				w->errors++;
+		}
+		ics_store_unlock(w->store);
+	}
+	g_atomic_int_dec_and_test(w->writers_left);
+	return NULL;
+}
+
+static gpointer reader(gpointer data)
+{
+	Worker *w = data;
+
+	while (g_atomic_int_get(w->writers_left) > 0) {
+		g_autoptr(GError) err = NULL;
+		gint64 n = -1, seen = 0;
+
+		ics_store_read_begin(w->store);
+		{
+			g_autoptr(IcsStmt) a =
+				ics_store_stmt(w->store, "SELECT count(*) FROM users", &err);
+
+			if (a && ics_stmt_step(a, &err) == SQLITE_ROW)
+				n = sqlite3_column_int64(a, 0);
+		}
+		{
+			g_autoptr(IcsStmt) b = ics_store_stmt(
+				w->store, "SELECT name FROM users ORDER BY name", &err);
+			int rc;
+
+			while (b && (rc = ics_stmt_step(b, &err)) == SQLITE_ROW)
+				seen++;
+		}
+		ics_store_read_end(w->store);
+		/* One read transaction: both statements saw the same snapshot. */
+		if (n < 0 || seen != n)
+			w->errors++;
+		w->reads++;
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	g_autofree char *path = g_build_filename(*state, "m.db", NULL);
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsStore) s = ics_store_open(path, &err);
+	Worker w[WRITERS + READERS] = { 0 };
+	GThread *th[WRITERS + READERS];
+	volatile gint left = WRITERS;
+	gint acked = 0;
+
+	for (guint i = 0; i < WRITERS + READERS; i++) {
+		w[i] = (Worker){ .store = s, .id = i, .writers_left = &left };
+		th[i] = g_thread_new(i < WRITERS ? "writer" : "reader",
+				     i < WRITERS ? writer : reader, &w[i]);
+	}
+	for (guint i = 0; i < WRITERS + READERS; i++) {
+		g_thread_join(th[i]);
+		assert_int_equal(w[i].errors, 0);
+		acked += w[i].acked;
+		if (i >= WRITERS)
+			assert_true(w[i].reads > 0);
+	}
+	assert_int_equal(acked, WRITERS * WRITES);
+	ics_store_close(g_steal_pointer(&s));
+
+	/* Reopened: every acknowledged write is there, the file is intact. */
+	s = ics_store_open(path, &err);
+	assert_non_null(s);
+	ics_store_lock(s);
+	assert_int_equal(count(s, "SELECT count(*) FROM users WHERE name LIKE 'w%'"), acked);
+	{
+		g_autoptr(IcsStmt) st = ics_store_stmt(s, "PRAGMA integrity_check", &err);
+
+		assert_int_equal(ics_stmt_step(st, &err), SQLITE_ROW);
+		assert_string_equal(ics_stmt_text(st, 0), "ok");
+	}
+	ics_store_unlock(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +342,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reopen_idempotent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pragmas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_misuse_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,12 +173,15 @@ static void test_fuzz(void **state)
 			case 1: /* insert */
 				g_string_insert_c(s, (gssize)at, interesting(r));
 				break;
-			case 2: /* delete a run */
-				g_string_erase(s, (gssize)at,
-					       MIN((gsize)g_rand_int_range(r, 1, 8), s->len - at));
+			case 2: { /* delete a run (MIN evaluates twice: draw first) */
+				gsize run = (gsize)g_rand_int_range(r, 1, 8);
+
+				g_string_erase(s, (gssize)at, (gssize)MIN(run, s->len - at));
 				break;
+			}
 			case 3: { /* duplicate a slice somewhere */
-				gsize len = MIN((gsize)g_rand_int_range(r, 1, 40), s->len - at);
+				gsize want = (gsize)g_rand_int_range(r, 1, 40);
+				gsize len = MIN(want, s->len - at);
 				g_autofree char *slice = g_strndup(s->str + at, len);
 				g_string_insert_len(s, g_rand_int_range(r, 0, (gint32)s->len),
 						    slice, (gssize)len);

@@ -12,8 +12,11 @@
  * the writer's uncommitted changes) take the lock: ics_store_lock, or
  * ics_store_begin for a write transaction.  Pure reads may instead run on
  * a reader (ics_store_read_begin/end), in parallel with each other and
- * with the writer.  Statements are prepared once per connection and cached
- * per SQL text, so a request never compiles SQL and never reopens the
+ * with the writer.  A statement asked for without either is refused
+ * (NULL, an internal error and a critical log line, fatal in the tests):
+ * the writer connection is never touched by a thread that does not hold
+ * its lock.  Statements are prepared once per connection and cached per
+ * SQL text, so a request never compiles SQL and never reopens the
  * database.  All values go through bound parameters.
  */
 #ifndef ICS_MANAGER_STORE_H
@@ -38,14 +41,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsStore, ics_store_close)
 guint ics_store_version(IcsStore *store);
 guint ics_store_latest_version(void);
 
-/* Take and release the connection for reads. */
+/* Take and release the writer connection (recursive), for reads that
+ * must see uncommitted writes or for a few writes outside a transaction. */
 void ics_store_lock(IcsStore *store);
 void ics_store_unlock(IcsStore *store);
+/* Does the calling thread hold the writer lock / a reader? */
+gboolean ics_store_locked(IcsStore *store);
+gboolean ics_store_reading(IcsStore *store);
 
 /* Take a read-only connection for the calling thread (waiting for one
  * when all are busy) and open a read transaction on it; until
  * ics_store_read_end(), ics_store_stmt() on this thread uses it.  Only
- * SELECTs may run in between. */
+ * SELECTs may run in between; a thread holds at most one reader. */
 void ics_store_read_begin(IcsStore *store);
 void ics_store_read_end(IcsStore *store);
 
