@@ -18,15 +18,22 @@
 
 #include "api.h"
 
-static gboolean uuid_param(const IcsRequest *req, const char **uuid, GError **error)
+/* The {uuid} path parameter, checked and brought to the lower case every
+ * stored uuid has (RFC 4122 text compares case-insensitively). */
+static gboolean uuid_param(IcsRequest *req, const char **uuid, GError **error)
 {
-	*uuid = ics_request_param(req, "uuid");
-	if (*uuid == NULL || !g_uuid_string_is_valid(*uuid))
+	char *v = g_hash_table_lookup(req->params, "uuid");
+
+	if (v == NULL || !g_uuid_string_is_valid(v))
 		return ics_error_invalid(error, "VM id must be a UUID");
+	for (char *c = v; *c; c++)
+		*c = g_ascii_tolower(*c);
+	*uuid = v;
 	return TRUE;
 }
 
-/* With the lock held: NOT_FOUND unless the principal may do @perm on the VM. */
+/* In a transaction or a read (the caller's): NOT_FOUND unless the principal
+ * may do @perm on the VM. */
 static gboolean vm_access(IcsManager *m, const IcsRequest *req, const char *uuid, const char *perm,
 			  gint64 *owner, GError **error)
 {
@@ -41,6 +48,18 @@ static gboolean vm_access(IcsManager *m, const IcsRequest *req, const char *uuid
 	if (owner)
 		*owner = o;
 	return TRUE;
+}
+
+/* vm_access() in a read of its own, for handlers that write nothing. */
+static gboolean vm_access_read(IcsManager *m, const IcsRequest *req, const char *uuid,
+			       const char *perm, GError **error)
+{
+	gboolean ok;
+
+	ics_store_read_begin(m->store);
+	ok = vm_access(m, req, uuid, perm, NULL, error);
+	ics_store_read_end(m->store);
+	return ok;
 }
 
 /* The owner id a body's "owner" names (the caller when absent). */
@@ -72,6 +91,7 @@ static gboolean resolve_owner(IcsManager *m, const IcsRequest *req, const json_t
 static gboolean list_vms(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *after = ics_request_query(req, "after");
+	g_autofree char *after_lower = NULL;
 	gint64 limit;
 	GString *out;
 
@@ -80,6 +100,8 @@ static gboolean list_vms(IcsManager *m, IcsRequest *req, IcsResponse *resp, GErr
 	if (after && !g_uuid_string_is_valid(after))
 		return ics_error_invalid(error,
 					 "after must be the uuid of the previous page's last VM");
+	if (after)
+		after = after_lower = g_ascii_strdown(after, -1);
 	ics_store_read_begin(m->store);
 	out = ics_vm_inventory_list(m->store, after, limit,
 				    ics_api_owner_filter(req->principal, "vm.read"), error);
@@ -441,7 +463,7 @@ static gboolean console_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 	const char *uuid;
 	json_t *out;
 
-	if (!uuid_param(req, &uuid, error) || !vm_access(m, req, uuid, "vm.power", NULL, error))
+	if (!uuid_param(req, &uuid, error) || !vm_access_read(m, req, uuid, "vm.power", error))
 		return FALSE;
 	if (m->cluster == NULL || m->cluster->vm_console == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
@@ -462,7 +484,7 @@ static gboolean events_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 {
 	const char *uuid;
 
-	if (!uuid_param(req, &uuid, error) || !vm_access(m, req, uuid, "vm.read", NULL, error))
+	if (!uuid_param(req, &uuid, error) || !vm_access_read(m, req, uuid, "vm.read", error))
 		return FALSE;
 	return ics_api_event_stream(m, req, resp, uuid, error);
 }
