@@ -1,10 +1,11 @@
 /*
  * api_session.c: log in, who am I, log out.
  *
- * Login hashes the candidate password outside any lock (yescrypt takes
- * tens of milliseconds on purpose) and only then opens the one write
- * transaction that records the outcome: the failure count, or the reset
- * count and the new session.  Every refusal looks the same to the client
+ * Login first counts the attempt (login_policy.c: in one write
+ * transaction, refusing disabled and locked accounts), then hashes the
+ * candidate password outside any lock (yescrypt takes tens of milliseconds
+ * on purpose), and on success opens the one write transaction that resets
+ * the count and creates the session.  Every refusal looks the same to the client
  * -- unknown user, wrong password, disabled or locked account -- so the
  * answer does not tell an attacker which names exist or which accounts
  * are locked; the audit record keeps the real reason.
@@ -12,6 +13,7 @@
 #include "config.h"
 
 #include "ics/error.h"
+#include "ics/manager/login_policy.h"
 #include "ics/manager/password.h"
 #include "ics/manager/session.h"
 #include "ics/manager/timestamp.h"
@@ -29,15 +31,29 @@ static gboolean refuse(IcsRequest *req, IcsResponse *resp, const char *reason)
 	return TRUE;
 }
 
+const char *ics_login_gate_reason(IcsLoginGate gate)
+{
+	switch (gate) {
+	case ICS_LOGIN_NO_USER:
+		return "no such user";
+	case ICS_LOGIN_DISABLED:
+		return "account disabled";
+	case ICS_LOGIN_LOCKED:
+		return "account locked";
+	case ICS_LOGIN_OPEN:
+		break;
+	}
+	return "refused";
+}
+
 static gboolean post_session(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_login, error);
 	g_autoptr(IcsUser) user = NULL;
-	g_autoptr(GError) err = NULL;
 	g_autofree char *token = NULL, *expires_text = NULL;
 	const char *name, *password;
+	IcsLoginGate gate;
 	gint64 expires;
-	gboolean match;
 
 	if (body == NULL)
 		return FALSE;
@@ -46,33 +62,19 @@ static gboolean post_session(IcsManager *m, IcsRequest *req, IcsResponse *resp, 
 	req->audit_user = g_strdup(name);
 	req->audit_object_id = g_strdup(name);
 
-	ics_store_lock(m->store);
-	user = ics_user_get(m->store, name, &err);
-	ics_store_unlock(m->store);
+	user = ics_login_attempt(m->store, &m->cfg.policy, name, &gate, error);
 	if (user == NULL) {
-		ics_password_verify_dummy(password);
-		if (!g_error_matches(err, ICS_ERROR, ICS_ERROR_NOT_FOUND)) {
-			g_propagate_error(error, g_steal_pointer(&err));
+		if (gate == ICS_LOGIN_OPEN)
 			return FALSE;
-		}
-		return refuse(req, resp, "no such user");
-	}
-	if (!user->enabled || ics_login_locked(user, ics_now_us())) {
 		ics_password_verify_dummy(password);
-		return refuse(req, resp, user->enabled ? "account locked" : "account disabled");
+		return refuse(req, resp, ics_login_gate_reason(gate));
 	}
-	match = ics_password_verify(password, user->password_hash);
+	if (!ics_password_verify(password, user->password_hash))
+		return refuse(req, resp, "wrong password");
 
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!match) {
-		if (!ics_login_record_failure(m->store, &m->cfg.policy, user, error))
-			goto fail;
-		if (!ics_store_commit(m->store, error))
-			return FALSE;
-		return refuse(req, resp, "wrong password");
-	}
-	if (!ics_login_record_success(m->store, user, error))
+	if (!ics_login_record_success(m->store, user->id, error))
 		goto fail;
 	token = ics_session_create(m->store, &m->cfg.policy, user->id, req->client, &expires,
 				   error);
@@ -134,6 +136,7 @@ static gboolean delete_current(IcsManager *m, IcsRequest *req, IcsResponse *resp
 	}
 	if (!ics_store_commit(m->store, error))
 		return FALSE;
+	ics_manager_credentials_revoked(m);
 	resp->status = 204;
 	return TRUE;
 }

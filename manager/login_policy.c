@@ -6,6 +6,16 @@
  * are a weak key, while a locked account stops a password guesser
  * whatever its address.  The lock expires by itself (lockout_seconds) or is
  * lifted by an administrator resetting the password.
+ *
+ * An attempt is counted as a failure *before* the secret is checked, in
+ * the same write transaction that reads the count (ics_login_attempt), and
+ * a success resets it.  Counting afterwards would let concurrent guesses
+ * all read the same count and write back count + 1 (a lost update: 40
+ * parallel wrong passwords left the count at 1); counting first also means
+ * that no more than max_failures guesses are ever checked per lockout
+ * period, however many arrive at once -- the attempt that reaches the limit
+ * locks the account while its own check is still running, and a success
+ * unlocks it again.
  */
 #include "config.h"
 
@@ -91,29 +101,70 @@ gboolean ics_login_locked(const IcsUser *user, gint64 now_us)
 	return user->locked_until_us > now_us;
 }
 
-gboolean ics_login_record_failure(IcsStore *store, const IcsLoginPolicy *policy,
-				  const IcsUser *user, GError **error)
+/* The failure count and lock this attempt leaves, counted as a failure. */
+static void count_attempt(const IcsLoginPolicy *policy, const IcsUser *user, gint64 now,
+			  gint64 *count, gint64 *until)
 {
-	g_autoptr(IcsStmt) st = ics_store_stmt(
-		store, "UPDATE users SET failed_logins = ?, locked_until_us = ? WHERE id = ?",
-		error);
-	gint64 now = ics_now_us();
 	/* A lock that has run out starts a new count. */
 	gboolean expired = user->locked_until_us != 0 && user->locked_until_us <= now;
-	gint64 count = expired ? 1 : user->failed_logins + 1;
-	gint64 until = count >= policy->max_failures
-			       ? now + (gint64)policy->lockout_seconds * G_USEC_PER_SEC
-			       : 0;
 
-	if (st == NULL)
-		return FALSE;
-	ics_stmt_bind_int(st, 1, count);
-	ics_stmt_bind_int(st, 2, until);
-	ics_stmt_bind_int(st, 3, user->id);
-	return ics_stmt_run(st, error);
+	*count = expired ? 1 : user->failed_logins + 1;
+	*until = *count >= policy->max_failures
+			 ? now + (gint64)policy->lockout_seconds * G_USEC_PER_SEC
+			 : 0;
 }
 
-gboolean ics_login_record_success(IcsStore *store, const IcsUser *user, GError **error)
+IcsUser *ics_login_attempt(IcsStore *store, const IcsLoginPolicy *policy, const char *name,
+			   IcsLoginGate *gate, GError **error)
+{
+	g_autoptr(IcsUser) user = NULL;
+	g_autoptr(GError) err = NULL;
+	gint64 now = ics_now_us(), count, until;
+
+	*gate = ICS_LOGIN_OPEN;
+	if (!ics_store_begin(store, error))
+		return NULL;
+	user = ics_user_get(store, name, &err);
+	if (user == NULL) {
+		ics_store_rollback(store);
+		if (!g_error_matches(err, ICS_ERROR, ICS_ERROR_NOT_FOUND)) {
+			g_propagate_error(error, g_steal_pointer(&err));
+			return NULL;
+		}
+		*gate = ICS_LOGIN_NO_USER;
+		return NULL;
+	}
+	if (!user->enabled || ics_login_locked(user, now)) {
+		ics_store_rollback(store);
+		*gate = user->enabled ? ICS_LOGIN_LOCKED : ICS_LOGIN_DISABLED;
+		return NULL;
+	}
+	count_attempt(policy, user, now, &count, &until);
+	{
+		g_autoptr(IcsStmt) st = ics_store_stmt(
+			store,
+			"UPDATE users SET failed_logins = ?, locked_until_us = ? WHERE id = ?",
+			error);
+
+		if (st == NULL)
+			goto fail;
+		ics_stmt_bind_int(st, 1, count);
+		ics_stmt_bind_int(st, 2, until);
+		ics_stmt_bind_int(st, 3, user->id);
+		if (!ics_stmt_run(st, error))
+			goto fail;
+	}
+	if (!ics_store_commit(store, error))
+		return NULL;
+	user->failed_logins = count;
+	user->locked_until_us = until;
+	return g_steal_pointer(&user);
+fail:
+	ics_store_rollback(store);
+	return NULL;
+}
+
+gboolean ics_login_record_success(IcsStore *store, gint64 user_id, GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		store, "UPDATE users SET failed_logins = 0, locked_until_us = 0 WHERE id = ?",
@@ -121,6 +172,6 @@ gboolean ics_login_record_success(IcsStore *store, const IcsUser *user, GError *
 
 	if (st == NULL)
 		return FALSE;
-	ics_stmt_bind_int(st, 1, user->id);
+	ics_stmt_bind_int(st, 1, user_id);
 	return ics_stmt_run(st, error);
 }

@@ -39,10 +39,27 @@ gboolean ics_password_rules_check(const IcsLoginPolicy *policy, const char *user
 
 /* Is @user locked at @now_us? */
 gboolean ics_login_locked(const IcsUser *user, gint64 now_us);
-/* Count a failed login (locking the account at the limit) or reset the
- * count after a success.  The caller holds a write transaction. */
-gboolean ics_login_record_failure(IcsStore *store, const IcsLoginPolicy *policy,
-				  const IcsUser *user, GError **error);
-gboolean ics_login_record_success(IcsStore *store, const IcsUser *user, GError **error);
+
+typedef enum {
+	ICS_LOGIN_OPEN,	    /* counted: check the secret now */
+	ICS_LOGIN_NO_USER,  /* no such account */
+	ICS_LOGIN_DISABLED, /* the account is disabled */
+	ICS_LOGIN_LOCKED,   /* too many failures: locked for now */
+} IcsLoginGate;
+
+/*
+ * Begin a login (or any proof of a user's secret: a password change's old
+ * password, a second factor): in its own write transaction, look @name up,
+ * refuse a disabled or locked account (*gate, NULL returned, no error),
+ * and count this attempt as a failure -- locking the account when it
+ * reaches max_failures -- until ics_login_record_success() says otherwise.
+ * Returns the user, its hash included, with *gate ICS_LOGIN_OPEN.  The
+ * caller must not hold the store lock.
+ */
+IcsUser *ics_login_attempt(IcsStore *store, const IcsLoginPolicy *policy, const char *name,
+			   IcsLoginGate *gate, GError **error);
+/* The secret was right: clear the count and any lock.  The caller holds a
+ * write transaction. */
+gboolean ics_login_record_success(IcsStore *store, gint64 user_id, GError **error);
 
 #endif /* ICS_MANAGER_LOGIN_POLICY_H */
