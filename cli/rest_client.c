@@ -323,6 +323,9 @@ void ics_rest_set_http_error(GError **error, const IcsRest *rest, const char *me
 	case 409:
 		code = ICS_ERROR_CONFLICT;
 		break;
+	case 429:
+		code = ICS_ERROR_LIMIT;
+		break;
 	case 503:
 		code = ICS_ERROR_UNAVAILABLE;
 		break;

@@ -32,6 +32,7 @@ static const char *const code_names[] = {
 	[ICS_ERROR_CONFLICT] = "conflict",
 	[ICS_ERROR_PERMISSION] = "permission",
 	[ICS_ERROR_UNAVAILABLE] = "unavailable",
+	[ICS_ERROR_LIMIT] = "limit",
 };
 
 const char *ics_error_code_name(IcsErrorCode code)

@@ -68,6 +68,7 @@ static gboolean delete_key(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 		goto fail;
 	if (!ics_store_commit(m->store, error))
 		return FALSE;
+	ics_manager_credentials_revoked(m);
 	resp->status = 204;
 	return TRUE;
 fail:

@@ -61,6 +61,8 @@ guint ics_api_status(const GError *error)
 		return 503;
 	case ICS_ERROR_TIMEOUT:
 		return 504;
+	case ICS_ERROR_LIMIT:
+		return 429;
 	case ICS_ERROR_IO:
 	case ICS_ERROR_EXEC:
 		return 500;
@@ -213,6 +215,8 @@ static void run_route(IcsManager *m, const IcsApiRoute *route, IcsRequest *req, 
 			   "%s", err->message);
 }
 
+#define AUDIT_RETENTION_EVERY 1000
+
 static void audit(IcsManager *m, const IcsApiRoute *route, IcsRequest *req, IcsResponse *resp)
 {
 	g_autoptr(GError) err = NULL;
@@ -237,6 +241,11 @@ static void audit(IcsManager *m, const IcsApiRoute *route, IcsRequest *req, IcsR
 	if (!ics_audit_append(m->store, &rec, &err))
 		ics_error("audit: cannot record %s by %s: %s", rec.action,
 			  rec.user ? rec.user : "-", err->message);
+	/* Retention on the way, every so many records: the audit stays
+	 * bounded even under a flood of refused calls. */
+	if (g_atomic_int_add(&m->audit_appends, 1) % AUDIT_RETENTION_EVERY ==
+	    AUDIT_RETENTION_EVERY - 1)
+		ics_manager_audit_retention(m);
 }
 
 void ics_manager_handle(IcsManager *m, IcsRequest *req, IcsResponse *resp)

@@ -47,6 +47,15 @@ static gboolean keep_an_admin(IcsStore *store, const char *name, GError **error)
 	return TRUE;
 }
 
+/* A password set or changed, or an account disabled: the sessions (but
+ * @keep, the caller's own) and API keys issued under the old state end.
+ * In the caller's write transaction. */
+static gboolean revoke_credentials(IcsStore *store, gint64 user_id, gint64 keep, GError **error)
+{
+	return ics_session_delete_user(store, user_id, keep, error) &&
+	       ics_apikey_delete_user(store, user_id, error);
+}
+
 static gboolean list_users(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *after = ics_request_query(req, "after");
@@ -158,13 +167,13 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	if (user == NULL)
 		goto fail;
 	if (hash && (!ics_user_set_password(m->store, user->id, hash, error) ||
-		     !ics_login_record_success(m->store, user, error) ||
-		     !ics_session_delete_user(m->store, user->id, error)))
+		     !ics_login_record_success(m->store, user->id, error) ||
+		     !revoke_credentials(m->store, user->id, 0, error)))
 		goto fail;
 	if (enabled && !ics_user_set_enabled(m->store, user->id, json_is_true(enabled), error))
 		goto fail;
 	if (enabled && !json_is_true(enabled) &&
-	    !ics_session_delete_user(m->store, user->id, error))
+	    !revoke_credentials(m->store, user->id, 0, error))
 		goto fail;
 	if (roles) {
 		g_autofree const char **v = ics_api_strv(roles);
@@ -183,6 +192,7 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		json_decref(out);
 		return FALSE;
 	}
+	ics_manager_credentials_revoked(m);
 	ics_response_json(resp, 200, out);
 	return TRUE;
 fail:
@@ -207,6 +217,7 @@ static gboolean delete_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	}
 	if (!ics_store_commit(m->store, error))
 		return FALSE;
+	ics_manager_credentials_revoked(m);
 	resp->status = 204;
 	return TRUE;
 }
@@ -218,6 +229,7 @@ static gboolean change_password(IcsManager *m, IcsRequest *req, IcsResponse *res
 	g_autoptr(IcsUser) user = NULL;
 	g_autofree char *hash = NULL;
 	const char *old_pw, *new_pw;
+	IcsLoginGate gate;
 
 	if (!ics_name_check("user name", name, error))
 		return FALSE;
@@ -232,28 +244,35 @@ static gboolean change_password(IcsManager *m, IcsRequest *req, IcsResponse *res
 		return FALSE;
 	old_pw = json_string_value(json_object_get(body, "old_password"));
 	new_pw = json_string_value(json_object_get(body, "new_password"));
-	ics_store_lock(m->store);
-	user = ics_user_get(m->store, name, error);
-	ics_store_unlock(m->store);
-	if (user == NULL)
+	if (!ics_password_rules_check(&m->cfg.policy, name, new_pw, error))
 		return FALSE;
+	/* The old password is a proof like a login's: counted, and refused
+	 * on a locked account. */
+	user = ics_login_attempt(m->store, &m->cfg.policy, name, &gate, error);
+	if (user == NULL) {
+		if (gate != ICS_LOGIN_OPEN)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
+				    "cannot change the password: %s", ics_login_gate_reason(gate));
+		return FALSE;
+	}
 	if (!ics_password_verify(old_pw, user->password_hash)) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION, "the old password is wrong");
 		return FALSE;
 	}
-	if (!ics_password_rules_check(&m->cfg.policy, name, new_pw, error))
-		return FALSE;
 	hash = ics_password_hash(new_pw, error);
 	if (hash == NULL)
 		return FALSE;
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!ics_user_set_password(m->store, user->id, hash, error)) {
+	if (!ics_user_set_password(m->store, user->id, hash, error) ||
+	    !ics_login_record_success(m->store, user->id, error) ||
+	    !revoke_credentials(m->store, user->id, req->principal->session_id, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}
 	if (!ics_store_commit(m->store, error))
 		return FALSE;
+	ics_manager_credentials_revoked(m);
 	resp->status = 204;
 	return TRUE;
 }

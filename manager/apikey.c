@@ -100,13 +100,17 @@ static gboolean aead(IcsApiKeys *keys, gboolean seal, const char *aad, const voi
 	return rc >= 0;
 }
 
+/* @n characters of @alphabet from the key-level generator; NULL when it
+ * fails. */
 static char *random_text(guint n, const char *alphabet)
 {
 	g_autofree guint8 *rnd = g_malloc(n);
-	char *s = g_malloc0(n + 1);
+	char *s;
 	gsize a = strlen(alphabet);
 
-	gnutls_rnd(GNUTLS_RND_KEY, rnd, n);
+	if (gnutls_rnd(GNUTLS_RND_KEY, rnd, n) != 0)
+		return NULL;
+	s = g_malloc0(n + 1);
 	for (guint i = 0; i < n; i++)
 		s[i] = alphabet[rnd[i] % a];
 	explicit_bzero(rnd, n);
@@ -120,13 +124,24 @@ json_t *ics_apikey_create(IcsApiKeys *keys, IcsStore *store, gint64 user_id,
 	static const char b64url[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	g_autofree char *suffix = random_text(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
-	g_autofree char *id = g_strconcat("AK", suffix, NULL);
 	g_autofree char *secret = random_text(40, b64url);
-	gsize sealed_len = SEAL_NONCE_BYTES + strlen(secret) + SEAL_TAG_BYTES, ct_len;
-	g_autofree guint8 *sealed = g_malloc(sealed_len);
+	g_autofree char *id = NULL;
+	g_autofree guint8 *sealed = NULL;
+	gsize sealed_len, ct_len;
 	gint64 now = ics_now_us();
 
-	gnutls_rnd(GNUTLS_RND_NONCE, sealed, SEAL_NONCE_BYTES);
+	if (suffix == NULL || secret == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "no random bytes for a new API key");
+		return NULL;
+	}
+	id = g_strconcat("AK", suffix, NULL);
+	sealed_len = SEAL_NONCE_BYTES + strlen(secret) + SEAL_TAG_BYTES;
+	sealed = g_malloc(sealed_len);
+	if (gnutls_rnd(GNUTLS_RND_NONCE, sealed, SEAL_NONCE_BYTES) != 0) {
+		explicit_bzero(secret, strlen(secret));
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "no random bytes for a new API key");
+		return NULL;
+	}
 	ct_len = sealed_len - SEAL_NONCE_BYTES;
 	if (!aead(keys, TRUE, id, secret, strlen(secret), sealed + SEAL_NONCE_BYTES, &ct_len,
 		  sealed)) {
@@ -193,6 +208,17 @@ gboolean ics_apikey_delete(IcsStore *store, const char *id, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean ics_apikey_delete_user(IcsStore *store, gint64 user_id, GError **error)
+{
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store, "DELETE FROM apikeys WHERE user_id = ?", error);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_int(st, 1, user_id);
+	return ics_stmt_run(st, error);
 }
 
 json_t *ics_apikey_list(IcsStore *store, gint64 user_id, GError **error)

@@ -18,10 +18,30 @@
 #include "ics/manager/audit.h"
 #include "ics/manager/timestamp.h"
 
-gboolean ics_audit_append(IcsStore *store, const IcsAuditRecord *rec, GError **error)
+/* @text as valid UTF-8: as is, or a repaired copy kept in @keep.  A path
+ * parameter or header that is not UTF-8 must neither lose its audit record
+ * (json_pack refuses it when the record is read) nor reach a client raw. */
+static const char *utf8(const char *text, GPtrArray *keep)
 {
+	if (text == NULL || g_utf8_validate(text, -1, NULL))
+		return text;
+	g_ptr_array_add(keep, g_utf8_make_valid(text, -1));
+	return g_ptr_array_index(keep, keep->len - 1);
+}
+
+gboolean ics_audit_append(IcsStore *store, const IcsAuditRecord *in, GError **error)
+{
+	g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+	IcsAuditRecord r = *in;
+	const IcsAuditRecord *rec = &r;
 	gboolean ok;
 
+	r.user = utf8(in->user, keep);
+	r.action = utf8(in->action, keep);
+	r.object_type = utf8(in->object_type, keep);
+	r.object_id = utf8(in->object_id, keep);
+	r.reason = utf8(in->reason, keep);
+	r.client = utf8(in->client, keep);
 	ics_store_lock(store);
 	{
 		g_autoptr(IcsStmt) st =
@@ -49,6 +69,55 @@ gboolean ics_audit_append(IcsStore *store, const IcsAuditRecord *rec, GError **e
 	}
 	ics_store_unlock(store);
 	return ok;
+}
+
+gboolean ics_audit_apply_retention(IcsStore *store, guint max_age_days, guint max_rows,
+				   gint64 *purged, GError **error)
+{
+	gint64 now = ics_now_us(), cutoff = now - (gint64)max_age_days * 86400 * G_USEC_PER_SEC;
+	gint64 n = 0;
+	IcsAuditRecord rec = {
+		.user = "-",
+		.action = "audit.retention",
+		.object_type = "audit",
+		.http_status = 200,
+		.started_us = now,
+	};
+	g_autofree char *what = NULL;
+
+	*purged = 0;
+	if (!ics_store_begin(store, error))
+		return FALSE;
+	{
+		g_autoptr(IcsStmt) st = ics_store_stmt(
+			store,
+			"DELETE FROM audit WHERE started_us < ?1"
+			" OR id <= (SELECT max(id) FROM audit) - ?2",
+			error);
+
+		if (st == NULL)
+			goto fail;
+		ics_stmt_bind_int(st, 1, cutoff);
+		ics_stmt_bind_int(st, 2, max_rows);
+		if (!ics_stmt_run(st, error))
+			goto fail;
+		n = ics_store_changes(store);
+	}
+	if (!ics_store_commit(store, error))
+		return FALSE;
+	*purged = n;
+	if (n == 0)
+		return TRUE;
+	/* The purge is itself on the record, after what it kept. */
+	what = g_strdup_printf("%" G_GINT64_FORMAT " records older than %u days or beyond "
+			       "the newest %u",
+			       n, max_age_days, max_rows);
+	rec.object_id = what;
+	rec.ended_us = ics_now_us();
+	return ics_audit_append(store, &rec, error);
+fail:
+	ics_store_rollback(store);
+	return FALSE;
 }
 
 #define SEARCH_SQL(order)                                                                          \

@@ -19,6 +19,7 @@ struct IcsEvents {
 	guint count;
 	guint head; /* index of the oldest */
 	guint64 next_id;
+	guint64 wakeups; /* ics_events_wake() calls */
 	gboolean closed;
 };
 
@@ -72,6 +73,14 @@ void ics_events_close(IcsEvents *ev)
 {
 	g_mutex_lock(&ev->lock);
 	ev->closed = TRUE;
+	g_cond_broadcast(&ev->cond);
+	g_mutex_unlock(&ev->lock);
+}
+
+void ics_events_wake(IcsEvents *ev)
+{
+	g_mutex_lock(&ev->lock);
+	ev->wakeups++;
 	g_cond_broadcast(&ev->cond);
 	g_mutex_unlock(&ev->lock);
 }
@@ -141,7 +150,9 @@ IcsEvent *ics_events_next(IcsEvents *ev, guint64 after_id, gint64 timeout_us, gb
 	if (gap)
 		*gap = FALSE;
 	g_mutex_lock(&ev->lock);
-	while ((e = find_after(ev, after_id, gap)) == NULL && !ev->closed) {
+	guint64 wakeups = ev->wakeups;
+	while ((e = find_after(ev, after_id, gap)) == NULL && !ev->closed &&
+	       ev->wakeups == wakeups) {
 		if (!g_cond_wait_until(&ev->cond, &ev->lock, deadline))
 			break;
 	}

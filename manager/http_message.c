@@ -18,6 +18,7 @@ IcsRequest *ics_request_new(const char *method, const char *path)
 	req->headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	req->params = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	req->body = g_strdup("");
+	req->conn_fd = -1;
 	return req;
 }
 

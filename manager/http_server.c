@@ -9,11 +9,22 @@
  * all its requests without any hand-off.  The number of connections is
  * capped, so the number of threads is too.
  *
+ * Limits: a total number of connections, a share per client address
+ * (refused at accept, so one address cannot starve the others) and an idle
+ * timeout, all configurable ([limits], IcsHttpLimits).  TLS uses the
+ * priority string of the configuration, by default AEAD suites of TLS 1.2
+ * and 1.3 with forward secrecy only.
+ *
  * Bodies are collected up to a limit; a request whose Content-Length is over
  * it is refused with 413 before its body is read, one that grows over it
  * while being read (chunked) is drained, not stored, and refused at its
- * end.  Everything
- * else -- authentication, routing, JSON -- belongs to the handler.
+ * end.  Percent-escapes in the path and the query are decoded by our own
+ * callback, which leaves a component undecoded when decoding would give a
+ * NUL (it would cut the C string short: "/users/%00admin" read as
+ * "/users/") or bytes that are not UTF-8: such a component stays "%00..."
+ * and fails every name and uuid check, with a message that is valid text
+ * for the answer and the audit.  Everything else -- authentication,
+ * routing, JSON -- belongs to the handler.
  */
 #include "config.h"
 
@@ -23,6 +34,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "ics/error.h"
@@ -56,6 +68,41 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 	g_strchomp(msg);
 	ics_debug("http: %s", msg);
+}
+
+static int hex_value(char c)
+{
+	return g_ascii_isxdigit(c) ? g_ascii_xdigit_value(c) : -1;
+}
+
+/* MHD_OPTION_UNESCAPE_CALLBACK: decode %XX in place unless the result would
+ * hold a NUL or not be UTF-8 (then keep the text as it came).  MHD calls it
+ * for the path and every query key and value, after turning '+' into ' '
+ * in the query. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	g_autofree char *out = g_malloc(strlen(s) + 1);
+	gsize n = 0;
+
+	for (const char *p = s; *p; p++) {
+		int hi, lo;
+
+		if (p[0] == '%' && (hi = hex_value(p[1])) >= 0 && (lo = hex_value(p[2])) >= 0) {
+			char c = (char)(hi * 16 + lo);
+
+			if (c == '\0')
+				return strlen(s);
+			out[n++] = c;
+			p += 2;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+	if (!g_utf8_validate(out, (gssize)n, NULL))
+		return strlen(s);
+	memcpy(s, out, n + 1);
+	return n;
 }
 
 static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -212,6 +259,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req->body = (char *)g_byte_array_free(p->body, FALSE);
 	p->body = NULL;
 	req->client = peer_address(conn);
+	{
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		req->conn_fd = ci ? ci->connect_fd : -1;
+	}
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query, req);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header, req);
 	srv->handler(srv->data, req, &resp);
@@ -233,6 +286,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+static unsigned int limit_or(guint value, guint fallback)
+{
+	return value ? value : fallback;
+}
+
+gboolean ics_http_tls_priorities_check(const char *priorities, GError **error)
+{
+	gnutls_priority_t p;
+	const char *where = NULL;
+	int rc = gnutls_priority_init(&p, priorities, &where);
+
+	if (rc < 0)
+		return ics_error_invalid(error, "TLS priorities \"%s\": %s at \"%s\"", priorities,
+					 gnutls_strerror(rc), where ? where : "");
+	gnutls_priority_deinit(p);
+	return TRUE;
+}
+
 IcsHttpServer *ics_http_server_start(const IcsHttpConfig *cfg, IcsHttpHandler handler, void *data,
 				     GError **error)
 {
@@ -243,6 +314,8 @@ IcsHttpServer *ics_http_server_start(const IcsHttpConfig *cfg, IcsHttpHandler ha
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			     MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	const char *addr = cfg->address ? cfg->address : "0.0.0.0";
+	const char *priorities =
+		cfg->tls_priorities ? cfg->tls_priorities : ICS_HTTP_DEFAULT_TLS_PRIORITIES;
 
 	srv->handler = handler;
 	srv->data = data;
@@ -263,14 +336,20 @@ IcsHttpServer *ics_http_server_start(const IcsHttpConfig *cfg, IcsHttpHandler ha
 	}
 	if (srv->tls)
 		flags |= MHD_USE_TLS;
+	if (srv->tls && !ics_http_tls_priorities_check(priorities, error))
+		return NULL;
 	srv->daemon = MHD_start_daemon(
 		flags, cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, sa,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)(cfg->max_connections ? cfg->max_connections : 1024),
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_EXTERNAL_LOGGER,
-		mhd_log, srv, srv->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, cfg->key_pem,
-		MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
-		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_END);
+		limit_or(cfg->limits.max_connections, ICS_HTTP_DEFAULT_MAX_CONNECTIONS),
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		limit_or(cfg->limits.per_ip_connections, ICS_HTTP_DEFAULT_PER_IP_CONNECTIONS),
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		limit_or(cfg->limits.idle_timeout_s, ICS_HTTP_DEFAULT_IDLE_TIMEOUT_S),
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		srv, srv->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, cfg->key_pem,
+		MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem, MHD_OPTION_HTTPS_PRIORITIES, priorities,
+		MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
 			    "cannot listen on %s port %u (address in use, or a bad TLS certificate "

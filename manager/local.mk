@@ -118,6 +118,7 @@ icsmgr_tests = \
 	manager/tests/test_request_fuzz \
 	manager/tests/test_volumes \
 	manager/tests/test_console \
+	manager/tests/test_concurrency \
 	manager/tests/test_tls \
 	manager/tests/test_drs_service
 check_PROGRAMS += $(icsmgr_tests)
@@ -167,6 +168,10 @@ manager_tests_test_openapi_CPPFLAGS = $(icsmgr_test_cppflags) -I$(top_srcdir)/ma
 	$(YAML_CFLAGS)
 manager_tests_test_openapi_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_openapi_LDADD = $(icsmgr_test_libs) $(YAML_LIBS)
+manager_tests_test_concurrency_SOURCES = manager/tests/test_concurrency.c manager/tests/mgr_test_util.h
+manager_tests_test_concurrency_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_concurrency_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_concurrency_LDADD = $(icsmgr_test_libs)
 manager_tests_test_console_SOURCES = manager/tests/test_console.c manager/tests/mgr_test_util.h
 manager_tests_test_console_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_console_CFLAGS = $(ICS_TEST_CFLAGS)

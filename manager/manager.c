@@ -17,6 +17,7 @@
 #include "ics/error.h"
 #include "ics/json.h"
 #include "ics/log.h"
+#include "ics/manager/audit.h"
 #include "ics/manager/authz.h"
 #include "ics/manager/drs_service.h"
 #include "ics/manager/manager.h"
@@ -37,6 +38,14 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->task_threads = 2;
 	cfg->sse_keepalive_ms = 15000;
 	cfg->volume_uri = g_strdup(ICS_VOLUMES_DEFAULT_URI);
+	cfg->tls_priorities = g_strdup(ICS_HTTP_DEFAULT_TLS_PRIORITIES);
+	cfg->limits.max_connections = ICS_HTTP_DEFAULT_MAX_CONNECTIONS;
+	cfg->limits.per_ip_connections = ICS_HTTP_DEFAULT_PER_IP_CONNECTIONS;
+	cfg->limits.idle_timeout_s = ICS_HTTP_DEFAULT_IDLE_TIMEOUT_S;
+	cfg->event_streams_per_user = 8;
+	cfg->event_streams = 256;
+	cfg->audit_max_age_days = 365;
+	cfg->audit_max_rows = 1000000;
 	ics_login_policy_defaults(&cfg->policy);
 }
 
@@ -48,6 +57,7 @@ void ics_manager_config_clear(IcsManagerConfig *cfg)
 	g_free(cfg->tls_key);
 	g_free(cfg->volume_uri);
 	g_free(cfg->console_dir);
+	g_free(cfg->tls_priorities);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -85,6 +95,51 @@ static void replace_string(GKeyFile *kf, const char *group, const char *key, cha
 	}
 }
 
+/* An integer key of @group in [@min, @max], when present. */
+static gboolean load_uint(GKeyFile *kf, const char *group, const char *key, guint min, guint max,
+			  guint *out, GError **error)
+{
+	g_autoptr(GError) err = NULL;
+	gint64 v;
+
+	if (!g_key_file_has_key(kf, group, key, NULL))
+		return TRUE;
+	v = g_key_file_get_int64(kf, group, key, &err);
+	if (err != NULL || v < min || v > max)
+		return ics_error_invalid(error, "[%s] %s must be an integer from %u to %u", group,
+					 key, min, max);
+	*out = (guint)v;
+	return TRUE;
+}
+
+static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
+{
+	if (!load_uint(kf, "limits", "max_connections", 16, 100000,
+		       &cfg->limits.max_connections, error) ||
+	    !load_uint(kf, "limits", "per_ip_connections", 1, 100000,
+		       &cfg->limits.per_ip_connections, error) ||
+	    !load_uint(kf, "limits", "idle_timeout_seconds", 1, 3600,
+		       &cfg->limits.idle_timeout_s, error) ||
+	    !load_uint(kf, "limits", "event_streams_per_user", 1, 10000,
+		       &cfg->event_streams_per_user, error) ||
+	    !load_uint(kf, "limits", "event_streams", 1, 100000, &cfg->event_streams, error) ||
+	    !load_uint(kf, "audit", "max_age_days", 1, 36500, &cfg->audit_max_age_days, error) ||
+	    !load_uint(kf, "audit", "max_rows", 1000, G_MAXINT32, &cfg->audit_max_rows, error))
+		return FALSE;
+	if (cfg->limits.per_ip_connections > cfg->limits.max_connections)
+		return ics_error_invalid(error,
+					 "[limits] per_ip_connections (%u) is more than "
+					 "max_connections (%u)",
+					 cfg->limits.per_ip_connections,
+					 cfg->limits.max_connections);
+	if (cfg->event_streams >= cfg->limits.max_connections)
+		return ics_error_invalid(error,
+					 "[limits] event_streams (%u) must leave connections for "
+					 "requests: less than max_connections (%u)",
+					 cfg->event_streams, cfg->limits.max_connections);
+	return TRUE;
+}
+
 gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboolean required,
 				 GError **error)
 {
@@ -104,6 +159,10 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 	replace_string(kf, "tls", "key", &cfg->tls_key);
 	replace_string(kf, "volumes", "libvirt_uri", &cfg->volume_uri);
 	replace_string(kf, "manager", "console_dir", &cfg->console_dir);
+	replace_string(kf, "tls", "priorities", &cfg->tls_priorities);
+	if (!ics_http_tls_priorities_check(cfg->tls_priorities, error) ||
+	    !load_limits(cfg, kf, error))
+		goto bad;
 	listen = g_key_file_get_string(kf, "manager", "listen", NULL);
 	if (listen && !ics_manager_config_set_listen(cfg, listen, error))
 		goto bad;
@@ -138,6 +197,8 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 
 	g_mutex_init(&m->creating_lock);
 	m->creating = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_mutex_init(&m->streams_lock);
+	m->streams = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	m->cfg = *cfg;
 	m->cfg.state_dir = g_strdup(cfg->state_dir);
 	m->cfg.listen_address = g_strdup(cfg->listen_address);
@@ -145,6 +206,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->cfg.tls_key = g_strdup(cfg->tls_key);
 	m->cfg.volume_uri = g_strdup(cfg->volume_uri);
 	m->cfg.console_dir = g_strdup(cfg->console_dir);
+	m->cfg.tls_priorities = g_strdup(cfg->tls_priorities);
 	m->cluster = cluster;
 	if (g_mkdir_with_parents(m->cfg.state_dir, 0700) != 0) {
 		ics_error_set_errno(error, errno, "cannot create state directory %s",
@@ -159,6 +221,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->apikeys = ics_apikeys_open(key, error);
 	if (m->apikeys == NULL)
 		return NULL;
+	ics_manager_audit_retention(m);
 	m->events = ics_events_new(1024);
 	m->tasks = ics_task_runner_new(m->store, m->events, m->cfg.task_threads);
 	ics_vm_tasks_register(m);
@@ -193,6 +256,8 @@ gboolean ics_manager_listen(IcsManager *m, GError **error)
 		.address = m->cfg.listen_address,
 		.port = m->cfg.port,
 		.max_body = m->cfg.max_body,
+		.tls_priorities = m->cfg.tls_priorities,
+		.limits = m->cfg.limits,
 	};
 
 	if (m->cfg.insecure_http && !g_str_has_prefix(m->cfg.listen_address, "127.") &&
@@ -253,13 +318,35 @@ void ics_manager_free(IcsManager *m)
 	ics_manager_config_clear(&m->cfg);
 	g_hash_table_destroy(m->creating);
 	g_mutex_clear(&m->creating_lock);
+	g_hash_table_destroy(m->streams);
+	g_mutex_clear(&m->streams_lock);
 	g_free(m);
+}
+
+void ics_manager_audit_retention(IcsManager *m)
+{
+	g_autoptr(GError) err = NULL;
+	gint64 purged = 0;
+
+	if (!ics_audit_apply_retention(m->store, m->cfg.audit_max_age_days,
+				       m->cfg.audit_max_rows, &purged, &err))
+		ics_error("audit retention: %s", err->message);
+	else if (purged > 0)
+		ics_info("audit retention: deleted %" G_GINT64_FORMAT
+			 " records older than %u days or beyond the newest %u",
+			 purged, m->cfg.audit_max_age_days, m->cfg.audit_max_rows);
+}
+
+void ics_manager_credentials_revoked(IcsManager *m)
+{
+	g_atomic_int_inc(&m->credentials_epoch);
+	ics_events_wake(m->events);
 }
 
 gboolean ics_manager_bootstrap_admin(IcsManager *m, char **password, GError **error)
 {
-	g_autofree char *pw = ics_password_generate();
-	g_autofree char *hash = ics_password_hash(pw, error);
+	g_autofree char *pw = ics_password_generate(error);
+	g_autofree char *hash = pw ? ics_password_hash(pw, error) : NULL;
 	static const char *const roles[] = { "administrator", NULL };
 	gint64 n, id;
 

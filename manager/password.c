@@ -80,14 +80,18 @@ gboolean ics_password_verify_dummy(const char *password)
 	return FALSE;
 }
 
-char *ics_password_generate(void)
+char *ics_password_generate(GError **error)
 {
 	static const char *const classes[] = { "abcdefghijkmnopqrstuvwxyz",
 					       "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "-_.+=" };
 	guint8 rnd[20];
-	char *pw = g_malloc0(sizeof(rnd) + 1);
+	char *pw;
 
-	gnutls_rnd(GNUTLS_RND_KEY, rnd, sizeof(rnd));
+	if (gnutls_rnd(GNUTLS_RND_KEY, rnd, sizeof(rnd)) != 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "no random bytes for a password");
+		return NULL;
+	}
+	pw = g_malloc0(sizeof(rnd) + 1);
 	for (guint i = 0; i < sizeof(rnd); i++) {
 		/* The first four characters cover every class. */
 		const char *cls = classes[i < 4 ? i : rnd[i] % 3];

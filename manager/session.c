@@ -171,9 +171,38 @@ gboolean ics_session_delete(IcsStore *store, gint64 session_id, GError **error)
 	return delete_by(store, "DELETE FROM sessions WHERE id = ?", session_id, error);
 }
 
-gboolean ics_session_delete_user(IcsStore *store, gint64 user_id, GError **error)
+gboolean ics_session_delete_user(IcsStore *store, gint64 user_id, gint64 except_session_id,
+				 GError **error)
 {
-	return delete_by(store, "DELETE FROM sessions WHERE user_id = ?", user_id, error);
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store, "DELETE FROM sessions WHERE user_id = ? AND id != ?", error);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_int(st, 1, user_id);
+	ics_stmt_bind_int(st, 2, except_session_id);
+	return ics_stmt_run(st, error);
+}
+
+gboolean ics_session_alive(IcsStore *store, gint64 session_id, gint64 *expires_us,
+			   GError **error)
+{
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store, "SELECT expires_us FROM sessions WHERE id = ?", error);
+	int rc;
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_int(st, 1, session_id);
+	rc = ics_stmt_step(st, error);
+	if (rc < 0)
+		return FALSE;
+	if (rc == SQLITE_DONE || sqlite3_column_int64(st, 0) <= ics_now_us()) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION, "the session has ended");
+		return FALSE;
+	}
+	*expires_us = sqlite3_column_int64(st, 0);
+	return TRUE;
 }
 
 gint64 ics_session_count(IcsStore *store, gint64 user_id, GError **error)

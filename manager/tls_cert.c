@@ -24,11 +24,19 @@
 #include "ics/log.h"
 #include "ics/manager/tls_cert.h"
 
+/* Through "<path>.tmp", created exclusively and never through a symbolic
+ * link: a leftover of a crash is removed first, and a link planted there
+ * is refused rather than followed into another file. */
 static gboolean write_file(const char *path, const void *data, gsize len, int mode, GError **error)
 {
 	g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd;
 
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		ics_error_set_errno(error, errno, "cannot remove the stale %s", tmp);
+		return FALSE;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		ics_error_set_errno(error, errno, "cannot create %s", tmp);
 		return FALSE;
@@ -75,7 +83,10 @@ static gboolean generate(const char *cert_path, const char *key_path, GError **e
 		gnutls_failed(error, "key", rc);
 		goto out;
 	}
-	gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
+	if ((rc = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial))) != 0) {
+		gnutls_failed(error, "serial number", rc);
+		goto out;
+	}
 	serial[0] &= 0x7f;
 	inet_pton(AF_INET, "127.0.0.1", &lo4);
 	inet_pton(AF_INET6, "::1", &lo6);

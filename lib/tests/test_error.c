@@ -26,6 +26,7 @@ static void test_code_names(void **state)
 	assert_string_equal(ics_error_code_name(ICS_ERROR_NOT_FOUND), "not-found");
 	assert_string_equal(ics_error_code_name(ICS_ERROR_TIMEOUT), "timeout");
 	assert_string_equal(ics_error_code_name(ICS_ERROR_UNAVAILABLE), "unavailable");
+	assert_string_equal(ics_error_code_name(ICS_ERROR_LIMIT), "limit");
 	assert_string_equal(ics_error_code_name((IcsErrorCode)999), "unknown");
 	assert_string_equal(ics_error_code_name((IcsErrorCode)-1), "unknown");
 }

@@ -270,7 +270,11 @@ static int setup(void **state)
 				     c->t->admin_token,
 				     "{\"name\": \"disk1.qcow2\", \"capacity\": \"10G\"}"),
 			 201);
-	g_autoptr(TestResp) k = test_http(c->t, "POST", "/api/v1/apikeys", c->t->admin_token, "{}");
+	/* The key to delete belongs to a user whose password no operation
+	 * changes (a password change revokes the user's keys). */
+	assert_int_equal(test_make_user(c->t, "carol", "[\"readonly\"]"), 201);
+	g_autofree char *carol = test_login(c->t, "carol", TEST_PASSWORD);
+	g_autoptr(TestResp) k = test_http(c->t, "POST", "/api/v1/apikeys", carol, "{}");
 	c->key_id = g_strdup(test_str(k, "access_key_id"));
 	assert_true(ics_store_begin(c->t->m->store, &err));
 	id = ics_task_create(c->t->m->tasks, "test.sleep", NULL, NULL, 0, params, &err);

@@ -92,7 +92,7 @@ static void test_generate(void **state)
 
 	ics_login_policy_defaults(&p);
 	for (int i = 0; i < 20; i++) {
-		g_autofree char *pw = ics_password_generate();
+		g_autofree char *pw = ics_password_generate(NULL);
 
 		assert_int_equal(strlen(pw), 20);
 		assert_true(ics_password_rules_check(&p, "admin", pw, NULL));

@@ -28,6 +28,7 @@ typedef enum {
 	ICS_ERROR_CONFLICT,
 	ICS_ERROR_PERMISSION,
 	ICS_ERROR_UNAVAILABLE,
+	ICS_ERROR_LIMIT, /* a configured limit is reached: retry later (HTTP 429) */
 } IcsErrorCode;
 
 /* Stable short name of a code ("invalid-argument", "not-found", ...). */

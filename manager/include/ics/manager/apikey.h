@@ -46,6 +46,8 @@ json_t *ics_apikey_create(IcsApiKeys *keys, IcsStore *store, gint64 user_id,
 /* The owner of key @id; NOT_FOUND. */
 gboolean ics_apikey_owner(IcsStore *store, const char *id, gint64 *user_id, GError **error);
 gboolean ics_apikey_delete(IcsStore *store, const char *id, GError **error);
+/* Delete every key of @user_id (its credentials were revoked). */
+gboolean ics_apikey_delete_user(IcsStore *store, gint64 user_id, GError **error);
 /* {"items": [{"access_key_id", "user", "description", "created_at",
  * "last_used_at"}...]}: all keys, or @user_id's when not 0. */
 json_t *ics_apikey_list(IcsStore *store, gint64 user_id, GError **error);

@@ -30,8 +30,16 @@ typedef struct {
 	gint64 ended_us;
 } IcsAuditRecord;
 
-/* Append @rec (takes the store lock itself; its own transaction). */
+/* Append @rec (takes the store lock itself; its own transaction).  Text
+ * that is not UTF-8 is stored repaired (U+FFFD for bad bytes). */
 gboolean ics_audit_append(IcsStore *store, const IcsAuditRecord *rec, GError **error);
+
+/* Retention: delete the records older than @max_age_days and those beyond
+ * the newest @max_rows, in one transaction, then record the purge itself
+ * (action "audit.retention", object id saying how many and why) when it
+ * deleted anything.  *purged gets the count.  Takes the lock itself. */
+gboolean ics_audit_apply_retention(IcsStore *store, guint max_age_days, guint max_rows,
+				   gint64 *purged, GError **error);
 
 typedef struct {
 	const char *user;

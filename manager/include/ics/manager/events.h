@@ -38,8 +38,13 @@ typedef struct {
 
 void ics_event_free(IcsEvent *e);
 
+/* Wake every waiting reader without an event (it returns NULL at once, as
+ * on a timeout): readers re-check whatever they wait under. */
+void ics_events_wake(IcsEvents *ev);
+
 /* The oldest event with an id greater than @after_id, waiting up to
- * @timeout_us for one.  NULL on timeout or when closed (see *closed).  If
+ * @timeout_us for one.  NULL on timeout, on a wake-up, or when closed (see
+ * *closed).  If
  * events after @after_id have already left the ring, *gap is set and the
  * oldest kept event is returned. */
 IcsEvent *ics_events_next(IcsEvents *ev, guint64 after_id, gint64 timeout_us, gboolean *gap,

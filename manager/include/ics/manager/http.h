@@ -31,6 +31,8 @@ typedef struct {
 	char *body;	     /* NUL-terminated copy of the body (may hold NULs) */
 	gsize body_len;
 	char *client; /* peer address text */
+	int conn_fd;  /* the connection's socket, to notice a client gone while
+		       * a stream waits (-1 unknown); never read or written */
 	/* Filled by the router: the values of the pattern's {params}. */
 	GHashTable *params;
 	/* Filled by the API dispatcher. */
@@ -84,14 +86,36 @@ void ics_response_header(IcsResponse *resp, const char *name, const char *value)
 
 typedef void (*IcsHttpHandler)(void *data, IcsRequest *req, IcsResponse *resp);
 
+/* TLS 1.2 and 1.3 only, AEAD ciphers only (no CBC, no SHA-1 MACs), forward
+ * secret key exchange only (no static RSA), the server's order. */
+#define ICS_HTTP_DEFAULT_TLS_PRIORITIES                                                            \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"       \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+#define ICS_HTTP_DEFAULT_MAX_CONNECTIONS 1000
+#define ICS_HTTP_DEFAULT_PER_IP_CONNECTIONS 64
+#define ICS_HTTP_DEFAULT_IDLE_TIMEOUT_S 60
+
+/* Connection limits: one thread serves each connection, so these bound the
+ * server's threads; a client address over its share is refused at accept,
+ * so one address cannot starve the others. */
+typedef struct {
+	guint max_connections;	  /* 0 = ICS_HTTP_DEFAULT_MAX_CONNECTIONS */
+	guint per_ip_connections; /* 0 = ICS_HTTP_DEFAULT_PER_IP_CONNECTIONS */
+	guint idle_timeout_s;	  /* 0 = ICS_HTTP_DEFAULT_IDLE_TIMEOUT_S */
+} IcsHttpLimits;
+
 typedef struct {
 	const char *address;  /* IPv4 or IPv6 literal; NULL = any */
 	guint16 port;	      /* 0 = ephemeral */
 	const char *cert_pem; /* NULL with key_pem NULL: plain HTTP */
 	const char *key_pem;
-	gsize max_body;	       /* 0 = ICS_HTTP_DEFAULT_MAX_BODY */
-	guint max_connections; /* 0 = 1024 */
+	const char *tls_priorities; /* NULL = ICS_HTTP_DEFAULT_TLS_PRIORITIES */
+	gsize max_body;		    /* 0 = ICS_HTTP_DEFAULT_MAX_BODY */
+	IcsHttpLimits limits;
 } IcsHttpConfig;
+
+/* INVALID_ARGUMENT naming the position when GnuTLS rejects @priorities. */
+gboolean ics_http_tls_priorities_check(const char *priorities, GError **error);
 
 typedef struct IcsHttpServer IcsHttpServer;
 

@@ -45,14 +45,31 @@ typedef struct {
 	/* The web console's static files, served at /console/ ([manager]
 	 * console_dir; NULL: none). */
 	char *console_dir;
+	/* GnuTLS priorities of the HTTPS server ([tls] priorities). */
+	char *tls_priorities;
+	/* [limits]: connections (total, per client address), the idle time
+	 * after which a connection is closed, and open event streams (per
+	 * user, total). */
+	IcsHttpLimits limits;
+	guint event_streams_per_user;
+	guint event_streams;
+	/* [audit]: records older than max_age_days or beyond the newest
+	 * max_rows are purged (audit.c). */
+	guint audit_max_age_days;
+	guint audit_max_rows;
 } IcsManagerConfig;
 
-/* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS, 1 MiB
- * bodies, the login policy's defaults, 2 task threads. */
+/* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS with
+ * ICS_HTTP_DEFAULT_TLS_PRIORITIES, 1 MiB bodies, the login policy's
+ * defaults, 2 task threads, the limits of ICS_HTTP_DEFAULT_* (8 event
+ * streams per user, 256 in all), audit kept 365 days and at most 1,000,000
+ * records. */
 void ics_manager_config_init(IcsManagerConfig *cfg);
 /* Override from a GKeyFile ([manager] state_dir, listen, max_body;
- * [tls] cert, key; [security] see login_policy.h).  A missing file is an
- * error only when @required. */
+ * [tls] cert, key, priorities; [limits] max_connections,
+ * per_ip_connections, idle_timeout_seconds, event_streams_per_user,
+ * event_streams; [audit] max_age_days, max_rows; [security] see
+ * login_policy.h).  A missing file is an error only when @required. */
 gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboolean required,
 				 GError **error);
 /* Parse "ADDR:PORT" or "[ADDR6]:PORT" into the config. */
@@ -80,6 +97,18 @@ typedef struct IcsManager {
 	struct IcsVolumes *volumes;
 	IcsTaskKind volume_create_kind;
 	IcsTaskKind volume_resize_kind;
+	/* Bumped (atomically) whenever sessions, keys, accounts or roles
+	 * change in a way that may end what an open event stream was
+	 * allowed (ics_manager_credentials_revoked). */
+	gint credentials_epoch;
+	/* Audit records written by the dispatcher (atomic): retention runs
+	 * every so many (api_dispatch.c). */
+	gint audit_appends;
+	/* Open event streams: per user id (gint64* -> GUINT_TO_POINTER count)
+	 * and in all, under streams_lock (api_events.c). */
+	GMutex streams_lock;
+	GHashTable *streams;
+	guint streams_open;
 	/* The uuids of VMs being created with a cluster, between the
 	 * inventory's check and its commit (api_vms.c), under creating_lock. */
 	GMutex creating_lock;
@@ -100,6 +129,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsManager, ics_manager_free)
 /* When no user exists, create "admin" (administrator) with a generated
  * password returned in @password; CONFLICT when users exist. */
 gboolean ics_manager_bootstrap_admin(IcsManager *m, char **password, GError **error);
+
+/* Sessions, keys, an account or its roles changed (committed): open event
+ * streams re-check their caller at once (api_events.c). */
+void ics_manager_credentials_revoked(IcsManager *m);
+
+/* Apply the audit retention of the configuration ([audit]); logged. */
+void ics_manager_audit_retention(IcsManager *m);
 
 /* Handle one request: route, authenticate, authorize, run, audit. */
 void ics_manager_handle(IcsManager *m, IcsRequest *req, IcsResponse *resp);

@@ -19,7 +19,7 @@ gboolean ics_password_verify(const char *password, const char *hash);
 /* Spend the time of one verification; always FALSE. */
 gboolean ics_password_verify_dummy(const char *password);
 /* A random password of 20 characters from four classes; g_free it. */
-char *ics_password_generate(void);
+char *ics_password_generate(GError **error);
 
 /* Constant-time comparison of two strings of any length. */
 gboolean ics_secret_equal(const char *a, const char *b);

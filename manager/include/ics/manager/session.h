@@ -26,10 +26,18 @@ char *ics_session_create(IcsStore *store, const IcsLoginPolicy *policy, gint64 u
 gboolean ics_session_lookup(IcsStore *store, const IcsLoginPolicy *policy, const char *token,
 			    gint64 *user_id, gint64 *session_id, GError **error);
 
-/* End a session, or all of a user's sessions (the caller holds a write
- * transaction). */
+/* End a session, or all of a user's sessions but @except_session_id (0:
+ * all) (the caller holds a write transaction). */
 gboolean ics_session_delete(IcsStore *store, gint64 session_id, GError **error);
-gboolean ics_session_delete_user(IcsStore *store, gint64 user_id, GError **error);
+gboolean ics_session_delete_user(IcsStore *store, gint64 user_id, gint64 except_session_id,
+				 GError **error);
+
+/* Is session @session_id still there and not past its absolute expiry
+ * (PERMISSION "the session has ended" otherwise)?  Its expiry in
+ * @expires_us.  Does not count as activity.  The caller holds the lock or a
+ * reader. */
+gboolean ics_session_alive(IcsStore *store, gint64 session_id, gint64 *expires_us,
+			   GError **error);
 
 /* Number of live sessions of @user_id (tests, limits). */
 gint64 ics_session_count(IcsStore *store, gint64 user_id, GError **error);
