@@ -27,20 +27,27 @@ typedef gboolean (*IcsApiHandler)(IcsManager *m, IcsRequest *req, IcsResponse *r
 				  GError **error);
 
 enum {
-	ICS_API_PUBLIC = 1 << 0,   /* no authentication */
 	ICS_API_MUTATING = 1 << 1, /* audited */
 };
 
+/* A route: what serves it and how it is audited.  Who may call it is its
+ * row in the authorization table (authz_rules.c), found when the route is
+ * registered. */
 typedef struct {
 	const char *method;
 	const char *pattern;
 	IcsApiHandler handler;
-	const char *permission; /* NULL: any authenticated caller */
 	guint flags;
 	const char *action;	  /* audit action, "vm.create" */
 	const char *object_type;  /* audit object type, "vm" */
 	const char *object_param; /* path parameter holding the object id */
 } IcsApiRoute;
+
+/* A route with its authorization row, as the router holds it. */
+typedef struct {
+	const IcsApiRoute *route;
+	const IcsRouteRule *rule;
+} IcsBoundRoute;
 
 /* Route tables, each ending with an entry whose method is NULL. */
 extern const IcsApiRoute ics_api_health_routes[];
@@ -65,8 +72,16 @@ void ics_host_tasks_register(IcsManager *m);
 /* ... and api_volumes.c (volume creation and resize). */
 void ics_volume_tasks_register(IcsManager *m);
 
-/* Register every table with @router. */
-void ics_api_register(IcsRouter *router);
+/* Every route table, NULL-terminated. */
+const IcsApiRoute *const *ics_api_route_tables(void);
+/* Register every table with @router, each route with its row of the
+ * authorization table; a route without a row is a programming error
+ * (aborts).  The bound routes are added to @bound (kept alive by it). */
+void ics_api_register(IcsRouter *router, GPtrArray *bound);
+/* The permission the authorization table checks on the object of the
+ * request's route (NULL: none). */
+const char *ics_api_object_permission(const IcsRequest *req);
+
 /* Answer with the Server-Sent Events stream (api_events.c), only the
  * events about @uuid when it is not NULL. */
 gboolean ics_api_event_stream(IcsManager *m, IcsRequest *req, IcsResponse *resp, const char *uuid,

@@ -77,10 +77,8 @@ fail:
 }
 
 const IcsApiRoute ics_api_apikey_routes[] = {
-	{ "GET", "/api/v1/apikeys", list_keys, NULL, 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/apikeys", create_key, NULL, ICS_API_MUTATING, "apikey.create", "apikey",
-	  NULL },
-	{ "DELETE", "/api/v1/apikeys/{key_id}", delete_key, NULL, ICS_API_MUTATING, "apikey.delete",
-	  "apikey", "key_id" },
+	{ "GET", "/api/v1/apikeys", list_keys, 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/apikeys", create_key, ICS_API_MUTATING, "apikey.create", "apikey", NULL },
+	{ "DELETE", "/api/v1/apikeys/{key_id}", delete_key, ICS_API_MUTATING, "apikey.delete", "apikey", "key_id" },
 	{ 0 },
 };

@@ -66,6 +66,6 @@ static gboolean get_asset(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 }
 
 const IcsApiRoute ics_api_console_routes[] = {
-	{ "GET", "/console/{file}", get_asset, NULL, ICS_API_PUBLIC, NULL, NULL, NULL },
+	{ "GET", "/console/{file}", get_asset, 0, NULL, NULL, NULL },
 	{ 0 },
 };

@@ -22,7 +22,7 @@
 
 #include "api.h"
 
-static const IcsApiRoute *const *all_tables(void)
+const IcsApiRoute *const *ics_api_route_tables(void)
 {
 	static const IcsApiRoute *const tables[] = {
 		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
@@ -35,12 +35,28 @@ static const IcsApiRoute *const *all_tables(void)
 	return tables;
 }
 
-void ics_api_register(IcsRouter *router)
+void ics_api_register(IcsRouter *router, GPtrArray *bound)
 {
-	for (const IcsApiRoute *const *t = all_tables(); *t; t++)
-		for (const IcsApiRoute *r = *t; r->method; r++)
-			ics_router_add(router, r->method, r->pattern, r);
+	for (const IcsApiRoute *const *t = ics_api_route_tables(); *t; t++)
+		for (const IcsApiRoute *r = *t; r->method; r++) {
+			IcsBoundRoute *b = g_new0(IcsBoundRoute, 1);
+
+			b->route = r;
+			b->rule = ics_route_rule_find(r->method, r->pattern);
+			if (b->rule == NULL)
+				g_error("route %s %s has no row in the authorization table "
+					"(manager/authz_rules.c)",
+					r->method, r->pattern);
+			g_ptr_array_add(bound, b);
+			ics_router_add(router, r->method, r->pattern, b);
+		}
 }
+
+const char *ics_api_object_permission(const IcsRequest *req)
+{
+	return req->rule ? req->rule->object_permission : NULL;
+}
+
 
 guint ics_api_status(const GError *error)
 {
@@ -185,18 +201,21 @@ static gboolean authenticate(IcsManager *m, IcsRequest *req, IcsResponse *resp)
 	return TRUE;
 }
 
-static void run_route(IcsManager *m, const IcsApiRoute *route, IcsRequest *req, IcsResponse *resp)
+static void run_route(IcsManager *m, const IcsBoundRoute *b, IcsRequest *req, IcsResponse *resp)
 {
+	const IcsApiRoute *route = b->route;
+	const IcsRouteRule *rule = b->rule;
 	g_autoptr(GError) err = NULL;
 
-	if (!(route->flags & ICS_API_PUBLIC)) {
+	req->rule = rule;
+	if (rule->access != ICS_ACCESS_PUBLIC) {
 		if (!authenticate(m, req, resp))
 			return;
-		if (route->permission &&
-		    ics_principal_scope(req->principal, route->permission) == ICS_SCOPE_NONE) {
+		if (rule->access == ICS_ACCESS_PERMISSION &&
+		    ics_principal_scope(req->principal, rule->permission) == ICS_SCOPE_NONE) {
 			ics_response_error(resp, 403, "forbidden",
 					   "user \"%s\" lacks permission %s", req->principal->name,
-					   route->permission);
+					   rule->permission);
 			return;
 		}
 	}
@@ -250,11 +269,12 @@ static void audit(IcsManager *m, const IcsApiRoute *route, IcsRequest *req, IcsR
 
 void ics_manager_handle(IcsManager *m, IcsRequest *req, IcsResponse *resp)
 {
-	const IcsApiRoute *route = NULL;
+	const IcsBoundRoute *bound = NULL;
+	const IcsApiRoute *route;
 	g_autofree char *allow = NULL;
 
 	req->started_us = ics_now_us();
-	switch (ics_router_match(m->router, req, (const void **)&route, &allow)) {
+	switch (ics_router_match(m->router, req, (const void **)&bound, &allow)) {
 	case ICS_ROUTE_NOT_FOUND:
 		ics_response_error(resp, 404, "not-found", "no such resource: %s", req->path);
 		return;
@@ -267,7 +287,8 @@ void ics_manager_handle(IcsManager *m, IcsRequest *req, IcsResponse *resp)
 	case ICS_ROUTE_FOUND:
 		break;
 	}
-	run_route(m, route, req, resp);
+	route = bound->route;
+	run_route(m, bound, req, resp);
 	if (route->flags & ICS_API_MUTATING)
 		audit(m, route, req, resp);
 	ics_debug("%s %s %s -> %u", req->client ? req->client : "-", req->method, req->path,

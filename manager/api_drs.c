@@ -147,14 +147,11 @@ static gboolean get_history(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 }
 
 const IcsApiRoute ics_api_drs_routes[] = {
-	{ "GET", "/api/v1/drs/config", get_config, "drs.read", 0, NULL, NULL, NULL },
-	{ "PUT", "/api/v1/drs/config", put_config, "drs.admin", ICS_API_MUTATING, "drs.config",
-	  "drs", NULL },
-	{ "GET", "/api/v1/drs/plan", get_plan, "drs.read", 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/drs/plan", post_plan, "drs.admin", ICS_API_MUTATING, "drs.plan",
-	  "drs_run", NULL },
-	{ "POST", "/api/v1/drs/apply", post_apply, "drs.admin", ICS_API_MUTATING, "drs.apply",
-	  "drs_run", NULL },
-	{ "GET", "/api/v1/drs/history", get_history, "drs.read", 0, NULL, NULL, NULL },
+	{ "GET", "/api/v1/drs/config", get_config, 0, NULL, NULL, NULL },
+	{ "PUT", "/api/v1/drs/config", put_config, ICS_API_MUTATING, "drs.config", "drs", NULL },
+	{ "GET", "/api/v1/drs/plan", get_plan, 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/drs/plan", post_plan, ICS_API_MUTATING, "drs.plan", "drs_run", NULL },
+	{ "POST", "/api/v1/drs/apply", post_apply, ICS_API_MUTATING, "drs.apply", "drs_run", NULL },
+	{ "GET", "/api/v1/drs/history", get_history, 0, NULL, NULL, NULL },
 	{ 0 },
 };

@@ -314,6 +314,6 @@ static gboolean get_events(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 }
 
 const IcsApiRoute ics_api_event_routes[] = {
-	{ "GET", "/api/v1/events", get_events, "event.read", 0, NULL, NULL, NULL },
+	{ "GET", "/api/v1/events", get_events, 0, NULL, NULL, NULL },
 	{ 0 },
 };

@@ -23,6 +23,6 @@ static gboolean get_health(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 }
 
 const IcsApiRoute ics_api_health_routes[] = {
-	{ "GET", "/api/v1/health", get_health, NULL, ICS_API_PUBLIC, NULL, NULL, NULL },
+	{ "GET", "/api/v1/health", get_health, 0, NULL, NULL, NULL },
 	{ 0 },
 };

@@ -52,7 +52,7 @@ static gboolean get_pool(IcsManager *m, IcsRequest *req, IcsResponse *resp, GErr
 }
 
 const IcsApiRoute ics_api_pool_routes[] = {
-	{ "GET", "/api/v1/pools", list_pools, "host.read", 0, NULL, NULL, NULL },
-	{ "GET", "/api/v1/pools/{name}", get_pool, "host.read", 0, NULL, NULL, NULL },
+	{ "GET", "/api/v1/pools", list_pools, 0, NULL, NULL, NULL },
+	{ "GET", "/api/v1/pools/{name}", get_pool, 0, NULL, NULL, NULL },
 	{ 0 },
 };

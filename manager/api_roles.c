@@ -1,5 +1,9 @@
 /*
  * api_roles.c: /api/v1/roles -- builtin and custom roles.
+ *
+ * Creating or deleting a role needs every permission it grants
+ * (authz_rules.c, "grant"): role.admin does not make its holder able to
+ * mint a role with powers it lacks.
  */
 #include "config.h"
 
@@ -32,6 +36,17 @@ static gboolean create_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	req->audit_object_id = g_strdup(name);
 	perms = json_object_get(body, "permissions");
 	g_autofree const char **v = ics_api_strv(perms);
+	{
+		g_autoptr(IcsPrincipal) want = g_new0(IcsPrincipal, 1);
+		g_autofree char *what = g_strdup_printf("create role \"%s\"", name);
+
+		want->permissions = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint i = 0; v[i]; i++)
+			g_hash_table_replace(want->permissions, (gpointer)v[i],
+					     GINT_TO_POINTER(ICS_SCOPE_ALL));
+		if (!ics_principal_check_covers(req->principal, want, what, error))
+			return FALSE;
+	}
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
 	if (!ics_role_create(m->store, name,
@@ -72,6 +87,19 @@ static gboolean delete_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		return FALSE;
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
+	{
+		const char *const roles[] = { name, NULL };
+		g_autoptr(IcsPrincipal) want = ics_principal_of_roles(m->store, roles, error);
+		g_autofree char *what = g_strdup_printf("delete role \"%s\"", name);
+
+		if (want == NULL || !ics_principal_check_covers(req->principal, want, what, error)) {
+			if (want == NULL && g_error_matches(*error, ICS_ERROR,
+							    ICS_ERROR_INVALID_ARGUMENT))
+				(*error)->code = ICS_ERROR_NOT_FOUND;
+			ics_store_rollback(m->store);
+			return FALSE;
+		}
+	}
 	if (!ics_role_delete(m->store, name, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
@@ -83,11 +111,9 @@ static gboolean delete_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 }
 
 const IcsApiRoute ics_api_role_routes[] = {
-	{ "GET", "/api/v1/roles", list_roles, "role.read", 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/roles", create_role, "role.admin", ICS_API_MUTATING, "role.create",
-	  "role", NULL },
-	{ "GET", "/api/v1/roles/{role}", get_role, "role.read", 0, NULL, NULL, NULL },
-	{ "DELETE", "/api/v1/roles/{role}", delete_role, "role.admin", ICS_API_MUTATING,
-	  "role.delete", "role", "role" },
+	{ "GET", "/api/v1/roles", list_roles, 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/roles", create_role, ICS_API_MUTATING, "role.create", "role", NULL },
+	{ "GET", "/api/v1/roles/{role}", get_role, 0, NULL, NULL, NULL },
+	{ "DELETE", "/api/v1/roles/{role}", delete_role, ICS_API_MUTATING, "role.delete", "role", "role" },
 	{ 0 },
 };

@@ -6,7 +6,10 @@
  * the user's sessions and lifts a lockout; a user changes their own
  * password through /users/{name}/password, proving the old one.  The last
  * administrator cannot be deleted, disabled or demoted, so the manager
- * never locks itself out.
+ * never locks itself out.  Nobody grants what they do not hold
+ * (authz_rules.c): granting roles needs every permission they give, and
+ * changing or deleting a user needs every permission that user holds, so
+ * user.admin alone cannot make anyone an administrator or take over one.
  */
 #include "config.h"
 
@@ -56,6 +59,27 @@ static gboolean revoke_credentials(IcsStore *store, gint64 user_id, gint64 keep,
 	       ics_apikey_delete_user(store, user_id, error);
 }
 
+/* authz_rules.c "grant": the caller holds everything @roles give. */
+static gboolean may_grant(IcsManager *m, const IcsRequest *req, const char *const *roles,
+			  GError **error)
+{
+	g_autoptr(IcsPrincipal) want = ics_principal_of_roles(m->store, roles, error);
+	g_autofree char *joined = g_strjoinv(", ", (char **)roles);
+	g_autofree char *what = g_strdup_printf("grant role(s) %s", joined);
+
+	return want && ics_principal_check_covers(req->principal, want, what, error);
+}
+
+/* authz_rules.c "superior": the caller holds everything user @id holds. */
+static gboolean may_change(IcsManager *m, const IcsRequest *req, const IcsUser *user,
+			   GError **error)
+{
+	g_autoptr(IcsPrincipal) target = ics_principal_of_user(m->store, user->id, error);
+	g_autofree char *what = g_strdup_printf("change user \"%s\"", user->name);
+
+	return target && ics_principal_check_covers(req->principal, target, what, error);
+}
+
 static gboolean list_users(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *after = ics_request_query(req, "after");
@@ -100,6 +124,8 @@ static gboolean create_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		return FALSE;
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
+	if (!may_grant(m, req, roles, error))
+		goto fail;
 	id = ics_user_insert(m->store, name, hash, enabled == NULL || json_is_true(enabled), error);
 	if (id < 0 || !ics_user_set_roles(m->store, id, roles, error))
 		goto fail;
@@ -164,8 +190,14 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
 	user = ics_user_get(m->store, name, error);
-	if (user == NULL)
+	if (user == NULL || !may_change(m, req, user, error))
 		goto fail;
+	if (roles) {
+		g_autofree const char **v = ics_api_strv(roles);
+
+		if (!may_grant(m, req, v, error))
+			goto fail;
+	}
 	if (hash && (!ics_user_set_password(m->store, user->id, hash, error) ||
 		     !ics_login_record_success(m->store, user->id, error) ||
 		     !revoke_credentials(m->store, user->id, 0, error)))
@@ -210,7 +242,8 @@ static gboolean delete_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
 	user = ics_user_get(m->store, name, error);
-	if (user == NULL || !ics_user_delete(m->store, user->id, error) ||
+	if (user == NULL || !may_change(m, req, user, error) ||
+	    !ics_user_delete(m->store, user->id, error) ||
 	    !keep_an_admin(m->store, name, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
@@ -278,15 +311,11 @@ static gboolean change_password(IcsManager *m, IcsRequest *req, IcsResponse *res
 }
 
 const IcsApiRoute ics_api_user_routes[] = {
-	{ "GET", "/api/v1/users", list_users, "user.read", 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/users", create_user, "user.admin", ICS_API_MUTATING, "user.create",
-	  "user", NULL },
-	{ "GET", "/api/v1/users/{user}", get_user, "user.read", 0, NULL, NULL, NULL },
-	{ "PATCH", "/api/v1/users/{user}", update_user, "user.admin", ICS_API_MUTATING,
-	  "user.update", "user", "user" },
-	{ "DELETE", "/api/v1/users/{user}", delete_user, "user.admin", ICS_API_MUTATING,
-	  "user.delete", "user", "user" },
-	{ "POST", "/api/v1/users/{user}/password", change_password, NULL, ICS_API_MUTATING,
-	  "user.password", "user", "user" },
+	{ "GET", "/api/v1/users", list_users, 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/users", create_user, ICS_API_MUTATING, "user.create", "user", NULL },
+	{ "GET", "/api/v1/users/{user}", get_user, 0, NULL, NULL, NULL },
+	{ "PATCH", "/api/v1/users/{user}", update_user, ICS_API_MUTATING, "user.update", "user", "user" },
+	{ "DELETE", "/api/v1/users/{user}", delete_user, ICS_API_MUTATING, "user.delete", "user", "user" },
+	{ "POST", "/api/v1/users/{user}/password", change_password, ICS_API_MUTATING, "user.password", "user", "user" },
 	{ 0 },
 };

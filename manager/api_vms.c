@@ -11,10 +11,13 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "ics/error.h"
 #include "ics/log.h"
 #include "ics/manager/users.h"
 #include "ics/manager/vm_inventory.h"
+#include "ics/manager/vm_paths.h"
 
 #include "api.h"
 
@@ -33,12 +36,14 @@ static gboolean uuid_param(IcsRequest *req, const char **uuid, GError **error)
 }
 
 /* In a transaction or a read (the caller's): NOT_FOUND unless the principal
- * may do @perm on the VM. */
-static gboolean vm_access(IcsManager *m, const IcsRequest *req, const char *uuid, const char *perm,
-			  gint64 *owner, GError **error)
+ * holds the route's object permission (authz_rules.c) on the VM. */
+static gboolean vm_access(IcsManager *m, const IcsRequest *req, const char *uuid, gint64 *owner,
+			  GError **error)
 {
+	const char *perm = ics_api_object_permission(req);
 	gint64 o = 0;
 
+	g_assert(perm != NULL);
 	if (!ics_vm_inventory_owner(m->store, uuid, &o, error))
 		return FALSE;
 	if (!ics_principal_can_on(req->principal, perm, o)) {
@@ -52,14 +57,47 @@ static gboolean vm_access(IcsManager *m, const IcsRequest *req, const char *uuid
 
 /* vm_access() in a read of its own, for handlers that write nothing. */
 static gboolean vm_access_read(IcsManager *m, const IcsRequest *req, const char *uuid,
-			       const char *perm, GError **error)
+			       GError **error)
 {
 	gboolean ok;
 
 	ics_store_read_begin(m->store);
-	ok = vm_access(m, req, uuid, perm, NULL, error);
+	ok = vm_access(m, req, uuid, NULL, error);
 	ics_store_read_end(m->store);
 	return ok;
+}
+
+/* May the caller name the host paths of @vm (authz_rules.c: never-path,
+ * host-path, foreign-disk)?  The roots are [security] vm_path_roots, and
+ * the cluster's pools when a path lies outside those. */
+static gboolean paths_allowed(IcsManager *m, const IcsRequest *req, const IcsVmMeta *vm,
+			      GError **error)
+{
+	IcsVmPathPolicy pol = { (const char *const *)m->cfg.vm_path_roots, m->cfg.state_dir };
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) roots = NULL;
+	g_autoptr(json_t) pools = NULL;
+	const char *rule = NULL;
+
+	if (ics_vm_paths_check(m->store, &pol, req->principal, vm, &rule, &err))
+		return TRUE;
+	if (m->cluster == NULL || m->cluster->pools == NULL || g_strcmp0(rule, "host-path") != 0 ||
+	    (pools = m->cluster->pools(m->cluster->self, NULL)) == NULL) {
+		g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	roots = g_ptr_array_new();
+	for (guint i = 0; m->cfg.vm_path_roots && m->cfg.vm_path_roots[i]; i++)
+		g_ptr_array_add(roots, m->cfg.vm_path_roots[i]);
+	for (size_t i = 0; i < json_array_size(pools); i++) {
+		const char *path = json_string_value(json_object_get(json_array_get(pools, i), "path"));
+
+		if (path && g_path_is_absolute(path) && strcmp(path, "/") != 0)
+			g_ptr_array_add(roots, (gpointer)path);
+	}
+	g_ptr_array_add(roots, NULL);
+	pol.roots = (const char *const *)roots->pdata;
+	return ics_vm_paths_check(m->store, &pol, req->principal, vm, NULL, error);
 }
 
 /* The owner id a body's "owner" names (the caller when absent). */
@@ -73,12 +111,8 @@ static gboolean resolve_owner(IcsManager *m, const IcsRequest *req, const json_t
 	if (name == NULL)
 		return TRUE;
 	if (!g_str_equal(name, req->principal->name) &&
-	    ics_principal_scope(req->principal, "vm.write") != ICS_SCOPE_ALL) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
-			    "user \"%s\" may only own VMs, not give them to others",
-			    req->principal->name);
+	    !ics_field_rule_check(req->principal, "give-vm", "owner", error))
 		return FALSE;
-	}
 	user = ics_user_get(m->store, name, error);
 	if (user == NULL) {
 		(*error)->code = ICS_ERROR_INVALID_ARGUMENT;
@@ -180,7 +214,7 @@ static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 	if (body == NULL)
 		return FALSE;
 	vm = ics_vm_inventory_validate(json_object_get(body, "definition"), error);
-	if (vm == NULL)
+	if (vm == NULL || !paths_allowed(m, req, vm, error))
 		return FALSE;
 	req->audit_object_id = g_strdup(vm->uuid);
 	if (m->cluster) {
@@ -231,7 +265,7 @@ static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError
 	if (!uuid_param(req, &uuid, error))
 		return FALSE;
 	ics_store_read_begin(m->store);
-	if (vm_access(m, req, uuid, "vm.read", NULL, error))
+	if (vm_access(m, req, uuid, NULL, error))
 		out = ics_vm_inventory_get(m->store, uuid, error);
 	ics_store_read_end(m->store);
 	if (out == NULL)
@@ -271,12 +305,12 @@ static gboolean update_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 				error, "definition uuid %s does not match the VM %s", given, uuid);
 		json_object_set_new(copy, "uuid", json_string(uuid));
 		vm = ics_vm_inventory_validate(copy, error);
-		if (vm == NULL)
+		if (vm == NULL || !paths_allowed(m, req, vm, error))
 			return FALSE;
 	}
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!vm_access(m, req, uuid, "vm.write", &owner, error))
+	if (!vm_access(m, req, uuid, &owner, error))
 		goto fail;
 	if (vm && !ics_vm_inventory_update(m->store, vm, error))
 		goto fail;
@@ -313,7 +347,7 @@ static gboolean delete_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 		return FALSE;
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!vm_access(m, req, uuid, "vm.write", &owner, error) ||
+	if (!vm_access(m, req, uuid, &owner, error) ||
 	    !ics_vm_inventory_delete(m->store, uuid, error))
 		goto fail;
 	if (m->cluster && !m->cluster->undefine_vm(m->cluster->self, uuid, error)) {
@@ -400,7 +434,7 @@ static gboolean power(IcsManager *m, IcsRequest *req, IcsResponse *resp, const c
 	json_object_set_new(params, "op", json_string(op));
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!vm_access(m, req, uuid, "vm.power", &owner, error)) {
+	if (!vm_access(m, req, uuid, &owner, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}
@@ -463,7 +497,7 @@ static gboolean console_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 	const char *uuid;
 	json_t *out;
 
-	if (!uuid_param(req, &uuid, error) || !vm_access_read(m, req, uuid, "vm.power", error))
+	if (!uuid_param(req, &uuid, error) || !vm_access_read(m, req, uuid, error))
 		return FALSE;
 	if (m->cluster == NULL || m->cluster->vm_console == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
@@ -484,28 +518,22 @@ static gboolean events_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 {
 	const char *uuid;
 
-	if (!uuid_param(req, &uuid, error) || !vm_access_read(m, req, uuid, "vm.read", error))
+	if (!uuid_param(req, &uuid, error) || !vm_access_read(m, req, uuid, error))
 		return FALSE;
 	return ics_api_event_stream(m, req, resp, uuid, error);
 }
 
 const IcsApiRoute ics_api_vm_routes[] = {
-	{ "GET", "/api/v1/vms", list_vms, "vm.read", 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/vms", create_vm, "vm.write", ICS_API_MUTATING, "vm.create", "vm", NULL },
-	{ "GET", "/api/v1/vms/{uuid}", get_vm, "vm.read", 0, NULL, NULL, NULL },
-	{ "PUT", "/api/v1/vms/{uuid}", update_vm, "vm.write", ICS_API_MUTATING, "vm.update", "vm",
-	  "uuid" },
-	{ "DELETE", "/api/v1/vms/{uuid}", delete_vm, "vm.write", ICS_API_MUTATING, "vm.delete",
-	  "vm", "uuid" },
-	{ "POST", "/api/v1/vms/{uuid}/start", start_vm, "vm.power", ICS_API_MUTATING, "vm.start",
-	  "vm", "uuid" },
-	{ "POST", "/api/v1/vms/{uuid}/stop", stop_vm, "vm.power", ICS_API_MUTATING, "vm.stop", "vm",
-	  "uuid" },
-	{ "POST", "/api/v1/vms/{uuid}/migrate", migrate_vm, "vm.power", ICS_API_MUTATING,
-	  "vm.migrate", "vm", "uuid" },
-	{ "POST", "/api/v1/vms/{uuid}/reboot", reboot_vm, "vm.power", ICS_API_MUTATING, "vm.reboot",
-	  "vm", "uuid" },
-	{ "GET", "/api/v1/vms/{uuid}/console", console_vm, "vm.power", 0, NULL, NULL, NULL },
-	{ "GET", "/api/v1/vms/{uuid}/events", events_vm, "event.read", 0, NULL, NULL, NULL },
+	{ "GET", "/api/v1/vms", list_vms, 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/vms", create_vm, ICS_API_MUTATING, "vm.create", "vm", NULL },
+	{ "GET", "/api/v1/vms/{uuid}", get_vm, 0, NULL, NULL, NULL },
+	{ "PUT", "/api/v1/vms/{uuid}", update_vm, ICS_API_MUTATING, "vm.update", "vm", "uuid" },
+	{ "DELETE", "/api/v1/vms/{uuid}", delete_vm, ICS_API_MUTATING, "vm.delete", "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/start", start_vm, ICS_API_MUTATING, "vm.start", "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/stop", stop_vm, ICS_API_MUTATING, "vm.stop", "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/migrate", migrate_vm, ICS_API_MUTATING, "vm.migrate", "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/reboot", reboot_vm, ICS_API_MUTATING, "vm.reboot", "vm", "uuid" },
+	{ "GET", "/api/v1/vms/{uuid}/console", console_vm, 0, NULL, NULL, NULL },
+	{ "GET", "/api/v1/vms/{uuid}/events", events_vm, 0, NULL, NULL, NULL },
 	{ 0 },
 };

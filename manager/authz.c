@@ -19,7 +19,7 @@ const char *const ics_permissions[] = {
 	"vm.read",    "vm.write",     "vm.power",   "task.read",	"task.cancel",
 	"event.read", "user.read",    "user.admin", "role.read",	"role.admin",
 	"audit.read", "apikey.admin", "host.read",  "host.maintenance", "volume.read",
-	"volume.write", "drs.read",	"drs.admin", NULL,
+	"volume.write", "drs.read",	"drs.admin", "vm.host_path", NULL,
 };
 
 static const char *const vm_manager_permissions[] = {
@@ -116,6 +116,125 @@ gboolean ics_principal_can_on(const IcsPrincipal *p, const char *permission, gin
 	IcsScope s = ics_principal_scope(p, permission);
 
 	return s == ICS_SCOPE_ALL || (s == ICS_SCOPE_OWNED && owner_id == p->user_id);
+}
+
+gboolean ics_principal_covers(const IcsPrincipal *p, const IcsPrincipal *other)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&it, other->permissions);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		if (ics_principal_scope(p, key) < (IcsScope)GPOINTER_TO_INT(value))
+			return FALSE;
+	return TRUE;
+}
+
+gboolean ics_principal_check_covers(const IcsPrincipal *p, const IcsPrincipal *other,
+				    const char *what, GError **error)
+{
+	g_autoptr(GString) missing = g_string_new(NULL);
+
+	for (guint i = 0; ics_permissions[i]; i++) {
+		IcsScope want = ics_principal_scope(other, ics_permissions[i]);
+		IcsScope have = ics_principal_scope(p, ics_permissions[i]);
+
+		if (have < want)
+			g_string_append_printf(missing, "%s%s%s", missing->len ? ", " : "",
+					       ics_permissions[i],
+					       have == ICS_SCOPE_OWNED ? " (on every object)" : "");
+	}
+	if (missing->len == 0)
+		return TRUE;
+	g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
+		    "user \"%s\" may not %s: it needs %s, which \"%s\" does not hold; nobody "
+		    "grants or overrides what they do not hold",
+		    p->name, what, missing->str, p->name);
+	return FALSE;
+}
+
+static IcsPrincipal *principal_empty(gint64 user_id)
+{
+	IcsPrincipal *p = g_new0(IcsPrincipal, 1);
+
+	p->user_id = user_id;
+	p->permissions = g_hash_table_new(g_str_hash, g_str_equal);
+	return p;
+}
+
+/* Add what role @name grants (builtin or rows). */
+static gboolean grant_role(IcsStore *store, IcsPrincipal *p, const char *name, GError **error)
+{
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store,
+			       "SELECT r.builtin, rp.permission FROM roles r"
+			       " LEFT JOIN role_permissions rp ON rp.role_id = r.id WHERE r.name = ?",
+			       error);
+	gboolean found = FALSE;
+	int rc;
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, name);
+	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
+		const char *perm = ics_stmt_text(st, 1);
+
+		found = TRUE;
+		if (sqlite3_column_int(st, 0))
+			grant_builtin(p, name);
+		for (guint i = 0; perm && ics_permissions[i]; i++)
+			if (g_str_equal(perm, ics_permissions[i]))
+				grant(p, ics_permissions[i], ICS_SCOPE_ALL);
+	}
+	if (rc < 0)
+		return FALSE;
+	if (!found)
+		return ics_error_invalid(error, "role \"%s\" does not exist", name);
+	return TRUE;
+}
+
+IcsPrincipal *ics_principal_of_roles(IcsStore *store, const char *const *roles, GError **error)
+{
+	g_autoptr(IcsPrincipal) p = principal_empty(0);
+
+	for (guint i = 0; roles[i]; i++)
+		if (!grant_role(store, p, roles[i], error))
+			return NULL;
+	return g_steal_pointer(&p);
+}
+
+IcsPrincipal *ics_principal_of_user(IcsStore *store, gint64 user_id, GError **error)
+{
+	g_autoptr(IcsPrincipal) p = principal_empty(user_id);
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store,
+		"SELECT u.name, r.name FROM users u LEFT JOIN user_roles ur ON ur.user_id = u.id"
+		" LEFT JOIN roles r ON r.id = ur.role_id WHERE u.id = ?",
+		error);
+	g_autoptr(GPtrArray) roles = g_ptr_array_new_with_free_func(g_free);
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	ics_stmt_bind_int(st, 1, user_id);
+	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
+		if (p->name == NULL)
+			p->name = g_strdup(ics_stmt_text(st, 0));
+		if (ics_stmt_text(st, 1))
+			g_ptr_array_add(roles, g_strdup(ics_stmt_text(st, 1)));
+	}
+	if (rc < 0)
+		return NULL;
+	ics_stmt_release(g_steal_pointer(&st));
+	if (p->name == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "user #%" G_GINT64_FORMAT " does not exist", user_id);
+		return NULL;
+	}
+	for (guint i = 0; i < roles->len; i++)
+		if (!grant_role(store, p, g_ptr_array_index(roles, i), error))
+			return NULL;
+	return g_steal_pointer(&p);
 }
 
 /* ---- roles ------------------------------------------------------------- */

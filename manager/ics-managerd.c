@@ -24,9 +24,10 @@
 
 #include "ics/error.h"
 #include "ics/log.h"
+#include "ics/manager/authz.h"
 #include "ics/manager/cluster_service.h"
-#include "ics/manager/vm_runtime_events.h"
 #include "ics/manager/manager.h"
+#include "ics/manager/vm_runtime_events.h"
 
 static gboolean on_signal(gpointer data)
 {
@@ -39,7 +40,7 @@ int main(int argc, char **argv)
 {
 	g_autofree char *config = NULL, *state_dir = NULL, *listen = NULL;
 	gboolean foreground = FALSE, bootstrap = FALSE, insecure = FALSE, test_mode = FALSE;
-	gboolean with_cluster = FALSE, no_cluster = FALSE;
+	gboolean with_cluster = FALSE, no_cluster = FALSE, authz_table = FALSE;
 	GOptionEntry entries[] = {
 		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
 		  "Configuration file (default " ICS_MANAGER_DEFAULT_CONFIG ")", "FILE" },
@@ -57,6 +58,9 @@ int main(int argc, char **argv)
 		  "Require the cluster (default: use it when the local CIB answers)", NULL },
 		{ "no-cluster", 0, 0, G_OPTION_ARG_NONE, &no_cluster,
 		  "Inventory only: do not connect to the cluster", NULL },
+		{ "authz-table", 0, 0, G_OPTION_ARG_NONE, &authz_table,
+		  "Print who may call each API route and what request fields need, and exit",
+		  NULL },
 		{ "test-mode", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &test_mode, NULL, NULL },
 		{ NULL },
 	};
@@ -73,6 +77,12 @@ int main(int argc, char **argv)
 	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
 		fprintf(stderr, "ics-managerd: %s\n", err->message);
 		return 2;
+	}
+	if (authz_table) {
+		g_autofree char *table = ics_authz_table_markdown();
+
+		fputs(table, stdout);
+		return 0;
 	}
 	if (with_cluster && no_cluster) {
 		fprintf(stderr, "ics-managerd: --cluster and --no-cluster exclude each other\n");

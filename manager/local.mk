@@ -24,6 +24,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/apikey.c \
 	manager/audit.c \
 	manager/authz.c \
+	manager/authz_rules.c \
 	manager/drs_service.c \
 	manager/events.c \
 	manager/http_message.c \
@@ -41,6 +42,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/tls_cert.c \
 	manager/users.c \
 	manager/vm_inventory.c \
+	manager/vm_paths.c \
 	manager/vm_runtime_events.c \
 	manager/volumes.c
 manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include $(ICSDRS_CPPFLAGS) \
@@ -69,6 +71,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/tls_cert.h \
 	manager/include/ics/manager/users.h \
 	manager/include/ics/manager/vm_inventory.h \
+	manager/include/ics/manager/vm_paths.h \
 	manager/include/ics/manager/vm_runtime_events.h \
 	manager/include/ics/manager/volumes.h
 

@@ -39,6 +39,7 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->sse_keepalive_ms = 15000;
 	cfg->volume_uri = g_strdup(ICS_VOLUMES_DEFAULT_URI);
 	cfg->tls_priorities = g_strdup(ICS_HTTP_DEFAULT_TLS_PRIORITIES);
+	cfg->vm_path_roots = g_strsplit("/srv/ics/pools", ",", -1);
 	cfg->limits.max_connections = ICS_HTTP_DEFAULT_MAX_CONNECTIONS;
 	cfg->limits.per_ip_connections = ICS_HTTP_DEFAULT_PER_IP_CONNECTIONS;
 	cfg->limits.idle_timeout_s = ICS_HTTP_DEFAULT_IDLE_TIMEOUT_S;
@@ -58,6 +59,7 @@ void ics_manager_config_clear(IcsManagerConfig *cfg)
 	g_free(cfg->volume_uri);
 	g_free(cfg->console_dir);
 	g_free(cfg->tls_priorities);
+	g_strfreev(cfg->vm_path_roots);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -112,6 +114,27 @@ static gboolean load_uint(GKeyFile *kf, const char *group, const char *key, guin
 	return TRUE;
 }
 
+/* A list of absolute, normalised directories (GKeyFile list: "a;b"). */
+static gboolean load_path_list(GKeyFile *kf, const char *group, const char *key, char ***out,
+			       GError **error)
+{
+	g_auto(GStrv) v = g_key_file_get_string_list(kf, group, key, NULL, NULL);
+
+	for (guint i = 0; v && v[i]; i++) {
+		g_autofree char *canon = g_canonicalize_filename(v[i], "/");
+
+		if (!g_path_is_absolute(v[i]) || strcmp(canon, v[i]) != 0 ||
+		    strcmp(v[i], "/") == 0)
+			return ics_error_invalid(error,
+						 "[%s] %s: \"%s\" must be an absolute, normalised "
+						 "directory other than /",
+						 group, key, v[i]);
+	}
+	g_strfreev(*out);
+	*out = v ? g_steal_pointer(&v) : g_new0(char *, 1);
+	return TRUE;
+}
+
 static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
 {
 	if (!load_uint(kf, "limits", "max_connections", 16, 100000,
@@ -160,6 +183,9 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 	replace_string(kf, "volumes", "libvirt_uri", &cfg->volume_uri);
 	replace_string(kf, "manager", "console_dir", &cfg->console_dir);
 	replace_string(kf, "tls", "priorities", &cfg->tls_priorities);
+	if (g_key_file_has_key(kf, "security", "vm_path_roots", NULL) &&
+	    !load_path_list(kf, "security", "vm_path_roots", &cfg->vm_path_roots, error))
+		goto bad;
 	if (!ics_http_tls_priorities_check(cfg->tls_priorities, error) ||
 	    !load_limits(cfg, kf, error))
 		goto bad;
@@ -207,6 +233,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->cfg.volume_uri = g_strdup(cfg->volume_uri);
 	m->cfg.console_dir = g_strdup(cfg->console_dir);
 	m->cfg.tls_priorities = g_strdup(cfg->tls_priorities);
+	m->cfg.vm_path_roots = g_strdupv(cfg->vm_path_roots);
 	m->cluster = cluster;
 	if (g_mkdir_with_parents(m->cfg.state_dir, 0700) != 0) {
 		ics_error_set_errno(error, errno, "cannot create state directory %s",
@@ -237,7 +264,8 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 		return NULL;
 	ics_drs_service_start(m->drs);
 	m->router = ics_router_new();
-	ics_api_register(m->router);
+	m->routes = g_ptr_array_new_with_free_func(g_free);
+	ics_api_register(m->router, m->routes);
 	if (cluster == NULL)
 		ics_notice("no cluster adapter: inventory only, power and migration requests are "
 			   "refused");
@@ -313,6 +341,8 @@ void ics_manager_free(IcsManager *m)
 	ics_volumes_free(m->volumes);
 	ics_events_free(m->events);
 	ics_router_free(m->router);
+	if (m->routes)
+		g_ptr_array_unref(m->routes);
 	ics_apikeys_free(m->apikeys);
 	ics_store_close(m->store);
 	ics_manager_config_clear(&m->cfg);

@@ -30,10 +30,12 @@ static IcsRouter *fuzz_router(void)
 {
 	static gsize once;
 	static IcsRouter *router;
+	static GPtrArray *volatile bound; /* reachable, for LeakSanitizer */
 
 	if (g_once_init_enter(&once)) {
 		router = ics_router_new();
-		ics_api_register(router);
+		bound = g_ptr_array_new_with_free_func(g_free);
+		ics_api_register(router, bound);
 		g_once_init_leave(&once, 1);
 	}
 	return router;

@@ -2,7 +2,12 @@
  * test_authz.c: who may do what -- every role (administrator, readonly,
  * vm_manager, no role, a custom role) against representative endpoints,
  * VM ownership for vm_manager, mutual exclusion of builtin roles, custom
- * roles, and the protection of the last administrator.
+ * roles, and the protection of the last administrator; the field rules of
+ * the authorization table: nobody grants what they do not hold (user.admin
+ * and role.admin holders are not administrators), host paths are an
+ * administrator's business and some are nobody's, and a tenant cannot
+ * attach another tenant's disk.  (The route-by-route walk of every
+ * documented operation with every role is in test_openapi.c.)
  */
 #include "config.h"
 
@@ -25,12 +30,34 @@ typedef struct {
 enum { ADM, RO, VMM, NONE, AUD, VMM2 };
 static const char *const users[] = { "adm", "ro", "vmm", "none", "aud", "vmm2" };
 
+/* A directory where anyone with vm.write may point disks, holding a link
+ * that leads out of it. */
+static char *roots_dir(void)
+{
+	return g_strdup_printf("%s/ics-authz-roots-%d", g_get_tmp_dir(), (int)getpid());
+}
+
+static void with_roots(IcsManagerConfig *cfg)
+{
+	g_autofree char *dir = roots_dir();
+
+	g_strfreev(cfg->vm_path_roots);
+	cfg->vm_path_roots = g_new0(char *, 3);
+	cfg->vm_path_roots[0] = g_strdup("/srv/ics/pools");
+	cfg->vm_path_roots[1] = g_strdup(dir);
+}
+
 static int setup(void **state)
 {
 	Ctx *c = g_new0(Ctx, 1);
+	g_autofree char *dir = roots_dir();
+	g_autofree char *link = g_build_filename(dir, "escape.img", NULL);
 
+	g_mkdir_with_parents(dir, 0700);
+	if (!g_file_test(link, G_FILE_TEST_IS_SYMLINK) && symlink("/etc/passwd", link) != 0)
+		return -1;
 	c->ops = test_fake_ops(&c->fake);
-	c->t = test_mgr_start_in(NULL, &c->ops, NULL);
+	c->t = test_mgr_start_in(NULL, &c->ops, with_roots);
 	assert_int_equal(test_status(c->t, "POST", "/api/v1/roles", c->t->admin_token,
 				     "{\"name\": \"auditor\", \"permissions\": [\"audit.read\"],"
 				     " \"description\": \"reads the audit log\"}"),
@@ -53,9 +80,12 @@ static int teardown(void **state)
 {
 	Ctx *c = *state;
 
+	g_autofree char *dir = roots_dir();
+
 	for (int i = 0; i < 6; i++)
 		g_free(c->tok[i]);
 	test_mgr_stop(c->t, FALSE);
+	test_rm_rf(dir);
 	g_free(c);
 	return 0;
 }
@@ -162,6 +192,12 @@ static void test_vm_ownership(void **state)
 	assert_int_equal(json_array_size(json_object_get(all->json, "items")), 3);
 
 	assert_int_equal(test_status(c->t, "GET", p_mine, c->tok[VMM], NULL), 200);
+	{
+		g_autofree char *upper = g_ascii_strup(p_mine, -1);
+		g_autofree char *p = g_strdup_printf("/api/v1/vms/%s", upper + strlen("/API/V1/VMS/"));
+
+		assert_int_equal(test_status(c->t, "GET", p, c->tok[VMM], NULL), 200);
+	}
 	assert_int_equal(test_status(c->t, "GET", p_theirs, c->tok[VMM], NULL), 404);
 	assert_int_equal(test_status(c->t, "DELETE", p_theirs, c->tok[VMM], NULL), 404);
 	assert_int_equal(test_status(c->t, "POST", start_theirs, c->tok[VMM], NULL), 404);
@@ -227,6 +263,132 @@ static void test_last_admin(void **state)
 	assert_int_equal(test_status(c->t, "GET", "/api/v1/users/admin", tok, NULL), 200);
 }
 
+/* Nobody grants what they do not hold. */
+static void test_no_escalation(void **state)
+{
+	Ctx *c = *state;
+	const char *adm = c->t->admin_token;
+	g_autofree char *ua = NULL, *ra = NULL;
+
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/roles", adm,
+				     "{\"name\": \"useradmins\", \"permissions\": [\"user.admin\","
+				     " \"user.read\"]}"),
+			 201);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/roles", adm,
+				     "{\"name\": \"roleadmins\", \"permissions\": [\"role.admin\","
+				     " \"role.read\"]}"),
+			 201);
+	assert_int_equal(test_make_user(c->t, "ua", "[\"useradmins\"]"), 201);
+	assert_int_equal(test_make_user(c->t, "ra", "[\"roleadmins\"]"), 201);
+	ua = test_login(c->t, "ua", TEST_PASSWORD);
+	ra = test_login(c->t, "ra", TEST_PASSWORD);
+
+	/* user.admin: not onto itself, not to others, not over an admin. */
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/users/ua", ua,
+				     "{\"roles\": [\"administrator\"]}"),
+			 403);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/users", ua,
+				     "{\"name\": \"boss\", \"password\": \"" TEST_PASSWORD "\","
+				     " \"roles\": [\"administrator\"]}"),
+			 403);
+	assert_int_equal(test_status(c->t, "GET", "/api/v1/users/boss", adm, NULL), 404);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/users/none", ua,
+				     "{\"roles\": [\"vm_manager\"]}"),
+			 403);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/users/admin", ua,
+				     "{\"password\": \"T4ken-Over-Passw0rd\"}"),
+			 403);
+	assert_null(test_login(c->t, "admin", "T4ken-Over-Passw0rd"));
+	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/users/adm", ua, NULL), 403);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/users/ro", ua, "{\"enabled\": false}"),
+			 403);
+	/* ... but what it holds, it may give, and users below it it may change. */
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/users", ua,
+				     "{\"name\": \"helper\", \"password\": \"" TEST_PASSWORD "\","
+				     " \"roles\": [\"useradmins\"]}"),
+			 201);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/users/none", ua,
+				     "{\"password\": \"An0ther-Passw0rd!\"}"),
+			 200);
+	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/users/helper", ua, NULL), 204);
+
+	/* role.admin: no role with powers it lacks, and no deleting one. */
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/roles", ra,
+				     "{\"name\": \"sneaky\", \"permissions\": [\"user.admin\"]}"),
+			 403);
+	assert_int_equal(test_status(c->t, "GET", "/api/v1/roles/sneaky", adm, NULL), 404);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/roles", ra,
+				     "{\"name\": \"readers\", \"permissions\": [\"role.read\"]}"),
+			 201);
+	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/roles/useradmins", ra, NULL), 403);
+	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/roles/readers", ra, NULL), 204);
+}
+
+static long create_with(Ctx *c, int who, const char *name, const char *fields)
+{
+	g_autofree char *body = g_strdup_printf(
+		"{\"definition\": {\"name\": \"%s\", \"vcpus\": 1, \"memory_mib\": 64, %s}}", name,
+		fields);
+
+	return test_status(c->t, "POST", "/api/v1/vms", who < 0 ? c->t->admin_token : c->tok[who],
+			   body);
+}
+
+#define DISK(p) "\"disks\": [{\"path\": \"" p "\", \"format\": \"raw\"}]"
+
+static void test_host_paths(void **state)
+{
+	Ctx *c = *state;
+	g_autofree char *state_db = g_build_filename(c->t->dir, "manager.db", NULL);
+	g_autofree char *db_disk = g_strdup_printf("\"disks\": [{\"path\": \"%s\", "
+						   "\"format\": \"raw\", \"shared_outside_pool\": "
+						   "true}]",
+						   state_db);
+	g_autofree char *dir = roots_dir();
+	g_autofree char *link_disk =
+		g_strdup_printf("\"disks\": [{\"path\": \"%s/escape.img\", \"format\": \"raw\"}]",
+				dir);
+
+	/* What a vm_manager may not name: host files. */
+	assert_int_equal(create_with(c, VMM, "p1", DISK("/dev/sda")), 403);
+	assert_int_equal(create_with(c, VMM, "p2", "\"cdrom\": \"/etc/shadow\""), 403);
+	assert_int_equal(create_with(c, VMM, "p3",
+				     "\"kernel\": {\"path\": \"/root/.ssh/id_rsa\"}"),
+			 403);
+	assert_int_equal(create_with(c, VMM, "p4", db_disk), 403);
+	assert_int_equal(create_with(c, VMM, "p5", DISK("/var/lib/images/x.img")), 403);
+	/* A link under a root that leads out of it is judged where it leads. */
+	assert_int_equal(create_with(c, VMM, "p6", link_disk), 403);
+	/* Under a pool: fine. */
+	assert_int_equal(create_with(c, VMM, "p7", DISK("/srv/ics/pools/shared/p7.img")), 201);
+	/* An administrator may name host paths... */
+	assert_int_equal(create_with(c, -1, "a1", DISK("/var/lib/images/a1.img")), 201);
+	assert_int_equal(create_with(c, -1, "a2", "\"cdrom\": \"/srv/isos/debian.iso\""), 201);
+	/* ... but nobody names devices, the manager's state or lease areas. */
+	assert_int_equal(create_with(c, -1, "a3", DISK("/dev/sda")), 403);
+	assert_int_equal(create_with(c, -1, "a4", db_disk), 403);
+	assert_int_equal(create_with(c, -1, "a5", DISK("/srv/ics/pools/shared/.ics/leases")), 403);
+	assert_int_equal(create_with(c, -1, "a6", "\"cdrom\": \"/proc/self/environ\""), 403);
+	assert_int_equal(create_with(c, -1, "a7", link_disk), 201);
+	/* An update is held to the same rules. */
+	{
+		g_autoptr(TestResp) r = test_http(c->t, "GET", "/api/v1/vms?limit=1000", c->tok[VMM],
+						  NULL);
+		const char *uuid = json_string_value(
+			json_object_get(json_array_get(json_object_get(r->json, "items"), 0), "uuid"));
+		g_autofree char *path = g_strdup_printf("/api/v1/vms/%s", uuid);
+
+		assert_int_equal(test_status(c->t, "PUT", path, c->tok[VMM],
+					     "{\"definition\": {\"name\": \"p7\", \"vcpus\": 1,"
+					     " \"memory_mib\": 64, " DISK("/dev/sdb") "}}"),
+				 403);
+	}
+	/* Another tenant's disk: refused to a tenant, shared by an admin. */
+	assert_int_equal(create_with(c, VMM2, "t1", DISK("/srv/ics/pools/shared/t1.img")), 201);
+	assert_int_equal(create_with(c, VMM, "t2", DISK("/srv/ics/pools/shared/t1.img")), 403);
+	assert_int_equal(create_with(c, -1, "t3", DISK("/srv/ics/pools/shared/t1.img")), 201);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +396,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vm_ownership, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_admin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_escalation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_paths, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,15 @@
  * 401 with the error schema when called without credentials.  The other
  * direction: every route the server has is documented, a documented path
  * with an undocumented method is 405, and undocumented paths are 404.
+ *
+ * Authorization, route by route and role by role: every documented
+ * operation says who may call it (x-ics-access, x-ics-object-permission),
+ * the authorization table of the code (authz_rules.c) says the same, and
+ * each builtin role (and a custom one) calling it is refused by the
+ * dispatcher (403 "forbidden") exactly when the document says the role
+ * lacks the permission; a role holding a permission only for its own
+ * objects gets 404 for an object of someone else's.  The table in
+ * docs/manager-security.md is the code's table, word for word.
  */
 #include "config.h"
 
@@ -487,18 +496,13 @@ static void test_every_operation(void **state)
 
 static void test_every_route_documented(void **state)
 {
-	const IcsApiRoute *const tables[] = {
-		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
-		ics_api_role_routes,   ics_api_apikey_routes,  ics_api_audit_routes,
-		ics_api_task_routes,   ics_api_event_routes,   ics_api_vm_routes,
-		ics_api_host_routes,   ics_api_pool_routes,    ics_api_volume_routes,
-		ics_api_drs_routes,
-	};
 	json_t *paths = json_object_get(doc, "paths");
 	guint n = 0;
 
-	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-		for (const IcsApiRoute *r = tables[i]; r->method; r++, n++) {
+	for (const IcsApiRoute *const *t = ics_api_route_tables(); *t; t++) {
+		for (const IcsApiRoute *r = *t; r->method; r++, n++) {
+			if (g_str_has_prefix(r->pattern, "/console/"))
+				continue; /* static files, not the API */
 			g_autofree char *m = g_ascii_strdown(r->method, -1);
 
 			if (json_object_get(json_object_get(paths, r->pattern), m) == NULL)
@@ -585,6 +589,160 @@ static void test_undocumented(void **state)
 	}
 }
 
+/* ---- authorization, route by route and role by role -------------------- */
+
+typedef struct {
+	const char *user;
+	const char *roles; /* JSON array */
+	IcsPrincipal *model; /* what the table says the role holds */
+} Role;
+
+/* Does the document let @r call @op (before the handler looks at the
+ * object)?  x-ics-access: public, any-user or a permission. */
+static gboolean documented_allows(json_t *op, const Role *r)
+{
+	const char *access = json_string_value(json_object_get(op, "x-ics-access"));
+
+	assert_non_null(access);
+	return g_str_equal(access, "public") || g_str_equal(access, "any-user") ||
+	       ics_principal_scope(r->model, access) != ICS_SCOPE_NONE;
+}
+
+/* The code's table says what the document says, operation by operation. */
+static void same_as_document(const char *method, const char *tmpl, json_t *op,
+			     const IcsRouteRule *rule)
+{
+	const char *access = json_string_value(json_object_get(op, "x-ics-access"));
+	const char *objp = json_string_value(json_object_get(op, "x-ics-object-permission"));
+	const char *code = rule->access == ICS_ACCESS_PUBLIC	 ? "public"
+			   : rule->access == ICS_ACCESS_ANY_USER ? "any-user"
+								 : rule->permission;
+
+	if (g_strcmp0(access, code) != 0 || g_strcmp0(objp, rule->object_permission) != 0)
+		fail_msg("%s %s: docs/openapi.yaml says access %s, object %s; authz_rules.c says "
+			 "%s, %s",
+			 method, tmpl, access ? access : "(none)", objp ? objp : "(none)", code,
+			 rule->object_permission ? rule->object_permission : "(none)");
+}
+
+static void test_every_operation_every_role(void **state)
+{
+	Ctx *c = *state;
+	Role roles[] = {
+		{ "r-none", "[]", NULL },
+		{ "r-vmm", "[\"vm_manager\"]", NULL },
+		{ "r-ro", "[\"readonly\"]", NULL },
+		{ "r-ops", "[\"operators\"]", NULL }, /* custom: vm.power */
+	};
+	json_t *paths = json_object_get(doc, "paths"), *item;
+	g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) err = NULL;
+	const char *tmpl;
+	guint checked = 0;
+
+	json_object_foreach(paths, tmpl, item) for (guint m = 0; m < G_N_ELEMENTS(methods);
+						    m++) if (json_object_get(item, methods[m]))
+		g_ptr_array_add(ops, g_strdup_printf("%s %s", methods[m], tmpl));
+	g_ptr_array_sort(ops, by_phase);
+	for (guint k = 0; k < G_N_ELEMENTS(roles); k++) {
+		g_autoptr(json_t) names = json_loads(roles[k].roles, 0, NULL);
+		g_autofree const char **v = g_new0(const char *, json_array_size(names) + 1);
+		g_autofree char *tok = NULL;
+
+		for (size_t i = 0; i < json_array_size(names); i++)
+			v[i] = json_string_value(json_array_get(names, i));
+		assert_int_equal(test_make_user(c->t, roles[k].user, roles[k].roles), 201);
+		ics_store_read_begin(c->t->m->store);
+		roles[k].model = ics_principal_of_roles(c->t->m->store, v, &err);
+		ics_store_read_end(c->t->m->store);
+		assert_non_null(roles[k].model);
+		tok = test_login(c->t, roles[k].user, TEST_PASSWORD);
+		assert_non_null(tok);
+		for (guint i = 0; i < ops->len; i++) {
+			g_auto(GStrv) mp = g_strsplit(g_ptr_array_index(ops, i), " ", 2);
+			json_t *op = json_object_get(json_object_get(paths, mp[1]), mp[0]);
+			g_autofree char *method = g_ascii_strup(mp[0], -1);
+			g_autofree char *path = concrete_path(c, mp[1]);
+			json_t *example = json_object_get(
+				json_object_get(json_object_get(json_object_get(op, "requestBody"),
+								"content"),
+						"application/json"),
+				"example");
+			g_autofree char *body = example ? json_dumps(example, 0) : NULL;
+			const IcsRouteRule *rule = ics_route_rule_find(method, mp[1]);
+			gboolean allowed, refused, stream;
+			json_t *ok = json_object_get(json_object_get(op, "responses"), "200");
+			const char *objp;
+			long status;
+			const char *code;
+
+			if (rule == NULL)
+				fail_msg("%s %s has no row in the authorization table", method,
+					 mp[1]);
+			same_as_document(method, mp[1], op, rule);
+			allowed = documented_allows(op, &roles[k]);
+			stream = ok && json_object_get(json_object_get(resolve(ok), "content"),
+						       "text/event-stream");
+			if (stream) {
+				g_autofree char *ct = NULL;
+				g_autofree char *auth = c->t->admin_token;
+
+				/* get_stream() sends the admin token: swap in ours. */
+				c->t->admin_token = tok;
+				status = get_stream(c, path, &ct);
+				c->t->admin_token = g_steal_pointer(&auth);
+				refused = status == 403;
+			} else {
+				g_autoptr(TestResp) r = test_http(c->t, method, path, tok, body);
+
+				status = r->status;
+				code = json_string_value(
+					json_object_get(json_object_get(r->json, "error"), "code"));
+				refused = status == 403 && g_strcmp0(code, "forbidden") == 0;
+			}
+			if (refused == allowed)
+				fail_msg("%s %s as %s: %ld, but docs/openapi.yaml %s it", method,
+					 mp[1], roles[k].user, status,
+					 allowed ? "allows" : "forbids");
+			/* Only owned objects: someone else's is absent. */
+			objp = json_string_value(json_object_get(op, "x-ics-object-permission"));
+			if (allowed && objp &&
+			    ics_principal_scope(roles[k].model, objp) == ICS_SCOPE_OWNED &&
+			    status != 404)
+				fail_msg("%s %s as %s: %ld for another user's object, expected 404",
+					 method, mp[1], roles[k].user, status);
+			checked++;
+		}
+		ics_principal_free(roles[k].model);
+	}
+	assert_true(checked >= 4 * 40);
+}
+
+/* docs/manager-security.md shows the authorization table as the code has
+ * it, between two markers. */
+static void test_table_documented(void **state)
+{
+	g_autofree char *path =
+		g_build_filename(g_getenv("ICS_SRCDIR") ? g_getenv("ICS_SRCDIR") : "..", "docs",
+				 "manager-security.md", NULL);
+	g_autofree char *text = NULL;
+	g_autofree char *table = ics_authz_table_markdown();
+	const char *begin, *end;
+
+	(void)state;
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	begin = strstr(text, "<!-- authz-table:begin -->\n");
+	end = strstr(text, "<!-- authz-table:end -->");
+	if (begin == NULL || end == NULL || end < begin)
+		fail_msg("%s lacks the authz-table markers", path);
+	begin += strlen("<!-- authz-table:begin -->\n");
+	if (strncmp(begin, table, (gsize)(end - begin)) != 0 ||
+	    strlen(table) != (gsize)(end - begin))
+		fail_msg("the authorization table in %s differs from manager/authz_rules.c; "
+			 "the code's table is:\n%s",
+			 path, table);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +750,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_undocumented, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_cluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_operation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_operation_every_role, setup, teardown),
+		cmocka_unit_test(test_table_documented),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

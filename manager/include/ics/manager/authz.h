@@ -14,6 +14,11 @@
  *
  * A principal is an authenticated caller with its permission set, each
  * permission held with a scope: everything, or only what the user owns.
+ * Nobody grants what they do not hold: assigning roles, creating or
+ * deleting a role, and changing a user all require the caller to hold
+ * every permission involved (ics_principal_covers).  Which permission
+ * guards which route and which request field is the table of
+ * authz_rules.c.
  */
 #ifndef ICS_MANAGER_AUTHZ_H
 #define ICS_MANAGER_AUTHZ_H
@@ -51,6 +56,62 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsPrincipal, ics_principal_free)
 IcsScope ics_principal_scope(const IcsPrincipal *p, const char *permission);
 /* May @p do @permission on an object owned by @owner_id (0 = no owner)? */
 gboolean ics_principal_can_on(const IcsPrincipal *p, const char *permission, gint64 owner_id);
+
+/* Does @p hold every permission of @other, each at least at @other's
+ * scope?  The rule behind "nobody grants what they do not hold". */
+gboolean ics_principal_covers(const IcsPrincipal *p, const IcsPrincipal *other);
+
+/* The permissions @roles (names) would give, as a principal (user id 0);
+ * INVALID_ARGUMENT for an unknown role.  The caller holds the lock or a
+ * reader. */
+IcsPrincipal *ics_principal_of_roles(IcsStore *store, const char *const *roles, GError **error);
+/* The permissions user @user_id holds, enabled or not (NOT_FOUND when the
+ * user does not exist).  The caller holds the lock or a reader. */
+IcsPrincipal *ics_principal_of_user(IcsStore *store, gint64 user_id, GError **error);
+/* PERMISSION, naming what @p lacks, unless @p covers @other; @what says
+ * what was asked ("grant role \"x\""). */
+gboolean ics_principal_check_covers(const IcsPrincipal *p, const IcsPrincipal *other,
+				    const char *what, GError **error);
+
+/* ---- the authorization table (authz_rules.c) --------------------------- */
+
+typedef enum {
+	ICS_ACCESS_PUBLIC,     /* no authentication */
+	ICS_ACCESS_ANY_USER,   /* any authenticated caller (own objects only) */
+	ICS_ACCESS_PERMISSION, /* the permission, at any scope */
+} IcsAccess;
+
+typedef struct IcsRouteRule {
+	const char *method;
+	const char *pattern;
+	IcsAccess access;
+	const char *permission;	       /* ICS_ACCESS_PERMISSION */
+	const char *object_permission; /* checked on the owner of the object the
+					* route names (NULL: none) */
+	const char *note;	       /* what else the handler checks */
+} IcsRouteRule;
+
+typedef struct {
+	const char *id;		/* "host-path" */
+	const char *permission; /* NULL: never allowed */
+	const char *what;
+} IcsFieldRule;
+
+/* Every route's row, NULL-terminated; and the field rules. */
+extern const IcsRouteRule ics_route_rules[];
+extern const IcsFieldRule ics_field_rules[];
+/* The row of a route (NULL: none -- a route without a row never serves). */
+const IcsRouteRule *ics_route_rule_find(const char *method, const char *pattern);
+/* The field rule @id (aborts on an unknown id: a programming error). */
+const IcsFieldRule *ics_field_rule(const char *id);
+/* May @p do what field rule @id guards (its permission on every object)?
+ * FALSE with PERMISSION, "@what: needs permission ..." or "not allowed to
+ * anyone", otherwise. */
+gboolean ics_field_rule_check(const IcsPrincipal *p, const char *id, const char *what,
+			      GError **error);
+const char *ics_access_name(IcsAccess access);
+/* Both tables as Markdown, as docs/manager-security.md shows them. */
+char *ics_authz_table_markdown(void);
 
 /* ---- roles ------------------------------------------------------------- */
 

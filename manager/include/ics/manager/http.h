@@ -37,6 +37,7 @@ typedef struct {
 	GHashTable *params;
 	/* Filled by the API dispatcher. */
 	IcsPrincipal *principal;
+	const struct IcsRouteRule *rule; /* the route's authorization row */
 	char *audit_user;      /* who, when not the principal (login) */
 	char *audit_object_id; /* object an audited call acted on, if known */
 	char *audit_reason;    /* failure reason for the audit, when it must

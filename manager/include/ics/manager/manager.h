@@ -45,6 +45,10 @@ typedef struct {
 	/* The web console's static files, served at /console/ ([manager]
 	 * console_dir; NULL: none). */
 	char *console_dir;
+	/* Directories under which any holder of vm.write may point a VM's
+	 * disks, CD-ROM and kernel, besides the cluster's pools ([security]
+	 * vm_path_roots; NULL-terminated). */
+	char **vm_path_roots;
 	/* GnuTLS priorities of the HTTPS server ([tls] priorities). */
 	char *tls_priorities;
 	/* [limits]: connections (total, per client address), the idle time
@@ -83,6 +87,7 @@ typedef struct IcsManager {
 	IcsTaskRunner *tasks;
 	IcsApiKeys *apikeys;
 	IcsRouter *router;
+	GPtrArray *routes; /* the routes with their authorization rows */
 	IcsHttpServer *http;
 	/* NULL: inventory only (see cluster_ops.h). */
 	const IcsClusterOps *cluster;
