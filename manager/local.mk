@@ -122,6 +122,7 @@ icsmgr_tests = \
 	manager/tests/test_volumes \
 	manager/tests/test_console \
 	manager/tests/test_concurrency \
+	manager/tests/test_limits \
 	manager/tests/test_tls \
 	manager/tests/test_drs_service
 check_PROGRAMS += $(icsmgr_tests)
@@ -175,6 +176,10 @@ manager_tests_test_concurrency_SOURCES = manager/tests/test_concurrency.c manage
 manager_tests_test_concurrency_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_concurrency_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_concurrency_LDADD = $(icsmgr_test_libs)
+manager_tests_test_limits_SOURCES = manager/tests/test_limits.c manager/tests/mgr_test_util.h
+manager_tests_test_limits_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_limits_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_limits_LDADD = $(icsmgr_test_libs)
 manager_tests_test_console_SOURCES = manager/tests/test_console.c manager/tests/mgr_test_util.h
 manager_tests_test_console_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_console_CFLAGS = $(ICS_TEST_CFLAGS)

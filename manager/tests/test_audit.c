@@ -2,9 +2,9 @@
  * test_audit.c: the audit trail -- one record for every mutating call,
  * successful or refused (unauthenticated, forbidden, malformed, failed
  * login), none for reads; search filters and pagination; CSV and JSON-lines
- * export; and no secret (passwords, session tokens, API key secrets) in
- * the audit trail, the log (captured at debug level) or the database
- * files.
+ * export; no secret (passwords, session tokens, API key secrets) in the
+ * audit trail, the log (captured at debug level) or the database files;
+ * and retention by age and by count, the purge itself on the record.
  */
 #include "config.h"
 
@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include "ics/log.h"
+#include "ics/manager/audit.h"
+#include "ics/manager/timestamp.h"
 #include "mgr_test_util.h"
 
 #define BAD_PASSWORD "Wr0ng-Secret-XYZ"
@@ -332,6 +334,47 @@ static void test_no_secrets(void **state)
 	assert_true(file_contains(log_path, "POST /api/v1/sessions"));
 }
 
+static void test_retention(void **state)
+{
+	TestMgr *t = *state;
+	IcsStore *store = t->m->store;
+	g_autoptr(GError) err = NULL;
+	gint64 purged = -1, old_us = ics_now_us() - (gint64)400 * 86400 * G_USEC_PER_SEC;
+
+	/* 30 records: 5 from more than a year ago, 25 recent. */
+	for (int i = 0; i < 30; i++) {
+		IcsAuditRecord rec = {
+			.user = "filler", .action = "vm.create", .object_type = "vm",
+			.http_status = 201, .started_us = i < 5 ? old_us : ics_now_us(),
+			.ended_us = ics_now_us(),
+		};
+
+		assert_true(ics_audit_append(store, &rec, &err));
+	}
+	/* Age first: the 5 old ones go, the purge is recorded. */
+	assert_true(ics_audit_apply_retention(store, 365, 1000, &purged, &err));
+	assert_int_equal(purged, 5);
+	{
+		g_autoptr(json_t) rec = last_record(t);
+
+		assert_string_equal(json_string_value(json_object_get(rec, "action")),
+				    "audit.retention");
+		assert_non_null(strstr(json_string_value(json_object_get(rec, "object_id")),
+				       "5 records"));
+	}
+	/* Count: only the newest 10 stay, then the purge's own record. */
+	assert_true(ics_audit_apply_retention(store, 365, 10, &purged, &err));
+	assert_true(purged > 0);
+	{
+		g_autoptr(json_t) items = audit_items(t, "?limit=1000");
+
+		assert_int_equal(json_array_size(items), 11);
+	}
+	/* Nothing to do: nothing deleted, nothing recorded. */
+	assert_true(ics_audit_apply_retention(store, 365, 1000, &purged, &err));
+	assert_int_equal(purged, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_maintenance_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_and_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	};
 	g_autofree char *dir = g_dir_make_tmp("ics-audit-log-XXXXXX", NULL);
 	int fd, saved, rc;

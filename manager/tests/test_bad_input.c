@@ -135,6 +135,13 @@ static void test_table(void **state)
 		{ "GET", "/api/v1/vms/", NULL, 404, NULL },
 		{ "GET", "/api/v1/../v1/vms", NULL, 200, NULL },
 		{ "GET", "/etc/passwd", NULL, 404, NULL },
+		/* A NUL in an escape would cut the path short: kept escaped. */
+		{ "GET", "/api/v1/users/%00admin", NULL, 400, "user name" },
+		{ "DELETE", "/api/v1/users/admin%00", NULL, 400, NULL },
+		{ "GET", "/api/v1/vms?after=%00", NULL, 400, "after" },
+		/* Bytes that are not UTF-8: kept escaped, the message is text. */
+		{ "GET", "/api/v1/users/%ff%fe", NULL, 400, "user name" },
+		{ "GET", "/api/v1/vms/6F1C3C0E-8A4B-4D5E-9F00-1234567890AB", NULL, 404, NULL },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -256,6 +263,41 @@ static void test_nothing_half_written(void **state)
 	assert_int_equal(json_array_size(json_object_get(list2->json, "items")), 1);
 }
 
+/* Audited calls with hostile path parameters keep their audit record, in
+ * valid UTF-8, and exports have no blank line. */
+static void test_audit_of_bad_paths(void **state)
+{
+	Ctx *c = *state;
+	static const char *const paths[] = { "/api/v1/users/%ff%fe", "/api/v1/users/x%00y",
+					     "/api/v1/roles/%c3%28" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(paths); i++)
+		assert_int_equal(test_status(c->t, "DELETE", paths[i], c->t->admin_token, NULL),
+				 400);
+	/* Without credentials too (audited as "-"). */
+	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/users/%ff", NULL, NULL), 401);
+	for (int f = 0; f < 2; f++) {
+		g_autoptr(TestResp) r = test_http(c->t, "GET",
+						  f ? "/api/v1/audit/export?format=jsonl"
+						    : "/api/v1/audit/export?format=csv",
+						  c->t->admin_token, NULL);
+		g_auto(GStrv) lines = NULL;
+		guint deletes = 0;
+
+		assert_int_equal(r->status, 200);
+		assert_true(g_utf8_validate(r->body->str, (gssize)r->body->len, NULL));
+		lines = g_strsplit(r->body->str, f ? "\n" : "\r\n", -1);
+		for (guint i = 0; lines[i]; i++) {
+			if (lines[i + 1] == NULL)
+				break; /* after the last newline */
+			assert_true(lines[i][0] != '\0');
+			if (strstr(lines[i], "user.delete") || strstr(lines[i], "role.delete"))
+				deletes++;
+		}
+		assert_int_equal(deletes, 4);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +307,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_metacharacters_stored_literally, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_half_written, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_of_bad_paths, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,10 @@
  * 127.0.0.1, later starts reuse it, plain HTTP to the TLS port fails, a
  * configured certificate that cannot be read stops the start with a clear
  * error, plain HTTP is refused on a non-loopback address; and the configuration file is read
- * ([manager], [tls], [security]).
+ * ([manager], [tls], [security], [limits], [audit]).  The default TLS
+ * priorities refuse CBC and SHA-1 suites and static RSA key exchange while
+ * AEAD suites with ECDHE work; a link planted at the key's temporary file
+ * is not followed.
  */
 #include "config.h"
 
@@ -13,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -57,6 +61,64 @@ static void test_generated_cert(void **state)
 	assert_string_equal(cert1, cert2);
 	g_autofree char *tok = test_login(t, "admin", pw);
 	assert_non_null(tok);
+	test_mgr_stop(t, FALSE);
+}
+
+/* Handshake with only @ciphers (OpenSSL names) at TLS 1.2: the status, 0
+ * when the handshake fails. */
+static long with_ciphers(TestMgr *t, const char *ciphers)
+{
+	CURL *h = curl_easy_init();
+	g_autofree char *url = g_strconcat(t->base, "/api/v1/health", NULL);
+	g_autoptr(GString) body = g_string_new(NULL);
+	long status = 0;
+
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CAINFO, t->cainfo);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION,
+			 (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+	curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, ciphers);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, test_collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	return status;
+}
+
+static void test_cipher_suites(void **state)
+{
+	TestMgr *t = test_mgr_start_in(NULL, NULL, tls_on);
+
+	(void)state;
+	assert_int_equal(with_ciphers(t, "ECDHE-ECDSA-AES128-GCM-SHA256"), 200);
+	assert_int_equal(with_ciphers(t, "ECDHE-ECDSA-CHACHA20-POLY1305"), 200);
+	/* CBC with SHA-1, CBC with SHA-256: refused. */
+	assert_int_equal(with_ciphers(t, "ECDHE-ECDSA-AES128-SHA"), 0);
+	assert_int_equal(with_ciphers(t, "ECDHE-ECDSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256"), 0);
+	test_mgr_stop(t, FALSE);
+}
+
+/* A link at tls-key.pem.tmp (left by an attacker with write access to the
+ * state directory's parent, or a crash) is removed, not written through. */
+static void test_tmp_link_not_followed(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("ics-tls-XXXXXX", NULL);
+	g_autofree char *victim = g_build_filename(dir, "victim", NULL);
+	g_autofree char *tmp = g_build_filename(dir, "tls-key.pem.tmp", NULL);
+	g_autofree char *content = NULL;
+	TestMgr *t;
+
+	(void)state;
+	assert_true(g_file_set_contents(victim, "untouched", -1, NULL));
+	assert_int_equal(symlink(victim, tmp), 0);
+	t = test_mgr_start_in(dir, NULL, tls_on);
+	assert_non_null(t->admin_token);
+	assert_true(g_file_get_contents(victim, &content, NULL, NULL));
+	assert_string_equal(content, "untouched");
+	assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
 	test_mgr_stop(t, FALSE);
 }
 
@@ -125,6 +187,45 @@ static void test_config_file(void **state)
 	assert_false(ics_manager_config_load(&cfg, path, TRUE, &err));
 	assert_non_null(strstr(err->message, "max_body"));
 	g_clear_error(&err);
+	/* Limits, audit retention, TLS priorities, path roots. */
+	assert_true(g_file_set_contents(
+		path,
+		"[limits]\nmax_connections=200\nper_ip_connections=20\nidle_timeout_seconds=5\n"
+		"event_streams_per_user=3\nevent_streams=50\n[audit]\nmax_age_days=30\n"
+		"max_rows=5000\n[tls]\npriorities=SECURE256:-VERS-ALL:+VERS-TLS1.3\n"
+		"[security]\nvm_path_roots=/srv/ics/pools;/data/images\n",
+		-1, NULL));
+	assert_true(ics_manager_config_load(&cfg, path, TRUE, &err));
+	assert_int_equal(cfg.limits.max_connections, 200);
+	assert_int_equal(cfg.limits.per_ip_connections, 20);
+	assert_int_equal(cfg.limits.idle_timeout_s, 5);
+	assert_int_equal(cfg.event_streams_per_user, 3);
+	assert_int_equal(cfg.event_streams, 50);
+	assert_int_equal(cfg.audit_max_age_days, 30);
+	assert_int_equal(cfg.audit_max_rows, 5000);
+	assert_string_equal(cfg.tls_priorities, "SECURE256:-VERS-ALL:+VERS-TLS1.3");
+	assert_string_equal(cfg.vm_path_roots[1], "/data/images");
+	static const char *const bad[][2] = {
+		{ "[tls]\npriorities=NORMAL:+NO-SUCH-THING\n", "NO-SUCH-THING" },
+		{ "[limits]\nper_ip_connections=500\nmax_connections=100\n", "per_ip_connections" },
+		{ "[limits]\nevent_streams=100\nmax_connections=100\n", "event_streams" },
+		{ "[limits]\nidle_timeout_seconds=0\n", "idle_timeout_seconds" },
+		{ "[security]\nvm_path_roots=relative/dir\n", "vm_path_roots" },
+		{ "[security]\nvm_path_roots=/srv/../etc\n", "vm_path_roots" },
+		{ "[audit]\nmax_rows=10\n", "max_rows" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		IcsManagerConfig c2;
+
+		ics_manager_config_init(&c2);
+		assert_true(g_file_set_contents(path, bad[i][0], -1, NULL));
+		g_clear_error(&err);
+		assert_false(ics_manager_config_load(&c2, path, TRUE, &err));
+		if (strstr(err->message, bad[i][1]) == NULL)
+			fail_msg("%s: %s", bad[i][0], err->message);
+		ics_manager_config_clear(&c2);
+	}
+	g_clear_error(&err);
 	/* Absent: fine unless required. */
 	assert_true(ics_manager_config_load(&cfg, "/nonexistent/managerd.conf", FALSE, &err));
 	assert_false(ics_manager_config_load(&cfg, "/nonexistent/managerd.conf", TRUE, &err));
@@ -138,6 +239,8 @@ int main(void)
 		cmocka_unit_test(test_generated_cert),
 		cmocka_unit_test(test_missing_configured_cert),
 		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_cipher_suites),
+		cmocka_unit_test(test_tmp_link_not_followed),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
