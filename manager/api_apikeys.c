@@ -78,7 +78,9 @@ fail:
 
 const IcsApiRoute ics_api_apikey_routes[] = {
 	{ "GET", "/api/v1/apikeys", list_keys, 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/apikeys", create_key, ICS_API_MUTATING, "apikey.create", "apikey", NULL },
-	{ "DELETE", "/api/v1/apikeys/{key_id}", delete_key, ICS_API_MUTATING, "apikey.delete", "apikey", "key_id" },
+	{ "POST", "/api/v1/apikeys", create_key, ICS_API_MUTATING, "apikey.create", "apikey",
+	  NULL },
+	{ "DELETE", "/api/v1/apikeys/{key_id}", delete_key, ICS_API_MUTATING, "apikey.delete",
+	  "apikey", "key_id" },
 	{ 0 },
 };

@@ -25,12 +25,11 @@
 const IcsApiRoute *const *ics_api_route_tables(void)
 {
 	static const IcsApiRoute *const tables[] = {
-		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
-		ics_api_role_routes,   ics_api_apikey_routes,  ics_api_audit_routes,
-		ics_api_task_routes,   ics_api_event_routes,   ics_api_vm_routes,
-		ics_api_host_routes,   ics_api_pool_routes,    ics_api_volume_routes,
-		ics_api_console_routes,
-		ics_api_drs_routes,    NULL,
+		ics_api_health_routes,	ics_api_session_routes, ics_api_user_routes,
+		ics_api_role_routes,	ics_api_apikey_routes,	ics_api_audit_routes,
+		ics_api_task_routes,	ics_api_event_routes,	ics_api_vm_routes,
+		ics_api_host_routes,	ics_api_pool_routes,	ics_api_volume_routes,
+		ics_api_console_routes, ics_api_drs_routes,	NULL,
 	};
 	return tables;
 }
@@ -56,7 +55,6 @@ const char *ics_api_object_permission(const IcsRequest *req)
 {
 	return req->rule ? req->rule->object_permission : NULL;
 }
-
 
 guint ics_api_status(const GError *error)
 {

@@ -51,12 +51,12 @@ typedef struct {
 	gint64 user_id;
 	guint64 last_id;
 	gint64 keepalive_us;
-	gint epoch;	     /* m->credentials_epoch at the last check */
-	gint64 checked_us;   /* monotonic time of the last check */
-	gint64 expires_us;   /* the session's absolute expiry (0: an API key) */
-	gboolean ending;     /* "event: end" queued: the next read ends */
-	int fd;		     /* the client's socket (-1: unknown) */
-	GString *pending;    /* formatted text not yet sent */
+	gint epoch;	   /* m->credentials_epoch at the last check */
+	gint64 checked_us; /* monotonic time of the last check */
+	gint64 expires_us; /* the session's absolute expiry (0: an API key) */
+	gboolean ending;   /* "event: end" queued: the next read ends */
+	int fd;		   /* the client's socket (-1: unknown) */
+	GString *pending;  /* formatted text not yet sent */
 	gsize sent;
 	char *uuid; /* only the events of this object (NULL: all) */
 } Stream;
@@ -133,8 +133,7 @@ static gboolean still_allowed(Stream *s, GError **error)
 	} else if (p->apikey_id != NULL) {
 		gint64 owner = 0;
 
-		ok = ics_apikey_owner(store, p->apikey_id, &owner, error) &&
-		     owner == s->user_id;
+		ok = ics_apikey_owner(store, p->apikey_id, &owner, error) && owner == s->user_id;
 		if (!ok && (error == NULL || *error == NULL))
 			g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
 				    "the API key has been deleted");
@@ -234,8 +233,8 @@ static ssize_t stream_read(void *data, char *buf, size_t max)
 		s->sent = 0;
 		if (s->ending || !recheck(s))
 			break;
-		e = ics_events_next(s->m->events, s->last_id, MIN(s->keepalive_us, SLICE_US),
-				    &gap, &closed);
+		e = ics_events_next(s->m->events, s->last_id, MIN(s->keepalive_us, SLICE_US), &gap,
+				    &closed);
 		if (e == NULL) {
 			if (closed || client_gone(s))
 				return -1;

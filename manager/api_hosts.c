@@ -151,6 +151,7 @@ static gboolean maintenance(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 const IcsApiRoute ics_api_host_routes[] = {
 	{ "GET", "/api/v1/hosts", list_hosts, 0, NULL, NULL, NULL },
 	{ "GET", "/api/v1/hosts/{name}", get_host, 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/hosts/{name}/maintenance", maintenance, ICS_API_MUTATING, "host.maintenance", "host", "name" },
+	{ "POST", "/api/v1/hosts/{name}/maintenance", maintenance, ICS_API_MUTATING,
+	  "host.maintenance", "host", "name" },
 	{ 0 },
 };

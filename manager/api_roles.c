@@ -92,9 +92,10 @@ static gboolean delete_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		g_autoptr(IcsPrincipal) want = ics_principal_of_roles(m->store, roles, error);
 		g_autofree char *what = g_strdup_printf("delete role \"%s\"", name);
 
-		if (want == NULL || !ics_principal_check_covers(req->principal, want, what, error)) {
-			if (want == NULL && g_error_matches(*error, ICS_ERROR,
-							    ICS_ERROR_INVALID_ARGUMENT))
+		if (want == NULL ||
+		    !ics_principal_check_covers(req->principal, want, what, error)) {
+			if (want == NULL &&
+			    g_error_matches(*error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT))
 				(*error)->code = ICS_ERROR_NOT_FOUND;
 			ics_store_rollback(m->store);
 			return FALSE;
@@ -114,6 +115,7 @@ const IcsApiRoute ics_api_role_routes[] = {
 	{ "GET", "/api/v1/roles", list_roles, 0, NULL, NULL, NULL },
 	{ "POST", "/api/v1/roles", create_role, ICS_API_MUTATING, "role.create", "role", NULL },
 	{ "GET", "/api/v1/roles/{role}", get_role, 0, NULL, NULL, NULL },
-	{ "DELETE", "/api/v1/roles/{role}", delete_role, ICS_API_MUTATING, "role.delete", "role", "role" },
+	{ "DELETE", "/api/v1/roles/{role}", delete_role, ICS_API_MUTATING, "role.delete", "role",
+	  "role" },
 	{ 0 },
 };

@@ -142,8 +142,10 @@ static gboolean delete_current(IcsManager *m, IcsRequest *req, IcsResponse *resp
 }
 
 const IcsApiRoute ics_api_session_routes[] = {
-	{ "POST", "/api/v1/sessions", post_session, ICS_API_MUTATING, "session.login", "user", NULL },
+	{ "POST", "/api/v1/sessions", post_session, ICS_API_MUTATING, "session.login", "user",
+	  NULL },
 	{ "GET", "/api/v1/sessions/current", get_current, 0, NULL, NULL, NULL },
-	{ "DELETE", "/api/v1/sessions/current", delete_current, ICS_API_MUTATING, "session.logout", "session", NULL },
+	{ "DELETE", "/api/v1/sessions/current", delete_current, ICS_API_MUTATING, "session.logout",
+	  "session", NULL },
 	{ 0 },
 };

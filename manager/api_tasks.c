@@ -87,6 +87,7 @@ fail:
 const IcsApiRoute ics_api_task_routes[] = {
 	{ "GET", "/api/v1/tasks", list_tasks, 0, NULL, NULL, NULL },
 	{ "GET", "/api/v1/tasks/{task_id}", get_task, 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/tasks/{task_id}/cancel", cancel_task, ICS_API_MUTATING, "task.cancel", "task", "task_id" },
+	{ "POST", "/api/v1/tasks/{task_id}/cancel", cancel_task, ICS_API_MUTATING, "task.cancel",
+	  "task", "task_id" },
 	{ 0 },
 };

@@ -204,8 +204,7 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		goto fail;
 	if (enabled && !ics_user_set_enabled(m->store, user->id, json_is_true(enabled), error))
 		goto fail;
-	if (enabled && !json_is_true(enabled) &&
-	    !revoke_credentials(m->store, user->id, 0, error))
+	if (enabled && !json_is_true(enabled) && !revoke_credentials(m->store, user->id, 0, error))
 		goto fail;
 	if (roles) {
 		g_autofree const char **v = ics_api_strv(roles);
@@ -243,8 +242,7 @@ static gboolean delete_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		return FALSE;
 	user = ics_user_get(m->store, name, error);
 	if (user == NULL || !may_change(m, req, user, error) ||
-	    !ics_user_delete(m->store, user->id, error) ||
-	    !keep_an_admin(m->store, name, error)) {
+	    !ics_user_delete(m->store, user->id, error) || !keep_an_admin(m->store, name, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}
@@ -314,8 +312,11 @@ const IcsApiRoute ics_api_user_routes[] = {
 	{ "GET", "/api/v1/users", list_users, 0, NULL, NULL, NULL },
 	{ "POST", "/api/v1/users", create_user, ICS_API_MUTATING, "user.create", "user", NULL },
 	{ "GET", "/api/v1/users/{user}", get_user, 0, NULL, NULL, NULL },
-	{ "PATCH", "/api/v1/users/{user}", update_user, ICS_API_MUTATING, "user.update", "user", "user" },
-	{ "DELETE", "/api/v1/users/{user}", delete_user, ICS_API_MUTATING, "user.delete", "user", "user" },
-	{ "POST", "/api/v1/users/{user}/password", change_password, ICS_API_MUTATING, "user.password", "user", "user" },
+	{ "PATCH", "/api/v1/users/{user}", update_user, ICS_API_MUTATING, "user.update", "user",
+	  "user" },
+	{ "DELETE", "/api/v1/users/{user}", delete_user, ICS_API_MUTATING, "user.delete", "user",
+	  "user" },
+	{ "POST", "/api/v1/users/{user}/password", change_password, ICS_API_MUTATING,
+	  "user.password", "user", "user" },
 	{ 0 },
 };

@@ -90,7 +90,8 @@ static gboolean paths_allowed(IcsManager *m, const IcsRequest *req, const IcsVmM
 	for (guint i = 0; m->cfg.vm_path_roots && m->cfg.vm_path_roots[i]; i++)
 		g_ptr_array_add(roots, m->cfg.vm_path_roots[i]);
 	for (size_t i = 0; i < json_array_size(pools); i++) {
-		const char *path = json_string_value(json_object_get(json_array_get(pools, i), "path"));
+		const char *path =
+			json_string_value(json_object_get(json_array_get(pools, i), "path"));
 
 		if (path && g_path_is_absolute(path) && strcmp(path, "/") != 0)
 			g_ptr_array_add(roots, (gpointer)path);
@@ -396,8 +397,7 @@ static json_t *run_power(IcsTaskContext *ctx, const json_t *params, GError **err
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
 			    "this cluster adapter cannot reboot VMs");
 		ok = FALSE;
-	}
-	else if (g_strcmp0(op, "migrate") == 0)
+	} else if (g_strcmp0(op, "migrate") == 0)
 		ok = ops->migrate_vm(ops->self, uuid,
 				     json_string_value(json_object_get(params, "target_host")),
 				     task_progress, ctx, cancel, error);
@@ -529,10 +529,13 @@ const IcsApiRoute ics_api_vm_routes[] = {
 	{ "GET", "/api/v1/vms/{uuid}", get_vm, 0, NULL, NULL, NULL },
 	{ "PUT", "/api/v1/vms/{uuid}", update_vm, ICS_API_MUTATING, "vm.update", "vm", "uuid" },
 	{ "DELETE", "/api/v1/vms/{uuid}", delete_vm, ICS_API_MUTATING, "vm.delete", "vm", "uuid" },
-	{ "POST", "/api/v1/vms/{uuid}/start", start_vm, ICS_API_MUTATING, "vm.start", "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/start", start_vm, ICS_API_MUTATING, "vm.start", "vm",
+	  "uuid" },
 	{ "POST", "/api/v1/vms/{uuid}/stop", stop_vm, ICS_API_MUTATING, "vm.stop", "vm", "uuid" },
-	{ "POST", "/api/v1/vms/{uuid}/migrate", migrate_vm, ICS_API_MUTATING, "vm.migrate", "vm", "uuid" },
-	{ "POST", "/api/v1/vms/{uuid}/reboot", reboot_vm, ICS_API_MUTATING, "vm.reboot", "vm", "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/migrate", migrate_vm, ICS_API_MUTATING, "vm.migrate", "vm",
+	  "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/reboot", reboot_vm, ICS_API_MUTATING, "vm.reboot", "vm",
+	  "uuid" },
 	{ "GET", "/api/v1/vms/{uuid}/console", console_vm, 0, NULL, NULL, NULL },
 	{ "GET", "/api/v1/vms/{uuid}/events", events_vm, 0, NULL, NULL, NULL },
 	{ 0 },

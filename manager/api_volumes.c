@@ -372,9 +372,12 @@ void ics_volume_tasks_register(IcsManager *m)
 
 const IcsApiRoute ics_api_volume_routes[] = {
 	{ "GET", "/api/v1/pools/{pool}/volumes", list_volumes, 0, NULL, NULL, NULL },
-	{ "POST", "/api/v1/pools/{pool}/volumes", create_volume, ICS_API_MUTATING, "volume.create", "volume", NULL },
+	{ "POST", "/api/v1/pools/{pool}/volumes", create_volume, ICS_API_MUTATING, "volume.create",
+	  "volume", NULL },
 	{ "GET", "/api/v1/pools/{pool}/volumes/{volume}", get_volume, 0, NULL, NULL, NULL },
-	{ "DELETE", "/api/v1/pools/{pool}/volumes/{volume}", delete_volume, ICS_API_MUTATING, "volume.delete", "volume", NULL },
-	{ "POST", "/api/v1/pools/{pool}/volumes/{volume}/resize", resize_volume, ICS_API_MUTATING, "volume.resize", "volume", NULL },
+	{ "DELETE", "/api/v1/pools/{pool}/volumes/{volume}", delete_volume, ICS_API_MUTATING,
+	  "volume.delete", "volume", NULL },
+	{ "POST", "/api/v1/pools/{pool}/volumes/{volume}/resize", resize_volume, ICS_API_MUTATING,
+	  "volume.resize", "volume", NULL },
 	{ 0 },
 };

@@ -89,11 +89,10 @@ gboolean ics_audit_apply_retention(IcsStore *store, guint max_age_days, guint ma
 	if (!ics_store_begin(store, error))
 		return FALSE;
 	{
-		g_autoptr(IcsStmt) st = ics_store_stmt(
-			store,
-			"DELETE FROM audit WHERE started_us < ?1"
-			" OR id <= (SELECT max(id) FROM audit) - ?2",
-			error);
+		g_autoptr(IcsStmt) st = ics_store_stmt(store,
+						       "DELETE FROM audit WHERE started_us < ?1"
+						       " OR id <= (SELECT max(id) FROM audit) - ?2",
+						       error);
 
 		if (st == NULL)
 			goto fail;

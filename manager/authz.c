@@ -16,10 +16,10 @@
 #include "ics/manager/authz.h"
 
 const char *const ics_permissions[] = {
-	"vm.read",    "vm.write",     "vm.power",   "task.read",	"task.cancel",
-	"event.read", "user.read",    "user.admin", "role.read",	"role.admin",
-	"audit.read", "apikey.admin", "host.read",  "host.maintenance", "volume.read",
-	"volume.write", "drs.read",	"drs.admin", "vm.host_path", NULL,
+	"vm.read",	"vm.write",	"vm.power",   "task.read",	  "task.cancel",
+	"event.read",	"user.read",	"user.admin", "role.read",	  "role.admin",
+	"audit.read",	"apikey.admin", "host.read",  "host.maintenance", "volume.read",
+	"volume.write", "drs.read",	"drs.admin",  "vm.host_path",	  NULL,
 };
 
 static const char *const vm_manager_permissions[] = {
@@ -165,11 +165,11 @@ static IcsPrincipal *principal_empty(gint64 user_id)
 /* Add what role @name grants (builtin or rows). */
 static gboolean grant_role(IcsStore *store, IcsPrincipal *p, const char *name, GError **error)
 {
-	g_autoptr(IcsStmt) st =
-		ics_store_stmt(store,
-			       "SELECT r.builtin, rp.permission FROM roles r"
-			       " LEFT JOIN role_permissions rp ON rp.role_id = r.id WHERE r.name = ?",
-			       error);
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store,
+		"SELECT r.builtin, rp.permission FROM roles r"
+		" LEFT JOIN role_permissions rp ON rp.role_id = r.id WHERE r.name = ?",
+		error);
 	gboolean found = FALSE;
 	int rc;
 

@@ -75,8 +75,9 @@ const IcsRouteRule ics_route_rules[] = {
 	  "each event filtered by its own permission and owner" },
 
 	{ "GET", "/api/v1/vms", PERM, "vm.read", NULL, "owned-only callers see their VMs" },
-	{ "POST", "/api/v1/vms", PERM, "vm.write", NULL, "field rules host-path, never-path, "
-							 "foreign-disk, give-vm" },
+	{ "POST", "/api/v1/vms", PERM, "vm.write", NULL,
+	  "field rules host-path, never-path, "
+	  "foreign-disk, give-vm" },
 	{ "GET", "/api/v1/vms/{uuid}", PERM, "vm.read", "vm.read", NULL },
 	{ "PUT", "/api/v1/vms/{uuid}", PERM, "vm.write", "vm.write",
 	  "field rules host-path, never-path, foreign-disk, give-vm" },
@@ -159,8 +160,8 @@ gboolean ics_field_rule_check(const IcsPrincipal *p, const char *id, const char 
 			    "%s: needs permission %s, which user \"%s\" does not hold (%s)", what,
 			    f->permission, p->name ? p->name : "?", f->what);
 	else
-		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION, "%s: not allowed to anyone (%s)",
-			    what, f->what);
+		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
+			    "%s: not allowed to anyone (%s)", what, f->what);
 	return FALSE;
 }
 
@@ -183,11 +184,10 @@ char *ics_authz_table_markdown(void)
 				    "| also |\n|---|---|---|---|---|---|\n");
 
 	for (const IcsRouteRule *r = ics_route_rules; r->method; r++)
-		g_string_append_printf(out, "| %s | `%s` | %s | %s | %s | %s |\n", r->method,
-				       r->pattern, ics_access_name(r->access),
-				       r->permission ? r->permission : "",
-				       r->object_permission ? r->object_permission : "",
-				       r->note ? r->note : "");
+		g_string_append_printf(
+			out, "| %s | `%s` | %s | %s | %s | %s |\n", r->method, r->pattern,
+			ics_access_name(r->access), r->permission ? r->permission : "",
+			r->object_permission ? r->object_permission : "", r->note ? r->note : "");
 	g_string_append(out, "\n| field rule | permission | what |\n|---|---|---|\n");
 	for (const IcsFieldRule *f = ics_field_rules; f->id; f++)
 		g_string_append_printf(out, "| %s | %s | %s |\n", f->id,

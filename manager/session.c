@@ -184,8 +184,7 @@ gboolean ics_session_delete_user(IcsStore *store, gint64 user_id, gint64 except_
 	return ics_stmt_run(st, error);
 }
 
-gboolean ics_session_alive(IcsStore *store, gint64 session_id, gint64 *expires_us,
-			   GError **error)
+gboolean ics_session_alive(IcsStore *store, gint64 session_id, gint64 *expires_us, GError **error)
 {
 	g_autoptr(IcsStmt) st =
 		ics_store_stmt(store, "SELECT expires_us FROM sessions WHERE id = ?", error);

@@ -83,12 +83,14 @@ static gboolean check_one(const IcsVmPathPolicy *pol, const IcsPrincipal *p, con
 	for (guint i = 0; i < 2 && spellings[i]; i++) {
 		g_free(what);
 		what = g_strdup_printf("VM \"%s\": %s \"%s\"%s%s%s", vm, field, path,
-				       i ? " (a link to " : "", i ? spellings[i] : "", i ? ")" : "");
+				       i ? " (a link to " : "", i ? spellings[i] : "",
+				       i ? ")" : "");
 		*rule = "never-path";
 		if (never(pol, spellings[i]))
 			return ics_field_rule_check(p, *rule, what, error);
 		*rule = "host-path";
-		if (!under_a_root(pol, spellings[i]) && !ics_field_rule_check(p, *rule, what, error))
+		if (!under_a_root(pol, spellings[i]) &&
+		    !ics_field_rule_check(p, *rule, what, error))
 			return FALSE;
 	}
 	return TRUE;
@@ -99,11 +101,11 @@ static gboolean check_one(const IcsVmPathPolicy *pol, const IcsPrincipal *p, con
 static gboolean foreign_disk(IcsStore *store, const IcsPrincipal *p, const char *uuid,
 			     const char *vm, const char *field, const char *path, GError **error)
 {
-	g_autoptr(IcsStmt) st = ics_store_stmt(
-		store,
-		"SELECT v.owner_id FROM vms v, json_each(v.definition, '$.disks') d"
-		" WHERE json_extract(d.value, '$.path') = ?1 AND v.uuid != ?2",
-		error);
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store,
+			       "SELECT v.owner_id FROM vms v, json_each(v.definition, '$.disks') d"
+			       " WHERE json_extract(d.value, '$.path') = ?1 AND v.uuid != ?2",
+			       error);
 	int rc;
 
 	if (st == NULL)
@@ -112,8 +114,8 @@ static gboolean foreign_disk(IcsStore *store, const IcsPrincipal *p, const char 
 	ics_stmt_bind_text(st, 2, uuid);
 	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
 		if (!ics_principal_can_on(p, "vm.read", sqlite3_column_int64(st, 0))) {
-			g_autofree char *what = g_strdup_printf("VM \"%s\": %s \"%s\"", vm, field,
-								path);
+			g_autofree char *what =
+				g_strdup_printf("VM \"%s\": %s \"%s\"", vm, field, path);
 
 			return ics_field_rule_check(p, "foreign-disk", what, error);
 		}

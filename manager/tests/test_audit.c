@@ -344,8 +344,11 @@ static void test_retention(void **state)
 	/* 30 records: 5 from more than a year ago, 25 recent. */
 	for (int i = 0; i < 30; i++) {
 		IcsAuditRecord rec = {
-			.user = "filler", .action = "vm.create", .object_type = "vm",
-			.http_status = 201, .started_us = i < 5 ? old_us : ics_now_us(),
+			.user = "filler",
+			.action = "vm.create",
+			.object_type = "vm",
+			.http_status = 201,
+			.started_us = i < 5 ? old_us : ics_now_us(),
 			.ended_us = ics_now_us(),
 		};
 
@@ -359,8 +362,8 @@ static void test_retention(void **state)
 
 		assert_string_equal(json_string_value(json_object_get(rec, "action")),
 				    "audit.retention");
-		assert_non_null(strstr(json_string_value(json_object_get(rec, "object_id")),
-				       "5 records"));
+		assert_non_null(
+			strstr(json_string_value(json_object_get(rec, "object_id")), "5 records"));
 	}
 	/* Count: only the newest 10 stay, then the purge's own record. */
 	assert_true(ics_audit_apply_retention(store, 365, 10, &purged, &err));

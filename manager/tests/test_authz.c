@@ -194,7 +194,8 @@ static void test_vm_ownership(void **state)
 	assert_int_equal(test_status(c->t, "GET", p_mine, c->tok[VMM], NULL), 200);
 	{
 		g_autofree char *upper = g_ascii_strup(p_mine, -1);
-		g_autofree char *p = g_strdup_printf("/api/v1/vms/%s", upper + strlen("/API/V1/VMS/"));
+		g_autofree char *p =
+			g_strdup_printf("/api/v1/vms/%s", upper + strlen("/API/V1/VMS/"));
 
 		assert_int_equal(test_status(c->t, "GET", p, c->tok[VMM], NULL), 200);
 	}
@@ -345,15 +346,13 @@ static void test_host_paths(void **state)
 						   "true}]",
 						   state_db);
 	g_autofree char *dir = roots_dir();
-	g_autofree char *link_disk =
-		g_strdup_printf("\"disks\": [{\"path\": \"%s/escape.img\", \"format\": \"raw\"}]",
-				dir);
+	g_autofree char *link_disk = g_strdup_printf(
+		"\"disks\": [{\"path\": \"%s/escape.img\", \"format\": \"raw\"}]", dir);
 
 	/* What a vm_manager may not name: host files. */
 	assert_int_equal(create_with(c, VMM, "p1", DISK("/dev/sda")), 403);
 	assert_int_equal(create_with(c, VMM, "p2", "\"cdrom\": \"/etc/shadow\""), 403);
-	assert_int_equal(create_with(c, VMM, "p3",
-				     "\"kernel\": {\"path\": \"/root/.ssh/id_rsa\"}"),
+	assert_int_equal(create_with(c, VMM, "p3", "\"kernel\": {\"path\": \"/root/.ssh/id_rsa\"}"),
 			 403);
 	assert_int_equal(create_with(c, VMM, "p4", db_disk), 403);
 	assert_int_equal(create_with(c, VMM, "p5", DISK("/var/lib/images/x.img")), 403);
@@ -372,10 +371,10 @@ static void test_host_paths(void **state)
 	assert_int_equal(create_with(c, -1, "a7", link_disk), 201);
 	/* An update is held to the same rules. */
 	{
-		g_autoptr(TestResp) r = test_http(c->t, "GET", "/api/v1/vms?limit=1000", c->tok[VMM],
-						  NULL);
-		const char *uuid = json_string_value(
-			json_object_get(json_array_get(json_object_get(r->json, "items"), 0), "uuid"));
+		g_autoptr(TestResp) r =
+			test_http(c->t, "GET", "/api/v1/vms?limit=1000", c->tok[VMM], NULL);
+		const char *uuid = json_string_value(json_object_get(
+			json_array_get(json_object_get(r->json, "items"), 0), "uuid"));
 		g_autofree char *path = g_strdup_printf("/api/v1/vms/%s", uuid);
 
 		assert_int_equal(test_status(c->t, "PUT", path, c->tok[VMM],

@@ -68,9 +68,9 @@ typedef struct {
 	char *user;
 	char *token;
 	guint rounds;
-	GPtrArray *created; /* uuids answered 201 */
-	GPtrArray *deleted; /* uuids answered 204 */
-	GString *problems;  /* unexpected answers, one line each */
+	GPtrArray *created;	  /* uuids answered 201 */
+	GPtrArray *deleted;	  /* uuids answered 204 */
+	GString *problems;	  /* unexpected answers, one line each */
 	const GPtrArray *foreign; /* another user's uuids, to probe (may be NULL) */
 	GMutex *foreign_lock;
 } Worker;
@@ -205,10 +205,10 @@ static gpointer vm_manager_work(gpointer data)
 			g_autofree char *ev = g_strdup_printf("/api/v1/vms/%s/events", uuid);
 			g_autofree char *con = g_strdup_printf("/api/v1/vms/%s/console", uuid);
 			g_autofree char *start = g_strdup_printf("/api/v1/vms/%s/start", uuid);
-			g_autofree char *upd = g_strdup_printf(
-				"{\"definition\": {\"name\": \"%s\", \"vcpus\": 2, "
-				"\"memory_mib\": 256}}",
-				name);
+			g_autofree char *upd =
+				g_strdup_printf("{\"definition\": {\"name\": \"%s\", \"vcpus\": 2, "
+						"\"memory_mib\": 256}}",
+						name);
 
 			test_resp_free(expect(w, "GET", p, NULL, OK200));
 			note_stream(w, ev, 200);
@@ -219,9 +219,10 @@ static gpointer vm_manager_work(gpointer data)
 		}
 		/* Another user's VM: absent, on every route. */
 		g_mutex_lock(w->foreign_lock);
-		g_autofree char *other = w->foreign->len ? g_strdup(g_ptr_array_index(
-								   w->foreign, i % w->foreign->len))
-							 : NULL;
+		g_autofree char *other =
+			w->foreign->len
+				? g_strdup(g_ptr_array_index(w->foreign, i % w->foreign->len))
+				: NULL;
 		g_mutex_unlock(w->foreign_lock);
 		if (other) {
 			g_autofree char *p = g_strdup_printf("/api/v1/vms/%s", other);
@@ -376,8 +377,8 @@ static gpointer guess(gpointer data)
 static void audit_counts(Ctx *c, const char *action, const char *user, const char *reason,
 			 guint *total, guint *with_reason)
 {
-	g_autofree char *path =
-		g_strdup_printf("/api/v1/audit/export?format=jsonl&action=%s&user=%s", action, user);
+	g_autofree char *path = g_strdup_printf(
+		"/api/v1/audit/export?format=jsonl&action=%s&user=%s", action, user);
 	g_autoptr(TestResp) r = test_http(c->t, "GET", path, c->t->admin_token, NULL);
 	g_auto(GStrv) lines = g_strsplit(r->body->str, "\n", -1);
 

@@ -102,7 +102,8 @@ static void test_password_change_revokes(void **state)
 			 200);
 	assert_int_equal(test_status(t, "GET", "/api/v1/sessions/current", s3, NULL), 401);
 	{
-		g_autoptr(TestResp) r = test_http(t, "GET", "/api/v1/apikeys", t->admin_token, NULL);
+		g_autoptr(TestResp) r =
+			test_http(t, "GET", "/api/v1/apikeys", t->admin_token, NULL);
 
 		assert_int_equal(json_array_size(json_object_get(r->json, "items")), 0);
 	}
@@ -197,9 +198,9 @@ static void test_streams_end_with_credentials(void **state)
 	assert_int_equal(test_status(t, "DELETE", "/api/v1/sessions/current", s1, NULL), 204);
 	assert_ended(listen_end(a), "session has ended");
 	/* Losing event.read ends it too. */
-	assert_int_equal(test_status(t, "PATCH", "/api/v1/users/alice", t->admin_token,
-				     "{\"roles\": []}"),
-			 200);
+	assert_int_equal(
+		test_status(t, "PATCH", "/api/v1/users/alice", t->admin_token, "{\"roles\": []}"),
+		200);
 	assert_ended(listen_end(b), "event.read");
 	/* Disabling the account ends a stream opened after that role came back. */
 	assert_int_equal(test_status(t, "PATCH", "/api/v1/users/alice", t->admin_token,
@@ -235,9 +236,9 @@ static void test_streams_capped(void **state)
 		g_free(listen_end(a));
 		g_free(listen_end(b));
 		/* End the admin's stream by logging that session out too. */
-		assert_int_equal(test_status(t, "DELETE", "/api/v1/sessions/current",
-					     t->admin_token, NULL),
-				 204);
+		assert_int_equal(
+			test_status(t, "DELETE", "/api/v1/sessions/current", t->admin_token, NULL),
+			204);
 		g_free(listen_end(c));
 	}
 }

@@ -593,7 +593,7 @@ static void test_undocumented(void **state)
 
 typedef struct {
 	const char *user;
-	const char *roles; /* JSON array */
+	const char *roles;   /* JSON array */
 	IcsPrincipal *model; /* what the table says the role holds */
 } Role;
 

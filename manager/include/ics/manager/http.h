@@ -38,12 +38,12 @@ typedef struct {
 	/* Filled by the API dispatcher. */
 	IcsPrincipal *principal;
 	const struct IcsRouteRule *rule; /* the route's authorization row */
-	char *audit_user;      /* who, when not the principal (login) */
-	char *audit_object_id; /* object an audited call acted on, if known */
-	char *audit_reason;    /* failure reason for the audit, when it must
-				* say more than the client is told */
-	char *audit_action;    /* the action, when the body decides it (NULL:
-				* the route's) */
+	char *audit_user;		 /* who, when not the principal (login) */
+	char *audit_object_id;		 /* object an audited call acted on, if known */
+	char *audit_reason;		 /* failure reason for the audit, when it must
+					  * say more than the client is told */
+	char *audit_action;		 /* the action, when the body decides it (NULL:
+					  * the route's) */
 	gint64 started_us;
 } IcsRequest;
 
@@ -90,7 +90,7 @@ typedef void (*IcsHttpHandler)(void *data, IcsRequest *req, IcsResponse *resp);
 /* TLS 1.2 and 1.3 only, AEAD ciphers only (no CBC, no SHA-1 MACs), forward
  * secret key exchange only (no static RSA), the server's order. */
 #define ICS_HTTP_DEFAULT_TLS_PRIORITIES                                                            \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"       \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"        \
 	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
 #define ICS_HTTP_DEFAULT_MAX_CONNECTIONS 1000
 #define ICS_HTTP_DEFAULT_PER_IP_CONNECTIONS 64
