@@ -214,6 +214,12 @@ static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 
 	if (body == NULL)
 		return FALSE;
+	/* A caller who sees only its own VMs does not choose the uuid: a 409
+	 * on a uuid it cannot see would tell it that VM exists. */
+	if (json_object_get(json_object_get(body, "definition"), "uuid") &&
+	    ics_principal_scope(req->principal, "vm.read") != ICS_SCOPE_ALL)
+		return ics_error_invalid(error, "the uuid of a new VM is chosen by the manager for "
+						"users limited to their own VMs; leave it out");
 	vm = ics_vm_inventory_validate(json_object_get(body, "definition"), error);
 	if (vm == NULL || !paths_allowed(m, req, vm, error))
 		return FALSE;

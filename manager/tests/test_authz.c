@@ -213,6 +213,23 @@ static void test_vm_ownership(void **state)
 	assert_int_equal(test_status(c->t, "GET", p_mine, c->tok[VMM], NULL), 404);
 	assert_int_equal(test_status(c->t, "GET", p_mine, c->tok[VMM2], NULL), 200);
 	assert_int_equal(test_status(c->t, "DELETE", p_mine, c->tok[VMM2], NULL), 204);
+	/* A vm_manager does not choose uuids: a 409 would reveal another's VM.
+	 * A name in use is 409 whoever owns it, naming only what was sent. */
+	{
+		g_autofree char *body = g_strdup_printf(
+			"{\"definition\": {\"uuid\": \"%s\", \"name\": \"probe\", \"vcpus\": 1,"
+			" \"memory_mib\": 64}}",
+			theirs);
+		g_autoptr(TestResp) r = test_http(c->t, "POST", "/api/v1/vms", c->tok[VMM], body);
+		g_autoptr(TestResp) n = test_http(c->t, "POST", "/api/v1/vms", c->tok[VMM],
+						  "{\"definition\": {\"name\": \"admins\", "
+						  "\"vcpus\": 1, \"memory_mib\": 64}}");
+
+		assert_int_equal(r->status, 400);
+		assert_int_equal(n->status, 409);
+		assert_null(strstr(n->body->str, admins));
+		assert_null(strstr(n->body->str, "adm\""));
+	}
 	/* Tasks of others are invisible to a vm_manager. */
 	g_autoptr(TestResp) tasks = test_http(c->t, "GET", "/api/v1/tasks", c->tok[VMM2], NULL);
 	json_t *titems = json_object_get(tasks->json, "items");
