@@ -81,6 +81,15 @@ gboolean ics_cib_create(IcsCib *cib, const char *scope, xmlDoc *obj, GError **er
 	return run_tool(cib, argv, NULL, error);
 }
 
+gboolean ics_cib_modify_create(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error)
+{
+	g_autofree char *text = element_text(obj);
+	const char *argv[] = { "cibadmin", "--modify", "--allow-create", "--scope", scope,
+			       "--xml-text", text,	 NULL };
+
+	return run_tool(cib, argv, NULL, error);
+}
+
 gboolean ics_cib_replace(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error)
 {
 	g_autofree char *text = element_text(obj);

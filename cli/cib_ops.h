@@ -37,6 +37,11 @@ typedef struct {
 /* cibadmin --create --scope @scope ("resources", "constraints"). */
 gboolean ics_cib_create(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error);
 
+/* cibadmin --modify --allow-create --scope @scope: @obj, the scope's own
+ * element (<configuration> for "configuration"), is merged in and the
+ * objects it holds that do not exist are created -- one CIB update. */
+gboolean ics_cib_modify_create(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error);
+
 /* cibadmin --replace --scope @scope: the object with @obj's element name and
  * id is replaced by @obj. */
 gboolean ics_cib_replace(IcsCib *cib, const char *scope, xmlDoc *obj, GError **error);

@@ -22,19 +22,18 @@ cli_libicsadmin_la_SOURCES = \
 	cli/manager_ha.h cli/manager_ha_cmd.c \
 	cli/volume_cmd.c \
 	cli/command_groups.c
-cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS) \
+cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) \
 	$(CURL_CFLAGS) $(GNUTLS_CFLAGS)
-cli_libicsadmin_la_LIBADD = $(top_builddir)/manager/cluster/libicsvmpool.la \
+cli_libicsadmin_la_LIBADD = $(top_builddir)/vmpool/libicsvmpool.la \
 	$(top_builddir)/vmdef/libicsvmdef.la \
-	$(top_builddir)/storage-lock/libicslock.la \
-	$(top_builddir)/manager/cluster/libicscibobj.la
+	$(top_builddir)/storage-lock/libicslock.la
 
-ICSADMIN_LIBS = $(top_builddir)/cli/libicsadmin.la $(ICSVMPOOL_LIBS) $(ICSCIBOBJ_LIBS) $(ICSVMDEF_LIBS) $(ICSLOCK_LIBS) \
+ICSADMIN_LIBS = $(top_builddir)/cli/libicsadmin.la $(ICSVMPOOL_LIBS) \
 	$(CURL_LIBS) $(GNUTLS_LIBS)
 
 sbin_PROGRAMS += cli/ics-admin
 cli_ics_admin_SOURCES = cli/ics-admin.c
-cli_ics_admin_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS) \
+cli_ics_admin_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) \
 	$(CURL_CFLAGS)
 cli_ics_admin_LDADD = $(ICSADMIN_LIBS)
 
@@ -61,7 +60,7 @@ ics_cli_tests = \
 check_PROGRAMS += $(ics_cli_tests)
 TESTS += $(ics_cli_tests)
 
-ics_cli_test_cppflags = $(AM_CPPFLAGS) $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(ICSCIBOBJ_CPPFLAGS) \
+ics_cli_test_cppflags = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) \
 	-I$(top_srcdir)/cli
 cli_tests_test_vm_args_SOURCES = cli/tests/test_vm_args.c cli/tests/cli_test_util.h
 cli_tests_test_vm_args_CPPFLAGS = $(ics_cli_test_cppflags)

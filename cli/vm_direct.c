@@ -2,12 +2,12 @@
  * vm_direct.c: the "direct" backend of `ics-admin vm` -- VM definitions on
  * the pool, lease slots and the CIB, without a manager (see vm_backend.h).
  *
- * define is a sequence of steps that each leave something behind (a lease
- * slot, the definition directory, the primitive, two constraints).  Nothing
- * may be left half-created: each step that succeeded is recorded, and when a
- * later one fails the recorded ones are undone in reverse order.  Undo
- * failures are reported as warnings next to the original error; the
- * original error is what the caller sees.
+ * define is three steps that each leave something behind: a lease slot,
+ * the definition directory, and the VM's CIB objects (primitive and both
+ * constraints) in one CIB update -- the update ics-managerd sends, built by
+ * vmpool.  Nothing may be left half-created: when the CIB update fails, the
+ * pool steps are undone.  Undo failures are reported as warnings next to
+ * the original error; the original error is what the caller sees.
  *
  * The state of a VM is never cached: it is read from crm_mon at each call.
  */
@@ -196,14 +196,12 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	g_autoptr(IcsPool) pool = NULL;
 	g_autoptr(GPtrArray) vms = NULL;
 	g_autoptr(GError) e = NULL;
-	g_autoptr(xmlDoc) prim = NULL;
-	g_autoptr(xmlDoc) order = NULL;
-	g_autoptr(xmlDoc) coloc = NULL;
+	g_autoptr(xmlDoc) conf = NULL;
 	g_autofree char *pool_path = pool_canonical(req->pool_path);
-	g_autofree char *rsc = NULL;
 	IcsCibVmSpec spec = { 0 };
+	const IcsCibVmSpec *specs[1];
 	json_t *record;
-	gboolean slot_new = FALSE, saved = FALSE, prim_made = FALSE, order_made = FALSE;
+	gboolean slot_new = FALSE, saved = FALSE;
 
 	/* Everything that needs no pool first: a bad definition touches nothing. */
 	draft = ics_vm_meta_from_json(req->definition, NULL, error);
@@ -252,6 +250,28 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 		}
 	}
 
+	/* A primitive left without its definition would be merged into, not
+	 * created: refuse it, as the manager does. */
+	{
+		g_autoptr(xmlDoc) res = ics_cib_query(&adm->cib, "resources", error);
+		g_autofree char *id = ics_cib_vm_id(draft->uuid);
+		g_autofree char *xp = g_strdup_printf("count(//primitive[@id='%s'])", id);
+		g_autofree char *n = NULL;
+
+		if (res == NULL)
+			return NULL;
+		if (!ics_cib_id_valid(id))
+			return ics_error_invalid(error, "vm %s: not a valid resource id", id), NULL;
+		n = ics_xml_xpath_string(res, xp, NULL);
+		if (n && strcmp(n, "0") != 0) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "vm %s: resource %s is already in the CIB without a definition on "
+				    "a pool; remove it first (crm configure delete %s)",
+				    draft->uuid, id, id);
+			return NULL;
+		}
+	}
+
 	/* Steps 1-2: the lease slot and the definition on the pool. */
 	m = ics_vm_pool_save(pool, req->definition, &slot_new, error);
 	if (m == NULL) {
@@ -260,7 +280,9 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	}
 	saved = TRUE;
 
-	/* Steps 3-5: the primitive, then its constraints. */
+	/* Step 3: the primitive and its constraints, in one CIB update (the
+	 * one the manager sends too): Pacemaker sees the VM with its
+	 * constraints or not at all, so it may be created already started. */
 	spec.uuid = m->uuid;
 	spec.pool_path = pool_path;
 	spec.pool_name = ics_pool_name(pool);
@@ -270,48 +292,16 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	spec.migration_unsafe = req->migration_unsafe == ICS_ADMIN_UNSAFE_AUTO
 					? !ics_pool_is_cluster_fs(pool_path)
 					: req->migration_unsafe == ICS_ADMIN_UNSAFE_YES;
-	rsc = ics_cib_vm_id(m->uuid);
-	/* The primitive is created Stopped and only started (--start) once its
-	 * constraints exist: it must never start before or without its pool. */
-	spec.start = FALSE;
-	prim = ics_cib_vm_primitive(&spec);
-	if (!ics_cib_create(&adm->cib, "resources", prim, &e))
+	specs[0] = &spec;
+	conf = ics_cib_vms_configuration(specs, 1);
+	if (!ics_cib_modify_create(&adm->cib, "configuration", conf, &e))
 		goto undo;
-	prim_made = TRUE;
-	order = ics_cib_vm_order(&spec);
-	if (!ics_cib_create(&adm->cib, "constraints", order, &e))
-		goto undo;
-	order_made = TRUE;
-	coloc = ics_cib_vm_colocation(&spec);
-	if (!ics_cib_create(&adm->cib, "constraints", coloc, &e))
-		goto undo;
-	if (req->start && !ics_cib_set_target_role(&adm->cib, rsc, "Started", &e)) {
-		g_autoptr(GError) ce = NULL;
-		g_autofree char *cid = ics_cib_vm_colocation_id(m->uuid);
-
-		if (!cib_delete_quiet(adm, "constraints", "rsc_colocation", cid, &ce))
-			warn_undo("the colocation constraint", ce);
-		goto undo;
-	}
 
 	record = record_new(m, pool_path, req->start ? "Started" : "Stopped", NULL);
 	json_object_set_new(record, "definition", ics_vm_meta_to_json(m));
 	return record;
 
 undo:
-	if (order_made) {
-		g_autoptr(GError) ue = NULL;
-		g_autofree char *oid = ics_cib_vm_order_id(draft->uuid);
-
-		if (!cib_delete_quiet(adm, "constraints", "rsc_order", oid, &ue))
-			warn_undo("the order constraint", ue);
-	}
-	if (prim_made) {
-		g_autoptr(GError) ue = NULL;
-
-		if (!cib_delete_quiet(adm, "resources", "primitive", rsc, &ue))
-			warn_undo("the primitive", ue);
-	}
 	if (saved) {
 		g_autoptr(GError) ue = NULL;
 

@@ -82,8 +82,8 @@ ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSVMDEF_LIBS) \
 	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS)
 
 # The cluster adapter plugged into the manager (IcsClusterOps over
-# libicscluster and libicsvmpool): its own library, so the core and its
-# tests do not link libcib.
+# libicscluster and vmpool/'s libicsvmpool): its own library, so the core
+# and its tests do not link libcib.
 noinst_LTLIBRARIES += manager/libicsmgrcluster.la
 manager_libicsmgrcluster_la_SOURCES = \
 	manager/cluster_service_internal.h \
@@ -93,7 +93,7 @@ manager_libicsmgrcluster_la_SOURCES = \
 manager_libicsmgrcluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
 	$(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
 manager_libicsmgrcluster_la_LIBADD = $(top_builddir)/manager/cluster/libicscluster.la \
-	$(top_builddir)/manager/cluster/libicsvmpool.la
+	$(top_builddir)/vmpool/libicsvmpool.la
 noinst_HEADERS += manager/include/ics/manager/cluster_service.h
 
 ICSMGRCLUSTER_CPPFLAGS = $(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS)

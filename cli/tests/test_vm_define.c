@@ -1,7 +1,9 @@
 /*
  * test_vm_define.c: define and undefine against a real pool in a temporary
- * directory and a fake Pacemaker -- the calls in order, and nothing left
- * behind (no slot, no definition, no CIB object) when any step fails.
+ * directory and a fake Pacemaker -- one CIB update per define (the
+ * primitive and both constraints), the calls of undefine in order, and
+ * nothing left behind (no slot, no definition, no CIB object) when any step
+ * fails.
  */
 #include "config.h"
 
@@ -83,7 +85,8 @@ static void test_define_ok(void **state)
 	g_autoptr(GError) e = NULL;
 	g_autoptr(json_t) rec = NULL;
 	g_autoptr(IcsVmMeta) m = NULL;
-	int prim, order, coloc, role;
+	const char *text;
+	int update;
 
 	request(f, &req, "web1", UUID);
 	req.start = TRUE;
@@ -97,16 +100,25 @@ static void test_define_ok(void **state)
 	assert_true(m->has_lease);
 	assert_string_equal(m->lease_lockspace, "ics-shared");
 	assert_true(m->lease_offset >= 1048576 && m->lease_offset % 1048576 == 0);
-	prim = fake_find(&f->fake, "cibadmin --create --scope resources --xml-text <primitive id=\"vm-" UUID);
-	order = fake_find(&f->fake, "--scope constraints --xml-text <rsc_order");
-	coloc = fake_find(&f->fake, "--scope constraints --xml-text <rsc_colocation");
-	role = fake_find(&f->fake, "target-role --parameter-value Started");
-	assert_true(prim >= 0 && order > prim && coloc > order && role > coloc);
-	/* Created Stopped: only started once its constraints exist. */
-	assert_non_null(strstr(f->fake.calls->pdata[prim], "name=\"target-role\" value=\"Stopped\""));
+	/* One update: the primitive, already Started (Pacemaker sees it with
+	 * its constraints or not at all), and both constraints. */
+	update = fake_find(&f->fake,
+			   "cibadmin --modify --allow-create --scope configuration --xml-text "
+			   "<configuration><resources><primitive id=\"vm-" UUID);
+	assert_true(update >= 0);
+	text = f->fake.calls->pdata[update];
+	assert_non_null(strstr(text, "name=\"target-role\" value=\"Started\""));
+	assert_non_null(strstr(text, "<rsc_order id=\"vm-" UUID "-after-pool\""));
+	assert_non_null(strstr(text, "<rsc_colocation id=\"vm-" UUID "-with-pool\""));
 	/* A directory pool is not a cluster filesystem: auto sets migration_unsafe. */
-	assert_non_null(strstr(f->fake.calls->pdata[prim], "name=\"migration_unsafe\""));
-	assert_int_equal(fake_find(&f->fake, "--delete"), -1);
+	assert_non_null(strstr(text, "name=\"migration_unsafe\""));
+	/* Nothing else was written. */
+	for (guint i = 0; i < f->fake.calls->len; i++) {
+		const char *c = f->fake.calls->pdata[i];
+
+		if ((int)i != update && strstr(c, "--query") == NULL && strstr(c, "crm_mon") == NULL)
+			fail_msg("another CIB call: %s", c);
+	}
 }
 
 /* Fail each CIB step in turn: nothing of the VM may remain. */
@@ -139,27 +151,42 @@ static void test_rollback(void **state)
 {
 	Fixture *f = *state;
 	static const char *const none[] = { NULL };
-	static const char *const prim[] = { "--delete --scope resources --xml-text <primitive id=\"vm-" UUID "\"/>", NULL };
-	static const char *const both[] = { "--delete --scope constraints --xml-text <rsc_order id=\"vm-" UUID "-after-pool\"/>",
-					    "--delete --scope resources --xml-text <primitive id=\"vm-" UUID "\"/>", NULL };
-	static const char *const all[] = { "--delete --scope constraints --xml-text <rsc_colocation id=\"vm-" UUID "-with-pool\"/>",
-					   "--delete --scope constraints --xml-text <rsc_order",
-					   "--delete --scope resources --xml-text <primitive", NULL };
 
-	/* The primitive exists already (cibadmin: 76 = CRM_EX_EXISTS). */
-	check_rollback(f, "<primitive", 76, ICS_ERROR_CONFLICT, none);
+	/* The CIB refuses the update: the pool steps are undone, and there is
+	 * nothing in the CIB to remove. */
+	check_rollback(f, "--modify --allow-create", 1, ICS_ERROR_EXEC, none);
 	assert_int_equal(fake_find(&f->fake, "--delete"), -1);
-	check_rollback(f, "<rsc_order", 1, ICS_ERROR_EXEC, prim);
-	check_rollback(f, "<rsc_colocation", 1, ICS_ERROR_EXEC, both);
-	check_rollback(f, "target-role --parameter-value Started", 1, ICS_ERROR_EXEC, all);
+	/* cibadmin: 76 = CRM_EX_EXISTS. */
+	check_rollback(f, "--modify --allow-create", 76, ICS_ERROR_CONFLICT, none);
 }
 
 static void test_rollback_on_cib_timeout(void **state)
 {
 	Fixture *f = *state;
-	static const char *const prim[] = { "--delete --scope resources", NULL };
+	static const char *const none[] = { NULL };
 
-	check_rollback(f, "<rsc_order", 124, ICS_ERROR_TIMEOUT, prim);
+	check_rollback(f, "--modify --allow-create", 124, ICS_ERROR_TIMEOUT, none);
+}
+
+/* A primitive of the VM's id already in the CIB (without a definition):
+ * refused before anything is written. */
+static void test_orphan_primitive(void **state)
+{
+	Fixture *f = *state;
+	g_auto(IcsAdminDefine) req = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) rec = NULL;
+
+	f->fake.query_xml = "<resources><primitive id=\"vm-" UUID
+			    "\" class=\"ocf\" provider=\"ics\" type=\"vm\"/></resources>";
+	request(f, &req, "web1", UUID);
+	rec = ics_admin_vm_define(&f->adm, &req, &e);
+	assert_null(rec);
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(e->message, "already in the CIB"));
+	assert_false(slot_taken(f, UUID));
+	assert_false(defined(f, UUID));
+	assert_int_equal(fake_find(&f->fake, "--modify"), -1);
 }
 
 static void test_invalid_touches_nothing(void **state)
@@ -190,7 +217,9 @@ static void test_invalid_touches_nothing(void **state)
 		assert_null(rec2);
 		assert_int_equal(e2->code, ICS_ERROR_INVALID_ARGUMENT);
 		assert_false(slot_taken(f, UUID));
-		assert_int_equal(f->fake.calls->len, 0);
+		/* The CIB was only read. */
+		for (guint i = 0; i < f->fake.calls->len; i++)
+			assert_non_null(strstr(f->fake.calls->pdata[i], "--query"));
 	}
 }
 
@@ -322,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_define_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_on_cib_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphan_primitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_touches_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undefine, setup, teardown),

@@ -201,19 +201,14 @@ static GHashTable *existing_resources(cib_t *cib, char **ids, guint n, GError **
 	return found;
 }
 
-static void add_copy(xmlNode *parent, xmlDoc *doc)
-{
-	xmlAddChild(parent, xmlCopyNode(xmlDocGetRootElement(doc), 1));
-}
-
 guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *specs, guint n,
 			     GError **errors)
 {
 	cib_t *cib;
 	g_autofree char **ids = g_new0(char *, n);
 	g_autoptr(GHashTable) there = NULL;
+	g_autofree const IcsCibVmSpec **todo = g_new0(const IcsCibVmSpec *, n);
 	g_autoptr(xmlDoc) doc = NULL;
-	xmlNode *conf, *resources, *constraints;
 	GError *e = NULL;
 	guint written = 0;
 	int rc;
@@ -237,16 +232,7 @@ guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *spe
 	    (there = existing_resources(cib, ids, n, &e)) == NULL)
 		goto fail_all;
 
-	/* One update: Pacemaker sees each VM with its constraints or not at
-	 * all, so it can be created with its final target-role. */
-	doc = xmlNewDoc(BAD_CAST "1.0");
-	conf = xmlNewNode(NULL, BAD_CAST "configuration");
-	xmlDocSetRootElement(doc, conf);
-	resources = xmlNewChild(conf, NULL, BAD_CAST "resources", NULL);
-	constraints = xmlNewChild(conf, NULL, BAD_CAST "constraints", NULL);
 	for (guint i = 0; i < n; i++) {
-		g_autoptr(xmlDoc) prim = NULL, order = NULL, coloc = NULL;
-
 		if (ids[i] == NULL)
 			continue;
 		if (g_hash_table_contains(there, ids[i])) {
@@ -256,17 +242,15 @@ guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *spe
 			g_clear_pointer(&ids[i], g_free);
 			continue;
 		}
-		prim = ics_cib_vm_primitive(specs[i]);
-		order = ics_cib_vm_order(specs[i]);
-		coloc = ics_cib_vm_colocation(specs[i]);
-		add_copy(resources, prim);
-		add_copy(constraints, order);
-		add_copy(constraints, coloc);
+		todo[i] = specs[i];
 		written++;
 	}
 	if (written == 0)
 		goto out;
-	rc = cib->cmds->modify(cib, "configuration", conf, SYNC | cib_can_create);
+	/* One update, the same ics-admin sends (vmpool). */
+	doc = ics_cib_vms_configuration(todo, n);
+	rc = cib->cmds->modify(cib, "configuration", xmlDocGetRootElement(doc),
+			       SYNC | cib_can_create);
 	if (rc != pcmk_ok) {
 		ics_cluster_set_pcmk_error(&e, rc,
 					   n == 1 ? "cluster: cannot create the VM's resource"

@@ -1,32 +1,8 @@
 # manager/cluster/local.mk: the manager's cluster adapter (CIB through libcib,
 # Pacemaker's status through crm_mon, node statistics through libvirt).
 #
-# libicscibobj: the CIB objects of a VM as XML (GLib + libxml2 only), shared
-# with ics-admin.  libicscluster: the adapter itself, over libicscibobj.
-
-noinst_LTLIBRARIES += manager/cluster/libicscibobj.la
-manager_cluster_libicscibobj_la_SOURCES = manager/cluster/cib_objects.c
-manager_cluster_libicscibobj_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/cluster/include
-manager_cluster_libicscibobj_la_LIBADD = $(top_builddir)/lib/libics.la
-noinst_HEADERS += manager/cluster/include/ics/cib_objects.h
-
-# What a program using libicscibobj only links with.
-ICSCIBOBJ_CPPFLAGS = -I$(top_srcdir)/manager/cluster/include
-ICSCIBOBJ_LIBS = $(top_builddir)/manager/cluster/libicscibobj.la $(ICS_LIBS)
-
-# libicsvmpool: what a VM leaves on its pool (lease slot, definition files),
-# shared by ics-admin and ics-managerd.
-noinst_LTLIBRARIES += manager/cluster/libicsvmpool.la
-manager_cluster_libicsvmpool_la_SOURCES = manager/cluster/vm_on_pool.c
-manager_cluster_libicsvmpool_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/cluster/include \
-	$(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
-manager_cluster_libicsvmpool_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
-	$(top_builddir)/storage-lock/libicslock.la $(top_builddir)/lib/libics.la
-noinst_HEADERS += manager/cluster/include/ics/vm_on_pool.h
-
-# What a program using libicsvmpool links with.
-ICSVMPOOL_CPPFLAGS = -I$(top_srcdir)/manager/cluster/include $(ICSVMDEF_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
-ICSVMPOOL_LIBS = $(top_builddir)/manager/cluster/libicsvmpool.la $(ICSVMDEF_LIBS) $(ICSLOCK_LIBS)
+# libicscluster: the adapter itself, over libicsvmpool (the CIB objects of
+# a VM, vmpool/).
 
 noinst_LTLIBRARIES += manager/cluster/libicscluster.la
 manager_cluster_libicscluster_la_SOURCES = \
@@ -39,15 +15,15 @@ manager_cluster_libicscluster_la_SOURCES = \
 	manager/cluster/node_stats.c \
 	manager/cluster/node_domain.c
 manager_cluster_libicscluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/cluster/include \
-	$(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
-manager_cluster_libicscluster_la_LIBADD = $(top_builddir)/manager/cluster/libicscibobj.la \
+	$(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
+manager_cluster_libicscluster_la_LIBADD = $(top_builddir)/vmpool/libicsvmpool.la \
 	$(top_builddir)/lib/libics.la $(CIB_LIBS) $(LIBVIRT_LIBS)
 noinst_HEADERS += manager/cluster/include/ics/cluster.h
 
 # What a program using libicscluster links with.
-ICSCLUSTER_CPPFLAGS = -I$(top_srcdir)/manager/cluster/include
-ICSCLUSTER_LIBS = $(top_builddir)/manager/cluster/libicscluster.la \
-	$(top_builddir)/manager/cluster/libicscibobj.la $(CIB_LIBS) $(LIBVIRT_LIBS) $(ICS_LIBS)
+ICSCLUSTER_CPPFLAGS = -I$(top_srcdir)/manager/cluster/include $(ICSVMPOOL_CPPFLAGS)
+ICSCLUSTER_LIBS = $(top_builddir)/manager/cluster/libicscluster.la $(ICSVMPOOL_LIBS) \
+	$(CIB_LIBS) $(LIBVIRT_LIBS) $(ICS_LIBS)
 
 # A debugging aid, built with the tests and used by the lab test.
 check_PROGRAMS += manager/cluster/ics-cluster-dump
@@ -63,7 +39,6 @@ manager_cluster_tests_lab_cluster_CPPFLAGS = $(AM_CPPFLAGS) $(ICSCLUSTER_CPPFLAG
 manager_cluster_tests_lab_cluster_LDADD = $(ICSCLUSTER_LIBS)
 
 ics_cluster_tests = \
-	manager/cluster/tests/test_cib_objects \
 	manager/cluster/tests/test_snapshot \
 	manager/cluster/tests/test_change_hint \
 	manager/cluster/tests/test_cib_writes \
@@ -74,10 +49,6 @@ TESTS += $(ics_cluster_tests)
 ics_cluster_test_cppflags = $(AM_CPPFLAGS) $(ICSCLUSTER_CPPFLAGS) -I$(top_srcdir)/manager/cluster \
 	$(CIB_CFLAGS) $(LIBVIRT_CFLAGS) \
 	-DICS_CLUSTER_TEST_DATA='"$(abs_top_srcdir)/manager/cluster/tests/data"'
-manager_cluster_tests_test_cib_objects_SOURCES = manager/cluster/tests/test_cib_objects.c
-manager_cluster_tests_test_cib_objects_CPPFLAGS = $(ics_cluster_test_cppflags)
-manager_cluster_tests_test_cib_objects_CFLAGS = $(ICS_TEST_CFLAGS)
-manager_cluster_tests_test_cib_objects_LDADD = $(ICSCIBOBJ_LIBS) $(CMOCKA_LIBS)
 manager_cluster_tests_test_snapshot_SOURCES = manager/cluster/tests/test_snapshot.c \
 	manager/cluster/tests/cluster_test_util.h
 manager_cluster_tests_test_snapshot_CPPFLAGS = $(ics_cluster_test_cppflags)

@@ -9,9 +9,9 @@
  * with libxml2 (never by pasting strings), so names and values are always
  * escaped, and tests check it with XPath.
  *
- * This part of libicscluster needs only GLib and libxml2 (it is its own
- * convenience library, libicscibobj), so programs that do not talk to the
- * cluster themselves can link it without libcib.
+ * It is part of libicsvmpool (vmpool/), which needs only GLib, libxml2 and
+ * the pool's libraries, so ics-admin links it without libcib and without
+ * anything of the manager's.
  */
 #ifndef ICS_CIB_OBJECTS_H
 #define ICS_CIB_OBJECTS_H
@@ -44,6 +44,16 @@ char *ics_cib_move_constraint_id(const char *rsc_id);
 xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec);
 xmlDoc *ics_cib_vm_order(const IcsCibVmSpec *spec);
 xmlDoc *ics_cib_vm_colocation(const IcsCibVmSpec *spec);
+
+/*
+ * One <configuration> holding the <resources> and <constraints> of every VM
+ * of @specs (NULL entries skipped): the single CIB update that defines them,
+ * sent as a modification that may create (libcib's cib_can_create,
+ * `cibadmin --modify --allow-create --scope configuration`).  Pacemaker
+ * then sees each VM with its constraints or not at all, so a VM may be
+ * created with its final target-role.
+ */
+xmlDoc *ics_cib_vms_configuration(const IcsCibVmSpec *const *specs, guint n);
 
 /* <rsc_location id="cli-prefer-RSC" rsc="RSC" role="Started" node="NODE"
  * score="INFINITY"/>: what crm_resource --move --node NODE writes. */

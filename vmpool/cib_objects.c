@@ -146,6 +146,35 @@ xmlDoc *ics_cib_vm_colocation(const IcsCibVmSpec *spec)
 	return doc;
 }
 
+static void add_copy(xmlNode *parent, xmlDoc *doc)
+{
+	xmlAddChild(parent, xmlCopyNode(xmlDocGetRootElement(doc), 1));
+}
+
+xmlDoc *ics_cib_vms_configuration(const IcsCibVmSpec *const *specs, guint n)
+{
+	xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlNode *conf = xmlNewNode(NULL, BAD_CAST "configuration");
+	xmlNode *resources, *constraints;
+
+	xmlDocSetRootElement(doc, conf);
+	resources = xmlNewChild(conf, NULL, BAD_CAST "resources", NULL);
+	constraints = xmlNewChild(conf, NULL, BAD_CAST "constraints", NULL);
+	for (guint i = 0; i < n; i++) {
+		g_autoptr(xmlDoc) prim = NULL, order = NULL, coloc = NULL;
+
+		if (specs[i] == NULL)
+			continue;
+		prim = ics_cib_vm_primitive(specs[i]);
+		order = ics_cib_vm_order(specs[i]);
+		coloc = ics_cib_vm_colocation(specs[i]);
+		add_copy(resources, prim);
+		add_copy(constraints, order);
+		add_copy(constraints, coloc);
+	}
+	return doc;
+}
+
 char *ics_cib_move_constraint_id(const char *rsc_id)
 {
 	return g_strdup_printf("cli-prefer-%s", rsc_id);
