@@ -1,9 +1,10 @@
 /*
  * api_vms.c: /api/v1/vms -- the VM inventory and its power operations.
  *
- * Create and update validate the definition with vmdef, then, in one
- * transaction, write the row and (with a cluster adapter) define the VM in
- * the cluster; a cluster refusal rolls the row back.  Power operations
+ * Create, update and delete parse and validate the request and hand it to
+ * the VM write service (vm_service.c), which authorizes the object and the
+ * fields, writes the cluster then the inventory, and undoes the first when
+ * the second fails.  Power operations
  * become tasks (202 with the task) run by the adapter; without an adapter
  * they are 503.  Callers whose VM permissions are limited to owned VMs
  * (vm_manager) see, change and power only their own and cannot give a VM
@@ -17,7 +18,7 @@
 #include "ics/log.h"
 #include "ics/manager/users.h"
 #include "ics/manager/vm_inventory.h"
-#include "ics/manager/vm_paths.h"
+#include "ics/manager/vm_service.h"
 
 #include "api.h"
 
@@ -35,8 +36,9 @@ static gboolean uuid_param(IcsRequest *req, const char **uuid, GError **error)
 	return TRUE;
 }
 
-/* In a transaction or a read (the caller's): NOT_FOUND unless the principal
- * holds the route's object permission (authz_rules.c) on the VM. */
+/* In a read or a transaction (the caller's): NOT_FOUND unless the
+ * principal holds the route's object permission (authz_rules.c) on the VM;
+ * its owner in @owner (may be NULL). */
 static gboolean vm_access(IcsManager *m, const IcsRequest *req, const char *uuid, gint64 *owner,
 			  GError **error)
 {
@@ -67,62 +69,6 @@ static gboolean vm_access_read(IcsManager *m, const IcsRequest *req, const char 
 	return ok;
 }
 
-/* May the caller name the host paths of @vm (authz_rules.c: never-path,
- * host-path, foreign-disk)?  The roots are [security] vm_path_roots, and
- * the cluster's pools when a path lies outside those. */
-static gboolean paths_allowed(IcsManager *m, const IcsRequest *req, const IcsVmMeta *vm,
-			      GError **error)
-{
-	IcsVmPathPolicy pol = { (const char *const *)m->cfg.vm_path_roots, m->cfg.state_dir };
-	g_autoptr(GError) err = NULL;
-	g_autoptr(GPtrArray) roots = NULL;
-	g_autoptr(json_t) pools = NULL;
-	const char *rule = NULL;
-
-	if (ics_vm_paths_check(m->store, &pol, req->principal, vm, &rule, &err))
-		return TRUE;
-	if (m->cluster == NULL || m->cluster->pools == NULL || g_strcmp0(rule, "host-path") != 0 ||
-	    (pools = m->cluster->pools(m->cluster->self, NULL)) == NULL) {
-		g_propagate_error(error, g_steal_pointer(&err));
-		return FALSE;
-	}
-	roots = g_ptr_array_new();
-	for (guint i = 0; m->cfg.vm_path_roots && m->cfg.vm_path_roots[i]; i++)
-		g_ptr_array_add(roots, m->cfg.vm_path_roots[i]);
-	for (size_t i = 0; i < json_array_size(pools); i++) {
-		const char *path =
-			json_string_value(json_object_get(json_array_get(pools, i), "path"));
-
-		if (path && g_path_is_absolute(path) && strcmp(path, "/") != 0)
-			g_ptr_array_add(roots, (gpointer)path);
-	}
-	g_ptr_array_add(roots, NULL);
-	pol.roots = (const char *const *)roots->pdata;
-	return ics_vm_paths_check(m->store, &pol, req->principal, vm, NULL, error);
-}
-
-/* The owner id a body's "owner" names (the caller when absent). */
-static gboolean resolve_owner(IcsManager *m, const IcsRequest *req, const json_t *body,
-			      gint64 *owner, GError **error)
-{
-	const char *name = json_string_value(json_object_get(body, "owner"));
-	g_autoptr(IcsUser) user = NULL;
-
-	*owner = req->principal->user_id;
-	if (name == NULL)
-		return TRUE;
-	if (!g_str_equal(name, req->principal->name) &&
-	    !ics_field_rule_check(req->principal, "give-vm", "owner", error))
-		return FALSE;
-	user = ics_user_get(m->store, name, error);
-	if (user == NULL) {
-		(*error)->code = ICS_ERROR_INVALID_ARGUMENT;
-		return FALSE;
-	}
-	*owner = user->id;
-	return TRUE;
-}
-
 static gboolean list_vms(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *after = ics_request_query(req, "after");
@@ -150,66 +96,10 @@ static gboolean list_vms(IcsManager *m, IcsRequest *req, IcsResponse *resp, GErr
 	return TRUE;
 }
 
-static void publish(IcsManager *m, const char *type, gint64 owner, const char *uuid)
-{
-	ics_events_publish(m->events, type, "vm.read", owner, json_pack("{s:s}", "uuid", uuid));
-}
-
-/* The inventory's part of a create, in the caller's transaction. */
-static gboolean insert_vm(IcsManager *m, IcsRequest *req, const json_t *body, const IcsVmMeta *vm,
-			  gint64 *owner, GError **error)
-{
-	return resolve_owner(m, req, body, owner, error) &&
-	       ics_vm_inventory_insert(m->store, vm, *owner, error);
-}
-
-/*
- * With a cluster, the pool and CIB writes run outside the database's write
- * transaction, so that creates made at once share CIB updates (the cluster
- * adapter's group commit) instead of queueing behind the database lock:
- * the inventory is checked in a transaction that is rolled back, the VM
- * defined in the cluster, then inserted for good.  A uuid being created is
- * refused to a second create (CONFLICT) until the first ends; if the final
- * insert still fails (a name taken meanwhile), the cluster definition is
- * removed again.
- */
-static gboolean define_in_cluster(IcsManager *m, IcsRequest *req, const json_t *body,
-				  const IcsVmMeta *vm, GError **error)
-{
-	gint64 owner;
-	gboolean ok;
-
-	if (!ics_store_begin(m->store, error))
-		return FALSE;
-	ok = insert_vm(m, req, body, vm, &owner, error);
-	ics_store_rollback(m->store);
-	if (!ok)
-		return FALSE;
-	if (!m->cluster->define_vm(m->cluster->self, vm, error)) {
-		ics_error_prefix(error, "VM \"%s\": cluster: ", vm->name);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* Claim @uuid for one create (FALSE: another has it), or release it. */
-static gboolean creating(IcsManager *m, const char *uuid, gboolean claim)
-{
-	gboolean ok;
-
-	g_mutex_lock(&m->creating_lock);
-	ok = claim ? g_hash_table_add(m->creating, g_strdup(uuid))
-		   : g_hash_table_remove(m->creating, uuid);
-	g_mutex_unlock(&m->creating_lock);
-	return ok;
-}
-
 static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_vm_create, error);
 	g_autoptr(IcsVmMeta) vm = NULL;
-	gboolean defined = FALSE;
-	gint64 owner;
 	json_t *out;
 
 	if (body == NULL)
@@ -221,47 +111,15 @@ static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 		return ics_error_invalid(error, "the uuid of a new VM is chosen by the manager for "
 						"users limited to their own VMs; leave it out");
 	vm = ics_vm_inventory_validate(json_object_get(body, "definition"), error);
-	if (vm == NULL || !paths_allowed(m, req, vm, error))
+	if (vm == NULL)
 		return FALSE;
 	req->audit_object_id = g_strdup(vm->uuid);
-	if (m->cluster) {
-		if (!creating(m, vm->uuid, TRUE)) {
-			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "VM %s is being created by another request", vm->uuid);
-			return FALSE;
-		}
-		defined = define_in_cluster(m, req, body, vm, error);
-		if (!defined)
-			goto fail_cluster;
-	}
-	if (!ics_store_begin(m->store, error))
-		goto fail_cluster;
-	if (!insert_vm(m, req, body, vm, &owner, error))
-		goto fail;
-	out = ics_vm_inventory_get(m->store, vm->uuid, error);
+	out = ics_vm_service_create(m->vms, req->principal, vm,
+				    json_string_value(json_object_get(body, "owner")), error);
 	if (out == NULL)
-		goto fail;
-	if (!ics_store_commit(m->store, error)) {
-		json_decref(out);
-		goto fail_cluster;
-	}
-	if (m->cluster)
-		creating(m, vm->uuid, FALSE);
-	publish(m, "vm.created", owner, vm->uuid);
+		return FALSE;
 	ics_response_json(resp, 201, out);
 	return TRUE;
-fail:
-	ics_store_rollback(m->store);
-fail_cluster:
-	if (m->cluster) {
-		g_autoptr(GError) undo = NULL;
-
-		if (defined && !m->cluster->undefine_vm(m->cluster->self, vm->uuid, &undo))
-			ics_warning("VM %s: removing it from the cluster after a failed create: %s",
-				    vm->uuid, undo->message);
-		creating(m, vm->uuid, FALSE);
-	}
-	return FALSE;
 }
 
 static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
@@ -295,7 +153,6 @@ static gboolean update_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 	g_autoptr(IcsVmMeta) vm = NULL;
 	const char *uuid;
 	json_t *def, *out;
-	gint64 owner;
 
 	if (!uuid_param(req, &uuid, error))
 		return FALSE;
@@ -312,63 +169,27 @@ static gboolean update_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 				error, "definition uuid %s does not match the VM %s", given, uuid);
 		json_object_set_new(copy, "uuid", json_string(uuid));
 		vm = ics_vm_inventory_validate(copy, error);
-		if (vm == NULL || !paths_allowed(m, req, vm, error))
+		if (vm == NULL)
 			return FALSE;
 	}
-	if (!ics_store_begin(m->store, error))
-		return FALSE;
-	if (!vm_access(m, req, uuid, &owner, error))
-		goto fail;
-	if (vm && !ics_vm_inventory_update(m->store, vm, error))
-		goto fail;
-	if (json_object_get(body, "owner")) {
-		if (!resolve_owner(m, req, body, &owner, error) ||
-		    !ics_vm_inventory_set_owner(m->store, uuid, owner, error))
-			goto fail;
-	}
-	if (vm && m->cluster && !m->cluster->define_vm(m->cluster->self, vm, error)) {
-		ics_error_prefix(error, "VM \"%s\": cluster: ", vm->name);
-		goto fail;
-	}
-	out = ics_vm_inventory_get(m->store, uuid, error);
+	out = ics_vm_service_update(m->vms, req->principal, uuid, ics_api_object_permission(req),
+				    vm, json_string_value(json_object_get(body, "owner")), error);
 	if (out == NULL)
-		goto fail;
-	if (!ics_store_commit(m->store, error)) {
-		json_decref(out);
 		return FALSE;
-	}
-	publish(m, "vm.updated", owner, uuid);
 	ics_response_json(resp, 200, out);
 	return TRUE;
-fail:
-	ics_store_rollback(m->store);
-	return FALSE;
 }
 
 static gboolean delete_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *uuid;
-	gint64 owner;
 
-	if (!uuid_param(req, &uuid, error))
+	if (!uuid_param(req, &uuid, error) ||
+	    !ics_vm_service_delete(m->vms, req->principal, uuid, ics_api_object_permission(req),
+				   error))
 		return FALSE;
-	if (!ics_store_begin(m->store, error))
-		return FALSE;
-	if (!vm_access(m, req, uuid, &owner, error) ||
-	    !ics_vm_inventory_delete(m->store, uuid, error))
-		goto fail;
-	if (m->cluster && !m->cluster->undefine_vm(m->cluster->self, uuid, error)) {
-		ics_error_prefix(error, "VM %s: cluster: ", uuid);
-		goto fail;
-	}
-	if (!ics_store_commit(m->store, error))
-		return FALSE;
-	publish(m, "vm.deleted", owner, uuid);
 	resp->status = 204;
 	return TRUE;
-fail:
-	ics_store_rollback(m->store);
-	return FALSE;
 }
 
 /* ---- power operations as tasks ----------------------------------------- */

@@ -24,6 +24,7 @@
 #include "ics/manager/password.h"
 #include "ics/manager/tls_cert.h"
 #include "ics/manager/users.h"
+#include "ics/manager/vm_service.h"
 #include "ics/manager/volumes.h"
 
 #include "api.h"
@@ -220,8 +221,6 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	g_autoptr(IcsManager) m = g_new0(IcsManager, 1);
 	g_autofree char *db = NULL, *key = NULL;
 
-	g_mutex_init(&m->creating_lock);
-	m->creating = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_mutex_init(&m->streams_lock);
 	m->streams = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	m->cfg = *cfg;
@@ -249,6 +248,17 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 		return NULL;
 	ics_manager_audit_retention(m);
 	m->events = ics_events_new(1024);
+	{
+		IcsVmServiceConfig vc = {
+			.store = m->store,
+			.events = m->events,
+			.cluster = cluster,
+			.path_roots = (const char *const *)m->cfg.vm_path_roots,
+			.state_dir = m->cfg.state_dir,
+		};
+
+		m->vms = ics_vm_service_new(&vc);
+	}
 	m->tasks = ics_task_runner_new(m->store, m->events, m->cfg.task_threads);
 	ics_vm_tasks_register(m);
 	ics_host_tasks_register(m);
@@ -343,10 +353,9 @@ void ics_manager_free(IcsManager *m)
 	if (m->routes)
 		g_ptr_array_unref(m->routes);
 	ics_apikeys_free(m->apikeys);
+	ics_vm_service_free(m->vms);
 	ics_store_close(m->store);
 	ics_manager_config_clear(&m->cfg);
-	g_hash_table_destroy(m->creating);
-	g_mutex_clear(&m->creating_lock);
 	g_hash_table_destroy(m->streams);
 	g_mutex_clear(&m->streams_lock);
 	g_free(m);

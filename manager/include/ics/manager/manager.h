@@ -114,10 +114,8 @@ typedef struct IcsManager {
 	GMutex streams_lock;
 	GHashTable *streams;
 	guint streams_open;
-	/* The uuids of VMs being created with a cluster, between the
-	 * inventory's check and its commit (api_vms.c), under creating_lock. */
-	GMutex creating_lock;
-	GHashTable *creating;
+	/* The one write path of VMs (vm_service.h). */
+	struct IcsVmService *vms;
 } IcsManager;
 
 /* Open the state directory (created 0700 when absent): database, API key
