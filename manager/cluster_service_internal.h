@@ -1,7 +1,8 @@
 /*
  * cluster_service_internal.h: what cluster_service.c (the bridge to the
- * adapter and the VM operations) shares with cluster_hosts.c (hosts, pools,
- * maintenance).  Internal to manager/.
+ * adapter: connection, snapshots, calls, waits) shares with the files of
+ * the operations: cluster_vms.c (VMs), cluster_hosts.c (hosts, pools,
+ * maintenance), cluster_load.c (DRS).  Internal to manager/.
  */
 #ifndef ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H
 #define ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H
@@ -40,6 +41,32 @@ gboolean ics_cluster_service_wait(IcsClusterService *svc, IcsWaitCheck check, vo
 				  const volatile gint *cancelled, const char *what, GError **error);
 
 const IcsClusterServiceConfig *ics_cluster_service_config(IcsClusterService *svc);
+
+/* The generation of the current snapshot; wait until a newer one arrives
+ * or @deadline_us (monotonic) passes -- FALSE when the service is closing. */
+guint64 ics_cluster_service_generation(IcsClusterService *svc);
+gboolean ics_cluster_service_wait_newer(IcsClusterService *svc, guint64 generation,
+					gint64 deadline_us);
+
+/* cluster_vms.c: the VM operations of IcsClusterOps and their state (the
+ * group commit of definitions), owned by the service. */
+typedef struct IcsClusterVms IcsClusterVms;
+IcsClusterVms *ics_cluster_vms_new(void);
+void ics_cluster_vms_free(IcsClusterVms *vms);
+IcsClusterVms *ics_cluster_service_vms(IcsClusterService *svc);
+gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error);
+gboolean ics_cluster_vm_undefine(void *self, const char *uuid, GError **error);
+gboolean ics_cluster_vm_start(void *self, const char *uuid, const volatile gint *cancelled,
+			      GError **error);
+gboolean ics_cluster_vm_stop(void *self, const char *uuid, gboolean force,
+			     const volatile gint *cancelled, GError **error);
+gboolean ics_cluster_vm_migrate(void *self, const char *uuid, const char *target_host,
+				IcsClusterProgressFn progress, void *progress_data,
+				const volatile gint *cancelled, GError **error);
+gboolean ics_cluster_vm_status(void *self, const char *uuid, char **state, char **host,
+			       GError **error);
+gboolean ics_cluster_vm_reboot(void *self, const char *uuid, GError **error);
+json_t *ics_cluster_vm_console(void *self, const char *uuid, GError **error);
 
 /* cluster_hosts.c: the host and pool operations of IcsClusterOps. */
 json_t *ics_cluster_hosts_json(void *self, GError **error);
