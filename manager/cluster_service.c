@@ -439,6 +439,8 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.pools = ics_cluster_pools_json,
 		.pool = ics_cluster_pool_json,
 		.load = ics_cluster_load_json,
+		.vms = ics_cluster_vms_json,
+		.vm = ics_cluster_vm_json,
 	};
 	if (!connect_and_watch(svc, error)) {
 		ics_cluster_service_free(svc);

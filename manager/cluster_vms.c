@@ -79,11 +79,31 @@ static const char *vm_state_text(const IcsClusterVm *vm)
 	return "unknown";
 }
 
+/* The VM whose primitive has @uuid as its "uuid" parameter, whatever the
+ * primitive's id (ICS writes "vm-<uuid>"; crm and pcs users pick their
+ * own). */
 static const IcsClusterVm *find_vm(const IcsClusterSnapshot *snap, const char *uuid)
 {
 	g_autofree char *id = ics_cib_vm_id(uuid);
+	const IcsClusterVm *vm = ics_cluster_snapshot_vm(snap, id);
 
-	return ics_cluster_snapshot_vm(snap, id);
+	for (guint i = 0; vm == NULL && i < snap->vms->len; i++) {
+		const IcsClusterVm *v = snap->vms->pdata[i];
+
+		if (v->uuid && g_ascii_strcasecmp(v->uuid, uuid) == 0)
+			vm = v;
+	}
+	return vm;
+}
+
+/* The id of VM @uuid's primitive in the current snapshot ("vm-<uuid>", the
+ * id ICS writes, when it has none yet). */
+static char *resource_of(IcsClusterService *svc, const char *uuid)
+{
+	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, NULL);
+	const IcsClusterVm *vm = ref ? find_vm(ref->snap, uuid) : NULL;
+
+	return vm ? g_strdup(vm->id) : ics_cib_vm_id(uuid);
 }
 
 /* The VM @uuid in the current snapshot (NOT_FOUND without it): its state
@@ -349,16 +369,15 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 
 typedef struct {
 	const char *uuid;
-	char *pool_path; /* from the primitive, NULL when it had none */
+	char *rsc; /* the primitive's id */
 } Undefine;
 
 static gboolean cib_undefine(IcsCluster *cluster, void *data, GError **error)
 {
 	Undefine *u = data;
-	g_autofree char *id = ics_cib_vm_id(u->uuid);
 	g_autoptr(GError) e = NULL;
 
-	if (ics_cluster_remove_resource(cluster, id, &e) ||
+	if (ics_cluster_remove_resource(cluster, u->rsc, &e) ||
 	    g_error_matches(e, ICS_ERROR, ICS_ERROR_NOT_FOUND))
 		return TRUE;
 	g_propagate_error(error, g_steal_pointer(&e));
@@ -368,7 +387,8 @@ static gboolean cib_undefine(IcsCluster *cluster, void *data, GError **error)
 gboolean ics_cluster_vm_undefine(void *self, const char *uuid, GError **error)
 {
 	IcsClusterService *svc = self;
-	Undefine u = { uuid, NULL };
+	g_autofree char *rsc = resource_of(svc, uuid);
+	Undefine u = { uuid, rsc };
 	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
 
 	{
@@ -526,13 +546,15 @@ static IcsWaitResult check_vm(const IcsClusterSnapshot *snap, void *data, GError
 static gboolean set_role_and_wait(IcsClusterService *svc, const char *uuid, gboolean running,
 				  const volatile gint *cancelled, GError **error)
 {
-	g_autofree char *rsc = ics_cib_vm_id(uuid);
+	g_autofree char *rsc = NULL;
 	g_autofree char *what = NULL;
 	CibChange c = { rsc, running ? "Started" : "Stopped", NULL };
 	VmWait w = { uuid, NULL, running, NULL, NULL, 0 };
 
-	if (!await_vm(svc, uuid, NULL, error) ||
-	    !ics_cluster_service_call(svc, cib_target_role, &c, error))
+	if (!await_vm(svc, uuid, NULL, error))
+		return FALSE;
+	c.rsc = rsc = resource_of(svc, uuid);
+	if (!ics_cluster_service_call(svc, cib_target_role, &c, error))
 		return FALSE;
 	what = g_strdup_printf("VM %s %s", uuid, running ? "start" : "stop");
 	return ics_cluster_service_wait(svc, check_vm, &w, cancelled, what, error);
@@ -548,13 +570,15 @@ gboolean ics_cluster_vm_stop(void *self, const char *uuid, gboolean force,
 			const volatile gint *cancelled, GError **error)
 {
 	IcsClusterService *svc = self;
-	g_autofree char *rsc = ics_cib_vm_id(uuid);
+	g_autofree char *rsc = NULL;
 	g_autofree char *on = NULL, *what = NULL;
-	CibChange c = { rsc, "Stopped", NULL };
+	CibChange c = { NULL, "Stopped", NULL };
 	VmWait w = { uuid, NULL, FALSE, NULL, NULL, 0 };
 
-	if (!await_vm(svc, uuid, &on, error) ||
-	    !ics_cluster_service_call(svc, cib_target_role, &c, error))
+	if (!await_vm(svc, uuid, &on, error))
+		return FALSE;
+	c.rsc = rsc = resource_of(svc, uuid);
+	if (!ics_cluster_service_call(svc, cib_target_role, &c, error))
 		return FALSE;
 	/* The vm agent's stop asks the guest to shut down and destroys it
 	 * only after its shutdown timeout; forced, the domain is destroyed
@@ -577,14 +601,15 @@ gboolean ics_cluster_vm_migrate(void *self, const char *uuid, const char *target
 			   const volatile gint *cancelled, GError **error)
 {
 	IcsClusterService *svc = self;
-	g_autofree char *rsc = ics_cib_vm_id(uuid);
+	g_autofree char *rsc = NULL;
 	g_autofree char *on = NULL, *what = NULL;
-	CibChange c = { rsc, NULL, target };
+	CibChange c = { NULL, NULL, target };
 	VmWait w = { uuid, target, TRUE, progress, progress_data, 0 };
 	g_autoptr(GError) ce = NULL;
 
 	if (!await_vm(svc, uuid, &on, error))
 		return FALSE;
+	c.rsc = rsc = resource_of(svc, uuid);
 	if (on == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
 			    "VM %s is not running; start it first", uuid);
@@ -680,3 +705,98 @@ json_t *ics_cluster_vm_console(void *self, const char *uuid, GError **error)
 	return out;
 }
 
+
+/* ---- the VMs of the cluster, for the mirror ------------------------------ */
+
+/* The entry of one VM: its primitive @vm (may be NULL) and the definition on
+ * @pool_path (may be NULL: unknown). */
+static json_t *vm_entry(const char *uuid, const IcsClusterVm *vm, const char *pool_path)
+{
+	json_t *e = json_pack("{s:s, s:s?, s:s?}", "uuid", uuid, "resource", vm ? vm->id : NULL,
+			      "pool", pool_path);
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsVmMeta) m = NULL;
+
+	if (pool_path == NULL) {
+		json_object_set_new(e, "error",
+				    json_string("its primitive names no pool (parameter pool)"));
+		return e;
+	}
+	m = ics_vm_store_load(pool_path, uuid, &err);
+	if (m == NULL) {
+		g_autofree char *why = g_strdup_printf(
+			"%s: %s",
+			g_error_matches(err, ICS_ERROR, ICS_ERROR_NOT_FOUND)
+				? "no definition on its pool"
+				: "its definition on the pool cannot be used",
+			err->message);
+
+		json_object_set_new(e, "error", json_string(why));
+		return e;
+	}
+	json_object_set_new(e, "definition", ics_vm_meta_to_json(m));
+	if (vm == NULL)
+		json_object_set_new(e, "error",
+				    json_string("defined on its pool but not in the cluster (no "
+						"ocf:ics:vm primitive)"));
+	return e;
+}
+
+json_t *ics_cluster_vms_json(void *self, GError **error)
+{
+	IcsClusterService *svc = self;
+	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	json_t *out;
+
+	if (ref == NULL)
+		return NULL;
+	out = json_array();
+	for (guint i = 0; i < ref->snap->vms->len; i++) {
+		const IcsClusterVm *vm = ref->snap->vms->pdata[i];
+		g_autofree char *uuid = NULL;
+
+		if (vm->uuid == NULL || !g_uuid_string_is_valid(vm->uuid))
+			continue;
+		uuid = g_ascii_strdown(vm->uuid, -1);
+		if (!g_hash_table_add(seen, (gpointer)vm->uuid))
+			continue;
+		json_array_append_new(out, vm_entry(uuid, vm, vm->pool));
+	}
+	/* Definitions on the pools that no primitive names. */
+	for (guint i = 0; i < ref->snap->pools->len; i++) {
+		const char *path = ics_cluster_pool_path(ref->snap->pools->pdata[i]);
+		g_autoptr(GPtrArray) uuids = NULL;
+		g_autoptr(GError) err = NULL;
+
+		if (path == NULL || (uuids = ics_vm_store_list(path, &err)) == NULL)
+			continue;
+		for (guint k = 0; k < uuids->len; k++)
+			if (find_vm(ref->snap, uuids->pdata[k]) == NULL)
+				json_array_append_new(out, vm_entry(uuids->pdata[k], NULL, path));
+	}
+	return out;
+}
+
+json_t *ics_cluster_vm_json(void *self, const char *uuid, GError **error)
+{
+	IcsClusterService *svc = self;
+	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
+	const IcsClusterVm *vm;
+
+	if (ref == NULL)
+		return NULL;
+	vm = find_vm(ref->snap, uuid);
+	if (vm)
+		return vm_entry(uuid, vm, vm->pool);
+	for (guint i = 0; i < ref->snap->pools->len; i++) {
+		const char *path = ics_cluster_pool_path(ref->snap->pools->pdata[i]);
+		g_autofree char *dir = path ? ics_vm_dir(path, uuid) : NULL;
+
+		if (dir && g_file_test(dir, G_FILE_TEST_IS_DIR))
+			return vm_entry(uuid, NULL, path);
+	}
+	g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+		    "cluster: VM %s has neither a primitive nor a definition on a pool", uuid);
+	return NULL;
+}

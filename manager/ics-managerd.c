@@ -27,7 +27,7 @@
 #include "ics/manager/authz.h"
 #include "ics/manager/cluster_service.h"
 #include "ics/manager/manager.h"
-#include "ics/manager/vm_runtime_events.h"
+#include "ics/manager/vm_mirror.h"
 
 static gboolean on_signal(gpointer data)
 {
@@ -68,7 +68,6 @@ int main(int argc, char **argv)
 	g_autoptr(GError) err = NULL;
 	g_autoptr(IcsClusterService) svc = NULL;
 	g_autoptr(IcsManager) m = NULL;
-	g_autoptr(IcsVmRuntimeEvents) runtime = NULL; /* freed before m */
 	g_autoptr(GMainLoop) loop = NULL;
 	IcsManagerConfig cfg;
 
@@ -136,10 +135,8 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	if (svc) {
-		runtime = ics_vm_runtime_events_new(m->store, m->events);
-		ics_cluster_service_set_vm_listener(svc, ics_vm_runtime_events_changed, runtime);
-	}
+	if (svc)
+		ics_cluster_service_set_vm_listener(svc, ics_vm_mirror_changed, m->mirror);
 	if (!ics_manager_listen(m, &err))
 		goto fail;
 	loop = g_main_loop_new(NULL, FALSE);
@@ -152,7 +149,6 @@ int main(int argc, char **argv)
 		ics_cluster_service_set_vm_listener(svc, NULL, NULL);
 		ics_cluster_service_close(svc);
 	}
-	g_clear_pointer(&runtime, ics_vm_runtime_events_free);
 	g_clear_pointer(&m, ics_manager_free);
 	ics_manager_config_clear(&cfg);
 	return 0;

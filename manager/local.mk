@@ -44,7 +44,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/vm_inventory.c \
 	manager/vm_paths.c \
 	manager/vm_service.c \
-	manager/vm_runtime_events.c \
+	manager/vm_mirror.c \
 	manager/volumes.c
 manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include $(ICSDRS_CPPFLAGS) \
 	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS) \
@@ -74,7 +74,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/vm_inventory.h \
 	manager/include/ics/manager/vm_paths.h \
 	manager/include/ics/manager/vm_service.h \
-	manager/include/ics/manager/vm_runtime_events.h \
+	manager/include/ics/manager/vm_mirror.h \
 	manager/include/ics/manager/volumes.h
 
 # What a program using libicsmanager links with.
@@ -127,6 +127,7 @@ icsmgr_tests = \
 	manager/tests/test_concurrency \
 	manager/tests/test_limits \
 	manager/tests/test_vm_service \
+	manager/tests/test_vm_mirror \
 	manager/tests/test_tls \
 	manager/tests/test_drs_service
 check_PROGRAMS += $(icsmgr_tests)
@@ -188,6 +189,10 @@ manager_tests_test_vm_service_SOURCES = manager/tests/test_vm_service.c manager/
 manager_tests_test_vm_service_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_vm_service_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_vm_service_LDADD = $(icsmgr_test_libs)
+manager_tests_test_vm_mirror_SOURCES = manager/tests/test_vm_mirror.c manager/tests/mgr_test_util.h
+manager_tests_test_vm_mirror_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_vm_mirror_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_vm_mirror_LDADD = $(icsmgr_test_libs)
 manager_tests_test_console_SOURCES = manager/tests/test_console.c manager/tests/mgr_test_util.h
 manager_tests_test_console_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_console_CFLAGS = $(ICS_TEST_CFLAGS)

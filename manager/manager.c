@@ -24,6 +24,7 @@
 #include "ics/manager/password.h"
 #include "ics/manager/tls_cert.h"
 #include "ics/manager/users.h"
+#include "ics/manager/vm_mirror.h"
 #include "ics/manager/vm_service.h"
 #include "ics/manager/volumes.h"
 
@@ -46,6 +47,7 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->limits.idle_timeout_s = ICS_HTTP_DEFAULT_IDLE_TIMEOUT_S;
 	cfg->event_streams_per_user = 8;
 	cfg->event_streams = 256;
+	cfg->mirror_period_s = 60;
 	cfg->audit_max_age_days = 365;
 	cfg->audit_max_rows = 1000000;
 	ics_login_policy_defaults(&cfg->policy);
@@ -146,6 +148,8 @@ static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
 	    !load_uint(kf, "limits", "event_streams_per_user", 1, 10000,
 		       &cfg->event_streams_per_user, error) ||
 	    !load_uint(kf, "limits", "event_streams", 1, 100000, &cfg->event_streams, error) ||
+	    !load_uint(kf, "manager", "mirror_period_seconds", 0, 86400, &cfg->mirror_period_s,
+		       error) ||
 	    !load_uint(kf, "audit", "max_age_days", 1, 36500, &cfg->audit_max_age_days, error) ||
 	    !load_uint(kf, "audit", "max_rows", 1000, G_MAXINT32, &cfg->audit_max_rows, error))
 		return FALSE;
@@ -259,6 +263,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 
 		m->vms = ics_vm_service_new(&vc);
 	}
+	m->mirror = ics_vm_mirror_new(m->store, m->events, cluster, m->vms, m->cfg.mirror_period_s);
 	m->tasks = ics_task_runner_new(m->store, m->events, m->cfg.task_threads);
 	ics_vm_tasks_register(m);
 	ics_host_tasks_register(m);
@@ -343,6 +348,8 @@ void ics_manager_free(IcsManager *m)
 	if (m->events)
 		ics_events_close(m->events);
 	ics_http_server_stop(m->http);
+	/* The mirror writes through the store and publishes: stopped first. */
+	ics_vm_mirror_free(m->mirror);
 	/* DRS plans and queues tasks: stopped before the tasks are. */
 	ics_drs_service_stop(m->drs);
 	ics_task_runner_free(m->tasks);

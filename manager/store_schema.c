@@ -153,6 +153,17 @@ const char *const ics_store_migrations[] = {
 	 * (bench/manager) */
 	"CREATE INDEX vms_list ON vms(uuid, name, owner_id, vcpus, memory_mib, created_us,"
 	"  updated_us);",
+
+	/* 6: the inventory mirrors the cluster (vm_mirror.c): whether a row
+	 * stands for a VM of the cluster (its pool definition and primitive;
+	 * 0: a manager without a cluster adapter made it), and why a VM of
+	 * the cluster cannot be used ("broken": its definition is missing or
+	 * invalid, its name is taken twice, ...; NULL when fine) */
+	"ALTER TABLE vms ADD COLUMN in_cluster INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE vms ADD COLUMN broken TEXT;"
+	"DROP INDEX vms_list;"
+	"CREATE INDEX vms_list ON vms(uuid, name, owner_id, vcpus, memory_mib, created_us,"
+	"  updated_us, broken);",
 };
 
 const guint ics_store_n_migrations = G_N_ELEMENTS(ics_store_migrations);

@@ -50,12 +50,12 @@ static gboolean conflict_message(GError **error, const IcsVmMeta *vm)
 }
 
 gboolean ics_vm_inventory_insert(IcsStore *store, const IcsVmMeta *vm, gint64 owner_id,
-				 GError **error)
+				 gboolean in_cluster, GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		store,
 		"INSERT INTO vms (uuid, name, owner_id, vcpus, memory_mib, definition, created_us,"
-		" updated_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		" updated_us, in_cluster) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		error);
 	g_autoptr(json_t) def = ics_vm_meta_to_json(vm);
 	g_autofree char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
@@ -72,9 +72,112 @@ gboolean ics_vm_inventory_insert(IcsStore *store, const IcsVmMeta *vm, gint64 ow
 	ics_stmt_bind_text(st, 6, text);
 	ics_stmt_bind_int(st, 7, now);
 	ics_stmt_bind_int(st, 8, now);
+	ics_stmt_bind_int(st, 9, in_cluster);
 	if (!ics_stmt_run(st, error))
 		return conflict_message(error, vm);
 	return TRUE;
+}
+
+/* ---- the mirror's writes ---------------------------------------------- */
+
+gboolean ics_vm_inventory_put_broken(IcsStore *store, const char *uuid, const char *name,
+				     const char *reason, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store,
+		"INSERT INTO vms (uuid, name, owner_id, vcpus, memory_mib, definition, created_us,"
+		" updated_us, in_cluster, broken) VALUES (?1, ?2, NULL, 0, 0, '{}', ?3, ?3, 1, ?4)"
+		" ON CONFLICT(uuid) DO UPDATE SET name = ?2, vcpus = 0, memory_mib = 0,"
+		" definition = '{}', updated_us = ?3, in_cluster = 1, broken = ?4",
+		error);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, uuid);
+	ics_stmt_bind_text(st, 2, name);
+	ics_stmt_bind_int(st, 3, ics_now_us());
+	ics_stmt_bind_text(st, 4, reason);
+	return ics_stmt_run(st, error);
+}
+
+gboolean ics_vm_inventory_put_cluster(IcsStore *store, const IcsVmMeta *vm, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store,
+		"INSERT INTO vms (uuid, name, owner_id, vcpus, memory_mib, definition, created_us,"
+		" updated_us, in_cluster, broken) VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?6, 1, NULL)"
+		" ON CONFLICT(uuid) DO UPDATE SET name = ?2, vcpus = ?3, memory_mib = ?4,"
+		" definition = ?5, updated_us = ?6, in_cluster = 1, broken = NULL",
+		error);
+	g_autoptr(json_t) def = ics_vm_meta_to_json(vm);
+	g_autofree char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, vm->uuid);
+	ics_stmt_bind_text(st, 2, vm->name);
+	ics_stmt_bind_int(st, 3, vm->vcpus);
+	ics_stmt_bind_int(st, 4, (gint64)vm->memory_mib);
+	ics_stmt_bind_text(st, 5, text);
+	ics_stmt_bind_int(st, 6, ics_now_us());
+	return ics_stmt_run(st, error);
+}
+
+gboolean ics_vm_inventory_broken_as(IcsStore *store, const char *uuid, const char *name,
+				    const char *reason)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "SELECT count(*) FROM vms WHERE uuid = ? AND name = ? AND broken = ?", NULL);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, uuid);
+	ics_stmt_bind_text(st, 2, name);
+	ics_stmt_bind_text(st, 3, reason);
+	return ics_stmt_step(st, NULL) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
+}
+
+gboolean ics_vm_inventory_differs(IcsStore *store, const IcsVmMeta *vm, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "SELECT definition, broken FROM vms WHERE uuid = ?", error);
+	g_autoptr(IcsVmMeta) have = NULL;
+	int rc;
+
+	if (st == NULL)
+		return TRUE;
+	ics_stmt_bind_text(st, 1, vm->uuid);
+	rc = ics_stmt_step(st, error);
+	if (rc != SQLITE_ROW || sqlite3_column_type(st, 1) != SQLITE_NULL)
+		return TRUE;
+	have = ics_vm_meta_parse(ics_stmt_text(st, 0), NULL, NULL);
+	return have == NULL || !ics_vm_meta_equal(have, vm);
+}
+
+GHashTable *ics_vm_inventory_cluster_uuids(IcsStore *store, GError **error)
+{
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store, "SELECT uuid FROM vms WHERE in_cluster", error);
+	g_autoptr(GHashTable) set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW)
+		g_hash_table_add(set, g_strdup(ics_stmt_text(st, 0)));
+	if (rc < 0)
+		return NULL;
+	return g_steal_pointer(&set);
+}
+
+char *ics_vm_inventory_uuid_of(IcsStore *store, const char *name, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(store, "SELECT uuid FROM vms WHERE name = ?", error);
+
+	if (st == NULL)
+		return NULL;
+	ics_stmt_bind_text(st, 1, name);
+	return ics_stmt_step(st, error) == SQLITE_ROW ? g_strdup(ics_stmt_text(st, 0)) : NULL;
 }
 
 static gboolean require_changed(IcsStore *store, const char *uuid, GError **error)
@@ -155,7 +258,8 @@ gboolean ics_vm_inventory_owner(IcsStore *store, const char *uuid, gint64 *owner
 }
 
 #define VM_COLUMNS                                                                                 \
-	"v.uuid, v.name, u.name, v.vcpus, v.memory_mib, v.created_us, v.updated_us, v.definition"
+	"v.uuid, v.name, u.name, v.vcpus, v.memory_mib, v.created_us, v.updated_us, v.definition,"  \
+	" v.broken"
 
 static json_t *summary_json(IcsStmt *st, gboolean with_definition)
 {
@@ -171,6 +275,8 @@ static json_t *summary_json(IcsStmt *st, gboolean with_definition)
 		json_object_set_new(o, "owner", json_null());
 	if (with_definition)
 		json_object_set_new(o, "definition", json_loads(ics_stmt_text(st, 7), 0, NULL));
+	if (ics_stmt_text(st, 8))
+		json_object_set_new(o, "broken", json_string(ics_stmt_text(st, 8)));
 	return o;
 }
 
@@ -296,12 +402,13 @@ static char *put_time(char *p, gint64 us)
 static void append_summary(GString *out, IcsStmt *st)
 {
 	const char *uuid = ics_stmt_text(st, 0), *name = ics_stmt_text(st, 1);
-	const char *owner = ics_stmt_text(st, 2);
+	const char *owner = ics_stmt_text(st, 2), *broken = ics_stmt_text(st, 7);
 	gsize at = out->len, room;
 	char *p;
 
-	room = 160 + 2 * ICS_TIMESTAMP_LEN + 2 * 24 +
-	       6 * (strlen(uuid) + strlen(name) + (owner ? strlen(owner) : 0));
+	room = 180 + 2 * ICS_TIMESTAMP_LEN + 2 * 24 +
+	       6 * (strlen(uuid) + strlen(name) + (owner ? strlen(owner) : 0) +
+		    (broken ? strlen(broken) : 0));
 	g_string_set_size(out, at + room);
 	p = out->str + at;
 	p = PUT_LITERAL(p, "{\"uuid\":");
@@ -318,7 +425,12 @@ static void append_summary(GString *out, IcsStmt *st)
 	p = put_time(p, sqlite3_column_int64(st, 5));
 	p = PUT_LITERAL(p, "\",\"updated_at\":\"");
 	p = put_time(p, sqlite3_column_int64(st, 6));
-	p = PUT_LITERAL(p, "\"}");
+	p = PUT_LITERAL(p, "\"");
+	if (broken) {
+		p = PUT_LITERAL(p, ",\"broken\":");
+		p = put_json_string(p, broken);
+	}
+	p = PUT_LITERAL(p, "}");
 	g_string_truncate(out, (gsize)(p - out->str));
 }
 
@@ -327,8 +439,8 @@ GString *ics_vm_inventory_list(IcsStore *store, const char *after, gint64 limit,
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		store,
-		"SELECT v.uuid, v.name, u.name, v.vcpus, v.memory_mib, v.created_us, v.updated_us"
-		" FROM vms v LEFT JOIN users u ON u.id = v.owner_id"
+		"SELECT v.uuid, v.name, u.name, v.vcpus, v.memory_mib, v.created_us, v.updated_us,"
+		" v.broken FROM vms v LEFT JOIN users u ON u.id = v.owner_id"
 		" WHERE v.uuid > ?1 AND (?2 = 0 OR v.owner_id = ?2) ORDER BY v.uuid LIMIT ?3",
 		error);
 	g_autoptr(GString) out = NULL;

@@ -276,7 +276,7 @@ json_t *ics_vm_service_create(IcsVmService *svc, const IcsPrincipal *p, const Ic
 		return NULL;
 
 	if (!injected(svc, ICS_VM_STEP_STORE, error) && ics_store_begin(store, error)) {
-		if (ics_vm_inventory_insert(store, vm, owner, error) &&
+		if (ics_vm_inventory_insert(store, vm, owner, svc->cfg.cluster != NULL, error) &&
 		    (out = ics_vm_inventory_get(store, vm->uuid, error)) != NULL) {
 			if (!ics_store_commit(store, error))
 				g_clear_pointer(&out, json_decref);

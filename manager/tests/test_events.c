@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "ics/manager/events.h"
-#include "ics/manager/vm_runtime_events.h"
+#include "ics/manager/vm_mirror.h"
 #include "mgr_test_util.h"
 
 static void test_ring(void **state)
@@ -57,18 +57,18 @@ static void test_runtime_events(void **state)
 	g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
 	IcsStore *store = ics_store_open(db, &e);
 	IcsEvents *ev = ics_events_new(16);
-	IcsVmRuntimeEvents *rt;
+	IcsVmMirror *rt;
 	gboolean gap, closed;
 	IcsEvent *a, *b;
 
 	(void)state;
 	assert_non_null(store);
-	rt = ics_vm_runtime_events_new(store, ev);
-	ics_vm_runtime_events_changed(rt, "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c", "running",
-				      "node3", "stopped", NULL);
-	ics_vm_runtime_events_changed(rt, "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c", "migrating",
-				      "node3", "running", "node3");
-	ics_vm_runtime_events_free(rt); /* publishes what is queued */
+	rt = ics_vm_mirror_new(store, ev, NULL, NULL, 0);
+	ics_vm_mirror_changed(rt, "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c", "running", "node3",
+			      "stopped", NULL);
+	ics_vm_mirror_changed(rt, "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c", "migrating", "node3",
+			      "running", "node3");
+	ics_vm_mirror_free(rt); /* publishes what is queued */
 	a = ics_events_next(ev, 0, 0, &gap, &closed);
 	b = ics_events_next(ev, 1, 0, &gap, &closed);
 	assert_non_null(a);

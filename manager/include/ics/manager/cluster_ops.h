@@ -94,6 +94,18 @@ typedef struct {
 	 * cannot be).  "unavailable" hosts (pending, unclean, unmanaged) are
 	 * left out of balancing with their VMs. */
 	json_t *(*load)(void *self, GError **error);
+	/* The VMs the cluster defines, for the inventory's mirror
+	 * (vm_mirror.h): every ocf:ics:vm primitive and every definition on
+	 * a pool, each {"uuid", "resource" (the primitive's id, null when
+	 * there is none), "pool" (its path, null when unknown),
+	 * "definition" (the vm.json on the pool, normalised; absent when it
+	 * cannot be read) and, when something is wrong, "error" (why: no
+	 * definition on the pool, a definition that does not validate, a
+	 * definition without a primitive)}.  May be NULL. */
+	json_t *(*vms)(void *self, GError **error);
+	/* The same entry for one VM; NOT_FOUND when the cluster has neither a
+	 * primitive nor a definition of it.  May be NULL. */
+	json_t *(*vm)(void *self, const char *uuid, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */

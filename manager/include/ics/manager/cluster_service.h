@@ -59,7 +59,7 @@ const IcsClusterOps *ics_cluster_service_ops(IcsClusterService *svc);
  * than the snapshot before it (and when a VM appears or disappears: state
  * or old_state "undefined"); @host/@old_host NULL when it runs nowhere.
  * Called on the main-context thread, which must not block: hand the work
- * to another thread (vm_runtime_events.c does). */
+ * to another thread (vm_mirror.c does). */
 typedef void (*IcsClusterVmChangedFn)(void *data, const char *uuid, const char *state,
 				      const char *host, const char *old_state,
 				      const char *old_host);

@@ -57,6 +57,9 @@ typedef struct {
 	IcsHttpLimits limits;
 	guint event_streams_per_user;
 	guint event_streams;
+	/* [manager] mirror_period_seconds: the inventory's full pass over the
+	 * cluster's VMs (vm_mirror.h; 0: none). */
+	guint mirror_period_s;
 	/* [audit]: records older than max_age_days or beyond the newest
 	 * max_rows are purged (audit.c). */
 	guint audit_max_age_days;
@@ -114,8 +117,10 @@ typedef struct IcsManager {
 	GMutex streams_lock;
 	GHashTable *streams;
 	guint streams_open;
-	/* The one write path of VMs (vm_service.h). */
+	/* The one write path of VMs (vm_service.h), and the inventory's
+	 * mirror of the cluster's VMs (vm_mirror.h). */
 	struct IcsVmService *vms;
+	struct IcsVmMirror *mirror;
 } IcsManager;
 
 /* Open the state directory (created 0700 when absent): database, API key

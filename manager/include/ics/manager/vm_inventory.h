@@ -23,9 +23,30 @@
  * generated.  INVALID_ARGUMENT / PARSE naming the field. */
 IcsVmMeta *ics_vm_inventory_validate(const json_t *definition, GError **error);
 
-/* Insert; CONFLICT when the uuid or the name exists. */
+/* Insert; CONFLICT when the uuid or the name exists.  @in_cluster: the VM
+ * is defined in the cluster (the mirror keeps the row in step with it). */
 gboolean ics_vm_inventory_insert(IcsStore *store, const IcsVmMeta *vm, gint64 owner_id,
-				 GError **error);
+				 gboolean in_cluster, GError **error);
+
+/* ---- the mirror's writes (vm_mirror.c) ---- */
+
+/* A VM of the cluster that cannot be used: a row named @name with @reason
+ * (replacing the row of @uuid, owner kept). */
+gboolean ics_vm_inventory_put_broken(IcsStore *store, const char *uuid, const char *name,
+				     const char *reason, GError **error);
+/* The row of @uuid now says what the cluster's definition @vm says (and
+ * is not broken); inserted, without owner, when absent. */
+gboolean ics_vm_inventory_put_cluster(IcsStore *store, const IcsVmMeta *vm, GError **error);
+/* Is the row of @uuid broken with @reason under @name already? */
+gboolean ics_vm_inventory_broken_as(IcsStore *store, const char *uuid, const char *name,
+				    const char *reason);
+/* Does the row of @uuid differ from @vm (or is it broken, or absent)? */
+gboolean ics_vm_inventory_differs(IcsStore *store, const IcsVmMeta *vm, GError **error);
+/* The uuids of the rows that stand for VMs of the cluster (a set of
+ * g_strdup'ed strings); NULL on error. */
+GHashTable *ics_vm_inventory_cluster_uuids(IcsStore *store, GError **error);
+/* The uuid of the VM named @name, or NULL. */
+char *ics_vm_inventory_uuid_of(IcsStore *store, const char *name, GError **error);
 /* Replace the definition (uuid must match the row); NOT_FOUND, CONFLICT
  * for a name taken by another VM. */
 gboolean ics_vm_inventory_update(IcsStore *store, const IcsVmMeta *vm, GError **error);
@@ -37,7 +58,8 @@ gboolean ics_vm_inventory_delete(IcsStore *store, const char *uuid, GError **err
 gboolean ics_vm_inventory_owner(IcsStore *store, const char *uuid, gint64 *owner_id,
 				GError **error);
 /* {"uuid", "name", "owner", "vcpus", "memory_mib", "created_at",
- * "updated_at", "definition"}; NOT_FOUND. */
+ * "updated_at", "definition"} and "broken" (the reason) for a VM of the
+ * cluster that cannot be used; NOT_FOUND. */
 json_t *ics_vm_inventory_get(IcsStore *store, const char *uuid, GError **error);
 /* The stored definition, parsed; NOT_FOUND. */
 IcsVmMeta *ics_vm_inventory_meta(IcsStore *store, const char *uuid, GError **error);
