@@ -89,6 +89,31 @@ static char *own_name(const char *name, const char *uuid)
 	return g_strdup_printf("%s.%.8s", base, uuid);
 }
 
+/* The name a broken VM shows under (the caller holds a reader): its own
+ * when it is free, else that of its definition or its primitive with its
+ * uuid's first characters, else "broken-<uuid prefix>". */
+static char *broken_name(IcsVmMirror *mr, const char *uuid, const IcsVmMeta *vm,
+			 const json_t *entry)
+{
+	const char *cands[] = {
+		vm ? vm->name : NULL,
+		json_string_value(json_object_get(json_object_get(entry, "definition"), "name")),
+		json_string_value(json_object_get(entry, "resource")),
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cands); i++) {
+		g_autofree char *holder = NULL;
+
+		if (cands[i] == NULL || !ics_name_check("VM name", cands[i], NULL))
+			continue;
+		holder = ics_vm_inventory_uuid_of(mr->store, cands[i], NULL);
+		if (holder == NULL || strcmp(holder, uuid) == 0)
+			return g_strdup(cands[i]);
+		return own_name(cands[i], uuid);
+	}
+	return g_strdup_printf("broken-%.8s", uuid);
+}
+
 /* Write what the cluster says of one VM; what changed in *what (an event
  * type, or NULL when nothing did). */
 static gboolean put(IcsVmMirror *mr, const char *uuid, const json_t *entry, const char **what,
@@ -122,10 +147,7 @@ static gboolean put(IcsVmMirror *mr, const char *uuid, const json_t *entry, cons
 		reason = why = g_strdup_printf("its name \"%s\" is also VM %s's; rename one",
 					       vm->name, other);
 	if (reason) {
-		const char *n = vm ? vm->name : json_string_value(json_object_get(def, "name"));
-
-		name = n && ics_name_check("VM name", n, NULL) ? own_name(n, uuid)
-							      : g_strdup_printf("broken-%.8s", uuid);
+		name = broken_name(mr, uuid, vm, entry);
 		ok = !ics_vm_inventory_broken_as(mr->store, uuid, name, reason);
 	} else {
 		ok = ics_vm_inventory_differs(mr->store, vm, NULL);

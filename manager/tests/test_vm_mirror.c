@@ -252,6 +252,7 @@ static void test_broken_and_mended(void **state)
 		assert_non_null(strstr(json_string_value(json_object_get(a, "broken")),
 				       "vm.json is missing"));
 		assert_string_equal(json_string_value(json_object_get(a, "name")), "broken-11111111");
+		/* No definition and no primitive name to show: by its uuid. */
 	}
 	/* One "same" keeps the name, the other is broken under its own; both
 	 * are there. */
