@@ -37,6 +37,7 @@ void ics_manager_spec_clear(IcsManagerSpec *s)
 	g_strfreev(s->drbd_addrs);
 	g_free(s->quorum_disk);
 	g_free(s->fstype);
+	g_free(s->tls_names);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -295,6 +296,55 @@ static xmlNode *child(xmlNode *parent, const char *name, const char *id)
 	return n;
 }
 
+char *ics_manager_tls_names(const IcsManagerSpec *s, const char *cmap)
+{
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) name_of = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+								g_free); /* index -> name */
+	g_auto(GStrv) lines = g_strsplit(cmap ? cmap : "", "\n", -1);
+
+	g_ptr_array_add(out, g_strdup(s->vip));
+	for (guint i = 0; s->nodes && s->nodes[i]; i++)
+		g_ptr_array_add(out, g_strdup(s->nodes[i]));
+	/* "nodelist.node.N.KEY (str) = VALUE" */
+	for (int pass = 0; pass < 2; pass++)
+		for (guint i = 0; lines[i]; i++) {
+			g_auto(GStrv) kv = g_strsplit(lines[i], " = ", 2);
+			g_auto(GStrv) k = NULL;
+			const char *node;
+
+			if (kv[0] == NULL || kv[1] == NULL ||
+			    !g_str_has_prefix(kv[0], "nodelist.node."))
+				continue;
+			k = g_strsplit(kv[0] + strlen("nodelist.node."), ".", 2);
+			if (k[0] == NULL || k[1] == NULL)
+				continue;
+			g_strstrip(kv[1]);
+			if (pass == 0 && g_str_has_prefix(k[1], "name ")) {
+				g_hash_table_replace(name_of, g_strdup(k[0]), g_strdup(kv[1]));
+				continue;
+			}
+			if (pass == 0 || !g_regex_match_simple("^ring[0-9]+_addr ", k[1], 0, 0))
+				continue;
+			node = g_hash_table_lookup(name_of, k[0]);
+			if (node == NULL ||
+			    (s->nodes && !g_strv_contains((const char *const *)s->nodes, node)))
+				continue;
+			if (s->nodes == NULL)
+				g_ptr_array_add(out, g_strdup(node));
+			g_ptr_array_add(out, g_strdup(kv[1]));
+		}
+	/* each once, in order */
+	for (guint i = 0; i < out->len; i++)
+		for (guint j = i + 1; j < out->len;)
+			if (g_str_equal(out->pdata[i], out->pdata[j]))
+				g_ptr_array_remove_index(out, j);
+			else
+				j++;
+	g_ptr_array_add(out, NULL);
+	return g_strjoinv(",", (char **)out->pdata);
+}
+
 static void nvpair(xmlNode *set, const char *owner, const char *name, const char *value)
 {
 	g_autofree char *id = NULL, *n = g_strdup(name);
@@ -370,6 +420,7 @@ static void daemon_primitive(xmlNode *group, const IcsManagerSpec *s)
 	nvpair(params, ICS_MGR_DAEMON_ID, "state_dir", s->state_dir);
 	nvpair(params, ICS_MGR_DAEMON_ID, "listen", listen);
 	nvpair(params, ICS_MGR_DAEMON_ID, "binary", s->binary);
+	nvpair(params, ICS_MGR_DAEMON_ID, "tls_names", s->tls_names);
 	if (s->backend == ICS_MGR_SHARED) {
 		nvpair(params, ICS_MGR_DAEMON_ID, "pool", s->pool_path);
 		nvpair(params, ICS_MGR_DAEMON_ID, "lease", ICS_MGR_LEASE);

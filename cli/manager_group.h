@@ -60,6 +60,9 @@ typedef struct {
 	guint drbd_port;
 	char *quorum_disk;
 	char *fstype;
+	/* The names the manager's certificate carries (the daemon's
+	 * tls_names): set by ics_manager_tls_names(). */
+	char *tls_names;
 } IcsManagerSpec;
 void ics_manager_spec_clear(IcsManagerSpec *spec);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IcsManagerSpec, ics_manager_spec_clear)
@@ -72,6 +75,15 @@ gboolean ics_manager_parse_vip(const char *text, IcsManagerSpec *spec, GError **
  * '_', '.'), no duplicates; @exactly > 0 demands that many. */
 gboolean ics_manager_parse_nodes(const char *text, guint exactly, IcsManagerSpec *spec,
 				 GError **error);
+
+/*
+ * The names clients reach the manager by, for its certificate: the VIP,
+ * then each manager node's name and its addresses as corosync's node list
+ * says (@cmap: the output of `corosync-cmapctl -b nodelist.node`, may be
+ * NULL); every cluster node of @cmap when the spec names no nodes.
+ * Comma-separated, each once (g_free).
+ */
+char *ics_manager_tls_names(const IcsManagerSpec *spec, const char *cmap);
 
 /* Whole-spec checks before anything is written (drbd: two nodes, their
  * addresses, absolute device paths, a resource name DRBD accepts). */

@@ -50,6 +50,7 @@
 #include "api_cmd.h"
 #include "cib_ops.h"
 #include "ics/error.h"
+#include "ics/exec.h"
 #include "ics/json.h"
 #include "ics/lock.h"
 #include "ics/xml.h"
@@ -834,6 +835,17 @@ static int cmd_setup(int argc, char **argv)
 	}
 	if (!ics_manager_spec_check(&s, &error))
 		return ics_admin_finish(error);
+	{
+		/* The certificate names the VIP and the manager nodes with their
+		 * addresses (corosync's node list), so clients verify it on the
+		 * names they use. */
+		const char *cmapctl[] = { "corosync-cmapctl", "-b", "nodelist.node", NULL };
+		g_autofree char *cmap = NULL;
+
+		if (!ics_exec_simple(cmapctl, 10000, &cmap, NULL))
+			g_clear_pointer(&cmap, g_free);
+		s.tls_names = ics_manager_tls_names(&s, cmap);
+	}
 	resources = ics_manager_resources(&s);
 	constraints = ics_manager_constraints(&s);
 	if (s.backend == ICS_MGR_DRBD) {

@@ -38,7 +38,7 @@ static gboolean on_signal(gpointer data)
 
 int main(int argc, char **argv)
 {
-	g_autofree char *config = NULL, *state_dir = NULL, *listen = NULL;
+	g_autofree char *config = NULL, *state_dir = NULL, *listen = NULL, *tls_names = NULL;
 	gboolean foreground = FALSE, bootstrap = FALSE, insecure = FALSE, test_mode = FALSE;
 	gboolean with_cluster = FALSE, no_cluster = FALSE, authz_table = FALSE;
 	GOptionEntry entries[] = {
@@ -52,6 +52,10 @@ int main(int argc, char **argv)
 		  "Stay in the foreground and log to stderr", NULL },
 		{ "bootstrap-admin", 0, 0, G_OPTION_ARG_NONE, &bootstrap,
 		  "If no user exists, create \"admin\" and print its password once", NULL },
+		{ "tls-names", 0, 0, G_OPTION_ARG_STRING, &tls_names,
+		  "Names and addresses the generated certificate carries besides the host and "
+		  "loopback (overrides [tls] names)",
+		  "A,B,..." },
 		{ "insecure-http", 0, 0, G_OPTION_ARG_NONE, &insecure,
 		  "Serve plain HTTP (tests and benchmarks on loopback only)", NULL },
 		{ "cluster", 0, 0, G_OPTION_ARG_NONE, &with_cluster,
@@ -97,6 +101,8 @@ int main(int argc, char **argv)
 		cfg.state_dir = g_strdup(state_dir);
 	}
 	if (listen && !ics_manager_config_set_listen(&cfg, listen, &err))
+		goto fail;
+	if (tls_names && !ics_manager_config_set_tls_names(&cfg, tls_names, &err))
 		goto fail;
 	cfg.insecure_http = insecure;
 	cfg.test_mode = test_mode;

@@ -63,6 +63,7 @@ void ics_manager_config_clear(IcsManagerConfig *cfg)
 	g_free(cfg->console_dir);
 	g_free(cfg->tls_priorities);
 	g_strfreev(cfg->vm_path_roots);
+	g_strfreev(cfg->tls_names);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -87,6 +88,27 @@ gboolean ics_manager_config_set_listen(IcsManagerConfig *cfg, const char *text, 
 	g_free(cfg->listen_address);
 	cfg->listen_address = g_steal_pointer(&addr);
 	cfg->port = (guint16)port;
+	return TRUE;
+}
+
+gboolean ics_manager_config_set_tls_names(IcsManagerConfig *cfg, const char *list,
+					  GError **error)
+{
+	if (list) {
+		g_strfreev(cfg->tls_names);
+		cfg->tls_names = g_strsplit(list, ",", -1);
+	}
+	for (guint i = 0; cfg->tls_names && cfg->tls_names[i]; i++) {
+		const char *n = g_strstrip(cfg->tls_names[i]);
+
+		if (*n == '\0' || strlen(n) > 253 ||
+		    strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:*") !=
+			    strlen(n))
+			return ics_error_invalid(error,
+						 "TLS name \"%s\" is neither a host name nor an IP "
+						 "address",
+						 n);
+	}
 	return TRUE;
 }
 
@@ -187,6 +209,12 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 	replace_string(kf, "volumes", "libvirt_uri", &cfg->volume_uri);
 	replace_string(kf, "manager", "console_dir", &cfg->console_dir);
 	replace_string(kf, "tls", "priorities", &cfg->tls_priorities);
+	if (g_key_file_has_key(kf, "tls", "names", NULL)) {
+		g_strfreev(cfg->tls_names);
+		cfg->tls_names = g_key_file_get_string_list(kf, "tls", "names", NULL, NULL);
+		if (!ics_manager_config_set_tls_names(cfg, NULL, error))
+			goto bad;
+	}
 	if (g_key_file_has_key(kf, "security", "vm_path_roots", NULL) &&
 	    !load_path_list(kf, "security", "vm_path_roots", &cfg->vm_path_roots, error))
 		goto bad;
@@ -236,6 +264,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->cfg.console_dir = g_strdup(cfg->console_dir);
 	m->cfg.tls_priorities = g_strdup(cfg->tls_priorities);
 	m->cfg.vm_path_roots = g_strdupv(cfg->vm_path_roots);
+	m->cfg.tls_names = g_strdupv(cfg->tls_names);
 	m->cluster = cluster;
 	if (g_mkdir_with_parents(m->cfg.state_dir, 0700) != 0) {
 		ics_error_set_errno(error, errno, "cannot create state directory %s",
@@ -314,7 +343,8 @@ gboolean ics_manager_listen(IcsManager *m, GError **error)
 		g_autofree char *key_path =
 			m->cfg.tls_key ? g_strdup(m->cfg.tls_key) : state_path(m, "tls-key.pem");
 
-		if (!ics_tls_cert_load(cert_path, key_path, m->cfg.tls_cert == NULL, &cert, &key,
+		if (!ics_tls_cert_load(cert_path, key_path, m->cfg.tls_cert == NULL,
+				       (const char *const *)m->cfg.tls_names, &cert, &key,
 				       error))
 			return FALSE;
 		hc.cert_pem = cert;

@@ -72,6 +72,12 @@ static const OcfParam manager_params[] = {
 	  "The ics-managerd program", "Absolute path of the daemon." },
 	{ "config", OCF_TYPE_STRING, NULL, FALSE, FALSE, "Configuration file",
 	  "Passed as --config FILE when set." },
+	{ "tls_names", OCF_TYPE_STRING, NULL, FALSE, FALSE,
+	  "Names the generated certificate carries",
+	  "Passed as --tls-names: comma-separated host names and IP addresses clients use "
+	  "(the floating IP, the manager nodes' names and addresses), besides the host, "
+	  "localhost and the loopback addresses. ics-admin manager setup sets it; when it "
+	  "changes, the daemon makes its self-signed certificate again at its next start." },
 	{ "tls_ca", OCF_TYPE_STRING, NULL, FALSE, FALSE, "Certificate the health check trusts",
 	  "PEM file the daemon's certificate must verify against. Default: "
 	  "STATE_DIR/tls-cert.pem, the self-signed certificate the daemon generates, i.e. the "
@@ -173,7 +179,7 @@ static const OcfAgent manager_agent = {
 typedef enum { BACKEND_DRBD, BACKEND_SHARED } Backend;
 
 typedef struct {
-	const char *state_dir, *listen, *binary, *config;
+	const char *state_dir, *listen, *binary, *config, *tls_names;
 	char *tls_ca;
 	char *connect_host;
 	guint port;
@@ -224,6 +230,7 @@ static gboolean config_parse(const OcfAgent *agent, ManagerConfig *cfg, GError *
 	cfg->listen = ocf_param(agent, "listen");
 	cfg->binary = ocf_param(agent, "binary");
 	cfg->config = ocf_param(agent, "config");
+	cfg->tls_names = ocf_param(agent, "tls_names");
 	if (!absolute("state_dir", cfg->state_dir, error) ||
 	    !absolute("binary", cfg->binary, error) || !absolute("config", cfg->config, error) ||
 	    !manager_listen_parse(cfg->listen, &cfg->connect_host, &cfg->port, error) ||
@@ -463,15 +470,8 @@ static gboolean spawn_daemon(const ManagerConfig *cfg, IcsPool *pool, pid_t *out
 	g_autofree char *dir = g_path_get_dirname(log);
 	/* --foreground: a daemon that forked away would leave the pid the
 	 * agent watches, and the lease registered to it, behind. */
-	const char *argv[] = { cfg->binary,
-			       "--foreground",
-			       "--state-dir",
-			       cfg->state_dir,
-			       "--listen",
-			       cfg->listen,
-			       cfg->config ? "--config" : NULL,
-			       cfg->config,
-			       NULL };
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	const char *const *argv;
 	g_autoptr(GString) msg = g_string_new(NULL);
 	/* Up to 30 s for the lease, leaving the rest of the start's timeout
 	 * (90 s recommended) to the daemon's start. */
@@ -482,6 +482,22 @@ static gboolean spawn_daemon(const ManagerConfig *cfg, IcsPool *pool, pid_t *out
 	ssize_t n;
 	pid_t pid;
 
+	g_ptr_array_add(args, (gpointer)cfg->binary);
+	g_ptr_array_add(args, (gpointer) "--foreground");
+	g_ptr_array_add(args, (gpointer) "--state-dir");
+	g_ptr_array_add(args, (gpointer)cfg->state_dir);
+	g_ptr_array_add(args, (gpointer) "--listen");
+	g_ptr_array_add(args, (gpointer)cfg->listen);
+	if (cfg->config) {
+		g_ptr_array_add(args, (gpointer) "--config");
+		g_ptr_array_add(args, (gpointer)cfg->config);
+	}
+	if (cfg->tls_names) {
+		g_ptr_array_add(args, (gpointer) "--tls-names");
+		g_ptr_array_add(args, (gpointer)cfg->tls_names);
+	}
+	g_ptr_array_add(args, NULL);
+	argv = (const char *const *)args->pdata;
 	if (g_mkdir_with_parents(dir, 0755) < 0) {
 		ics_error_set_errno(error, errno, "cannot create %s", dir);
 		return FALSE;

@@ -199,7 +199,7 @@ static void test_transport_failures(void **state)
 			g_autofree char *cert_pem = NULL, *key_pem = NULL;
 			g_autoptr(GError) err = NULL;
 
-			assert_true(ics_tls_cert_load(other, key, TRUE, &cert_pem, &key_pem, &err));
+			assert_true(ics_tls_cert_load(other, key, TRUE, NULL, &cert_pem, &key_pem, &err));
 		}
 		assert_int_equal(
 			cli_run(&r, in, "login", "admin", "--password-stdin", "--ca", other, NULL),

@@ -318,6 +318,37 @@ static xmlDoc *cib_of(const IcsManagerSpec *s)
 	return doc;
 }
 
+/* The certificate's names: VIP, the manager nodes and their corosync
+ * addresses (all nodes when none are named), each once. */
+static void test_tls_names(void **state)
+{
+	static const char cmap[] =
+		"nodelist.local_node_pos (u32) = 0\n"
+		"nodelist.node.0.name (str) = node1\n"
+		"nodelist.node.0.nodeid (u32) = 1\n"
+		"nodelist.node.0.ring0_addr (str) = 10.211.0.11\n"
+		"nodelist.node.1.name (str) = node2\n"
+		"nodelist.node.1.ring0_addr (str) = 10.211.0.12\n"
+		"nodelist.node.1.ring1_addr (str) = 192.168.7.12\n"
+		"nodelist.node.2.name (str) = node3\n"
+		"nodelist.node.2.ring0_addr (str) = 10.211.0.13\n";
+	g_auto(IcsManagerSpec) s = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autofree char *two = NULL, *all = NULL, *bare = NULL;
+
+	(void)state;
+	assert_true(ics_manager_parse_vip("10.211.0.100/24", &s, &e));
+	assert_true(ics_manager_parse_nodes("node1,node2", 0, &s, &e));
+	two = ics_manager_tls_names(&s, cmap);
+	assert_string_equal(two, "10.211.0.100,node1,node2,10.211.0.11,10.211.0.12,192.168.7.12");
+	bare = ics_manager_tls_names(&s, NULL);
+	assert_string_equal(bare, "10.211.0.100,node1,node2");
+	g_clear_pointer(&s.nodes, g_strfreev);
+	all = ics_manager_tls_names(&s, cmap);
+	assert_string_equal(all, "10.211.0.100,node1,10.211.0.11,node2,10.211.0.12,192.168.7.12,"
+				 "node3,10.211.0.13");
+}
+
 static void test_read_back(void **state)
 {
 	g_auto(IcsManagerSpec) s = { 0 }, back = { 0 }, d = { 0 }, dback = { 0 };
@@ -433,6 +464,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vip),	  cmocka_unit_test(test_nodes),
+		cmocka_unit_test(test_tls_names),
 		cmocka_unit_test(test_shared),	  cmocka_unit_test(test_shared_without_nodes),
 		cmocka_unit_test(test_drbd),	  cmocka_unit_test(test_drbd_refusals),
 		cmocka_unit_test(test_read_back), cmocka_unit_test(test_command_line),

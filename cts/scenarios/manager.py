@@ -16,7 +16,8 @@ most once: its daemon process, its sanlock lease and its floating IP are
 each on at most one node.
 
 TLS: the client pins the daemon's self-signed certificate (on the pool) and
-verifies it under the name "localhost" it carries, as the agent does.
+verifies it on the VIP's address, which the certificate names (ics-admin
+manager setup gives the daemon its tls_names: the VIP, the manager nodes).
 """
 
 import ctypes
@@ -54,12 +55,12 @@ def enter_netns(ns):
 
 
 class _Conn(http.client.HTTPSConnection):
-    """HTTPS to an address, verified under the certificate's name "localhost"."""
+    """HTTPS to the VIP, the certificate verified for that address."""
 
     def connect(self):
         sock = socket.create_connection((self.host, self.port), self.timeout)
         sock.settimeout(getattr(self, "io_timeout", self.timeout))
-        self.sock = self._context.wrap_socket(sock, server_hostname="localhost")
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 class Api:

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "ics/error.h"
+#include "ics/manager/tls_cert.h"
 #include "mgr_test_util.h"
 
 static void tls_on(IcsManagerConfig *cfg)
@@ -61,6 +62,79 @@ static void test_generated_cert(void **state)
 	assert_string_equal(cert1, cert2);
 	g_autofree char *tok = test_login(t, "admin", pw);
 	assert_non_null(tok);
+	test_mgr_stop(t, FALSE);
+}
+
+static void names_a(IcsManagerConfig *cfg)
+{
+	cfg->insecure_http = FALSE;
+	cfg->tls_names = g_strsplit("10.211.0.100,node1,mgr.example.org", ",", -1);
+}
+
+static void names_b(IcsManagerConfig *cfg)
+{
+	cfg->insecure_http = FALSE;
+	cfg->tls_names = g_strsplit("10.211.0.100,node1,node2,10.211.0.12", ",", -1);
+}
+
+/* GET /health at https://@name:PORT, @name resolved to 127.0.0.1, the
+ * certificate verified for @name. */
+static long health_as(TestMgr *t, const char *name)
+{
+	CURL *h = curl_easy_init();
+	g_autofree char *url = g_strdup_printf("https://%s:%u/api/v1/health", name,
+					       ics_manager_port(t->m));
+	g_autofree char *res = g_strdup_printf("%s:%u:127.0.0.1", name, ics_manager_port(t->m));
+	struct curl_slist *r = curl_slist_append(NULL, res);
+	g_autoptr(GString) body = g_string_new(NULL);
+	long status = 0;
+
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_RESOLVE, r);
+	curl_easy_setopt(h, CURLOPT_CAINFO, t->cainfo);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, test_collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(r);
+	curl_easy_cleanup(h);
+	return status;
+}
+
+/* The certificate names the floating IP and the nodes it is given; new
+ * names make it again, an installed one is never replaced. */
+static void test_names(void **state)
+{
+	TestMgr *t = test_mgr_start_in(NULL, NULL, names_a);
+	g_autofree char *dir = g_strdup(t->dir);
+	g_autofree char *pem1 = NULL, *pem2 = NULL, *pem3 = NULL, *marker = NULL;
+	static const char *const a[] = { "10.211.0.100", "node1", "mgr.example.org", NULL };
+	static const char *const b[] = { "node2", "10.211.0.12", NULL };
+
+	(void)state;
+	assert_true(g_file_get_contents(t->cainfo, &pem1, NULL, NULL));
+	assert_false(ics_tls_cert_names_missing(pem1, a, NULL));
+	assert_true(ics_tls_cert_names_missing(pem1, b, NULL));
+	assert_int_equal(health_as(t, "node1"), 200);
+	assert_int_equal(health_as(t, "mgr.example.org"), 200);
+	assert_int_equal(health_as(t, "elsewhere.example.org"), 0); /* not its name */
+	test_mgr_stop(t, TRUE);
+
+	/* node2 joined the manager nodes: made again at the next start. */
+	t = test_mgr_start_in(dir, NULL, names_b);
+	assert_true(g_file_get_contents(t->cainfo, &pem2, NULL, NULL));
+	assert_false(ics_tls_cert_names_missing(pem2, b, NULL));
+	assert_int_equal(health_as(t, "node2"), 200);
+	test_mgr_stop(t, TRUE);
+
+	/* An installed certificate stays, whatever the names. */
+	marker = g_build_filename(dir, ICS_TLS_USER_MARKER, NULL);
+	assert_true(g_file_set_contents(marker, "", -1, NULL));
+	t = test_mgr_start_in(dir, NULL, names_a);
+	assert_true(g_file_get_contents(t->cainfo, &pem3, NULL, NULL));
+	assert_string_equal(pem2, pem3);
 	test_mgr_stop(t, FALSE);
 }
 
@@ -241,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_cipher_suites),
 		cmocka_unit_test(test_tmp_link_not_followed),
+		cmocka_unit_test(test_names),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

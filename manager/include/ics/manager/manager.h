@@ -49,6 +49,9 @@ typedef struct {
 	 * disks, CD-ROM and kernel, besides the cluster's pools ([security]
 	 * vm_path_roots; NULL-terminated). */
 	char **vm_path_roots;
+	/* Names and addresses the generated certificate must carry besides
+	 * the host and loopback ([tls] names, --tls-names; NULL-terminated). */
+	char **tls_names;
 	/* GnuTLS priorities of the HTTPS server ([tls] priorities). */
 	char *tls_priorities;
 	/* [limits]: connections (total, per client address), the idle time
@@ -82,6 +85,10 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 /* Parse "ADDR:PORT" or "[ADDR6]:PORT" into the config. */
 gboolean ics_manager_config_set_listen(IcsManagerConfig *cfg, const char *text, GError **error);
 void ics_manager_config_clear(IcsManagerConfig *cfg);
+/* "a,b,c" (or, with @list NULL, the names already in @cfg) checked as
+ * host names or addresses, into cfg->tls_names. */
+gboolean ics_manager_config_set_tls_names(IcsManagerConfig *cfg, const char *list,
+					  GError **error);
 
 typedef struct IcsManager {
 	IcsManagerConfig cfg;
