@@ -441,6 +441,7 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.load = ics_cluster_load_json,
 		.vms = ics_cluster_vms_json,
 		.vm = ics_cluster_vm_json,
+		.pool_vm_uuids = ics_cluster_pool_vm_uuids_json,
 	};
 	if (!connect_and_watch(svc, error)) {
 		ics_cluster_service_free(svc);

@@ -69,6 +69,7 @@ gboolean ics_cluster_vm_reboot(void *self, const char *uuid, GError **error);
 json_t *ics_cluster_vm_console(void *self, const char *uuid, GError **error);
 json_t *ics_cluster_vms_json(void *self, GError **error);
 json_t *ics_cluster_vm_json(void *self, const char *uuid, GError **error);
+json_t *ics_cluster_pool_vm_uuids_json(void *self, GError **error);
 
 /* cluster_hosts.c: the host and pool operations of IcsClusterOps. */
 json_t *ics_cluster_hosts_json(void *self, GError **error);

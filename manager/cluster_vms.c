@@ -800,3 +800,24 @@ json_t *ics_cluster_vm_json(void *self, const char *uuid, GError **error)
 		    "cluster: VM %s has neither a primitive nor a definition on a pool", uuid);
 	return NULL;
 }
+
+json_t *ics_cluster_pool_vm_uuids_json(void *self, GError **error)
+{
+	IcsClusterService *svc = self;
+	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, error);
+	json_t *out;
+
+	if (ref == NULL)
+		return NULL;
+	out = json_array();
+	for (guint i = 0; i < ref->snap->pools->len; i++) {
+		const char *path = ics_cluster_pool_path(ref->snap->pools->pdata[i]);
+		g_autoptr(GPtrArray) uuids = NULL;
+
+		if (path == NULL || (uuids = ics_vm_store_list(path, NULL)) == NULL)
+			continue;
+		for (guint k = 0; k < uuids->len; k++)
+			json_array_append_new(out, json_string(uuids->pdata[k]));
+	}
+	return out;
+}

@@ -4,8 +4,9 @@
  *
  * The worker takes work items from one queue, in order: a VM change (look
  * at that VM again when it appeared or went, then publish vm.state), a full
- * pass, a flush marker, the stop marker.  Waiting for an item times out at
- * the period, which makes the periodic full pass.  Each VM is mirrored in
+ * pass, a flush marker, the stop marker.  Waiting for an item times out
+ * every two seconds: the pools' definitions are listed (pool_scan) and,
+ * every period, a full pass runs.  Each VM is mirrored in
  * its own short write transaction, so the API never waits behind a whole
  * pass.
  *
@@ -40,12 +41,19 @@ typedef struct {
 	gboolean *reached;
 } Item;
 
+/* How often the pools' definitions are listed (a readdir per pool). */
+#define POOL_SCAN_US (2 * G_USEC_PER_SEC)
+
 struct IcsVmMirror {
 	IcsStore *store;
 	IcsEvents *events;
 	const IcsClusterOps *cluster;
 	IcsVmService *writes;
 	guint period_s;
+	/* Worker thread only: the uuids of the last pool listing (NULL: none
+	 * yet), and when the next full pass is due. */
+	GHashTable *pool_uuids;
+	gint64 next_full_us;
 	GAsyncQueue *queue; /* Item* */
 	GThread *thread;
 	GMutex flush_lock;
@@ -314,20 +322,59 @@ static void handle(IcsVmMirror *mr, Item *it)
 	}
 }
 
+/* A definition appeared on or left a pool without a CIB change (an
+ * operator's copy, the files of a primitive deleted with crm): the pools
+ * are listed every few seconds and the VMs whose uuid came or went looked
+ * at again.  Only names are read, so this stays cheap with thousands of
+ * VMs; an edit inside a definition waits for the next full pass. */
+static void pool_scan(IcsVmMirror *mr)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(json_t) list = NULL;
+	g_autoptr(GHashTable) now = NULL;
+	GHashTableIter it;
+	gpointer key;
+	size_t i;
+	json_t *u;
+
+	if (mr->cluster == NULL || mr->cluster->pool_vm_uuids == NULL ||
+	    (list = mr->cluster->pool_vm_uuids(mr->cluster->self, &err)) == NULL)
+		return;
+	now = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	json_array_foreach(list, i, u)
+		g_hash_table_add(now, g_ascii_strdown(json_string_value(u), -1));
+	if (mr->pool_uuids) {
+		g_hash_table_iter_init(&it, now);
+		while (g_hash_table_iter_next(&it, &key, NULL))
+			if (!g_hash_table_contains(mr->pool_uuids, key))
+				mirror_one(mr, key, NULL);
+		g_hash_table_iter_init(&it, mr->pool_uuids);
+		while (g_hash_table_iter_next(&it, &key, NULL))
+			if (!g_hash_table_contains(now, key))
+				mirror_one(mr, key, NULL);
+		g_hash_table_unref(mr->pool_uuids);
+	}
+	mr->pool_uuids = g_steal_pointer(&now);
+}
+
 static gpointer worker(gpointer data)
 {
 	IcsVmMirror *mr = data;
 
 	full_pass(mr);
+	pool_scan(mr);
+	mr->next_full_us = g_get_monotonic_time() + (gint64)mr->period_s * G_USEC_PER_SEC;
 	for (;;) {
-		Item *it = mr->period_s
-				   ? g_async_queue_timeout_pop(mr->queue,
-							       (guint64)mr->period_s * G_USEC_PER_SEC)
-				   : g_async_queue_pop(mr->queue);
+		Item *it = g_async_queue_timeout_pop(mr->queue, POOL_SCAN_US);
 		ItemKind kind;
 
 		if (it == NULL) {
-			full_pass(mr);
+			if (mr->period_s && g_get_monotonic_time() >= mr->next_full_us) {
+				full_pass(mr);
+				mr->next_full_us = g_get_monotonic_time() +
+						   (gint64)mr->period_s * G_USEC_PER_SEC;
+			}
+			pool_scan(mr);
 			continue;
 		}
 		kind = it->kind;
@@ -404,6 +451,8 @@ void ics_vm_mirror_free(IcsVmMirror *mr)
 	push(mr, ITEM_STOP);
 	g_thread_join(mr->thread);
 	g_async_queue_unref(mr->queue);
+	if (mr->pool_uuids)
+		g_hash_table_unref(mr->pool_uuids);
 	g_mutex_clear(&mr->flush_lock);
 	g_cond_clear(&mr->flushed);
 	g_free(mr);

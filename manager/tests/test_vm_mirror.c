@@ -9,8 +9,8 @@
  * "vm.state"; a definition edited on its pool is taken at the next pass;
  * a VM that cannot be used is shown broken with the reason and mended when
  * fixed; a name used twice hides neither VM; rows a manager without a
- * cluster made are left alone; and a VM the write service is writing is
- * left to it.
+ * cluster made are left alone; a definition that comes or goes on a pool
+ * without a CIB change is noticed by the pool listing.
  */
 #include "config.h"
 
@@ -63,6 +63,23 @@ static json_t *fake_vm(void *self, const char *uuid, GError **error)
 	if (e == NULL)
 		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "no VM %s", uuid);
 	return e;
+}
+
+/* Every entry whose "pool" is set counts as defined on a pool. */
+static json_t *fake_pool_uuids(void *self, GError **error)
+{
+	Fake *f = self;
+	json_t *out = json_array();
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_mutex_lock(&f->lock);
+	g_hash_table_iter_init(&it, f->entries);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (json_object_get(v, "definition"))
+			json_array_append_new(out, json_string(k));
+	g_mutex_unlock(&f->lock);
+	return out;
 }
 
 static gboolean ok_define(void *self, const IcsVmMeta *vm, GError **error)
@@ -128,7 +145,8 @@ static int setup(void **state)
 				  .define_vm = ok_define,
 				  .undefine_vm = ok_undefine,
 				  .vms = fake_vms,
-				  .vm = fake_vm };
+				  .vm = fake_vm,
+				  .pool_vm_uuids = fake_pool_uuids };
 	c->writes = ics_vm_service_new(&(IcsVmServiceConfig){
 		.store = c->store, .events = c->events, .cluster = &c->ops, .state_dir = c->dir });
 	*state = c;
@@ -307,12 +325,44 @@ static void test_own_rows(void **state)
 	}
 }
 
+/* A definition that comes or goes on a pool without any CIB change is
+ * noticed by the pool listing (every two seconds; waited for here, up to
+ * 20 s). */
+static void test_pool_listing(void **state)
+{
+	Ctx *c = *state;
+	g_autoptr(json_t) gone = NULL;
+
+	cluster_has(&c->fake, U1, "alpha", 1, NULL);
+	c->mirror = ics_vm_mirror_new(c->store, c->events, &c->ops, c->writes, 0);
+	ics_vm_mirror_flush(c->mirror);
+	assert_non_null((gone = row(c, U1)));
+	cluster_has(&c->fake, U2, "beta", 1, NULL);
+	cluster_lacks(&c->fake, U1);
+	for (int i = 0; i < 200; i++) {
+		g_autoptr(json_t) a = row(c, U1);
+		g_autoptr(json_t) b = row(c, U2);
+
+		if (a == NULL && b != NULL)
+			break;
+		g_usleep(100000);
+	}
+	{
+		g_autoptr(json_t) a = row(c, U1);
+		g_autoptr(json_t) b = row(c, U2);
+
+		assert_null(a);
+		assert_non_null(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_adopt_follow_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_and_mended, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_listing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

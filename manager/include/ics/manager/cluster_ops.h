@@ -106,6 +106,10 @@ typedef struct {
 	/* The same entry for one VM; NOT_FOUND when the cluster has neither a
 	 * primitive nor a definition of it.  May be NULL. */
 	json_t *(*vm)(void *self, const char *uuid, GError **error);
+	/* The uuids defined on the pools (a directory listing of each pool's
+	 * definitions, nothing read): a JSON array of strings.  Cheap enough
+	 * to ask every few seconds.  May be NULL. */
+	json_t *(*pool_vm_uuids)(void *self, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */
