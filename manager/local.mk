@@ -33,6 +33,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/manager.c \
 	manager/password.c \
 	manager/request_schema.c \
+	manager/seal.c \
 	manager/session.c \
 	manager/store.c \
 	manager/store_schema.c \
@@ -62,6 +63,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/manager.h \
 	manager/include/ics/manager/password.h \
 	manager/include/ics/manager/request_schema.h \
+	manager/include/ics/manager/seal.h \
 	manager/include/ics/manager/session.h \
 	manager/include/ics/manager/store.h \
 	manager/include/ics/manager/task.h \

@@ -218,9 +218,10 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->store = ics_store_open(db, error);
 	if (m->store == NULL)
 		return NULL;
-	m->apikeys = ics_apikeys_open(key, error);
-	if (m->apikeys == NULL)
+	m->sealer = ics_sealer_open(key, error);
+	if (m->sealer == NULL)
 		return NULL;
+	m->apikeys = ics_apikeys_new(m->sealer);
 	ics_manager_audit_retention(m);
 	m->events = ics_events_new(1024);
 	m->tasks = ics_task_runner_new(m->store, m->events, m->cfg.task_threads);
@@ -314,6 +315,7 @@ void ics_manager_free(IcsManager *m)
 	ics_events_free(m->events);
 	ics_router_free(m->router);
 	ics_apikeys_free(m->apikeys);
+	ics_sealer_free(m->sealer);
 	ics_store_close(m->store);
 	ics_manager_config_clear(&m->cfg);
 	g_hash_table_destroy(m->creating);

@@ -81,6 +81,9 @@ typedef struct IcsManager {
 	IcsStore *store;
 	IcsEvents *events;
 	IcsTaskRunner *tasks;
+	/* The server key sealing API key secrets, TOTP secrets and
+	 * directory bind passwords (seal.h). */
+	IcsSealer *sealer;
 	IcsApiKeys *apikeys;
 	IcsRouter *router;
 	IcsHttpServer *http;
