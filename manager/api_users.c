@@ -103,6 +103,9 @@ static gboolean create_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	id = ics_user_insert(m->store, name, hash, enabled == NULL || json_is_true(enabled), error);
 	if (id < 0 || !ics_user_set_roles(m->store, id, roles, error))
 		goto fail;
+	if (json_is_true(json_object_get(body, "second_factor_required")) &&
+	    !ics_user_set_second_factor_required(m->store, id, TRUE, error))
+		goto fail;
 	user = ics_user_get_by_id(m->store, id, error);
 	out = user ? ics_user_to_json(m->store, user, error) : NULL;
 	if (out == NULL)
@@ -143,7 +146,7 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	g_autoptr(json_t) body = NULL;
 	g_autofree char *hash = NULL;
 	g_autoptr(IcsUser) user = NULL;
-	json_t *password, *roles, *enabled, *out;
+	json_t *password, *roles, *enabled, *sf, *out;
 
 	if (!ics_name_check("user name", name, error))
 		return FALSE;
@@ -153,6 +156,7 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	password = json_object_get(body, "password");
 	roles = json_object_get(body, "roles");
 	enabled = json_object_get(body, "enabled");
+	sf = json_object_get(body, "second_factor_required");
 	if (password) {
 		if (!ics_password_rules_check(&m->cfg.policy, name, json_string_value(password),
 					      error))
@@ -174,6 +178,8 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		goto fail;
 	if (enabled && !json_is_true(enabled) &&
 	    !revoke_credentials(m->store, user->id, 0, error))
+		goto fail;
+	if (sf && !ics_user_set_second_factor_required(m->store, user->id, json_is_true(sf), error))
 		goto fail;
 	if (roles) {
 		g_autofree const char **v = ics_api_strv(roles);

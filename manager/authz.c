@@ -66,7 +66,8 @@ void ics_principal_free(IcsPrincipal *p)
 	g_free(p);
 }
 
-IcsPrincipal *ics_principal_load(IcsStore *store, gint64 user_id, GError **error)
+static IcsPrincipal *principal_load(IcsStore *store, gint64 user_id, gboolean any_state,
+				    GError **error)
 {
 	g_autoptr(IcsPrincipal) p = g_new0(IcsPrincipal, 1);
 	g_autoptr(IcsStmt) st =
@@ -75,7 +76,7 @@ IcsPrincipal *ics_principal_load(IcsStore *store, gint64 user_id, GError **error
 			       " LEFT JOIN user_roles ur ON ur.user_id = u.id"
 			       " LEFT JOIN roles r ON r.id = ur.role_id"
 			       " LEFT JOIN role_permissions rp ON rp.role_id = r.id"
-			       " WHERE u.id = ? AND u.enabled",
+			       " WHERE u.id = ?1 AND (u.enabled OR ?2)",
 			       error);
 	int rc;
 
@@ -84,6 +85,7 @@ IcsPrincipal *ics_principal_load(IcsStore *store, gint64 user_id, GError **error
 	p->user_id = user_id;
 	p->permissions = g_hash_table_new(g_str_hash, g_str_equal);
 	ics_stmt_bind_int(st, 1, user_id);
+	ics_stmt_bind_int(st, 2, any_state);
 	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
 		const char *role = ics_stmt_text(st, 1);
 		const char *perm = ics_stmt_text(st, 3);
@@ -106,6 +108,16 @@ IcsPrincipal *ics_principal_load(IcsStore *store, gint64 user_id, GError **error
 	return g_steal_pointer(&p);
 }
 
+IcsPrincipal *ics_principal_load(IcsStore *store, gint64 user_id, GError **error)
+{
+	return principal_load(store, user_id, FALSE, error);
+}
+
+IcsPrincipal *ics_principal_load_roles(IcsStore *store, gint64 user_id, GError **error)
+{
+	return principal_load(store, user_id, TRUE, error);
+}
+
 IcsScope ics_principal_scope(const IcsPrincipal *p, const char *permission)
 {
 	return GPOINTER_TO_INT(g_hash_table_lookup(p->permissions, permission));
@@ -116,6 +128,23 @@ gboolean ics_principal_can_on(const IcsPrincipal *p, const char *permission, gin
 	IcsScope s = ics_principal_scope(p, permission);
 
 	return s == ICS_SCOPE_ALL || (s == ICS_SCOPE_OWNED && owner_id == p->user_id);
+}
+
+gboolean ics_principal_covers(const IcsPrincipal *p, const IcsPrincipal *target,
+			      const char **missing)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, target->permissions);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		if ((int)ics_principal_scope(p, k) < GPOINTER_TO_INT(v)) {
+			if (missing)
+				*missing = k;
+			return FALSE;
+		}
+	}
+	return TRUE;
 }
 
 /* ---- roles ------------------------------------------------------------- */
@@ -192,7 +221,7 @@ gboolean ics_user_set_roles(IcsStore *store, gint64 user_id, const char *const *
 }
 
 gboolean ics_role_create(IcsStore *store, const char *name, const char *description,
-			 const char *const *permissions, GError **error)
+			 const char *const *permissions, gboolean second_factor, GError **error)
 {
 	gint64 id;
 
@@ -202,13 +231,16 @@ gboolean ics_role_create(IcsStore *store, const char *name, const char *descript
 						 name, permissions[i]);
 	{
 		g_autoptr(IcsStmt) st = ics_store_stmt(
-			store, "INSERT INTO roles (name, builtin, description) VALUES (?, 0, ?)",
+			store,
+			"INSERT INTO roles (name, builtin, description, second_factor_required)"
+			" VALUES (?, 0, ?, ?)",
 			error);
 
 		if (st == NULL)
 			return FALSE;
 		ics_stmt_bind_text(st, 1, name);
 		ics_stmt_bind_text(st, 2, description ? description : "");
+		ics_stmt_bind_int(st, 3, second_factor);
 		if (!ics_stmt_run(st, error)) {
 			if (g_error_matches(*error, ICS_ERROR, ICS_ERROR_CONFLICT)) {
 				g_clear_error(error);
@@ -262,7 +294,28 @@ gboolean ics_role_delete(IcsStore *store, const char *name, GError **error)
 	return TRUE;
 }
 
-static json_t *role_json(const char *name, gboolean builtin, const char *description)
+gboolean ics_role_set_second_factor(IcsStore *store, const char *name, gboolean required,
+				    GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "UPDATE roles SET second_factor_required = ? WHERE name = ?", error);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_int(st, 1, required);
+	ics_stmt_bind_text(st, 2, name);
+	if (!ics_stmt_run(st, error))
+		return FALSE;
+	if (ics_store_changes(store) == 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "role \"%s\" does not exist",
+			    name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static json_t *role_json(const char *name, gboolean builtin, const char *description,
+			 gboolean second_factor)
 {
 	g_autoptr(json_t) perms = json_array();
 
@@ -275,15 +328,17 @@ static json_t *role_json(const char *name, gboolean builtin, const char *descrip
 			if (ics_principal_scope(p, ics_permissions[i]) != ICS_SCOPE_NONE)
 				json_array_append_new(perms, json_string(ics_permissions[i]));
 	}
-	return json_pack("{s:s, s:b, s:s, s:O}", "name", name, "builtin", builtin, "description",
-			 description ? description : "", "permissions", perms);
+	return json_pack("{s:s, s:b, s:s, s:O, s:b}", "name", name, "builtin", builtin,
+			 "description", description ? description : "", "permissions", perms,
+			 "second_factor_required", second_factor);
 }
 
 static json_t *roles_query(IcsStore *store, const char *name, GError **error)
 {
 	g_autoptr(IcsStmt) st =
 		ics_store_stmt(store,
-			       "SELECT r.name, r.builtin, r.description, rp.permission FROM roles r"
+			       "SELECT r.name, r.builtin, r.description, rp.permission,"
+			       " r.second_factor_required FROM roles r"
 			       " LEFT JOIN role_permissions rp ON rp.role_id = r.id"
 			       " WHERE ?1 IS NULL OR r.name = ?1 ORDER BY r.name, rp.permission",
 			       error);
@@ -299,7 +354,8 @@ static json_t *roles_query(IcsStore *store, const char *name, GError **error)
 		const char *perm = ics_stmt_text(st, 3);
 
 		if (cur == NULL || strcmp(json_string_value(json_object_get(cur, "name")), rname)) {
-			cur = role_json(rname, sqlite3_column_int(st, 1), ics_stmt_text(st, 2));
+			cur = role_json(rname, sqlite3_column_int(st, 1), ics_stmt_text(st, 2),
+					sqlite3_column_int(st, 4));
 			json_array_append_new(items, cur);
 		}
 		if (perm)

@@ -18,6 +18,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_roles.c \
 	manager/api_session.c \
 	manager/api_tasks.c \
+	manager/api_totp.c \
 	manager/api_users.c \
 	manager/api_vms.c \
 	manager/api_volumes.c \
@@ -29,6 +30,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/http_message.c \
 	manager/http_router.c \
 	manager/http_server.c \
+	manager/login.c \
 	manager/login_policy.c \
 	manager/manager.c \
 	manager/password.c \
@@ -40,17 +42,18 @@ manager_libicsmanager_la_SOURCES = \
 	manager/task.c \
 	manager/timestamp.c \
 	manager/tls_cert.c \
+	manager/totp.c \
 	manager/users.c \
 	manager/vm_inventory.c \
 	manager/vm_runtime_events.c \
 	manager/volumes.c
 manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include $(ICSDRS_CPPFLAGS) \
 	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS) \
-	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
+	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS) $(LDAP_CFLAGS) $(OATH_CFLAGS) $(QRENCODE_CFLAGS)
 manager_libicsmanager_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
 	$(top_builddir)/manager/drs/libicsdrs.la \
 	$(top_builddir)/lib/libics.la $(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) \
-	$(LIBVIRT_LIBS) $(LIBXML_LIBS)
+	$(LIBVIRT_LIBS) $(LIBXML_LIBS) $(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS)
 noinst_HEADERS += \
 	manager/include/ics/manager/apikey.h \
 	manager/include/ics/manager/audit.h \
@@ -59,6 +62,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/drs_service.h \
 	manager/include/ics/manager/events.h \
 	manager/include/ics/manager/http.h \
+	manager/include/ics/manager/login.h \
 	manager/include/ics/manager/login_policy.h \
 	manager/include/ics/manager/manager.h \
 	manager/include/ics/manager/password.h \
@@ -69,6 +73,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/task.h \
 	manager/include/ics/manager/timestamp.h \
 	manager/include/ics/manager/tls_cert.h \
+	manager/include/ics/manager/totp.h \
 	manager/include/ics/manager/users.h \
 	manager/include/ics/manager/vm_inventory.h \
 	manager/include/ics/manager/vm_runtime_events.h \
@@ -76,9 +81,10 @@ noinst_HEADERS += \
 
 # What a program using libicsmanager links with.
 ICSMANAGER_CPPFLAGS = -I$(top_srcdir)/manager/include $(ICSVMDEF_CPPFLAGS) \
-	$(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS)
+	$(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(OATH_CFLAGS) $(LDAP_CFLAGS)
 ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSVMDEF_LIBS) \
-	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS)
+	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
+	$(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS)
 
 # The cluster adapter plugged into the manager (IcsClusterOps over
 # libicscluster and libicsvmpool): its own library, so the core and its
@@ -122,7 +128,8 @@ icsmgr_tests = \
 	manager/tests/test_console \
 	manager/tests/test_concurrency \
 	manager/tests/test_tls \
-	manager/tests/test_drs_service
+	manager/tests/test_drs_service \
+	manager/tests/test_totp
 check_PROGRAMS += $(icsmgr_tests)
 TESTS += $(icsmgr_tests)
 
@@ -191,6 +198,10 @@ manager_tests_test_drs_service_SOURCES = manager/tests/test_drs_service.c \
 manager_tests_test_drs_service_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_drs_service_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_drs_service_LDADD = $(icsmgr_test_libs)
+manager_tests_test_totp_SOURCES = manager/tests/test_totp.c manager/tests/mgr_test_util.h
+manager_tests_test_totp_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_totp_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_totp_LDADD = $(icsmgr_test_libs)
 # The cluster adapter plugged into the manager, on libcib's file variant
 # with the adapter's captured fixtures.
 check_PROGRAMS += manager/tests/test_cluster_service

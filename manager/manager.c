@@ -23,6 +23,7 @@
 #include "ics/manager/manager.h"
 #include "ics/manager/password.h"
 #include "ics/manager/tls_cert.h"
+#include "ics/manager/totp.h"
 #include "ics/manager/users.h"
 #include "ics/manager/volumes.h"
 
@@ -46,6 +47,7 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->event_streams = 256;
 	cfg->audit_max_age_days = 365;
 	cfg->audit_max_rows = 1000000;
+	cfg->totp_issuer = g_strdup("ICS");
 	ics_login_policy_defaults(&cfg->policy);
 }
 
@@ -58,6 +60,7 @@ void ics_manager_config_clear(IcsManagerConfig *cfg)
 	g_free(cfg->volume_uri);
 	g_free(cfg->console_dir);
 	g_free(cfg->tls_priorities);
+	g_free(cfg->totp_issuer);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -160,6 +163,13 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 	replace_string(kf, "volumes", "libvirt_uri", &cfg->volume_uri);
 	replace_string(kf, "manager", "console_dir", &cfg->console_dir);
 	replace_string(kf, "tls", "priorities", &cfg->tls_priorities);
+	replace_string(kf, "security", "totp_issuer", &cfg->totp_issuer);
+	if (cfg->totp_issuer[0] == '\0' || strlen(cfg->totp_issuer) > 64 ||
+	    !g_utf8_validate(cfg->totp_issuer, -1, NULL) || strchr(cfg->totp_issuer, ':')) {
+		ics_error_invalid(error, "[security] totp_issuer must be 1 to 64 characters of "
+					 "UTF-8 without ':'");
+		goto bad;
+	}
 	if (!ics_http_tls_priorities_check(cfg->tls_priorities, error) ||
 	    !load_limits(cfg, kf, error))
 		goto bad;
@@ -207,6 +217,8 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->cfg.volume_uri = g_strdup(cfg->volume_uri);
 	m->cfg.console_dir = g_strdup(cfg->console_dir);
 	m->cfg.tls_priorities = g_strdup(cfg->tls_priorities);
+	m->cfg.totp_issuer = g_strdup(cfg->totp_issuer);
+	ics_totp_global_init();
 	m->cluster = cluster;
 	if (g_mkdir_with_parents(m->cfg.state_dir, 0700) != 0) {
 		ics_error_set_errno(error, errno, "cannot create state directory %s",

@@ -237,6 +237,7 @@ json_t *ics_request_parse_checked(const IcsSchema *schema, const char *body, gsi
 static const IcsField login_fields[] = {
 	{ "username", ICS_FIELD_NAME, TRUE, 0, 0 },
 	{ "password", ICS_FIELD_SECRET, TRUE, 0, 0 },
+	{ "code", ICS_FIELD_SECRET, FALSE, 1, 64 },
 	{ 0 },
 };
 const IcsSchema ics_schema_login = { "login request", login_fields };
@@ -246,6 +247,7 @@ static const IcsField user_create_fields[] = {
 	{ "password", ICS_FIELD_SECRET, TRUE, 0, 0 },
 	{ "roles", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "enabled", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ "second_factor_required", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ 0 },
 };
 const IcsSchema ics_schema_user_create = { "user", user_create_fields };
@@ -254,6 +256,7 @@ static const IcsField user_update_fields[] = {
 	{ "password", ICS_FIELD_SECRET, FALSE, 0, 0 },
 	{ "roles", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "enabled", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ "second_factor_required", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ 0 },
 };
 const IcsSchema ics_schema_user_update = { "user update", user_update_fields };
@@ -269,9 +272,22 @@ static const IcsField role_create_fields[] = {
 	{ "name", ICS_FIELD_NAME, TRUE, 0, 0 },
 	{ "permissions", ICS_FIELD_PERMISSION_ARRAY, TRUE, 0, 0 },
 	{ "description", ICS_FIELD_STRING, FALSE, 0, 256 },
+	{ "second_factor_required", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ 0 },
 };
 const IcsSchema ics_schema_role_create = { "role", role_create_fields };
+
+static const IcsField role_update_fields[] = {
+	{ "second_factor_required", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ 0 },
+};
+const IcsSchema ics_schema_role_update = { "role update", role_update_fields };
+
+static const IcsField code_fields[] = {
+	{ "code", ICS_FIELD_SECRET, TRUE, 1, 64 },
+	{ 0 },
+};
+const IcsSchema ics_schema_code = { "second factor code", code_fields };
 
 static const IcsField apikey_create_fields[] = {
 	{ "description", ICS_FIELD_STRING, FALSE, 0, 256 },
@@ -303,6 +319,7 @@ const IcsSchema *const ics_request_schemas[] = {
 	&ics_schema_login,	 &ics_schema_user_create,
 	&ics_schema_user_update, &ics_schema_password_change,
 	&ics_schema_role_create, &ics_schema_apikey_create,
+	&ics_schema_role_update, &ics_schema_code,
 	&ics_schema_vm_create,	 &ics_schema_vm_update,
 	&ics_schema_vm_migrate,	 NULL,
 };

@@ -153,6 +153,26 @@ const char *const ics_store_migrations[] = {
 	 * (bench/manager) */
 	"CREATE INDEX vms_list ON vms(uuid, name, owner_id, vcpus, memory_mib, created_us,"
 	"  updated_us);",
+
+	/* 6: the TOTP second factor (totp.c) -- the sealed secret, the last
+	 * step accepted (replay refusal), hashed recovery codes; who must use
+	 * one (a user's flag or a role's); and the stage of a session: full,
+	 * or waiting for a second factor, or limited to enrolling one */
+	"CREATE TABLE totp ("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  sealed_secret BLOB NOT NULL,"
+	"  confirmed INTEGER NOT NULL DEFAULT 0,"
+	"  last_step INTEGER NOT NULL DEFAULT 0,"
+	"  created_us INTEGER NOT NULL,"
+	"  confirmed_us INTEGER);"
+	"CREATE TABLE totp_recovery ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  code_hash TEXT NOT NULL,"
+	"  PRIMARY KEY (user_id, code_hash)) WITHOUT ROWID;"
+	"ALTER TABLE users ADD COLUMN second_factor_required INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE roles ADD COLUMN second_factor_required INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full'"
+	"  CHECK (stage IN ('full', 'second_factor', 'enrol'));",
 };
 
 const guint ics_store_n_migrations = G_N_ELEMENTS(ics_store_migrations);

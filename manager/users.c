@@ -13,10 +13,12 @@
 #include "ics/error.h"
 #include "ics/json.h"
 #include "ics/manager/timestamp.h"
+#include "ics/manager/totp.h"
 #include "ics/manager/users.h"
 
 #define USER_COLUMNS                                                                               \
-	"id, name, password_hash, enabled, failed_logins, locked_until_us, created_us, updated_us"
+	"id, name, password_hash, enabled, failed_logins, locked_until_us, created_us, updated_us," \
+	" second_factor_required"
 
 void ics_user_free(IcsUser *user)
 {
@@ -41,6 +43,7 @@ static IcsUser *user_from_row(IcsStmt *st)
 	u->locked_until_us = sqlite3_column_int64(st, 5);
 	u->created_us = sqlite3_column_int64(st, 6);
 	u->updated_us = sqlite3_column_int64(st, 7);
+	u->second_factor_required = sqlite3_column_int(st, 8) != 0;
 	return u;
 }
 
@@ -136,6 +139,14 @@ gboolean ics_user_set_enabled(IcsStore *store, gint64 id, gboolean enabled, GErr
 			  FALSE, NULL, enabled, error);
 }
 
+gboolean ics_user_set_second_factor_required(IcsStore *store, gint64 id, gboolean required,
+					     GError **error)
+{
+	return update_one(store,
+			  "UPDATE users SET second_factor_required = ?, updated_us = ? WHERE id = ?",
+			  id, FALSE, NULL, required, error);
+}
+
 gboolean ics_user_delete(IcsStore *store, gint64 id, GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(store, "DELETE FROM users WHERE id = ?", error);
@@ -165,6 +176,7 @@ json_t *ics_user_to_json(IcsStore *store, const IcsUser *user, GError **error)
 	g_autoptr(json_t) roles = json_array();
 	g_autofree char *created = ics_timestamp_format(user->created_us);
 	g_autofree char *updated = ics_timestamp_format(user->updated_us);
+	gboolean enrolled;
 	int rc;
 
 	if (st == NULL)
@@ -174,10 +186,14 @@ json_t *ics_user_to_json(IcsStore *store, const IcsUser *user, GError **error)
 		json_array_append_new(roles, json_string(ics_stmt_text(st, 0)));
 	if (rc < 0)
 		return NULL;
-	return json_pack("{s:s, s:b, s:O, s:b, s:s, s:s}", "name", user->name, "enabled",
-			 user->enabled, "roles", roles, "locked",
+	ics_stmt_release(g_steal_pointer(&st));
+	if (!ics_totp_enrolled(store, user->id, &enrolled, error))
+		return NULL;
+	return json_pack("{s:s, s:b, s:O, s:b, s:s, s:s, s:b, s:b}", "name", user->name,
+			 "enabled", user->enabled, "roles", roles, "locked",
 			 ics_now_us() < user->locked_until_us, "created_at", created, "updated_at",
-			 updated);
+			 updated, "second_factor_required", user->second_factor_required,
+			 "second_factor_enrolled", enrolled);
 }
 
 json_t *ics_user_list(IcsStore *store, const char *after, gint64 limit, GError **error)

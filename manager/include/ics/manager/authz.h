@@ -39,18 +39,29 @@ struct IcsPrincipal {
 	GHashTable *permissions; /* name -> GINT_TO_POINTER(IcsScope) */
 	char *auth;		 /* "session" or "apikey" */
 	gint64 session_id;	 /* for logout; 0 with an API key */
+	/* The session's IcsSessionStage (session.h); a session that is not
+	 * full holds no permission. */
+	int stage;
 	char *apikey_id;
 };
 typedef struct IcsPrincipal IcsPrincipal;
 
 /* Load the user's roles and permissions (the caller holds the lock). */
 IcsPrincipal *ics_principal_load(IcsStore *store, gint64 user_id, GError **error);
+/* What the user's roles grant, enabled or not (to judge who may manage
+ * the account). */
+IcsPrincipal *ics_principal_load_roles(IcsStore *store, gint64 user_id, GError **error);
 void ics_principal_free(IcsPrincipal *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsPrincipal, ics_principal_free)
 
 IcsScope ics_principal_scope(const IcsPrincipal *p, const char *permission);
 /* May @p do @permission on an object owned by @owner_id (0 = no owner)? */
 gboolean ics_principal_can_on(const IcsPrincipal *p, const char *permission, gint64 owner_id);
+/* Does @p hold every permission of @target, each with at least its scope?
+ * (Nobody manages the credentials of an account more powerful than their
+ * own.)  The first one missing in @missing (may be NULL). */
+gboolean ics_principal_covers(const IcsPrincipal *p, const IcsPrincipal *target,
+			      const char **missing);
 
 /* ---- roles ------------------------------------------------------------- */
 
@@ -61,12 +72,18 @@ gboolean ics_user_set_roles(IcsStore *store, gint64 user_id, const char *const *
 			    GError **error);
 
 /* A custom role; CONFLICT when the name is taken, INVALID_ARGUMENT for an
- * unknown permission. */
+ * unknown permission.  @second_factor: its holders must use a second
+ * factor (totp.h). */
 gboolean ics_role_create(IcsStore *store, const char *name, const char *description,
-			 const char *const *permissions, GError **error);
+			 const char *const *permissions, gboolean second_factor, GError **error);
+/* Set whether holders of role @name (builtin or custom) must use a second
+ * factor; NOT_FOUND. */
+gboolean ics_role_set_second_factor(IcsStore *store, const char *name, gboolean required,
+				    GError **error);
 /* CONFLICT for a builtin role or one still held by a user. */
 gboolean ics_role_delete(IcsStore *store, const char *name, GError **error);
-/* {"name", "builtin", "description", "permissions": [...]}; NOT_FOUND. */
+/* {"name", "builtin", "description", "permissions": [...],
+ * "second_factor_required"}; NOT_FOUND. */
 json_t *ics_role_get(IcsStore *store, const char *name, GError **error);
 /* {"items": [role...]} in name order. */
 json_t *ics_role_list(IcsStore *store, GError **error);

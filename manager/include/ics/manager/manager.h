@@ -57,6 +57,9 @@ typedef struct {
 	 * max_rows are purged (audit.c). */
 	guint audit_max_age_days;
 	guint audit_max_rows;
+	/* [security] totp_issuer: the issuer an authenticator app shows next
+	 * to the account ("ICS"). */
+	char *totp_issuer;
 } IcsManagerConfig;
 
 /* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS with

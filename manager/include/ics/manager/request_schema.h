@@ -61,6 +61,9 @@ extern const IcsSchema ics_schema_user_create;
 extern const IcsSchema ics_schema_user_update;
 extern const IcsSchema ics_schema_password_change;
 extern const IcsSchema ics_schema_role_create;
+extern const IcsSchema ics_schema_role_update;
+/* {"code"}: a second factor code (or a recovery code where accepted). */
+extern const IcsSchema ics_schema_code;
 extern const IcsSchema ics_schema_apikey_create;
 extern const IcsSchema ics_schema_vm_create;
 extern const IcsSchema ics_schema_vm_update;
