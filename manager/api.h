@@ -52,6 +52,7 @@ extern const IcsApiRoute ics_api_health_routes[];
 extern const IcsApiRoute ics_api_session_routes[];
 extern const IcsApiRoute ics_api_user_routes[];
 extern const IcsApiRoute ics_api_totp_routes[];
+extern const IcsApiRoute ics_api_directory_routes[];
 extern const IcsApiRoute ics_api_role_routes[];
 extern const IcsApiRoute ics_api_apikey_routes[];
 extern const IcsApiRoute ics_api_audit_routes[];

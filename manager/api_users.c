@@ -6,7 +6,8 @@
  * the user's sessions and lifts a lockout; a user changes their own
  * password through /users/{name}/password, proving the old one.  The last
  * administrator cannot be deleted, disabled or demoted, so the manager
- * never locks itself out.
+ * never locks itself out.  A directory user's password, roles, enabled
+ * flag and existence are its directory's (409 here).
  */
 #include "config.h"
 
@@ -18,23 +19,10 @@
 
 #include "api.h"
 
-static gint64 admin_count(IcsStore *store, GError **error)
-{
-	g_autoptr(IcsStmt) st = ics_store_stmt(
-		store,
-		"SELECT count(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id"
-		" JOIN roles r ON r.id = ur.role_id WHERE r.name = 'administrator' AND u.enabled",
-		error);
-
-	if (st == NULL || ics_stmt_step(st, error) != SQLITE_ROW)
-		return -1;
-	return sqlite3_column_int64(st, 0);
-}
-
 /* CONFLICT when the change just made left no enabled administrator. */
 static gboolean keep_an_admin(IcsStore *store, const char *name, GError **error)
 {
-	gint64 n = admin_count(store, error);
+	gint64 n = ics_user_admin_count(store, error);
 
 	if (n < 0)
 		return FALSE;
@@ -170,6 +158,10 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	user = ics_user_get(m->store, name, error);
 	if (user == NULL)
 		goto fail;
+	if ((password || roles || enabled) &&
+	    !ics_user_check_local(user, password ? "password" : roles ? "roles" : "enabled flag",
+				  error))
+		goto fail;
 	if (hash && (!ics_user_set_password(m->store, user->id, hash, error) ||
 		     !ics_login_record_success(m->store, user->id, error) ||
 		     !revoke_credentials(m->store, user->id, 0, error)))
@@ -216,7 +208,8 @@ static gboolean delete_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
 	user = ics_user_get(m->store, name, error);
-	if (user == NULL || !ics_user_delete(m->store, user->id, error) ||
+	if (user == NULL || !ics_user_check_local(user, "existence", error) ||
+	    !ics_user_delete(m->store, user->id, error) ||
 	    !keep_an_admin(m->store, name, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
@@ -261,6 +254,8 @@ static gboolean change_password(IcsManager *m, IcsRequest *req, IcsResponse *res
 				    "cannot change the password: %s", ics_login_gate_reason(gate));
 		return FALSE;
 	}
+	if (!ics_user_check_local(user, "password", error))
+		return FALSE;
 	if (!ics_password_verify(old_pw, user->password_hash)) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION, "the old password is wrong");
 		return FALSE;

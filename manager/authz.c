@@ -19,7 +19,7 @@ const char *const ics_permissions[] = {
 	"vm.read",    "vm.write",     "vm.power",   "task.read",	"task.cancel",
 	"event.read", "user.read",    "user.admin", "role.read",	"role.admin",
 	"audit.read", "apikey.admin", "host.read",  "host.maintenance", "volume.read",
-	"volume.write", "drs.read",	"drs.admin", NULL,
+	"volume.write", "drs.read",	"drs.admin", "directory.read", "directory.admin", NULL,
 };
 
 static const char *const vm_manager_permissions[] = {
@@ -47,7 +47,7 @@ static void grant_builtin(IcsPrincipal *p, const char *role)
 		if (g_str_equal(role, "administrator"))
 			grant(p, perm, ICS_SCOPE_ALL);
 		else if (g_str_equal(role, "readonly") && g_str_has_suffix(perm, ".read") &&
-			 !g_str_equal(perm, "audit.read"))
+			 !g_str_equal(perm, "audit.read") && !g_str_equal(perm, "directory.read"))
 			grant(p, perm, ICS_SCOPE_ALL);
 		else if (g_str_equal(role, "vm_manager") &&
 			 g_strv_contains(vm_manager_permissions, perm))
@@ -286,7 +286,8 @@ gboolean ics_role_delete(IcsStore *store, const char *name, GError **error)
 		if (g_error_matches(*error, ICS_ERROR, ICS_ERROR_CONFLICT)) {
 			g_clear_error(error);
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "role \"%s\" is still held by users; take it from them first",
+				    "role \"%s\" is still held by users or granted by a "
+				    "directory's group; take it from them first",
 				    name);
 		}
 		return FALSE;

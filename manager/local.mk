@@ -9,6 +9,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_apikeys.c \
 	manager/api_audit.c \
 	manager/api_console.c \
+	manager/api_directories.c \
 	manager/api_dispatch.c \
 	manager/api_drs.c \
 	manager/api_events.c \
@@ -25,6 +26,9 @@ manager_libicsmanager_la_SOURCES = \
 	manager/apikey.c \
 	manager/audit.c \
 	manager/authz.c \
+	manager/directory.c \
+	manager/directory_ldap.c \
+	manager/directory_sync.c \
 	manager/drs_service.c \
 	manager/events.c \
 	manager/http_message.c \
@@ -59,6 +63,9 @@ noinst_HEADERS += \
 	manager/include/ics/manager/audit.h \
 	manager/include/ics/manager/authz.h \
 	manager/include/ics/manager/cluster_ops.h \
+	manager/include/ics/manager/directory.h \
+	manager/include/ics/manager/directory_ldap.h \
+	manager/include/ics/manager/directory_sync.h \
 	manager/include/ics/manager/drs_service.h \
 	manager/include/ics/manager/events.h \
 	manager/include/ics/manager/http.h \
@@ -129,7 +136,8 @@ icsmgr_tests = \
 	manager/tests/test_concurrency \
 	manager/tests/test_tls \
 	manager/tests/test_drs_service \
-	manager/tests/test_totp
+	manager/tests/test_totp \
+	manager/tests/test_directory
 check_PROGRAMS += $(icsmgr_tests)
 TESTS += $(icsmgr_tests)
 
@@ -202,6 +210,11 @@ manager_tests_test_totp_SOURCES = manager/tests/test_totp.c manager/tests/mgr_te
 manager_tests_test_totp_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_totp_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_totp_LDADD = $(icsmgr_test_libs)
+manager_tests_test_directory_SOURCES = manager/tests/test_directory.c \
+	manager/tests/mgr_test_util.h manager/tests/slapd_test_util.h
+manager_tests_test_directory_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_directory_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_directory_LDADD = $(icsmgr_test_libs)
 # The cluster adapter plugged into the manager, on libcib's file variant
 # with the adapter's captured fixtures.
 check_PROGRAMS += manager/tests/test_cluster_service

@@ -12,6 +12,12 @@
  * many requests carry it), clears the count when the proof is complete
  * and creates the session.  Nothing is left half-done: a refused code
  * rolls back everything but the counted attempt.
+ *
+ * A directory user's password is checked by binding to its directory as
+ * the user (directory_sync.c), which also reads its groups and state
+ * again; a name the manager does not know is looked up in the directories
+ * before the login is refused, so a user added to the directory can log
+ * in before the next sync.
  */
 #include "config.h"
 
@@ -20,6 +26,7 @@
 #include "ics/error.h"
 #include "ics/json.h"
 #include "ics/log.h"
+#include "ics/manager/directory_sync.h"
 #include "ics/manager/login.h"
 #include "ics/manager/login_policy.h"
 #include "ics/manager/password.h"
@@ -61,6 +68,8 @@ const char *ics_login_gate_reason(IcsLoginGate gate)
 static gboolean first_factor(IcsManager *m, const IcsUser *user, const char *password,
 			     gboolean *ok, GError **error)
 {
+	if (user->directory_id != 0)
+		return ics_directory_authenticate(m, user, password, ok, error);
 	*ok = ics_password_verify(password, user->password_hash);
 	return TRUE;
 }
@@ -82,6 +91,15 @@ gboolean ics_login(IcsManager *m, const char *name, const char *password, const 
 	IcsLoginGate gate;
 
 	user = ics_login_attempt(m->store, policy, name, &gate, error);
+	if (user == NULL && gate == ICS_LOGIN_NO_USER) {
+		/* Perhaps a directory user not synced yet. */
+		gboolean created;
+
+		if (!ics_directory_provision(m, name, &created, error))
+			return FALSE;
+		if (created)
+			user = ics_login_attempt(m->store, policy, name, &gate, error);
+	}
 	if (user == NULL) {
 		if (gate == ICS_LOGIN_OPEN)
 			return FALSE;

@@ -19,6 +19,7 @@
 #include "ics/log.h"
 #include "ics/manager/audit.h"
 #include "ics/manager/authz.h"
+#include "ics/manager/directory_sync.h"
 #include "ics/manager/drs_service.h"
 #include "ics/manager/manager.h"
 #include "ics/manager/password.h"
@@ -48,6 +49,7 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->audit_max_age_days = 365;
 	cfg->audit_max_rows = 1000000;
 	cfg->totp_issuer = g_strdup("ICS");
+	cfg->directory_check_ms = 10000;
 	ics_login_policy_defaults(&cfg->policy);
 }
 
@@ -129,6 +131,13 @@ static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
 	    !load_uint(kf, "audit", "max_age_days", 1, 36500, &cfg->audit_max_age_days, error) ||
 	    !load_uint(kf, "audit", "max_rows", 1000, G_MAXINT32, &cfg->audit_max_rows, error))
 		return FALSE;
+	if (g_key_file_has_key(kf, "directories", "check_seconds", NULL)) {
+		guint s = 0;
+
+		if (!load_uint(kf, "directories", "check_seconds", 1, 3600, &s, error))
+			return FALSE;
+		cfg->directory_check_ms = s * 1000;
+	}
 	if (cfg->limits.per_ip_connections > cfg->limits.max_connections)
 		return ics_error_invalid(error,
 					 "[limits] per_ip_connections (%u) is more than "
@@ -244,10 +253,12 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 		return NULL;
 	m->volumes = ics_volumes_new(m->cfg.volume_uri);
 	ics_volume_tasks_register(m);
+	ics_directory_sync_register(m);
 	if (m->cfg.test_mode)
 		ics_task_runner_register(m->tasks, &ics_task_kind_test_sleep);
 	if (!ics_task_runner_recover(m->tasks, error))
 		return NULL;
+	m->directory_sync = ics_directory_sync_start(m, m->cfg.directory_check_ms);
 	ics_drs_service_start(m->drs);
 	m->router = ics_router_new();
 	ics_api_register(m->router);
@@ -319,8 +330,10 @@ void ics_manager_free(IcsManager *m)
 	if (m->events)
 		ics_events_close(m->events);
 	ics_http_server_stop(m->http);
-	/* DRS plans and queues tasks: stopped before the tasks are. */
+	/* DRS and the directory sync queue tasks: stopped before the tasks
+	 * are. */
 	ics_drs_service_stop(m->drs);
+	ics_directory_sync_free(m->directory_sync);
 	ics_task_runner_free(m->tasks);
 	ics_drs_service_free(m->drs);
 	ics_volumes_free(m->volumes);

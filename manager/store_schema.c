@@ -173,6 +173,31 @@ const char *const ics_store_migrations[] = {
 	"ALTER TABLE roles ADD COLUMN second_factor_required INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full'"
 	"  CHECK (stage IN ('full', 'second_factor', 'enrol'));",
+
+	/* 7: LDAP directory domains (directory.c) -- settings as a JSON
+	 * document, the bind password sealed, the outcome of the last sync;
+	 * group -> role grants; and the domain of directory users, whose rows
+	 * go with their domain (and their sessions, keys, roles with them) */
+	"CREATE TABLE directories ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  settings TEXT NOT NULL,"
+	"  sealed_bind_password BLOB NOT NULL,"
+	"  sync_period_s INTEGER NOT NULL DEFAULT 0,"
+	"  last_sync_us INTEGER,"
+	"  last_sync_users INTEGER,"
+	"  last_sync_error TEXT,"
+	"  created_us INTEGER NOT NULL,"
+	"  updated_us INTEGER NOT NULL);"
+	"CREATE TABLE directory_grants ("
+	"  directory_id INTEGER NOT NULL REFERENCES directories(id) ON DELETE CASCADE,"
+	"  group_dn TEXT NOT NULL,"
+	"  role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE RESTRICT,"
+	"  PRIMARY KEY (directory_id, group_dn, role_id));"
+	"ALTER TABLE users ADD COLUMN directory_id INTEGER"
+	"  REFERENCES directories(id) ON DELETE CASCADE;"
+	"ALTER TABLE users ADD COLUMN directory_dn TEXT;"
+	"CREATE INDEX users_directory ON users(directory_id);",
 };
 
 const guint ics_store_n_migrations = G_N_ELEMENTS(ics_store_migrations);

@@ -277,6 +277,11 @@ static int setup(void **state)
 	/* The key to delete belongs to a user whose password no operation
 	 * changes (a password change revokes the user's keys). */
 	assert_int_equal(test_make_user(c->t, "carol", "[\"readonly\"]"), 201);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/directories", c->t->admin_token,
+				     "{\"name\": \"corp\", \"url\": \"ldaps://127.0.0.1:1\","
+				     " \"bind_dn\": \"cn=ics,dc=example,dc=com\", \"bind_password\":"
+				     " \"x\", \"user_base\": \"dc=example,dc=com\"}"),
+			 201);
 	/* The second factor's operations are self-service: erin's. */
 	assert_int_equal(test_make_user(c->t, "erin", "[\"readonly\"]"), 201);
 	g_autofree char *carol = test_login(c->t, "carol", TEST_PASSWORD);
@@ -329,6 +334,8 @@ static char *concrete_path(Ctx *c, const char *tmpl)
 			v = g_str_has_suffix(tmpl, "/password") ? "admin"
 			    : strstr(tmpl, "/totp")		    ? "erin"
 								    : "alice";
+		else if (g_str_equal(segs[i], "{directory}"))
+			v = "corp";
 		else if (g_str_equal(segs[i], "{role}"))
 			v = "operators";
 		else if (g_str_equal(segs[i], "{uuid}"))
@@ -599,7 +606,7 @@ static void test_every_route_documented(void **state)
 {
 	const IcsApiRoute *const tables[] = {
 		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
-		ics_api_totp_routes,
+		ics_api_totp_routes,   ics_api_directory_routes,
 		ics_api_role_routes,   ics_api_apikey_routes,  ics_api_audit_routes,
 		ics_api_task_routes,   ics_api_event_routes,   ics_api_vm_routes,
 		ics_api_host_routes,   ics_api_pool_routes,    ics_api_volume_routes,

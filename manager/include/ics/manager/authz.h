@@ -5,7 +5,9 @@
  * of permissions; a user holds roles.  Three roles are built in and
  * mutually exclusive -- a user holds at most one of them:
  *   administrator  every permission;
- *   readonly       every *.read permission except audit.read;
+ *   readonly       every *.read permission except audit.read and
+ *                  directory.read (a directory's settings name its service
+ *                  account and layout);
  *   vm_manager     vm.read, vm.write, vm.power, task.read, event.read, but
  *                  only on the VMs (and their tasks and events) the user
  *                  owns.

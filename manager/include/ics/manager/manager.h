@@ -60,6 +60,9 @@ typedef struct {
 	/* [security] totp_issuer: the issuer an authenticator app shows next
 	 * to the account ("ICS"). */
 	char *totp_issuer;
+	/* [directories] check_seconds: how often the periodic sync looks for
+	 * domains due (kept in ms: tests use less than a second). */
+	guint directory_check_ms;
 } IcsManagerConfig;
 
 /* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS with
@@ -103,6 +106,10 @@ typedef struct IcsManager {
 	struct IcsVolumes *volumes;
 	IcsTaskKind volume_create_kind;
 	IcsTaskKind volume_resize_kind;
+	/* LDAP directory domains: the periodic sync and the task kind of a
+	 * sync (directory_sync.h). */
+	struct IcsDirectorySync *directory_sync;
+	IcsTaskKind directory_sync_kind;
 	/* Bumped (atomically) whenever sessions, keys, accounts or roles
 	 * change in a way that may end what an open event stream was
 	 * allowed (ics_manager_credentials_revoked). */
