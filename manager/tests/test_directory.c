@@ -138,6 +138,27 @@ static char *roles(Ctx *c, const char *name)
 	return g_strdup(s ? s : "");
 }
 
+/* @secret is in no file of the state directory and no audit record. */
+static void assert_no_secret(Ctx *c, const char *secret)
+{
+	static const char *const files[] = { "manager.db", "manager.db-wal", NULL };
+	g_autoptr(TestResp) audit = test_http(c->t, "GET", "/api/v1/audit/export?format=jsonl",
+					      c->t->admin_token, NULL);
+
+	assert_int_equal(audit->status, 200);
+	assert_true(audit->body->len > 0);
+	assert_null(strstr(audit->body->str, secret));
+	for (guint i = 0; files[i]; i++) {
+		g_autofree char *path = g_build_filename(c->t->dir, files[i], NULL);
+		g_autofree char *data = NULL;
+		gsize len = 0;
+
+		if (!g_file_get_contents(path, &data, &len, NULL))
+			continue;
+		assert_null(memmem(data, len, secret, strlen(secret)));
+	}
+}
+
 static void test_sync_login_and_changes(void **state)
 {
 	Ctx *c = *state;
@@ -229,6 +250,11 @@ static void test_sync_login_and_changes(void **state)
 	assert_string_equal(r, "[\"administrator\",\"operators\"]");
 	/* erin's session sees her new role at once. */
 	assert_int_equal(test_status(c->t, "GET", "/api/v1/audit", erin, NULL), 200);
+	/* Neither the service password nor a user's is in the database (nor
+	 * its journal) or the audit trail. */
+	assert_no_secret(c, SLAPD_SVC_PW);
+	assert_no_secret(c, "Dan-Passw0rd!");
+	assert_no_secret(c, "Erin-Passw0rd!");
 }
 
 static void test_login_before_sync_and_delete(void **state)
@@ -458,9 +484,12 @@ static void test_last_admin(void **state)
 	g_autofree char *st =
 		test_wait_task(c->t, dan, json_integer_value(json_object_get(s->json, "id")));
 	assert_string_equal(st, "failed");
+	/* Nothing changed: dan is still the administrator, gina still enabled. */
 	g_autofree char *r2 = roles(c, "dan");
-	(void)r2;
+	assert_string_equal(r2, "[\"administrator\"]");
 	assert_int_equal(test_status(c->t, "GET", "/api/v1/audit", dan, NULL), 200);
+	g_autoptr(TestResp) g = user(c, "gina");
+	assert_true(json_is_true(json_object_get(g->json, "enabled")));
 }
 
 int main(void)
