@@ -15,8 +15,9 @@
  * memberUid).
  *
  * The periodic thread only queues tasks; the task runner's threads do the
- * work, so a sync is a task wherever it came from (visible, cancellable
- * between its phases, recorded).  The thread wakes every check_ms and is
+ * work, so a sync is a task wherever it came from (visible and recorded;
+ * a sync is not cancelled half-way: it reads, then applies in one
+ * transaction).  The thread wakes every check_ms and is
  * stopped (and joined) before the task runner.  Its one lock, @lock,
  * guards @stop.
  */
