@@ -209,8 +209,8 @@ static gboolean grants_set(IcsStore *store, gint64 id, const json_t *map, GError
 		json_array_foreach(roles, i, r)
 		{
 			const char *role = json_string_value(r);
-			gboolean builtin;
-			gint64 role_id;
+			gboolean builtin = FALSE;
+			gint64 role_id = 0;
 
 			if (role == NULL || !ics_name_valid(role))
 				return ics_error_invalid(error, "group_roles: \"%.80s\" lists a bad "
