@@ -321,8 +321,9 @@ static void print_role(const json_t *r)
 	printf("builtin:      %s\n", json_is_true(json_object_get(r, "builtin")) ? "yes" : "no");
 	printf("description:  %s\n", ics_admin_str(r, "description", ""));
 	printf("permissions:  %s\n", perms);
-	printf("2nd factor:   %s\n",
-	       json_is_true(json_object_get(r, "second_factor_required")) ? "required" : "optional");
+	printf("2nd factor:   %s\n", json_is_true(json_object_get(r, "second_factor_required"))
+					     ? "required"
+					     : "optional");
 }
 
 static void print_roles(const json_t *list)

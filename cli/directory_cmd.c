@@ -73,9 +73,9 @@ static void print_directories(const json_t *list)
 		json_t *last = json_object_get(d, "last_sync");
 		g_autofree char *users = g_strdup_printf(
 			"%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(d, "users")));
-		g_autofree char *period =
-			g_strdup_printf("%" JSON_INTEGER_FORMAT,
-					json_integer_value(json_object_get(d, "sync_period_seconds")));
+		g_autofree char *period = g_strdup_printf(
+			"%" JSON_INTEGER_FORMAT,
+			json_integer_value(json_object_get(d, "sync_period_seconds")));
 
 		ics_admin_table_add(t, ics_admin_str(d, "name", "?"), ics_admin_str(d, "url", "?"),
 				    users, period, ics_admin_str(last, "at", "never"),
@@ -142,37 +142,92 @@ static void settings_clear(Settings *s)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Settings, settings_clear)
 
-#define SETTING_OPTIONS(s)                                                                         \
-	{ "ldap-url", 0, 0, G_OPTION_ARG_STRING, &(s).url, "ldaps://HOST[:PORT] or ldap://HOST[:PORT] " \
-						       "(StartTLS)", "URL" },                      \
-		{ "insecure", 0, 0, G_OPTION_ARG_NONE, &(s).insecure,                              \
-		  "No TLS (ldap:// to a loopback address only)", NULL },                           \
-		{ "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &(s).ca_file,                            \
-		  "PEM file of the CA that signed the server's certificate", "FILE" },             \
-		{ "bind-dn", 0, 0, G_OPTION_ARG_STRING, &(s).bind_dn, "The service account",      \
-		  "DN" },                                                                          \
-		{ "bind-password", 0, 0, G_OPTION_ARG_NONE, &(s).ask_password,                     \
-		  "Ask for the service account's password (update)", NULL },                       \
-		{ "bind-password-stdin", 0, 0, G_OPTION_ARG_NONE, &(s).password_stdin,             \
-		  "Read the service account's password from standard input", NULL },               \
-		{ "user-base", 0, 0, G_OPTION_ARG_STRING, &(s).user_base, "Where users are",      \
-		  "DN" },                                                                          \
-		{ "user-filter", 0, 0, G_OPTION_ARG_STRING, &(s).user_filter,                      \
-		  "Which entries are users", "FILTER" },                                           \
-		{ "login-attribute", 0, 0, G_OPTION_ARG_STRING, &(s).login_attribute,              \
-		  "The attribute holding the login name (uid)", "ATTR" },                          \
-		{ "disabled-filter", 0, 0, G_OPTION_ARG_STRING, &(s).disabled_filter,              \
-		  "Users also matching it are disabled", "FILTER" },                               \
-		{ "group-base", 0, 0, G_OPTION_ARG_STRING, &(s).group_base, "Where groups are",   \
-		  "DN" },                                                                          \
-		{ "group-filter", 0, 0, G_OPTION_ARG_STRING, &(s).group_filter,                    \
-		  "Which entries are groups", "FILTER" },                                          \
-		{ "member-attribute", 0, 0, G_OPTION_ARG_STRING, &(s).member_attribute,            \
-		  "The attribute listing a group's members (member)", "ATTR" },                    \
-		{ "group-role", 0, 0, G_OPTION_ARG_STRING_ARRAY, &(s).group_roles,                 \
-		  "Members of GROUP_DN get ROLE (repeatable)", "GROUP_DN=ROLE" },                  \
-		{ "sync-period", 0, 0, G_OPTION_ARG_INT, &(s).period,                              \
-		  "Seconds between periodic syncs (0: none)", "SECONDS" }
+#define SETTING_OPTIONS(s)                                                                              \
+	{ "ldap-url",                                                                                   \
+	  0,                                                                                            \
+	  0,                                                                                            \
+	  G_OPTION_ARG_STRING,                                                                          \
+	  &(s).url,                                                                                     \
+	  "ldaps://HOST[:PORT] or ldap://HOST[:PORT] "                                                  \
+	  "(StartTLS)",                                                                                 \
+	  "URL" },                                                                                      \
+		{ "insecure",                                                                           \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_NONE,                                                                    \
+		  &(s).insecure,                                                                        \
+		  "No TLS (ldap:// to a loopback address only)",                                        \
+		  NULL },                                                                               \
+		{ "ca-file",                                                                            \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_FILENAME,                                                                \
+		  &(s).ca_file,                                                                         \
+		  "PEM file of the CA that signed the server's certificate",                            \
+		  "FILE" },                                                                             \
+		{ "bind-dn", 0, 0, G_OPTION_ARG_STRING, &(s).bind_dn, "The service account", "DN" },    \
+		{ "bind-password",                                                                      \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_NONE,                                                                    \
+		  &(s).ask_password,                                                                    \
+		  "Ask for the service account's password (update)",                                    \
+		  NULL },                                                                               \
+		{ "bind-password-stdin",                                                                \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_NONE,                                                                    \
+		  &(s).password_stdin,                                                                  \
+		  "Read the service account's password from standard input",                            \
+		  NULL },                                                                               \
+		{ "user-base", 0, 0, G_OPTION_ARG_STRING, &(s).user_base, "Where users are", "DN" },    \
+		{ "user-filter",                                                                        \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_STRING,                                                                  \
+		  &(s).user_filter,                                                                     \
+		  "Which entries are users",                                                            \
+		  "FILTER" },                                                                           \
+		{ "login-attribute",                                                                    \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_STRING,                                                                  \
+		  &(s).login_attribute,                                                                 \
+		  "The attribute holding the login name (uid)",                                         \
+		  "ATTR" },                                                                             \
+		{ "disabled-filter",                                                                    \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_STRING,                                                                  \
+		  &(s).disabled_filter,                                                                 \
+		  "Users also matching it are disabled",                                                \
+		  "FILTER" },                                                                           \
+		{ "group-base", 0, 0, G_OPTION_ARG_STRING, &(s).group_base, "Where groups are", "DN" }, \
+		{ "group-filter",                                                                       \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_STRING,                                                                  \
+		  &(s).group_filter,                                                                    \
+		  "Which entries are groups",                                                           \
+		  "FILTER" },                                                                           \
+		{ "member-attribute",                                                                   \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_STRING,                                                                  \
+		  &(s).member_attribute,                                                                \
+		  "The attribute listing a group's members (member)",                                   \
+		  "ATTR" },                                                                             \
+		{ "group-role",                                                                         \
+		  0,                                                                                    \
+		  0,                                                                                    \
+		  G_OPTION_ARG_STRING_ARRAY,                                                            \
+		  &(s).group_roles,                                                                     \
+		  "Members of GROUP_DN get ROLE (repeatable)",                                          \
+		  "GROUP_DN=ROLE" },                                                                    \
+	{                                                                                               \
+		"sync-period", 0, 0, G_OPTION_ARG_INT, &(s).period,                                     \
+			"Seconds between periodic syncs (0: none)", "SECONDS"                           \
+	}
 
 /* The request body of @s; @create: the password is required. */
 static json_t *settings_body(const Settings *s, gboolean create, GError **error)
@@ -220,7 +275,8 @@ static json_t *settings_body(const Settings *s, gboolean create, GError **error)
 			json_t *a;
 
 			if (eq == NULL || eq == s->group_roles[i] || eq[1] == '\0') {
-				ics_error_invalid(error, "--group-role \"%s\" must be GROUP_DN=ROLE",
+				ics_error_invalid(error,
+						  "--group-role \"%s\" must be GROUP_DN=ROLE",
 						  s->group_roles[i]);
 				return NULL;
 			}
@@ -234,8 +290,8 @@ static json_t *settings_body(const Settings *s, gboolean create, GError **error)
 		}
 	}
 	if (create || s->ask_password || s->password_stdin) {
-		char *pw = ics_admin_read_password(s->password_stdin, "Service account password: ",
-						   error);
+		char *pw = ics_admin_read_password(s->password_stdin,
+						   "Service account password: ", error);
 
 		if (pw == NULL)
 			return NULL;
@@ -277,10 +333,11 @@ static int directory_create(int argc, char **argv)
 	g_autoptr(json_t) body = NULL;
 	GOptionEntry extra[] = { SETTING_OPTIONS(s), { NULL, 0, 0, 0, NULL, NULL, NULL } };
 
-	if (!ics_admin_parse(&argc, &argv, &c, "NAME",
-			     "Add an LDAP directory domain (--ldap-url, --bind-dn and --user-base are "
-			     "required; the service account's password is asked).",
-			     extra, 1, 1, &error) ||
+	if (!ics_admin_parse(
+		    &argc, &argv, &c, "NAME",
+		    "Add an LDAP directory domain (--ldap-url, --bind-dn and --user-base are "
+		    "required; the service account's password is asked).",
+		    extra, 1, 1, &error) ||
 	    (body = settings_body(&s, TRUE, &error)) == NULL)
 		return ics_admin_finish(error);
 	json_object_set_new(body, "name", json_string(argv[1]));
@@ -384,13 +441,14 @@ int ics_admin_directory_main(int argc, char **argv)
 		{ "test", directory_test },	{ NULL, NULL },
 	};
 
-	return ics_admin_dispatch("directory", cmds,
-				  "  list\n"
-				  "  show NAME\n"
-				  "  create NAME --ldap-url URL --bind-dn DN --user-base DN [OPTIONS]\n"
-				  "  update NAME [OPTIONS]\n"
-				  "  delete NAME\n"
-				  "  sync NAME [--no-wait] [--timeout SECONDS]\n"
-				  "  test NAME\n",
-				  argc, argv);
+	return ics_admin_dispatch(
+		"directory", cmds,
+		"  list\n"
+		"  show NAME\n"
+		"  create NAME --ldap-url URL --bind-dn DN --user-base DN [OPTIONS]\n"
+		"  update NAME [OPTIONS]\n"
+		"  delete NAME\n"
+		"  sync NAME [--no-wait] [--timeout SECONDS]\n"
+		"  test NAME\n",
+		argc, argv);
 }

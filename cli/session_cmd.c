@@ -70,7 +70,8 @@ int ics_admin_login_main(int argc, char **argv)
 	if (resp == NULL)
 		return ics_admin_finish(error);
 	if (g_strcmp0(ics_admin_str(resp, "stage", ""), "second_factor") == 0) {
-		IcsRestConfig rc2 = { .url = s.url, .ca_file = s.ca,
+		IcsRestConfig rc2 = { .url = s.url,
+				      .ca_file = s.ca,
 				      .token = ics_admin_str(resp, "token", "") };
 		g_autoptr(IcsRest) pending = ics_rest_new(&rc2, &error);
 		g_autoptr(json_t) code_body = NULL, full = NULL;
@@ -83,8 +84,8 @@ int ics_admin_login_main(int argc, char **argv)
 			return ics_admin_finish(error);
 		code_body = json_pack("{s:s}", "code", code);
 		ics_admin_password_free(code);
-		full = ics_rest_call(pending, "POST", "/api/v1/sessions/current/second-factor", NULL,
-				     code_body, &error);
+		full = ics_rest_call(pending, "POST", "/api/v1/sessions/current/second-factor",
+				     NULL, code_body, &error);
 		{
 			json_t *cv = json_object_get(code_body, "code");
 
@@ -112,8 +113,9 @@ int ics_admin_login_main(int argc, char **argv)
 		printf("logged in to %s as %s until %s\n", s.url, ics_admin_str(resp, "user", user),
 		       ics_admin_str(resp, "expires_at", "?"));
 	if (g_strcmp0(ics_admin_str(resp, "stage", ""), "enrol") == 0)
-		g_printerr("ics-admin: your account must use a second factor: this session can only "
-			   "enrol one ('ics-admin account totp enroll', then 'confirm')\n");
+		g_printerr(
+			"ics-admin: your account must use a second factor: this session can only "
+			"enrol one ('ics-admin account totp enroll', then 'confirm')\n");
 	return ICS_ADMIN_EXIT_OK;
 }
 

@@ -77,7 +77,8 @@ static void print_status(const json_t *s)
 					: json_is_true(json_object_get(s, "pending"))
 						? "enrolment pending (confirm it)"
 						: "none");
-	printf("required:        %s\n", json_is_true(json_object_get(s, "required")) ? "yes" : "no");
+	printf("required:        %s\n",
+	       json_is_true(json_object_get(s, "required")) ? "yes" : "no");
 	printf("recovery codes:  %" JSON_INTEGER_FORMAT " left\n",
 	       json_integer_value(json_object_get(s, "recovery_codes_left")));
 }
@@ -108,14 +109,14 @@ static int totp_enroll(int argc, char **argv)
 	g_autoptr(json_t) r = NULL;
 	g_autofree char *user = NULL, *path = NULL, *qr = NULL;
 	GOptionEntry extra[] = {
-		{ "qr-svg", 0, 0, G_OPTION_ARG_FILENAME, &qr, "Also write the QR code to FILE (SVG)",
-		  "FILE" },
+		{ "qr-svg", 0, 0, G_OPTION_ARG_FILENAME, &qr,
+		  "Also write the QR code to FILE (SVG)", "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 
 	if (!ics_admin_parse(&argc, &argv, &c, "",
-			     "Begin enrolling a TOTP second factor: shows its secret once.", extra, 0,
-			     0, &error) ||
+			     "Begin enrolling a TOTP second factor: shows its secret once.", extra,
+			     0, 0, &error) ||
 	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
 	    (user = me(rest, &error)) == NULL)
 		return ics_admin_finish(error);
@@ -134,7 +135,8 @@ static int totp_enroll(int argc, char **argv)
 		ics_admin_print_json(r);
 	else
 		print_enrolment(r);
-	explicit_bzero((char *)ics_admin_str(r, "secret", ""), strlen(ics_admin_str(r, "secret", "")));
+	explicit_bzero((char *)ics_admin_str(r, "secret", ""),
+		       strlen(ics_admin_str(r, "secret", "")));
 	return ICS_ADMIN_EXIT_OK;
 }
 
@@ -228,6 +230,7 @@ int ics_admin_account_main(int argc, char **argv)
 		{ NULL, NULL },
 	};
 
-	return ics_admin_dispatch("account", cmds, "  totp status|enroll|confirm|disable|recovery-codes\n",
-				  argc, argv);
+	return ics_admin_dispatch("account", cmds,
+				  "  totp status|enroll|confirm|disable|recovery-codes\n", argc,
+				  argv);
 }

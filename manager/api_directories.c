@@ -25,8 +25,7 @@ static const char *directory_param(IcsRequest *req, GError **error)
 	return ics_name_check("directory name", name, error) ? name : NULL;
 }
 
-static gboolean list_directories(IcsManager *m, IcsRequest *req, IcsResponse *resp,
-				 GError **error)
+static gboolean list_directories(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	json_t *out;
 
@@ -73,8 +72,7 @@ static gboolean answer(IcsManager *m, IcsResponse *resp, guint status, const cha
 	return TRUE;
 }
 
-static gboolean create_directory(IcsManager *m, IcsRequest *req, IcsResponse *resp,
-				 GError **error)
+static gboolean create_directory(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_directory_create, error);
 	const char *name;
@@ -92,8 +90,7 @@ static gboolean create_directory(IcsManager *m, IcsRequest *req, IcsResponse *re
 	return answer(m, resp, 201, name, error);
 }
 
-static gboolean update_directory(IcsManager *m, IcsRequest *req, IcsResponse *resp,
-				 GError **error)
+static gboolean update_directory(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *name = directory_param(req, error);
 	g_autoptr(json_t) body = NULL;
@@ -112,8 +109,7 @@ static gboolean update_directory(IcsManager *m, IcsRequest *req, IcsResponse *re
 	return answer(m, resp, 200, name, error);
 }
 
-static gboolean delete_directory(IcsManager *m, IcsRequest *req, IcsResponse *resp,
-				 GError **error)
+static gboolean delete_directory(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *name = directory_param(req, error);
 	gint64 admins;

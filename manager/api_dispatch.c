@@ -27,13 +27,23 @@
 static const IcsApiRoute *const *all_tables(void)
 {
 	static const IcsApiRoute *const tables[] = {
-		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
-		ics_api_totp_routes,   ics_api_directory_routes,
-		ics_api_role_routes,   ics_api_apikey_routes,  ics_api_audit_routes,
-		ics_api_task_routes,   ics_api_event_routes,   ics_api_vm_routes,
-		ics_api_host_routes,   ics_api_pool_routes,    ics_api_volume_routes,
+		ics_api_health_routes,
+		ics_api_session_routes,
+		ics_api_user_routes,
+		ics_api_totp_routes,
+		ics_api_directory_routes,
+		ics_api_role_routes,
+		ics_api_apikey_routes,
+		ics_api_audit_routes,
+		ics_api_task_routes,
+		ics_api_event_routes,
+		ics_api_vm_routes,
+		ics_api_host_routes,
+		ics_api_pool_routes,
+		ics_api_volume_routes,
 		ics_api_console_routes,
-		ics_api_drs_routes,    NULL,
+		ics_api_drs_routes,
+		NULL,
 	};
 	return tables;
 }

@@ -36,9 +36,9 @@ static gboolean create_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	g_autofree const char **v = ics_api_strv(perms);
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!ics_role_create(m->store, name,
-			     json_string_value(json_object_get(body, "description")), v,
-			     json_is_true(json_object_get(body, "second_factor_required")), error) ||
+	if (!ics_role_create(
+		    m->store, name, json_string_value(json_object_get(body, "description")), v,
+		    json_is_true(json_object_get(body, "second_factor_required")), error) ||
 	    (out = ics_role_get(m->store, name, error)) == NULL) {
 		ics_store_rollback(m->store);
 		return FALSE;

@@ -68,8 +68,7 @@ static gboolean second_factor(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 	if (body == NULL)
 		return FALSE;
 	if (!ics_login_second_factor(m, req->principal,
-				     json_string_value(json_object_get(body, "code")), &res,
-				     error))
+				     json_string_value(json_object_get(body, "code")), &res, error))
 		return FALSE;
 	if (res.refused)
 		return refuse(req, resp, res.refused);
@@ -131,8 +130,8 @@ static gboolean delete_current(IcsManager *m, IcsRequest *req, IcsResponse *resp
 const IcsApiRoute ics_api_session_routes[] = {
 	{ "POST", "/api/v1/sessions", post_session, NULL, ICS_API_PUBLIC | ICS_API_MUTATING,
 	  "session.login", "user", NULL },
-	{ "GET", "/api/v1/sessions/current", get_current, NULL, ICS_API_PARTIAL_SESSION, NULL,
-	  NULL, NULL },
+	{ "GET", "/api/v1/sessions/current", get_current, NULL, ICS_API_PARTIAL_SESSION, NULL, NULL,
+	  NULL },
 	{ "DELETE", "/api/v1/sessions/current", delete_current, NULL,
 	  ICS_API_MUTATING | ICS_API_PARTIAL_SESSION, "session.logout", "session", NULL },
 	{ "POST", "/api/v1/sessions/current/second-factor", second_factor, NULL,

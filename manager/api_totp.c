@@ -80,8 +80,8 @@ static gboolean enrol(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError 
 	}
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	out = ics_totp_enrol(m->sealer, m->store, req->principal->user_id, name,
-			     m->cfg.totp_issuer, error);
+	out = ics_totp_enrol(m->sealer, m->store, req->principal->user_id, name, m->cfg.totp_issuer,
+			     error);
 	if (out == NULL) {
 		ics_store_rollback(m->store);
 		return FALSE;
@@ -134,8 +134,7 @@ static gboolean confirm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GErro
 }
 
 /* A user who must use a second factor cannot remove theirs. */
-static gboolean remove_own(IcsManager *m, gint64 user_id, void *data, json_t **out,
-			   GError **error)
+static gboolean remove_own(IcsManager *m, gint64 user_id, void *data, json_t **out, GError **error)
 {
 	gboolean required;
 
@@ -167,8 +166,7 @@ static gboolean disable(IcsManager *m, IcsRequest *req, IcsResponse *resp, GErro
 	return TRUE;
 }
 
-static gboolean new_codes(IcsManager *m, gint64 user_id, void *data, json_t **out,
-			  GError **error)
+static gboolean new_codes(IcsManager *m, gint64 user_id, void *data, json_t **out, GError **error)
 {
 	*out = ics_totp_new_recovery_codes(m->store, user_id, error);
 	return *out != NULL;

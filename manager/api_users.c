@@ -158,9 +158,11 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	user = ics_user_get(m->store, name, error);
 	if (user == NULL)
 		goto fail;
-	if ((password || roles || enabled) &&
-	    !ics_user_check_local(user, password ? "password" : roles ? "roles" : "enabled flag",
-				  error))
+	if ((password || roles || enabled) && !ics_user_check_local(user,
+								    password ? "password"
+								    : roles  ? "roles"
+									     : "enabled flag",
+								    error))
 		goto fail;
 	if (hash && (!ics_user_set_password(m->store, user->id, hash, error) ||
 		     !ics_login_record_success(m->store, user->id, error) ||
@@ -168,8 +170,7 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		goto fail;
 	if (enabled && !ics_user_set_enabled(m->store, user->id, json_is_true(enabled), error))
 		goto fail;
-	if (enabled && !json_is_true(enabled) &&
-	    !revoke_credentials(m->store, user->id, 0, error))
+	if (enabled && !json_is_true(enabled) && !revoke_credentials(m->store, user->id, 0, error))
 		goto fail;
 	if (sf && !ics_user_set_second_factor_required(m->store, user->id, json_is_true(sf), error))
 		goto fail;
@@ -209,8 +210,7 @@ static gboolean delete_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		return FALSE;
 	user = ics_user_get(m->store, name, error);
 	if (user == NULL || !ics_user_check_local(user, "existence", error) ||
-	    !ics_user_delete(m->store, user->id, error) ||
-	    !keep_an_admin(m->store, name, error)) {
+	    !ics_user_delete(m->store, user->id, error) || !keep_an_admin(m->store, name, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}

@@ -16,10 +16,11 @@
 #include "ics/manager/authz.h"
 
 const char *const ics_permissions[] = {
-	"vm.read",    "vm.write",     "vm.power",   "task.read",	"task.cancel",
-	"event.read", "user.read",    "user.admin", "role.read",	"role.admin",
-	"audit.read", "apikey.admin", "host.read",  "host.maintenance", "volume.read",
-	"volume.write", "drs.read",	"drs.admin", "directory.read", "directory.admin", NULL,
+	"vm.read",	"vm.write",	"vm.power",   "task.read",	  "task.cancel",
+	"event.read",	"user.read",	"user.admin", "role.read",	  "role.admin",
+	"audit.read",	"apikey.admin", "host.read",  "host.maintenance", "volume.read",
+	"volume.write", "drs.read",	"drs.admin",  "directory.read",	  "directory.admin",
+	NULL,
 };
 
 static const char *const vm_manager_permissions[] = {

@@ -27,9 +27,9 @@
 #define MAX_GROUPS 64
 
 static const char *const setting_keys[] = {
-	"url",	       "insecure",	   "ca_certificate", "bind_dn",	     "user_base",
-	"user_filter", "login_attribute", "disabled_filter", "group_base", "group_filter",
-	"member_attribute", NULL,
+	"url",	      "insecure",     "ca_certificate",	  "bind_dn",
+	"user_base",  "user_filter",  "login_attribute",  "disabled_filter",
+	"group_base", "group_filter", "member_attribute", NULL,
 };
 
 void ics_directory_config_free(IcsDirectoryConfig *cfg)
@@ -79,8 +79,9 @@ static gboolean attribute_check(const char *what, const char *v, GError **error)
 			goto bad;
 	return TRUE;
 bad:
-	return ics_error_invalid(error, "%s must be an attribute name (a letter, then letters, "
-					"digits or '-'), like uid or member",
+	return ics_error_invalid(error,
+				 "%s must be an attribute name (a letter, then letters, "
+				 "digits or '-'), like uid or member",
 				 what);
 }
 
@@ -89,8 +90,9 @@ static gboolean dn_check(const char *what, const char *v, GError **error)
 	g_autofree char *norm = ics_ldap_dn_normalize(v);
 
 	if (norm == NULL || norm[0] == '\0')
-		return ics_error_invalid(error, "%s \"%.80s\" is not a distinguished name (RFC 4514), "
-						"like ou=people,dc=example,dc=com",
+		return ics_error_invalid(error,
+					 "%s \"%.80s\" is not a distinguished name (RFC 4514), "
+					 "like ou=people,dc=example,dc=com",
 					 what, v);
 	return TRUE;
 }
@@ -177,7 +179,8 @@ static gboolean grants_set(IcsStore *store, gint64 id, const json_t *map, GError
 	json_t *roles;
 
 	if (!json_is_object(map))
-		return ics_error_invalid(error, "group_roles must be an object {group DN: [roles]}");
+		return ics_error_invalid(error,
+					 "group_roles must be an object {group DN: [roles]}");
 	if (json_object_size(map) > MAX_GROUPS)
 		return ics_error_invalid(error, "group_roles maps more than %d groups", MAX_GROUPS);
 	{
@@ -213,16 +216,18 @@ static gboolean grants_set(IcsStore *store, gint64 id, const json_t *map, GError
 			gint64 role_id = 0;
 
 			if (role == NULL || !ics_name_valid(role))
-				return ics_error_invalid(error, "group_roles: \"%.80s\" lists a bad "
-								"role name",
+				return ics_error_invalid(error,
+							 "group_roles: \"%.80s\" lists a bad "
+							 "role name",
 							 dn);
 			if (!role_find(store, role, &role_id, &builtin, error))
 				return FALSE;
 			if (builtin && builtin_seen) {
-				g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-					    "group_roles: \"%.80s\" grants \"%s\" and \"%s\", which "
-					    "are mutually exclusive builtin roles",
-					    dn, builtin_seen, role);
+				g_set_error(
+					error, ICS_ERROR, ICS_ERROR_CONFLICT,
+					"group_roles: \"%.80s\" grants \"%s\" and \"%s\", which "
+					"are mutually exclusive builtin roles",
+					dn, builtin_seen, role);
 				return FALSE;
 			}
 			if (builtin)
@@ -249,8 +254,9 @@ static gboolean period_check(const json_t *v, GError **error)
 	json_int_t p = json_integer_value(v);
 
 	if (v && p != 0 && (p < 60 || p > 7 * 86400))
-		return ics_error_invalid(error, "sync_period_seconds must be 0 (no periodic sync) or "
-						"60 to 604800");
+		return ics_error_invalid(error,
+					 "sync_period_seconds must be 0 (no periodic sync) or "
+					 "60 to 604800");
 	return TRUE;
 }
 
@@ -344,15 +350,13 @@ gboolean ics_directory_create(IcsSealer *sealer, IcsStore *store, const json_t *
 
 	if (!settings_parse(settings, cfg, error) || !period_check(period, error))
 		return FALSE;
-	if (!write_row(sealer, store, 0, name, settings, str(body, "bind_password"), period,
-		       error))
+	if (!write_row(sealer, store, 0, name, settings, str(body, "bind_password"), period, error))
 		return FALSE;
 	{
 		g_autoptr(json_t) none = json_object();
 		json_t *map = json_object_get(body, "group_roles");
 
-		return grants_set(store, ics_store_last_insert_id(store), map ? map : none,
-				  error);
+		return grants_set(store, ics_store_last_insert_id(store), map ? map : none, error);
 	}
 }
 
@@ -370,8 +374,8 @@ static json_t *row_settings(IcsStore *store, const char *name, gint64 *id, GErro
 	if (rc < 0)
 		return NULL;
 	if (rc == SQLITE_DONE) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "directory \"%s\" does not exist",
-			    name);
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "directory \"%s\" does not exist", name);
 		return NULL;
 	}
 	*id = sqlite3_column_int64(st, 0);
@@ -400,7 +404,8 @@ gboolean ics_directory_update(IcsSealer *sealer, IcsStore *store, const char *na
 
 gboolean ics_directory_delete(IcsStore *store, const char *name, GError **error)
 {
-	g_autoptr(IcsStmt) st = ics_store_stmt(store, "DELETE FROM directories WHERE name = ?", error);
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store, "DELETE FROM directories WHERE name = ?", error);
 
 	if (st == NULL)
 		return FALSE;
@@ -408,8 +413,8 @@ gboolean ics_directory_delete(IcsStore *store, const char *name, GError **error)
 	if (!ics_stmt_run(st, error))
 		return FALSE;
 	if (ics_store_changes(store) == 0) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "directory \"%s\" does not exist",
-			    name);
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "directory \"%s\" does not exist", name);
 		return FALSE;
 	}
 	return TRUE;
@@ -482,11 +487,11 @@ static json_t *query(IcsStore *store, const char *name, GError **error)
 			g_autofree char *at = ics_timestamp_format(sqlite3_column_int64(st, 4));
 			const char *err = ics_stmt_text(st, 6);
 
-			json_object_set_new(
-				d, "last_sync",
-				json_pack("{s:s, s:s, s:I, s:s?}", "at", at, "result",
-					  err ? "failed" : "succeeded", "users",
-					  (json_int_t)sqlite3_column_int64(st, 5), "error", err));
+			json_object_set_new(d, "last_sync",
+					    json_pack("{s:s, s:s, s:I, s:s?}", "at", at, "result",
+						      err ? "failed" : "succeeded", "users",
+						      (json_int_t)sqlite3_column_int64(st, 5),
+						      "error", err));
 		}
 		json_array_append_new(items, d);
 		g_array_append_val(ids, id);
@@ -511,8 +516,8 @@ json_t *ics_directory_get(IcsStore *store, const char *name, GError **error)
 	if (items == NULL)
 		return NULL;
 	if (json_array_size(items) == 0) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "directory \"%s\" does not exist",
-			    name);
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "directory \"%s\" does not exist", name);
 		return NULL;
 	}
 	return json_incref(json_array_get(items, 0));
@@ -570,11 +575,11 @@ IcsDirectoryConfig *ics_directory_load(IcsSealer *sealer, IcsStore *store, const
 	ics_stmt_release(g_steal_pointer(&st));
 	cfg->grants = g_ptr_array_new_with_free_func((GDestroyNotify)grant_free);
 	{
-		g_autoptr(IcsStmt) g = ics_store_stmt(
-			store,
-			"SELECT g.group_dn, r.name FROM directory_grants g"
-			" JOIN roles r ON r.id = g.role_id WHERE g.directory_id = ?",
-			error);
+		g_autoptr(IcsStmt) g =
+			ics_store_stmt(store,
+				       "SELECT g.group_dn, r.name FROM directory_grants g"
+				       " JOIN roles r ON r.id = g.role_id WHERE g.directory_id = ?",
+				       error);
 
 		if (g == NULL)
 			return NULL;
@@ -594,8 +599,8 @@ IcsDirectoryConfig *ics_directory_load(IcsSealer *sealer, IcsStore *store, const
 
 GStrv ics_directory_names(IcsStore *store, GError **error)
 {
-	g_autoptr(IcsStmt) st = ics_store_stmt(store, "SELECT name FROM directories ORDER BY name",
-					       error);
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store, "SELECT name FROM directories ORDER BY name", error);
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	int rc;
 
@@ -609,8 +614,8 @@ GStrv ics_directory_names(IcsStore *store, GError **error)
 	return (GStrv)g_ptr_array_free(g_steal_pointer(&names), FALSE);
 }
 
-gboolean ics_directory_record_sync(IcsStore *store, gint64 id, gint64 users,
-				   const char *error_text, GError **error)
+gboolean ics_directory_record_sync(IcsStore *store, gint64 id, gint64 users, const char *error_text,
+				   GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		store,

@@ -79,8 +79,8 @@ static gboolean load_ca(IcsLdap *l, const char *pem, GError **error)
 	int rc;
 
 	if (fd < 0) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "%s: cannot write the CA certificate: %s",
-			    l->what, err->message);
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+			    "%s: cannot write the CA certificate: %s", l->what, err->message);
 		return FALSE;
 	}
 	if (write(fd, pem, strlen(pem)) != (ssize_t)strlen(pem)) {
@@ -183,7 +183,8 @@ IcsLdap *ics_ldap_connect(const IcsDirectoryConfig *cfg, GError **error)
 GPtrArray *ics_ldap_search(IcsLdap *l, const char *base, const char *filter, const char *attr,
 			   guint max, GError **error)
 {
-	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)ics_ldap_entry_free);
+	g_autoptr(GPtrArray) out =
+		g_ptr_array_new_with_free_func((GDestroyNotify)ics_ldap_entry_free);
 	char *attrs[] = { (char *)(attr ? attr : LDAP_NO_ATTRS), NULL };
 	struct timeval tv = { OP_TIMEOUT_S, 0 };
 	LDAPMessage *res = NULL;
@@ -224,8 +225,8 @@ GPtrArray *ics_ldap_search(IcsLdap *l, const char *base, const char *filter, con
 
 			for (guint i = 0; bv && bv[i]; i++)
 				if (memchr(bv[i]->bv_val, '\0', bv[i]->bv_len) == NULL)
-					g_ptr_array_add(vals, g_strndup(bv[i]->bv_val,
-									bv[i]->bv_len));
+					g_ptr_array_add(vals,
+							g_strndup(bv[i]->bv_val, bv[i]->bv_len));
 			if (bv)
 				ldap_value_free_len(bv);
 		}
@@ -300,8 +301,9 @@ gboolean ics_ldap_url_check(const char *url, gboolean insecure, GError **error)
 	gboolean ok = FALSE;
 
 	if (ldap_url_parse(url, &lud) != LDAP_URL_SUCCESS)
-		return ics_error_invalid(error, "url \"%s\" is not an LDAP URL "
-						"(ldaps://host[:port] or ldap://host[:port])",
+		return ics_error_invalid(error,
+					 "url \"%s\" is not an LDAP URL "
+					 "(ldaps://host[:port] or ldap://host[:port])",
 					 url);
 	if (g_strcmp0(lud->lud_scheme, "ldap") != 0 && g_strcmp0(lud->lud_scheme, "ldaps") != 0)
 		ics_error_invalid(error, "url \"%s\": the scheme must be ldaps or ldap", url);
@@ -309,8 +311,9 @@ gboolean ics_ldap_url_check(const char *url, gboolean insecure, GError **error)
 		ics_error_invalid(error, "url \"%s\" names no host", url);
 	else if ((lud->lud_dn && lud->lud_dn[0]) || lud->lud_attrs || lud->lud_filter ||
 		 lud->lud_exts)
-		ics_error_invalid(error, "url \"%s\": only scheme, host and port are allowed; "
-					 "bases and filters are fields of their own",
+		ics_error_invalid(error,
+				  "url \"%s\": only scheme, host and port are allowed; "
+				  "bases and filters are fields of their own",
 				  url);
 	else if (insecure && g_str_equal(lud->lud_scheme, "ldaps"))
 		ics_error_invalid(error, "insecure applies to ldap:// only; an ldaps:// URL "

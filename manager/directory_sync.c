@@ -113,12 +113,12 @@ static gboolean gather(IcsLdap *l, const IcsDirectoryConfig *cfg, const char *on
 	g_autofree char *filter = user_filter(cfg, only, NULL);
 	g_autoptr(GPtrArray) entries = NULL;
 
-	g->users = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-					 (GDestroyNotify)dir_user_free);
+	g->users =
+		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)dir_user_free);
 	g->by_dn = g_hash_table_new(g_str_hash, g_str_equal);
 	g->warnings = g_ptr_array_new_with_free_func(g_free);
-	entries = ics_ldap_search(l, cfg->user_base, filter, cfg->login_attribute, MAX_USERS,
-				  error);
+	entries =
+		ics_ldap_search(l, cfg->user_base, filter, cfg->login_attribute, MAX_USERS, error);
 	if (entries == NULL)
 		return FALSE;
 	for (guint i = 0; i < entries->len; i++) {
@@ -159,8 +159,8 @@ static gboolean gather(IcsLdap *l, const IcsDirectoryConfig *cfg, const char *on
 		if (dis == NULL)
 			return FALSE;
 		for (guint i = 0; i < dis->len; i++) {
-			g_autofree char *norm =
-				ics_ldap_dn_normalize(((IcsLdapEntry *)g_ptr_array_index(dis, i))->dn);
+			g_autofree char *norm = ics_ldap_dn_normalize(
+				((IcsLdapEntry *)g_ptr_array_index(dis, i))->dn);
 			DirUser *u = norm ? g_hash_table_lookup(g->by_dn, norm) : NULL;
 
 			if (u)
@@ -285,7 +285,8 @@ static gboolean set_roles(IcsStore *store, Gathered *g, const DirUser *u, gint64
 				g_ptr_array_add(custom, want->pdata[i]);
 		g_ptr_array_add(custom, NULL);
 		*changed = TRUE;
-		return ics_user_set_roles(store, user_id, (const char *const *)custom->pdata, error);
+		return ics_user_set_roles(store, user_id, (const char *const *)custom->pdata,
+					  error);
 	}
 }
 
@@ -341,8 +342,9 @@ static gboolean apply(IcsStore *store, const IcsDirectoryConfig *cfg, Gathered *
 			return FALSE;
 		}
 		if (user && user->directory_id != cfg->id) {
-			warn(g, "user \"%s\" exists already (%s): the directory's entry %s is "
-				"skipped",
+			warn(g,
+			     "user \"%s\" exists already (%s): the directory's entry %s is "
+			     "skipped",
 			     u->name,
 			     user->directory_id ? "from another directory" : "a local user", u->dn);
 			continue;
@@ -425,8 +427,7 @@ json_t *ics_directory_sync_run(IcsManager *m, const char *name, GError **error)
 	if (!ics_store_begin(m->store, &err))
 		goto fail;
 	if (!apply(m->store, cfg, &g, TRUE, &err) ||
-	    !ics_directory_record_sync(m->store, cfg->id, g_hash_table_size(g.users), NULL,
-				       &err)) {
+	    !ics_directory_record_sync(m->store, cfg->id, g_hash_table_size(g.users), NULL, &err)) {
 		ics_store_rollback(m->store);
 		goto fail;
 	}
@@ -438,8 +439,8 @@ json_t *ics_directory_sync_run(IcsManager *m, const char *name, GError **error)
 		ics_warning("directory \"%s\": %s", name, (char *)g_ptr_array_index(g.warnings, i));
 		json_array_append_new(warnings, json_string(g_ptr_array_index(g.warnings, i)));
 	}
-	ics_info("directory \"%s\": synced %u users (%" G_GINT64_FORMAT " created, %" G_GINT64_FORMAT
-		 " updated, %" G_GINT64_FORMAT " removed)",
+	ics_info("directory \"%s\": synced %u users (%" G_GINT64_FORMAT
+		 " created, %" G_GINT64_FORMAT " updated, %" G_GINT64_FORMAT " removed)",
 		 name, g_hash_table_size(g.users), g.created, g.updated, g.removed);
 	return json_pack("{s:i, s:I, s:I, s:I, s:o}", "users", g_hash_table_size(g.users),
 			 "created", (json_int_t)g.created, "updated", (json_int_t)g.updated,
@@ -522,8 +523,7 @@ gboolean ics_directory_authenticate(IcsManager *m, const IcsUser *user, const ch
 	return sync_one(m, cfg, user->name, password, &found, ok, error);
 }
 
-gboolean ics_directory_provision(IcsManager *m, const char *name, gboolean *created,
-				 GError **error)
+gboolean ics_directory_provision(IcsManager *m, const char *name, gboolean *created, GError **error)
 {
 	g_auto(GStrv) names = NULL;
 

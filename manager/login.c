@@ -65,8 +65,8 @@ const char *ics_login_gate_reason(IcsLoginGate gate)
 
 /* Is @password the first factor of @user?  FALSE with @error set only
  * when the check itself failed. */
-static gboolean first_factor(IcsManager *m, const IcsUser *user, const char *password,
-			     gboolean *ok, GError **error)
+static gboolean first_factor(IcsManager *m, const IcsUser *user, const char *password, gboolean *ok,
+			     GError **error)
 {
 	if (user->directory_id != 0)
 		return ics_directory_authenticate(m, user, password, ok, error);
@@ -199,9 +199,8 @@ gboolean ics_login_second_factor(IcsManager *m, const IcsPrincipal *p, const cha
 	return TRUE;
 }
 
-gboolean ics_login_prove_code(IcsManager *m, const char *name, const char *code,
-			      gboolean enrolment, IcsProofThen then, void *data, json_t **out,
-			      GError **error)
+gboolean ics_login_prove_code(IcsManager *m, const char *name, const char *code, gboolean enrolment,
+			      IcsProofThen then, void *data, json_t **out, GError **error)
 {
 	g_autoptr(IcsUser) user = NULL;
 	g_autoptr(json_t) result = NULL;

@@ -119,12 +119,12 @@ static gboolean load_uint(GKeyFile *kf, const char *group, const char *key, guin
 
 static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
 {
-	if (!load_uint(kf, "limits", "max_connections", 16, 100000,
-		       &cfg->limits.max_connections, error) ||
+	if (!load_uint(kf, "limits", "max_connections", 16, 100000, &cfg->limits.max_connections,
+		       error) ||
 	    !load_uint(kf, "limits", "per_ip_connections", 1, 100000,
 		       &cfg->limits.per_ip_connections, error) ||
-	    !load_uint(kf, "limits", "idle_timeout_seconds", 1, 3600,
-		       &cfg->limits.idle_timeout_s, error) ||
+	    !load_uint(kf, "limits", "idle_timeout_seconds", 1, 3600, &cfg->limits.idle_timeout_s,
+		       error) ||
 	    !load_uint(kf, "limits", "event_streams_per_user", 1, 10000,
 		       &cfg->event_streams_per_user, error) ||
 	    !load_uint(kf, "limits", "event_streams", 1, 100000, &cfg->event_streams, error) ||
@@ -355,8 +355,8 @@ void ics_manager_audit_retention(IcsManager *m)
 	g_autoptr(GError) err = NULL;
 	gint64 purged = 0;
 
-	if (!ics_audit_apply_retention(m->store, m->cfg.audit_max_age_days,
-				       m->cfg.audit_max_rows, &purged, &err))
+	if (!ics_audit_apply_retention(m->store, m->cfg.audit_max_age_days, m->cfg.audit_max_rows,
+				       &purged, &err))
 		ics_error("audit retention: %s", err->message);
 	else if (purged > 0)
 		ics_info("audit retention: deleted %" G_GINT64_FORMAT

@@ -316,8 +316,7 @@ static const IcsField vm_migrate_fields[] = {
 const IcsSchema ics_schema_vm_migrate = { "migration request", vm_migrate_fields };
 
 #define DIRECTORY_FIELDS                                                                           \
-	{ "url", ICS_FIELD_STRING, FALSE, 0, 512 },                                                \
-		{ "insecure", ICS_FIELD_BOOL, FALSE, 0, 0 },                                       \
+	{ "url", ICS_FIELD_STRING, FALSE, 0, 512 }, { "insecure", ICS_FIELD_BOOL, FALSE, 0, 0 },   \
 		{ "ca_certificate", ICS_FIELD_STRING, FALSE, 0, 65536 },                           \
 		{ "bind_dn", ICS_FIELD_STRING, FALSE, 0, 1024 },                                   \
 		{ "bind_password", ICS_FIELD_SECRET, FALSE, 0, 0 },                                \
@@ -329,7 +328,9 @@ const IcsSchema ics_schema_vm_migrate = { "migration request", vm_migrate_fields
 		{ "group_filter", ICS_FIELD_STRING, FALSE, 0, 1024 },                              \
 		{ "member_attribute", ICS_FIELD_STRING, FALSE, 0, 64 },                            \
 		{ "group_roles", ICS_FIELD_OBJECT, FALSE, 0, 0 },                                  \
-		{ "sync_period_seconds", ICS_FIELD_INT, FALSE, 0, 7 * 86400 }
+	{                                                                                          \
+		"sync_period_seconds", ICS_FIELD_INT, FALSE, 0, 7 * 86400                          \
+	}
 
 static const IcsField directory_create_fields[] = {
 	{ "name", ICS_FIELD_NAME, TRUE, 0, 0 },
@@ -345,11 +346,18 @@ static const IcsField directory_update_fields[] = {
 const IcsSchema ics_schema_directory_update = { "directory update", directory_update_fields };
 
 const IcsSchema *const ics_request_schemas[] = {
-	&ics_schema_login,	 &ics_schema_user_create,
-	&ics_schema_user_update, &ics_schema_password_change,
-	&ics_schema_role_create, &ics_schema_apikey_create,
-	&ics_schema_role_update, &ics_schema_code,
-	&ics_schema_directory_create, &ics_schema_directory_update,
-	&ics_schema_vm_create,	 &ics_schema_vm_update,
-	&ics_schema_vm_migrate,	 NULL,
+	&ics_schema_login,
+	&ics_schema_user_create,
+	&ics_schema_user_update,
+	&ics_schema_password_change,
+	&ics_schema_role_create,
+	&ics_schema_apikey_create,
+	&ics_schema_role_update,
+	&ics_schema_code,
+	&ics_schema_directory_create,
+	&ics_schema_directory_update,
+	&ics_schema_vm_create,
+	&ics_schema_vm_update,
+	&ics_schema_vm_migrate,
+	NULL,
 };

@@ -110,7 +110,7 @@ char *ics_session_create(IcsStore *store, const IcsLoginPolicy *policy, gint64 u
 	if (st == NULL)
 		return NULL;
 	*expires_us = now + (gint64)(stage == ICS_SESSION_FULL ? policy->session_lifetime_seconds
-							      : ICS_SESSION_PENDING_SECONDS) *
+							       : ICS_SESSION_PENDING_SECONDS) *
 				    G_USEC_PER_SEC;
 	ics_stmt_bind_int(st, 1, user_id);
 	ics_stmt_bind_text(st, 2, hash);
@@ -143,11 +143,11 @@ static gboolean lookup_locked(IcsStore *store, const IcsLoginPolicy *policy, con
 			      GError **error)
 {
 	g_autofree char *hash = token_hash(token);
-	g_autoptr(IcsStmt) st = ics_store_stmt(
-		store,
-		"SELECT id, user_id, last_seen_us, expires_us, stage FROM sessions"
-		" WHERE token_hash = ?",
-		error);
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store,
+			       "SELECT id, user_id, last_seen_us, expires_us, stage FROM sessions"
+			       " WHERE token_hash = ?",
+			       error);
 	gint64 now = ics_now_us(), last_seen, expires;
 	int rc;
 
@@ -233,8 +233,7 @@ gboolean ics_session_delete_user(IcsStore *store, gint64 user_id, gint64 except_
 	return ics_stmt_run(st, error);
 }
 
-gboolean ics_session_alive(IcsStore *store, gint64 session_id, gint64 *expires_us,
-			   GError **error)
+gboolean ics_session_alive(IcsStore *store, gint64 session_id, gint64 *expires_us, GError **error)
 {
 	g_autoptr(IcsStmt) st =
 		ics_store_stmt(store, "SELECT expires_us FROM sessions WHERE id = ?", error);

@@ -266,8 +266,8 @@ static GStrv make_recovery_codes(IcsStore *store, gint64 user_id, GError **error
 		hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, raw, -1);
 		low = g_ascii_strdown(raw, -1);
 		explicit_bzero(raw, strlen(raw));
-		g_ptr_array_add(shown, g_strdup_printf("%.4s-%.4s-%.4s-%.4s", low, low + 4,
-						       low + 8, low + 12));
+		g_ptr_array_add(shown, g_strdup_printf("%.4s-%.4s-%.4s-%.4s", low, low + 4, low + 8,
+						       low + 12));
 		explicit_bzero(low, strlen(low));
 		ins = ics_store_stmt(store,
 				     "INSERT INTO totp_recovery (user_id, code_hash) VALUES (?, ?)",

@@ -18,8 +18,8 @@
 #include "ics/manager/users.h"
 
 #define USER_COLUMNS                                                                               \
-	"id, name, password_hash, enabled, failed_logins, locked_until_us, created_us, updated_us," \
-	" second_factor_required, directory_id, directory_dn," \
+	"id, name, password_hash, enabled, failed_logins, locked_until_us, created_us,"            \
+	" updated_us, second_factor_required, directory_id, directory_dn,"                         \
 	" (SELECT d.name FROM directories d WHERE d.id = users.directory_id)"
 
 void ics_user_free(IcsUser *user)
@@ -149,9 +149,9 @@ gboolean ics_user_set_enabled(IcsStore *store, gint64 id, gboolean enabled, GErr
 gboolean ics_user_set_second_factor_required(IcsStore *store, gint64 id, gboolean required,
 					     GError **error)
 {
-	return update_one(store,
-			  "UPDATE users SET second_factor_required = ?, updated_us = ? WHERE id = ?",
-			  id, FALSE, NULL, required, error);
+	return update_one(
+		store, "UPDATE users SET second_factor_required = ?, updated_us = ? WHERE id = ?",
+		id, FALSE, NULL, required, error);
 }
 
 gboolean ics_user_delete(IcsStore *store, gint64 id, GError **error)

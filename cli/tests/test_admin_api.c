@@ -514,9 +514,9 @@ static gboolean fake_reboot(void *self, const char *uuid, GError **error)
 
 static json_t *fake_console(void *self, const char *uuid, GError **error)
 {
-	return json_pack("{s:s, s:s, s:[], s:[{s:s, s:s, s:s}]}", "host", "node2",
-			 "libvirt_uri", "qemu+tcp://node2/system", "graphics", "serial", "type",
-			 "pty", "port", "0", "path", "/dev/pts/4");
+	return json_pack("{s:s, s:s, s:[], s:[{s:s, s:s, s:s}]}", "host", "node2", "libvirt_uri",
+			 "qemu+tcp://node2/system", "graphics", "serial", "type", "pty", "port",
+			 "0", "path", "/dev/pts/4");
 }
 
 static const IcsClusterOps fake_cluster = {

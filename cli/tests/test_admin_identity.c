@@ -70,8 +70,9 @@ static void test_totp(void **state)
 	assert_true(g_file_get_contents(svg_path, &svg, NULL, NULL));
 	assert_true(g_str_has_prefix(svg, "<svg "));
 	/* A wrong code: refused, exit 5. */
-	assert_int_equal(cli_run(&r, "000000\n", "account", "totp", "confirm", "--code-stdin", NULL),
-			 ICS_ADMIN_EXIT_AUTH);
+	assert_int_equal(
+		cli_run(&r, "000000\n", "account", "totp", "confirm", "--code-stdin", NULL),
+		ICS_ADMIN_EXIT_AUTH);
 	code = fresh_code(secret);
 	g_autofree char *line = g_strconcat(code, "\n", NULL);
 	assert_int_equal(cli_run(&r, line, "account", "totp", "confirm", "--code-stdin", NULL), 0);
@@ -103,9 +104,8 @@ static void test_totp(void **state)
 	/* New recovery codes, then removal, each with a code. */
 	g_free(code);
 	code = fresh_code(secret);
-	assert_int_equal(cli_run(&r, NULL, "account", "totp", "recovery-codes", code, "--json",
-				 NULL),
-			 0);
+	assert_int_equal(
+		cli_run(&r, NULL, "account", "totp", "recovery-codes", code, "--json", NULL), 0);
 	confirmed = json_loads(r.out, 0, NULL);
 	assert_int_equal(json_array_size(json_object_get(confirmed, "recovery_codes")), 10);
 	g_free(code);
@@ -157,14 +157,14 @@ static void test_directory(void **state)
 	assert_int_equal(cli_run(&r, NULL, "directory", "list", NULL), 0);
 	assert_non_null(strstr(r.out, "corp"));
 	assert_non_null(strstr(r.out, "never"));
-	assert_int_equal(cli_run(&r, NULL, "directory", "update", "corp", "--sync-period", "600",
-				 NULL),
-			 0);
+	assert_int_equal(
+		cli_run(&r, NULL, "directory", "update", "corp", "--sync-period", "600", NULL), 0);
 	assert_non_null(strstr(r.out, "600 s"));
 	assert_int_equal(cli_run(&r, NULL, "directory", "show", "corp", "--json", NULL), 0);
 	assert_null(strstr(r.out, "Svc-Passw0rd!"));
 	/* Nobody listens there: test says so (exit 1), sync fails. */
-	assert_int_equal(cli_run(&r, NULL, "directory", "test", "corp", NULL), ICS_ADMIN_EXIT_ERROR);
+	assert_int_equal(cli_run(&r, NULL, "directory", "test", "corp", NULL),
+			 ICS_ADMIN_EXIT_ERROR);
 	assert_non_null(strstr(r.out, "failed"));
 	assert_non_null(strstr(r.out, "ldaps://127.0.0.1:1"));
 	assert_int_not_equal(cli_run(&r, NULL, "directory", "sync", "corp", NULL), 0);
@@ -174,9 +174,9 @@ static void test_directory(void **state)
 				 "--bind-password-stdin", NULL),
 			 ICS_ADMIN_EXIT_USAGE);
 	assert_non_null(strstr(r.err, "url"));
-	assert_int_equal(cli_run(&r, NULL, "directory", "update", "corp", "--group-role", "nonsense",
-				 NULL),
-			 ICS_ADMIN_EXIT_USAGE);
+	assert_int_equal(
+		cli_run(&r, NULL, "directory", "update", "corp", "--group-role", "nonsense", NULL),
+		ICS_ADMIN_EXIT_USAGE);
 	assert_int_equal(cli_run(&r, NULL, "directory", "delete", "corp", NULL), 0);
 	assert_int_equal(cli_run(&r, NULL, "directory", "show", "corp", NULL),
 			 ICS_ADMIN_EXIT_NOT_FOUND);

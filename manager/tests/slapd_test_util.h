@@ -37,10 +37,10 @@ typedef struct {
 	GPid pid;
 	char *dir;
 	guint16 port, tls_port;
-	char *url;	  /* ldap://127.0.0.1:PORT (StartTLS offered) */
-	char *ldaps_url;  /* ldaps://127.0.0.1:PORT */
-	char *ca_pem;	  /* the server's (self-signed) certificate */
-	char *other_pem;  /* a certificate that did not sign it */
+	char *url;	 /* ldap://127.0.0.1:PORT (StartTLS offered) */
+	char *ldaps_url; /* ldaps://127.0.0.1:PORT */
+	char *ca_pem;	 /* the server's (self-signed) certificate */
+	char *other_pem; /* a certificate that did not sign it */
 } TestSlapd;
 
 static const char slapd_ldif[] =
@@ -99,8 +99,8 @@ static inline gboolean test_run(const char *const *argv)
 	g_autofree char *out = NULL, *errout = NULL;
 	int status = -1;
 
-	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-			  &errout, &status, &err)) {
+	if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout,
+			  &status, &err)) {
 		g_printerr("%s: %s\n", argv[0], err->message);
 		return FALSE;
 	}
@@ -195,8 +195,8 @@ static inline TestSlapd *test_slapd_start(void)
 static inline void test_slapd_modify(const TestSlapd *s, const char *ldif)
 {
 	g_autofree char *path = g_build_filename(s->dir, "change.ldif", NULL);
-	const char *argv[] = { "ldapmodify", "-x", "-H", s->url, "-D", SLAPD_ROOT, "-w",
-			       SLAPD_ROOT_PW, "-f", path, NULL };
+	const char *argv[] = { "ldapmodify", "-x",	    "-H", s->url, "-D", SLAPD_ROOT,
+			       "-w",	     SLAPD_ROOT_PW, "-f", path,	  NULL };
 
 	g_assert(g_file_set_contents(path, ldif, -1, NULL));
 	g_assert(test_run(argv));

@@ -277,11 +277,12 @@ static int setup(void **state)
 	/* The key to delete belongs to a user whose password no operation
 	 * changes (a password change revokes the user's keys). */
 	assert_int_equal(test_make_user(c->t, "carol", "[\"readonly\"]"), 201);
-	assert_int_equal(test_status(c->t, "POST", "/api/v1/directories", c->t->admin_token,
-				     "{\"name\": \"corp\", \"url\": \"ldaps://127.0.0.1:1\","
-				     " \"bind_dn\": \"cn=ics,dc=example,dc=com\", \"bind_password\":"
-				     " \"x\", \"user_base\": \"dc=example,dc=com\"}"),
-			 201);
+	assert_int_equal(
+		test_status(c->t, "POST", "/api/v1/directories", c->t->admin_token,
+			    "{\"name\": \"corp\", \"url\": \"ldaps://127.0.0.1:1\","
+			    " \"bind_dn\": \"cn=ics,dc=example,dc=com\", \"bind_password\":"
+			    " \"x\", \"user_base\": \"dc=example,dc=com\"}"),
+		201);
 	/* The second factor's operations are self-service: erin's. */
 	assert_int_equal(test_make_user(c->t, "erin", "[\"readonly\"]"), 201);
 	g_autofree char *carol = test_login(c->t, "carol", TEST_PASSWORD);
@@ -332,8 +333,8 @@ static char *concrete_path(Ctx *c, const char *tmpl)
 			continue;
 		if (g_str_equal(segs[i], "{user}"))
 			v = g_str_has_suffix(tmpl, "/password") ? "admin"
-			    : strstr(tmpl, "/totp")		    ? "erin"
-								    : "alice";
+			    : strstr(tmpl, "/totp")		? "erin"
+								: "alice";
 		else if (g_str_equal(segs[i], "{directory}"))
 			v = "corp";
 		else if (g_str_equal(segs[i], "{role}"))
@@ -472,16 +473,17 @@ static void erin_enrolled(Ctx *c, gboolean enrolled)
 		g_clear_pointer(&c->totp_secret, g_free);
 	} else if (enrolled && !c->totp_secret) {
 		g_autofree char *tok = erin_token(c, TRUE);
-		g_autoptr(TestResp) e = test_http(c->t, "POST", "/api/v1/users/erin/totp", tok, NULL);
+		g_autoptr(TestResp) e =
+			test_http(c->t, "POST", "/api/v1/users/erin/totp", tok, NULL);
 		g_autofree char *code = NULL, *body = NULL;
 
 		assert_int_equal(e->status, 201);
 		c->totp_secret = g_strdup(test_str(e, "secret"));
 		code = erin_code(c);
 		body = g_strdup_printf("{\"code\": \"%s\"}", code);
-		assert_int_equal(test_status(c->t, "POST", "/api/v1/users/erin/totp/confirm", tok,
-					     body),
-				 200);
+		assert_int_equal(
+			test_status(c->t, "POST", "/api/v1/users/erin/totp/confirm", tok, body),
+			200);
 	}
 }
 
@@ -605,12 +607,11 @@ static void test_every_operation(void **state)
 static void test_every_route_documented(void **state)
 {
 	const IcsApiRoute *const tables[] = {
-		ics_api_health_routes, ics_api_session_routes, ics_api_user_routes,
-		ics_api_totp_routes,   ics_api_directory_routes,
-		ics_api_role_routes,   ics_api_apikey_routes,  ics_api_audit_routes,
-		ics_api_task_routes,   ics_api_event_routes,   ics_api_vm_routes,
-		ics_api_host_routes,   ics_api_pool_routes,    ics_api_volume_routes,
-		ics_api_drs_routes,
+		ics_api_health_routes, ics_api_session_routes,	 ics_api_user_routes,
+		ics_api_totp_routes,   ics_api_directory_routes, ics_api_role_routes,
+		ics_api_apikey_routes, ics_api_audit_routes,	 ics_api_task_routes,
+		ics_api_event_routes,  ics_api_vm_routes,	 ics_api_host_routes,
+		ics_api_pool_routes,   ics_api_volume_routes,	 ics_api_drs_routes,
 	};
 	json_t *paths = json_object_get(doc, "paths");
 	guint n = 0;

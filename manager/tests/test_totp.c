@@ -173,8 +173,8 @@ static void test_enrol_and_login(void **state)
 				       "{\"code\": \"123456\"}");
 	assert_int_equal(bad->status, 401);
 	code = code_at(secret, 0);
-	g_autoptr(TestResp) ok =
-		post(t, "/api/v1/sessions/current/second-factor", pending, "{\"code\": \"%s\"}", code);
+	g_autoptr(TestResp) ok = post(t, "/api/v1/sessions/current/second-factor", pending,
+				      "{\"code\": \"%s\"}", code);
 	assert_int_equal(ok->status, 200);
 	assert_string_equal(test_str(ok, "stage"), "full");
 	assert_int_equal(test_status(t, "GET", "/api/v1/vms", pending, NULL), 200);
@@ -236,9 +236,9 @@ static void test_recovery_codes(void **state)
 	g_autoptr(TestResp) st = test_http(t, "GET", "/api/v1/users/alice/totp", tok, NULL);
 	assert_int_equal(json_integer_value(json_object_get(st->json, "recovery_codes_left")), 9);
 	/* A recovery code does not renew recovery codes: a TOTP code does. */
-	g_autoptr(TestResp) no = post(t, "/api/v1/users/alice/totp/recovery-codes", tok,
-				      "{\"code\": \"%s\"}",
-				      json_string_value(json_array_get(codes, 1)));
+	g_autoptr(TestResp) no =
+		post(t, "/api/v1/users/alice/totp/recovery-codes", tok, "{\"code\": \"%s\"}",
+		     json_string_value(json_array_get(codes, 1)));
 	assert_int_equal(no->status, 403);
 	g_autofree char *code = code_at(secret, 0);
 	g_autoptr(TestResp) renew =
@@ -250,9 +250,8 @@ static void test_recovery_codes(void **state)
 	assert_int_equal(old->status, 401);
 	g_autoptr(TestResp) fresh =
 		login(t, "alice", TEST_PASSWORD,
-		      json_string_value(json_array_get(json_object_get(renew->json,
-								       "recovery_codes"),
-						       0)));
+		      json_string_value(
+			      json_array_get(json_object_get(renew->json, "recovery_codes"), 0)));
 	assert_int_equal(fresh->status, 201);
 }
 
@@ -276,8 +275,8 @@ static void test_wrong_codes_lock(void **state)
 	assert_true(json_is_true(json_object_get(u->json, "locked")));
 	/* Locked: the right code is refused and the waiting session ends. */
 	code = code_at(secret, 0);
-	g_autoptr(TestResp) right =
-		post(t, "/api/v1/sessions/current/second-factor", pending, "{\"code\": \"%s\"}", code);
+	g_autoptr(TestResp) right = post(t, "/api/v1/sessions/current/second-factor", pending,
+					 "{\"code\": \"%s\"}", code);
 	assert_int_equal(right->status, 401);
 	assert_int_equal(test_status(t, "GET", "/api/v1/sessions/current", pending, NULL), 401);
 	g_autoptr(TestResp) one = login(t, "alice", TEST_PASSWORD, code);
@@ -342,7 +341,8 @@ static void test_required_by_role_and_account(void **state)
 	assert_int_equal(test_make_user(t, "carol", "[\"readonly\"]"), 201);
 	g_autoptr(TestResp) c = login(t, "carol", TEST_PASSWORD, NULL);
 	assert_string_equal(test_str(c, "stage"), "enrol");
-	g_autoptr(TestResp) role = test_http(t, "GET", "/api/v1/roles/readonly", t->admin_token, NULL);
+	g_autoptr(TestResp) role =
+		test_http(t, "GET", "/api/v1/roles/readonly", t->admin_token, NULL);
 	assert_true(json_is_true(json_object_get(role->json, "second_factor_required")));
 }
 
@@ -390,8 +390,8 @@ static void test_disable_and_reset(void **state)
 	assert_int_equal(test_status(t, "DELETE", "/api/v1/users/alice/totp", t->admin_token, NULL),
 			 404);
 	/* Audited, without the codes. */
-	g_autoptr(TestResp) audit = test_http(t, "GET", "/api/v1/audit?action=totp.reset",
-					      t->admin_token, NULL);
+	g_autoptr(TestResp) audit =
+		test_http(t, "GET", "/api/v1/audit?action=totp.reset", t->admin_token, NULL);
 	assert_int_equal(audit->status, 200);
 	assert_true(json_array_size(json_object_get(audit->json, "items")) >= 3);
 	assert_null(strstr(audit->body->str, code));

@@ -82,7 +82,7 @@ GStrv ics_directory_names(IcsStore *store, GError **error);
 
 /* Record the outcome of a sync of domain @id (the caller holds a write
  * transaction): @error_text NULL for a success. */
-gboolean ics_directory_record_sync(IcsStore *store, gint64 id, gint64 users,
-				   const char *error_text, GError **error);
+gboolean ics_directory_record_sync(IcsStore *store, gint64 id, gint64 users, const char *error_text,
+				   GError **error);
 
 #endif /* ICS_MANAGER_DIRECTORY_H */

@@ -69,8 +69,7 @@ gboolean ics_login_second_factor(IcsManager *m, const IcsPrincipal *p, const cha
  */
 typedef gboolean (*IcsProofThen)(IcsManager *m, gint64 user_id, void *data, json_t **out,
 				 GError **error);
-gboolean ics_login_prove_code(IcsManager *m, const char *name, const char *code,
-			      gboolean enrolment, IcsProofThen then, void *data, json_t **out,
-			      GError **error);
+gboolean ics_login_prove_code(IcsManager *m, const char *name, const char *code, gboolean enrolment,
+			      IcsProofThen then, void *data, json_t **out, GError **error);
 
 #endif /* ICS_MANAGER_LOGIN_H */

@@ -63,8 +63,7 @@ gboolean ics_session_delete_user(IcsStore *store, gint64 user_id, gint64 except_
  * (PERMISSION "the session has ended" otherwise)?  Its expiry in
  * @expires_us.  Does not count as activity.  The caller holds the lock or a
  * reader. */
-gboolean ics_session_alive(IcsStore *store, gint64 session_id, gint64 *expires_us,
-			   GError **error);
+gboolean ics_session_alive(IcsStore *store, gint64 session_id, gint64 *expires_us, GError **error);
 
 /* Number of live sessions of @user_id (tests, limits). */
 gint64 ics_session_count(IcsStore *store, gint64 user_id, GError **error);
