@@ -78,6 +78,10 @@ static void print_user(const json_t *u)
 	printf("enabled:  %s\n", json_is_true(json_object_get(u, "enabled")) ? "yes" : "no");
 	printf("locked:   %s\n", json_is_true(json_object_get(u, "locked")) ? "yes" : "no");
 	printf("roles:    %s\n", roles);
+	printf("source:   %s\n", ics_admin_str(u, "directory", "local"));
+	printf("2nd factor: %s%s\n",
+	       json_is_true(json_object_get(u, "second_factor_enrolled")) ? "active" : "none",
+	       json_is_true(json_object_get(u, "second_factor_required")) ? " (required)" : "");
 	printf("created:  %s\n", ics_admin_str(u, "created_at", "?"));
 	printf("updated:  %s\n", ics_admin_str(u, "updated_at", "?"));
 }
@@ -217,6 +221,53 @@ static int user_passwd(int argc, char **argv)
 	return rc;
 }
 
+/* "required"/"optional" (also yes/no, on/off) for @what. */
+static gboolean parse_required(const char *text, gboolean *out, GError **error)
+{
+	if (g_str_equal(text, "required") || g_str_equal(text, "yes") || g_str_equal(text, "on")) {
+		*out = TRUE;
+		return TRUE;
+	}
+	if (g_str_equal(text, "optional") || g_str_equal(text, "no") || g_str_equal(text, "off")) {
+		*out = FALSE;
+		return TRUE;
+	}
+	return ics_error_invalid(error, "\"%s\": say required or optional", text);
+}
+
+static int user_second_factor(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	g_autoptr(json_t) body = NULL;
+	gboolean required;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "NAME required|optional",
+			     "Require (or not) a TOTP second factor of a user.", NULL, 2, 2,
+			     &error) ||
+	    !parse_required(argv[2], &required, &error))
+		return ics_admin_finish(error);
+	path = user_path(argv[1], NULL);
+	body = json_pack("{s:b}", "second_factor_required", required);
+	return send(&c, "PATCH", path, body, NULL, print_user);
+}
+
+static int user_reset_totp(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "NAME",
+			     "Reset a user's TOTP second factor (a lost device): ends their "
+			     "sessions; they enrol again.",
+			     NULL, 1, 1, &error))
+		return ics_admin_finish(error);
+	path = user_path(argv[1], "/totp");
+	return send(&c, "DELETE", path, NULL, NULL, NULL);
+}
+
 static int user_set_roles(int argc, char **argv)
 {
 	g_auto(IcsAdminCommon) c = { 0 };
@@ -243,6 +294,8 @@ int ics_admin_user_main(int argc, char **argv)
 		{ "delete", user_delete },
 		{ "passwd", user_passwd },
 		{ "set-roles", user_set_roles },
+		{ "second-factor", user_second_factor },
+		{ "reset-totp", user_reset_totp },
 		{ NULL, NULL },
 	};
 
@@ -252,7 +305,9 @@ int ics_admin_user_main(int argc, char **argv)
 				  "  create NAME [--role ROLE]... [--disabled] [--password-stdin]\n"
 				  "  delete NAME\n"
 				  "  passwd NAME [--old] [--password-stdin]\n"
-				  "  set-roles NAME [ROLE...]\n",
+				  "  set-roles NAME [ROLE...]\n"
+				  "  second-factor NAME required|optional\n"
+				  "  reset-totp NAME\n",
 				  argc, argv);
 }
 
@@ -266,6 +321,9 @@ static void print_role(const json_t *r)
 	printf("builtin:      %s\n", json_is_true(json_object_get(r, "builtin")) ? "yes" : "no");
 	printf("description:  %s\n", ics_admin_str(r, "description", ""));
 	printf("permissions:  %s\n", perms);
+	printf("2nd factor:   %s\n", json_is_true(json_object_get(r, "second_factor_required"))
+					     ? "required"
+					     : "optional");
 }
 
 static void print_roles(const json_t *list)
@@ -338,6 +396,24 @@ static int role_create(int argc, char **argv)
 	return send(&c, "POST", "/api/v1/roles", body, NULL, print_role);
 }
 
+static int role_second_factor(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	g_autoptr(json_t) body = NULL;
+	gboolean required;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "NAME required|optional",
+			     "Require (or not) a TOTP second factor of a role's holders.", NULL, 2,
+			     2, &error) ||
+	    !parse_required(argv[2], &required, &error))
+		return ics_admin_finish(error);
+	path = role_path(argv[1]);
+	body = json_pack("{s:b}", "second_factor_required", required);
+	return send(&c, "PATCH", path, body, NULL, print_role);
+}
+
 static int role_delete(int argc, char **argv)
 {
 	g_auto(IcsAdminCommon) c = { 0 };
@@ -354,15 +430,20 @@ static int role_delete(int argc, char **argv)
 int ics_admin_role_main(int argc, char **argv)
 {
 	static const IcsAdminCommand cmds[] = {
-		{ "list", role_list },	   { "show", role_show }, { "create", role_create },
-		{ "delete", role_delete }, { NULL, NULL },
+		{ "list", role_list },
+		{ "show", role_show },
+		{ "create", role_create },
+		{ "delete", role_delete },
+		{ "second-factor", role_second_factor },
+		{ NULL, NULL },
 	};
 
 	return ics_admin_dispatch("role", cmds,
 				  "  list\n"
 				  "  show NAME\n"
 				  "  create NAME PERMISSION... [--description TEXT]\n"
-				  "  delete NAME\n",
+				  "  delete NAME\n"
+				  "  second-factor NAME required|optional\n",
 				  argc, argv);
 }
 

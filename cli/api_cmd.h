@@ -3,8 +3,9 @@
  * connection options, parsing, output (tables for people, JSON for
  * scripts), pagination, task waits and password prompts (internal to
  * ics-admin).  Each group is one file: session_cmd.c (login, logout,
- * whoami), account_cmd.c (user, role, apikey), audit_cmd.c, task_cmd.c
- * (task, events), manager_vm_cmd.c (manager vm).  See docs/ics-admin.8.
+ * whoami), account_cmd.c (user, role, apikey), totp_cmd.c (account totp),
+ * directory_cmd.c (directory), audit_cmd.c, task_cmd.c (task, events),
+ * manager_vm_cmd.c (manager vm).  See docs/ics-admin.8.
  */
 #ifndef ICS_ADMIN_API_CMD_H
 #define ICS_ADMIN_API_CMD_H
@@ -98,6 +99,8 @@ int ics_admin_events_main(int argc, char **argv);
 int ics_admin_manager_main(int argc, char **argv);
 int ics_admin_drs_main(int argc, char **argv);
 int ics_admin_volume_main(int argc, char **argv);
+int ics_admin_directory_main(int argc, char **argv);
+int ics_admin_account_main(int argc, char **argv);
 
 /* The whole program: argv[0] = "ics-admin". */
 int ics_admin_main(int argc, char **argv);

@@ -22,9 +22,12 @@ static void usage(FILE *f)
 		   "through ics-managerd (REST API):\n"
 		   "  login    log in and keep the session; logout ends it; whoami\n"
 		   "  manager  manager vm list|show|create|delete|start|stop|migrate\n"
-		   "  user     list, show, create, delete, passwd, set-roles\n"
-		   "  role     list, show, create, delete\n"
+		   "  user     list, show, create, delete, passwd, set-roles, second-factor,\n"
+		   "           reset-totp\n"
+		   "  role     list, show, create, delete, second-factor\n"
 		   "  apikey   list, create, delete access keys\n"
+		   "  account  totp: your own second factor (enroll, confirm, disable...)\n"
+		   "  directory list, show, create, update, delete, sync, test LDAP domains\n"
 		   "  audit    list, export the audit trail\n"
 		   "  task     list, show, cancel, wait\n"
 		   "  events   follow the manager's events\n"
@@ -45,6 +48,8 @@ int ics_admin_main(int argc, char **argv)
 		{ "user", ics_admin_user_main },
 		{ "role", ics_admin_role_main },
 		{ "apikey", ics_admin_apikey_main },
+		{ "account", ics_admin_account_main },
+		{ "directory", ics_admin_directory_main },
 		{ "audit", ics_admin_audit_main },
 		{ "task", ics_admin_task_main },
 		{ "events", ics_admin_events_main },

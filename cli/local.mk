@@ -14,6 +14,8 @@ cli_libicsadmin_la_SOURCES = \
 	cli/api_cmd.c cli/api_cmd.h \
 	cli/session_cmd.c \
 	cli/account_cmd.c \
+	cli/totp_cmd.c \
+	cli/directory_cmd.c \
 	cli/audit_cmd.c \
 	cli/task_cmd.c \
 	cli/manager_vm_cmd.c \
@@ -54,6 +56,7 @@ ics_cli_tests = \
 	cli/tests/test_vm_resolve \
 	cli/tests/test_rest_client \
 	cli/tests/test_admin_api \
+	cli/tests/test_admin_identity \
 	cli/tests/test_admin_drs \
 	cli/tests/test_admin_volume \
 	cli/tests/test_manager_group
@@ -94,6 +97,11 @@ cli_tests_test_admin_api_SOURCES = cli/tests/test_admin_api.c cli/tests/admin_ap
 cli_tests_test_admin_api_CPPFLAGS = $(ics_cli_api_test_cppflags)
 cli_tests_test_admin_api_CFLAGS = $(ICS_TEST_CFLAGS)
 cli_tests_test_admin_api_LDADD = $(ics_cli_api_test_libs)
+cli_tests_test_admin_identity_SOURCES = cli/tests/test_admin_identity.c \
+	cli/tests/admin_api_test_util.h
+cli_tests_test_admin_identity_CPPFLAGS = $(ics_cli_api_test_cppflags)
+cli_tests_test_admin_identity_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_admin_identity_LDADD = $(ics_cli_api_test_libs)
 cli_tests_test_admin_volume_SOURCES = cli/tests/test_admin_volume.c \
 	cli/tests/admin_api_test_util.h
 cli_tests_test_admin_volume_CPPFLAGS = $(ics_cli_api_test_cppflags)

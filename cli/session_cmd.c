@@ -7,6 +7,12 @@
  * never printed, logged or written anywhere.  --json output of login
  * leaves the token out: a secret does not belong on a terminal or in a
  * script's log.
+ *
+ * An account with a second factor: the manager answers the password with
+ * a session waiting for a code; login asks for it (the next line of
+ * standard input with --password-stdin) and proves it, so the session it
+ * keeps is a full one.  An account that must enrol one first gets a
+ * session limited to `ics-admin account totp enroll` and `confirm`.
  */
 #include "config.h"
 
@@ -63,6 +69,33 @@ int ics_admin_login_main(int argc, char **argv)
 	}
 	if (resp == NULL)
 		return ics_admin_finish(error);
+	if (g_strcmp0(ics_admin_str(resp, "stage", ""), "second_factor") == 0) {
+		IcsRestConfig rc2 = { .url = s.url,
+				      .ca_file = s.ca,
+				      .token = ics_admin_str(resp, "token", "") };
+		g_autoptr(IcsRest) pending = ics_rest_new(&rc2, &error);
+		g_autoptr(json_t) code_body = NULL, full = NULL;
+		char *code;
+
+		if (pending == NULL)
+			return ics_admin_finish(error);
+		code = ics_admin_read_password(from_stdin, "Code (or a recovery code): ", &error);
+		if (code == NULL)
+			return ics_admin_finish(error);
+		code_body = json_pack("{s:s}", "code", code);
+		ics_admin_password_free(code);
+		full = ics_rest_call(pending, "POST", "/api/v1/sessions/current/second-factor",
+				     NULL, code_body, &error);
+		{
+			json_t *cv = json_object_get(code_body, "code");
+
+			explicit_bzero((char *)json_string_value(cv), json_string_length(cv));
+		}
+		if (full == NULL)
+			return ics_admin_finish(error);
+		json_object_set(resp, "expires_at", json_object_get(full, "expires_at"));
+		json_object_set(resp, "stage", json_object_get(full, "stage"));
+	}
 	if (!ics_admin_session_save(s.url, ics_admin_str(resp, "user", user),
 				    ics_admin_str(resp, "token", ""),
 				    ics_admin_str(resp, "expires_at", NULL), &error))
@@ -79,6 +112,10 @@ int ics_admin_login_main(int argc, char **argv)
 	else
 		printf("logged in to %s as %s until %s\n", s.url, ics_admin_str(resp, "user", user),
 		       ics_admin_str(resp, "expires_at", "?"));
+	if (g_strcmp0(ics_admin_str(resp, "stage", ""), "enrol") == 0)
+		g_printerr(
+			"ics-admin: your account must use a second factor: this session can only "
+			"enrol one ('ics-admin account totp enroll', then 'confirm')\n");
 	return ICS_ADMIN_EXIT_OK;
 }
 
@@ -141,6 +178,7 @@ int ics_admin_whoami_main(int argc, char **argv)
 		printf("roles:        %s\n", roles);
 		printf("permissions:  %s\n", perms);
 		printf("owned only:   %s\n", owned);
+		printf("session:      %s\n", ics_admin_str(me, "stage", "full"));
 	}
 	return ICS_ADMIN_EXIT_OK;
 }

@@ -19,6 +19,7 @@
 #include "ics/json.h"
 #include "ics/manager/authz.h"
 #include "ics/manager/http.h"
+#include "ics/manager/login.h"
 #include "ics/manager/login_policy.h"
 #include "ics/manager/manager.h"
 #include "ics/manager/request_schema.h"
@@ -53,6 +54,8 @@ typedef struct {
 extern const IcsApiRoute ics_api_health_routes[];
 extern const IcsApiRoute ics_api_session_routes[];
 extern const IcsApiRoute ics_api_user_routes[];
+extern const IcsApiRoute ics_api_totp_routes[];
+extern const IcsApiRoute ics_api_directory_routes[];
 extern const IcsApiRoute ics_api_role_routes[];
 extern const IcsApiRoute ics_api_apikey_routes[];
 extern const IcsApiRoute ics_api_audit_routes[];
@@ -104,8 +107,6 @@ gint64 ics_api_owner_filter(const IcsPrincipal *p, const char *perm);
 gboolean ics_api_task_accepted(IcsManager *m, IcsResponse *resp, const char *kind,
 			       const char *object_type, const char *object_id, gint64 owner_id,
 			       const json_t *params, GError **error);
-/* The audit reason of a refused login attempt (api_session.c). */
-const char *ics_login_gate_reason(IcsLoginGate gate);
 /* Map an error to an HTTP status. */
 guint ics_api_status(const GError *error);
 

@@ -5,7 +5,9 @@
  * Authentication accepts a session token ("Authorization: Bearer <hex>")
  * or an AK/SK signature ("Authorization: ICS-HMAC-SHA256 ...").  Missing
  * or bad credentials are 401 with a WWW-Authenticate header; a caller
- * without the route's permission gets 403.  Every mutating route is
+ * without the route's permission gets 403, and so does a session that is
+ * not full (waiting for a second factor, or limited to enrolling one) on
+ * every route not flagged ICS_API_PARTIAL_SESSION.  Every mutating route is
  * audited whatever the outcome, including refusals before the handler
  * ran.  Internal errors are logged with their detail and answered with a
  * generic message, so database paths and SQL errors do not reach clients.
@@ -25,11 +27,23 @@
 const IcsApiRoute *const *ics_api_route_tables(void)
 {
 	static const IcsApiRoute *const tables[] = {
-		ics_api_health_routes,	ics_api_session_routes, ics_api_user_routes,
-		ics_api_role_routes,	ics_api_apikey_routes,	ics_api_audit_routes,
-		ics_api_task_routes,	ics_api_event_routes,	ics_api_vm_routes,
-		ics_api_host_routes,	ics_api_pool_routes,	ics_api_volume_routes,
-		ics_api_console_routes, ics_api_drs_routes,	NULL,
+		ics_api_health_routes,
+		ics_api_session_routes,
+		ics_api_user_routes,
+		ics_api_totp_routes,
+		ics_api_directory_routes,
+		ics_api_role_routes,
+		ics_api_apikey_routes,
+		ics_api_audit_routes,
+		ics_api_task_routes,
+		ics_api_event_routes,
+		ics_api_vm_routes,
+		ics_api_host_routes,
+		ics_api_pool_routes,
+		ics_api_volume_routes,
+		ics_api_console_routes,
+		ics_api_drs_routes,
+		NULL,
 	};
 	return tables;
 }
@@ -160,6 +174,7 @@ static gboolean authenticate(IcsManager *m, IcsRequest *req, IcsResponse *resp)
 	g_autoptr(GError) err = NULL;
 	g_autofree char *key_id = NULL;
 	gint64 user_id = 0, session_id = 0;
+	IcsSessionStage stage = ICS_SESSION_FULL;
 	gboolean ok;
 
 	if (auth == NULL) {
@@ -170,7 +185,7 @@ static gboolean authenticate(IcsManager *m, IcsRequest *req, IcsResponse *resp)
 	}
 	if (g_ascii_strncasecmp(auth, "Bearer ", 7) == 0)
 		ok = ics_session_lookup(m->store, &m->cfg.policy, auth + 7, &user_id, &session_id,
-					&err);
+					&stage, &err);
 	else if (g_str_has_prefix(auth, "ICS-HMAC-SHA256 "))
 		ok = ics_apikey_verify(m->apikeys, m->store, req, &user_id, &key_id, &err);
 	else {
@@ -196,6 +211,10 @@ static gboolean authenticate(IcsManager *m, IcsRequest *req, IcsResponse *resp)
 	req->principal->auth = g_strdup(key_id ? "apikey" : "session");
 	req->principal->session_id = session_id;
 	req->principal->apikey_id = g_steal_pointer(&key_id);
+	req->principal->stage = stage;
+	/* A session still short of its second factor holds no permission. */
+	if (stage != ICS_SESSION_FULL)
+		g_hash_table_remove_all(req->principal->permissions);
 	return TRUE;
 }
 
@@ -209,6 +228,17 @@ static void run_route(IcsManager *m, const IcsBoundRoute *b, IcsRequest *req, Ic
 	if (rule->access != ICS_ACCESS_PUBLIC) {
 		if (!authenticate(m, req, resp))
 			return;
+		if (req->principal->stage != ICS_SESSION_FULL && !rule->partial_session) {
+			ics_response_error(
+				resp, 403, "second-factor-required", "%s",
+				req->principal->stage == ICS_SESSION_ENROL
+					? "this session may only enrol a second factor: POST "
+					  "/api/v1/users/{user}/totp, then .../totp/confirm with a "
+					  "code"
+					: "this session waits for a second factor: POST "
+					  "/api/v1/sessions/current/second-factor with a code");
+			return;
+		}
 		if (rule->access == ICS_ACCESS_PERMISSION &&
 		    ics_principal_scope(req->principal, rule->permission) == ICS_SCOPE_NONE) {
 			ics_response_error(resp, 403, "forbidden",

@@ -1,5 +1,7 @@
 /*
- * api_roles.c: /api/v1/roles -- builtin and custom roles.
+ * api_roles.c: /api/v1/roles -- builtin and custom roles, and whether a
+ * role's holders must use a second factor (the only thing PATCH changes:
+ * permissions of a role are fixed at creation).
  *
  * Creating or deleting a role needs every permission it grants
  * (authz_rules.c, "grant"): role.admin does not make its holder able to
@@ -49,8 +51,9 @@ static gboolean create_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	}
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!ics_role_create(m->store, name,
-			     json_string_value(json_object_get(body, "description")), v, error) ||
+	if (!ics_role_create(
+		    m->store, name, json_string_value(json_object_get(body, "description")), v,
+		    json_is_true(json_object_get(body, "second_factor_required")), error) ||
 	    (out = ics_role_get(m->store, name, error)) == NULL) {
 		ics_store_rollback(m->store);
 		return FALSE;
@@ -75,6 +78,33 @@ static gboolean get_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, GErr
 	ics_store_read_end(m->store);
 	if (out == NULL)
 		return FALSE;
+	ics_response_json(resp, 200, out);
+	return TRUE;
+}
+
+static gboolean update_role(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *name = ics_request_param(req, "role");
+	g_autoptr(json_t) body = NULL;
+	json_t *sf, *out;
+
+	if (!ics_name_check("role name", name, error))
+		return FALSE;
+	body = ics_api_body(req, &ics_schema_role_update, error);
+	if (body == NULL)
+		return FALSE;
+	sf = json_object_get(body, "second_factor_required");
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if ((sf && !ics_role_set_second_factor(m->store, name, json_is_true(sf), error)) ||
+	    (out = ics_role_get(m->store, name, error)) == NULL) {
+		ics_store_rollback(m->store);
+		return FALSE;
+	}
+	if (!ics_store_commit(m->store, error)) {
+		json_decref(out);
+		return FALSE;
+	}
 	ics_response_json(resp, 200, out);
 	return TRUE;
 }
@@ -115,6 +145,8 @@ const IcsApiRoute ics_api_role_routes[] = {
 	{ "GET", "/api/v1/roles", list_roles, 0, NULL, NULL, NULL },
 	{ "POST", "/api/v1/roles", create_role, ICS_API_MUTATING, "role.create", "role", NULL },
 	{ "GET", "/api/v1/roles/{role}", get_role, 0, NULL, NULL, NULL },
+	{ "PATCH", "/api/v1/roles/{role}", update_role, ICS_API_MUTATING, "role.update", "role",
+	  "role" },
 	{ "DELETE", "/api/v1/roles/{role}", delete_role, ICS_API_MUTATING, "role.delete", "role",
 	  "role" },
 	{ 0 },

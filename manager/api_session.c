@@ -1,27 +1,24 @@
 /*
- * api_session.c: log in, who am I, log out.
+ * api_session.c: log in (with a second factor when the account has one),
+ * who am I, log out.
  *
- * Login first counts the attempt (login_policy.c: in one write
- * transaction, refusing disabled and locked accounts), then hashes the
- * candidate password outside any lock (yescrypt takes tens of milliseconds
- * on purpose), and on success opens the one write transaction that resets
- * the count and creates the session.  Every refusal looks the same to the client
- * -- unknown user, wrong password, disabled or locked account -- so the
- * answer does not tell an attacker which names exist or which accounts
- * are locked; the audit record keeps the real reason.
+ * The protocol is login.c's; this file maps its outcome to answers.  Every
+ * refusal looks the same to the client -- unknown user, wrong password,
+ * wrong code, disabled or locked account -- so the answer does not tell an
+ * attacker which names exist, which accounts are locked or which factor
+ * failed; the audit record keeps the real reason.
  */
 #include "config.h"
 
 #include "ics/error.h"
-#include "ics/manager/login_policy.h"
-#include "ics/manager/password.h"
+#include "ics/manager/login.h"
 #include "ics/manager/session.h"
 #include "ics/manager/timestamp.h"
 #include "ics/manager/users.h"
 
 #include "api.h"
 
-#define LOGIN_REFUSED "invalid user name or password"
+#define LOGIN_REFUSED "invalid user name, password or code"
 
 static gboolean refuse(IcsRequest *req, IcsResponse *resp, const char *reason)
 {
@@ -31,65 +28,53 @@ static gboolean refuse(IcsRequest *req, IcsResponse *resp, const char *reason)
 	return TRUE;
 }
 
-const char *ics_login_gate_reason(IcsLoginGate gate)
+static void session_answer(IcsResponse *resp, guint status, const IcsLoginResult *res,
+			   const char *token)
 {
-	switch (gate) {
-	case ICS_LOGIN_NO_USER:
-		return "no such user";
-	case ICS_LOGIN_DISABLED:
-		return "account disabled";
-	case ICS_LOGIN_LOCKED:
-		return "account locked";
-	case ICS_LOGIN_OPEN:
-		break;
-	}
-	return "refused";
+	g_autofree char *expires_text = ics_timestamp_format(res->expires_us);
+	json_t *out = json_pack("{s:s, s:s, s:s}", "user", res->user, "expires_at", expires_text,
+				"stage", ics_session_stage_name(res->stage));
+
+	if (token)
+		json_object_set_new(out, "token", json_string(token));
+	ics_response_json(resp, status, out);
 }
 
 static gboolean post_session(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_login, error);
-	g_autoptr(IcsUser) user = NULL;
-	g_autofree char *token = NULL, *expires_text = NULL;
-	const char *name, *password;
-	IcsLoginGate gate;
-	gint64 expires;
+	g_auto(IcsLoginResult) res = { 0 };
+	const char *name;
 
 	if (body == NULL)
 		return FALSE;
 	name = json_string_value(json_object_get(body, "username"));
-	password = json_string_value(json_object_get(body, "password"));
 	req->audit_user = g_strdup(name);
 	req->audit_object_id = g_strdup(name);
-
-	user = ics_login_attempt(m->store, &m->cfg.policy, name, &gate, error);
-	if (user == NULL) {
-		if (gate == ICS_LOGIN_OPEN)
-			return FALSE;
-		ics_password_verify_dummy(password);
-		return refuse(req, resp, ics_login_gate_reason(gate));
-	}
-	if (!ics_password_verify(password, user->password_hash))
-		return refuse(req, resp, "wrong password");
-
-	if (!ics_store_begin(m->store, error))
+	if (!ics_login(m, name, json_string_value(json_object_get(body, "password")),
+		       json_string_value(json_object_get(body, "code")), req->client, &res, error))
 		return FALSE;
-	if (!ics_login_record_success(m->store, user->id, error))
-		goto fail;
-	token = ics_session_create(m->store, &m->cfg.policy, user->id, req->client, &expires,
-				   error);
-	if (token == NULL)
-		goto fail;
-	if (!ics_store_commit(m->store, error))
-		return FALSE;
-	expires_text = ics_timestamp_format(expires);
-	ics_response_json(resp, 201,
-			  json_pack("{s:s, s:s, s:s}", "token", token, "user", user->name,
-				    "expires_at", expires_text));
+	if (res.refused)
+		return refuse(req, resp, res.refused);
+	session_answer(resp, 201, &res, res.token);
 	return TRUE;
-fail:
-	ics_store_rollback(m->store);
-	return FALSE;
+}
+
+static gboolean second_factor(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_code, error);
+	g_auto(IcsLoginResult) res = { 0 };
+
+	if (body == NULL)
+		return FALSE;
+	if (!ics_login_second_factor(m, req->principal,
+				     json_string_value(json_object_get(body, "code")), &res, error))
+		return FALSE;
+	if (res.refused)
+		return refuse(req, resp, res.refused);
+	ics_manager_credentials_revoked(m);
+	session_answer(resp, 200, &res, NULL);
+	return TRUE;
 }
 
 static gboolean get_current(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
@@ -115,9 +100,10 @@ static gboolean get_current(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	if (uj == NULL)
 		return FALSE;
 	ics_response_json(resp, 200,
-			  json_pack("{s:s, s:O, s:O, s:O, s:s}", "user", p->name, "roles",
+			  json_pack("{s:s, s:O, s:O, s:O, s:s, s:s}", "user", p->name, "roles",
 				    json_object_get(uj, "roles"), "permissions", perms,
-				    "owned_only", owned, "auth", p->auth));
+				    "owned_only", owned, "auth", p->auth, "stage",
+				    ics_session_stage_name(p->stage)));
 	return TRUE;
 }
 
@@ -147,5 +133,7 @@ const IcsApiRoute ics_api_session_routes[] = {
 	{ "GET", "/api/v1/sessions/current", get_current, 0, NULL, NULL, NULL },
 	{ "DELETE", "/api/v1/sessions/current", delete_current, ICS_API_MUTATING, "session.logout",
 	  "session", NULL },
+	{ "POST", "/api/v1/sessions/current/second-factor", second_factor, ICS_API_MUTATING,
+	  "session.second_factor", "user", NULL },
 	{ 0 },
 };

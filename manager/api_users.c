@@ -10,6 +10,8 @@
  * (authz_rules.c): granting roles needs every permission they give, and
  * changing or deleting a user needs every permission that user holds, so
  * user.admin alone cannot make anyone an administrator or take over one.
+ * A directory user's password, roles, enabled flag and existence are its
+ * directory's (409 here).
  */
 #include "config.h"
 
@@ -21,23 +23,10 @@
 
 #include "api.h"
 
-static gint64 admin_count(IcsStore *store, GError **error)
-{
-	g_autoptr(IcsStmt) st = ics_store_stmt(
-		store,
-		"SELECT count(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id"
-		" JOIN roles r ON r.id = ur.role_id WHERE r.name = 'administrator' AND u.enabled",
-		error);
-
-	if (st == NULL || ics_stmt_step(st, error) != SQLITE_ROW)
-		return -1;
-	return sqlite3_column_int64(st, 0);
-}
-
 /* CONFLICT when the change just made left no enabled administrator. */
 static gboolean keep_an_admin(IcsStore *store, const char *name, GError **error)
 {
-	gint64 n = admin_count(store, error);
+	gint64 n = ics_user_admin_count(store, error);
 
 	if (n < 0)
 		return FALSE;
@@ -129,6 +118,9 @@ static gboolean create_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	id = ics_user_insert(m->store, name, hash, enabled == NULL || json_is_true(enabled), error);
 	if (id < 0 || !ics_user_set_roles(m->store, id, roles, error))
 		goto fail;
+	if (json_is_true(json_object_get(body, "second_factor_required")) &&
+	    !ics_user_set_second_factor_required(m->store, id, TRUE, error))
+		goto fail;
 	user = ics_user_get_by_id(m->store, id, error);
 	out = user ? ics_user_to_json(m->store, user, error) : NULL;
 	if (out == NULL)
@@ -169,7 +161,7 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	g_autoptr(json_t) body = NULL;
 	g_autofree char *hash = NULL;
 	g_autoptr(IcsUser) user = NULL;
-	json_t *password, *roles, *enabled, *out;
+	json_t *password, *roles, *enabled, *sf, *out;
 
 	if (!ics_name_check("user name", name, error))
 		return FALSE;
@@ -179,6 +171,7 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	password = json_object_get(body, "password");
 	roles = json_object_get(body, "roles");
 	enabled = json_object_get(body, "enabled");
+	sf = json_object_get(body, "second_factor_required");
 	if (password) {
 		if (!ics_password_rules_check(&m->cfg.policy, name, json_string_value(password),
 					      error))
@@ -191,6 +184,12 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		return FALSE;
 	user = ics_user_get(m->store, name, error);
 	if (user == NULL || !may_change(m, req, user, error))
+		goto fail;
+	if ((password || roles || enabled) && !ics_user_check_local(user,
+								    password ? "password"
+								    : roles  ? "roles"
+									     : "enabled flag",
+								    error))
 		goto fail;
 	if (roles) {
 		g_autofree const char **v = ics_api_strv(roles);
@@ -205,6 +204,8 @@ static gboolean update_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	if (enabled && !ics_user_set_enabled(m->store, user->id, json_is_true(enabled), error))
 		goto fail;
 	if (enabled && !json_is_true(enabled) && !revoke_credentials(m->store, user->id, 0, error))
+		goto fail;
+	if (sf && !ics_user_set_second_factor_required(m->store, user->id, json_is_true(sf), error))
 		goto fail;
 	if (roles) {
 		g_autofree const char **v = ics_api_strv(roles);
@@ -241,7 +242,8 @@ static gboolean delete_user(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
 	user = ics_user_get(m->store, name, error);
-	if (user == NULL || !may_change(m, req, user, error) ||
+	if (user == NULL || !ics_user_check_local(user, "existence", error) ||
+	    !may_change(m, req, user, error) ||
 	    !ics_user_delete(m->store, user->id, error) || !keep_an_admin(m->store, name, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
@@ -286,6 +288,8 @@ static gboolean change_password(IcsManager *m, IcsRequest *req, IcsResponse *res
 				    "cannot change the password: %s", ics_login_gate_reason(gate));
 		return FALSE;
 	}
+	if (!ics_user_check_local(user, "password", error))
+		return FALSE;
 	if (!ics_password_verify(old_pw, user->password_hash)) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION, "the old password is wrong");
 		return FALSE;

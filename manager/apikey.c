@@ -22,83 +22,34 @@
 
 #include "ics/error.h"
 #include "ics/json.h"
+#include "ics/log.h"
 #include "ics/manager/apikey.h"
+#include "ics/manager/seal.h"
 #include "ics/manager/password.h"
 #include "ics/manager/timestamp.h"
 
-#define SEAL_KEY_BYTES 32
-#define SEAL_NONCE_BYTES 12
-#define SEAL_TAG_BYTES 16
 #define SCHEME "ICS-HMAC-SHA256"
 
 struct IcsApiKeys {
-	guint8 key[SEAL_KEY_BYTES];
+	IcsSealer *sealer; /* borrowed from the manager */
 };
 
 void ics_apikeys_free(IcsApiKeys *keys)
 {
-	if (keys == NULL)
-		return;
-	explicit_bzero(keys->key, sizeof(keys->key));
 	g_free(keys);
 }
 
-IcsApiKeys *ics_apikeys_open(const char *key_path, GError **error)
+IcsApiKeys *ics_apikeys_new(IcsSealer *sealer)
 {
-	g_autoptr(IcsApiKeys) keys = g_new0(IcsApiKeys, 1);
-	g_autofree char *data = NULL;
-	gsize len = 0;
+	IcsApiKeys *keys = g_new0(IcsApiKeys, 1);
 
-	if (g_file_get_contents(key_path, &data, &len, NULL)) {
-		if (len != SEAL_KEY_BYTES) {
-			g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
-				    "API key sealing key %s has %" G_GSIZE_FORMAT
-				    " bytes, expected %d; restore it from backup (API keys "
-				    "cannot be checked without it)",
-				    key_path, len, SEAL_KEY_BYTES);
-			return NULL;
-		}
-		memcpy(keys->key, data, SEAL_KEY_BYTES);
-		explicit_bzero(data, len);
-		return g_steal_pointer(&keys);
-	}
-	if (gnutls_rnd(GNUTLS_RND_KEY, keys->key, SEAL_KEY_BYTES) != 0) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "no random bytes for %s", key_path);
-		return NULL;
-	}
-	int fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ics_error_set_errno(error, errno, "cannot create %s", key_path);
-		return NULL;
-	}
-	if (write(fd, keys->key, SEAL_KEY_BYTES) != SEAL_KEY_BYTES || fsync(fd) != 0) {
-		ics_error_set_errno(error, errno, "cannot write %s", key_path);
-		close(fd);
-		unlink(key_path);
-		return NULL;
-	}
-	close(fd);
-	return g_steal_pointer(&keys);
+	keys->sealer = sealer;
+	return keys;
 }
 
-static gboolean aead(IcsApiKeys *keys, gboolean seal, const char *aad, const void *in, gsize in_len,
-		     void *out, gsize *out_len, const guint8 *nonce)
-{
-	gnutls_datum_t k = { keys->key, SEAL_KEY_BYTES };
-	gnutls_aead_cipher_hd_t h;
-	int rc;
-
-	if (gnutls_aead_cipher_init(&h, GNUTLS_CIPHER_AES_256_GCM, &k) < 0)
-		return FALSE;
-	if (seal)
-		rc = gnutls_aead_cipher_encrypt(h, nonce, SEAL_NONCE_BYTES, aad, strlen(aad),
-						SEAL_TAG_BYTES, in, in_len, out, out_len);
-	else
-		rc = gnutls_aead_cipher_decrypt(h, nonce, SEAL_NONCE_BYTES, aad, strlen(aad),
-						SEAL_TAG_BYTES, in, in_len, out, out_len);
-	gnutls_aead_cipher_deinit(h);
-	return rc >= 0;
-}
+/* The associated data of key @id's sealed secret: the id itself, as
+ * before the sealing moved to seal.c (existing rows still open). */
+#define SEAL_AAD(id) (id)
 
 /* @n characters of @alphabet from the key-level generator; NULL when it
  * fails. */
@@ -127,7 +78,7 @@ json_t *ics_apikey_create(IcsApiKeys *keys, IcsStore *store, gint64 user_id,
 	g_autofree char *secret = random_text(40, b64url);
 	g_autofree char *id = NULL;
 	g_autofree guint8 *sealed = NULL;
-	gsize sealed_len, ct_len;
+	gsize sealed_len;
 	gint64 now = ics_now_us();
 
 	if (suffix == NULL || secret == NULL) {
@@ -135,17 +86,9 @@ json_t *ics_apikey_create(IcsApiKeys *keys, IcsStore *store, gint64 user_id,
 		return NULL;
 	}
 	id = g_strconcat("AK", suffix, NULL);
-	sealed_len = SEAL_NONCE_BYTES + strlen(secret) + SEAL_TAG_BYTES;
-	sealed = g_malloc(sealed_len);
-	if (gnutls_rnd(GNUTLS_RND_NONCE, sealed, SEAL_NONCE_BYTES) != 0) {
+	sealed = ics_seal(keys->sealer, SEAL_AAD(id), secret, strlen(secret), &sealed_len, error);
+	if (sealed == NULL) {
 		explicit_bzero(secret, strlen(secret));
-		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "no random bytes for a new API key");
-		return NULL;
-	}
-	ct_len = sealed_len - SEAL_NONCE_BYTES;
-	if (!aead(keys, TRUE, id, secret, strlen(secret), sealed + SEAL_NONCE_BYTES, &ct_len,
-		  sealed)) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "cannot seal the new API key's secret");
 		return NULL;
 	}
 	{
@@ -159,8 +102,7 @@ json_t *ics_apikey_create(IcsApiKeys *keys, IcsStore *store, gint64 user_id,
 			return NULL;
 		ics_stmt_bind_text(st, 1, id);
 		ics_stmt_bind_int(st, 2, user_id);
-		sqlite3_bind_blob(st, 3, sealed, (int)(SEAL_NONCE_BYTES + ct_len),
-				  SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 3, sealed, (int)sealed_len, SQLITE_TRANSIENT);
 		ics_stmt_bind_text(st, 4, description ? description : "");
 		ics_stmt_bind_int(st, 5, now);
 		if (!ics_stmt_run(st, error))
@@ -338,8 +280,9 @@ static char *load_secret(IcsApiKeys *keys, IcsStore *store, const char *id, gint
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		store, "SELECT user_id, sealed_secret FROM apikeys WHERE id = ?", error);
+	g_autoptr(GError) err = NULL;
 	const guint8 *blob;
-	gsize len, out_len;
+	gsize len;
 	char *secret;
 
 	if (st == NULL)
@@ -353,16 +296,10 @@ static char *load_secret(IcsApiKeys *keys, IcsStore *store, const char *id, gint
 	*user_id = sqlite3_column_int64(st, 0);
 	blob = sqlite3_column_blob(st, 1);
 	len = sqlite3_column_bytes(st, 1);
-	if (blob == NULL || len <= SEAL_NONCE_BYTES + SEAL_TAG_BYTES) {
-		deny(error, "access key is damaged");
-		return NULL;
-	}
-	out_len = len - SEAL_NONCE_BYTES;
-	secret = g_malloc0(out_len + 1);
-	if (!aead(keys, FALSE, id, blob + SEAL_NONCE_BYTES, len - SEAL_NONCE_BYTES, secret,
-		  &out_len, blob)) {
-		g_free(secret);
-		deny(error, "access key cannot be unsealed (wrong apikey.key?)");
+	secret = ics_unseal(keys->sealer, SEAL_AAD(id), blob, len, NULL, &err);
+	if (secret == NULL) {
+		ics_error("access key %s: %s", id, err->message);
+		deny(error, "access key cannot be unsealed; see the manager log");
 		return NULL;
 	}
 	return secret;

@@ -19,7 +19,8 @@ const char *const ics_permissions[] = {
 	"vm.read",	"vm.write",	"vm.power",   "task.read",	  "task.cancel",
 	"event.read",	"user.read",	"user.admin", "role.read",	  "role.admin",
 	"audit.read",	"apikey.admin", "host.read",  "host.maintenance", "volume.read",
-	"volume.write", "drs.read",	"drs.admin",  "vm.host_path",	  NULL,
+	"volume.write", "drs.read",	"drs.admin",  "vm.host_path",	  "directory.read",
+	"directory.admin", NULL,
 };
 
 static const char *const vm_manager_permissions[] = {
@@ -47,7 +48,7 @@ static void grant_builtin(IcsPrincipal *p, const char *role)
 		if (g_str_equal(role, "administrator"))
 			grant(p, perm, ICS_SCOPE_ALL);
 		else if (g_str_equal(role, "readonly") && g_str_has_suffix(perm, ".read") &&
-			 !g_str_equal(perm, "audit.read"))
+			 !g_str_equal(perm, "audit.read") && !g_str_equal(perm, "directory.read"))
 			grant(p, perm, ICS_SCOPE_ALL);
 		else if (g_str_equal(role, "vm_manager") &&
 			 g_strv_contains(vm_manager_permissions, perm))
@@ -75,7 +76,7 @@ IcsPrincipal *ics_principal_load(IcsStore *store, gint64 user_id, GError **error
 			       " LEFT JOIN user_roles ur ON ur.user_id = u.id"
 			       " LEFT JOIN roles r ON r.id = ur.role_id"
 			       " LEFT JOIN role_permissions rp ON rp.role_id = r.id"
-			       " WHERE u.id = ? AND u.enabled",
+			       " WHERE u.id = ?1 AND u.enabled",
 			       error);
 	int rc;
 
@@ -311,7 +312,7 @@ gboolean ics_user_set_roles(IcsStore *store, gint64 user_id, const char *const *
 }
 
 gboolean ics_role_create(IcsStore *store, const char *name, const char *description,
-			 const char *const *permissions, GError **error)
+			 const char *const *permissions, gboolean second_factor, GError **error)
 {
 	gint64 id;
 
@@ -321,13 +322,16 @@ gboolean ics_role_create(IcsStore *store, const char *name, const char *descript
 						 name, permissions[i]);
 	{
 		g_autoptr(IcsStmt) st = ics_store_stmt(
-			store, "INSERT INTO roles (name, builtin, description) VALUES (?, 0, ?)",
+			store,
+			"INSERT INTO roles (name, builtin, description, second_factor_required)"
+			" VALUES (?, 0, ?, ?)",
 			error);
 
 		if (st == NULL)
 			return FALSE;
 		ics_stmt_bind_text(st, 1, name);
 		ics_stmt_bind_text(st, 2, description ? description : "");
+		ics_stmt_bind_int(st, 3, second_factor);
 		if (!ics_stmt_run(st, error)) {
 			if (g_error_matches(*error, ICS_ERROR, ICS_ERROR_CONFLICT)) {
 				g_clear_error(error);
@@ -373,7 +377,8 @@ gboolean ics_role_delete(IcsStore *store, const char *name, GError **error)
 		if (g_error_matches(*error, ICS_ERROR, ICS_ERROR_CONFLICT)) {
 			g_clear_error(error);
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "role \"%s\" is still held by users; take it from them first",
+				    "role \"%s\" is still held by users or granted by a "
+				    "directory's group; take it from them first",
 				    name);
 		}
 		return FALSE;
@@ -381,7 +386,28 @@ gboolean ics_role_delete(IcsStore *store, const char *name, GError **error)
 	return TRUE;
 }
 
-static json_t *role_json(const char *name, gboolean builtin, const char *description)
+gboolean ics_role_set_second_factor(IcsStore *store, const char *name, gboolean required,
+				    GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "UPDATE roles SET second_factor_required = ? WHERE name = ?", error);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_int(st, 1, required);
+	ics_stmt_bind_text(st, 2, name);
+	if (!ics_stmt_run(st, error))
+		return FALSE;
+	if (ics_store_changes(store) == 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "role \"%s\" does not exist",
+			    name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static json_t *role_json(const char *name, gboolean builtin, const char *description,
+			 gboolean second_factor)
 {
 	g_autoptr(json_t) perms = json_array();
 
@@ -394,15 +420,17 @@ static json_t *role_json(const char *name, gboolean builtin, const char *descrip
 			if (ics_principal_scope(p, ics_permissions[i]) != ICS_SCOPE_NONE)
 				json_array_append_new(perms, json_string(ics_permissions[i]));
 	}
-	return json_pack("{s:s, s:b, s:s, s:O}", "name", name, "builtin", builtin, "description",
-			 description ? description : "", "permissions", perms);
+	return json_pack("{s:s, s:b, s:s, s:O, s:b}", "name", name, "builtin", builtin,
+			 "description", description ? description : "", "permissions", perms,
+			 "second_factor_required", second_factor);
 }
 
 static json_t *roles_query(IcsStore *store, const char *name, GError **error)
 {
 	g_autoptr(IcsStmt) st =
 		ics_store_stmt(store,
-			       "SELECT r.name, r.builtin, r.description, rp.permission FROM roles r"
+			       "SELECT r.name, r.builtin, r.description, rp.permission,"
+			       " r.second_factor_required FROM roles r"
 			       " LEFT JOIN role_permissions rp ON rp.role_id = r.id"
 			       " WHERE ?1 IS NULL OR r.name = ?1 ORDER BY r.name, rp.permission",
 			       error);
@@ -418,7 +446,8 @@ static json_t *roles_query(IcsStore *store, const char *name, GError **error)
 		const char *perm = ics_stmt_text(st, 3);
 
 		if (cur == NULL || strcmp(json_string_value(json_object_get(cur, "name")), rname)) {
-			cur = role_json(rname, sqlite3_column_int(st, 1), ics_stmt_text(st, 2));
+			cur = role_json(rname, sqlite3_column_int(st, 1), ics_stmt_text(st, 2),
+					sqlite3_column_int(st, 4));
 			json_array_append_new(items, cur);
 		}
 		if (perm)

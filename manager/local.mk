@@ -9,6 +9,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_apikeys.c \
 	manager/api_audit.c \
 	manager/api_console.c \
+	manager/api_directories.c \
 	manager/api_dispatch.c \
 	manager/api_drs.c \
 	manager/api_events.c \
@@ -18,6 +19,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_roles.c \
 	manager/api_session.c \
 	manager/api_tasks.c \
+	manager/api_totp.c \
 	manager/api_users.c \
 	manager/api_vms.c \
 	manager/api_volumes.c \
@@ -25,21 +27,27 @@ manager_libicsmanager_la_SOURCES = \
 	manager/audit.c \
 	manager/authz.c \
 	manager/authz_rules.c \
+	manager/directory.c \
+	manager/directory_ldap.c \
+	manager/directory_sync.c \
 	manager/drs_service.c \
 	manager/events.c \
 	manager/http_message.c \
 	manager/http_router.c \
 	manager/http_server.c \
+	manager/login.c \
 	manager/login_policy.c \
 	manager/manager.c \
 	manager/password.c \
 	manager/request_schema.c \
+	manager/seal.c \
 	manager/session.c \
 	manager/store.c \
 	manager/store_schema.c \
 	manager/task.c \
 	manager/timestamp.c \
 	manager/tls_cert.c \
+	manager/totp.c \
 	manager/users.c \
 	manager/vm_inventory.c \
 	manager/vm_paths.c \
@@ -48,28 +56,34 @@ manager_libicsmanager_la_SOURCES = \
 	manager/volumes.c
 manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include $(ICSDRS_CPPFLAGS) \
 	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS) \
-	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
+	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS) $(LDAP_CFLAGS) $(OATH_CFLAGS) $(QRENCODE_CFLAGS)
 manager_libicsmanager_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
 	$(top_builddir)/manager/drs/libicsdrs.la \
 	$(top_builddir)/lib/libics.la $(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) \
-	$(LIBVIRT_LIBS) $(LIBXML_LIBS)
+	$(LIBVIRT_LIBS) $(LIBXML_LIBS) $(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS)
 noinst_HEADERS += \
 	manager/include/ics/manager/apikey.h \
 	manager/include/ics/manager/audit.h \
 	manager/include/ics/manager/authz.h \
 	manager/include/ics/manager/cluster_ops.h \
+	manager/include/ics/manager/directory.h \
+	manager/include/ics/manager/directory_ldap.h \
+	manager/include/ics/manager/directory_sync.h \
 	manager/include/ics/manager/drs_service.h \
 	manager/include/ics/manager/events.h \
 	manager/include/ics/manager/http.h \
+	manager/include/ics/manager/login.h \
 	manager/include/ics/manager/login_policy.h \
 	manager/include/ics/manager/manager.h \
 	manager/include/ics/manager/password.h \
 	manager/include/ics/manager/request_schema.h \
+	manager/include/ics/manager/seal.h \
 	manager/include/ics/manager/session.h \
 	manager/include/ics/manager/store.h \
 	manager/include/ics/manager/task.h \
 	manager/include/ics/manager/timestamp.h \
 	manager/include/ics/manager/tls_cert.h \
+	manager/include/ics/manager/totp.h \
 	manager/include/ics/manager/users.h \
 	manager/include/ics/manager/vm_inventory.h \
 	manager/include/ics/manager/vm_paths.h \
@@ -79,9 +93,10 @@ noinst_HEADERS += \
 
 # What a program using libicsmanager links with.
 ICSMANAGER_CPPFLAGS = -I$(top_srcdir)/manager/include $(ICSVMDEF_CPPFLAGS) \
-	$(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS)
+	$(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(OATH_CFLAGS) $(LDAP_CFLAGS)
 ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSVMDEF_LIBS) \
-	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS)
+	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
+	$(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS)
 
 # The cluster adapter plugged into the manager (IcsClusterOps over
 # libicscluster and vmpool/'s libicsvmpool): its own library, so the core
@@ -129,7 +144,9 @@ icsmgr_tests = \
 	manager/tests/test_vm_service \
 	manager/tests/test_vm_mirror \
 	manager/tests/test_tls \
-	manager/tests/test_drs_service
+	manager/tests/test_drs_service \
+	manager/tests/test_totp \
+	manager/tests/test_directory
 check_PROGRAMS += $(icsmgr_tests)
 TESTS += $(icsmgr_tests)
 
@@ -210,6 +227,15 @@ manager_tests_test_drs_service_SOURCES = manager/tests/test_drs_service.c \
 manager_tests_test_drs_service_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_drs_service_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_drs_service_LDADD = $(icsmgr_test_libs)
+manager_tests_test_totp_SOURCES = manager/tests/test_totp.c manager/tests/mgr_test_util.h
+manager_tests_test_totp_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_totp_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_totp_LDADD = $(icsmgr_test_libs)
+manager_tests_test_directory_SOURCES = manager/tests/test_directory.c \
+	manager/tests/mgr_test_util.h manager/tests/slapd_test_util.h
+manager_tests_test_directory_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_directory_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_directory_LDADD = $(icsmgr_test_libs)
 # The cluster adapter plugged into the manager, on libcib's file variant
 # with the adapter's captured fixtures.
 check_PROGRAMS += manager/tests/test_cluster_service

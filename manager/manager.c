@@ -19,10 +19,12 @@
 #include "ics/log.h"
 #include "ics/manager/audit.h"
 #include "ics/manager/authz.h"
+#include "ics/manager/directory_sync.h"
 #include "ics/manager/drs_service.h"
 #include "ics/manager/manager.h"
 #include "ics/manager/password.h"
 #include "ics/manager/tls_cert.h"
+#include "ics/manager/totp.h"
 #include "ics/manager/users.h"
 #include "ics/manager/vm_mirror.h"
 #include "ics/manager/vm_service.h"
@@ -50,6 +52,8 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->mirror_period_s = 60;
 	cfg->audit_max_age_days = 365;
 	cfg->audit_max_rows = 1000000;
+	cfg->totp_issuer = g_strdup("ICS");
+	cfg->directory_check_ms = 10000;
 	ics_login_policy_defaults(&cfg->policy);
 }
 
@@ -64,6 +68,7 @@ void ics_manager_config_clear(IcsManagerConfig *cfg)
 	g_free(cfg->tls_priorities);
 	g_strfreev(cfg->vm_path_roots);
 	g_strfreev(cfg->tls_names);
+	g_free(cfg->totp_issuer);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -175,6 +180,13 @@ static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
 	    !load_uint(kf, "audit", "max_age_days", 1, 36500, &cfg->audit_max_age_days, error) ||
 	    !load_uint(kf, "audit", "max_rows", 1000, G_MAXINT32, &cfg->audit_max_rows, error))
 		return FALSE;
+	if (g_key_file_has_key(kf, "directories", "check_seconds", NULL)) {
+		guint s = 0;
+
+		if (!load_uint(kf, "directories", "check_seconds", 1, 3600, &s, error))
+			return FALSE;
+		cfg->directory_check_ms = s * 1000;
+	}
 	if (cfg->limits.per_ip_connections > cfg->limits.max_connections)
 		return ics_error_invalid(error,
 					 "[limits] per_ip_connections (%u) is more than "
@@ -218,6 +230,13 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 	if (g_key_file_has_key(kf, "security", "vm_path_roots", NULL) &&
 	    !load_path_list(kf, "security", "vm_path_roots", &cfg->vm_path_roots, error))
 		goto bad;
+	replace_string(kf, "security", "totp_issuer", &cfg->totp_issuer);
+	if (cfg->totp_issuer[0] == '\0' || strlen(cfg->totp_issuer) > 64 ||
+	    !g_utf8_validate(cfg->totp_issuer, -1, NULL) || strchr(cfg->totp_issuer, ':')) {
+		ics_error_invalid(error, "[security] totp_issuer must be 1 to 64 characters of "
+					 "UTF-8 without ':'");
+		goto bad;
+	}
 	if (!ics_http_tls_priorities_check(cfg->tls_priorities, error) ||
 	    !load_limits(cfg, kf, error))
 		goto bad;
@@ -265,6 +284,8 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->cfg.tls_priorities = g_strdup(cfg->tls_priorities);
 	m->cfg.vm_path_roots = g_strdupv(cfg->vm_path_roots);
 	m->cfg.tls_names = g_strdupv(cfg->tls_names);
+	m->cfg.totp_issuer = g_strdup(cfg->totp_issuer);
+	ics_totp_global_init();
 	m->cluster = cluster;
 	if (g_mkdir_with_parents(m->cfg.state_dir, 0700) != 0) {
 		ics_error_set_errno(error, errno, "cannot create state directory %s",
@@ -276,9 +297,10 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->store = ics_store_open(db, error);
 	if (m->store == NULL)
 		return NULL;
-	m->apikeys = ics_apikeys_open(key, error);
-	if (m->apikeys == NULL)
+	m->sealer = ics_sealer_open(key, error);
+	if (m->sealer == NULL)
 		return NULL;
+	m->apikeys = ics_apikeys_new(m->sealer);
 	ics_manager_audit_retention(m);
 	m->events = ics_events_new(1024);
 	{
@@ -301,10 +323,12 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 		return NULL;
 	m->volumes = ics_volumes_new(m->cfg.volume_uri);
 	ics_volume_tasks_register(m);
+	ics_directory_sync_register(m);
 	if (m->cfg.test_mode)
 		ics_task_runner_register(m->tasks, &ics_task_kind_test_sleep);
 	if (!ics_task_runner_recover(m->tasks, error))
 		return NULL;
+	m->directory_sync = ics_directory_sync_start(m, m->cfg.directory_check_ms);
 	ics_drs_service_start(m->drs);
 	m->router = ics_router_new();
 	m->routes = g_ptr_array_new_with_free_func(g_free);
@@ -380,8 +404,10 @@ void ics_manager_free(IcsManager *m)
 	ics_http_server_stop(m->http);
 	/* The mirror writes through the store and publishes: stopped first. */
 	ics_vm_mirror_free(m->mirror);
-	/* DRS plans and queues tasks: stopped before the tasks are. */
+	/* DRS and the directory sync queue tasks: stopped before the tasks
+	 * are. */
 	ics_drs_service_stop(m->drs);
+	ics_directory_sync_free(m->directory_sync);
 	ics_task_runner_free(m->tasks);
 	ics_drs_service_free(m->drs);
 	ics_volumes_free(m->volumes);
@@ -391,6 +417,7 @@ void ics_manager_free(IcsManager *m)
 		g_ptr_array_unref(m->routes);
 	ics_apikeys_free(m->apikeys);
 	ics_vm_service_free(m->vms);
+	ics_sealer_free(m->sealer);
 	ics_store_close(m->store);
 	ics_manager_config_clear(&m->cfg);
 	g_hash_table_destroy(m->streams);

@@ -237,6 +237,7 @@ json_t *ics_request_parse_checked(const IcsSchema *schema, const char *body, gsi
 static const IcsField login_fields[] = {
 	{ "username", ICS_FIELD_NAME, TRUE, 0, 0 },
 	{ "password", ICS_FIELD_SECRET, TRUE, 0, 0 },
+	{ "code", ICS_FIELD_SECRET, FALSE, 1, 64 },
 	{ 0 },
 };
 const IcsSchema ics_schema_login = { "login request", login_fields };
@@ -246,6 +247,7 @@ static const IcsField user_create_fields[] = {
 	{ "password", ICS_FIELD_SECRET, TRUE, 0, 0 },
 	{ "roles", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "enabled", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ "second_factor_required", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ 0 },
 };
 const IcsSchema ics_schema_user_create = { "user", user_create_fields };
@@ -254,6 +256,7 @@ static const IcsField user_update_fields[] = {
 	{ "password", ICS_FIELD_SECRET, FALSE, 0, 0 },
 	{ "roles", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "enabled", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ "second_factor_required", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ 0 },
 };
 const IcsSchema ics_schema_user_update = { "user update", user_update_fields };
@@ -269,9 +272,22 @@ static const IcsField role_create_fields[] = {
 	{ "name", ICS_FIELD_NAME, TRUE, 0, 0 },
 	{ "permissions", ICS_FIELD_PERMISSION_ARRAY, TRUE, 0, 0 },
 	{ "description", ICS_FIELD_STRING, FALSE, 0, 256 },
+	{ "second_factor_required", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ 0 },
 };
 const IcsSchema ics_schema_role_create = { "role", role_create_fields };
+
+static const IcsField role_update_fields[] = {
+	{ "second_factor_required", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ 0 },
+};
+const IcsSchema ics_schema_role_update = { "role update", role_update_fields };
+
+static const IcsField code_fields[] = {
+	{ "code", ICS_FIELD_SECRET, TRUE, 1, 64 },
+	{ 0 },
+};
+const IcsSchema ics_schema_code = { "second factor code", code_fields };
 
 static const IcsField apikey_create_fields[] = {
 	{ "description", ICS_FIELD_STRING, FALSE, 0, 256 },
@@ -299,10 +315,49 @@ static const IcsField vm_migrate_fields[] = {
 };
 const IcsSchema ics_schema_vm_migrate = { "migration request", vm_migrate_fields };
 
+#define DIRECTORY_FIELDS                                                                           \
+	{ "url", ICS_FIELD_STRING, FALSE, 0, 512 }, { "insecure", ICS_FIELD_BOOL, FALSE, 0, 0 },   \
+		{ "ca_certificate", ICS_FIELD_STRING, FALSE, 0, 65536 },                           \
+		{ "bind_dn", ICS_FIELD_STRING, FALSE, 0, 1024 },                                   \
+		{ "bind_password", ICS_FIELD_SECRET, FALSE, 0, 0 },                                \
+		{ "user_base", ICS_FIELD_STRING, FALSE, 0, 1024 },                                 \
+		{ "user_filter", ICS_FIELD_STRING, FALSE, 0, 1024 },                               \
+		{ "login_attribute", ICS_FIELD_STRING, FALSE, 0, 64 },                             \
+		{ "disabled_filter", ICS_FIELD_STRING, FALSE, 0, 1024 },                           \
+		{ "group_base", ICS_FIELD_STRING, FALSE, 0, 1024 },                                \
+		{ "group_filter", ICS_FIELD_STRING, FALSE, 0, 1024 },                              \
+		{ "member_attribute", ICS_FIELD_STRING, FALSE, 0, 64 },                            \
+		{ "group_roles", ICS_FIELD_OBJECT, FALSE, 0, 0 },                                  \
+	{                                                                                          \
+		"sync_period_seconds", ICS_FIELD_INT, FALSE, 0, 7 * 86400                          \
+	}
+
+static const IcsField directory_create_fields[] = {
+	{ "name", ICS_FIELD_NAME, TRUE, 0, 0 },
+	DIRECTORY_FIELDS,
+	{ 0 },
+};
+const IcsSchema ics_schema_directory_create = { "directory", directory_create_fields };
+
+static const IcsField directory_update_fields[] = {
+	DIRECTORY_FIELDS,
+	{ 0 },
+};
+const IcsSchema ics_schema_directory_update = { "directory update", directory_update_fields };
+
 const IcsSchema *const ics_request_schemas[] = {
-	&ics_schema_login,	 &ics_schema_user_create,
-	&ics_schema_user_update, &ics_schema_password_change,
-	&ics_schema_role_create, &ics_schema_apikey_create,
-	&ics_schema_vm_create,	 &ics_schema_vm_update,
-	&ics_schema_vm_migrate,	 NULL,
+	&ics_schema_login,
+	&ics_schema_user_create,
+	&ics_schema_user_update,
+	&ics_schema_password_change,
+	&ics_schema_role_create,
+	&ics_schema_apikey_create,
+	&ics_schema_role_update,
+	&ics_schema_code,
+	&ics_schema_directory_create,
+	&ics_schema_directory_update,
+	&ics_schema_vm_create,
+	&ics_schema_vm_update,
+	&ics_schema_vm_migrate,
+	NULL,
 };

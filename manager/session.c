@@ -5,6 +5,11 @@
  * The last-seen time is written at most once every IDLE_GRANULARITY so a
  * busy client does not turn every read into a database write; the idle
  * timeout is correspondingly approximate by that much.
+ *
+ * A session has a stage (session.h): the sessions of a login still
+ * waiting for a second factor, or limited to enrolling one, are rows like
+ * the others -- they end the same ways and count towards the limit -- with
+ * a short lifetime, and are promoted in place once the code is proved.
  */
 #include "config.h"
 
@@ -36,8 +41,31 @@ static gboolean token_well_formed(const char *token)
 	return TRUE;
 }
 
+const char *ics_session_stage_name(IcsSessionStage stage)
+{
+	switch (stage) {
+	case ICS_SESSION_SECOND_FACTOR:
+		return "second_factor";
+	case ICS_SESSION_ENROL:
+		return "enrol";
+	case ICS_SESSION_FULL:
+		break;
+	}
+	return "full";
+}
+
+static IcsSessionStage stage_from_name(const char *name)
+{
+	if (g_strcmp0(name, "second_factor") == 0)
+		return ICS_SESSION_SECOND_FACTOR;
+	if (g_strcmp0(name, "enrol") == 0)
+		return ICS_SESSION_ENROL;
+	return ICS_SESSION_FULL;
+}
+
 char *ics_session_create(IcsStore *store, const IcsLoginPolicy *policy, gint64 user_id,
-			 const char *client, gint64 *expires_us, GError **error)
+			 IcsSessionStage stage, const char *client, gint64 *expires_us,
+			 GError **error)
 {
 	guint8 rnd[TOKEN_BYTES];
 	g_autofree char *token = g_malloc0(TOKEN_BYTES * 2 + 1);
@@ -77,30 +105,49 @@ char *ics_session_create(IcsStore *store, const IcsLoginPolicy *policy, gint64 u
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		store,
 		"INSERT INTO sessions (user_id, token_hash, client, created_us, last_seen_us,"
-		" expires_us) VALUES (?, ?, ?, ?, ?, ?)",
+		" expires_us, stage) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		error);
 	if (st == NULL)
 		return NULL;
-	*expires_us = now + (gint64)policy->session_lifetime_seconds * G_USEC_PER_SEC;
+	*expires_us = now + (gint64)(stage == ICS_SESSION_FULL ? policy->session_lifetime_seconds
+							       : ICS_SESSION_PENDING_SECONDS) *
+				    G_USEC_PER_SEC;
 	ics_stmt_bind_int(st, 1, user_id);
 	ics_stmt_bind_text(st, 2, hash);
 	ics_stmt_bind_text(st, 3, client);
 	ics_stmt_bind_int(st, 4, now);
 	ics_stmt_bind_int(st, 5, now);
 	ics_stmt_bind_int(st, 6, *expires_us);
+	ics_stmt_bind_text(st, 7, ics_session_stage_name(stage));
 	if (!ics_stmt_run(st, error))
 		return NULL;
 	return g_steal_pointer(&token);
 }
 
+gboolean ics_session_promote(IcsStore *store, const IcsLoginPolicy *policy, gint64 session_id,
+			     gint64 *expires_us, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "UPDATE sessions SET stage = 'full', expires_us = ? WHERE id = ?", error);
+
+	if (st == NULL)
+		return FALSE;
+	*expires_us = ics_now_us() + (gint64)policy->session_lifetime_seconds * G_USEC_PER_SEC;
+	ics_stmt_bind_int(st, 1, *expires_us);
+	ics_stmt_bind_int(st, 2, session_id);
+	return ics_stmt_run(st, error);
+}
+
 static gboolean lookup_locked(IcsStore *store, const IcsLoginPolicy *policy, const char *token,
-			      gint64 *user_id, gint64 *session_id, GError **error)
+			      gint64 *user_id, gint64 *session_id, IcsSessionStage *stage,
+			      GError **error)
 {
 	g_autofree char *hash = token_hash(token);
-	g_autoptr(IcsStmt) st = ics_store_stmt(
-		store,
-		"SELECT id, user_id, last_seen_us, expires_us FROM sessions WHERE token_hash = ?",
-		error);
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store,
+			       "SELECT id, user_id, last_seen_us, expires_us, stage FROM sessions"
+			       " WHERE token_hash = ?",
+			       error);
 	gint64 now = ics_now_us(), last_seen, expires;
 	int rc;
 
@@ -118,6 +165,7 @@ static gboolean lookup_locked(IcsStore *store, const IcsLoginPolicy *policy, con
 	*user_id = sqlite3_column_int64(st, 1);
 	last_seen = sqlite3_column_int64(st, 2);
 	expires = sqlite3_column_int64(st, 3);
+	*stage = stage_from_name(ics_stmt_text(st, 4));
 	ics_stmt_release(g_steal_pointer(&st));
 
 	if (now >= expires ||
@@ -142,7 +190,8 @@ static gboolean lookup_locked(IcsStore *store, const IcsLoginPolicy *policy, con
 }
 
 gboolean ics_session_lookup(IcsStore *store, const IcsLoginPolicy *policy, const char *token,
-			    gint64 *user_id, gint64 *session_id, GError **error)
+			    gint64 *user_id, gint64 *session_id, IcsSessionStage *stage,
+			    GError **error)
 {
 	gboolean ok;
 
@@ -151,7 +200,7 @@ gboolean ics_session_lookup(IcsStore *store, const IcsLoginPolicy *policy, const
 		return FALSE;
 	}
 	ics_store_lock(store);
-	ok = lookup_locked(store, policy, token, user_id, session_id, error);
+	ok = lookup_locked(store, policy, token, user_id, session_id, stage, error);
 	ics_store_unlock(store);
 	return ok;
 }

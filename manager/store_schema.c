@@ -154,7 +154,52 @@ const char *const ics_store_migrations[] = {
 	"CREATE INDEX vms_list ON vms(uuid, name, owner_id, vcpus, memory_mib, created_us,"
 	"  updated_us);",
 
-	/* 6: the inventory mirrors the cluster (vm_mirror.c): whether a row
+	/* 6: the TOTP second factor (totp.c) -- the sealed secret, the last
+	 * step accepted (replay refusal), hashed recovery codes; who must use
+	 * one (a user's flag or a role's); and the stage of a session: full,
+	 * or waiting for a second factor, or limited to enrolling one */
+	"CREATE TABLE totp ("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+	"  sealed_secret BLOB NOT NULL,"
+	"  confirmed INTEGER NOT NULL DEFAULT 0,"
+	"  last_step INTEGER NOT NULL DEFAULT 0,"
+	"  created_us INTEGER NOT NULL,"
+	"  confirmed_us INTEGER);"
+	"CREATE TABLE totp_recovery ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  code_hash TEXT NOT NULL,"
+	"  PRIMARY KEY (user_id, code_hash)) WITHOUT ROWID;"
+	"ALTER TABLE users ADD COLUMN second_factor_required INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE roles ADD COLUMN second_factor_required INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full'"
+	"  CHECK (stage IN ('full', 'second_factor', 'enrol'));",
+
+	/* 7: LDAP directory domains (directory.c) -- settings as a JSON
+	 * document, the bind password sealed, the outcome of the last sync;
+	 * group -> role grants; and the domain of directory users, whose rows
+	 * go with their domain (and their sessions, keys, roles with them) */
+	"CREATE TABLE directories ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  settings TEXT NOT NULL,"
+	"  sealed_bind_password BLOB NOT NULL,"
+	"  sync_period_s INTEGER NOT NULL DEFAULT 0,"
+	"  last_sync_us INTEGER,"
+	"  last_sync_users INTEGER,"
+	"  last_sync_error TEXT,"
+	"  created_us INTEGER NOT NULL,"
+	"  updated_us INTEGER NOT NULL);"
+	"CREATE TABLE directory_grants ("
+	"  directory_id INTEGER NOT NULL REFERENCES directories(id) ON DELETE CASCADE,"
+	"  group_dn TEXT NOT NULL,"
+	"  role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE RESTRICT,"
+	"  PRIMARY KEY (directory_id, group_dn, role_id));"
+	"ALTER TABLE users ADD COLUMN directory_id INTEGER"
+	"  REFERENCES directories(id) ON DELETE CASCADE;"
+	"ALTER TABLE users ADD COLUMN directory_dn TEXT;"
+	"CREATE INDEX users_directory ON users(directory_id);",
+
+	/* 8: the inventory mirrors the cluster (vm_mirror.c): whether a row
 	 * stands for a VM of the cluster (its pool definition and primitive;
 	 * 0: a manager without a cluster adapter made it), and why a VM of
 	 * the cluster cannot be used ("broken": its definition is missing or

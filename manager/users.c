@@ -4,7 +4,8 @@
  * Users are addressed by name in the API and by id inside the database
  * (sessions, keys, roles and VM ownership reference the id, so a rename
  * would touch one row).  The password hash never leaves this file in a
- * JSON document.
+ * JSON document.  A directory user (directory.h) has the hash "!", which
+ * no password matches; its password is checked by the directory.
  */
 #include "config.h"
 
@@ -13,16 +14,21 @@
 #include "ics/error.h"
 #include "ics/json.h"
 #include "ics/manager/timestamp.h"
+#include "ics/manager/totp.h"
 #include "ics/manager/users.h"
 
 #define USER_COLUMNS                                                                               \
-	"id, name, password_hash, enabled, failed_logins, locked_until_us, created_us, updated_us"
+	"id, name, password_hash, enabled, failed_logins, locked_until_us, created_us,"            \
+	" updated_us, second_factor_required, directory_id, directory_dn,"                         \
+	" (SELECT d.name FROM directories d WHERE d.id = users.directory_id)"
 
 void ics_user_free(IcsUser *user)
 {
 	if (user == NULL)
 		return;
 	g_free(user->name);
+	g_free(user->directory);
+	g_free(user->directory_dn);
 	if (user->password_hash)
 		explicit_bzero(user->password_hash, strlen(user->password_hash));
 	g_free(user->password_hash);
@@ -41,6 +47,10 @@ static IcsUser *user_from_row(IcsStmt *st)
 	u->locked_until_us = sqlite3_column_int64(st, 5);
 	u->created_us = sqlite3_column_int64(st, 6);
 	u->updated_us = sqlite3_column_int64(st, 7);
+	u->second_factor_required = sqlite3_column_int(st, 8) != 0;
+	u->directory_id = sqlite3_column_int64(st, 9);
+	u->directory_dn = g_strdup(ics_stmt_text(st, 10));
+	u->directory = g_strdup(ics_stmt_text(st, 11));
 	return u;
 }
 
@@ -136,6 +146,14 @@ gboolean ics_user_set_enabled(IcsStore *store, gint64 id, gboolean enabled, GErr
 			  FALSE, NULL, enabled, error);
 }
 
+gboolean ics_user_set_second_factor_required(IcsStore *store, gint64 id, gboolean required,
+					     GError **error)
+{
+	return update_one(
+		store, "UPDATE users SET second_factor_required = ?, updated_us = ? WHERE id = ?",
+		id, FALSE, NULL, required, error);
+}
+
 gboolean ics_user_delete(IcsStore *store, gint64 id, GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(store, "DELETE FROM users WHERE id = ?", error);
@@ -155,6 +173,45 @@ gint64 ics_user_count(IcsStore *store, GError **error)
 	return sqlite3_column_int64(st, 0);
 }
 
+gint64 ics_user_admin_count(IcsStore *store, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store,
+		"SELECT count(*) FROM users u JOIN user_roles ur ON ur.user_id = u.id"
+		" JOIN roles r ON r.id = ur.role_id WHERE r.name = 'administrator' AND u.enabled",
+		error);
+
+	if (st == NULL || ics_stmt_step(st, error) != SQLITE_ROW)
+		return -1;
+	return sqlite3_column_int64(st, 0);
+}
+
+gboolean ics_user_set_directory(IcsStore *store, gint64 id, gint64 directory_id, const char *dn,
+				GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "UPDATE users SET directory_id = ?, directory_dn = ? WHERE id = ?", error);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_int(st, 1, directory_id);
+	ics_stmt_bind_text(st, 2, dn);
+	ics_stmt_bind_int(st, 3, id);
+	return ics_stmt_run(st, error);
+}
+
+gboolean ics_user_check_local(const IcsUser *user, const char *what, GError **error)
+{
+	if (user->directory_id == 0)
+		return TRUE;
+	g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+		    "user \"%s\" comes from directory \"%s\": its %s %s managed there (and "
+		    "synced), not here",
+		    user->name, user->directory ? user->directory : "?", what,
+		    g_str_has_suffix(what, "s") ? "are" : "is");
+	return FALSE;
+}
+
 json_t *ics_user_to_json(IcsStore *store, const IcsUser *user, GError **error)
 {
 	g_autoptr(IcsStmt) st =
@@ -165,6 +222,7 @@ json_t *ics_user_to_json(IcsStore *store, const IcsUser *user, GError **error)
 	g_autoptr(json_t) roles = json_array();
 	g_autofree char *created = ics_timestamp_format(user->created_us);
 	g_autofree char *updated = ics_timestamp_format(user->updated_us);
+	gboolean enrolled;
 	int rc;
 
 	if (st == NULL)
@@ -174,10 +232,14 @@ json_t *ics_user_to_json(IcsStore *store, const IcsUser *user, GError **error)
 		json_array_append_new(roles, json_string(ics_stmt_text(st, 0)));
 	if (rc < 0)
 		return NULL;
-	return json_pack("{s:s, s:b, s:O, s:b, s:s, s:s}", "name", user->name, "enabled",
-			 user->enabled, "roles", roles, "locked",
+	ics_stmt_release(g_steal_pointer(&st));
+	if (!ics_totp_enrolled(store, user->id, &enrolled, error))
+		return NULL;
+	return json_pack("{s:s, s:b, s:O, s:b, s:s, s:s, s:b, s:b, s:s?}", "name", user->name,
+			 "enabled", user->enabled, "roles", roles, "locked",
 			 ics_now_us() < user->locked_until_us, "created_at", created, "updated_at",
-			 updated);
+			 updated, "second_factor_required", user->second_factor_required,
+			 "second_factor_enrolled", enrolled, "directory", user->directory);
 }
 
 json_t *ics_user_list(IcsStore *store, const char *after, gint64 limit, GError **error)

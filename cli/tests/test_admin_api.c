@@ -57,7 +57,7 @@ static void test_login_whoami_logout(void **state)
 	assert_int_equal(
 		cli_run(&r, "wrong-password\n", "login", "admin", "--password-stdin", NULL),
 		ICS_ADMIN_EXIT_AUTH);
-	assert_non_null(strstr(r.err, "invalid user name or password"));
+	assert_non_null(strstr(r.err, "invalid user name, password or code"));
 	assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
 	/* No password at all. */
 	assert_int_equal(cli_run(&r, "", "login", "admin", "--password-stdin", NULL),
@@ -514,9 +514,9 @@ static gboolean fake_reboot(void *self, const char *uuid, GError **error)
 
 static json_t *fake_console(void *self, const char *uuid, GError **error)
 {
-	return json_pack("{s:s, s:s, s:[], s:[{s:s, s:s, s:s}]}", "host", "node2",
-			 "libvirt_uri", "qemu+tcp://node2/system", "graphics", "serial", "type",
-			 "pty", "port", "0", "path", "/dev/pts/4");
+	return json_pack("{s:s, s:s, s:[], s:[{s:s, s:s, s:s}]}", "host", "node2", "libvirt_uri",
+			 "qemu+tcp://node2/system", "graphics", "serial", "type", "pty", "port",
+			 "0", "path", "/dev/pts/4");
 }
 
 static const IcsClusterOps fake_cluster = {

@@ -340,6 +340,35 @@ static void test_no_escalation(void **state)
 			 201);
 	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/roles/useradmins", ra, NULL), 403);
 	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/roles/readers", ra, NULL), 204);
+
+	/* directory.admin: mapping a directory group to a role grants it. */
+	{
+		g_autofree char *da = NULL;
+#define DIRECTORY(name, role)                                                                      \
+	"{\"name\": \"" name "\", \"url\": \"ldaps://ldap.example.com\","                          \
+	" \"bind_dn\": \"cn=ics,dc=example,dc=com\", \"bind_password\": \"Svc-Passw0rd!\","        \
+	" \"user_base\": \"ou=people,dc=example,dc=com\", \"group_roles\":"                        \
+	" {\"cn=staff,dc=example,dc=com\": [\"" role "\"]}}"
+		const char *to_admin = DIRECTORY("d1", "administrator");
+		const char *to_own = DIRECTORY("d2", "diradmins");
+
+		assert_int_equal(
+			test_status(c->t, "POST", "/api/v1/roles", adm,
+				    "{\"name\": \"diradmins\", \"permissions\":"
+				    " [\"directory.admin\", \"directory.read\", \"role.read\"]}"),
+			201);
+		assert_int_equal(test_make_user(c->t, "da", "[\"diradmins\"]"), 201);
+		da = test_login(c->t, "da", TEST_PASSWORD);
+		assert_int_equal(test_status(c->t, "POST", "/api/v1/directories", da, to_admin),
+				 403);
+		assert_int_equal(test_status(c->t, "GET", "/api/v1/directories/d1", adm, NULL),
+				 404);
+		assert_int_equal(test_status(c->t, "POST", "/api/v1/directories", da, to_own), 201);
+		assert_int_equal(test_status(c->t, "PATCH", "/api/v1/directories/d2", da,
+					     "{\"group_roles\": {\"cn=staff,dc=example,dc=com\":"
+					     " [\"readonly\"]}}"),
+				 403);
+	}
 }
 
 static long create_with(Ctx *c, int who, const char *name, const char *fields)

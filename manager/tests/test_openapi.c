@@ -29,10 +29,13 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <oath.h>
 #include <yaml.h>
 
 #include "api.h"
 #include "ics/manager/task.h"
+#include "ics/manager/timestamp.h"
+#include "ics/manager/totp.h"
 #include "mgr_test_util.h"
 
 #define FIXTURE_UUID "6f1c3c0e-8a4b-4d5e-9f00-1234567890ab"
@@ -238,6 +241,7 @@ typedef struct {
 	IcsClusterOps ops;
 	char *key_id;
 	char *task_id;
+	char *totp_secret; /* erin's, while she has one */
 } Ctx;
 
 /* Volumes on libvirt's in-memory test driver. */
@@ -282,6 +286,14 @@ static int setup(void **state)
 	/* The key to delete belongs to a user whose password no operation
 	 * changes (a password change revokes the user's keys). */
 	assert_int_equal(test_make_user(c->t, "carol", "[\"readonly\"]"), 201);
+	assert_int_equal(
+		test_status(c->t, "POST", "/api/v1/directories", c->t->admin_token,
+			    "{\"name\": \"corp\", \"url\": \"ldaps://127.0.0.1:1\","
+			    " \"bind_dn\": \"cn=ics,dc=example,dc=com\", \"bind_password\":"
+			    " \"x\", \"user_base\": \"dc=example,dc=com\"}"),
+		201);
+	/* The second factor's operations are self-service: erin's. */
+	assert_int_equal(test_make_user(c->t, "erin", "[\"readonly\"]"), 201);
 	g_autofree char *carol = test_login(c->t, "carol", TEST_PASSWORD);
 	g_autoptr(TestResp) k = test_http(c->t, "POST", "/api/v1/apikeys", carol, "{}");
 	c->key_id = g_strdup(test_str(k, "access_key_id"));
@@ -300,6 +312,7 @@ static int teardown(void **state)
 	test_mgr_stop(c->t, FALSE);
 	g_free(c->key_id);
 	g_free(c->task_id);
+	g_free(c->totp_secret);
 	g_free(c);
 	g_clear_pointer(&doc, json_decref);
 	return 0;
@@ -328,7 +341,11 @@ static char *concrete_path(Ctx *c, const char *tmpl)
 		if (!g_str_has_prefix(segs[i], "{"))
 			continue;
 		if (g_str_equal(segs[i], "{user}"))
-			v = g_str_has_suffix(tmpl, "/password") ? "admin" : "alice";
+			v = g_str_has_suffix(tmpl, "/password") ? "admin"
+			    : strstr(tmpl, "/totp")		? "erin"
+								: "alice";
+		else if (g_str_equal(segs[i], "{directory}"))
+			v = "corp";
 		else if (g_str_equal(segs[i], "{role}"))
 			v = "operators";
 		else if (g_str_equal(segs[i], "{uuid}"))
@@ -426,6 +443,104 @@ static void check_response(const char *what, json_t *op, long status, const char
 	}
 }
 
+/* ---- the second factor's fixtures --------------------------------------- */
+
+/* A fresh code of erin's secret (at the next step: codes are single-use). */
+static char *erin_code(Ctx *c)
+{
+	char *raw = NULL;
+	size_t len = 0;
+	char *code;
+
+	ics_clock_advance_for_test(ICS_TOTP_STEP_S * G_USEC_PER_SEC);
+	assert_int_equal(oath_base32_decode(c->totp_secret, strlen(c->totp_secret), &raw, &len),
+			 OATH_OK);
+	code = ics_totp_code((const guint8 *)raw, len, ics_now_us() / G_USEC_PER_SEC, 6);
+	free(raw);
+	return code;
+}
+
+/* erin's token: a full session, or one waiting for the code. */
+static char *erin_token(Ctx *c, gboolean full)
+{
+	g_autofree char *code = c->totp_secret && full ? erin_code(c) : NULL;
+	g_autofree char *body = g_strdup_printf(
+		"{\"username\": \"erin\", \"password\": \"" TEST_PASSWORD "\"%s%s%s}",
+		code ? ", \"code\": \"" : "", code ? code : "", code ? "\"" : "");
+	g_autoptr(TestResp) r = test_http(c->t, "POST", "/api/v1/sessions", NULL, body);
+
+	assert_int_equal(r->status, 201);
+	return g_strdup(test_str(r, "token"));
+}
+
+static void erin_enrolled(Ctx *c, gboolean enrolled)
+{
+	if (!enrolled && c->totp_secret) {
+		assert_int_equal(test_status(c->t, "DELETE", "/api/v1/users/erin/totp",
+					     c->t->admin_token, NULL),
+				 204);
+		g_clear_pointer(&c->totp_secret, g_free);
+	} else if (enrolled && !c->totp_secret) {
+		g_autofree char *tok = erin_token(c, TRUE);
+		g_autoptr(TestResp) e =
+			test_http(c->t, "POST", "/api/v1/users/erin/totp", tok, NULL);
+		g_autofree char *code = NULL, *body = NULL;
+
+		assert_int_equal(e->status, 201);
+		c->totp_secret = g_strdup(test_str(e, "secret"));
+		code = erin_code(c);
+		body = g_strdup_printf("{\"code\": \"%s\"}", code);
+		assert_int_equal(
+			test_status(c->t, "POST", "/api/v1/users/erin/totp/confirm", tok, body),
+			200);
+	}
+}
+
+/* Before operation @what: put erin in the state it needs, and give the
+ * token (NULL: the admin's) and body it is called with. */
+static void prepare(Ctx *c, const char *what, char **token, char **body)
+{
+	gboolean code_body = FALSE;
+
+	if (g_str_equal(what, "post /api/v1/sessions/current/second-factor")) {
+		erin_enrolled(c, TRUE);
+		*token = erin_token(c, FALSE);
+		code_body = TRUE;
+	} else if (g_str_equal(what, "post /api/v1/users/{user}/totp")) {
+		erin_enrolled(c, FALSE);
+		*token = erin_token(c, TRUE);
+	} else if (g_str_equal(what, "post /api/v1/users/{user}/totp/confirm")) {
+		*token = erin_token(c, TRUE);
+		code_body = TRUE;
+	} else if (g_str_has_prefix(what, "post /api/v1/users/{user}/totp/")) {
+		erin_enrolled(c, TRUE);
+		*token = erin_token(c, TRUE);
+		code_body = TRUE;
+	} else if (g_str_equal(what, "delete /api/v1/users/{user}/totp")) {
+		erin_enrolled(c, TRUE);
+	} else if (g_str_equal(what, "get /api/v1/users/{user}/totp")) {
+		*token = erin_token(c, TRUE);
+	}
+	if (code_body) {
+		g_autofree char *code = erin_code(c);
+
+		g_free(*body);
+		*body = g_strdup_printf("{\"code\": \"%s\"}", code);
+	}
+}
+
+/* After operation @what answered @r: note what changed. */
+static void after(Ctx *c, const char *what, const TestResp *r)
+{
+	if (g_str_equal(what, "post /api/v1/users/{user}/totp")) {
+		g_free(c->totp_secret);
+		c->totp_secret = g_strdup(test_str(r, "secret"));
+	} else if (g_str_equal(what, "post /api/v1/users/{user}/totp/disable") ||
+		   g_str_equal(what, "delete /api/v1/users/{user}/totp")) {
+		g_clear_pointer(&c->totp_secret, g_free);
+	}
+}
+
 static gint by_phase(gconstpointer a, gconstpointer b)
 {
 	char *const *x = a, *const *y = b;
@@ -486,11 +601,15 @@ static void test_every_operation(void **state)
 			assert_int_equal(st, 200);
 			continue;
 		}
-		g_autoptr(TestResp) r = test_http(c->t, method, path, c->t->admin_token, body);
+		g_autofree char *token = NULL;
+		prepare(c, what, &token, &body);
+		g_autoptr(TestResp) r =
+			test_http(c->t, method, path, token ? token : c->t->admin_token, body);
 		g_autofree char *ct = content_type(r);
 		if (r->status < 200 || r->status > 299)
 			fail_msg("%s: a valid request got %ld: %s", what, r->status, r->body->str);
 		check_response(what, op, r->status, ct, r);
+		after(c, what, r);
 	}
 }
 

@@ -17,8 +17,8 @@
  * captured request cannot be replayed.  See docs/manager-security.md.
  *
  * The manager must know the secret to check an HMAC, so secrets are stored
- * sealed (AES-256-GCM) under a server key kept in the state directory
- * (apikey.key, mode 0600), never in clear in the database.
+ * sealed (seal.h: AES-256-GCM under the server key apikey.key), never in
+ * clear in the database.
  */
 #ifndef ICS_MANAGER_APIKEY_H
 #define ICS_MANAGER_APIKEY_H
@@ -27,14 +27,15 @@
 #include <jansson.h>
 
 #include "ics/manager/http.h"
+#include "ics/manager/seal.h"
 #include "ics/manager/store.h"
 
 #define ICS_APIKEY_MAX_SKEW_S 300
 
 typedef struct IcsApiKeys IcsApiKeys;
 
-/* Load the sealing key at @key_path, creating it (0600) when absent. */
-IcsApiKeys *ics_apikeys_open(const char *key_path, GError **error);
+/* Keys whose secrets are sealed with @sealer (borrowed; it outlives them). */
+IcsApiKeys *ics_apikeys_new(IcsSealer *sealer);
 void ics_apikeys_free(IcsApiKeys *keys);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsApiKeys, ics_apikeys_free)
 

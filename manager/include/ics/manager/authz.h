@@ -5,7 +5,9 @@
  * of permissions; a user holds roles.  Three roles are built in and
  * mutually exclusive -- a user holds at most one of them:
  *   administrator  every permission;
- *   readonly       every *.read permission except audit.read;
+ *   readonly       every *.read permission except audit.read and
+ *                  directory.read (a directory's settings name its service
+ *                  account and layout);
  *   vm_manager     vm.read, vm.write, vm.power, task.read, event.read, but
  *                  only on the VMs (and their tasks and events) the user
  *                  owns.
@@ -44,6 +46,9 @@ struct IcsPrincipal {
 	GHashTable *permissions; /* name -> GINT_TO_POINTER(IcsScope) */
 	char *auth;		 /* "session" or "apikey" */
 	gint64 session_id;	 /* for logout; 0 with an API key */
+	/* The session's IcsSessionStage (session.h); a session that is not
+	 * full holds no permission. */
+	int stage;
 	char *apikey_id;
 };
 typedef struct IcsPrincipal IcsPrincipal;
@@ -56,7 +61,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsPrincipal, ics_principal_free)
 IcsScope ics_principal_scope(const IcsPrincipal *p, const char *permission);
 /* May @p do @permission on an object owned by @owner_id (0 = no owner)? */
 gboolean ics_principal_can_on(const IcsPrincipal *p, const char *permission, gint64 owner_id);
-
 /* Does @p hold every permission of @other, each at least at @other's
  * scope?  The rule behind "nobody grants what they do not hold". */
 gboolean ics_principal_covers(const IcsPrincipal *p, const IcsPrincipal *other);
@@ -89,6 +93,11 @@ typedef struct IcsRouteRule {
 	const char *object_permission; /* checked on the owner of the object the
 					* route names (NULL: none) */
 	const char *note;	       /* what else the handler checks */
+	/* Also open to a session that is not full -- waiting for a second
+	 * factor, or limited to enrolling one (session.h); the handler
+	 * decides what such a session may do.  Every other route answers
+	 * such a session 403 "second-factor-required". */
+	gboolean partial_session;
 } IcsRouteRule;
 
 typedef struct {
@@ -122,12 +131,18 @@ gboolean ics_user_set_roles(IcsStore *store, gint64 user_id, const char *const *
 			    GError **error);
 
 /* A custom role; CONFLICT when the name is taken, INVALID_ARGUMENT for an
- * unknown permission. */
+ * unknown permission.  @second_factor: its holders must use a second
+ * factor (totp.h). */
 gboolean ics_role_create(IcsStore *store, const char *name, const char *description,
-			 const char *const *permissions, GError **error);
+			 const char *const *permissions, gboolean second_factor, GError **error);
+/* Set whether holders of role @name (builtin or custom) must use a second
+ * factor; NOT_FOUND. */
+gboolean ics_role_set_second_factor(IcsStore *store, const char *name, gboolean required,
+				    GError **error);
 /* CONFLICT for a builtin role or one still held by a user. */
 gboolean ics_role_delete(IcsStore *store, const char *name, GError **error);
-/* {"name", "builtin", "description", "permissions": [...]}; NOT_FOUND. */
+/* {"name", "builtin", "description", "permissions": [...],
+ * "second_factor_required"}; NOT_FOUND. */
 json_t *ics_role_get(IcsStore *store, const char *name, GError **error);
 /* {"items": [role...]} in name order. */
 json_t *ics_role_list(IcsStore *store, GError **error);

@@ -67,6 +67,12 @@ typedef struct {
 	 * max_rows are purged (audit.c). */
 	guint audit_max_age_days;
 	guint audit_max_rows;
+	/* [security] totp_issuer: the issuer an authenticator app shows next
+	 * to the account ("ICS"). */
+	char *totp_issuer;
+	/* [directories] check_seconds: how often the periodic sync looks for
+	 * domains due (kept in ms: tests use less than a second). */
+	guint directory_check_ms;
 } IcsManagerConfig;
 
 /* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS with
@@ -95,6 +101,9 @@ typedef struct IcsManager {
 	IcsStore *store;
 	IcsEvents *events;
 	IcsTaskRunner *tasks;
+	/* The server key sealing API key secrets, TOTP secrets and
+	 * directory bind passwords (seal.h). */
+	IcsSealer *sealer;
 	IcsApiKeys *apikeys;
 	IcsRouter *router;
 	GPtrArray *routes; /* the routes with their authorization rows */
@@ -112,6 +121,10 @@ typedef struct IcsManager {
 	struct IcsVolumes *volumes;
 	IcsTaskKind volume_create_kind;
 	IcsTaskKind volume_resize_kind;
+	/* LDAP directory domains: the periodic sync and the task kind of a
+	 * sync (directory_sync.h). */
+	struct IcsDirectorySync *directory_sync;
+	IcsTaskKind directory_sync_kind;
 	/* Bumped (atomically) whenever sessions, keys, accounts or roles
 	 * change in a way that may end what an open event stream was
 	 * allowed (ics_manager_credentials_revoked). */

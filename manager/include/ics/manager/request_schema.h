@@ -61,10 +61,16 @@ extern const IcsSchema ics_schema_user_create;
 extern const IcsSchema ics_schema_user_update;
 extern const IcsSchema ics_schema_password_change;
 extern const IcsSchema ics_schema_role_create;
+extern const IcsSchema ics_schema_role_update;
+/* {"code"}: a second factor code (or a recovery code where accepted). */
+extern const IcsSchema ics_schema_code;
 extern const IcsSchema ics_schema_apikey_create;
 extern const IcsSchema ics_schema_vm_create;
 extern const IcsSchema ics_schema_vm_update;
 extern const IcsSchema ics_schema_vm_migrate;
+/* LDAP directory domains (directory.h checks what the schema cannot). */
+extern const IcsSchema ics_schema_directory_create;
+extern const IcsSchema ics_schema_directory_update;
 /* All of them, NULL-terminated (for the fuzz target). */
 extern const IcsSchema *const ics_request_schemas[];
 

@@ -15,16 +15,43 @@
 #include "ics/manager/login_policy.h"
 #include "ics/manager/store.h"
 
-/* Create a session for @user_id (the caller holds a write transaction):
- * returns the token (g_free it) and its expiry in @expires_us. */
+/*
+ * What a session may do.  A full session carries its user's permissions.
+ * A password accepted for a user with a second factor opens a session
+ * waiting for the code (SECOND_FACTOR); one accepted for a user who must
+ * use a second factor but has none yet opens a session limited to
+ * enrolling one (ENROL).  Both grant no permission, live
+ * ICS_SESSION_PENDING_SECONDS, and become full sessions once the code is
+ * proved (ics_session_promote).
+ */
+typedef enum {
+	ICS_SESSION_FULL,
+	ICS_SESSION_SECOND_FACTOR,
+	ICS_SESSION_ENROL,
+} IcsSessionStage;
+
+#define ICS_SESSION_PENDING_SECONDS 300
+
+/* "full", "second_factor", "enrol". */
+const char *ics_session_stage_name(IcsSessionStage stage);
+
+/* Create a session of @stage for @user_id (the caller holds a write
+ * transaction): returns the token (g_free it) and its expiry in
+ * @expires_us. */
 char *ics_session_create(IcsStore *store, const IcsLoginPolicy *policy, gint64 user_id,
-			 const char *client, gint64 *expires_us, GError **error);
+			 IcsSessionStage stage, const char *client, gint64 *expires_us,
+			 GError **error);
+/* Make session @session_id a full session with a full lifetime from now;
+ * its expiry in @expires_us (the caller holds a write transaction). */
+gboolean ics_session_promote(IcsStore *store, const IcsLoginPolicy *policy, gint64 session_id,
+			     gint64 *expires_us, GError **error);
 
 /* Find the live session of @token (takes the store lock itself) and note
- * the activity.  ICS_ERROR_PERMISSION "session expired" or "invalid
- * session token" when there is none. */
+ * the activity; its stage in @stage.  ICS_ERROR_PERMISSION "session
+ * expired" or "invalid session token" when there is none. */
 gboolean ics_session_lookup(IcsStore *store, const IcsLoginPolicy *policy, const char *token,
-			    gint64 *user_id, gint64 *session_id, GError **error);
+			    gint64 *user_id, gint64 *session_id, IcsSessionStage *stage,
+			    GError **error);
 
 /* End a session, or all of a user's sessions but @except_session_id (0:
  * all) (the caller holds a write transaction). */
