@@ -485,6 +485,7 @@ class VmHostOffMany(Scenario):
     def teardown(self, ctx):
         ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
                  "--delete"], check=False)
+        ctx.lab.power_on(self.node)                     # kept off by the fencing
         for rid, _, _ in self.vms:
             ctx.crm(["crm_resource", "--resource", rid, "--meta", "--set-parameter",
                      "target-role", "--parameter-value", "Stopped"], check=False)
