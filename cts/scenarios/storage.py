@@ -513,10 +513,10 @@ class LeaseUnfence(_HoleScenario):
         if not re.search(r"\b(on|unfencing) of %s successful" % re.escape(self.a), hist):
             raise ScenarioFailed("no successful 'on' of %s in the history (stonith_admin "
                                  "--unfence: %s): %s" % (self.a, self.unfence, hist[-300:]))
+        tries = self.try_takeover(ctx)
         v, why = takeover_verdict(ctx, self.b, self.lease)
         if v == "allow" or not v.startswith("refuse-"):
             raise ScenarioFailed("takeover after an unfencing: %s (%s)" % (v, why))
-        tries = self.try_takeover(ctx)
         ctx.info.update({"holder": self.a, "verdict": v, "refused_tries": len(tries)})
 
 
@@ -540,15 +540,15 @@ class LeaseManualConfirm(_HoleScenario):
             raise ScenarioFailed("the confirmation is not in the history as expected "
                                  "(stonith_admin --confirm: %s): %s" % (self.confirm,
                                                                       hist[-300:]))
+        tries = self.try_takeover(ctx)
         v, why = takeover_verdict(ctx, self.b, self.lease)
         if v != "refuse-manual" or "MANUAL" not in why:
             raise ScenarioFailed("takeover after a manual confirmation: %s (%s)" % (v, why))
+        tries += self.try_takeover(ctx, extra=["--accept-manual-fencing"])
         v2, why2 = takeover_verdict(ctx, self.b, self.lease, extra=["--accept-manual-fencing"])
         if v2 != "refuse-renewing" or "MANUAL" not in why2:
             raise ScenarioFailed("with the override, against a renewing holder: %s (%s)"
                                  % (v2, why2))
-        tries = self.try_takeover(ctx)
-        tries += self.try_takeover(ctx, extra=["--accept-manual-fencing"])
         ctx.info.update({"holder": self.a, "verdict": v, "verdict_override": v2,
                          "refused_tries": len(tries)})
 
