@@ -618,9 +618,11 @@ class StorageFenceUnlisted(_Lease):
              '<nvpair id="%(d)s-hc" name="pcmk_host_check" value="static-list"/>'
              '</instance_attributes></primitive>' % {"d": self.device, "p": POOL, "a": self.a})
         ctx.crm(["cibadmin", "-C", "-o", "resources", "-X", x])
-        # storage fencing is the only level for the target
-        ctx.crm(["stonith_admin", "--register-level", self.a, "--index", "1", "--device",
-                 self.device], node=self.b)
+        # storage fencing is the only level for the target (in the CIB, so
+        # every node's fencer has it and its removal reaches them all)
+        ctx.crm(["cibadmin", "-C", "-o", "configuration", "-X",
+                 '<fencing-topology><fencing-level id="cts-fl-%s" target="%s" index="1" '
+                 'devices="%s"/></fencing-topology>' % (self.a, self.a, self.device)])
         self.wall = time.time()
         p = ctx.crm(["stonith_admin", "--fence", self.a, "--timeout", "30"], node=self.b,
                     check=False)
@@ -649,7 +651,8 @@ class StorageFenceUnlisted(_Lease):
 
     def teardown(self, ctx):
         super().teardown(ctx)
-        ctx.crm(["stonith_admin", "--deregister-level", self.a, "--index", "1"], check=False)
+        ctx.crm(["cibadmin", "-D", "-o", "configuration", "-X",
+                 '<fencing-level id="cts-fl-%s"/>' % self.a], check=False)
         ctx.crm(["cibadmin", "-D", "-o", "resources", "-X",
                  '<primitive id="%s"/>' % self.device], check=False)
         ctx.crm(["crm_resource", "--resource", CLONE2, "--meta", "--set-parameter",
