@@ -5,7 +5,7 @@ EXTRA_DIST += docs/README.md docs/fence_ics_lab.8 docs/ics-lease.8 docs/lab.md
 # Storage pools: the pool agent and storage fencing.
 man_MANS += docs/ocf_ics_pool.7 docs/fence_ics_storage.8 docs/ocf_ics_vm.7
 EXTRA_DIST += docs/ocf_ics_pool.7 docs/fence_ics_storage.8 docs/ocf_ics_vm.7 docs/storage-fencing.md \
-	docs/lease-takeover.md
+	docs/lease-takeover.md docs/libvirt-lock-driver.md
 man_MANS += docs/ics-admin.8
 EXTRA_DIST += docs/ics-admin.8
 # The manager's cluster adapter.

@@ -5,12 +5,30 @@
  * It never touches the target.  It reports a host fenced only when the
  * local sanlock daemon shows that host DEAD (no delta-lease renewal for
  * 8 x io_timeout + 60 s: sanlock itself then treats the host's leases as
- * free) or FREE (left cleanly) on every pool the host had joined.  A host
- * that cannot renew on a pool is killed by its own sanlock/watchdog
- * (wdmd) before that point, so by then it holds no lease and writes to no
- * VM disk.  This is only safe with a hardware watchdog: without one (the
- * lab) nothing guarantees that a hung host is dead.  See
- * docs/storage-fencing.md for the timing and the configuration.
+ * free) on every pool where it may hold a lease.  A host that cannot renew
+ * on a pool is killed by its own sanlock/watchdog (wdmd) before that point,
+ * so by then it holds no lease and writes to no VM disk there.
+ *
+ * What "every pool" is decides whether the answer is true, so it is not a
+ * list the operator keeps: it is every ocf:ics:pool resource of the CIB
+ * (cib_pools.c), every ICS lockspace the local daemon has joined, and the
+ * optional `pools` parameter on top.  On each of them the target is
+ *   - DEAD for the local daemon: proven;
+ *   - not listed by the daemon and its delta lease on disk reads free
+ *     (never joined, left cleanly, released): it holds nothing there now;
+ *   - anything else -- alive, failing, listed as free but not free on disk,
+ *     a pool unmounted, unreadable or not joined here -- not proven.
+ * "Holds nothing" proves no death: a host that left every pool cleanly may
+ * be alive (running what is not under a lease), so at least one pool must
+ * show it DEAD; a target free everywhere is refused at once.  The target's
+ * host id comes from corosync's node list (host id = node id), checked to
+ * be unique both ways (or from host_map).
+ *
+ * This is only safe with a watchdog on every host: without one nothing
+ * guarantees that a hung host is dead.  off/reboot and monitor therefore
+ * refuse when the local sanlock daemon runs without a watchdog, unless the
+ * device sets unsafe_no_watchdog=yes (the lab, which has no watchdog
+ * device).  See docs/storage-fencing.md for the timing and configuration.
  *
  * "off"/"reboot" poll every second until the verdict is "fenced" or the
  * action times out; "on" succeeds without doing anything (the host rejoins
@@ -26,13 +44,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cib_pools.h"
 #include "fence_args.h"
 #include "ics/error.h"
 #include "ics/lock.h"
 #include "ics/log.h"
 
 #define AGENT "fence_ics_storage"
-#define DEFAULT_POOLS_DIR "/srv/ics/pools"
 #define EXIT_OK 0
 #define EXIT_FAIL 1
 #define EXIT_STATUS_OFF 2
@@ -52,6 +70,7 @@ static const FenceParam params[] = {
 	{ "host_map", NULL, FALSE, 0, "host-map", FALSE },
 	{ "wait", NULL, FALSE, 0, "wait", FALSE },
 	{ "power_timeout", NULL, FALSE, 0, "power-timeout", FALSE },
+	{ "unsafe_no_watchdog", NULL, FALSE, 0, "unsafe-no-watchdog", FALSE },
 	{ "verbose", NULL, FALSE, 'v', "verbose", TRUE },
 	{ NULL, NULL, FALSE, 0, NULL, FALSE },
 };
@@ -63,16 +82,18 @@ typedef struct {
 	const char *pool;    /* path, for messages */
 	gboolean readable;   /* the local daemon listed the pool's hosts */
 	const char *error;   /* why not, when !readable */
-	gboolean seen;       /* the target is in the list */
+	gboolean seen;       /* the target is in the daemon's list */
 	IcsHostState state;
 	gint64 age_s;        /* since the target's last renewal, -1 unknown */
 	guint io_timeout;
+	gboolean disk_read;  /* the target's delta lease was read from the pool */
+	gboolean disk_free;  /* ... and reads free */
 } TargetOnPool;
 
 typedef enum {
-	STORAGE_FENCED,      /* dead or free on every pool it joined */
-	STORAGE_WAIT,        /* alive, failing, unknown, or a pool unreadable */
-	STORAGE_NEVER_SEEN,  /* on no pool at all: nothing can be confirmed */
+	STORAGE_FENCED,      /* dead on a pool, dead or holding nothing on all */
+	STORAGE_WAIT,        /* alive, failing, unknown, or a pool not proven */
+	STORAGE_NEVER_SEEN,  /* holds nothing anywhere: nothing can be confirmed */
 } StorageVerdict;
 
 /* sanlock's expiry: a host is DEAD this long after its last renewal. */
@@ -94,6 +115,14 @@ static const char *verdict_name(StorageVerdict v)
 	return "?";
 }
 
+/* The target holds nothing on this pool: not listed (or listed as free)
+ * and its delta lease on disk reads free. */
+static gboolean holds_nothing(const TargetOnPool *v)
+{
+	return v->readable && (!v->seen || v->state == ICS_HOST_FREE) && v->disk_read &&
+	       v->disk_free;
+}
+
 /*
  * The verdict for @node from @n pools.  *why (may be NULL) gets one
  * sentence: what is still awaited, or why nothing can be confirmed.
@@ -102,30 +131,39 @@ static StorageVerdict storage_fence_decide(const char *node, const TargetOnPool 
 					   char **why)
 {
 	g_autoptr(GString) wait = g_string_new(NULL);
-	guint seen = 0;
+	guint dead = 0;
 
 	for (guint i = 0; i < n; i++) {
+		const char *sep = wait->len ? "; " : "";
+
 		if (!v[i].readable) {
-			g_string_append_printf(wait, "%spool %s unreadable (%s)",
-					       wait->len ? "; " : "", v[i].pool,
+			g_string_append_printf(wait, "%spool %s not proven (%s)", sep, v[i].pool,
 					       v[i].error ? v[i].error : "?");
 			continue;
 		}
-		if (!v[i].seen)
+		if (holds_nothing(&v[i]))
 			continue;
-		seen++;
-		if (v[i].state == ICS_HOST_DEAD || v[i].state == ICS_HOST_FREE)
+		if (!v[i].seen || v[i].state == ICS_HOST_FREE) {
+			g_string_append_printf(wait, "%spool %s not proven (%s by the local daemon, "
+					       "but its delta lease there %s)",
+					       sep, v[i].pool, v[i].seen ? "free" : "not listed",
+					       v[i].disk_read ? "is not free" : "cannot be read");
 			continue;
+		}
+		if (v[i].state == ICS_HOST_DEAD) {
+			dead++;
+			continue;
+		}
 		if (v[i].age_s >= 0) {
 			gint64 left = (gint64)dead_after_s(v[i].io_timeout) - v[i].age_s;
 
 			g_string_append_printf(wait,
 					       "%s%s on %s, last renewal %" G_GINT64_FORMAT
 					       " s ago, dead in ~%" G_GINT64_FORMAT " s",
-					       wait->len ? "; " : "", ics_host_state_name(v[i].state),
-					       v[i].pool, v[i].age_s, MAX(left, (gint64)0));
+					       sep, ics_host_state_name(v[i].state), v[i].pool,
+					       v[i].age_s, MAX(left, (gint64)0));
 		} else {
-			g_string_append_printf(wait, "%s%s on %s", wait->len ? "; " : "",
+			g_string_append_printf(wait, "%s%s on %s", sep,
 					       ics_host_state_name(v[i].state), v[i].pool);
 		}
 	}
@@ -134,41 +172,31 @@ static StorageVerdict storage_fence_decide(const char *node, const TargetOnPool 
 			*why = g_strdup_printf("%s: %s", node, wait->str);
 		return STORAGE_WAIT;
 	}
-	if (seen == 0) {
+	if (dead == 0) {
 		if (why != NULL)
-			*why = g_strdup_printf("%s was never seen on any of the %u pool(s): "
-					       "storage fencing cannot confirm anything (wrong "
-					       "port, host_map or pools?)",
+			*why = g_strdup_printf("%s holds nothing on any of the %u pool(s) and is dead "
+					       "on none: storage fencing cannot confirm that it is "
+					       "dead (wrong port or host_map, or it left every pool "
+					       "and may be alive)",
 					       node, n);
 		return STORAGE_NEVER_SEEN;
 	}
 	if (why != NULL)
-		*why = g_strdup_printf("%s is dead or gone on all %u pool(s) it joined", node,
-				       seen);
+		*why = g_strdup_printf("%s is dead on %u of %u pool(s)%s", node, dead, n,
+				       dead < n ? " and holds nothing on the others" : "");
 	return STORAGE_FENCED;
 }
 
-/* Power status: ON while the target renews anywhere (0), OFF when it is
- * dead or free on all the pools it joined (2), unknown otherwise (1). */
-static int storage_power_status(const TargetOnPool *v, guint n)
+/* Power status: ON while the target renews anywhere (0), OFF when the
+ * verdict would be "fenced" (2), unknown otherwise (1). */
+static int storage_power_status(const char *node, const TargetOnPool *v, guint n)
 {
-	gboolean any_unknown = FALSE;
-	guint seen = 0;
-
-	for (guint i = 0; i < n; i++) {
-		if (!v[i].readable) {
-			any_unknown = TRUE;
-			continue;
-		}
-		if (!v[i].seen)
-			continue;
-		seen++;
-		if (v[i].state == ICS_HOST_ALIVE || v[i].state == ICS_HOST_FAILING)
+	for (guint i = 0; i < n; i++)
+		if (v[i].readable && v[i].seen &&
+		    (v[i].state == ICS_HOST_ALIVE || v[i].state == ICS_HOST_FAILING))
 			return EXIT_OK;
-		if (v[i].state == ICS_HOST_UNKNOWN)
-			any_unknown = TRUE;
-	}
-	return (any_unknown || seen == 0) ? EXIT_FAIL : EXIT_STATUS_OFF;
+	return storage_fence_decide(node, v, n, NULL) == STORAGE_FENCED ? EXIT_STATUS_OFF
+									: EXIT_FAIL;
 }
 
 /*
@@ -236,75 +264,79 @@ static void pool_free_or_null(gpointer p)
 		ics_pool_free(p);
 }
 
-/* Every directory under @dir holding .ics/pool.json. */
-static GPtrArray *discover_pools(const char *dir, GError **error)
+/* Add @path (with the uuid the CIB expects, or NULL) unless already there. */
+static void add_path(Pools *p, GPtrArray *uuids, const char *path, const char *uuid)
 {
-	g_autoptr(GDir) d = NULL;
-	g_autoptr(GError) derr = NULL;
-	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
-	const char *name;
+	g_autofree char *clean = g_strdup(path);
+	gsize len = strlen(clean);
 
-	d = g_dir_open(dir, 0, &derr);
-	if (d == NULL) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
-			    "no pools given and %s cannot be listed: %s (set pools)", dir,
-			    derr->message);
-		g_ptr_array_unref(paths);
-		return NULL;
+	while (len > 1 && clean[len - 1] == '/')
+		clean[--len] = '\0';
+	for (guint i = 0; i < p->paths->len; i++) {
+		if (strcmp(g_ptr_array_index(p->paths, i), clean) == 0) {
+			if (uuid && !g_ptr_array_index(uuids, i))
+				uuids->pdata[i] = g_strdup(uuid);
+			return;
+		}
 	}
-	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-		g_autofree char *meta = g_build_filename(path, ".ics", "pool.json", NULL);
-
-		if (g_file_test(meta, G_FILE_TEST_IS_REGULAR))
-			g_ptr_array_add(paths, g_steal_pointer(&path));
-	}
-	if (paths->len == 0) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
-			    "no pools given and none found under %s (set pools)", dir);
-		g_ptr_array_unref(paths);
-		return NULL;
-	}
-	return paths;
+	g_ptr_array_add(p->paths, g_steal_pointer(&clean));
+	g_ptr_array_add(uuids, g_strdup(uuid));
 }
 
-static int compare_paths(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
+/*
+ * The pools the target may hold leases on: every ocf:ics:pool of the CIB,
+ * every ICS lockspace the local daemon has joined, and the pools parameter
+ * (extra paths, never a restriction).  The CIB must be readable: without
+ * it the set is unknown and nothing can be proven.
+ */
 static gboolean pools_open(Pools *p, const FenceArgs *args, GError **error)
 {
 	const char *list = fence_args_get(args, "pools");
+	g_autoptr(GPtrArray) uuids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) cib = NULL;
+	g_autoptr(GPtrArray) joined = NULL;
+	g_autoptr(GError) jerr = NULL;
 	guint64 dummy;
 
 	p->host_map = fence_args_get(args, "host_map");
 	if (!host_map_lookup(p->host_map, NULL, &dummy, error))
 		return FALSE;
+	p->paths = g_ptr_array_new_with_free_func(g_free);
+	cib = cib_pools_read(error);
+	if (cib == NULL) {
+		ics_error_prefix(error, "the cluster's pools are unknown, so nothing can be "
+					"proven: ");
+		return FALSE;
+	}
+	for (guint i = 0; i < cib->len; i++) {
+		const CibPool *cp = g_ptr_array_index(cib, i);
+
+		add_path(p, uuids, cp->path, cp->uuid);
+	}
+	joined = ics_joined_pool_paths(&jerr);
+	if (joined == NULL)
+		ics_debug("joined lockspaces unknown: %s", jerr->message);
+	for (guint i = 0; joined && i < joined->len; i++)
+		add_path(p, uuids, g_ptr_array_index(joined, i), NULL);
 	if (list != NULL && list[0] != '\0') {
 		g_auto(GStrv) parts = g_strsplit_set(list, " \t\n,", -1);
 
-		p->paths = g_ptr_array_new_with_free_func(g_free);
 		for (char **s = parts; *s != NULL; s++)
 			if ((*s)[0] != '\0')
-				g_ptr_array_add(p->paths, g_strdup(*s));
-	} else {
-		const char *dir = getenv("ICS_POOLS_DIR");
-
-		p->paths = discover_pools(dir && dir[0] ? dir : DEFAULT_POOLS_DIR, error);
-		if (p->paths == NULL)
-			return FALSE;
+				add_path(p, uuids, *s, NULL);
 	}
 	if (p->paths->len == 0) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, "pools is empty");
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "the CIB configures no ocf:ics:pool resource and this node has joined "
+			    "no ICS pool: there is nothing storage fencing could prove");
 		return FALSE;
 	}
-	g_ptr_array_sort(p->paths, compare_paths);
 	p->pools = g_ptr_array_new_with_free_func(pool_free_or_null);
 	p->errors = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < p->paths->len; i++) {
 		g_autoptr(GError) perr = NULL;
-		IcsPool *pool = ics_pool_open(g_ptr_array_index(p->paths, i), NULL, &perr);
+		IcsPool *pool = ics_pool_open(g_ptr_array_index(p->paths, i),
+					      g_ptr_array_index(uuids, i), &perr);
 
 		g_ptr_array_add(p->pools, pool);
 		g_ptr_array_add(p->errors, pool ? NULL : g_strdup(perr->message));
@@ -312,16 +344,16 @@ static gboolean pools_open(Pools *p, const FenceArgs *args, GError **error)
 	return TRUE;
 }
 
-/* Ask the local daemon about @node on every pool; fills @facts (one per
- * pool) and the strings they borrow into @keep. */
-static void gather(const Pools *p, const char *node, guint64 mapped_id, TargetOnPool *facts,
-		   GPtrArray *keep)
+/* Ask the local daemon and the pool about host @id on every pool; fills
+ * @facts (one per pool) and the strings they borrow into @keep. */
+static void gather(const Pools *p, guint64 id, TargetOnPool *facts, GPtrArray *keep)
 {
 	for (guint i = 0; i < p->paths->len; i++) {
 		IcsPool *pool = g_ptr_array_index(p->pools, i);
 		TargetOnPool *f = &facts[i];
 		g_autoptr(GError) error = NULL;
 		g_autoptr(GPtrArray) hosts = NULL;
+		IcsDeltaLease d;
 
 		memset(f, 0, sizeof(*f));
 		f->pool = g_ptr_array_index(p->paths, i);
@@ -343,20 +375,28 @@ static void gather(const Pools *p, const char *node, guint64 mapped_id, TargetOn
 		f->readable = TRUE;
 		for (guint j = 0; j < hosts->len; j++) {
 			const IcsHostInfo *h = g_ptr_array_index(hosts, j);
-			gboolean match = mapped_id ? h->host_id == mapped_id
-						   : g_strcmp0(h->name, node) == 0;
 
-			if (!match)
+			if (h->host_id != id)
 				continue;
 			f->seen = TRUE;
 			f->state = h->state;
 			f->age_s = h->age_s;
 		}
+		f->disk_read = ics_delta_read(pool, id, &d, NULL) && d.valid;
+		f->disk_free = f->disk_read && d.free;
 	}
 }
 
+/*
+ * The target's host id: from host_map when given, else corosync's node id
+ * of that name -- which must be unique both ways in corosync's node list.
+ */
 static gboolean target_id(const Pools *p, const char *port, guint64 *id, GError **error)
 {
+	g_autoptr(GPtrArray) nodes = NULL;
+	g_autofree char *why = NULL;
+
+	*id = 0;
 	if (port == NULL || port[0] == '\0') {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
 			    "no node given (set port=NODE on stdin or use -n NODE)");
@@ -364,9 +404,49 @@ static gboolean target_id(const Pools *p, const char *port, guint64 *id, GError 
 	}
 	if (!host_map_lookup(p->host_map, port, id, error))
 		return FALSE;
-	if (p->host_map != NULL && *id == 0) {
+	if (p->host_map != NULL) {
+		if (*id == 0)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+				    "node '%s' is not in host_map '%s'", port, p->host_map);
+		return *id != 0;
+	}
+	nodes = ics_corosync_nodes(error);
+	if (nodes == NULL)
+		return FALSE;
+	for (guint i = 0; i < nodes->len; i++) {
+		const IcsCorosyncNode *n = g_ptr_array_index(nodes, i);
+
+		if (n->name && strcmp(n->name, port) == 0)
+			*id = n->node_id;
+	}
+	if (!ics_corosync_node_check(nodes, *id, port, &why)) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
-			    "node '%s' is not in host_map '%s'", port, p->host_map);
+			    "cannot tell which sanlock host is node '%s': %s", port, why);
+		*id = 0;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * Storage fencing is safe only with a watchdog (see the top of this file):
+ * refuse without one unless the device says unsafe_no_watchdog=yes.
+ */
+static gboolean watchdog_ok(const FenceArgs *args, GError **error)
+{
+	gboolean on = FALSE;
+
+	if (fence_args_get(args, "unsafe_no_watchdog") &&
+	    fence_args_get_bool(args, "unsafe_no_watchdog"))
+		return TRUE;
+	if (!ics_sanlock_watchdog(&on, error))
+		return FALSE;
+	if (!on) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "the local sanlock daemon runs without a watchdog: a host whose "
+			    "heartbeat stopped is not certainly dead, so storage fencing proves "
+			    "nothing; run sanlock with wdmd and a watchdog device on every host "
+			    "(unsafe_no_watchdog=yes only in a test lab)");
 		return FALSE;
 	}
 	return TRUE;
@@ -421,7 +501,7 @@ static int fence_off(const Pools *p, const char *port, guint64 id, const FenceAr
 		StorageVerdict v;
 		gint64 now;
 
-		gather(p, port, id, facts, keep);
+		gather(p, id, facts, keep);
 		v = storage_fence_decide(port, facts, p->paths->len, &why);
 		ics_debug("verdict %s: %s", verdict_name(v), why);
 		if (v == STORAGE_FENCED) {
@@ -496,7 +576,7 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 	}
 
 	case FENCE_ACTION_MONITOR:
-		if (!pools_open(&p, args, error))
+		if (!watchdog_ok(args, error) || !pools_open(&p, args, error))
 			return EXIT_FAIL;
 		for (guint i = 0; i < p.pools->len; i++) {
 			IcsPool *pool = g_ptr_array_index(p.pools, i);
@@ -549,8 +629,8 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 		if (!pools_open(&p, args, error) || !target_id(&p, port, &id, error))
 			return EXIT_FAIL;
 		facts = g_new0(TargetOnPool, p.paths->len);
-		gather(&p, port, id, facts, keep);
-		status = storage_power_status(facts, p.paths->len);
+		gather(&p, id, facts, keep);
+		status = storage_power_status(port, facts, p.paths->len);
 		if (status == EXIT_OK) {
 			printf("Status: ON\n");
 		} else if (status == EXIT_STATUS_OFF) {
@@ -565,7 +645,8 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 
 	case FENCE_ACTION_OFF:
 	case FENCE_ACTION_REBOOT:
-		if (!pools_open(&p, args, error) || !target_id(&p, port, &id, error))
+		if (!watchdog_ok(args, error) || !pools_open(&p, args, error) ||
+		    !target_id(&p, port, &id, error))
 			return EXIT_FAIL;
 		return fence_off(&p, port, id, args, error);
 	}
@@ -581,8 +662,9 @@ static void print_metadata(void)
 	      "every pool\">\n"
 	      "<longdesc>fence_ics_storage does not act on the target. It reports the target "
 	      "fenced only when the local sanlock daemon shows it DEAD (no disk heartbeat for "
-	      "8 x io_timeout + 60 s; sanlock then frees its leases) or FREE (left cleanly) on "
-	      "every ICS pool it had joined. Use it as a further fencing level where no power "
+	      "8 x io_timeout + 60 s; sanlock then frees its leases) on every ICS pool of the "
+	      "cluster (the CIB's ocf:ics:pool resources) where its delta lease is not free, and "
+	      "on at least one. Use it as a further fencing level where no power "
 	      "fencing exists. It is slow by nature: 68 s at io_timeout 1, 140 s at 10; set "
 	      "pcmk_off_timeout and pcmk_reboot_timeout to at least 8 x io_timeout + 60 + 30 "
 	      "seconds. It is safe only with a hardware watchdog (wdmd) on every host: "
@@ -609,15 +691,15 @@ static void print_metadata(void)
 	      "\t<parameter name=\"pools\" unique=\"0\" required=\"0\">\n"
 	      "\t\t<getopt mixed=\"--pools=[paths]\" />\n"
 	      "\t\t<content type=\"string\" />\n"
-	      "\t\t<shortdesc lang=\"en\">Space-separated pool paths; default: every directory "
-	      "under " DEFAULT_POOLS_DIR " holding .ics/pool.json</shortdesc>\n"
+	      "\t\t<shortdesc lang=\"en\">Extra pool paths to prove (space-separated), on top of "
+	      "every ocf:ics:pool resource of the CIB and every ICS lockspace this node has "
+	      "joined; never a restriction</shortdesc>\n"
 	      "\t</parameter>\n"
 	      "\t<parameter name=\"host_map\" unique=\"0\" required=\"0\">\n"
 	      "\t\t<getopt mixed=\"--host-map=[map]\" />\n"
 	      "\t\t<content type=\"string\" />\n"
 	      "\t\t<shortdesc lang=\"en\">Node to sanlock host id map, e.g. \"node1:1 "
-	      "node2:2\"; default: match the host name recorded in the delta "
-	      "lease</shortdesc>\n"
+	      "node2:2\"; default: the node's id in corosync's node list</shortdesc>\n"
 	      "\t</parameter>\n"
 	      "\t<parameter name=\"wait\" unique=\"0\" required=\"0\">\n"
 	      "\t\t<getopt mixed=\"--wait=[yes|no]\" />\n"
@@ -630,6 +712,12 @@ static void print_metadata(void)
 	      "\t\t<content type=\"second\" />\n"
 	      "\t\t<shortdesc lang=\"en\">Seconds off/reboot wait at most; default: 8 x "
 	      "io_timeout + 60 + 30 of the slowest pool</shortdesc>\n"
+	      "\t</parameter>\n"
+	      "\t<parameter name=\"unsafe_no_watchdog\" unique=\"0\" required=\"0\">\n"
+	      "\t\t<getopt mixed=\"--unsafe-no-watchdog=[yes|no]\" />\n"
+	      "\t\t<content type=\"boolean\" default=\"no\" />\n"
+	      "\t\t<shortdesc lang=\"en\">Test labs only: act although sanlock runs without a "
+	      "watchdog (then a hung host is not certainly dead)</shortdesc>\n"
 	      "\t</parameter>\n"
 	      "\t<parameter name=\"verbose\" unique=\"0\" required=\"0\">\n"
 	      "\t\t<getopt mixed=\"-v, --verbose\" />\n"
@@ -654,12 +742,14 @@ static void print_metadata(void)
 static void print_usage(void)
 {
 	printf("Usage: " AGENT " [-o ACTION] [-n NODE] [--pools 'P1 P2'] [--host-map 'n1:1 n2:2']\n"
-	       "       [--wait yes|no] [--power-timeout S] [-v]\n"
+	       "       [--wait yes|no] [--power-timeout S] [--unsafe-no-watchdog yes|no] [-v]\n"
 	       "       " AGENT " < key=value lines (action, port, pools, host_map, wait, "
-	       "power_timeout)\n"
+	       "power_timeout, unsafe_no_watchdog)\n"
 	       "\n"
-	       "Storage fencing: off/reboot succeed once sanlock shows NODE dead (or gone) on\n"
-	       "every ICS pool it joined; on does nothing; status is ON while NODE renews.\n"
+	       "Storage fencing: off/reboot succeed once sanlock shows NODE dead on every ICS\n"
+	       "pool of the cluster (the CIB's ocf:ics:pool resources, the lockspaces joined\n"
+	       "here, --pools) where it holds a delta lease; on does nothing; status is ON\n"
+	       "while NODE renews.\n"
 	       "Exit status: 0 success (status: on), 1 failure, 2 status: off.\n");
 }
 

@@ -11,9 +11,14 @@ fencing_fence_ics_lab_LDADD = fencing/libfenceargs.la $(ICS_LIBS)
 
 # Storage fencing: waits until sanlock shows the target dead on its pools.
 sbin_PROGRAMS += fencing/fence_ics_storage
+# Its pool set is the CIB's ocf:ics:pool resources (libcib).
+noinst_LTLIBRARIES += fencing/libcibpools.la
+fencing_libcibpools_la_SOURCES = fencing/cib_pools.c fencing/cib_pools.h
+fencing_libcibpools_la_CPPFLAGS = $(AM_CPPFLAGS) $(CIB_CFLAGS)
+fencing_libcibpools_la_LIBADD = $(CIB_LIBS)
 fencing_fence_ics_storage_SOURCES = fencing/fence_ics_storage.c
 fencing_fence_ics_storage_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS)
-fencing_fence_ics_storage_LDADD = fencing/libfenceargs.la $(ICSLOCK_LIBS)
+fencing_fence_ics_storage_LDADD = fencing/libfenceargs.la fencing/libcibpools.la $(ICSLOCK_LIBS)
 
 ics_fencing_tests = \
 	fencing/tests/test_fence_args \
@@ -31,7 +36,8 @@ fencing_tests_test_fence_ics_lab_LDADD = $(ICS_TEST_LIBS)
 fencing_tests_test_fence_ics_storage_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fencing \
 	$(ICSLOCK_CPPFLAGS)
 fencing_tests_test_fence_ics_storage_CFLAGS = $(ICS_TEST_CFLAGS)
-fencing_tests_test_fence_ics_storage_LDADD = fencing/libfenceargs.la $(ICS_TEST_LIBS)
+fencing_tests_test_fence_ics_storage_LDADD = fencing/libfenceargs.la fencing/libcibpools.la \
+	$(ICS_TEST_LIBS)
 EXTRA_DIST += fencing/fence_ics_storage.c
 
 EXTRA_DIST += fencing/README.md

@@ -347,6 +347,28 @@ static int rc_for_open_error(const GError *error)
 	return OCF_ERR_GENERIC;
 }
 
+/*
+ * The health alarm of docs/storage-fencing.md: sanlock's expiry and storage
+ * fencing assume that a host whose heartbeat stops is reset by its
+ * watchdog.  A host without one is told so at every pool start (not a
+ * failure: the lab runs without a watchdog device).
+ */
+static void warn_without_watchdog(const char *pool)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean on = FALSE;
+
+	if (!ics_sanlock_watchdog(&on, &error))
+		ocf_log(ICS_LOG_WARNING, "pool %s: %s", pool, error->message);
+	else if (!on)
+		ocf_log(ICS_LOG_WARNING,
+			"pool %s: the local sanlock daemon runs WITHOUT A WATCHDOG: a host whose "
+			"heartbeat stopped is not certainly dead, so storage fencing refuses and "
+			"sanlock's own expiry is unsafe; run wdmd with a watchdog device "
+			"(docs/storage-fencing.md)",
+			pool);
+}
+
 static int pool_start(const OcfAgent *agent)
 {
 	g_auto(PoolConfig) cfg = { 0 };
@@ -412,6 +434,7 @@ static int pool_start(const OcfAgent *agent)
 	}
 	ocf_log(ICS_LOG_INFO, "pool %s at %s: joined lockspace %s as host %" G_GUINT64_FORMAT,
 		cfg.name, cfg.path, ics_pool_lockspace(pool), host_id);
+	warn_without_watchdog(cfg.name);
 	return OCF_SUCCESS;
 }
 

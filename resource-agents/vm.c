@@ -80,7 +80,16 @@ static const OcfParam vm_params[] = {
 	{ "takeover", OCF_TYPE_BOOLEAN, "true", FALSE, FALSE, "Take over a dead host's lease",
 	  "When the VM's lease is held by a host that no longer renews, take it over at "
 	  "once (ics_lease_takeover), which acts only when Pacemaker confirmed that host "
-	  "fenced. false: wait for sanlock's own expiry (8 x io_timeout + 60 s)." },
+	  "fenced (off or reboot) and its delta lease then stood still for 2 x io_timeout "
+	  "+ 1 s. false: wait for sanlock's own expiry (8 x io_timeout + 60 s)." },
+	{ "accept_manual_fencing", OCF_TYPE_BOOLEAN, "false", FALSE, FALSE,
+	  "Count a manual fencing confirmation (operator override)",
+	  "A manual confirmation (stonith_admin --confirm) fenced nothing: an operator "
+	  "asserted that the host is down. By default the takeover refuses it "
+	  "(refuse-manual) and the VM waits for sanlock's expiry. true: the operator "
+	  "vouches for such confirmations; the takeover still requires the owner's delta "
+	  "lease to stand still after it and still logs it as MANUAL. Set it only for the "
+	  "time of a recovery, and remove it after (docs/lease-takeover.md)." },
 	{ "lease", OCF_TYPE_BOOLEAN, "true", FALSE, FALSE, "Use the sanlock lease (tests only)",
 	  "false drops the <lease> from the domain XML and skips the lease checks. FOR "
 	  "TESTS ONLY (libvirt's test driver, labs without the sanlock lock driver): "
@@ -403,32 +412,34 @@ static int check_lease(const VmConfig *cfg, const IcsVmMeta *m, gboolean *took_o
 				ics_host_state_name(owner_state));
 		rc = OCF_ERR_GENERIC;
 		break;
-	case VM_LEASE_TAKEOVER:
+	case VM_LEASE_TAKEOVER: {
+		IcsTakeoverOptions topts = { .clock_margin_s = ICS_LOCK_DEFAULT_CLOCK_MARGIN,
+					     .accept_manual = cfg->accept_manual_fencing };
+		g_autofree char *why = NULL;
+
 		g_clear_error(&error);
-		if (!ics_lease_takeover(pool, m->lease_name ? m->lease_name : cfg->uuid,
-					ICS_LOCK_DEFAULT_CLOCK_MARGIN, &verdict, &error) &&
-		    verdict == ICS_TAKEOVER_REFUSE_ALIVE) {
+		if (!ics_lease_takeover_run(pool, m->lease_name ? m->lease_name : cfg->uuid, &topts,
+					    &verdict, &why, &error)) {
 			ocf_exit_reason("vm %s: lease held by host %" G_GUINT64_FORMAT
-					" (%s), alive",
-					m->name, info.owner_host_id, owner_name);
+					" (%s); takeover failed: %s",
+					m->name, info.owner_host_id, owner_name, error->message);
 			rc = OCF_ERR_GENERIC;
 			break;
 		}
-		if (error != NULL) {
+		if (verdict != ICS_TAKEOVER_ALLOW && verdict != ICS_TAKEOVER_NOT_NEEDED) {
 			ocf_exit_reason("vm %s: lease held by host %" G_GUINT64_FORMAT
 					" (%s); takeover refused (%s): %s",
 					m->name, info.owner_host_id, owner_name,
-					ics_takeover_verdict_name(verdict),
-					error ? error->message : "?");
+					ics_takeover_verdict_name(verdict), why);
 			rc = OCF_ERR_GENERIC;
 			break;
 		}
-		ocf_log(ICS_LOG_WARNING,
-			"vm %s: took over the lease of host %" G_GUINT64_FORMAT " (%s): %s",
-			m->name, info.owner_host_id, owner_name,
-			ics_takeover_verdict_name(verdict));
+		ocf_log(verdict == ICS_TAKEOVER_ALLOW ? ICS_LOG_WARNING : ICS_LOG_INFO,
+			"vm %s: lease of host %" G_GUINT64_FORMAT " (%s): %s: %s", m->name,
+			info.owner_host_id, owner_name, ics_takeover_verdict_name(verdict), why);
 		*took_over = verdict == ICS_TAKEOVER_ALLOW;
 		break;
+	}
 	}
 	ics_lease_info_clear(&info);
 	return rc;

@@ -127,6 +127,8 @@ gboolean vm_config_parse(VmConfig *cfg, VmParamLookup lookup, gpointer data, GEr
 	if (lookup("shutdown_timeout", data) == NULL)
 		cfg->shutdown_timeout_s = 60;
 	if (!parse_bool_param(lookup, data, "takeover", TRUE, &cfg->takeover, error) ||
+	    !parse_bool_param(lookup, data, "accept_manual_fencing", FALSE,
+			      &cfg->accept_manual_fencing, error) ||
 	    !parse_bool_param(lookup, data, "lease", TRUE, &cfg->lease, error) ||
 	    !parse_bool_param(lookup, data, "quorum_check", TRUE, &cfg->quorum_check, error))
 		goto fail;

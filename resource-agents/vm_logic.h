@@ -27,6 +27,7 @@ typedef struct {
 	guint migration_max_downtime_ms; /* 0 = from the metadata */
 	guint shutdown_timeout_s;
 	gboolean takeover;
+	gboolean accept_manual_fencing; /* operator override: docs/lease-takeover.md */
 	gboolean lease;	       /* FALSE: tests only (libvirt's test driver) */
 	gboolean quorum_check; /* FALSE: tests only (no cluster) */
 } VmConfig;

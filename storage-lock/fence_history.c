@@ -4,9 +4,18 @@
  *
  * This is the only evidence the takeover decision accepts that a host is
  * dead, so it is read from the fencer itself (libstonithd, synchronous
- * history query), not from logs or the CIB.  The newest entry wins: an old
- * success followed by a pending request is "pending".  A fencer that cannot
- * be reached is UNAVAILABLE, never "no fencing".
+ * history query), not from logs or the CIB.  Only actions that end a host
+ * count: "off" and "reboot".  An "on" (unfencing, `stonith_admin --unfence`)
+ * powers a node on or re-grants it access; it says nothing about a host
+ * being dead and is skipped.  Among the rest the newest entry wins: an old
+ * success followed by a pending request is "pending".  A manual
+ * confirmation (`stonith_admin --confirm`) is recorded by Pacemaker 2.1 as a
+ * done "off" whose delegate is the literal "a human" (fenced_remote.c,
+ * fenced_handle_manual_confirmation): nothing was powered off, an operator
+ * asserted it; the record carries that as `manual`.  A fencer that cannot
+ * be reached is UNAVAILABLE, never "no fencing".  The time this host read
+ * the history (its monotonic clock) is kept: the fencing completed before
+ * it, whatever the clocks of the cluster say.
  */
 #include "config.h"
 
@@ -19,6 +28,14 @@
 #include "lock_internal.h"
 
 #define FENCE_HISTORY_TIMEOUT_S 10
+/* Pacemaker's delegate of a manual confirmation (fenced_remote.c). */
+#define MANUAL_DELEGATE "a human"
+
+/* Only an action that ends the host counts as fencing. */
+static gboolean ends_host(const char *action)
+{
+	return action && (strcmp(action, "off") == 0 || strcmp(action, "reboot") == 0);
+}
 
 void ics_fence_record_clear(IcsFenceRecord *rec)
 {
@@ -72,19 +89,21 @@ gboolean ics_fence_history_last(const char *node, IcsFenceRecord *rec, GError **
 		goto out;
 	}
 	for (const stonith_history_t *h = hist; h; h = h->next) {
-		if (!h->target || strcmp(h->target, node) != 0)
+		if (!h->target || strcmp(h->target, node) != 0 || !ends_host(h->action))
 			continue;
 		if (!best || newer(h, best))
 			best = h;
 	}
 	rec->state = ICS_FENCE_NONE;
 	rec->target = g_strdup(node);
+	rec->seen_mono = g_get_monotonic_time();
 	if (best) {
 		rec->state = best->state == st_done     ? ICS_FENCE_DONE
 			     : best->state == st_failed ? ICS_FENCE_FAILED
 							: ICS_FENCE_PENDING;
 		rec->action = g_strdup(best->action);
 		rec->delegate = g_strdup(best->delegate);
+		rec->manual = best->delegate && strcmp(best->delegate, MANUAL_DELEGATE) == 0;
 		if (rec->state != ICS_FENCE_PENDING)
 			rec->completed = (gint64)best->completed;
 	}

@@ -20,6 +20,10 @@
  * generation not seen before is stamped with the current wall time, an
  * unchanged one keeps its stamp.  The stamp is an upper bound of the join;
  * losing the file (reboot) only makes stamps later, i.e. refusals likelier.
+ * The file names the pool's uuid and this host's boot id: a pool
+ * re-initialised under the same name restarts its generations at 1, so
+ * stamps of the old pool must not be taken for the new one's, and a stamp
+ * of an earlier boot is not ours to trust (normally /run is gone by then).
  */
 #include "config.h"
 
@@ -120,6 +124,16 @@ static gint host_cmp(gconstpointer a, gconstpointer b)
 	return x->host_id < y->host_id ? -1 : x->host_id > y->host_id;
 }
 
+/* This boot's id (the kernel's random boot_id); "" when unreadable. */
+static char *boot_id(void)
+{
+	g_autofree char *s = NULL;
+
+	if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &s, NULL, NULL))
+		return g_strdup("");
+	return g_strdup(g_strstrip(s));
+}
+
 static char *observer_path(const IcsPool *pool)
 {
 	const char *dir = g_getenv("ICS_LOCK_STATE_DIR");
@@ -138,12 +152,17 @@ void ics_observer_merge(const IcsPool *pool, GPtrArray *hosts, gint64 now_wall)
 	g_autofree char *dir = g_path_get_dirname(path);
 	g_autofree char *tmp = g_strdup_printf("%s.%d.tmp", path, (int)getpid());
 	g_autoptr(json_t) root = json_load_file(path, 0, NULL);
+	g_autofree char *boot = boot_id();
+	const char *uuid = pool->uuid ? pool->uuid : "";
 	json_t *known;
 	gboolean changed = FALSE;
 
-	if (!json_is_object(root)) {
+	if (!json_is_object(root) ||
+	    g_strcmp0(json_string_value(json_object_get(root, "pool_uuid")), uuid) != 0 ||
+	    g_strcmp0(json_string_value(json_object_get(root, "boot_id")), boot) != 0) {
 		json_decref(root);
-		root = json_object();
+		root = json_pack("{s:s,s:s}", "pool_uuid", uuid, "boot_id", boot);
+		changed = TRUE;
 	}
 	known = json_object_get(root, "hosts");
 	if (!json_is_object(known)) {

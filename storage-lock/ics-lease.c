@@ -23,7 +23,7 @@
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_BUSY = 3 };
 
-static gboolean opt_json, opt_force, opt_dry_run, opt_takeover, opt_quorum;
+static gboolean opt_json, opt_force, opt_dry_run, opt_takeover, opt_quorum, opt_accept_manual;
 static char *opt_name, *opt_uuid;
 static int opt_io_timeout, opt_slots;
 static gint64 opt_host_id;
@@ -42,6 +42,9 @@ static GOptionEntry entries[] = {
 	{ "takeover", 0, 0, G_OPTION_ARG_NONE, &opt_takeover, "On busy, try fence-aware takeover (hold)", NULL },
 	{ "quorum", 0, 0, G_OPTION_ARG_NONE, &opt_quorum, "Refuse unless this node is quorate (acquire, hold)", NULL },
 	{ "clock-margin", 0, 0, G_OPTION_ARG_INT, &opt_margin, "Takeover clock margin in s (default 1)", "S" },
+	{ "accept-manual-fencing", 0, 0, G_OPTION_ARG_NONE, &opt_accept_manual,
+	  "Takeover: count a manual fencing confirmation (stonith_admin --confirm); the owner's "
+	  "delta lease is still watched", NULL },
 	{ NULL },
 };
 
@@ -515,18 +518,25 @@ static int cmd_hold(char **args, int n, char **cmd)
 	return e == ENOENT ? 127 : 126;
 }
 
-/* Decide (and on ALLOW unless @dry free the owner's delta lease). */
+/*
+ * Decide (and on ALLOW unless @dry free the owner's delta lease).  EXIT_OK
+ * for ALLOW and NOT_NEEDED, EXIT_BUSY for a refusal (*error names it),
+ * EXIT_ERROR when the facts could not be gathered.
+ */
 static int cmd_takeover_common(IcsPool *pool, const char *owner, gboolean dry, IcsTakeoverVerdict *v,
 			       char **reason, GError **error)
 {
-	if (dry)
-		return ics_lease_takeover_check(pool, owner, (guint)opt_margin, v, reason, error)
-			       ? EXIT_OK : EXIT_ERROR;
-	gboolean ok = ics_lease_takeover(pool, owner, (guint)opt_margin, v, error);
-	*reason = g_strdup(ok ? (*v == ICS_TAKEOVER_ALLOW ? "owner's delta lease freed (release_id)"
-							  : "the lease is free or sanlock grants it")
-			      : (*error)->message);
-	return ok ? EXIT_OK : EXIT_BUSY;
+	IcsTakeoverOptions o = { .clock_margin_s = (guint)opt_margin,
+				 .accept_manual = opt_accept_manual,
+				 .dry_run = dry };
+
+	if (!ics_lease_takeover_run(pool, owner, &o, v, reason, error))
+		return EXIT_ERROR;
+	if (*v == ICS_TAKEOVER_ALLOW || *v == ICS_TAKEOVER_NOT_NEEDED)
+		return EXIT_OK;
+	g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "pool \"%s\": takeover of \"%s\" refused (%s): %s",
+		    ics_pool_name(pool), owner, ics_takeover_verdict_name(*v), *reason);
+	return EXIT_BUSY;
 }
 
 static int cmd_takeover(char **args, int n)
@@ -544,6 +554,10 @@ static int cmd_takeover(char **args, int n)
 	int rc = cmd_takeover_common(pool, args[1], opt_dry_run, &v, &reason, &err);
 	if (rc == EXIT_ERROR)
 		return fail(err);
+	if (!opt_dry_run && v == ICS_TAKEOVER_ALLOW) {
+		g_autofree char *why = g_steal_pointer(&reason);
+		reason = g_strdup_printf("%s; owner's delta lease freed (release_id)", why);
+	}
 	double ms = (double)(g_get_monotonic_time() - t0) / 1000;
 	if (opt_json) {
 		g_autoptr(json_t) j = json_pack("{s:s, s:s, s:s, s:b, s:f}", "owner", args[1], "verdict",

@@ -11,15 +11,20 @@ storage_lock_libicslock_la_SOURCES = \
 	storage-lock/host_state.c \
 	storage-lock/resource_lease.c \
 	storage-lock/takeover.c \
+	storage-lock/delta_watch.c \
+	storage-lock/node_names.c \
+	storage-lock/watchdog.c \
 	storage-lock/fence_history.c
 storage_lock_libicslock_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/storage-lock/include \
-	$(SANLOCK_CFLAGS) $(STONITH_CFLAGS)
-storage_lock_libicslock_la_LIBADD = $(top_builddir)/lib/libics.la $(SANLOCK_LIBS) $(STONITH_LIBS)
+	$(SANLOCK_CFLAGS) $(STONITH_CFLAGS) $(CMAP_CFLAGS)
+storage_lock_libicslock_la_LIBADD = $(top_builddir)/lib/libics.la $(SANLOCK_LIBS) $(STONITH_LIBS) \
+	$(CMAP_LIBS)
 noinst_HEADERS += storage-lock/include/ics/lock.h
 
 # What a program using libicslock links with.
 ICSLOCK_CPPFLAGS = -I$(top_srcdir)/storage-lock/include $(SANLOCK_CFLAGS)
-ICSLOCK_LIBS = $(top_builddir)/storage-lock/libicslock.la $(SANLOCK_LIBS) $(STONITH_LIBS) $(ICS_LIBS)
+ICSLOCK_LIBS = $(top_builddir)/storage-lock/libicslock.la $(SANLOCK_LIBS) $(STONITH_LIBS) $(CMAP_LIBS) \
+	$(ICS_LIBS)
 
 sbin_PROGRAMS += storage-lock/ics-lease
 storage_lock_ics_lease_SOURCES = storage-lock/ics-lease.c
@@ -31,6 +36,7 @@ ics_lock_tests = \
 	storage-lock/tests/test_lease_slots \
 	storage-lock/tests/test_takeover \
 	storage-lock/tests/test_observer \
+	storage-lock/tests/test_delta_watch \
 	storage-lock/tests/test_pool_fuzz
 check_PROGRAMS += $(ics_lock_tests)
 TESTS += $(ics_lock_tests)
@@ -50,6 +56,10 @@ storage_lock_tests_test_takeover_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
 storage_lock_tests_test_observer_CPPFLAGS = $(ics_lock_test_cppflags)
 storage_lock_tests_test_observer_CFLAGS = $(ICS_TEST_CFLAGS)
 storage_lock_tests_test_observer_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
+storage_lock_tests_test_delta_watch_SOURCES = storage-lock/tests/test_delta_watch.c storage-lock/tests/lock_test_util.h
+storage_lock_tests_test_delta_watch_CPPFLAGS = $(ics_lock_test_cppflags)
+storage_lock_tests_test_delta_watch_CFLAGS = $(ICS_TEST_CFLAGS)
+storage_lock_tests_test_delta_watch_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
 storage_lock_tests_test_pool_fuzz_SOURCES = storage-lock/tests/test_pool_fuzz.c storage-lock/tests/lock_test_util.h
 storage_lock_tests_test_pool_fuzz_CPPFLAGS = $(ics_lock_test_cppflags)
 storage_lock_tests_test_pool_fuzz_CFLAGS = $(ICS_TEST_CFLAGS)

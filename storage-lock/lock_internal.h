@@ -42,7 +42,6 @@ struct IcsPool {
 	char *lockspace;
 	guint io_timeout;
 	guint lease_slots;
-	guint64 takeover_host_id;   /* owner host of the last ALLOW verdict */
 };
 
 /* One sanlock leader record, decoded. */

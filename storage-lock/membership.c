@@ -181,3 +181,36 @@ int ics_pool_joined(IcsPool *pool, guint64 host_id, GError **error)
 	rv = lockspace_lookup(pool, host_id, error);
 	return rv == 2 ? 0 : rv;
 }
+
+GPtrArray *ics_joined_pool_paths(GError **error)
+{
+	struct sanlk_lockspace *lss = NULL;
+	int count = 0;
+	int rv = sanlock_get_lockspaces(&lss, &count, 0);
+	GPtrArray *out;
+
+	if (rv < 0 && rv != -ENOSPC) {
+		free(lss);
+		if (ics_sanlock_rv_no_daemon(rv))
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "cannot list the joined lockspaces: the local sanlock daemon is "
+				    "not running (SANLOCK_RUN_DIR=%s)",
+				    g_getenv("SANLOCK_RUN_DIR") ?: "/run/sanlock");
+		else
+			ics_sanlock_error(error, rv, ICS_ERROR_IO, "cannot list the joined lockspaces");
+		return NULL;
+	}
+	out = g_ptr_array_new_with_free_func(g_free);
+	for (int i = 0; i < count; i++) {
+		const char *ids = lss[i].host_id_disk.path;
+		g_autofree char *meta = NULL;
+
+		/* ours: <pool>/.ics/ids, lockspace "ics-<name>" */
+		if (strncmp(lss[i].name, "ics-", 4) != 0 || !g_str_has_suffix(ids, "/.ics/ids"))
+			continue;
+		meta = g_path_get_dirname(ids);
+		g_ptr_array_add(out, g_path_get_dirname(meta));
+	}
+	free(lss);
+	return out;
+}

@@ -15,8 +15,12 @@
  *    a clean stop).  For none, on_crash is "preserve": the crashed guest is
  *    kept, lease held, for a human to inspect or dump.  A watchdog without
  *    an explicit action follows the same rule (poweroff, or pause for none).
- *  - on_lockfailure is always "poweroff": a VM whose lease is gone may be
- *    started elsewhere, so it must stop writing, whatever the policy.
+ *  - no on_lockfailure: a VM whose lease is gone may be started elsewhere,
+ *    so it must stop writing at once, whatever the policy.  libvirt's
+ *    default leaves that to sanlock, which kills QEMU itself (SIGTERM, then
+ *    SIGKILL); any explicit action (poweroff included) makes libvirt
+ *    register a kill path that asks libvirtd, and a hung libvirtd then
+ *    leaves QEMU writing (docs/libvirt-lock-driver.md).
  *  - cpu: host-model for kvm; nothing for qemu (TCG picks its qemu64 model,
  *    which every host can migrate to).
  *  - disks with cache "none" use io="native" (O_DIRECT + Linux AIO); the
@@ -313,8 +317,6 @@ char *ics_domain_xml(const IcsVmMeta *m, GError **error)
 	elem_text(&w, "on_poweroff", "destroy");
 	elem_text(&w, "on_reboot", "restart");
 	elem_text(&w, "on_crash", m->crash_policy == ICS_VM_CRASH_NONE ? "preserve" : "destroy");
-	if (m->has_lease)
-		elem_text(&w, "on_lockfailure", "poweroff");
 	write_devices(&w, m, cdrom_dev);
 	end(&w);
 	if (w.rc >= 0)

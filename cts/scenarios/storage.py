@@ -12,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 
 import icslab
@@ -28,21 +29,40 @@ class LeaseTracked(Tracked):
     """A lease: held on a node when that node's sanlock daemon says so."""
     cib = False
 
-    def __init__(self, name):
+    def __init__(self, name, lockspace=None):
         super().__init__(name, "lease")
+        self.lockspace = lockspace or LOCKSPACE
+
+    # One `sanlock client status` per node serves every tracked lease of a
+    # sample (with twelve VMs, asking per lease cost more than the guests).
+    _scan_lock = threading.Lock()
+    _scan = {"t": 0.0, "key": None, "out": {}}
+
+    @classmethod
+    def status(cls, lab, nodes, holders):
+        """{node: `sanlock client status` text}, at most 50 ms old."""
+        key = tuple((n, holders.get(n)) for n in nodes)
+        with cls._scan_lock:
+            if time.monotonic() - cls._scan["t"] < 0.05 and cls._scan["key"] == key:
+                return cls._scan["out"]
+            out = {}
+            for n in nodes:
+                if not holders.get(n):
+                    continue
+                p = icslab.run(["nsenter", "-t", str(holders[n]), "-m", "-u", "-n", "--",
+                                "sanlock", "client", "status"], check=False, timeout=5)
+                out[n] = p.stdout
+            cls._scan.update(t=time.monotonic(), key=key, out=out)
+            return out
 
     def active_on(self, lab, nodes, holders):
         out = []
-        for n in nodes:
-            if not holders.get(n):
-                continue
-            p = icslab.run(["nsenter", "-t", str(holders[n]), "-m", "-u", "-n", "--",
-                            "sanlock", "client", "status"], check=False, timeout=5)
+        for n, text in self.status(lab, nodes, holders).items():
             # "r LS:NAME:PATH:OFFSET:LVER p PID [FLAGS]"; ADD = an acquire
             # still in progress (it may fail): not held yet
-            for m in re.finditer(r"^r %s:%s:\S* p \d+(.*)$" % (re.escape(LOCKSPACE),
+            for m in re.finditer(r"^r %s:%s:\S* p \d+(.*)$" % (re.escape(self.lockspace),
                                                                re.escape(self.rid)),
-                                 p.stdout, re.M):
+                                 text, re.M):
                 if "ADD" not in m.group(1).split():
                     out.append(n)
                     break
@@ -100,12 +120,13 @@ def pool_everywhere(ctx, what, timeout=120):
 class Holder:
     """`ics-lease hold` on a node: the process holds the lease while it lives."""
 
-    def __init__(self, ctx, node, name, takeover=False, quorum=True):
+    def __init__(self, ctx, node, name, takeover=False, quorum=True, pool=POOL, extra=()):
         self.node, self.name = node, name
-        ctx.crm(["ics-lease", "slot", "alloc", POOL, name], node=node)
-        argv = ctx.lab.nsenter(node) + ["ics-lease", "hold", POOL, name]
+        ctx.crm(["ics-lease", "slot", "alloc", pool, name], node=node)
+        argv = ctx.lab.nsenter(node) + ["ics-lease", "hold", pool, name]
         if takeover:
             argv.append("--takeover")
+        argv += list(extra)
         if quorum:
             argv.append("--quorum")
         argv += ["--", "sleep", "3600"]
@@ -436,3 +457,210 @@ class PoolBadInput(Scenario):
 
 
 SCENARIOS.append(PoolBadInput)
+
+
+def takeover_verdict(ctx, node, lease, pool=POOL, extra=()):
+    """`ics-lease takeover --dry-run --json` on node: (verdict, reason)."""
+    p = ctx.crm(["ics-lease", "takeover", pool, lease, "--dry-run", "--json"] + list(extra),
+                node=node, check=False)
+    try:
+        j = json.loads(p.stdout)
+        return j["verdict"], j["reason"]
+    except (ValueError, KeyError):
+        raise ScenarioFailed("takeover --dry-run on %s printed %r %r" % (node, p.stdout, p.stderr))
+
+
+def fence_history(ctx, node, target):
+    """The fencer's history of target as node sees it (stonith_admin's text)."""
+    p = ctx.crm(["stonith_admin", "--history", target, "--verbose"], node=node, check=False)
+    return (p.stdout or "") + (p.stderr or "")
+
+
+class _HoleScenario(_Lease):
+    """Issue 24's holes: a record that is not a device's fencing of a dead
+    host, while the holder is alive and renewing.  The other node tries to
+    take the lease the way a recovering VM would, for longer than the
+    renewal watch, and must never hold it beside the live holder (the
+    sampler reads both nodes' sanlock every 100 ms)."""
+    attempts_s = 8
+
+    def try_takeover(self, ctx, extra=()):
+        end = time.monotonic() + self.attempts_s
+        tries = []
+        while time.monotonic() < end:
+            h = self.hold(ctx, self.b, self.lease, takeover=True, extra=extra)
+            r = h.refused(timeout=10)
+            if r is None:
+                raise ScenarioFailed("%s took the lease from the live %s" % (self.b, self.a))
+            tries.append(r)
+        return tries
+
+
+class LeaseUnfence(_HoleScenario):
+    name = "lease-unfence"
+    description = "an unfencing record ('on') of the live lease holder: no takeover"
+
+    def fault(self, ctx):
+        self.b = self.others(ctx, (self.a,))[0]
+        self.wall = time.time()
+        p = ctx.crm(["stonith_admin", "--unfence", self.a, "--timeout", "30"], node=self.b,
+                    check=False)
+        self.unfence = (p.returncode, (p.stderr or p.stdout).strip())
+
+    def recovered(self, ctx):
+        hist = fence_history(ctx, self.b, self.a)
+        # stonith_admin words an "on" as "unfencing"
+        if not re.search(r"\b(on|unfencing) of %s successful" % re.escape(self.a), hist):
+            raise ScenarioFailed("no successful 'on' of %s in the history (stonith_admin "
+                                 "--unfence: %s): %s" % (self.a, self.unfence, hist[-300:]))
+        tries = self.try_takeover(ctx)
+        v, why = takeover_verdict(ctx, self.b, self.lease)
+        if v == "allow" or not v.startswith("refuse-"):
+            raise ScenarioFailed("takeover after an unfencing: %s (%s)" % (v, why))
+        ctx.info.update({"holder": self.a, "verdict": v, "refused_tries": len(tries)})
+
+
+class LeaseManualConfirm(_HoleScenario):
+    name = "lease-manual-confirm"
+    description = "stonith_admin --confirm of the live, renewing lease holder: refused as " \
+                  "manual, and with the operator's override the renewal watch refuses"
+
+    def fault(self, ctx):
+        self.b = self.others(ctx, (self.a,))[0]
+        p = ctx.crm(["stonith_admin", "--confirm", self.a, "--timeout", "30"], node=self.b,
+                    check=False)
+        self.confirm = (p.returncode, (p.stderr or p.stdout).strip())
+
+    def recovered(self, ctx):
+        hist = fence_history(ctx, self.b, self.a)
+        # Pacemaker 2.1 records a manual confirmation as an "off" by "a human"
+        # (stonith_admin words an "off" as "turning off")
+        if not re.search(r"\b(off|turning off) of %s successful: delegate=a human"
+                         % re.escape(self.a), hist):
+            raise ScenarioFailed("the confirmation is not in the history as expected "
+                                 "(stonith_admin --confirm: %s): %s" % (self.confirm,
+                                                                      hist[-300:]))
+        tries = self.try_takeover(ctx)
+        v, why = takeover_verdict(ctx, self.b, self.lease)
+        if v != "refuse-manual" or "MANUAL" not in why:
+            raise ScenarioFailed("takeover after a manual confirmation: %s (%s)" % (v, why))
+        tries += self.try_takeover(ctx, extra=["--accept-manual-fencing"])
+        v2, why2 = takeover_verdict(ctx, self.b, self.lease, extra=["--accept-manual-fencing"])
+        if v2 != "refuse-renewing" or "MANUAL" not in why2:
+            raise ScenarioFailed("with the override, against a renewing holder: %s (%s)"
+                                 % (v2, why2))
+        ctx.info.update({"holder": self.a, "verdict": v, "verdict_override": v2,
+                         "refused_tries": len(tries)})
+
+    def teardown(self, ctx):
+        super().teardown(ctx)
+        # the confirmed node's controller learnt it was "fenced" and stopped
+        # Pacemaker there: power-cycle it as an operator would
+        ctx.lab.power_off(self.a)
+        ctx.lab.power_on(self.a)
+
+
+POOL2 = POOL + "/cts-p2"
+POOL2_NAME = "p2"
+CLONE2 = "ics-pool-p2"
+
+
+class StorageFenceUnlisted(_Lease):
+    """Hole 3: storage fencing configured with pools= naming one pool, the
+    target holding a lease on another.  The pool set now comes from the
+    CIB: the agent must look at the unlisted pool, find the target alive
+    there, and fail; the takeover there is refused."""
+    name = "storage-fence-unlisted"
+    description = "storage fencing whose pools= omits the pool where the live target holds " \
+                  "a lease: the CIB's pool is proven too, fencing fails, no takeover"
+    lease = "cts-lease-p2"
+    device = "cts-storage-fence"
+
+    def setup(self, ctx):
+        pool_ready(ctx)
+        host = ctx.lab.require_state()["pool"]["host_path"]
+        if not os.path.exists(os.path.join(host, "cts-p2", ".ics", "pool.json")):
+            ctx.crm(["mkdir", "-p", POOL2])
+            ctx.crm(["ics-lease", "init", POOL2, "--name", POOL2_NAME])
+        with open(os.path.join(host, "cts-p2", ".ics", "pool.json")) as f:
+            uuid = json.load(f)["uuid"]
+        x = ('<clone id="%(c)s"><meta_attributes id="%(c)s-meta">'
+             '<nvpair id="%(c)s-interleave" name="interleave" value="true"/>'
+             '</meta_attributes>'
+             '<primitive id="%(c)s-rsc" class="ocf" provider="ics" type="pool">'
+             '<instance_attributes id="%(c)s-ia">'
+             '<nvpair id="%(c)s-name" name="name" value="%(n)s"/>'
+             '<nvpair id="%(c)s-path" name="path" value="%(p)s"/>'
+             '<nvpair id="%(c)s-uuid" name="uuid" value="%(u)s"/>'
+             '</instance_attributes><operations>'
+             '<op id="%(c)s-mon" name="monitor" interval="5s" timeout="30s"/>'
+             '</operations></primitive></clone>'
+             % {"c": CLONE2, "n": POOL2_NAME, "p": POOL2, "u": uuid})
+        ctx.crm(["cibadmin", "-C", "-o", "resources", "-X", x], check=False)
+        ctx.wait(lambda: set((ctx.cluster() or {}).get("resources", {}).get(CLONE2 + "-rsc", []))
+                 >= set(ctx.lab.nodes()), 60, "the second pool on every node")
+        self.holders = []
+        self.a = ctx.any_node()
+        h = self.hold(ctx, self.a, self.lease, pool=POOL2)
+        if h.refused(timeout=2) is not None:
+            raise ScenarioFailed("%s could not hold %s on %s" % (self.a, self.lease, POOL2))
+        return [LeaseTracked(self.lease, "ics-" + POOL2_NAME)]
+
+    def fault(self, ctx):
+        self.b = self.others(ctx, (self.a,))[0]
+        # the device as the old documentation configured it: one pool listed
+        x = ('<primitive id="%(d)s" class="stonith" type="fence_ics_storage">'
+             '<instance_attributes id="%(d)s-ia">'
+             '<nvpair id="%(d)s-pools" name="pools" value="%(p)s"/>'
+             '<nvpair id="%(d)s-wait" name="wait" value="no"/>'
+             '<nvpair id="%(d)s-wd" name="unsafe_no_watchdog" value="yes"/>'
+             '<nvpair id="%(d)s-hl" name="pcmk_host_list" value="%(a)s"/>'
+             '<nvpair id="%(d)s-hc" name="pcmk_host_check" value="static-list"/>'
+             '</instance_attributes></primitive>' % {"d": self.device, "p": POOL, "a": self.a})
+        ctx.crm(["cibadmin", "-C", "-o", "resources", "-X", x])
+        # storage fencing is the only level for the target (in the CIB, so
+        # every node's fencer has it and its removal reaches them all)
+        ctx.crm(["cibadmin", "-C", "-o", "configuration", "-X",
+                 '<fencing-topology><fencing-level id="cts-fl-%s" target="%s" index="1" '
+                 'devices="%s"/></fencing-topology>' % (self.a, self.a, self.device)])
+        self.wall = time.time()
+        p = ctx.crm(["stonith_admin", "--fence", self.a, "--timeout", "30"], node=self.b,
+                    check=False)
+        self.fence = (p.returncode, (p.stderr or p.stdout).strip())
+
+    def recovered(self, ctx):
+        if self.fence[0] == 0:
+            raise ScenarioFailed("storage fencing of the live %s succeeded: %s"
+                                 % (self.a, self.fence[1]))
+        # the agent's own answer, from a node of the cluster, with the same device
+        p = ctx.crm(["sh", "-c", "printf 'action=off\\nport=%s\\npools=%s\\nwait=no\\n"
+                     "unsafe_no_watchdog=yes\\n' | fence_ics_storage" % (self.a, POOL)],
+                    node=self.b, check=False)
+        msg = (p.stderr or p.stdout).strip()
+        if p.returncode == 0 or POOL2 not in msg:
+            raise ScenarioFailed("fence_ics_storage did not prove the unlisted pool %s: "
+                                 "exit %d: %s" % (POOL2, p.returncode, msg))
+        v, why = takeover_verdict(ctx, self.b, self.lease, pool=POOL2)
+        if not v.startswith("refuse-"):
+            raise ScenarioFailed("takeover on %s after the failed fencing: %s (%s)"
+                                 % (POOL2, v, why))
+        h = self.hold(ctx, self.b, self.lease, takeover=True, pool=POOL2)
+        if h.refused(timeout=10) is None:
+            raise ScenarioFailed("%s took the lease from the live %s" % (self.b, self.a))
+        ctx.info.update({"holder": self.a, "agent": msg[-160:], "verdict": v})
+
+    def teardown(self, ctx):
+        super().teardown(ctx)
+        ctx.crm(["cibadmin", "-D", "-o", "configuration", "-X",
+                 '<fencing-level id="cts-fl-%s"/>' % self.a], check=False)
+        ctx.crm(["cibadmin", "-D", "-o", "resources", "-X",
+                 '<primitive id="%s"/>' % self.device], check=False)
+        ctx.crm(["crm_resource", "--resource", CLONE2, "--meta", "--set-parameter",
+                 "target-role", "--parameter-value", "Stopped"], check=False)
+        ctx.wait(lambda: not (ctx.cluster() or {}).get("resources", {}).get(CLONE2 + "-rsc"),
+                 60, "the second pool stopped")
+        ctx.crm(["cibadmin", "-D", "-o", "resources", "-X", '<clone id="%s"/>' % CLONE2],
+                check=False)
+
+
+SCENARIOS += [LeaseUnfence, LeaseManualConfirm, StorageFenceUnlisted]

@@ -9,6 +9,7 @@ saw: a crash restart finds the data written before (boots + 1, counter
 kept), a live migration keeps the guest's memory (same boot, uptime goes on).
 """
 
+import contextlib
 import json
 import os
 import re
@@ -104,11 +105,14 @@ def guest_ready(ctx):
 
 
 def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_mib=0,
-              bandwidth_mibps=0):
+              bandwidth_mibps=0, disk_beside_pool=False):
     """A VM definition on the pool (vm.json; the agent generates the domain
     XML from it), its lease slot, and its CIB primitive ordered after the pool.
     load_mib > 0 makes the guest keep rewriting that much of its memory;
-    bandwidth_mibps > 0 caps its live migrations (metadata, read at migrate time)."""
+    bandwidth_mibps > 0 caps its live migrations (metadata, read at migrate time).
+    disk_beside_pool puts the disk on the same shared directory but reached
+    without the nodes' fault injector: the pool's storage can fail (sanlock
+    loses its lockspace) while the guest's disk keeps working."""
     u = str(uuidlib.uuid4())
     kdir = guest_ready(ctx)
     host_pool = ctx.lab.require_state()["pool"]["host_path"]
@@ -124,7 +128,9 @@ def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_m
             "kernel": {"path": kdir + "/vmlinux", "initrd": kdir + "/initrd.img",
                        "cmdline": "console=ttyS0 quiet ics_tick=1" +
                                   (" ics_load=%d" % load_mib if load_mib else "")},
-            "disks": [{"path": POOL + "/" + disk_rel, "format": "raw"}],
+            "disks": [{"path": os.path.join(host_pool, disk_rel), "format": "raw",
+                       "shared_outside_pool": True} if disk_beside_pool else
+                      {"path": POOL + "/" + disk_rel, "format": "raw"}],
             "crash_policy": crash_policy,
             "lease": {"lockspace": storage.LOCKSPACE, "name": u,
                       "path": POOL + "/.ics/leases", "offset": slot * 1048576}}
@@ -421,8 +427,141 @@ class VmLibvirtdKilled(_Vm):
                          "boots": h.get("boots")})
 
 
+class VmHostOffMany(Scenario):
+    """Issue 24, point 4: with stonith-action=off (production's setting) a
+    host with many VMs is powered off and stays off.  The first takeover's
+    release_id frees the host's delta lease, after which the survivors'
+    sanlock no longer lists the host; every later start must find the lease
+    not needed (its owner's delta lease reads free) rather than refuse.
+    Every VM must run elsewhere, each exactly once (QEMU and lease sampled
+    every 100 ms)."""
+    name = "vm-host-off-many"
+    description = "stonith-action=off: a host with 12 VMs is powered off and kept off; " \
+                  "every VM runs on a survivor, once"
+    count = 12
+    timeout = 300
+
+    def setup(self, ctx):
+        storage.pool_ready(ctx)
+        self.node = ctx.any_node()
+        self.vms = []
+        tracked = []
+        for i in range(self.count):
+            rid, u, disk = define_vm(ctx, "cts-off-%02d" % i, started=False)
+            self.vms.append((rid, u, disk))
+            ctx.prefer(rid, self.node)
+            tracked += [QemuTracked(rid, u), storage.LeaseTracked(u)]
+        for rid, _, _ in self.vms:
+            ctx.crm(["crm_resource", "--resource", rid, "--meta", "--set-parameter",
+                     "target-role", "--parameter-value", "Started"])
+        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
+                 "--update", "off"])
+        return tracked
+
+    def fault(self, ctx):
+        ctx.wait(lambda: all(ctx.sampler.where(rid) == [self.node] for rid, _, _ in self.vms),
+                 120, "all %d VMs on %s" % (self.count, self.node))
+        self.t0 = time.monotonic()
+        ctx.info["t_off_wall"] = time.time()
+        ctx.lab.power_off(self.node)
+
+    def recovered(self, ctx):
+        last = {}
+
+        def all_elsewhere():
+            for rid, u, _ in self.vms:
+                w = ctx.sampler.where(rid)
+                if len(w) != 1 or w[0] == self.node:
+                    return False
+                last.setdefault(rid, time.monotonic() - self.t0)
+            return True
+        ctx.wait(all_elsewhere, self.timeout, "all %d VMs running elsewhere" % self.count)
+        ctx.info["last_vm_running_s"] = round(max(last.values()), 2)
+        ctx.wait(lambda: all(ctx.sampler.where(u) == ctx.sampler.where(rid)
+                             for rid, u, _ in self.vms), 60, "every lease held where its VM runs")
+        if ctx.lab.holder_pid(self.node):
+            raise ScenarioFailed("%s was powered on again: stonith-action=off not in effect"
+                                 % self.node)
+        spread = {}
+        for rid, _, _ in self.vms:
+            spread[ctx.sampler.where(rid)[0]] = spread.get(ctx.sampler.where(rid)[0], 0) + 1
+        ctx.info.update({"from": self.node, "vms": self.count, "now_on": spread})
+
+    def teardown(self, ctx):
+        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
+                 "--delete"], check=False)
+        ctx.lab.power_on(self.node)                     # kept off by the fencing
+        for rid, _, _ in self.vms:
+            ctx.crm(["crm_resource", "--resource", rid, "--meta", "--set-parameter",
+                     "target-role", "--parameter-value", "Stopped"], check=False)
+
+    def cleanup(self, ctx):
+        for rid, u, _ in self.vms:
+            undefine_vm(ctx, rid, u)
+
+
+class VmLeaseLostLibvirtdStopped(_Vm):
+    """Issue 24, point 6: a host loses its lease while its libvirtd hangs
+    (SIGSTOP).  The pool's storage fails on that host (sanlock's renewals
+    fail, so past 8 x io_timeout sanlock must kill the lease holders) while
+    the guest's disk, reached beside the fault injector, keeps working: the
+    guest would go on writing.  With libvirt's default lock failure action
+    sanlock kills QEMU itself; with on_lockfailure=poweroff the kill went
+    through libvirt's helper and the hung libvirtd (issue 24: ~48 s).
+    Proven with the guest's disk counter; the recovery bound is generous
+    (sanlock acts after 8 s)."""
+    name = "vm-lease-lost-libvirtd-hung"
+    description = "libvirtd SIGSTOPped on a host whose pool storage fails: sanlock kills " \
+                  "QEMU without libvirtd, the guest's disk counter stops"
+    timeout = 30
+
+    def setup(self, ctx):
+        storage.pool_ready(ctx)
+        self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name,
+                                                   disk_beside_pool=True)
+        self.qemu = QemuTracked(self.rid, self.uuid)
+        return [self.qemu, storage.LeaseTracked(self.uuid)]
+
+    def fault(self, ctx):
+        self.before = self.wait_counting(ctx, 1)
+        self.node = ctx.sampler.where(self.rid)[0]
+        self.libvirtd = ctx.lab.daemons(self.node).get("libvirtd")
+        if not self.libvirtd:
+            raise ScenarioFailed("no libvirtd on %s" % self.node)
+        os.kill(self.libvirtd, 19)                      # SIGSTOP: libvirtd hangs
+        self.t0 = time.monotonic()
+        ctx.lab.storage(self.node, "eio")
+
+    def recovered(self, ctx):
+        def qemu_gone():
+            return not [n for _, n, _ in self.qemu.processes(ctx.lab, [self.node])]
+        try:
+            ctx.wait(qemu_gone, self.timeout, "QEMU on %s to be killed" % self.node)
+        finally:
+            # how sanlock killed it (or tried): by signal, or through libvirt's kill path
+            p = ctx.crm(["sh", "-c", "sanlock client log_dump | grep -E 'kill|helper|fail' "
+                         "| tail -6"], node=self.node, check=False)
+            ctx.info["sanlock_kill_log"] = (p.stdout or "").strip()[-600:]
+        gone_s = round(time.monotonic() - self.t0, 2)
+        h1 = read_header(self.disk)
+        time.sleep(4)
+        h2 = read_header(self.disk)
+        if h2.get("boots") == h1.get("boots") and h2.get("counter") != h1.get("counter"):
+            raise ScenarioFailed("the guest kept writing after QEMU was killed: %s -> %s"
+                                 % (h1, h2))
+        ctx.info.update({"node": self.node, "qemu_killed_s": gone_s,
+                         "counter_at_kill": h1.get("counter")})
+
+    def teardown(self, ctx):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.libvirtd, 18)                  # SIGCONT
+        ctx.lab.heal(self.node)
+        ctx.lab.power_off(self.node)                    # its lockspace is gone: reset it
+        ctx.lab.power_on(self.node)
+
+
 SCENARIOS = [VmCrash, VmHostCrash, VmLiveMigration, VmMigrationTargetCrash, VmCableCut,
-             VmLibvirtdKilled]
+             VmLibvirtdKilled, VmLeaseLostLibvirtdStopped, VmHostOffMany]
 
 
 def standby(ctx, node, on):

@@ -4,10 +4,13 @@
  *
  * The agent's source is included so its static decision functions can be
  * called directly; the few libicslock functions it uses are defined here
- * over a table (pool path -> io_timeout and the hosts the "local daemon"
- * reports, with a host's state changing after a number of polls), so the
- * off/reboot loop, status, list, host_map and pool discovery run for real
- * without sanlock.
+ * over a table (pool path -> io_timeout, the hosts the "local daemon"
+ * reports, with a host's state changing after a number of polls, and what
+ * each host's delta lease reads on disk; corosync's node list; the
+ * lockspaces joined; the daemon's watchdog), so the off/reboot loop,
+ * status, list, host_map and the pool set run for real without sanlock.
+ * The pool set is read from a real CIB file through libcib (CIB_file), as
+ * every Pacemaker tool can be pointed at one.
  */
 #include "config.h"
 
@@ -36,6 +39,7 @@ typedef struct {
 	IcsHostState state;
 	gint64 age_s;
 	int dies_after;  /* polls until it turns DEAD; 0 = never changes */
+	gboolean hidden; /* on disk (not free), but the daemon does not list it */
 } FakeHost;
 
 typedef struct {
@@ -54,10 +58,20 @@ struct IcsPool {
 static FakePool world[4];
 static guint world_len;
 static GPtrArray *opened;  /* paths given to ics_pool_open */
+static GPtrArray *opened_uuids;  /* the uuid each was opened with ("" = none) */
+static const char *joined[4];   /* what ics_joined_pool_paths reports */
+static gboolean fake_watchdog;
+static gboolean no_corosync;
+static char *cib_file;
+
+static const IcsCorosyncNode corosync[] = {
+	{ 1, (char *)"node1" }, { 2, (char *)"node2" }, { 3, (char *)"node3" },
+};
 
 IcsPool *ics_pool_open(const char *path, const char *expect_uuid, GError **error)
 {
 	g_ptr_array_add(opened, g_strdup(path));
+	g_ptr_array_add(opened_uuids, g_strdup(expect_uuid ? expect_uuid : ""));
 	for (guint i = 0; i < world_len; i++) {
 		if (strcmp(world[i].path, path) != 0)
 			continue;
@@ -99,8 +113,11 @@ GPtrArray *ics_pool_hosts(IcsPool *pool, GError **error)
 	a = g_ptr_array_new_with_free_func((GDestroyNotify)ics_host_info_free);
 	for (guint i = 0; i < pool->fake->n_hosts; i++) {
 		FakeHost *fh = &pool->fake->hosts[i];
-		IcsHostInfo *h = g_new0(IcsHostInfo, 1);
+		IcsHostInfo *h;
 
+		if (fh->hidden)
+			continue;
+		h = g_new0(IcsHostInfo, 1);
 		if (fh->dies_after > 0 && --fh->dies_after == 0) {
 			fh->state = ICS_HOST_DEAD;
 			fh->age_s = 70;
@@ -114,19 +131,135 @@ GPtrArray *ics_pool_hosts(IcsPool *pool, GError **error)
 	return a;
 }
 
+/* A host's delta lease is free on disk when the pool does not know it or
+ * it left cleanly; anything else the fake world lists is held. */
+gboolean ics_delta_read(IcsPool *pool, guint64 host_id, IcsDeltaLease *out, GError **error)
+{
+	memset(out, 0, sizeof(*out));
+	out->valid = TRUE;
+	out->free = TRUE;
+	for (guint i = 0; i < pool->fake->n_hosts; i++) {
+		const FakeHost *fh = &pool->fake->hosts[i];
+
+		if (fh->id == host_id && fh->state != ICS_HOST_FREE)
+			out->free = FALSE;
+	}
+	return TRUE;
+}
+
+GPtrArray *ics_joined_pool_paths(GError **error)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < G_N_ELEMENTS(joined) && joined[i]; i++)
+		g_ptr_array_add(a, g_strdup(joined[i]));
+	return a;
+}
+
+gboolean ics_sanlock_watchdog(gboolean *on, GError **error)
+{
+	*on = fake_watchdog;
+	return TRUE;
+}
+
+void ics_corosync_node_free(IcsCorosyncNode *n)
+{
+	g_free(n->name);
+	g_free(n);
+}
+
+GPtrArray *ics_corosync_nodes(GError **error)
+{
+	GPtrArray *a;
+
+	if (no_corosync) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "corosync is not running");
+		return NULL;
+	}
+	a = g_ptr_array_new_with_free_func((GDestroyNotify)ics_corosync_node_free);
+	for (guint i = 0; i < G_N_ELEMENTS(corosync); i++) {
+		IcsCorosyncNode *n = g_new0(IcsCorosyncNode, 1);
+
+		n->node_id = corosync[i].node_id;
+		n->name = g_strdup(corosync[i].name);
+		g_ptr_array_add(a, n);
+	}
+	return a;
+}
+
+/* The real check is libicslock's (unit-tested in test_takeover); here a
+ * name and an id of the fixed list either match or do not. */
+gboolean ics_corosync_node_check(const GPtrArray *nodes, guint64 host_id, const char *name,
+				 char **why)
+{
+	for (guint i = 0; i < nodes->len; i++) {
+		const IcsCorosyncNode *n = g_ptr_array_index(nodes, i);
+
+		if (n->node_id == host_id && strcmp(n->name, name) == 0)
+			return TRUE;
+	}
+	*why = g_strdup_printf("node name \"%s\" is not in corosync's node list", name);
+	return FALSE;
+}
+
+/* Point libcib at a CIB file whose resources are @resources. */
+static void write_cib(const char *resources)
+{
+	g_autofree char *xml = g_strdup_printf(
+		"<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
+		"num_updates=\"0\" admin_epoch=\"0\"><configuration><crm_config/><nodes/>"
+		"<resources>%s</resources><constraints/></configuration><status/></cib>",
+		resources);
+
+	assert_true(g_file_set_contents(cib_file, xml, -1, NULL));
+	g_setenv("CIB_file", cib_file, TRUE);
+}
+
+/* The XML of a cloned ocf:ics:pool resource at @path. */
+static char *pool_clone(const char *name, const char *path, const char *uuid)
+{
+	GString *x = g_string_new(NULL);
+
+	g_string_append_printf(x, "<clone id=\"ics-pool-%s\"><primitive id=\"ics-pool-%s-rsc\" "
+			       "class=\"ocf\" provider=\"ics\" type=\"pool\">"
+			       "<instance_attributes id=\"%s-ia\">"
+			       "<nvpair id=\"%s-n\" name=\"name\" value=\"%s\"/>"
+			       "<nvpair id=\"%s-p\" name=\"path\" value=\"%s\"/>",
+			       name, name, name, name, name, name, path);
+	if (uuid)
+		g_string_append_printf(x, "<nvpair id=\"%s-u\" name=\"uuid\" value=\"%s\"/>",
+				       name, uuid);
+	g_string_append(x, "</instance_attributes></primitive></clone>");
+	return g_string_free(x, FALSE);
+}
+
 static int reset_world(void **state)
 {
+	int fd;
+
 	memset(world, 0, sizeof(world));
+	memset(joined, 0, sizeof(joined));
 	world_len = 0;
 	opened = g_ptr_array_new_with_free_func(g_free);
+	opened_uuids = g_ptr_array_new_with_free_func(g_free);
 	poll_interval_ms = 20;
-	g_unsetenv("ICS_POOLS_DIR");
+	fake_watchdog = TRUE;
+	no_corosync = FALSE;
+	cib_file = g_strdup("/tmp/test-fis-cib-XXXXXX");
+	fd = g_mkstemp(cib_file);
+	assert_true(fd >= 0);
+	close(fd);
+	write_cib("");
 	return 0;
 }
 
 static int free_world(void **state)
 {
 	g_ptr_array_unref(opened);
+	g_ptr_array_unref(opened_uuids);
+	g_unlink(cib_file);
+	g_free(cib_file);
+	g_unsetenv("CIB_file");
 	return 0;
 }
 
@@ -171,17 +304,17 @@ static int run(const char *text, char **msg)
 static TargetOnPool fact(const char *pool, IcsHostState st, gint64 age)
 {
 	TargetOnPool f = { .pool = pool, .readable = TRUE, .seen = TRUE, .state = st,
-			   .age_s = age, .io_timeout = 1 };
+			   .age_s = age, .io_timeout = 1, .disk_read = TRUE };
 	return f;
 }
 
 static void test_decide_dead_everywhere(void **state)
 {
-	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_FREE, -1) };
+	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_DEAD, 75) };
 	g_autofree char *why = NULL;
 
 	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_FENCED);
-	assert_non_null(strstr(why, "dead or gone on all 2 pool(s)"));
+	assert_non_null(strstr(why, "dead on 2 of 2 pool(s)"));
 }
 
 static void test_decide_alive_somewhere_waits(void **state)
@@ -197,12 +330,35 @@ static void test_decide_alive_somewhere_waits(void **state)
 	}
 }
 
-static void test_decide_not_joined_pool_ignored(void **state)
+static void test_decide_holds_nothing(void **state)
 {
 	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_ALIVE, 1) };
+	g_autofree char *why = NULL;
 
-	f[1].seen = FALSE; /* never joined /b */
+	/* not listed on /b and its delta lease there reads free: it holds
+	 * nothing on /b (never joined, left cleanly, or released) */
+	f[1].seen = FALSE;
+	f[1].disk_free = TRUE;
+	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_FENCED);
+	assert_non_null(strstr(why, "dead on 1 of 2 pool(s) and holds nothing on the others"));
+	/* listed as free by the daemon, free on disk: the same */
+	f[1].seen = TRUE;
+	f[1].state = ICS_HOST_FREE;
 	assert_int_equal(storage_fence_decide("node2", f, 2, NULL), STORAGE_FENCED);
+	/* listed as free by the daemon, NOT free on disk: not proven (the
+	 * "FREE counts as fenced" branch that was never reachable) */
+	f[1].disk_free = FALSE;
+	assert_int_equal(storage_fence_decide("node2", f, 2, NULL), STORAGE_WAIT);
+	/* not listed, but its delta lease there is held or unreadable */
+	f[1].seen = FALSE;
+	g_clear_pointer(&why, g_free);
+	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_WAIT);
+	assert_non_null(strstr(why, "pool /b not proven (not listed by the local daemon, but "
+				    "its delta lease there is not free)"));
+	f[1].disk_read = FALSE;
+	g_clear_pointer(&why, g_free);
+	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_WAIT);
+	assert_non_null(strstr(why, "cannot be read"));
 }
 
 static void test_decide_unreadable_pool_waits(void **state)
@@ -215,17 +371,19 @@ static void test_decide_unreadable_pool_waits(void **state)
 	f[1].seen = FALSE;
 	f[1].error = "lockspace not joined";
 	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_WAIT);
-	assert_non_null(strstr(why, "pool /b unreadable (lockspace not joined)"));
+	assert_non_null(strstr(why, "pool /b not proven (lockspace not joined)"));
 }
 
 static void test_decide_never_seen(void **state)
 {
-	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70) };
+	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_DEAD, 70) };
 	g_autofree char *why = NULL;
 
-	f[0].seen = FALSE;
-	assert_int_equal(storage_fence_decide("node9", f, 1, &why), STORAGE_NEVER_SEEN);
-	assert_non_null(strstr(why, "never seen"));
+	/* free everywhere: it may have left every pool and be alive */
+	f[0].seen = f[1].seen = FALSE;
+	f[0].disk_free = f[1].disk_free = TRUE;
+	assert_int_equal(storage_fence_decide("node9", f, 2, &why), STORAGE_NEVER_SEEN);
+	assert_non_null(strstr(why, "holds nothing on any of the 2 pool(s)"));
 }
 
 static void test_decide_expiry_by_io_timeout(void **state)
@@ -244,14 +402,15 @@ static void test_power_status(void **state)
 {
 	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_FAILING, 30) };
 
-	assert_int_equal(storage_power_status(f, 2), EXIT_OK);
-	f[1].state = ICS_HOST_FREE;
-	assert_int_equal(storage_power_status(f, 2), EXIT_STATUS_OFF);
+	assert_int_equal(storage_power_status("n", f, 2), EXIT_OK);
+	f[1].state = ICS_HOST_DEAD;
+	assert_int_equal(storage_power_status("n", f, 2), EXIT_STATUS_OFF);
 	f[1].readable = FALSE;
-	assert_int_equal(storage_power_status(f, 2), EXIT_FAIL);
+	assert_int_equal(storage_power_status("n", f, 2), EXIT_FAIL);
 	f[1].readable = TRUE;
 	f[0].seen = f[1].seen = FALSE;
-	assert_int_equal(storage_power_status(f, 2), EXIT_FAIL);
+	f[0].disk_free = f[1].disk_free = TRUE;
+	assert_int_equal(storage_power_status("n", f, 2), EXIT_FAIL);
 }
 
 static void test_host_map(void **state)
@@ -324,7 +483,7 @@ static void test_off_never_seen_fails_at_once(void **state)
 
 	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
 	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
-	assert_non_null(strstr(msg, "never seen"));
+	assert_non_null(strstr(msg, "holds nothing on any"));
 }
 
 static void test_off_unopenable_pool_is_not_proof(void **state)
@@ -336,7 +495,7 @@ static void test_off_unopenable_pool_is_not_proof(void **state)
 	add_pool("/p/gone", 1)->missing = TRUE;
 	assert_int_equal(run("action=off\nport=node2\npools=/p/a /p/gone\nwait=no\n", &msg),
 			 EXIT_FAIL);
-	assert_non_null(strstr(msg, "pool /p/gone unreadable"));
+	assert_non_null(strstr(msg, "pool /p/gone not proven"));
 }
 
 static void test_host_map_by_id(void **state)
@@ -386,26 +545,115 @@ static void test_monitor_and_validate(void **state)
 	assert_non_null(strstr(msg, "/p/nope"));
 }
 
-static void test_pool_discovery(void **state)
+/* The pool set is the CIB's ocf:ics:pool resources: a pool the device's
+ * pools parameter leaves out is proven all the same (hole 3 of issue 24:
+ * the target alive on an unlisted pool was declared fenced). */
+static void test_pool_set_from_cib(void **state)
 {
-	g_autofree char *dir = g_dir_make_tmp("test-fis-XXXXXX", NULL);
-	g_autofree char *meta_dir = g_build_filename(dir, "shared", ".ics", NULL);
-	g_autofree char *meta = g_build_filename(meta_dir, "pool.json", NULL);
-	g_autofree char *other = g_build_filename(dir, "plain", NULL);
-	g_autofree char *shared = g_build_filename(dir, "shared", NULL);
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-	FakePool *a = add_pool(shared, 1);
+	FakePool *a = add_pool("/p/a", 1), *b = add_pool("/p/b", 1);
+	g_autofree char *ca = pool_clone("a", "/p/a", "uuid-a");
+	g_autofree char *cb = pool_clone("b", "/p/b/", NULL);
+	g_autofree char *both = g_strconcat(ca, cb, NULL);
+	g_autofree char *msg = NULL;
 
 	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
-	assert_int_equal(g_mkdir_with_parents(meta_dir, 0755), 0);
-	assert_int_equal(g_mkdir(other, 0755), 0);
-	assert_true(g_file_set_contents(meta, "{}", -1, NULL));
-	g_setenv("ICS_POOLS_DIR", dir, TRUE);
-	assert_int_equal(run("action=off\nport=node2\n", NULL), EXIT_OK);
-	assert_int_equal(opened->len, 1); /* only the directory holding a pool */
-	assert_string_equal(g_ptr_array_index(opened, 0), shared);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(run("action=off\nport=node2\n", NULL), EXIT_FAIL);
+	add_host(b, 2, "node2", ICS_HOST_ALIVE, 1);
+	write_cib(both);
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nwait=no\n", &msg),
+			 EXIT_FAIL);
+	assert_non_null(strstr(msg, "alive on /p/b"));
+	/* every CIB pool opened once (trailing '/' folded), with its uuid */
+	assert_int_equal(opened->len, 2);
+	assert_string_equal(g_ptr_array_index(opened, 0), "/p/a");
+	assert_string_equal(g_ptr_array_index(opened_uuids, 0), "uuid-a");
+	assert_string_equal(g_ptr_array_index(opened, 1), "/p/b");
+	assert_string_equal(g_ptr_array_index(opened_uuids, 1), "");
+	/* once it is dead there too: fenced, without any pools parameter */
+	b->hosts[0].state = ICS_HOST_DEAD;
+	assert_int_equal(run("action=off\nport=node2\nwait=no\n", NULL), EXIT_OK);
+	/* a CIB pool that is not mounted here is not proven */
+	g_clear_pointer(&msg, g_free);
+	b->missing = TRUE;
+	assert_int_equal(run("action=off\nport=node2\nwait=no\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "pool /p/b not proven"));
+}
+
+/* A lockspace this node joined counts even when the CIB does not list it. */
+static void test_pool_set_joined(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1), *b = add_pool("/p/b", 1);
+	g_autofree char *ca = pool_clone("a", "/p/a", NULL);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
+	add_host(b, 2, "node2", ICS_HOST_FAILING, 20);
+	write_cib(ca);
+	joined[0] = "/p/b";
+	assert_int_equal(run("action=off\nport=node2\nwait=no\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "failing on /p/b"));
+}
+
+/* Without the CIB the pool set is unknown: nothing is proven. */
+static void test_pool_set_unknown(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
+	g_setenv("CIB_file", "/nonexistent/ics-test-cib.xml", TRUE);
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "the cluster's pools are unknown"));
+	/* a CIB without any pool and nothing joined: nothing to prove */
+	g_clear_pointer(&msg, g_free);
+	write_cib("");
+	assert_int_equal(run("action=off\nport=node2\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "no ocf:ics:pool resource"));
+	/* a pool resource without a path is an error, not a pool left out */
+	g_clear_pointer(&msg, g_free);
+	write_cib("<primitive id=\"bad\" class=\"ocf\" provider=\"ics\" type=\"pool\"/>");
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "pool resource bad in the CIB has no absolute path"));
+}
+
+/* Storage fencing refuses when sanlock runs without a watchdog, unless
+ * the device says it is a lab. */
+static void test_watchdog(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
+	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
+	fake_watchdog = FALSE;
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "without a watchdog"));
+	g_clear_pointer(&msg, g_free);
+	assert_int_equal(run("action=monitor\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "without a watchdog"));
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nunsafe_no_watchdog=yes\n",
+			     NULL),
+			 EXIT_OK);
+	assert_int_equal(run("action=monitor\npools=/p/a\nunsafe_no_watchdog=yes\n", NULL),
+			 EXIT_OK);
+	fake_watchdog = TRUE;
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", NULL), EXIT_OK);
+}
+
+/* Without host_map the target's host id is its corosync node id. */
+static void test_target_from_corosync(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 2, "renamed", ICS_HOST_DEAD, 70);   /* -e gave another name */
+	add_host(a, 3, "node2", ICS_HOST_ALIVE, 1);     /* ... or this one a wrong one */
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", NULL), EXIT_OK);
+	assert_int_equal(run("action=off\nport=node9\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "cannot tell which sanlock host is node 'node9'"));
+	g_clear_pointer(&msg, g_free);
+	no_corosync = TRUE;
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "corosync is not running"));
 }
 
 static void test_metadata(void **state)
@@ -442,7 +690,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_decide_dead_everywhere),
 		T(test_decide_alive_somewhere_waits),
-		T(test_decide_not_joined_pool_ignored),
+		T(test_decide_holds_nothing),
 		T(test_decide_unreadable_pool_waits),
 		T(test_decide_never_seen),
 		T(test_decide_expiry_by_io_timeout),
@@ -456,7 +704,11 @@ int main(void)
 		T(test_host_map_by_id),
 		T(test_status_and_on),
 		T(test_monitor_and_validate),
-		T(test_pool_discovery),
+		T(test_pool_set_from_cib),
+		T(test_pool_set_joined),
+		T(test_pool_set_unknown),
+		T(test_watchdog),
+		T(test_target_from_corosync),
 		T(test_metadata),
 	};
 #undef T

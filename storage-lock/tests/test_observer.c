@@ -80,11 +80,38 @@ static void test_unwritable_dir(void **state)
 	assert_int_equal(first_seen(&pool, 2, 5, T0 + 9), T0 + 9);
 }
 
+/* A pool re-initialised under the same name (new uuid, generations from 1
+ * again) must not inherit the old pool's stamps. */
+static void test_reinitialised_pool(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("ics-observer-XXXXXX", NULL);
+	IcsPool old = { .name = (char *)"p", .lockspace = (char *)"ics-p",
+			.uuid = (char *)"11111111-1111-1111-1111-111111111111" };
+	IcsPool fresh = old;
+
+	fresh.uuid = (char *)"22222222-2222-2222-2222-222222222222";
+	g_setenv("ICS_LOCK_STATE_DIR", dir, TRUE);
+	assert_int_equal(first_seen(&old, 2, 1, T0), T0);
+	assert_int_equal(first_seen(&old, 2, 1, T0 + 50), T0);
+	/* same host id and generation on the new pool: stamped anew */
+	assert_int_equal(first_seen(&fresh, 2, 1, T0 + 100), T0 + 100);
+	assert_int_equal(first_seen(&fresh, 2, 1, T0 + 150), T0 + 100);
+	/* and the file now belongs to the new pool */
+	g_autofree char *path = g_build_filename(dir, "ics-p.json", NULL);
+	g_autofree char *text = NULL;
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	assert_non_null(strstr(text, fresh.uuid));
+	assert_non_null(strstr(text, "boot_id"));
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stamps),
 		cmocka_unit_test(test_unwritable_dir),
+		cmocka_unit_test(test_reinitialised_pool),
 	};
 	return cmocka_run_group_tests_name("observer", tests, NULL, NULL);
 }

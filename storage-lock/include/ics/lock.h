@@ -129,6 +129,19 @@ gboolean ics_pool_leave(IcsPool *pool, guint64 host_id, gboolean force, GError *
 /* 1 if this host has joined the lockspace, 0 if not, -1 on error. */
 int ics_pool_joined(IcsPool *pool, guint64 host_id, GError **error);
 
+/*
+ * The paths of the ICS pools whose lockspaces the local daemon has joined
+ * (or is joining), as char* (g_free).  UNAVAILABLE without a daemon.
+ */
+GPtrArray *ics_joined_pool_paths(GError **error);
+
+/*
+ * Whether the local sanlock daemon runs with a watchdog (wdmd).  Storage
+ * fencing and sanlock's own expiry are safe only with one; see
+ * docs/storage-fencing.md.
+ */
+gboolean ics_sanlock_watchdog(gboolean *on, GError **error);
+
 typedef enum {
 	ICS_HOST_UNKNOWN,   /* not read yet by the local daemon */
 	ICS_HOST_FREE,      /* never joined, or left cleanly */
@@ -210,76 +223,185 @@ void ics_lease_info_clear(IcsLeaseInfo *info);
 /* Read a lease's leader record from disk (direct: no daemon needed). */
 gboolean ics_lease_inspect(IcsPool *pool, const char *owner, IcsLeaseInfo *info, GError **error);
 
+/* ---- corosync's node list (node_names.c) ------------------------------ */
+
+/* One node of corosync's nodelist: its node id (= sanlock host id) and name. */
+typedef struct {
+	guint64 node_id;
+	char *name;
+} IcsCorosyncNode;
+void ics_corosync_node_free(IcsCorosyncNode *n);
+
+/*
+ * corosync's configured node list, read from the running corosync with
+ * libcmap (nodelist.node.N.nodeid and .name, or .ring0_addr when a node has
+ * no name, as Pacemaker does).  UNAVAILABLE when corosync does not answer.
+ * Returns IcsCorosyncNode* (ics_corosync_node_free).
+ */
+GPtrArray *ics_corosync_nodes(GError **error);
+
+/*
+ * Pure check that host id @host_id and node name @name denote one node of
+ * @nodes and nothing else: exactly one entry has that id, exactly one has
+ * that name, and they are the same entry.  FALSE with *why (may be NULL) set
+ * to one sentence naming the conflict (unknown id, unknown name, an id with
+ * two names, a name with two ids, id and name of different nodes).
+ */
+gboolean ics_corosync_node_check(const GPtrArray *nodes, guint64 host_id, const char *name,
+                                char **why);
+
+/* ---- the owner's delta lease, read from the pool (delta_watch.c) ------- */
+
+/* A host's delta lease as it is on disk now (direct read, no daemon). */
+typedef struct {
+	gboolean valid;            /* a delta-lease record of this lockspace */
+	gboolean free;             /* never written, or released (timestamp 0) */
+	guint64 generation;
+	guint64 timestamp;         /* the owner's own clock: compare, never order */
+	char name[49];             /* the sanlock host name it carries */
+} IcsDeltaLease;
+
+/* Read @host_id's delta lease from @pool's ids file (O_DIRECT). */
+gboolean ics_delta_read(IcsPool *pool, guint64 host_id, IcsDeltaLease *out, GError **error);
+
+typedef enum {
+	ICS_WATCH_STEADY,          /* unchanged for the whole watch */
+	ICS_WATCH_RENEWED,         /* rewritten by its owner: the owner is alive */
+	ICS_WATCH_RELEASED,        /* became free (another host released it) */
+	ICS_WATCH_REJOINED,        /* a new generation: the owner joined again */
+} IcsWatchResult;
+
+/* What a watch of one host's delta lease saw, on this host's monotonic clock. */
+typedef struct {
+	IcsWatchResult result;
+	gint64 start_mono;         /* g_get_monotonic_time() of the first read */
+	gint64 steady_ms;          /* how long it read unchanged */
+	guint reads;
+} IcsDeltaWatch;
+
+const char *ics_watch_result_name(IcsWatchResult r);
+
+/*
+ * Read @host_id's delta lease (generation @generation expected) every
+ * @poll_ms until it has read the same for @duration_ms, or until it changes
+ * (RENEWED, RELEASED, REJOINED: the watch ends at the first change).  The
+ * whole 512-byte sector is compared, so any write by the owner counts.
+ */
+gboolean ics_delta_watch(IcsPool *pool, guint64 host_id, guint64 generation, guint duration_ms,
+                         guint poll_ms, IcsDeltaWatch *out, GError **error);
+
 /* ---- fence-aware takeover --------------------------------------------- */
 
 typedef enum {
-	ICS_FENCE_NONE,        /* no fencing of the node on record */
+	ICS_FENCE_NONE,        /* no off/reboot fencing of the node on record */
 	ICS_FENCE_PENDING,     /* requested or in progress */
 	ICS_FENCE_FAILED,
 	ICS_FENCE_DONE,        /* confirmed: the node was powered off/rebooted */
 } IcsFenceState;
 
-/* The newest fencing action against one node, as Pacemaker records it. */
+/*
+ * The newest off/reboot fencing action against one node, as Pacemaker
+ * records it.  "on" (unfencing) never counts: it is skipped.
+ */
 typedef struct {
 	IcsFenceState state;
 	char *target;          /* node name the action was against */
 	char *action;          /* "off", "reboot" */
-	gint64 completed;      /* wall clock (s) of completion (DONE/FAILED) */
-	char *delegate;        /* node that executed it */
+	gint64 completed;      /* wall clock (s) of completion (DONE/FAILED), the
+	                        * recording node's clock */
+	char *delegate;        /* node that executed it; "a human" for a manual
+	                        * confirmation (stonith_admin --confirm) */
+	gboolean manual;       /* a manual confirmation: nothing was fenced by a device */
+	gint64 seen_mono;      /* this host's g_get_monotonic_time() when it read
+	                        * the history: the fencing completed before it */
 } IcsFenceRecord;
 void ics_fence_record_clear(IcsFenceRecord *rec);
 
-/* Ask Pacemaker's fencer (libstonithd) for the newest action against @node. */
+/* Ask Pacemaker's fencer (libstonithd) for the newest off/reboot action
+ * against @node. */
 gboolean ics_fence_history_last(const char *node, IcsFenceRecord *rec, GError **error);
 
 /* Everything the takeover decision looks at; filled by ics_lease_takeover(). */
 typedef struct {
 	guint64 owner_host_id;        /* from the lease's leader record */
 	guint64 owner_generation;
-	const IcsHostInfo *host;      /* the owner host as the local daemon sees it */
-	const IcsFenceRecord *fence;  /* newest fencing of host->name (may be NONE) */
+	gboolean joined;              /* this host has joined the lockspace */
+	const IcsDeltaLease *delta;   /* the owner's delta lease read from the pool;
+	                               * NULL = unreadable */
+	const IcsHostInfo *host;      /* the owner as the local daemon sees it;
+	                               * NULL = not listed */
+	const GPtrArray *nodes;       /* corosync's node list; NULL = unreadable */
+	const IcsFenceRecord *fence;  /* newest off/reboot fencing of the owner's name */
+	const IcsDeltaWatch *watch;   /* NULL = not watched yet */
 	guint clock_margin_s;         /* clock skew + 1 s timestamp rounding */
-	guint io_timeout;             /* the lockspace's: observation lags a renewal by
-	                               * at most one renewal interval, 2 x io_timeout */
+	guint io_timeout;             /* the lockspace's: a live owner rewrites its delta
+	                               * lease every 2 x io_timeout */
+	gboolean accept_manual;       /* operator override: a manual confirmation counts */
 } IcsTakeoverFacts;
 
 typedef enum {
-	ICS_TAKEOVER_ALLOW,              /* confirmed fencing of the owner's incarnation */
-	ICS_TAKEOVER_NOT_NEEDED,         /* free, or owner re-joined with a new generation */
+	ICS_TAKEOVER_ALLOW,              /* confirmed fencing of the owner's incarnation,
+	                                  * and its delta lease stood still after it */
+	ICS_TAKEOVER_NOT_NEEDED,         /* free; the owner's delta lease free, expired or
+	                                  * of a newer generation: sanlock grants it */
 	ICS_TAKEOVER_REFUSE_ALIVE,       /* owner renewing and no fencing on record */
 	ICS_TAKEOVER_REFUSE_NOT_CONFIRMED, /* fencing pending or failed */
-	ICS_TAKEOVER_REFUSE_STALE_FENCING, /* fencing older than the owner's incarnation, or
-	                                    * the owner seen renewing after it */
-	ICS_TAKEOVER_REFUSE_WRONG_NODE,  /* the fenced node is not the owner host */
-	ICS_TAKEOVER_REFUSE_UNKNOWN,     /* owner's incarnation never observed: cannot order */
+	ICS_TAKEOVER_REFUSE_STALE_FENCING, /* fencing older than the owner's incarnation */
+	ICS_TAKEOVER_REFUSE_WRONG_NODE,  /* the fenced node is not the owner host, or the
+	                                  * owner's id and name disagree with corosync */
+	ICS_TAKEOVER_REFUSE_UNKNOWN,     /* a fact is missing: cannot decide */
+	ICS_TAKEOVER_REFUSE_MANUAL,      /* the fencing is a manual confirmation and no
+	                                  * operator override is given */
+	ICS_TAKEOVER_REFUSE_RENEWING,    /* the owner rewrote its delta lease after this
+	                                  * host saw the fencing done: it is alive */
+	ICS_TAKEOVER_WATCH,              /* (ics_takeover_decide only) everything holds but
+	                                  * the owner's delta lease was not watched yet */
 } IcsTakeoverVerdict;
 
 const char *ics_takeover_verdict_name(IcsTakeoverVerdict v);
 
+/* How long the owner's delta lease must stand still after the fencing:
+ * 2 x io_timeout + margin, in ms. */
+guint ics_takeover_watch_ms(guint io_timeout, guint clock_margin_s);
+
 /*
  * The decision, as a pure function of the facts (unit-tested for every
- * refusal).  *reason (may be NULL) gets one sentence for the operator.
+ * verdict).  *reason (may be NULL) gets one sentence for the operator; a
+ * manual confirmation is named in it ("MANUAL confirmation").
  */
 IcsTakeoverVerdict ics_takeover_decide(const IcsTakeoverFacts *facts, char **reason);
 
+typedef struct {
+	guint clock_margin_s;         /* 0 = ICS_LOCK_DEFAULT_CLOCK_MARGIN */
+	gboolean accept_manual;       /* see IcsTakeoverFacts; documented in
+	                               * docs/lease-takeover.md */
+	gboolean dry_run;             /* decide (watching included), do not act */
+} IcsTakeoverOptions;
+
 /*
  * Take over @owner's lease from a dead owner host: gathers the facts (lease
- * leader, host state from the local daemon, fencing from Pacemaker), decides,
- * and only on ALLOW frees the owner host's delta lease with sanlock's
+ * leader, the owner's delta lease on disk, the local daemon's view, corosync's
+ * node list, fencing from Pacemaker), decides; on WATCH watches the owner's
+ * delta lease for ics_takeover_watch_ms() and decides again; only on ALLOW
+ * (and not dry_run) frees the owner host's delta lease with sanlock's
  * `direct release_id` (every lease of that host generation becomes free; a
  * host that were alive after all would see it at its next renewal and kill
- * its lease holders), then verifies the delta lease is free.  Returns the
- * verdict; refusals are ICS_ERROR_CONFLICT with the reason.  The caller then
- * acquires normally.
+ * its lease holders), then verifies the delta lease is free.  *verdict and
+ * *reason (g_free) are set whenever TRUE is returned; FALSE only when the
+ * facts cannot be gathered or release_id fails.  The caller then acquires
+ * normally.
+ */
+gboolean ics_lease_takeover_run(IcsPool *pool, const char *owner, const IcsTakeoverOptions *opts,
+                                IcsTakeoverVerdict *verdict, char **reason, GError **error);
+
+/*
+ * ics_lease_takeover_run() with the default options; refusals are FALSE with
+ * ICS_ERROR_CONFLICT and the reason (NOT_NEEDED and ALLOW are TRUE).
  */
 gboolean ics_lease_takeover(IcsPool *pool, const char *owner, guint clock_margin_s,
                             IcsTakeoverVerdict *verdict, GError **error);
 
-/*
- * The same facts and decision as ics_lease_takeover(), without acting (for
- * operators: `ics-lease takeover --dry-run`).  FALSE only when the facts
- * cannot be gathered; *reason gets the decision's sentence.
- */
+/* The same as a dry run (for operators: `ics-lease takeover --dry-run`). */
 gboolean ics_lease_takeover_check(IcsPool *pool, const char *owner, guint clock_margin_s,
                                   IcsTakeoverVerdict *verdict, char **reason, GError **error);
 
