@@ -296,3 +296,22 @@ json_t *ics_cluster_pool_json(void *self, const char *name, GError **error)
 		json_object_set_new(out, "heartbeat_error", json_string(herr->message));
 	return out;
 }
+
+json_t *ics_cluster_fence_history_json(void *self, const char *name, GError **error)
+{
+	IcsFenceRecord rec = { 0 };
+	static const char *const states[] = { [ICS_FENCE_NONE] = "none",
+					      [ICS_FENCE_PENDING] = "pending",
+					      [ICS_FENCE_FAILED] = "failed",
+					      [ICS_FENCE_DONE] = "done" };
+	json_t *out;
+
+	(void)self;
+	if (!ics_fence_history_last(name, &rec, error))
+		return NULL;
+	out = json_pack("{s:s, s:s?, s:s?, s:b, s:I}", "state", states[rec.state], "action",
+			rec.action, "delegate", rec.delegate, "manual", rec.manual, "completed",
+			(json_int_t)rec.completed);
+	ics_fence_record_clear(&rec);
+	return out;
+}

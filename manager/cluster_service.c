@@ -54,6 +54,8 @@ struct IcsClusterService {
 	IcsCluster *cluster;
 	IcsClusterVmChangedFn vm_changed;
 	void *vm_changed_data;
+	IcsClusterNodeChangedFn node_changed;
+	void *node_changed_data;
 	guint refresh_source;
 	guint reconnect_source;
 	/* When the last change-driven refresh ended and how long it took
@@ -124,6 +126,30 @@ static void report_vm_changes(IcsClusterService *svc, const IcsClusterSnapshot *
 	}
 }
 
+/* The nodes whose state differs between two snapshots, to the listener. */
+static void report_node_changes(IcsClusterService *svc, const IcsClusterSnapshot *before,
+				const IcsClusterSnapshot *now)
+{
+	if (svc->node_changed == NULL)
+		return;
+	for (guint i = 0; i < now->nodes->len; i++) {
+		const IcsClusterNode *n = now->nodes->pdata[i];
+		const IcsClusterNode *was = ics_cluster_snapshot_node(before, n->name);
+
+		if (was && was->state != n->state)
+			svc->node_changed(svc->node_changed_data, n->name,
+					  ics_node_state_name(n->state),
+					  ics_node_state_name(was->state));
+	}
+}
+
+void ics_cluster_service_set_node_listener(IcsClusterService *svc, IcsClusterNodeChangedFn fn,
+					   void *data)
+{
+	svc->node_changed = fn;
+	svc->node_changed_data = data;
+}
+
 gboolean ics_cluster_service_refresh(IcsClusterService *svc, GError **error)
 {
 	IcsClusterSnapshot *snap;
@@ -147,8 +173,10 @@ gboolean ics_cluster_service_refresh(IcsClusterService *svc, GError **error)
 	svc->generation++;
 	g_cond_broadcast(&svc->changed);
 	g_mutex_unlock(&svc->lock);
-	if (old)
+	if (old) {
 		report_vm_changes(svc, old->snap, snap);
+		report_node_changes(svc, old->snap, snap);
+	}
 	ics_snap_unref(old);
 	return TRUE;
 }
@@ -442,6 +470,7 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.vms = ics_cluster_vms_json,
 		.vm = ics_cluster_vm_json,
 		.pool_vm_uuids = ics_cluster_pool_vm_uuids_json,
+		.fence_history = ics_cluster_fence_history_json,
 	};
 	if (!connect_and_watch(svc, error)) {
 		ics_cluster_service_free(svc);

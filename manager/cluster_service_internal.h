@@ -79,6 +79,7 @@ gboolean ics_cluster_host_maintenance(void *self, const char *name, gboolean ent
 				      const volatile gint *cancelled, GError **error);
 json_t *ics_cluster_pools_json(void *self, GError **error);
 json_t *ics_cluster_pool_json(void *self, const char *name, GError **error);
+json_t *ics_cluster_fence_history_json(void *self, const char *name, GError **error);
 
 /* cluster_load.c: the load operation of IcsClusterOps (DRS). */
 json_t *ics_cluster_load_json(void *self, GError **error);

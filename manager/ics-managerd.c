@@ -26,6 +26,7 @@
 #include "ics/log.h"
 #include "ics/manager/authz.h"
 #include "ics/manager/cluster_service.h"
+#include "ics/manager/fence_events.h"
 #include "ics/manager/manager.h"
 #include "ics/manager/vm_mirror.h"
 
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 	g_autoptr(GError) err = NULL;
 	g_autoptr(IcsClusterService) svc = NULL;
 	g_autoptr(IcsManager) m = NULL;
+	IcsFenceEvents *fencing = NULL; /* freed before m */
 	g_autoptr(GMainLoop) loop = NULL;
 	IcsManagerConfig cfg;
 
@@ -141,8 +143,11 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
-	if (svc)
+	if (svc) {
+		fencing = ics_fence_events_new(m->events, ics_cluster_service_ops(svc));
 		ics_cluster_service_set_vm_listener(svc, ics_vm_mirror_changed, m->mirror);
+		ics_cluster_service_set_node_listener(svc, ics_fence_events_node_changed, fencing);
+	}
 	if (!ics_manager_listen(m, &err))
 		goto fail;
 	loop = g_main_loop_new(NULL, FALSE);
@@ -153,8 +158,10 @@ int main(int argc, char **argv)
 	 * manager stops them; the adapter itself goes after the manager. */
 	if (svc) {
 		ics_cluster_service_set_vm_listener(svc, NULL, NULL);
+		ics_cluster_service_set_node_listener(svc, NULL, NULL);
 		ics_cluster_service_close(svc);
 	}
+	g_clear_pointer(&fencing, ics_fence_events_free);
 	g_clear_pointer(&m, ics_manager_free);
 	ics_manager_config_clear(&cfg);
 	return 0;

@@ -32,6 +32,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/directory_sync.c \
 	manager/drs_service.c \
 	manager/events.c \
+	manager/fence_events.c \
 	manager/http_message.c \
 	manager/http_router.c \
 	manager/http_server.c \
@@ -71,6 +72,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/directory_sync.h \
 	manager/include/ics/manager/drs_service.h \
 	manager/include/ics/manager/events.h \
+	manager/include/ics/manager/fence_events.h \
 	manager/include/ics/manager/http.h \
 	manager/include/ics/manager/login.h \
 	manager/include/ics/manager/login_policy.h \

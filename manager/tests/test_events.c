@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "ics/manager/events.h"
+#include "ics/manager/fence_events.h"
 #include "ics/manager/vm_mirror.h"
 #include "mgr_test_util.h"
 
@@ -252,11 +253,56 @@ static void test_resume(void **state)
 		test_status(t, "GET", "/api/v1/events?last_event_id=x", t->admin_token, NULL), 400);
 }
 
+/* A fencing history the fake fencer answers. */
+static gint64 fake_completed;
+static gboolean fake_manual;
+
+static json_t *fake_history(void *self, const char *name, GError **error)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:I}", "state", "done", "action", "off",
+			 "delegate", fake_manual ? "a human" : "node1", "manual", fake_manual,
+			 "completed", (json_int_t)fake_completed);
+}
+
+/* A host that leaves the cluster: "host.fenced", manual confirmations
+ * flagged; an old fencing, or a host that did not leave, gives nothing. */
+static void test_fence_events(void **state)
+{
+	IcsEvents *ev = ics_events_new(16);
+	IcsClusterOps ops = { .fence_history = fake_history };
+	IcsFenceEvents *fe = ics_fence_events_new(ev, &ops);
+	gboolean gap, closed;
+	IcsEvent *a, *b;
+
+	(void)state;
+	fake_completed = g_get_real_time() / G_USEC_PER_SEC - 2;
+	fake_manual = TRUE;
+	ics_fence_events_node_changed(fe, "node2", "offline", "unclean");
+	ics_fence_events_node_changed(fe, "node3", "standby", "online"); /* not a departure */
+	ics_fence_events_free(fe);
+	fe = ics_fence_events_new(ev, &ops);
+	fake_completed -= 3600; /* an old fencing: not this departure's */
+	ics_fence_events_node_changed(fe, "node2", "offline", "online");
+	ics_fence_events_free(fe);
+	a = ics_events_next(ev, 0, 0, &gap, &closed);
+	assert_non_null(a);
+	assert_string_equal(a->type, "host.fenced");
+	assert_string_equal(a->permission, "host.read");
+	assert_non_null(strstr(a->data, "\"host\":\"node2\""));
+	assert_non_null(strstr(a->data, "\"manual\":true"));
+	assert_non_null(strstr(a->data, "\"delegate\":\"a human\""));
+	b = ics_events_next(ev, a->id, 0, &gap, &closed);
+	assert_null(b);
+	ics_event_free(a);
+	ics_events_free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring),
 		cmocka_unit_test(test_runtime_events),
+		cmocka_unit_test(test_fence_events),
 		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
 	};

@@ -110,6 +110,12 @@ typedef struct {
 	 * definitions, nothing read): a JSON array of strings.  Cheap enough
 	 * to ask every few seconds.  May be NULL. */
 	json_t *(*pool_vm_uuids)(void *self, GError **error);
+	/* The newest off/reboot fencing of host @name, as Pacemaker's fencer
+	 * records it: {"state": "none"|"pending"|"failed"|"done", "action",
+	 * "delegate", "manual" (a confirmation by hand: nothing was powered
+	 * off), "completed" (Unix seconds)}.  May block (a fencer query):
+	 * never from the main-context thread.  May be NULL. */
+	json_t *(*fence_history)(void *self, const char *name, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */

@@ -68,6 +68,15 @@ typedef void (*IcsClusterVmChangedFn)(void *data, const char *uuid, const char *
 void ics_cluster_service_set_vm_listener(IcsClusterService *svc, IcsClusterVmChangedFn fn,
 					 void *data);
 
+/* Told when a new snapshot shows a node in another state than the snapshot
+ * before it ("online", "offline", "unclean", ...: ics_node_state_name).
+ * On the main-context thread, which must not block (fence_events.c hands
+ * the work to its own thread). */
+typedef void (*IcsClusterNodeChangedFn)(void *data, const char *node, const char *state,
+					const char *old_state);
+void ics_cluster_service_set_node_listener(IcsClusterService *svc, IcsClusterNodeChangedFn fn,
+					   void *data);
+
 /* Take a new snapshot now, as a CIB change notification does (from the
  * main-context thread; tests call it after changing the CIB file, which
  * sends no notifications). */
