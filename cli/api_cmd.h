@@ -5,7 +5,7 @@
  * ics-admin).  Each group is one file: session_cmd.c (login, logout,
  * whoami), account_cmd.c (user, role, apikey), totp_cmd.c (account totp),
  * directory_cmd.c (directory), audit_cmd.c, task_cmd.c (task, events),
- * manager_vm_cmd.c (manager vm).  See docs/ics-admin.8.
+ * manager_cmd.c (manager).  See docs/ics-admin.8.
  */
 #ifndef ICS_ADMIN_API_CMD_H
 #define ICS_ADMIN_API_CMD_H

@@ -231,3 +231,8 @@ gboolean ics_cib_clear(IcsCib *cib, const char *rsc_id, GError **error)
 
 	return run_tool(cib, argv, NULL, error);
 }
+
+gboolean ics_cib_run_tool(IcsCib *cib, const char *const *argv, char **out, GError **error)
+{
+	return run_tool(cib, argv, out, error);
+}

@@ -76,4 +76,9 @@ gboolean ics_cib_set_target_role(IcsCib *cib, const char *rsc_id, const char *ro
 gboolean ics_cib_move(IcsCib *cib, const char *rsc_id, const char *node, GError **error);
 gboolean ics_cib_clear(IcsCib *cib, const char *rsc_id, GError **error);
 
+/* Run another tool of the node (crm_node, virsh) the way the CIB tools
+ * run: through @cib's runner, with its deadline; *@out (may be NULL) gets
+ * its standard output. */
+gboolean ics_cib_run_tool(IcsCib *cib, const char *const *argv, char **out, GError **error);
+
 #endif /* ICS_ADMIN_CIB_OPS_H */

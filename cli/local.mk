@@ -7,6 +7,9 @@ cli_libicsadmin_la_SOURCES = \
 	cli/cib_ops.c cli/cib_ops.h \
 	cli/vm_backend.h \
 	cli/vm_direct.c \
+	cli/vm_ops.h \
+	cli/vm_direct_ops.c \
+	cli/vm_managed.c \
 	cli/vm_cmd.c cli/vm_cmd.h \
 	cli/request_signature.c cli/request_signature.h \
 	cli/rest_client.c cli/rest_client.h \
@@ -18,7 +21,7 @@ cli_libicsadmin_la_SOURCES = \
 	cli/directory_cmd.c \
 	cli/audit_cmd.c \
 	cli/task_cmd.c \
-	cli/manager_vm_cmd.c \
+	cli/manager_cmd.c \
 	cli/drs_cmd.c \
 	cli/manager_group.c cli/manager_group.h \
 	cli/manager_ha.h cli/manager_ha_cmd.c \

@@ -193,6 +193,15 @@ static void transport_error(GError **error, const IcsRest *rest, CURLcode rc, co
 		g_set_error(error, ICS_ERROR, ICS_ERROR_TIMEOUT,
 			    "the manager at %s did not answer in time (%s)", rest->url, msg);
 		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+		/* Nothing was sent: the caller may try another way. */
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNREACHABLE,
+			    "cannot reach the manager at %s (%s); check --url, ICS_URL or url= in "
+			    "admin.conf and that ics-managerd runs",
+			    rest->url, msg);
+		break;
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,

@@ -9,8 +9,10 @@
  * http:// is accepted only for a loopback host (the manager's
  * --insecure-http, for tests).
  *
- * Errors are ICS errors: transport failures (no route, refused, TLS, bad
- * URL, timeout) are IO/TIMEOUT with the URL and what to do; HTTP errors
+ * Errors are ICS errors: transport failures carry the URL and what to do
+ * -- UNREACHABLE when nothing answered (refused, no route, unknown name;
+ * the request was not sent), TIMEOUT, INVALID_ARGUMENT for a bad URL, IO
+ * for TLS and the rest; HTTP errors
  * carry the server's own message and a code from the status: 400/413/422
  * INVALID_ARGUMENT, 401/403 PERMISSION, 404 NOT_FOUND, 409 CONFLICT, 503
  * UNAVAILABLE, 504 TIMEOUT, others IO.

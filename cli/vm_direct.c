@@ -37,6 +37,7 @@ void ics_admin_define_clear(IcsAdminDefine *req)
 	if (req->definition)
 		json_decref(req->definition);
 	g_free(req->pool_path);
+	g_free(req->pool_name);
 	memset(req, 0, sizeof(*req));
 }
 

@@ -120,8 +120,8 @@ class InventoryFourWays(Scenario):
         return body["uuid"]
 
     def by_ics_admin(self, ctx, name):
-        p = ctx.crm(["ics-admin", "vm", "define", "--pool", POOL, "--name", name, "--vcpus",
-                     "1", "--memory", "32", "--virt-type", "qemu"], check=False)
+        p = ctx.crm(["ics-admin", "vm", "define", "--direct", "--pool", POOL, "--name", name,
+                     "--vcpus", "1", "--memory", "32", "--virt-type", "qemu"], check=False)
         if p.returncode != 0:
             raise ScenarioFailed("ics-admin vm define %s: %s" % (name, p.stderr.strip()))
         return p.stdout.strip().splitlines()[-1]
@@ -200,9 +200,9 @@ class InventoryFourWays(Scenario):
             raise ScenarioFailed("DELETE /vms/%s: %s %s" % (u, st, body))
         self.shown_s["api_deleted"] = self.wait_shown(ctx, name, present=False)
         name, u = self.vms.pop("cli")
-        p = ctx.crm(["ics-admin", "vm", "undefine", name], check=False)
+        p = ctx.crm(["ics-admin", "vm", "delete", "--direct", name], check=False)
         if p.returncode != 0:
-            raise ScenarioFailed("ics-admin vm undefine %s: %s" % (name, p.stderr.strip()))
+            raise ScenarioFailed("ics-admin vm delete %s: %s" % (name, p.stderr.strip()))
         self.shown_s["cli_deleted"] = self.wait_shown(ctx, name, present=False)
         for way, argv in (("crm", ["crm", "configure", "delete"]),
                           ("pcs", ["pcs", "resource", "delete"])):
@@ -230,7 +230,7 @@ class InventoryFourWays(Scenario):
         ics-admin, the hand-made ones by hand."""
         for way, (name, u) in list(self.vms.items()):
             if way in ("api", "cli"):
-                ctx.crm(["ics-admin", "vm", "undefine", name], check=False)
+                ctx.crm(["ics-admin", "vm", "delete", "--direct", name], check=False)
                 continue
             ctx.crm(["cibadmin", "-D", "-o", "resources", "-X", '<primitive id="%s"/>' % name],
                     check=False)

@@ -672,12 +672,12 @@ class VmAdminLifecycle(_Vm):
     `crm resource migrate` and with `pcs resource move`, refusals, a clean
     ACPI stop, undefine."""
     name = "vm-admin-lifecycle"
-    description = "ics-admin define/start/list/show/migrate/stop/undefine, crmsh's " \
+    description = "ics-admin define/start/list/show/migrate/stop/delete, crmsh's " \
                   "'crm resource migrate' and 'pcs resource move' on a real guest"
     vm_name = "cts-admin"
 
     def admin(self, ctx, args, node=None, rc=0):
-        p = ctx.crm(["ics-admin", "vm"] + args, node=node, check=False)
+        p = ctx.crm(["ics-admin", "vm"] + args + ["--direct"], node=node, check=False)
         if rc is not None and p.returncode != rc:
             raise ScenarioFailed("ics-admin vm %s: exit %d, expected %d: %s"
                                  % (" ".join(args), p.returncode, rc,
@@ -773,7 +773,7 @@ class VmAdminLifecycle(_Vm):
             raise ScenarioFailed("not a clean shutdown: %s" % read_header(self.disk))
 
     def recovered(self, ctx):
-        self.admin(ctx, ["undefine", self.vm_name])
+        self.admin(ctx, ["delete", self.vm_name])
         c = ctx.crm(["cibadmin", "-Q", "-o", "configuration"]).stdout
         if self.uuid in c:
             raise ScenarioFailed("undefine left CIB objects of %s" % self.uuid)
@@ -783,7 +783,7 @@ class VmAdminLifecycle(_Vm):
         self.admin(ctx, ["show", self.vm_name], rc=3)
 
     def cleanup(self, ctx):
-        self.admin(ctx, ["undefine", self.vm_name, "--force"], rc=None)
+        self.admin(ctx, ["delete", self.vm_name, "--force"], rc=None)
 
 
 SCENARIOS.append(VmAdminLifecycle)
