@@ -435,6 +435,22 @@ static void test_define_update_undefine(void **state)
 	assert_true(f->ops->vm_status(f->ops->self, NEW_UUID, &st, &host, &e));
 	assert_string_equal(st, "stopped");
 	assert_null(host);
+	/* The same through a view (what a page of the API's list reads), by a
+	 * uuid in any case. */
+	{
+		g_autofree char *upper = g_ascii_strup(NEW_UUID, -1);
+		gpointer view = f->ops->vm_view(f->ops->self);
+		IcsVmRuntime rt = { 0 };
+
+		assert_non_null(view);
+		assert_true(f->ops->vm_view_get(view, upper, &rt));
+		assert_string_equal(rt.state, "stopped");
+		assert_null(rt.host);
+		assert_string_equal(rt.pool, f->pool);
+		assert_string_equal(rt.resource, NEW_VM);
+		assert_false(f->ops->vm_view_get(view, "00000000-0000-4000-8000-000000000000", &rt));
+		f->ops->vm_view_release(view);
+	}
 
 	/* Defined again: an edit; same slot, new size. */
 	{

@@ -140,6 +140,11 @@ typedef struct {
 	GPtrArray *pools;	/* IcsClusterPool * */
 	GPtrArray *constraints; /* IcsClusterConstraint * */
 	GHashTable *properties; /* crm_config cluster properties: name -> value */
+	/* Indexes over the arrays above (read through the look-ups below):
+	 * id -> IcsClusterResource *, lower-case uuid -> IcsClusterVm * (the
+	 * first primitive of a uuid held twice). */
+	GHashTable *resource_by_id;
+	GHashTable *vm_by_uuid;
 } IcsClusterSnapshot;
 
 /*
@@ -163,6 +168,10 @@ const IcsClusterNode *ics_cluster_snapshot_node(const IcsClusterSnapshot *snap, 
 const IcsClusterResource *ics_cluster_snapshot_resource(const IcsClusterSnapshot *snap,
 							const char *id);
 const IcsClusterVm *ics_cluster_snapshot_vm(const IcsClusterSnapshot *snap, const char *id);
+/* The VM whose primitive's "uuid" parameter is @uuid (any case), whatever
+ * the primitive's id; constant time. */
+const IcsClusterVm *ics_cluster_snapshot_vm_by_uuid(const IcsClusterSnapshot *snap,
+						    const char *uuid);
 const IcsClusterPool *ics_cluster_snapshot_pool(const IcsClusterSnapshot *snap, const char *name);
 const IcsClusterConstraint *ics_cluster_snapshot_constraint(const IcsClusterSnapshot *snap,
 							    const char *id);
