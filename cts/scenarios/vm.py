@@ -169,9 +169,15 @@ def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_m
 
 
 def undefine_vm(ctx, rid, u):
+    """Remove a VM define_vm() made: its constraints, then its primitive (the
+    schema refuses to delete a primitive that constraints still name, so the
+    runner's own delete fails while they exist), its lease slot and files."""
     for cid, tag in (("%s-after-pool" % rid, "rsc_order"), ("%s-with-pool" % rid, "rsc_colocation")):
         ctx.crm(["cibadmin", "-D", "-o", "constraints", "-X", '<%s id="%s"/>' % (tag, cid)],
                 check=False)
+    ctx.crm(["cibadmin", "-D", "-o", "resources", "-X", '<primitive id="%s"/>' % rid],
+            check=False)
+    ctx.crm(["crm_resource", "--cleanup", "--resource", rid], check=False)
     ctx.crm(["ics-lease", "slot", "free", POOL, u, "--force"], check=False)
     host_pool = ctx.lab.require_state()["pool"]["host_path"]
     for d in (os.path.join(host_pool, ".ics", "vms", u), os.path.join(host_pool, "vms", u)):
