@@ -5,7 +5,9 @@
  * real pool in a temporary directory.
  *
  * The writes go through the adapter into the CIB file and are read back
- * through crm_mon ("live" snapshots).  A CIB file sends no change
+ * through crm_mon ("live" snapshots).  A new VM's primitive is named after
+ * the VM; the captured CIBs hold VMs of the older "vm-<uuid>" form, which
+ * are found and edited by their uuid parameter all the same.  A CIB file sends no change
  * notifications and nothing runs a VM, so the test plays Pacemaker: it
  * waits until the write is in the CIB, checks that the operation is still
  * waiting, then hands the service the captured snapshot of the outcome
@@ -34,7 +36,7 @@
 #define UUID "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c"
 #define VM "vm-" UUID
 #define NEW_UUID "0e2b1f6c-8d2a-4b7e-9c41-2f0d5e6a7b8c"
-#define NEW_VM "vm-" NEW_UUID
+#define NEW_VM "web1" /* meta()'s name: the primitive of a new VM is named after it */
 
 typedef struct {
 	char *dir;
@@ -152,16 +154,21 @@ static IcsSnapRef *snap(Fx *f)
 	return r;
 }
 
-static IcsVmMeta *meta(const char *uuid, guint vcpus)
+static IcsVmMeta *named(const char *uuid, const char *name, guint vcpus)
 {
-	g_autoptr(json_t) j = json_pack("{s:s, s:s, s:i, s:i}", "uuid", uuid, "name", "web1",
-					"vcpus", (int)vcpus, "memory_mib", 64);
+	g_autoptr(json_t) j = json_pack("{s:s, s:s, s:i, s:i}", "uuid", uuid, "name", name, "vcpus",
+					(int)vcpus, "memory_mib", 64);
 	g_autoptr(GError) e = NULL;
 	IcsVmMeta *m = ics_vm_meta_from_json(j, NULL, &e);
 
 	if (m == NULL)
 		fail_msg("meta: %s", e->message);
 	return m;
+}
+
+static IcsVmMeta *meta(const char *uuid, guint vcpus)
+{
+	return named(uuid, "web1", vcpus);
 }
 
 /* ---- an operation on its own thread ---------------------------------------- */
@@ -361,13 +368,14 @@ static void test_define_concurrent(void **state)
 	Fx *f = fx_new("basic", NULL, NULL);
 	DefineJob jobs[N] = { 0 };
 	GThread *threads[N];
-	char uuids[N][37];
+	char uuids[N][37], names[N][8];
 	int i, left = N;
 
 	(void)state;
 	for (i = 0; i < N; i++) {
 		g_snprintf(uuids[i], sizeof(uuids[i]), "0e2b1f6c-8d2a-4b7e-9c41-2f0d5e6a7b%02d", i);
-		jobs[i] = (DefineJob){ f, meta(uuids[i], 1), FALSE, NULL, 0 };
+		g_snprintf(names[i], sizeof(names[i]), "web-%02d", i);
+		jobs[i] = (DefineJob){ f, named(uuids[i], names[i], 1), FALSE, NULL, 0 };
 		threads[i] = g_thread_new("define", define_run, &jobs[i]);
 	}
 	/* The main context runs the CIB calls; a hang guard, not a timing. */
@@ -386,14 +394,17 @@ static void test_define_concurrent(void **state)
 		g_autoptr(IcsSnapRef) r = snap(f);
 
 		for (i = 0; i < N; i++) {
-			g_autofree char *id = g_strdup_printf("vm-%s", uuids[i]);
+			const char *id = names[i];
 			g_autofree char *order = g_strdup_printf("%s-after-pool", id);
+			const IcsClusterVm *vm;
 
 			g_thread_join(threads[i]);
 			if (!jobs[i].ok)
 				fail_msg("define %s: %s", uuids[i], jobs[i].error->message);
 			assert_true(vm_dir_exists(f, uuids[i]));
-			assert_non_null(ics_cluster_snapshot_vm(r->snap, id));
+			vm = ics_cluster_snapshot_vm(r->snap, id);
+			assert_non_null(vm);
+			assert_string_equal(vm->uuid, uuids[i]);
 			assert_non_null(ics_cluster_snapshot_constraint(r->snap, order));
 			ics_vm_meta_free(jobs[i].vm);
 		}
