@@ -10,10 +10,13 @@
  * definitions waiting at that moment (group commit); a failure of the CIB
  * step undoes the pool step.  The pool is the cluster pool that holds the
  * VM's lease file or first disk, or the only pool there is.  A new
- * primitive is named after the VM (vmpool's rule); an edit keeps its id.
- * start/stop set target-role, migrate writes the move constraint of
- * crm_resource --move, waits for the VM on the target and clears the
- * constraint again.
+ * primitive is named after the VM (vmpool's rule); an edit that changes
+ * the name renames it -- its objects replaced under the new name's id in
+ * one update -- which is refused unless the VM is stopped (Pacemaker
+ * cannot change an id in place, and would restart a running VM under the
+ * new one).  start/stop set target-role, migrate writes the move
+ * constraint of crm_resource --move, waits for the VM on the target and
+ * clears the constraint again.
  *
  * A VM is found by its primitive's uuid parameter, never by the id: in
  * the snapshot for what the cluster says, and in the CIB itself, right
@@ -217,6 +220,18 @@ static gboolean choose_pool(IcsClusterService *svc, const IcsVmMeta *vm, char **
 	return TRUE;
 }
 
+/* On the main-context thread: a rename (ics_cluster_rename_vm()). */
+static gboolean cib_rename(IcsCluster *cluster, void *data, GError **error)
+{
+	const IcsCibVmSpec *spec = data;
+	g_autofree char *id = NULL;
+
+	if (!ics_cluster_rename_vm(cluster, spec, &id, error))
+		return FALSE;
+	ics_info("VM %s (\"%s\"): its resource is %s", spec->uuid, spec->name, id);
+	return TRUE;
+}
+
 /* One VM definition waiting for its CIB write. */
 typedef struct {
 	const IcsCibVmSpec *spec;
@@ -302,7 +317,9 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 	g_autoptr(IcsVmMeta) before = NULL, saved = NULL;
 	g_autoptr(json_t) def = NULL;
 	IcsCibVmSpec spec = { 0 };
-	gboolean slot_new = FALSE;
+	gboolean slot_new = FALSE, known = FALSE, renaming, ok;
+	IcsVmState state = ICS_VM_STOPPED;
+	g_autofree char *rsc = NULL, *where = NULL;
 	GError *e = NULL;
 
 	if (!choose_pool(svc, vm, &pool_name, &pool_path, error))
@@ -320,6 +337,12 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 				    vm->uuid, there->pool, pool_path);
 			return FALSE;
 		}
+		if (there) {
+			known = TRUE;
+			state = there->state;
+			rsc = g_strdup(there->id);
+			where = g_strdup(there->node);
+		}
 	}
 	pool = ics_pool_open(pool_path, NULL, error);
 	if (pool == NULL) {
@@ -329,6 +352,16 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 	}
 	/* An edit replaces the definition; keep the old one to put back. */
 	before = ics_vm_store_load(pool_path, vm->uuid, NULL);
+	/* A new name is a new resource id: only while nothing may run. */
+	renaming = known && before && strcmp(before->name, vm->name) != 0;
+	if (renaming && state != ICS_VM_STOPPED) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "VM %s is %s%s%s: renaming it renames its Pacemaker resource %s, which "
+			    "cannot be done while it runs; stop it first, or keep the name \"%s\"",
+			    vm->uuid, ics_vm_state_name(state), where ? " on " : "",
+			    where ? where : "", rsc, before->name);
+		return FALSE;
+	}
 	def = ics_vm_meta_to_json(vm);
 	saved = ics_vm_pool_save(pool, def, &slot_new, error);
 	if (saved == NULL)
@@ -340,7 +373,11 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 	spec.vcpus = saved->vcpus;
 	spec.memory_mib = saved->memory_mib;
 	spec.migration_unsafe = !ics_pool_is_cluster_fs(pool_path);
-	if (cib_define(svc, &spec, &e))
+	if (renaming)
+		ok = ics_cluster_service_call(svc, cib_rename, &spec, &e);
+	else
+		ok = cib_define(svc, &spec, &e);
+	if (ok)
 		return TRUE;
 	{
 		g_autoptr(GError) ue = NULL;

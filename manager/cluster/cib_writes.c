@@ -5,7 +5,11 @@
  * ordered sequence of them, where Pacemaker must never see an intermediate
  * state it could act on) and fails with one GError that names the object.
  * A VM's primitive is found by its uuid parameter, never by its id; a new
- * one gets the id vmpool's rule gives its name.
+ * one gets the id vmpool's rule gives its name, and a rename replaces it
+ * and its constraints in one update whose deletions are marked __delete__
+ * (cib_mixed_update: in Pacemaker 2.1.5 the one way to send a delete and a
+ * create as one change; deprecated from 2.1.7, where CIB transactions,
+ * new in 2.1.6, do the same).
  * Nothing is cached between calls: where an operation must know what is
  * there (which meta attribute set already holds target-role, which node id
  * a node name has), it asks the CIB first.
@@ -297,6 +301,50 @@ char *ics_cluster_vm_resource(IcsCluster *cluster, const char *uuid, GError **er
 		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
 			    "cluster: VM %s has no resource in the CIB", uuid);
 	return id;
+}
+
+gboolean ics_cluster_rename_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, char **rsc_id,
+			       GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	xmlNode *out = NULL;
+	g_autoptr(xmlDoc) conf = NULL;
+	g_autoptr(xmlDoc) update = NULL;
+	g_autofree char *id = NULL;
+	int rc;
+
+	*rsc_id = NULL;
+	if (cib == NULL)
+		return FALSE;
+	rc = cib->cmds->query(cib, "configuration", &out, SYNC | cib_scope_local);
+	if (rc != pcmk_ok || out == NULL) {
+		ics_cluster_set_pcmk_error(error, rc != pcmk_ok ? rc : -ENOMSG,
+					   "cluster: cannot read the configuration");
+		if (out)
+			free_xml(out);
+		return FALSE;
+	}
+	conf = xmlNewDoc(BAD_CAST "1.0");
+	xmlDocSetRootElement(conf, xmlDocCopyNode(out, conf, 1));
+	free_xml(out);
+	update = ics_cib_vm_rename(conf, spec, &id, error);
+	if (update == NULL) {
+		ics_error_prefix(error, "cluster: ");
+		return FALSE;
+	}
+	/* One update: the old objects go (__delete__, cib_mixed_update) as the
+	 * new ones come. */
+	rc = cib->cmds->modify(cib, "configuration", xmlDocGetRootElement(update),
+			       SYNC | cib_can_create | cib_mixed_update);
+	if (rc != pcmk_ok) {
+		g_autofree char *what = g_strdup_printf(
+			"cluster: cannot rename the resource of VM %s to %s", spec->uuid, id);
+
+		ics_cluster_set_pcmk_error(error, rc, what);
+		return FALSE;
+	}
+	*rsc_id = g_steal_pointer(&id);
+	return TRUE;
 }
 
 /* Add to @update (a copy of the element's tag and id) the nvpair @name =

@@ -3,8 +3,9 @@
  * are ids, names that are not: leading digits, dots, spaces, unicode, the
  * reserved "ics-" prefix; collisions with other objects, with another VM's
  * derived ids, with the VMs of the same update), the look-up of a VM's
- * primitive by its uuid whatever its id (old "vm-<uuid>" ones included)
- * and the query a define sends, on a CIB that holds a bit of everything.
+ * primitive by its uuid whatever its id (old "vm-<uuid>" ones included),
+ * the query a define sends, and the update that renames a stopped VM,
+ * checked with XPath on a CIB that holds a bit of everything.
  */
 #include "config.h"
 
@@ -256,13 +257,164 @@ static void test_define_xpath(void **state)
 	assert_true(g_error_matches(e, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
 }
 
+static xmlDoc *rename_ok(xmlDoc *d, const char *uuid, const char *name, const char *want_id)
+{
+	const IcsCibVmSpec s = { .uuid = uuid, .name = name, .vcpus = 4, .memory_mib = 512 };
+	g_autoptr(GError) e = NULL;
+	g_autofree char *id = NULL;
+	xmlDoc *u = ics_cib_vm_rename(d, &s, &id, &e);
+
+	if (u == NULL)
+		fail_msg("rename %s to %s: %s", uuid, name, e->message);
+	assert_string_equal(id, want_id);
+	return u;
+}
+
+static void expect(xmlDoc *doc, const char *xpath, const char *value)
+{
+	g_autoptr(GError) e = NULL;
+	g_autofree char *v = ics_xml_xpath_string(doc, xpath, &e);
+
+	if (v == NULL)
+		fail_msg("%s: %s", xpath, e->message);
+	if (strcmp(v, value) != 0)
+		fail_msg("%s = \"%s\", expected \"%s\"", xpath, v, value);
+}
+
+static int count(xmlDoc *doc, const char *xpath)
+{
+	return ics_xml_xpath_count(doc, xpath, NULL);
+}
+
+static void test_rename_stopped(void **state)
+{
+	g_autoptr(xmlDoc) d = cib();
+	g_autoptr(xmlDoc) u = rename_ok(d, U_WEB, "shop", "shop");
+
+	(void)state;
+	/* The old primitive goes, the new one carries everything, renamed. */
+	assert_int_equal(count(u, "/configuration/resources/primitive[@id='web1' and "
+				  "@__delete__='true' and not(*)]"),
+			 1);
+	assert_int_equal(count(u, "/configuration/resources/primitive[@id='shop']"), 1);
+	assert_int_equal(count(u, "//primitive[@id='shop']//*[starts-with(@id, 'web1')]"), 0);
+	expect(u, "//primitive[@id='shop']/instance_attributes/nvpair[@name='uuid']/@value", U_WEB);
+	expect(u, "//primitive[@id='shop']/instance_attributes/nvpair[@name='uuid']/@id",
+	       "shop-instance_attributes-uuid");
+	expect(u, "//primitive[@id='shop']//nvpair[@name='target-role']/@value", "Stopped");
+	expect(u, "//primitive[@id='shop']/utilization/nvpair[@name='cpu']/@value", "4");
+	expect(u, "//primitive[@id='shop']/utilization/nvpair[@name='memory']/@value", "512");
+	expect(u, "//primitive[@id='shop']/operations/op/@id", "shop-monitor-interval-5s");
+	/* Its constraints follow: ICS's and crm_resource's by id, the user's
+	 * location in place. */
+	assert_int_equal(count(u, "//rsc_order[@id='web1-after-pool' and @__delete__]"), 1);
+	expect(u, "//rsc_order[@id='shop-after-pool']/@then", "shop");
+	expect(u, "//rsc_order[@id='shop-after-pool']/@first", "ics-pool-shared");
+	assert_int_equal(count(u, "//rsc_colocation[@id='web1-with-pool' and @__delete__]"), 1);
+	expect(u, "//rsc_colocation[@id='shop-with-pool']/@rsc", "shop");
+	assert_int_equal(count(u, "//rsc_location[@id='cli-prefer-web1' and @__delete__]"), 1);
+	expect(u, "//rsc_location[@id='cli-prefer-shop']/@rsc", "shop");
+	expect(u, "//rsc_location[@id='cli-prefer-shop']/@node", "node2");
+	expect(u, "//rsc_location[@id='loc-web1']/@rsc", "shop");
+	assert_int_equal(count(u, "//rsc_location[@id='loc-web1' and (@__delete__ or @node)]"), 0);
+	/* Nothing of the other VMs. */
+	assert_int_equal(count(u, "//*[contains(@id, '" U_OLD "') or starts-with(@id, 'run1')]"),
+			 0);
+}
+
+static void test_rename_old_and_taken(void **state)
+{
+	g_autoptr(xmlDoc) d = cib();
+	g_autoptr(xmlDoc) u = rename_ok(d, U_OLD, "legacy", "legacy");
+	g_autoptr(xmlDoc) u2 = rename_ok(d, U_OLD, "d1", "vm-d1");
+	g_autoptr(xmlDoc) u3 = rename_ok(d, U_WEB, "3tier", "vm-3tier");
+
+	(void)state;
+	/* An old "vm-<uuid>" VM gets the id of its name at its rename. */
+	assert_int_equal(count(u, "//primitive[@id='vm-" U_OLD "' and @__delete__]"), 1);
+	expect(u, "//rsc_colocation[@id='legacy-with-pool']/@rsc", "legacy");
+	/* The name's id is another object's: the "vm-" form. */
+	expect(u2, "//rsc_order[@id='vm-d1-after-pool']/@then", "vm-d1");
+	expect(u3, "//rsc_location[@id='loc-web1']/@rsc", "vm-3tier");
+}
+
+static void test_rename_same_id(void **state)
+{
+	g_autoptr(xmlDoc) d = cib();
+	g_autoptr(xmlDoc) u = rename_ok(d, U_WEB, "web1", "web1");
+	g_autoptr(xmlDoc) r = rename_ok(d, U_RUN, "run1", "run1");
+
+	(void)state;
+	/* Same id: no delete, only the size -- also while it runs. */
+	assert_int_equal(count(u, "//*[@__delete__]"), 0);
+	assert_int_equal(count(u, "//constraints/*"), 0);
+	expect(u, "//primitive[@id='web1']/utilization/nvpair[@name='cpu']/@value", "4");
+	expect(r, "//primitive[@id='run1']/utilization/nvpair[@name='memory']/@value", "512");
+}
+
+static void rename_refused(const char *text, const char *uuid, const char *name, int code,
+			   const char *words)
+{
+	g_autoptr(GError) e = NULL;
+	g_autoptr(xmlDoc) d = parse(text);
+	const IcsCibVmSpec s = { .uuid = uuid, .name = name, .vcpus = 1, .memory_mib = 64 };
+	g_autofree char *id = NULL;
+	g_autoptr(xmlDoc) u = NULL;
+
+	u = ics_cib_vm_rename(d, &s, &id, &e);
+	assert_null(u);
+	assert_null(id);
+	if (!g_error_matches(e, ICS_ERROR, code) || strstr(e->message, words) == NULL)
+		fail_msg("rename %s to %s: %s", uuid, name, e ? e->message : "no error");
+}
+
+static void test_rename_refused(void **state)
+{
+	g_autofree char *text = cib_text();
+	g_autofree char *in_set = NULL;
+	g_autofree char *in_group = NULL;
+	g_autofree char *custom = NULL;
+	GString *s;
+
+	(void)state;
+	/* It may run: Pacemaker would stop one resource and start another. */
+	rename_refused(text, U_RUN, "run2", ICS_ERROR_CONFLICT, "target-role");
+	rename_refused(text, UUID, "x", ICS_ERROR_NOT_FOUND, "no ocf:ics:vm primitive");
+	/* Named in a resource set. */
+	s = g_string_new(text);
+	g_string_replace(s, "</constraints>",
+			 "<rsc_order id='o-set'><resource_set id='o-set-0'><resource_ref "
+			 "id='d1'/><resource_ref id='web1'/></resource_set></rsc_order>"
+			 "</constraints>",
+			 1);
+	in_set = g_string_free(s, FALSE);
+	rename_refused(in_set, U_WEB, "shop", ICS_ERROR_CONFLICT, "rsc_order \"o-set\"");
+	/* Inside a group. */
+	s = g_string_new(text);
+	g_string_replace(s, "<primitive id='web1'", "<group id='g1'><primitive id='web1'", 1);
+	g_string_replace(s, "</primitive><primitive id='vm-",
+			 "</primitive></group><primitive id='vm-", 1);
+	in_group = g_string_free(s, FALSE);
+	rename_refused(in_group, U_WEB, "shop", ICS_ERROR_CONFLICT, "group \"g1\"");
+	/* An id of the user's inside the primitive follows the new id and
+	 * finds it taken. */
+	s = g_string_new(text);
+	g_string_replace(s, "<operations>", "<meta_attributes id='web1-mine'/><operations>", 1);
+	g_string_replace(s, "</resources>",
+			 "<primitive id='x1' class='ocf' provider='pacemaker' type='Dummy'>"
+			 "<meta_attributes id='shop-mine'/></primitive></resources>",
+			 1);
+	custom = g_string_free(s, FALSE);
+	rename_refused(custom, U_WEB, "shop", ICS_ERROR_CONFLICT, "\"shop-mine\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rule_names),
-		cmocka_unit_test(test_rule_collisions),
-		cmocka_unit_test(test_find),
-		cmocka_unit_test(test_define_xpath),
+		cmocka_unit_test(test_rule_names),     cmocka_unit_test(test_rule_collisions),
+		cmocka_unit_test(test_find),	       cmocka_unit_test(test_define_xpath),
+		cmocka_unit_test(test_rename_stopped), cmocka_unit_test(test_rename_old_and_taken),
+		cmocka_unit_test(test_rename_same_id), cmocka_unit_test(test_rename_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

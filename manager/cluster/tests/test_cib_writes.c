@@ -5,8 +5,8 @@
  * checked by querying the CIB back -- ids and shapes as Pacemaker's own
  * tools write them, errors for what does not exist, and the undo of a
  * half-made VM definition.  A VM's primitive is named after it by vmpool's
- * rule (a spec without a name gets the older "vm-<uuid>") and is found by
- * its uuid parameter whatever its id.
+ * rule (a spec without a name gets the older "vm-<uuid>"), is found by its
+ * uuid parameter whatever its id, and is renamed in one update.
  */
 #include "config.h"
 
@@ -234,6 +234,26 @@ static void test_custom_id(void **state)
 	assert_string_equal(cpu, "8");
 }
 
+/* A rename of a VM that may run (target-role Started) is refused, and the
+ * CIB is as it was. */
+static void test_rename_started_refused(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) e = NULL, e2 = NULL;
+	g_autofree char *id = NULL;
+	IcsCibVmSpec s = spec;
+
+	s.name = "web1";
+	ok(ics_cluster_define_vm(f->cluster, &s, &e), e); /* start = TRUE */
+	s.name = "shop";
+	assert_false(ics_cluster_rename_vm(f->cluster, &s, &id, &e2));
+	assert_null(id);
+	assert_int_equal(e2->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(e2->message, "target-role"));
+	assert_int_equal(count(f, "//primitive[@id='web1']"), 1);
+	assert_int_equal(count(f, "//*[starts-with(@id, 'shop')]"), 0);
+}
+
 static void test_target_role(void **state)
 {
 	Fixture *f = *state;
@@ -427,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_define_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_define_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_custom_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_started_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_role_new_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_utilization, setup, teardown),

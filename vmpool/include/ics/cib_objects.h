@@ -93,7 +93,8 @@ gboolean ics_cib_id_valid(const char *id);
  *   3. that with "-" and the first 8 characters of @uuid;
  *   4. that with "-" and the whole @uuid.
  * Deterministic (the same name, uuid and CIB give the same id) and
- * stable (written once, at define: later edits keep it).  CONFLICT when every form
+ * stable (written once, at define: later edits keep it; only a rename
+ * through ics_cib_vm_rename() chooses again).  CONFLICT when every form
  * is taken.  g_free.
  */
 char *ics_cib_vm_resource_id(const char *name, const char *uuid, GHashTable *taken, GError **error);
@@ -124,5 +125,26 @@ char *ics_cib_vm_find_id(xmlDoc *doc, const char *uuid);
 /* The XPath of VM @uuid's primitive in a CIB, for a query of the CIB
  * manager; INVALID_ARGUMENT when @uuid is not a uuid. */
 char *ics_cib_vm_uuid_xpath(const char *uuid, GError **error);
+
+/*
+ * What renaming VM @spec->uuid to @spec->name changes in the CIB @cib (the
+ * whole configuration): its primitive under the id the rule gives the new
+ * name -- every id inside it and of the constraints that name it follows
+ * ("<old>-x" -> "<new>-x", also crm_resource's "cli-prefer-<old>" and
+ * "cli-ban-<old>-on-<node>"), the constraints name the new id -- and its
+ * utilization set to @spec's vcpus and memory_mib.  One <configuration>
+ * to send as a modification that may create (cib_can_create) and deletes
+ * what is marked __delete__ (libcib's cib_mixed_update): Pacemaker sees
+ * the old objects or the new ones, never both or neither.  *@rsc_id
+ * receives the id after it (g_free); when it is the id already, the
+ * update only sets the utilization.
+ *
+ * NOT_FOUND without a primitive; CONFLICT when its id must change but the
+ * VM may run (target-role is not Stopped: Pacemaker would stop the old
+ * resource and start the new one), when the primitive is inside a group or
+ * clone, or a resource set or tag names it (edit those by hand), and when
+ * an id the new objects need is taken.
+ */
+xmlDoc *ics_cib_vm_rename(xmlDoc *cib, const IcsCibVmSpec *spec, char **rsc_id, GError **error);
 
 #endif /* ICS_CIB_OBJECTS_H */

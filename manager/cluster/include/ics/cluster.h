@@ -271,8 +271,20 @@ guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *spe
 
 /* The id of VM @uuid's primitive as the CIB has it now, found by its uuid
  * parameter (NOT_FOUND without one); g_free.  Writes about a VM ask this
- * right before they write, never assuming an id. */
+ * right before they write, so a rename a moment ago cannot mislead them. */
 char *ics_cluster_vm_resource(IcsCluster *cluster, const char *uuid, GError **error);
+
+/*
+ * Rename VM @spec->uuid to @spec->name: its primitive and the constraints
+ * naming it replaced under the id the rule gives the new name, in one CIB
+ * update (ics_cib_vm_rename(), sent with cib_mixed_update), and its
+ * utilization set to @spec's.  *@rsc_id receives the id after it.
+ * CONFLICT when the id must change and the VM may run (target-role is
+ * not Stopped), and for what ics_cib_vm_rename() refuses; NOT_FOUND
+ * without a primitive.
+ */
+gboolean ics_cluster_rename_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, char **rsc_id,
+			       GError **error);
 
 /*
  * Remove the resource @rsc_id (a primitive, clone or group) and every
