@@ -71,23 +71,6 @@ void ics_cluster_vms_free(IcsClusterVms *v)
 
 /* ---- VM state ------------------------------------------------------------- */
 
-static const char *vm_state_text(const IcsClusterVm *vm)
-{
-	switch (vm->state) {
-	case ICS_VM_RUNNING:
-		return "running";
-	case ICS_VM_STOPPED:
-		return "stopped";
-	case ICS_VM_MIGRATING:
-		return "migrating";
-	case ICS_VM_FAILED:
-		return "failed";
-	case ICS_VM_MULTIPLE:
-		break;
-	}
-	return "unknown";
-}
-
 /* The VM whose primitive has @uuid as its "uuid" parameter, whatever the
  * primitive's id (the VM's name, the "vm-<uuid>" of older CIBs, or what
  * crm and pcs users chose). */
@@ -114,7 +97,7 @@ static gboolean lookup_vm(IcsClusterService *svc, const char *uuid, char **state
 		return FALSE;
 	}
 	if (state)
-		*state = g_strdup(vm_state_text(vm));
+		*state = g_strdup(ics_cluster_vm_state_text(vm));
 	if (host)
 		*host = vm->state == ICS_VM_STOPPED ? NULL : g_strdup(vm->node);
 	if (running_on)
@@ -421,7 +404,7 @@ gboolean ics_cluster_vm_undefine(void *self, const char *uuid, GError **error)
 		vm = find_vm(ref->snap, uuid);
 		if (vm && vm->state != ICS_VM_STOPPED && vm->state != ICS_VM_FAILED) {
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "VM %s is %s%s%s; stop it first", uuid, vm_state_text(vm),
+				    "VM %s is %s%s%s; stop it first", uuid, ics_cluster_vm_state_text(vm),
 				    vm->node ? " on " : "", vm->node ? vm->node : "");
 			return FALSE;
 		}
