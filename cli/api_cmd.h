@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "client_config.h"
-#include "rest_client.h"
+#include "ics/client.h"
 #include "vm_cmd.h"
 
 #define ICS_ADMIN_DEFAULT_TASK_WAIT_S 600

@@ -20,7 +20,7 @@
 
 #include "ics/error.h"
 #include "ics/json.h"
-#include "rest_client.h"
+#include "ics/client.h"
 
 #define CONFIG_GROUP "manager"
 

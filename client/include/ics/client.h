@@ -1,6 +1,6 @@
 /*
- * rest_client.h: ics-admin's HTTPS transport to ics-managerd's REST API
- * (libcurl; internal to ics-admin).
+ * ics/client.h: the HTTPS client of ics-managerd's REST API (libcurl;
+ * libicsclient, used by ics-admin).
  *
  * One IcsRest is one manager and one set of credentials: a session token
  * ("Authorization: Bearer") or an access key pair (every request signed,
@@ -17,8 +17,8 @@
  * INVALID_ARGUMENT, 401/403 PERMISSION, 404 NOT_FOUND, 409 CONFLICT, 503
  * UNAVAILABLE, 504 TIMEOUT, others IO.
  */
-#ifndef ICS_ADMIN_REST_CLIENT_H
-#define ICS_ADMIN_REST_CLIENT_H
+#ifndef ICS_CLIENT_H
+#define ICS_CLIENT_H
 
 #include <glib.h>
 #include <jansson.h>
@@ -79,4 +79,4 @@ gboolean ics_rest_stream(IcsRest *rest, const char *path, const GPtrArray *query
 			 const char *last_event_id, IcsRestEventFn fn, gpointer user,
 			 GError **error);
 
-#endif /* ICS_ADMIN_REST_CLIENT_H */
+#endif /* ICS_CLIENT_H */

@@ -1,5 +1,5 @@
 /*
- * test_rest_client.c: ics-admin's transport against a real ics-managerd
+ * test_rest_client.c: the client library against a real ics-managerd
  * over HTTPS -- the signature's canonical string is byte for byte the
  * manager's, a signed request (with query and body) is accepted and the
  * same signature on an altered or replayed request is refused, HTTP
@@ -12,16 +12,20 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "admin_api_test_util.h"
+#include "client_test_util.h"
+#include "ics/client.h"
+#include "ics/error.h"
+#include "ics/json.h"
 #include "ics/manager/apikey.h"
-#include "request_signature.h"
+#include "ics/request_signature.h"
 
 typedef struct {
-	ApiTest *t;
+	ClientTest *t;
 	char *token;
 	char *key_id, *secret;
 } Ctx;
@@ -32,7 +36,7 @@ static int setup(void **state)
 	g_autoptr(GError) err = NULL;
 	g_autoptr(json_t) body = NULL, session = NULL, key = NULL;
 
-	c->t = api_test_start(FALSE);
+	c->t = client_test_start();
 	{
 		IcsRestConfig rc = { .url = c->t->url, .ca_file = c->t->ca };
 		g_autoptr(IcsRest) anon = ics_rest_new(&rc, &err);
@@ -62,7 +66,7 @@ static int teardown(void **state)
 {
 	Ctx *c = *state;
 
-	api_test_stop(c->t);
+	client_test_stop(c->t);
 	g_free(c->token);
 	g_free(c->key_id);
 	g_free(c->secret);

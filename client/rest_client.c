@@ -15,7 +15,7 @@
  */
 #include "config.h"
 
-#include "rest_client.h"
+#include "ics/client.h"
 
 #include <string.h>
 
@@ -23,7 +23,7 @@
 
 #include "ics/error.h"
 #include "ics/json.h"
-#include "request_signature.h"
+#include "ics/request_signature.h"
 
 struct IcsRest {
 	char *url;  /* base, no trailing slash */

@@ -1,15 +1,16 @@
 /*
- * request_signature.h: AK/SK request signatures as ics-managerd checks them
+ * ics/request_signature.h: AK/SK request signatures as ics-managerd checks them
  * (docs/manager-security.md, "API keys (AK/SK) and request signing";
- * internal to ics-admin).
+ * libicsclient).
  *
  * The client signs exactly the bytes it sends: the method, the path, the
  * query pairs it encodes, a fresh date and nonce, and the SHA-256 of the
  * body.  The canonical form must match manager/apikey.c byte for byte;
- * cli/tests/test_rest_auth checks it against the manager's own function.
+ * client/tests/test_rest_client checks it against the manager's own
+ * function.
  */
-#ifndef ICS_ADMIN_REQUEST_SIGNATURE_H
-#define ICS_ADMIN_REQUEST_SIGNATURE_H
+#ifndef ICS_REQUEST_SIGNATURE_H
+#define ICS_REQUEST_SIGNATURE_H
 
 #include <glib.h>
 
@@ -30,4 +31,4 @@ char **ics_signature_headers(const char *access_key, const char *secret_key, con
 			     const char *path, const GPtrArray *query, const void *body,
 			     gsize body_len);
 
-#endif /* ICS_ADMIN_REQUEST_SIGNATURE_H */
+#endif /* ICS_REQUEST_SIGNATURE_H */

@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#include "request_signature.h"
+#include "ics/request_signature.h"
 
 #include <stdlib.h>
 #include <string.h>
