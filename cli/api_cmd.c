@@ -73,6 +73,7 @@ IcsRest *ics_admin_connect(const IcsAdminCommon *c, gboolean need_auth, GError *
 	rc.token = s.token;
 	rc.access_key = s.access_key;
 	rc.secret_key = s.secret_key;
+	rc.user_agent = ICS_ADMIN_USER_AGENT;
 	if (need_auth && s.token == NULL && s.access_key == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
 			    "not logged in to %s: run 'ics-admin login' (or set ICS_ACCESS_KEY and "

@@ -20,6 +20,8 @@
 #include "vm_cmd.h"
 
 #define ICS_ADMIN_DEFAULT_TASK_WAIT_S 600
+/* What ics-admin's requests say they come from (IcsRestConfig.user_agent). */
+#define ICS_ADMIN_USER_AGENT "ics-admin/" PACKAGE_VERSION
 
 /* Options every API command takes: --url, --ca, --config, --json. */
 typedef struct {

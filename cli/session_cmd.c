@@ -48,6 +48,7 @@ int ics_admin_login_main(int argc, char **argv)
 	user = argc > 1 ? argv[1] : s.user ? s.user : g_get_user_name();
 	rc.url = s.url;
 	rc.ca_file = s.ca;
+	rc.user_agent = ICS_ADMIN_USER_AGENT;
 	rest = ics_rest_new(&rc, &error);
 	if (rest == NULL)
 		return ics_admin_finish(error);
@@ -72,7 +73,8 @@ int ics_admin_login_main(int argc, char **argv)
 	if (g_strcmp0(ics_admin_str(resp, "stage", ""), "second_factor") == 0) {
 		IcsRestConfig rc2 = { .url = s.url,
 				      .ca_file = s.ca,
-				      .token = ics_admin_str(resp, "token", "") };
+				      .token = ics_admin_str(resp, "token", ""),
+				      .user_agent = ICS_ADMIN_USER_AGENT };
 		g_autoptr(IcsRest) pending = ics_rest_new(&rc2, &error);
 		g_autoptr(json_t) code_body = NULL, full = NULL;
 		char *code;
@@ -130,7 +132,10 @@ int ics_admin_logout_main(int argc, char **argv)
 	    !ics_admin_settings_load(&s, &c.flags, TRUE, &error))
 		return ics_admin_finish(error);
 	if (s.token) {
-		IcsRestConfig rc = { .url = s.url, .ca_file = s.ca, .token = s.token };
+		IcsRestConfig rc = { .url = s.url,
+				     .ca_file = s.ca,
+				     .token = s.token,
+				     .user_agent = ICS_ADMIN_USER_AGENT };
 		g_autoptr(IcsRest) rest = ics_rest_new(&rc, &error);
 		g_autoptr(json_t) r = NULL;
 

@@ -16,6 +16,8 @@
 
 #include <glib.h>
 
+#include "ics/client.h"
+#include "ics/json.h"
 #include "ics/manager/manager.h"
 
 typedef struct {
@@ -83,6 +85,40 @@ static G_GNUC_UNUSED void client_test_stop(ClientTest *t)
 	g_free(t->ca);
 	g_free(t->admin_password);
 	g_free(t);
+}
+
+/* A session token of admin's (g_free). */
+static G_GNUC_UNUSED char *client_test_login(const ClientTest *t)
+{
+	IcsRestConfig rc = { .url = t->url, .ca_file = t->ca };
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsRest) anon = ics_rest_new(&rc, &err);
+	g_autoptr(json_t) body = NULL, session = NULL;
+
+	g_assert_nonnull(anon);
+	body = json_pack("{s:s, s:s}", "username", "admin", "password", t->admin_password);
+	session = ics_rest_call(anon, "POST", "/api/v1/sessions", NULL, body, &err);
+	if (session == NULL)
+		g_error("login: %s", err->message);
+	return g_strdup(json_string_value(json_object_get(session, "token")));
+}
+
+/* A new access key pair of admin's (g_free both). */
+static G_GNUC_UNUSED void client_test_apikey(const ClientTest *t, const char *token, char **key_id,
+					     char **secret)
+{
+	IcsRestConfig rc = { .url = t->url, .ca_file = t->ca, .token = token };
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsRest) rest = ics_rest_new(&rc, &err);
+	g_autoptr(json_t) req = json_pack("{s:s}", "description", "test");
+	g_autoptr(json_t) key = NULL;
+
+	g_assert_nonnull(rest);
+	key = ics_rest_call(rest, "POST", "/api/v1/apikeys", NULL, req, &err);
+	if (key == NULL)
+		g_error("apikey: %s", err->message);
+	*key_id = g_strdup(json_string_value(json_object_get(key, "access_key_id")));
+	*secret = g_strdup(json_string_value(json_object_get(key, "secret")));
 }
 
 #endif /* ICS_CLIENT_TEST_UTIL_H */
