@@ -38,6 +38,11 @@ gboolean ics_admin_parse(int *argc, char ***argv, IcsAdminCommon *c, const char 
 			 const char *summary, GOptionEntry *extra, int min_args, int max_args,
 			 GError **error);
 
+/* @rc for @s: URL, CA, ics-admin's user agent and its hints (--url, --ca,
+ * login); with @credentials also the session token or the access keys.
+ * @rc points into @s. */
+void ics_admin_rest_config(const IcsAdminSettings *s, gboolean credentials, IcsRestConfig *rc);
+
 /* A client for the resolved settings, with the saved session or the access
  * keys; PERMISSION ("not logged in") when there are none and @need_auth. */
 IcsRest *ics_admin_connect(const IcsAdminCommon *c, gboolean need_auth, GError **error);

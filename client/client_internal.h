@@ -23,6 +23,7 @@ struct IcsRest {
 	char *token;
 	char *access_key, *secret_key;
 	char *user_agent;
+	char *hint_url, *hint_trust, *hint_login; /* never NULL */
 	guint timeout_ms;
 };
 

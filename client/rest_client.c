@@ -31,6 +31,13 @@
 #define CONNECT_TIMEOUT_MS 10000u
 #define PIN_PREFIX "sha256//"
 
+/* The library's own words for what to do, when the program gave none. */
+#define DEFAULT_HINT_URL "the URL must be https://HOST[:PORT] of a running ics-managerd"
+#define DEFAULT_HINT_TRUST                                                                         \
+	"trust the manager's certificate (its state directory's tls-cert.pem) or its CA "          \
+	"(ca_file), or pin its key (pinned_key)"
+#define DEFAULT_HINT_LOGIN "log in again"
+
 gboolean ics_rest_global_init(GError **error)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -66,6 +73,9 @@ void ics_rest_free(IcsRest *rest)
 	g_free(rest->pinned_key);
 	curl_slist_free_all(rest->connect_to);
 	g_free(rest->user_agent);
+	g_free(rest->hint_url);
+	g_free(rest->hint_trust);
+	g_free(rest->hint_login);
 	free_secret(rest->token);
 	g_free(rest->access_key);
 	free_secret(rest->secret_key);
@@ -132,9 +142,8 @@ IcsRest *ics_rest_new(const IcsRestConfig *cfg, GError **error)
 
 	uri = g_uri_parse(url, G_URI_FLAGS_NONE, &err);
 	if (uri == NULL) {
-		ics_error_invalid(
-			error, "manager URL \"%s\" is not a URL (%s); give --url https://HOST:8443",
-			url, err->message);
+		ics_error_invalid(error, "manager URL \"%s\" is not a URL (%s); %s", url,
+				  err->message, cfg->hint_url ? cfg->hint_url : DEFAULT_HINT_URL);
 		return NULL;
 	}
 	scheme = g_uri_get_scheme(uri);
@@ -161,10 +170,8 @@ IcsRest *ics_rest_new(const IcsRestConfig *cfg, GError **error)
 		return NULL;
 	}
 	if ((cfg->access_key == NULL) != (cfg->secret_key == NULL)) {
-		ics_error_invalid(error,
-				  "an access key needs its secret key and the other way round "
-				  "(ICS_ACCESS_KEY and ICS_SECRET_KEY, or access_key= and "
-				  "secret_key= in admin.conf)");
+		ics_error_invalid(error, "an access key needs its secret key and the other way "
+					 "round (access_key and secret_key)");
 		return NULL;
 	}
 	rest->url = g_strdup(url);
@@ -187,6 +194,9 @@ IcsRest *ics_rest_new(const IcsRestConfig *cfg, GError **error)
 	rest->user_agent =
 		g_strdup(cfg->user_agent ? cfg->user_agent : "ics-client/" PACKAGE_VERSION);
 	rest->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : ICS_REST_DEFAULT_TIMEOUT_MS;
+	rest->hint_url = g_strdup(cfg->hint_url ? cfg->hint_url : DEFAULT_HINT_URL);
+	rest->hint_trust = g_strdup(cfg->hint_trust ? cfg->hint_trust : DEFAULT_HINT_TRUST);
+	rest->hint_login = g_strdup(cfg->hint_login ? cfg->hint_login : DEFAULT_HINT_LOGIN);
 	return g_steal_pointer(&rest);
 }
 
@@ -247,10 +257,8 @@ void ics_client_transport_error(GError **error, const IcsRest *rest, CURLcode rc
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
-			    "cannot verify the TLS certificate of the manager at %s (%s); give the "
-			    "manager's certificate (its state directory's tls-cert.pem) or its CA "
-			    "with --ca FILE, ICS_CA or ca= in admin.conf",
-			    rest->url, msg);
+			    "cannot verify the TLS certificate of the manager at %s (%s); %s",
+			    rest->url, msg, rest->hint_trust);
 		break;
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 		g_set_error(
@@ -275,21 +283,19 @@ void ics_client_transport_error(GError **error, const IcsRest *rest, CURLcode rc
 	case CURLE_COULDNT_CONNECT:
 		/* Nothing was sent: the caller may try another way. */
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNREACHABLE,
-			    "cannot reach the manager at %s (%s); check --url, ICS_URL or url= in "
-			    "admin.conf and that ics-managerd runs",
-			    rest->url, msg);
+			    "cannot reach the manager at %s (%s); %s", rest->url, msg,
+			    rest->hint_url);
 		break;
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
-			    "manager URL %s is not usable (%s); give --url https://HOST:8443",
-			    rest->url, msg);
+			    "manager URL %s is not usable (%s); %s", rest->url, msg,
+			    rest->hint_url);
 		break;
 	default:
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
-			    "cannot reach the manager at %s (%s); check --url, ICS_URL or url= in "
-			    "admin.conf and that ics-managerd runs",
-			    rest->url, msg);
+			    "no answer from the manager at %s (%s); %s", rest->url, msg,
+			    rest->hint_url);
 		break;
 	}
 }
@@ -439,10 +445,8 @@ void ics_rest_set_http_error(GError **error, const IcsRest *rest, const char *me
 		g_set_error(error, ICS_ERROR, code, "%s %s%s: HTTP %ld from the manager", method,
 			    rest->url, path, resp->status);
 	else if (resp->status == 401 && rest->token && rest->access_key == NULL)
-		g_set_error(error, ICS_ERROR, code,
-			    "%s (the session may have ended: run "
-			    "'ics-admin login')",
-			    msg);
+		g_set_error(error, ICS_ERROR, code, "%s (the session may have ended: %s)", msg,
+			    rest->hint_login);
 	else
 		g_set_error(error, ICS_ERROR, code, "%s", msg);
 }

@@ -132,7 +132,8 @@ static void expect_refused(const IcsRestConfig *rc, const char *what, int code, 
 }
 
 /* Trust by CA file: the manager's own certificate verifies; the system's
- * store and another manager's certificate do not. */
+ * store and another manager's certificate do not.  The message ends with
+ * what to do, in the program's terms when it gave them. */
 static void test_tls_ca(void **state)
 {
 	Ctx *c = *state;
@@ -140,10 +141,15 @@ static void test_tls_ca(void **state)
 	IcsRestConfig store = { .url = c->t->url };
 	IcsRestConfig other = { .url = c->t->url, .ca_file = c->other_cert };
 
+	IcsRestConfig hinted = { .url = c->t->url, .hint_trust = "give --trust-me FILE" };
+
 	expect_health(&own, "own certificate");
 	expect_refused(&store, "system store", ICS_ERROR_IO, "cannot verify the TLS certificate");
 	expect_refused(&other, "other certificate", ICS_ERROR_IO,
 		       "cannot verify the TLS certificate");
+	/* What to do: the library's words, or the program's own. */
+	expect_refused(&store, "system store", ICS_ERROR_IO, "or pin its key (pinned_key)");
+	expect_refused(&hinted, "system store, hinted", ICS_ERROR_IO, "); give --trust-me FILE");
 }
 
 /* Trust by pin: the right pin alone is enough, under a name the
@@ -227,9 +233,14 @@ static void test_transport_errors(void **state)
 	{
 		/* Bound but not listening: refused. */
 		IcsRestConfig rc = { .url = silent, .pinned_key = PIN_A };
+		IcsRestConfig hinted = { .url = silent, .hint_url = "check --where" };
 
 		expect_refused(&rc, "closed port", ICS_ERROR_UNREACHABLE,
 			       "cannot reach the manager at https://127.0.0.1:");
+		expect_refused(&rc, "closed port", ICS_ERROR_UNREACHABLE,
+			       "of a running ics-managerd");
+		expect_refused(&hinted, "closed port, hinted", ICS_ERROR_UNREACHABLE,
+			       "); check --where");
 	}
 	assert_int_equal(listen(fd, 4), 0);
 	{

@@ -79,6 +79,12 @@ typedef struct {
 	const char *connect_host;
 	/* NULL: "ics-client/VERSION". */
 	const char *user_agent;
+	/* What the program's user can do about a failure, in the program's
+	 * terms (its options, its files), appended to the messages of that
+	 * kind after "; ".  NULL: the library's own words.  @hint_url: the URL
+	 * is unusable or nobody answers there; @hint_trust: the certificate
+	 * does not verify; @hint_login: 401 on a session token. */
+	const char *hint_url, *hint_trust, *hint_login;
 } IcsRestConfig;
 
 typedef struct IcsRest IcsRest;
