@@ -1,6 +1,6 @@
 # client/local.mk: libicsclient, the C client of ics-managerd's REST API --
-# the C SDK (docs/client-sdk.md).  ics-admin (cli/) uses it; it is
-# installed with its headers (ics/client.h, ics/request_signature.h, and
+# the C SDK (docs/client-sdk.md).  ics-admin (cli/) and the health check of
+# ocf:ics:manager (resource-agents/) use it; it is installed with its headers (ics/client.h, ics/request_signature.h, and
 # ics/error.h for the error codes) and a pkg-config file, ics-client.pc.
 #
 # The library carries libics's error domain (lib/error.c, whose header it
