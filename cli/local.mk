@@ -23,6 +23,7 @@ cli_libicsadmin_la_SOURCES = \
 	cli/drs_cmd.c \
 	cli/manager_group.c cli/manager_group.h \
 	cli/manager_ha.h cli/manager_ha_cmd.c \
+	cli/manager_cert.c cli/manager_cert.h cli/manager_cert_cmd.c \
 	cli/volume_cmd.c \
 	cli/command_groups.c
 cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(ICSCLIENT_CPPFLAGS)
@@ -57,7 +58,8 @@ ics_cli_tests = \
 	cli/tests/test_admin_identity \
 	cli/tests/test_admin_drs \
 	cli/tests/test_admin_volume \
-	cli/tests/test_manager_group
+	cli/tests/test_manager_group \
+	cli/tests/test_manager_cert
 check_PROGRAMS += $(ics_cli_tests)
 TESTS += $(ics_cli_tests)
 
@@ -101,6 +103,11 @@ cli_tests_test_admin_volume_SOURCES = cli/tests/test_admin_volume.c \
 cli_tests_test_admin_volume_CPPFLAGS = $(ics_cli_api_test_cppflags)
 cli_tests_test_admin_volume_CFLAGS = $(ICS_TEST_CFLAGS)
 cli_tests_test_admin_volume_LDADD = $(ics_cli_api_test_libs)
+cli_tests_test_manager_cert_SOURCES = cli/tests/test_manager_cert.c \
+	cli/tests/admin_api_test_util.h cli/tests/cert_test_util.h
+cli_tests_test_manager_cert_CPPFLAGS = $(ics_cli_api_test_cppflags)
+cli_tests_test_manager_cert_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_manager_cert_LDADD = $(ics_cli_api_test_libs)
 cli_tests_test_admin_drs_SOURCES = cli/tests/test_admin_drs.c cli/tests/admin_api_test_util.h
 cli_tests_test_admin_drs_CPPFLAGS = $(ics_cli_api_test_cppflags)
 cli_tests_test_admin_drs_CFLAGS = $(ICS_TEST_CFLAGS)

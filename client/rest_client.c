@@ -110,7 +110,7 @@ static gboolean pins_valid(const char *pins, GError **error)
 				error,
 				"pinned key \"%s\" is not sha256//BASE64 (the "
 				"SHA-256 of a public key, as ics_rest_pin_from_cert_file "
-				"prints it)",
+				"or 'ics-admin manager cert show' print it)",
 				each[i]);
 	}
 	return TRUE;
@@ -265,7 +265,7 @@ void ics_client_transport_error(GError **error, const IcsRest *rest, CURLcode rc
 			error, ICS_ERROR, ICS_ERROR_IO,
 			"the server at %s is not the manager expected: its public key is not "
 			"the pinned one (%s); if the manager's certificate was replaced, pin the "
-			"new one",
+			"new one ('ics-admin manager cert show' prints its pin)",
 			rest->url, rest->pinned_key);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
