@@ -97,11 +97,12 @@ static gboolean pins_valid(const char *pins, GError **error)
 		return ics_error_invalid(error,
 					 "the pinned key is empty (expected sha256//BASE64)");
 	for (guint i = 0; each[i]; i++) {
-		const char *b64 = each[i] + strlen(PIN_PREFIX);
+		const char *b64 =
+			g_str_has_prefix(each[i], PIN_PREFIX) ? each[i] + strlen(PIN_PREFIX) : NULL;
 		g_autofree guchar *raw = NULL;
 		gsize len = 0;
 
-		if (!g_str_has_prefix(each[i], PIN_PREFIX) || strlen(b64) != 44 ||
+		if (b64 == NULL || strlen(b64) != 44 ||
 		    strspn(b64,
 			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
 			    44 ||
