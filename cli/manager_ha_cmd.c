@@ -98,6 +98,7 @@ static void probe_health(const char *vip, guint port, const Trust *trust, Health
 	g_autoptr(IcsRest) rest = NULL;
 	g_autoptr(IcsRestResponse) resp = NULL;
 	IcsRestConfig rc = { .url = url,
+			     .connect_host = vip, /* straight there: never a proxy */
 			     .ca_file = trust->ca,
 			     .timeout_ms = HEALTH_TIMEOUT_MS,
 			     .user_agent = ICS_ADMIN_USER_AGENT,
