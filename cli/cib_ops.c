@@ -255,3 +255,15 @@ gboolean ics_cib_run_tool(IcsCib *cib, const char *const *argv, char **out, GErr
 {
 	return run_tool(cib, argv, out, error);
 }
+
+gboolean ics_cib_restart(IcsCib *cib, const char *rsc_id, guint timeout_s, GError **error)
+{
+	g_autofree char *timeout = g_strdup_printf("%us", timeout_s);
+	const char *argv[] = { "crm_resource", "--resource", rsc_id, "--restart",
+			       "--timeout",    timeout,	     NULL };
+	IcsCib longer = *cib;
+
+	/* crm_resource gives up at @timeout_s itself; the deadline is a backstop. */
+	longer.timeout_ms = (timeout_s + 30) * 1000;
+	return run_tool(&longer, argv, NULL, error);
+}

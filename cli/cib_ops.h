@@ -87,4 +87,9 @@ gboolean ics_cib_clear(IcsCib *cib, const char *rsc_id, GError **error);
  * its standard output. */
 gboolean ics_cib_run_tool(IcsCib *cib, const char *const *argv, char **out, GError **error);
 
+/* crm_resource --restart --timeout @timeout_s: stops @rsc_id and what
+ * depends on it, waits, starts them again, waits (TIMEOUT after
+ * @timeout_s). */
+gboolean ics_cib_restart(IcsCib *cib, const char *rsc_id, guint timeout_s, GError **error);
+
 #endif /* ICS_ADMIN_CIB_OPS_H */
