@@ -20,7 +20,7 @@
 
 #include "ics/error.h"
 #include "ics/json.h"
-#include "rest_client.h"
+#include "ics/client.h"
 
 #define CONFIG_GROUP "manager"
 
@@ -170,7 +170,10 @@ static char *env(const char *name)
 	return v && *v ? g_strdup(v) : NULL;
 }
 
-static gboolean load_session(IcsAdminSettings *s, GError **error)
+/* The session file: its URL becomes the manager when nothing else named
+ * one; its token is taken (with @with_token) only for the URL it was
+ * issued for. */
+static gboolean load_session(IcsAdminSettings *s, gboolean with_token, GError **error)
 {
 	g_autofree char *path = ics_admin_session_path();
 	g_autofree char *text = NULL;
@@ -191,13 +194,23 @@ static gboolean load_session(IcsAdminSettings *s, GError **error)
 			    "%s is not a session file; remove it and run 'ics-admin login'", path);
 		return FALSE;
 	}
+	if (s->url == NULL) {
+		s->url = g_strdup(url);
+		s->configured = TRUE;
+	}
 	/* A token only goes back to the manager that issued it. */
-	if (g_str_equal(url, s->url)) {
+	if (with_token && g_str_equal(url, s->url)) {
 		s->token = g_strdup(token);
 		s->session_user = g_strdup(json_string_value(json_object_get(j, "user")));
 	}
 	explicit_bzero((char *)token, strlen(token));
 	return TRUE;
+}
+
+static void strip_slashes(char *url)
+{
+	while (g_str_has_suffix(url, "/") && strlen(url) > 1)
+		url[strlen(url) - 1] = '\0';
 }
 
 gboolean ics_admin_settings_load(IcsAdminSettings *s, const IcsAdminFlags *flags,
@@ -223,11 +236,23 @@ gboolean ics_admin_settings_load(IcsAdminSettings *s, const IcsAdminFlags *flags
 	take(&s->secret_key, env("ICS_SECRET_KEY"));
 	take(&s->url, g_strdup(flags->url));
 	take(&s->ca, g_strdup(flags->ca));
+	if ((s->access_key == NULL) != (s->secret_key == NULL))
+		return ics_error_invalid(error,
+					 "an access key needs its secret key and the other way "
+					 "round (ICS_ACCESS_KEY and ICS_SECRET_KEY, or access_key= "
+					 "and secret_key= in admin.conf)");
+	if (s->url) {
+		strip_slashes(s->url);
+		s->configured = TRUE;
+	}
+	if (s->access_key)
+		s->configured = TRUE;
+	if (!load_session(s, with_session, error))
+		return FALSE;
 	if (s->url == NULL)
 		s->url = g_strdup(ICS_REST_DEFAULT_URL);
-	while (g_str_has_suffix(s->url, "/") && strlen(s->url) > 1)
-		s->url[strlen(s->url) - 1] = '\0';
-	return with_session ? load_session(s, error) : TRUE;
+	strip_slashes(s->url);
+	return TRUE;
 }
 
 gboolean ics_admin_session_save(const char *url, const char *user, const char *token,

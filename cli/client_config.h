@@ -5,8 +5,9 @@
  *
  * Precedence, lowest first: admin.conf, environment (ICS_URL, ICS_CA,
  * ICS_ACCESS_KEY, ICS_SECRET_KEY, ICS_CONFIG), flags (--url, --ca,
- * --config).  Files holding credentials must be private: admin.conf and
- * the session file are refused when they are not owned by the user or are
+ * --config).  When none of them names a URL, the saved session's is used
+ * (the manager of the last login), else https://localhost:8443.  Files holding credentials must be
+ * private: admin.conf and the session file are refused when they are not owned by the user or are
  * accessible by group or others.  The configuration directory is
  * $XDG_CONFIG_HOME/ics, else $HOME/.config/ics (read at each call, not
  * cached, so tests can point HOME elsewhere).
@@ -33,6 +34,10 @@ typedef struct {
 	char *secret_key;
 	char *token; /* the session file's, when it was made for @url */
 	char *session_user;
+	/* A manager was named: by a flag, the environment, admin.conf (url= or
+	 * access keys) or a saved session.  `ics-admin vm` goes through the
+	 * manager only then. */
+	gboolean configured;
 } IcsAdminSettings;
 void ics_admin_settings_clear(IcsAdminSettings *s);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IcsAdminSettings, ics_admin_settings_clear)

@@ -1,12 +1,11 @@
 /*
  * command_groups.c: ics-admin's command groups and which file runs each.
  *
- * Two families share the program.  `vm` acts directly on the pools and the
- * CIB (vm_cmd.c; no manager needed: cluster nodes, the cluster tests).
- * Everything else talks to ics-managerd's REST API (api_cmd.h), including
- * `manager vm`, the same VMs as the manager sees them.  The split is by
- * verb, not by configuration, so a command always does the same thing
- * wherever it runs.
+ * `vm` (vm_cmd.c) goes through ics-managerd when one is configured and
+ * directly to this node's cluster otherwise or with --direct: the same
+ * commands, columns and JSON either way.  `manager` (manager_cmd.c) makes
+ * and moves the manager as a cluster resource, on a cluster node.  Every
+ * other group talks to the manager's REST API (api_cmd.h).
  */
 #include "config.h"
 
@@ -17,11 +16,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ics-admin [--version] GROUP COMMAND [OPTIONS]\n"
-		   "directly on the pools and the CIB (no manager):\n"
-		   "  vm       define, undefine, start, stop, migrate, list, show VMs\n"
+		   "  vm       list, show, create, delete, start, stop, reboot, migrate,\n"
+		   "           console VMs: through the manager when one is configured,\n"
+		   "           else (or with --direct) on this node's cluster\n"
 		   "through ics-managerd (REST API):\n"
 		   "  login    log in and keep the session; logout ends it; whoami\n"
-		   "  manager  manager vm list|show|create|delete|start|stop|migrate\n"
 		   "  user     list, show, create, delete, passwd, set-roles, second-factor,\n"
 		   "           reset-totp\n"
 		   "  role     list, show, create, delete, second-factor\n"
@@ -34,7 +33,7 @@ static void usage(FILE *f)
 		   "  drs      plan, apply, history, config of DRS (load balancing)\n"
 		   "  volume   list, show, create, resize, delete volumes on pools\n"
 		   "on a cluster node, the manager as a cluster resource (CIB):\n"
-		   "  manager  manager setup|status|move\n"
+		   "  manager  manager setup|status|move|cert\n"
 		   "'ics-admin GROUP --help' lists a group's commands; see ics-admin(8).\n");
 }
 

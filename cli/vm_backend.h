@@ -1,18 +1,15 @@
 /*
- * vm_backend.h: what the `ics-admin vm` commands ask for, independent of how
- * it is done (internal to ics-admin).
- *
- * The command layer (vm_cmd.c) turns argv into the requests below and prints
- * the JSON records it gets back; the backend carries them out.  The backend
- * is "direct" (vm_direct.c): the definition on the pool, the lease slot and
- * the CIB, with no manager.  The VMs of ics-managerd's inventory have their
- * own verb, `ics-admin manager vm` (manager_vm_cmd.c): a different model
- * (owners, tasks, no pool options), so it is not a second backend here.
+ * vm_backend.h: the direct way of `ics-admin vm` -- VM definitions on the
+ * pools, lease slots and the CIB, with no manager (vm_direct.c; internal to
+ * ics-admin).  vm_ops.h wraps these functions into the operations the
+ * command layer calls, beside the way through the manager.
  *
  * Records are JSON objects: {"uuid", "name", "pool", "vcpus", "memory_mib",
- * "state", "node"} (state = the CIB role: "Started", "Stopped", ...;
- * "not-in-cib" for a definition without a primitive; node = null when not
- * running), plus "definition" (vm.json) in show and define.
+ * "state", "node", "resource"} (state = the CIB role: "Started", "Stopped",
+ * ...; "not-in-cib" for a definition without a primitive; node = null when
+ * not running; resource = the primitive's id, what crm and pcs take, absent
+ * without one), plus "definition" (vm.json) in show and define.
+ * vm_direct_ops.c turns them into vm_ops.h's records.
  *
  * Errors carry ICS error codes that the program maps to its exit status:
  * INVALID_ARGUMENT/PARSE 2, NOT_FOUND 3, BUSY/CONFLICT 4, anything else 1.
@@ -63,7 +60,8 @@ typedef enum {
 
 typedef struct {
 	json_t *definition; /* vm.json without "lease"; uuid set */
-	char *pool_path;
+	char *pool_path;    /* NULL until the pool is known (ics_admin_define_set_pool) */
+	char *pool_name;    /* --pool NAME: resolved to a path by the backend */
 	IcsAdminUnsafe migration_unsafe;
 	gboolean start;
 } IcsAdminDefine;

@@ -9,7 +9,11 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "client_config.h"
 #include "vm_backend.h"
+#include "vm_ops.h"
+
+#define ICS_ADMIN_VM_DEFAULT_WAIT_S 600
 
 /* Exit statuses (docs/ics-admin.8). */
 enum {
@@ -30,7 +34,7 @@ int ics_admin_exit_code(const GError *error);
  * relative to @pool_path. */
 json_t *ics_admin_parse_disk(const char *spec, const char *pool_path, GError **error);
 
-/* The definition members both `vm define` and `manager vm create` take as
+/* The definition members `vm define` takes as
  * options; an option not given is NULL or negative and leaves @def alone. */
 typedef struct {
 	const char *name, *virt_type, *crash_policy, *uuid;
@@ -38,11 +42,34 @@ typedef struct {
 } IcsAdminDefOptions;
 void ics_admin_def_apply(json_t *def, const IcsAdminDefOptions *o);
 
-/* `vm define` options (argv[0] = "define") into a request; *json = --json. */
-gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, gboolean *json,
+/* The options every `vm` command shares, and the ones define keeps. */
+typedef struct {
+	IcsAdminFlags flags; /* --url, --ca, --config */
+	gboolean json;
+	gboolean direct;
+	gboolean no_wait;
+	gint timeout; /* 0: ICS_ADMIN_VM_DEFAULT_WAIT_S */
+	char *pool;   /* --pool NAME|PATH */
+	char *owner;  /* define --owner */
+} IcsAdminVmArgs;
+void ics_admin_vm_args_clear(IcsAdminVmArgs *a);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IcsAdminVmArgs, ics_admin_vm_args_clear)
+
+/* `vm define|create` options (argv[0] = the command) into a request; the
+ * common options land in @args.  A --pool PATH is set and relative disk
+ * paths made absolute under it; a --pool NAME is left in req->pool_name
+ * for the way that runs it.  No uuid is made up here: through the manager
+ * the manager picks it. */
+gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, IcsAdminVmArgs *args,
 				GError **error);
 
+typedef enum {
+	ICS_ADMIN_VM_AUTO,    /* the manager when configured, else directly */
+	ICS_ADMIN_VM_MANAGER, /* the manager only (the deprecated `manager vm`) */
+} IcsAdminVmMode;
+
 /* Run `vm ...` (argv[0] = "vm"); returns the exit status. */
+int ics_admin_vm_run(IcsAdmin *adm, IcsAdminVmMode mode, int argc, char **argv);
 int ics_admin_vm_main(IcsAdmin *adm, int argc, char **argv);
 
 #endif /* ICS_ADMIN_VM_CMD_H */

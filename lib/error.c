@@ -33,6 +33,7 @@ static const char *const code_names[] = {
 	[ICS_ERROR_PERMISSION] = "permission",
 	[ICS_ERROR_UNAVAILABLE] = "unavailable",
 	[ICS_ERROR_LIMIT] = "limit",
+	[ICS_ERROR_UNREACHABLE] = "unreachable",
 };
 
 const char *ics_error_code_name(IcsErrorCode code)

@@ -86,6 +86,7 @@ guint ics_api_status(const GError *error)
 		return 403;
 	case ICS_ERROR_BUSY:
 	case ICS_ERROR_UNAVAILABLE:
+	case ICS_ERROR_UNREACHABLE:
 		return 503;
 	case ICS_ERROR_TIMEOUT:
 		return 504;

@@ -69,10 +69,26 @@ static gboolean vm_access_read(IcsManager *m, const IcsRequest *req, const char 
 	return ok;
 }
 
+/* A page's runtime, from one view of the cluster. */
+typedef struct {
+	const IcsClusterOps *ops;
+	gpointer view;
+} RuntimeRows;
+
+static void append_runtime(const char *uuid, GString *out, gpointer data)
+{
+	RuntimeRows *rows = data;
+	IcsVmRuntime rt;
+
+	if (rows->ops->vm_view_get(rows->view, uuid, &rt))
+		ics_vm_inventory_append_runtime(out, rt.state, rt.host, rt.pool, rt.resource);
+}
+
 static gboolean list_vms(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *after = ics_request_query(req, "after");
 	g_autofree char *after_lower = NULL;
+	RuntimeRows rows = { 0 };
 	gint64 limit;
 	GString *out;
 
@@ -83,10 +99,16 @@ static gboolean list_vms(IcsManager *m, IcsRequest *req, IcsResponse *resp, GErr
 					 "after must be the uuid of the previous page's last VM");
 	if (after)
 		after = after_lower = g_ascii_strdown(after, -1);
+	if (m->cluster && m->cluster->vm_view && m->cluster->vm_view_get &&
+	    m->cluster->vm_view_release)
+		rows = (RuntimeRows){ m->cluster, m->cluster->vm_view(m->cluster->self) };
 	ics_store_read_begin(m->store);
 	out = ics_vm_inventory_list(m->store, after, limit,
-				    ics_api_owner_filter(req->principal, "vm.read"), error);
+				    ics_api_owner_filter(req->principal, "vm.read"),
+				    rows.view ? append_runtime : NULL, &rows, error);
 	ics_store_read_end(m->store);
+	if (rows.view)
+		m->cluster->vm_view_release(rows.view);
 	if (out == NULL)
 		return FALSE;
 	resp->status = 200;
@@ -135,7 +157,19 @@ static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError
 	ics_store_read_end(m->store);
 	if (out == NULL)
 		return FALSE;
-	if (m->cluster && m->cluster->vm_status) {
+	if (m->cluster && m->cluster->vm_view && m->cluster->vm_view_get &&
+	    m->cluster->vm_view_release) {
+		gpointer view = m->cluster->vm_view(m->cluster->self);
+		IcsVmRuntime rt;
+
+		if (view && m->cluster->vm_view_get(view, uuid, &rt))
+			json_object_set_new(out, "runtime",
+					    json_pack("{s:s, s:s?, s:s?, s:s?}", "state", rt.state,
+						      "host", rt.host, "pool", rt.pool, "resource",
+						      rt.resource));
+		if (view)
+			m->cluster->vm_view_release(view);
+	} else if (m->cluster && m->cluster->vm_status) {
 		g_autofree char *state = NULL, *host = NULL;
 		g_autoptr(GError) err = NULL;
 

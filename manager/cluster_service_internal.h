@@ -1,8 +1,9 @@
 /*
  * cluster_service_internal.h: what cluster_service.c (the bridge to the
  * adapter: connection, snapshots, calls, waits) shares with the files of
- * the operations: cluster_vms.c (VMs), cluster_hosts.c (hosts, pools,
- * maintenance), cluster_load.c (DRS).  Internal to manager/.
+ * the operations: cluster_vms.c (VMs), cluster_vm_view.c (VMs' runtime for
+ * a page), cluster_hosts.c (hosts, pools, maintenance), cluster_load.c
+ * (DRS).  Internal to manager/.
  */
 #ifndef ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H
 #define ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H
@@ -70,6 +71,12 @@ json_t *ics_cluster_vm_console(void *self, const char *uuid, GError **error);
 json_t *ics_cluster_vms_json(void *self, GError **error);
 json_t *ics_cluster_vm_json(void *self, const char *uuid, GError **error);
 json_t *ics_cluster_pool_vm_uuids_json(void *self, GError **error);
+
+/* cluster_vm_view.c: many VMs' runtime from one snapshot. */
+const char *ics_cluster_vm_state_text(const IcsClusterVm *vm);
+gpointer ics_cluster_vm_view(void *self);
+gboolean ics_cluster_vm_view_get(gpointer view, const char *uuid, IcsVmRuntime *out);
+void ics_cluster_vm_view_release(gpointer view);
 
 /* cluster_hosts.c: the host and pool operations of IcsClusterOps. */
 json_t *ics_cluster_hosts_json(void *self, GError **error);

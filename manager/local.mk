@@ -108,6 +108,7 @@ manager_libicsmgrcluster_la_SOURCES = \
 	manager/cluster_service_internal.h \
 	manager/cluster_service.c \
 	manager/cluster_vms.c \
+	manager/cluster_vm_view.c \
 	manager/cluster_hosts.c \
 	manager/cluster_load.c
 manager_libicsmgrcluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \

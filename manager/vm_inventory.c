@@ -434,8 +434,30 @@ static void append_summary(GString *out, IcsStmt *st)
 	g_string_truncate(out, (gsize)(p - out->str));
 }
 
+void ics_vm_inventory_append_runtime(GString *out, const char *state, const char *host,
+				     const char *pool, const char *resource)
+{
+	g_string_append(out, ",\"runtime\":{\"state\":");
+	append_json_string(out, state);
+	g_string_append(out, ",\"host\":");
+	if (host)
+		append_json_string(out, host);
+	else
+		g_string_append(out, "null");
+	g_string_append(out, ",\"pool\":");
+	if (pool)
+		append_json_string(out, pool);
+	else
+		g_string_append(out, "null");
+	if (resource) {
+		g_string_append(out, ",\"resource\":");
+		append_json_string(out, resource);
+	}
+	g_string_append_c(out, '}');
+}
+
 GString *ics_vm_inventory_list(IcsStore *store, const char *after, gint64 limit, gint64 owner_id,
-			       GError **error)
+			       IcsVmRowFn row_fn, gpointer row_data, GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		store,
@@ -461,6 +483,12 @@ GString *ics_vm_inventory_list(IcsStore *store, const char *after, gint64 limit,
 		if (n > 1)
 			g_string_append_c(out, ',');
 		append_summary(out, st);
+		if (row_fn) {
+			/* Members of the caller's inside the object. */
+			g_string_truncate(out, out->len - 1);
+			row_fn(last, out, row_data);
+			g_string_append_c(out, '}');
+		}
 	}
 	if (rc < 0)
 		return NULL;

@@ -168,9 +168,8 @@ static void test_transport_failures(void **state)
 
 	api_test_login_admin(t);
 	/* Nothing listens there: exit 1 with the URL. */
-	assert_int_equal(
-		cli_run(&r, NULL, "manager", "vm", "list", "--url", "https://127.0.0.1:1", NULL),
-		ICS_ADMIN_EXIT_AUTH); /* no session for that URL */
+	assert_int_equal(cli_run(&r, NULL, "vm", "list", "--url", "https://127.0.0.1:1", NULL),
+			 ICS_ADMIN_EXIT_AUTH); /* no session for that URL */
 	{
 		g_autofree char *in = g_strconcat(t->admin_password, "\n", NULL);
 
@@ -199,7 +198,8 @@ static void test_transport_failures(void **state)
 			g_autofree char *cert_pem = NULL, *key_pem = NULL;
 			g_autoptr(GError) err = NULL;
 
-			assert_true(ics_tls_cert_load(other, key, TRUE, NULL, &cert_pem, &key_pem, &err));
+			assert_true(ics_tls_cert_load(other, key, TRUE, NULL, &cert_pem, &key_pem,
+						      &err));
 		}
 		assert_int_equal(
 			cli_run(&r, in, "login", "admin", "--password-stdin", "--ca", other, NULL),
@@ -288,22 +288,22 @@ static void test_vms(void **state)
 	g_autofree char *uuid = NULL;
 
 	api_test_login_admin(t);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "db1", "--vcpus",
-				 "2", "--memory", "256", NULL),
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db1", "--vcpus", "2",
+				 "--memory", "256", NULL),
 			 0);
 	uuid = g_strstrip(g_strdup(r.out));
 	assert_true(g_uuid_string_is_valid(uuid));
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "db1", "--vcpus",
-				 "2", "--memory", "256", NULL),
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db1", "--vcpus", "2",
+				 "--memory", "256", NULL),
 			 ICS_ADMIN_EXIT_CONFLICT);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "db2", "--vcpus",
-				 "0", "--memory", "256", NULL),
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db2", "--vcpus", "0",
+				 "--memory", "256", NULL),
 			 ICS_ADMIN_EXIT_USAGE);
 	assert_non_null(strstr(r.err, "vcpus"));
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "db2", NULL),
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db2", NULL),
 			 ICS_ADMIN_EXIT_USAGE);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "web1", "--vcpus",
-				 "1", "--memory", "128", "--json", NULL),
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "web1", "--vcpus", "1",
+				 "--memory", "128", "--json", NULL),
 			 0);
 	{
 		g_autoptr(json_t) vm = json_loads(r.out, 0, NULL);
@@ -313,58 +313,119 @@ static void test_vms(void **state)
 		assert_non_null(json_object_get(vm, "definition"));
 	}
 
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "list", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "list", NULL), 0);
 	assert_non_null(strstr(r.out, "NAME"));
 	assert_non_null(strstr(r.out, "db1"));
 	assert_non_null(strstr(r.out, "web1"));
 	assert_non_null(strstr(r.out, uuid));
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "list", "--json", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "list", "--json", NULL), 0);
+	{
+		/* The records of the direct way, by name; no cluster: state unknown. */
+		g_autoptr(json_t) j = json_loads(r.out, 0, NULL);
+		json_t *first = json_array_get(j, 0);
+
+		assert_int_equal(json_array_size(j), 2);
+		assert_string_equal(json_string_value(json_object_get(first, "name")), "db1");
+		assert_string_equal(json_string_value(json_object_get(first, "state")), "unknown");
+		assert_string_equal(json_string_value(json_object_get(first, "owner")), "admin");
+		for (const char *const *k = (const char *const[]){ "uuid", "pool", "vcpus",
+								   "memory_mib", "node", NULL };
+		     *k; k++)
+			assert_non_null(json_object_get(first, *k));
+	}
+	assert_int_equal(cli_run(&r, NULL, "vm", "list", "--json", "--limit", "1", NULL), 0);
 	{
 		g_autoptr(json_t) j = json_loads(r.out, 0, NULL);
 
-		assert_int_equal(json_array_size(json_object_get(j, "items")), 2);
+		assert_int_equal(json_array_size(j), 1);
 	}
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "list", "--json", "--limit", "1", NULL),
-			 0);
-	{
-		g_autoptr(json_t) j = json_loads(r.out, 0, NULL);
-
-		assert_int_equal(json_array_size(json_object_get(j, "items")), 1);
-	}
+	/* The old spelling: a deprecation line, the same answer. */
+	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "list", NULL), 0);
+	assert_non_null(strstr(r.out, "web1"));
+	assert_non_null(strstr(r.err, "deprecated"));
+	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "list", "--direct", NULL),
+			 ICS_ADMIN_EXIT_USAGE);
 	/* By name and by uuid. */
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "show", "db1", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "show", "db1", NULL), 0);
 	assert_non_null(strstr(r.out, uuid));
-	assert_non_null(strstr(r.out, "256M"));
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "show", uuid, "--json", NULL), 0);
+	assert_non_null(strstr(r.out, "256 MiB"));
+	assert_int_equal(cli_run(&r, NULL, "vm", "show", uuid, "--json", NULL), 0);
 	{
 		g_autoptr(json_t) vm = json_loads(r.out, 0, NULL);
 
 		assert_string_equal(json_string_value(json_object_get(vm, "name")), "db1");
 	}
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "show", "nope", NULL),
-			 ICS_ADMIN_EXIT_NOT_FOUND);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "show",
-				 "00000000-0000-4000-8000-000000000000", NULL),
-			 ICS_ADMIN_EXIT_NOT_FOUND);
-	/* Inventory only: power operations are 503, exit 1, the manager's words. */
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "start", "db1", NULL),
-			 ICS_ADMIN_EXIT_ERROR);
-	assert_non_null(strstr(r.err, "no cluster adapter"));
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "stop", "db1", "--force", NULL),
-			 ICS_ADMIN_EXIT_ERROR);
+	assert_int_equal(cli_run(&r, NULL, "vm", "show", "nope", NULL), ICS_ADMIN_EXIT_NOT_FOUND);
 	assert_int_equal(
-		cli_run(&r, NULL, "manager", "vm", "migrate", "db1", "node2", "--no-wait", NULL),
-		ICS_ADMIN_EXIT_ERROR);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "migrate", "db1", NULL),
-			 ICS_ADMIN_EXIT_USAGE);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "delete", "db1", NULL), 0);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "show", uuid, NULL),
-			 ICS_ADMIN_EXIT_NOT_FOUND);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "frobnicate", NULL),
-			 ICS_ADMIN_EXIT_USAGE);
-	/* The direct `vm` group is still there, with its own syntax. */
+		cli_run(&r, NULL, "vm", "show", "00000000-0000-4000-8000-000000000000", NULL),
+		ICS_ADMIN_EXIT_NOT_FOUND);
+	/* Inventory only: power operations are 503, exit 1, the manager's words. */
+	assert_int_equal(cli_run(&r, NULL, "vm", "start", "db1", NULL), ICS_ADMIN_EXIT_ERROR);
+	assert_non_null(strstr(r.err, "no cluster adapter"));
+	assert_int_equal(cli_run(&r, NULL, "vm", "stop", "db1", "--force", NULL),
+			 ICS_ADMIN_EXIT_ERROR);
+	assert_int_equal(cli_run(&r, NULL, "vm", "migrate", "db1", "node2", "--no-wait", NULL),
+			 ICS_ADMIN_EXIT_ERROR);
+	assert_int_equal(cli_run(&r, NULL, "vm", "migrate", "db1", NULL), ICS_ADMIN_EXIT_USAGE);
+	assert_int_equal(cli_run(&r, NULL, "vm", "delete", "db1", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "show", uuid, NULL), ICS_ADMIN_EXIT_NOT_FOUND);
+	assert_int_equal(cli_run(&r, NULL, "vm", "frobnicate", NULL), ICS_ADMIN_EXIT_USAGE);
 	assert_int_equal(cli_run(&r, NULL, "vm", "define", NULL), ICS_ADMIN_EXIT_USAGE);
-	assert_non_null(strstr(r.err, "--pool"));
+	assert_non_null(strstr(r.err, "--name"));
+	/* Options of the direct way only: one clear refusal, nothing created. */
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "u1", "--vcpus", "1",
+				 "--memory", "64", "--migration-unsafe", NULL),
+			 ICS_ADMIN_EXIT_USAGE);
+	assert_non_null(strstr(r.err, "--direct"));
+	assert_int_equal(cli_run(&r, NULL, "vm", "show", "u1", NULL), ICS_ADMIN_EXIT_NOT_FOUND);
+	/* A pool the manager does not have. */
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "u1", "--vcpus", "1",
+				 "--memory", "64", "--pool", "nosuchpool", NULL),
+			 ICS_ADMIN_EXIT_ERROR);
+	assert_int_equal(cli_run(&r, NULL, "vm", "show", "u1", NULL), ICS_ADMIN_EXIT_NOT_FOUND);
+}
+
+/* Which way `vm` goes: the manager when configured; when its address does
+ * not answer, one line and this node's cluster (cibadmin), else the error. */
+static void test_vm_way(void **state)
+{
+	ApiTest *t = *state;
+	g_auto(CliRun) r = { 0 };
+	g_autofree char *cibadmin = g_find_program_in_path("cibadmin");
+
+	(void)t;
+	g_setenv("ICS_URL", "https://127.0.0.1:1", TRUE);
+	g_setenv("ICS_ACCESS_KEY", "AKNOTHING", TRUE);
+	g_setenv("ICS_SECRET_KEY", "nothing", TRUE);
+	assert_int_not_equal(cli_run(&r, NULL, "vm", "list", NULL), 0);
+	if (cibadmin)
+		assert_non_null(strstr(r.err, "the manager at https://127.0.0.1:1 does not answer; "
+					      "acting directly"));
+	else
+		assert_non_null(strstr(r.err, "cannot reach the manager at https://127.0.0.1:1"));
+	/* The old spelling never goes directly. */
+	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "list", NULL), ICS_ADMIN_EXIT_ERROR);
+	assert_non_null(strstr(r.err, "cannot reach the manager"));
+	assert_null(strstr(r.err, "acting directly"));
+	g_unsetenv("ICS_ACCESS_KEY");
+	g_unsetenv("ICS_SECRET_KEY");
+	/* Configured but not logged in: exit 5, with both ways out. */
+	assert_int_equal(cli_run(&r, NULL, "vm", "list", NULL), ICS_ADMIN_EXIT_AUTH);
+	assert_non_null(strstr(r.err, "--direct"));
+	/* Nothing configured: straight to the cluster, never a word of a manager. */
+	g_unsetenv("ICS_URL");
+	assert_int_not_equal(cli_run(&r, NULL, "vm", "list", NULL), ICS_ADMIN_EXIT_AUTH);
+	assert_null(strstr(r.err, "manager at"));
+	/* --direct, whatever is configured. */
+	g_setenv("ICS_URL", t->url, TRUE);
+	api_test_login_admin(t);
+	assert_int_not_equal(cli_run(&r, NULL, "vm", "list", "--direct", NULL), ICS_ADMIN_EXIT_OK);
+	assert_null(strstr(r.err, "manager at"));
+	/* The last login's manager is the default. */
+	g_unsetenv("ICS_URL");
+	assert_int_equal(cli_run(&r, NULL, "vm", "list", NULL), ICS_ADMIN_EXIT_OK);
+	assert_int_equal(cli_run(&r, NULL, "whoami", NULL), ICS_ADMIN_EXIT_OK);
+	g_setenv("ICS_URL", t->url, TRUE);
 }
 
 static void test_audit_tasks_events(void **state)
@@ -373,8 +434,8 @@ static void test_audit_tasks_events(void **state)
 	g_auto(CliRun) r = { 0 };
 
 	api_test_login_admin(t);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "a1", "--vcpus",
-				 "1", "--memory", "128", NULL),
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "a1", "--vcpus", "1",
+				 "--memory", "128", NULL),
 			 0);
 	assert_int_equal(cli_run(&r, NULL, "audit", "export", "--action", "vm.create", NULL), 0);
 	assert_true(g_str_has_prefix(r.out, "\""));
@@ -454,8 +515,8 @@ static void test_apikeys(void **state)
 
 		assert_string_equal(json_string_value(json_object_get(me, "auth")), "apikey");
 	}
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "signed", "--vcpus",
-				 "1", "--memory", "128", NULL),
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "signed", "--vcpus", "1",
+				 "--memory", "128", NULL),
 			 0);
 	assert_int_equal(cli_run(&r, NULL, "audit", "list", "--action", "vm.create", "--user",
 				 "admin", NULL),
@@ -541,36 +602,39 @@ static void test_tasks(void **state)
 	g_autofree char *id = NULL;
 
 	api_test_login_admin(t);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "t1", "--vcpus",
-				 "1", "--memory", "128", NULL),
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "t1", "--vcpus", "1",
+				 "--memory", "128", NULL),
 			 0);
-	/* Waited for: exit 0; --json prints the final task. */
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "start", "t1", NULL), 0);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "start", "t1", "--json", NULL), 0);
+	/* Waited for: exit 0; --json prints the VM afterwards. */
+	assert_int_equal(cli_run(&r, NULL, "vm", "start", "t1", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "start", "t1", "--json", NULL), 0);
 	{
-		g_autoptr(json_t) task = json_loads(r.out, 0, NULL);
+		g_autoptr(json_t) vm = json_loads(r.out, 0, NULL);
 
-		assert_non_null(task);
+		assert_non_null(vm);
+		assert_string_equal(json_string_value(json_object_get(vm, "name")), "t1");
+	}
+	assert_int_equal(cli_run(&r, NULL, "task", "list", "--json", "--limit", "1", NULL), 0);
+	{
+		g_autoptr(json_t) j = json_loads(r.out, 0, NULL);
+		json_t *task = json_array_get(json_object_get(j, "items"), 0);
+
 		assert_string_equal(json_string_value(json_object_get(task, "state")), "succeeded");
 		assert_int_equal(json_integer_value(json_object_get(task, "progress")), 100);
 	}
 	/* --no-wait prints the task id; task wait follows it. */
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "start", "t1", "--no-wait", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "start", "t1", "--no-wait", NULL), 0);
 	id = g_strstrip(g_strdup(r.out));
 	assert_true(g_ascii_isdigit(id[0]));
 	assert_int_equal(cli_run(&r, NULL, "task", "wait", id, NULL), 0);
 	assert_non_null(strstr(r.out, "succeeded"));
 	assert_int_equal(cli_run(&r, NULL, "task", "show", id, NULL), 0);
 	assert_non_null(strstr(r.out, "succeeded"));
-	/* A failed task: exit 1 with the task's error; --json still prints it. */
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "stop", "t1", "--json", NULL),
+	/* A failed task: exit 1 with the task's error, nothing on stdout. */
+	assert_int_equal(cli_run(&r, NULL, "vm", "stop", "t1", "--json", NULL),
 			 ICS_ADMIN_EXIT_ERROR);
 	assert_non_null(strstr(r.err, "the guest did not shut down"));
-	{
-		g_autoptr(json_t) task = json_loads(r.out, 0, NULL);
-
-		assert_string_equal(json_string_value(json_object_get(task, "state")), "failed");
-	}
+	assert_string_equal(r.out, "");
 	assert_int_equal(cli_run(&r, NULL, "task", "list", NULL), 0);
 	assert_non_null(strstr(r.out, "failed"));
 	assert_non_null(strstr(r.out, "succeeded"));
@@ -592,7 +656,7 @@ static void test_tasks(void **state)
 		slave = open(ptsname(master), O_RDWR | O_NOCTTY);
 		assert_true(slave >= 0);
 		cli_run_stderr_fd = slave;
-		assert_int_equal(cli_run(&r, NULL, "manager", "vm", "start", "t1", NULL), 0);
+		assert_int_equal(cli_run(&r, NULL, "vm", "start", "t1", NULL), 0);
 		cli_run_stderr_fd = -1;
 		close(slave);
 		n = read(master, buf, sizeof(buf) - 1);
@@ -603,20 +667,19 @@ static void test_tasks(void **state)
 		assert_non_null(strstr(buf, "100% succeeded"));
 	}
 	/* Not on a terminal: none. */
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "start", "t1", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "start", "t1", NULL), 0);
 	assert_null(strstr(r.err, "succeeded"));
 	/* An ended task cannot be cancelled. */
 	assert_int_equal(cli_run(&r, NULL, "task", "cancel", id, NULL), ICS_ADMIN_EXIT_CONFLICT);
 	/* reboot is a task too; the cluster's refusal is its error. */
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "reboot", "t1", NULL),
-			 ICS_ADMIN_EXIT_ERROR);
+	assert_int_equal(cli_run(&r, NULL, "vm", "reboot", "t1", NULL), ICS_ADMIN_EXIT_ERROR);
 	assert_non_null(strstr(r.err, "is not running"));
 	/* console: where, and the command that reaches it. */
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "console", "t1", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "console", "t1", NULL), 0);
 	assert_non_null(strstr(r.out, "node2"));
 	assert_non_null(strstr(r.out, "/dev/pts/4"));
 	assert_non_null(strstr(r.out, "virsh -c qemu+tcp://node2/system console "));
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "console", "t1", "--json", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "console", "t1", "--json", NULL), 0);
 	{
 		g_autoptr(json_t) j = json_loads(r.out, 0, NULL);
 
@@ -651,6 +714,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transport_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users_and_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_way, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_tasks_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apikeys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tasks, setup_cluster, teardown),

@@ -98,7 +98,7 @@ static void test_volume_commands(void **state)
 	assert_int_equal(
 		cli_run(&r, NULL, "volume", "create", "shared", "../x", "--size", "1G", NULL), 2);
 	assert_int_equal(cli_run(&r, NULL, "volume", "frobnicate", NULL), 2);
-	assert_int_equal(cli_run(&r, NULL, "manager", "vm", "create", "--name", "db1", "--vcpus",
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db1", "--vcpus",
 				 "1", "--memory", "128", NULL),
 			 0);
 	{
@@ -111,7 +111,7 @@ static void test_volume_commands(void **state)
 			"\"qcow2\"}]}",
 			-1, NULL));
 		assert_int_equal(
-			cli_run(&r, NULL, "manager", "vm", "create", "--from-json", def, NULL), 0);
+			cli_run(&r, NULL, "vm", "create", "--from-json", def, NULL), 0);
 	}
 	assert_int_equal(cli_run(&r, NULL, "volume", "delete", "shared", "disk1.qcow2", NULL), 4);
 	assert_non_null(strstr(r.err, "db2"));

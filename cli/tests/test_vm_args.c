@@ -37,8 +37,22 @@ static gboolean parse(IcsAdminDefine *req, gboolean *json, GError **error, ...)
 	g_ptr_array_add(av, NULL);
 	/* GOption rearranges argv: hand it a copy of the pointer array. */
 	copy = g_memdup2(av->pdata, av->len * sizeof(char *));
-	ok = ics_admin_parse_define((int)av->len - 1, copy, req, json, error);
+	{
+		g_auto(IcsAdminVmArgs) args = { 0 };
+
+		ok = ics_admin_parse_define((int)av->len - 1, copy, req, &args, error);
+		*json = args.json;
+	}
 	return ok;
+}
+
+/* The definition as the direct way reads it: with a uuid (the parser
+ * leaves a missing one to the way). */
+static IcsVmMeta *meta_of(IcsAdminDefine *req, GError **error)
+{
+	if (json_object_get(req->definition, "uuid") == NULL)
+		json_object_set_new(req->definition, "uuid", json_string(UUID));
+	return ics_vm_meta_from_json(req->definition, NULL, error);
 }
 
 static void test_full(void **state)
@@ -62,7 +76,7 @@ static void test_full(void **state)
 	assert_int_equal(req.migration_unsafe, ICS_ADMIN_UNSAFE_YES);
 	assert_string_equal(req.pool_path, "/srv/ics/pools/shared");
 	assert_null(json_object_get(req.definition, "lease"));
-	m = ics_vm_meta_from_json(req.definition, NULL, &e);
+	m = meta_of(&req, &e);
 	assert_non_null(m);
 	assert_string_equal(m->uuid, UUID);
 	assert_string_equal(m->name, "web1");
@@ -100,10 +114,10 @@ static void test_defaults(void **state)
 	assert_false(req.start);
 	assert_int_equal(req.migration_unsafe, ICS_ADMIN_UNSAFE_AUTO);
 	assert_string_equal(req.pool_path, "/p/x");
-	m = ics_vm_meta_from_json(req.definition, NULL, &e);
+	/* No uuid: the manager picks it, or the direct way makes one up. */
+	assert_null(json_object_get(req.definition, "uuid"));
+	m = meta_of(&req, &e);
 	assert_non_null(m);
-	/* A fresh, valid uuid each time. */
-	assert_true(g_uuid_string_is_valid(m->uuid));
 	assert_string_equal(m->virt_type, "kvm");
 	assert_int_equal(m->crash_policy, ICS_VM_CRASH_HA);
 	assert_int_equal(m->disks->len, 0);
@@ -116,22 +130,59 @@ static void expect_usage(const char *what, GError *e)
 		fail_msg("%s: exit %d for %s", what, ics_admin_exit_code(e), e->message);
 }
 
+/* A pool by name, or none: relative disks wait for the way to know the
+ * pool's path; ics_admin_define_set_pool() makes them absolute. */
+static void test_pool_name_and_relative_disks(void **state)
+{
+	g_auto(IcsAdminDefine) req = { 0 };
+	g_autoptr(GError) e = NULL;
+	gboolean json = FALSE;
+	json_t *disks;
+
+	(void)state;
+	assert_true(parse(&req, &json, &e, "--pool", "shared", "--name", "a", "--vcpus", "1",
+			  "--memory", "64", "--disk", "vms/a/disk0.raw", "--disk", "/abs/b.raw",
+			  NULL));
+	assert_null(req.pool_path);
+	assert_string_equal(req.pool_name, "shared");
+	disks = json_object_get(req.definition, "disks");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(disks, 0), "path")),
+			    "vms/a/disk0.raw");
+	ics_admin_define_set_pool(&req, "/srv/ics/pools/shared/");
+	assert_string_equal(req.pool_path, "/srv/ics/pools/shared");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(disks, 0), "path")),
+			    "/srv/ics/pools/shared/vms/a/disk0.raw");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(disks, 1), "path")),
+			    "/abs/b.raw");
+}
+
+static void test_no_pool(void **state)
+{
+	g_auto(IcsAdminDefine) req = { 0 };
+	g_autoptr(GError) e = NULL;
+	gboolean json = FALSE;
+
+	(void)state;
+	assert_true(parse(&req, &json, &e, "--name", "a", "--vcpus", "1", "--memory", "64", NULL));
+	assert_null(req.pool_path);
+	assert_null(req.pool_name);
+}
+
 static void test_usage_errors(void **state)
 {
 	gboolean json;
 
 	(void)state;
-#define BAD(...)                                                                             \
-	do {                                                                                 \
-		g_auto(IcsAdminDefine) r = { 0 };                                            \
-		g_autoptr(GError) e = NULL;                                                  \
-		assert_false(parse(&r, &json, &e, __VA_ARGS__, NULL));                       \
-		expect_usage(#__VA_ARGS__, e);                                               \
+#define BAD(...)                                                                                   \
+	do {                                                                                       \
+		g_auto(IcsAdminDefine) r = { 0 };                                                  \
+		g_autoptr(GError) e = NULL;                                                        \
+		assert_false(parse(&r, &json, &e, __VA_ARGS__, NULL));                             \
+		expect_usage(#__VA_ARGS__, e);                                                     \
 	} while (0)
-	BAD("--name", "a", "--vcpus", "1", "--memory", "64");		  /* no --pool */
-	BAD("--pool", "/p", "--vcpus", "1", "--memory", "64");		  /* no --name */
-	BAD("--pool", "/p", "--name", "a", "--memory", "64");		  /* no --vcpus */
-	BAD("--pool", "/p", "--name", "a", "--vcpus", "1");		  /* no --memory */
+	BAD("--pool", "/p", "--vcpus", "1", "--memory", "64");		      /* no --name */
+	BAD("--pool", "/p", "--name", "a", "--memory", "64");		      /* no --vcpus */
+	BAD("--pool", "/p", "--name", "a", "--vcpus", "1");		      /* no --memory */
 	BAD("--pool", "/p", "--name", "a", "--vcpus", "x", "--memory", "64"); /* not a number */
 	BAD("--pool", "/p", "--name", "a", "--vcpus", "1", "--memory", "64", "--disk",
 	    "/p/d,colour=red");
@@ -156,7 +207,7 @@ static void test_invalid_values_rejected_by_vmdef(void **state)
 	(void)state;
 	assert_true(parse(&req, &json, &e, "--pool", "/p", "--name", "a", "--vcpus", "0",
 			  "--memory", "64", "--virt-type", "xen", NULL));
-	m = ics_vm_meta_from_json(req.definition, NULL, &e);
+	m = meta_of(&req, &e);
 	assert_null(m);
 	expect_usage("vcpus 0", e);
 	assert_non_null(strstr(e->message, "vm \"a\""));
@@ -170,16 +221,17 @@ static void test_from_json(void **state)
 	g_autofree char *dir = g_dir_make_tmp("ics-cli-XXXXXX", NULL);
 	g_autofree char *file = g_build_filename(dir, "vm.json", NULL);
 	gboolean json;
-	const char *text = "{\"uuid\": \"" UUID "\", \"name\": \"old\", \"vcpus\": 4, "
-			   "\"memory_mib\": 512, \"lease\": {\"lockspace\": \"ics-x\", \"name\": \"" UUID
-			   "\", \"path\": \"/q/.ics/leases\", \"offset\": 1048576}}";
+	const char *text =
+		"{\"uuid\": \"" UUID "\", \"name\": \"old\", \"vcpus\": 4, "
+		"\"memory_mib\": 512, \"lease\": {\"lockspace\": \"ics-x\", \"name\": \"" UUID
+		"\", \"path\": \"/q/.ics/leases\", \"offset\": 1048576}}";
 
 	(void)state;
 	assert_true(g_file_set_contents(file, text, -1, NULL));
-	assert_true(parse(&req, &json, &e, "--pool", "/p", "--from-json", file, "--name", "new",
-			  NULL));
+	assert_true(
+		parse(&req, &json, &e, "--pool", "/p", "--from-json", file, "--name", "new", NULL));
 	assert_null(json_object_get(req.definition, "lease"));
-	m = ics_vm_meta_from_json(req.definition, NULL, &e);
+	m = meta_of(&req, &e);
 	assert_non_null(m);
 	assert_string_equal(m->name, "new");
 	assert_string_equal(m->uuid, UUID);
@@ -203,9 +255,14 @@ static void test_exit_codes(void **state)
 		int code;
 		int exit;
 	} map[] = {
-		{ ICS_ERROR_INVALID_ARGUMENT, 2 }, { ICS_ERROR_PARSE, 2 }, { ICS_ERROR_NOT_FOUND, 3 },
-		{ ICS_ERROR_BUSY, 4 },		   { ICS_ERROR_CONFLICT, 4 }, { ICS_ERROR_IO, 1 },
-		{ ICS_ERROR_EXEC, 1 },		   { ICS_ERROR_TIMEOUT, 1 },
+		{ ICS_ERROR_INVALID_ARGUMENT, 2 },
+		{ ICS_ERROR_PARSE, 2 },
+		{ ICS_ERROR_NOT_FOUND, 3 },
+		{ ICS_ERROR_BUSY, 4 },
+		{ ICS_ERROR_CONFLICT, 4 },
+		{ ICS_ERROR_IO, 1 },
+		{ ICS_ERROR_EXEC, 1 },
+		{ ICS_ERROR_TIMEOUT, 1 },
 	};
 
 	(void)state;
@@ -222,6 +279,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_pool_name_and_relative_disks),
+		cmocka_unit_test(test_no_pool),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_invalid_values_rejected_by_vmdef),
 		cmocka_unit_test(test_from_json),

@@ -207,7 +207,44 @@ class Context:
         return len(dcs) == 1
 
     def wait_whole(self, timeout=90):
-        return self.wait(self.cluster_whole, timeout, "the whole cluster online with a DC")
+        since = time.time()
+        try:
+            return self.wait(self.cluster_whole, timeout, "the whole cluster online with a DC")
+        except ScenarioFailed as e:
+            raise ScenarioFailed("%s (%s)" % (e, self.whole_report(since - timeout))) from None
+
+    def whole_report(self, since_wall):
+        """Why the cluster is not whole, in one line: each node's power, daemons
+        and view, and the lab's power events since `since_wall` (a fence loop
+        shows as repeated off/on)."""
+        parts = []
+        for x in self.lab.nodes():
+            if not self.lab.holder_pid(x):
+                parts.append("%s: off" % x)
+                continue
+            missing = [d for d in ("corosync", "pacemakerd")
+                       if d not in self.lab.daemons(x)]
+            try:
+                c = self.lab.cluster(via=x)
+            except icslab.LabError as err:
+                c, missing = None, missing + ["crm_mon: %s" % err]
+            if not c:
+                parts.append("%s: no crm_mon answer%s" % (
+                    x, " (no %s)" % ",".join(missing) if missing else ""))
+                continue
+            bad = ["%s %s" % (n, "unclean" if v.get("unclean") else "offline")
+                   for n, v in sorted(c["nodes"].items())
+                   if not v.get("online") or v.get("unclean")]
+            parts.append("%s: dc=%s quorum=%s%s%s" % (
+                x, c["dc"] or "-", "yes" if c["quorum"] else "no",
+                " sees " + ", ".join(bad) if bad else "",
+                " (no %s)" % ",".join(missing) if missing else ""))
+        evs = self.lab.power_events(since=since_wall)
+        if evs:
+            parts.append("power: " + " ".join("%s %s@%+.0fs" % (e["node"], e["event"],
+                                                              e["t"] - time.time())
+                                             for e in evs[-8:]))
+        return "; ".join(parts)
 
     def mark(self, name):
         self.marks[name] = time.monotonic()

@@ -27,6 +27,7 @@ static void test_code_names(void **state)
 	assert_string_equal(ics_error_code_name(ICS_ERROR_TIMEOUT), "timeout");
 	assert_string_equal(ics_error_code_name(ICS_ERROR_UNAVAILABLE), "unavailable");
 	assert_string_equal(ics_error_code_name(ICS_ERROR_LIMIT), "limit");
+	assert_string_equal(ics_error_code_name(ICS_ERROR_UNREACHABLE), "unreachable");
 	assert_string_equal(ics_error_code_name((IcsErrorCode)999), "unknown");
 	assert_string_equal(ics_error_code_name((IcsErrorCode)-1), "unknown");
 }

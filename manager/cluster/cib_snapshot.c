@@ -222,6 +222,8 @@ void ics_cluster_snapshot_free(IcsClusterSnapshot *snap)
 	g_ptr_array_unref(snap->nodes);
 	g_ptr_array_unref(snap->constraints);
 	g_hash_table_unref(snap->properties);
+	g_clear_pointer(&snap->resource_by_id, g_hash_table_unref);
+	g_clear_pointer(&snap->vm_by_uuid, g_hash_table_unref);
 	g_free(snap);
 }
 
@@ -284,9 +286,15 @@ static IcsClusterResource *new_resource(const xmlNode *prim, const xmlNode *pare
 static void read_resources(IcsClusterSnapshot *snap, const xmlNode *parent, const xmlNode *owner)
 {
 	for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next) {
-		if (ics_xml_is(c, "primitive"))
-			g_ptr_array_add(snap->resources, new_resource(c, owner));
-		else if (ics_xml_is(c, "clone") || ics_xml_is(c, "master") ||
+		if (ics_xml_is(c, "primitive")) {
+			IcsClusterResource *r = new_resource(c, owner);
+
+			g_ptr_array_add(snap->resources, r);
+			/* The first of two primitives with one id (an invalid CIB) wins,
+			 * as the linear search did. */
+			if (!g_hash_table_contains(snap->resource_by_id, r->id))
+				g_hash_table_insert(snap->resource_by_id, r->id, r);
+		} else if (ics_xml_is(c, "clone") || ics_xml_is(c, "master") ||
 			 ics_xml_is(c, "group") || ics_xml_is(c, "bundle"))
 			read_resources(snap, c, c);
 	}
@@ -360,13 +368,7 @@ static IcsClusterNode *node_by_name(IcsClusterSnapshot *snap, const char *name)
 
 static IcsClusterResource *resource_by_id(IcsClusterSnapshot *snap, const char *id)
 {
-	for (guint i = 0; id && i < snap->resources->len; i++) {
-		IcsClusterResource *r = g_ptr_array_index(snap->resources, i);
-
-		if (strcmp(r->id, id) == 0)
-			return r;
-	}
-	return NULL;
+	return id ? g_hash_table_lookup(snap->resource_by_id, id) : NULL;
 }
 
 static IcsNodeState node_state(const IcsClusterNode *n)
@@ -654,6 +656,8 @@ IcsClusterSnapshot *ics_cluster_snapshot_parse(xmlDoc *cib, xmlDoc *mon, GError 
 	snap->pools = g_ptr_array_new_with_free_func(pool_free);
 	snap->constraints = g_ptr_array_new_with_free_func(constraint_free);
 	snap->properties = new_table();
+	snap->resource_by_id = g_hash_table_new(g_str_hash, g_str_equal);
+	snap->vm_by_uuid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	crm_config = ics_xml_child(config, "crm_config");
 	read_nvpairs(crm_config, "cluster_property_set", snap->properties);
@@ -676,8 +680,19 @@ IcsClusterSnapshot *ics_cluster_snapshot_parse(xmlDoc *cib, xmlDoc *mon, GError 
 	for (guint i = 0; i < snap->resources->len; i++) {
 		const IcsClusterResource *r = g_ptr_array_index(snap->resources, i);
 
-		if (strcmp(r->agent, "ocf:ics:vm") == 0)
-			g_ptr_array_add(snap->vms, new_vm(r, status));
+		if (strcmp(r->agent, "ocf:ics:vm") == 0) {
+			IcsClusterVm *v = new_vm(r, status);
+
+			g_ptr_array_add(snap->vms, v);
+			if (v->uuid) {
+				char *key = g_ascii_strdown(v->uuid, -1);
+
+				if (g_hash_table_contains(snap->vm_by_uuid, key))
+					g_free(key);
+				else
+					g_hash_table_insert(snap->vm_by_uuid, key, v);
+			}
+		}
 		else if (strcmp(r->agent, "ocf:ics:pool") == 0)
 			g_ptr_array_add(snap->pools, new_pool(r));
 	}
@@ -704,6 +719,18 @@ const IcsClusterVm *ics_cluster_snapshot_vm(const IcsClusterSnapshot *snap, cons
 			return v;
 	}
 	return NULL;
+}
+
+const IcsClusterVm *ics_cluster_snapshot_vm_by_uuid(const IcsClusterSnapshot *snap,
+						    const char *uuid)
+{
+	char key[64];
+
+	if (uuid == NULL || strlen(uuid) >= sizeof(key))
+		return NULL;
+	for (gsize i = 0; i <= strlen(uuid); i++)
+		key[i] = g_ascii_tolower(uuid[i]);
+	return g_hash_table_lookup(snap->vm_by_uuid, key);
 }
 
 const IcsClusterPool *ics_cluster_snapshot_pool(const IcsClusterSnapshot *snap, const char *name)

@@ -28,7 +28,9 @@ typedef enum {
 	ICS_ERROR_CONFLICT,
 	ICS_ERROR_PERMISSION,
 	ICS_ERROR_UNAVAILABLE,
-	ICS_ERROR_LIMIT, /* a configured limit is reached: retry later (HTTP 429) */
+	ICS_ERROR_LIMIT,       /* a configured limit is reached: retry later (HTTP 429) */
+	ICS_ERROR_UNREACHABLE, /* nothing answered at the address (refused, no route, unknown
+				  name): the request was never delivered */
 } IcsErrorCode;
 
 /* Stable short name of a code ("invalid-argument", "not-found", ...). */

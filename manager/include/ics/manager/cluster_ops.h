@@ -36,13 +36,23 @@
 #include "ics/vmdef.h"
 
 /* Progress of a long operation: @percent 0..100 and what it is doing. */
+/* A VM's runtime as the cluster has it (strings borrowed). */
+typedef struct {
+	const char *state;    /* running, stopped, migrating, failed, unknown */
+	const char *host;     /* where it is placed; NULL when stopped */
+	const char *pool;     /* the pool path of its primitive */
+	const char *resource; /* its primitive's id */
+} IcsVmRuntime;
+
 typedef void (*IcsClusterProgressFn)(void *data, guint percent, const char *message);
 
 typedef struct {
 	/* Passed back as the first argument of every operation. */
 	void *self;
 	/* Create or update the cluster objects of @vm (CIB primitive with its
-	 * utilization, constraints). */
+	 * utilization, constraints).  The primitive is named after @vm; an
+	 * update that changes the name renames it, which is CONFLICT unless
+	 * the VM is stopped. */
 	gboolean (*define_vm)(void *self, const IcsVmMeta *vm, GError **error);
 	/* Remove the cluster objects of the VM @uuid (it must be stopped). */
 	gboolean (*undefine_vm)(void *self, const char *uuid, GError **error);
@@ -69,6 +79,14 @@ typedef struct {
 	 * g_free both. */
 	gboolean (*vm_status)(void *self, const char *uuid, char **state, char **host,
 			      GError **error);
+	/* The runtime of many VMs from one snapshot: vm_view() takes a view
+	 * (NULL when the cluster has none yet), vm_view_get() fills @out for
+	 * one uuid (FALSE when the cluster has no such VM), in constant time;
+	 * the strings are valid until vm_view_release().  All three may be
+	 * NULL. */
+	gpointer (*vm_view)(void *self);
+	gboolean (*vm_view_get)(gpointer view, const char *uuid, IcsVmRuntime *out);
+	void (*vm_view_release)(gpointer view);
 	/* Hosts: a JSON array of host summaries {"name", "state", "vm_count", ...};
 	 * one host in detail (its VMs, libvirt statistics when reachable),
 	 * NOT_FOUND for an unknown name.  Documented in docs/openapi.yaml. */

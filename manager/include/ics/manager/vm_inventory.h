@@ -63,11 +63,20 @@ gboolean ics_vm_inventory_owner(IcsStore *store, const char *uuid, gint64 *owner
 json_t *ics_vm_inventory_get(IcsStore *store, const char *uuid, GError **error);
 /* The stored definition, parsed; NOT_FOUND. */
 IcsVmMeta *ics_vm_inventory_meta(IcsStore *store, const char *uuid, GError **error);
+/* Called for each listed VM to append members (",\"key\":value...") to
+ * its object in @out. */
+typedef void (*IcsVmRowFn)(const char *uuid, GString *out, gpointer data);
+
 /* {"items": [summary...], "next": uuid-or-null} as JSON text: VMs after
  * @after in uuid order, at most @limit, only those of @owner_id unless it
- * is 0.  Written straight from the rows (no intermediate JSON tree): this
- * is the API's hottest read. */
+ * is 0, each with what @row_fn (may be NULL) adds.  Written straight from
+ * the rows (no intermediate JSON tree): this is the API's hottest read. */
 GString *ics_vm_inventory_list(IcsStore *store, const char *after, gint64 limit, gint64 owner_id,
-			       GError **error);
+			       IcsVmRowFn row_fn, gpointer row_data, GError **error);
+
+/* Append ,"runtime":{"state","host","pool","resource"} (host and pool may
+ * be NULL; resource is left out when NULL). */
+void ics_vm_inventory_append_runtime(GString *out, const char *state, const char *host,
+				     const char *pool, const char *resource);
 
 #endif /* ICS_MANAGER_VM_INVENTORY_H */
