@@ -2,4 +2,5 @@
 # built programs).  They report medians; they are never part of `make check`.
 EXTRA_DIST += bench/README.md bench/lab/bench-lab bench/storage/bench-storage bench/vm/bench-vm \
 	bench/manager/bench-manager \
+	bench/inventory/bench-inventory \
 	bench/manager-ha/bench-manager-ha

@@ -517,6 +517,13 @@ class Lab:
             time.sleep(0.005)
         pcmk_env = ["env", "PCMK_logfile=/var/log/pacemaker/pacemaker.log",
                     "PCMK_debug=no", "HA_LOGFACILITY=none", "PCMK_logfacility=none"]
+        # A large CIB (~1,000 resources) no longer fits Pacemaker's default
+        # IPC buffer (128 KiB, compressed): the daemons refuse whole-CIB
+        # queries with "Message too long".  The caller's value, if any, goes
+        # to the daemons (and through execd to the agents and the manager);
+        # clients run by node_run() inherit it from the caller.
+        if os.environ.get("PCMK_ipc_buffer"):
+            pcmk_env.append("PCMK_ipc_buffer=" + os.environ["PCMK_ipc_buffer"])
         self._spawn(n, ["corosync", "-f"], "corosync.out")
         self._spawn(n, ["env", "SANLOCK_PRIVILEGED=0", "sanlock", "daemon", "-D", "-w", "0",
                         "-l", "0", "-U", "0", "-G", "0", "-e", n["name"]], "sanlock.out")

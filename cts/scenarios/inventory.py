@@ -21,34 +21,16 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 import uuid as uuidlib
 
 import icslab
+from ctslib import icsapi
 from ctslib.runner import Scenario, ScenarioFailed
 from scenarios import manager, storage
 
 POOL = storage.POOL
 SHOW_TIMEOUT = 30      # generous: a VM not in the API after this is a failure
-
-
-def in_client(ctx, fn, timeout=30):
-    """Run fn() in the lab's client namespace (the operator's workstation)."""
-    box = {}
-
-    def go():
-        try:
-            manager.enter_netns(ctx.lab.client_ns)
-            box["r"] = fn()
-        except Exception as e:          # reported below
-            box["e"] = e
-    t = threading.Thread(target=go, daemon=True)
-    t.start()
-    t.join(timeout)
-    if "r" not in box:
-        raise ScenarioFailed("through the VIP: %s" % (box.get("e") or "no answer"))
-    return box["r"]
 
 
 class InventoryFourWays(Scenario):
@@ -61,8 +43,10 @@ class InventoryFourWays(Scenario):
     def setup(self, ctx):
         self.password = manager.setup_manager(ctx)
         self.token = manager.login(ctx, self.password)
-        self.api = manager.Api(manager.cafile(ctx.lab), self.token, timeout=5,
-                               connect_timeout=2)
+        # keep-alive: the polls reuse one connection (a new one after a
+        # failover)
+        self.api = manager.api(ctx.lab, self.token, timeout=5, connect_timeout=2,
+                               keepalive=True)
         self.tag = uuidlib.uuid4().hex[:6]
         self.vms = {}            # way -> (name, uuid)
         self.shown_s = {}
@@ -114,23 +98,17 @@ class InventoryFourWays(Scenario):
     # -- the API's view ----------------------------------------------------
     def api_vms(self, ctx):
         """{name: item} of the API's list, or None when it does not answer."""
-        def go():
-            try:
-                st, body = self.api.call("GET", "/api/v1/vms?limit=1000")
-            except manager.TRANSPORT_ERRORS:
-                return None
-            return {v["name"]: v for v in body["items"]} if st == 200 else None
-        return in_client(ctx, go)
+        try:
+            return {v["name"]: v for v in self.api.list_all("/api/v1/vms")}
+        except (icsapi.ApiError,) + icsapi.TRANSPORT_ERRORS:
+            return None
 
     def api_state(self, ctx, u):
-        def go():
-            try:
-                st, body = self.api.call("GET", "/api/v1/vms/" + u)
-            except manager.TRANSPORT_ERRORS:
-                return None
-            return ((body.get("runtime") or {}).get("state"), body.get("broken")) \
-                if st == 200 else None
-        return in_client(ctx, go)
+        try:
+            body = self.api.get("/api/v1/vms/" + u)
+        except (icsapi.ApiError,) + icsapi.TRANSPORT_ERRORS:
+            return None
+        return (body.get("runtime") or {}).get("state"), body.get("broken")
 
     def cluster_vms(self, ctx):
         """The uuid parameter of every ocf:ics:vm primitive in the CIB."""
@@ -159,13 +137,11 @@ class InventoryFourWays(Scenario):
 
     # -- the four ways -----------------------------------------------------
     def by_api(self, ctx, name):
-        def go():
-            return self.api.call("POST", "/api/v1/vms", {"definition": {
-                "name": name, "vcpus": 1, "memory_mib": 32, "virt_type": "qemu"}})
-        st, body = in_client(ctx, go)
-        if st != 201:
-            raise ScenarioFailed("POST /vms %s: %s %s" % (name, st, body))
-        return body["uuid"]
+        r = self.api.request("POST", "/api/v1/vms", {"definition": {
+            "name": name, "vcpus": 1, "memory_mib": 32, "virt_type": "qemu"}})
+        if r.status != 201:
+            raise ScenarioFailed("POST /vms %s: %s %s" % (name, r.status, r.body or r.data))
+        return r.body["uuid"]
 
     def by_ics_admin(self, ctx, name):
         p = ctx.crm(["ics-admin", "vm", "define", "--direct", "--pool", POOL, "--name", name,
@@ -240,12 +216,9 @@ class InventoryFourWays(Scenario):
         self.check_equal(ctx, "after the failover")
         # Deleted the four ways.
         name, u = self.vms.pop("api")
-
-        def go():
-            return self.api.call("DELETE", "/api/v1/vms/" + u)
-        st, body = in_client(ctx, go)
-        if st != 204:
-            raise ScenarioFailed("DELETE /vms/%s: %s %s" % (u, st, body))
+        r = self.api.request("DELETE", "/api/v1/vms/" + u)
+        if r.status != 204:
+            raise ScenarioFailed("DELETE /vms/%s: %s %s" % (u, r.status, r.body or r.data))
         self.shown_s["api_deleted"] = self.wait_shown(ctx, name, present=False)
         name, u = self.vms.pop("cli")
         p = ctx.crm(["ics-admin", "vm", "delete", "--direct", name], check=False)

@@ -20,86 +20,50 @@ verifies it on the VIP's address, which the certificate names (ics-admin
 manager setup gives the daemon its tls_names: the VIP, the manager nodes).
 """
 
-import ctypes
-import http.client
 import json
 import os
-import socket
-import ssl
 import threading
 import time
 import uuid as uuidlib
 
 import icslab
+from ctslib import icsapi
 from ctslib.runner import Scenario, ScenarioFailed, Tracked
 from scenarios import storage
 
 VIP = icslab.VIP_ADDR
 PORT = 8443
+URL = "https://%s:%d" % (VIP, PORT)
 GROUP = "ics-manager"
 LEASE = "ics-manager"
 MANAGER_NODES = ("node1", "node2")
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
-def enter_netns(ns):
-    """Move the calling THREAD (only) into a network namespace."""
-    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-    try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            e = ctypes.get_errno()
-            raise OSError(e, "setns %s: %s" % (ns, os.strerror(e)))
-    finally:
-        os.close(fd)
+def api(lab, token=None, timeout=2.0, connect_timeout=None, keepalive=False):
+    """A client of the API on the VIP from the lab's client namespace, the
+    certificate pinned.  One TLS connection per request by default: a
+    failover is measured as a new client sees it."""
+    return icsapi.Client(URL, cafile=cafile(lab), token=token, timeout=timeout,
+                         connect_timeout=connect_timeout, netns=lab.client_ns,
+                         keepalive=keepalive)
 
 
-class _Conn(http.client.HTTPSConnection):
-    """HTTPS to the VIP, the certificate verified for that address."""
-
-    def connect(self):
-        sock = socket.create_connection((self.host, self.port), self.timeout)
-        sock.settimeout(getattr(self, "io_timeout", self.timeout))
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
-class Api:
-    def __init__(self, cafile, token=None, timeout=2.0, connect_timeout=None):
-        self.ctx = ssl.create_default_context(cafile=cafile)
-        self.token, self.timeout = token, timeout
-        self.connect_timeout = connect_timeout or timeout
-
-    def call(self, method, path, body=None):
-        """(status, parsed JSON or None); transport failures raise OSError or
-        http.client.HTTPException (ssl.SSLError is an OSError)."""
-        c = _Conn(VIP, PORT, context=self.ctx, timeout=self.connect_timeout)
-        c.io_timeout = self.timeout
-        try:
-            headers = {"Content-Type": "application/json"}
-            if self.token:
-                headers["Authorization"] = "Bearer " + self.token
-            c.request(method, path, body=json.dumps(body) if body is not None else None,
-                      headers=headers)
-            r = c.getresponse()
-            data = r.read()
-            try:
-                return r.status, json.loads(data) if data else None
-            except ValueError:
-                return r.status, {"unparsable": data[:200].decode(errors="replace")}
-        finally:
-            c.close()
-
-
-TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
+TRANSPORT_ERRORS = icsapi.TRANSPORT_ERRORS
 WRITERS = 3                     # concurrent writers, each one request at a time
+
+
+def netns_usable(api):
+    """OSError when the client's network namespace cannot be entered."""
+    if api.netns:
+        icsapi.in_netns(api.netns, lambda: None, timeout=10)
 
 
 class Writer(threading.Thread):
     """Creates roles through the VIP until stopped (bounded: max_writes)."""
 
-    def __init__(self, ns, api, run_id, max_writes=5000, pause=0.01):
+    def __init__(self, api, run_id, max_writes=5000, pause=0.01):
         super().__init__(daemon=True)
-        self.ns, self.api, self.run_id = ns, api, run_id
+        self.api, self.run_id = api, run_id
         self.max_writes, self.pause = max_writes, pause
         self.stop_evt = threading.Event()
         self.lock = threading.Lock()
@@ -111,7 +75,7 @@ class Writer(threading.Thread):
 
     def run(self):
         try:
-            enter_netns(self.ns)
+            netns_usable(self.api)
         except OSError as e:
             self.failure = str(e)
             return
@@ -121,9 +85,10 @@ class Writer(threading.Thread):
             name = "cts-%s-%05d" % (self.run_id, i)
             desc = "write %d of run %s" % (i, self.run_id)
             try:
-                st, body = self.api.call("POST", "/api/v1/roles",
-                                         {"name": name, "permissions": ["vm.read"],
-                                          "description": desc})
+                r = self.api.request("POST", "/api/v1/roles",
+                                     {"name": name, "permissions": ["vm.read"],
+                                      "description": desc})
+                st, body = r.status, r.body
             except TRANSPORT_ERRORS as e:
                 with self.lock:
                     self.attempts += 1
@@ -202,9 +167,9 @@ class HealthProbe(threading.Thread):
     """GET /api/v1/health on the VIP every 100 ms; records when the answer
     changes between healthy and not."""
 
-    def __init__(self, ns, api):
+    def __init__(self, api):
         super().__init__(daemon=True)
-        self.ns, self.api = ns, api
+        self.api = api
         self.stop_evt = threading.Event()
         self.lock = threading.Lock()
         self.changes = []          # (monotonic time, healthy)
@@ -213,15 +178,17 @@ class HealthProbe(threading.Thread):
 
     def run(self):
         try:
-            enter_netns(self.ns)
-        except OSError:
+            netns_usable(self.api)
+        except OSError as e:
+            self.last_error = str(e)
             return
         for _ in range(100000):                  # bounded: ~3 hours at 10 Hz
             if self.stop_evt.is_set():
                 break
             t = time.monotonic()
             try:
-                st, body = self.api.call("GET", "/api/v1/health")
+                r = self.api.request("GET", "/api/v1/health")
+                st, body = r.status, r.body
                 ok = st == 200 and isinstance(body, dict) and body.get("db") == "writable"
             except TRANSPORT_ERRORS as e:
                 ok = False
@@ -283,9 +250,10 @@ def cafile(lab):
     return os.path.join(lab.require_state()["pool"]["host_path"], "manager", "tls-cert.pem")
 
 
-def setup_manager(ctx, node=None, again=False):
+def setup_manager(ctx, node=None, again=False, nodes=MANAGER_NODES):
     """The lab pool, then `ics-admin manager setup` (the real command) with
-    the admin's password into a file of the lab directory."""
+    the admin's password into a file of the lab directory; the manager may
+    run on @nodes."""
     storage.pool_ready(ctx)
     pw = password_file(ctx.lab)
     db = os.path.join(ctx.lab.require_state()["pool"]["host_path"], "manager", "manager.db")
@@ -294,7 +262,7 @@ def setup_manager(ctx, node=None, again=False):
                              "password is unknown (%s missing): use a fresh lab" % pw)
     argv = ["ics-admin", "manager", "setup", "--backend", "shared", "--pool",
             storage.POOL_NAME, "--vip", VIP + "/24", "--nic", "eth0", "--nodes",
-            ",".join(MANAGER_NODES), "--timeout", "90"]
+            ",".join(nodes), "--timeout", "90"]
     if not os.path.exists(pw):
         argv += ["--admin-password-file", pw]
     p = ctx.crm(argv, node=node or ctx.any_node(), check=False)
@@ -364,42 +332,19 @@ def remove_manager(ctx):
 
 def login(ctx, password):
     """A session token, through the VIP from the client namespace."""
-    api = Api(cafile(ctx.lab))
-    box = {}
-
-    def go():
-        try:
-            enter_netns(ctx.lab.client_ns)
-            box["r"] = api.call("POST", "/api/v1/sessions",
-                                {"username": "admin", "password": password})
-        except Exception as e:          # reported below
-            box["e"] = e
-    t = threading.Thread(target=go, daemon=True)
-    t.start()
-    t.join(15)
-    if "r" not in box or box["r"][0] != 201:
-        raise ScenarioFailed("login through the VIP failed: %s" % (box.get("e") or box.get("r")))
-    return box["r"][1]["token"]
+    try:
+        return api(ctx.lab, timeout=10, connect_timeout=5).login("admin", password)
+    except (icsapi.ApiError,) + TRANSPORT_ERRORS as e:
+        raise ScenarioFailed("login through the VIP failed: %s" % e)
 
 
 def verify(ctx, token, writer):
     """Every acknowledged write is there, with what was written."""
-    api = Api(cafile(ctx.lab), token, timeout=10)
-    box = {}
-
-    def go():
-        try:
-            enter_netns(ctx.lab.client_ns)
-            box["r"] = api.call("GET", "/api/v1/roles")
-        except Exception as e:
-            box["e"] = e
-    t = threading.Thread(target=go, daemon=True)
-    t.start()
-    t.join(20)
-    if "r" not in box or box["r"][0] != 200:
-        raise ScenarioFailed("listing the roles through the VIP failed: %s"
-                             % (box.get("e") or box.get("r")))
-    have = {r["name"]: r.get("description") for r in box["r"][1]["items"]}
+    try:
+        roles = api(ctx.lab, token, timeout=10, connect_timeout=5).get("/api/v1/roles")
+    except (icsapi.ApiError,) + TRANSPORT_ERRORS as e:
+        raise ScenarioFailed("listing the roles through the VIP failed: %s" % e)
+    have = {r["name"]: r.get("description") for r in roles["items"]}
     lost = [n for n, d, _ in writer.acked if have.get(n) != d]
     return lost
 
@@ -449,10 +394,9 @@ class _ManagerFault(Scenario):
         self.password = setup_manager(ctx, again=getattr(self, "check_idempotent", False))
         self.token = login(ctx, self.password)
         self.run_id = uuidlib.uuid4().hex[:8]
-        self.writer = Writers([Writer(ctx.lab.client_ns, Api(cafile(ctx.lab), self.token),
-                                      "%s-%d" % (self.run_id, i)) for i in range(WRITERS)])
-        self.probe = HealthProbe(ctx.lab.client_ns,
-                                 Api(cafile(ctx.lab), timeout=2.0, connect_timeout=0.3))
+        self.writer = Writers([Writer(api(ctx.lab, self.token), "%s-%d" % (self.run_id, i))
+                               for i in range(WRITERS)])
+        self.probe = HealthProbe(api(ctx.lab, timeout=2.0, connect_timeout=0.3))
         self.writer.start()
         self.probe.start()
         return [ProcessTracked(), storage.LeaseTracked(LEASE), VipTracked()]
