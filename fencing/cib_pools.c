@@ -69,7 +69,8 @@ GPtrArray *cib_pools_read(GError **error)
 	crm_xml_init();
 	cib = cib_new();
 	if (!cib) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "cannot create a CIB connection");
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "cannot create a CIB connection");
 		return NULL;
 	}
 	rc = cib->cmds->signon(cib, "fence_ics_storage", cib_query);
@@ -91,7 +92,7 @@ GPtrArray *cib_pools_read(GError **error)
 	ctx = xmlXPathNewContext(out->doc);
 	ctx->node = out;
 	res = xmlXPathEvalExpression((const xmlChar *)".//primitive[@class='ocf' and "
-							"@provider='ics' and @type='pool']",
+						      "@provider='ics' and @type='pool']",
 				     ctx);
 	pools = g_ptr_array_new_with_free_func((GDestroyNotify)cib_pool_free);
 	for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr; i++) {

@@ -79,21 +79,21 @@ static const FenceParam params[] = {
 
 /* What one pool says about the target. */
 typedef struct {
-	const char *pool;    /* path, for messages */
-	gboolean readable;   /* the local daemon listed the pool's hosts */
-	const char *error;   /* why not, when !readable */
-	gboolean seen;       /* the target is in the daemon's list */
+	const char *pool;  /* path, for messages */
+	gboolean readable; /* the local daemon listed the pool's hosts */
+	const char *error; /* why not, when !readable */
+	gboolean seen;	   /* the target is in the daemon's list */
 	IcsHostState state;
-	gint64 age_s;        /* since the target's last renewal, -1 unknown */
+	gint64 age_s; /* since the target's last renewal, -1 unknown */
 	guint io_timeout;
-	gboolean disk_read;  /* the target's delta lease was read from the pool */
-	gboolean disk_free;  /* ... and reads free */
+	gboolean disk_read; /* the target's delta lease was read from the pool */
+	gboolean disk_free; /* ... and reads free */
 } TargetOnPool;
 
 typedef enum {
-	STORAGE_FENCED,      /* dead on a pool, dead or holding nothing on all */
-	STORAGE_WAIT,        /* alive, failing, unknown, or a pool not proven */
-	STORAGE_NEVER_SEEN,  /* holds nothing anywhere: nothing can be confirmed */
+	STORAGE_FENCED,	    /* dead on a pool, dead or holding nothing on all */
+	STORAGE_WAIT,	    /* alive, failing, unknown, or a pool not proven */
+	STORAGE_NEVER_SEEN, /* holds nothing anywhere: nothing can be confirmed */
 } StorageVerdict;
 
 /* sanlock's expiry: a host is DEAD this long after its last renewal. */
@@ -144,7 +144,8 @@ static StorageVerdict storage_fence_decide(const char *node, const TargetOnPool 
 		if (holds_nothing(&v[i]))
 			continue;
 		if (!v[i].seen || v[i].state == ICS_HOST_FREE) {
-			g_string_append_printf(wait, "%spool %s not proven (%s by the local daemon, "
+			g_string_append_printf(wait,
+					       "%spool %s not proven (%s by the local daemon, "
 					       "but its delta lease there %s)",
 					       sep, v[i].pool, v[i].seen ? "free" : "not listed",
 					       v[i].disk_read ? "is not free" : "cannot be read");
@@ -174,11 +175,12 @@ static StorageVerdict storage_fence_decide(const char *node, const TargetOnPool 
 	}
 	if (dead == 0) {
 		if (why != NULL)
-			*why = g_strdup_printf("%s holds nothing on any of the %u pool(s) and is dead "
-					       "on none: storage fencing cannot confirm that it is "
-					       "dead (wrong port or host_map, or it left every pool "
-					       "and may be alive)",
-					       node, n);
+			*why = g_strdup_printf(
+				"%s holds nothing on any of the %u pool(s) and is dead "
+				"on none: storage fencing cannot confirm that it is "
+				"dead (wrong port or host_map, or it left every pool "
+				"and may be alive)",
+				node, n);
 		return STORAGE_NEVER_SEEN;
 	}
 	if (why != NULL)
@@ -240,9 +242,9 @@ static gboolean host_map_lookup(const char *map, const char *node, guint64 *id, 
 /* ---- gathering facts -------------------------------------------------- */
 
 typedef struct {
-	GPtrArray *paths;    /* char* */
-	GPtrArray *pools;    /* IcsPool* or NULL when it could not be opened */
-	GPtrArray *errors;   /* char*: why a pool could not be opened, or NULL */
+	GPtrArray *paths;  /* char* */
+	GPtrArray *pools;  /* IcsPool* or NULL when it could not be opened */
+	GPtrArray *errors; /* char*: why a pool could not be opened, or NULL */
 	const char *host_map;
 } Pools;
 
@@ -515,8 +517,8 @@ static int fence_off(const Pools *p, const char *port, guint64 id, const FenceAr
 		now = g_get_monotonic_time();
 		if (!wait || now >= deadline) {
 			g_set_error(error, ICS_ERROR, wait ? ICS_ERROR_TIMEOUT : ICS_ERROR_BUSY,
-				    "not fenced%s: %s", wait ? " before the timeout" : " (wait=off)",
-				    why);
+				    "not fenced%s: %s",
+				    wait ? " before the timeout" : " (wait=off)", why);
 			return EXIT_FAIL;
 		}
 		if (now - last_report >= 5 * G_USEC_PER_SEC) {
@@ -544,13 +546,13 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 		/* Nothing to do: a host that comes back rejoins its pools by
 		 * itself (ocf:ics:pool start) and is then ALIVE again. */
 		fprintf(stderr, AGENT ": on: nothing to do, the host rejoins its pools when it "
-				"starts\n");
+				      "starts\n");
 		return EXIT_OK;
 
 	case FENCE_ACTION_LIST: {
 		g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
-		g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func(
-			(GDestroyNotify)g_ptr_array_unref);
+		g_autoptr(GPtrArray) infos =
+			g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
 		g_autoptr(GList) sorted = NULL;
 
 		if (!pools_open(&p, args, error))

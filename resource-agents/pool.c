@@ -81,12 +81,9 @@ static int pool_monitor(const OcfAgent *agent);
 static int pool_validate(const OcfAgent *agent);
 
 static const OcfAction pool_actions[] = {
-	{ "start", pool_start, 60, 0, -1 },
-	{ "stop", pool_stop, 60, 0, -1 },
-	{ "monitor", pool_monitor, 30, 5, 0 },
-	{ "validate-all", pool_validate, 20, 0, -1 },
-	{ "meta-data", NULL, 5, 0, -1 },
-	{ NULL, NULL, 0, 0, 0 },
+	{ "start", pool_start, 60, 0, -1 },    { "stop", pool_stop, 60, 0, -1 },
+	{ "monitor", pool_monitor, 30, 5, 0 }, { "validate-all", pool_validate, 20, 0, -1 },
+	{ "meta-data", NULL, 5, 0, -1 },       { NULL, NULL, 0, 0, 0 },
 };
 
 static const OcfAgent pool_agent = {
@@ -207,8 +204,7 @@ static gboolean resolve_host_id(const PoolConfig *cfg, guint64 *id, GError **err
 }
 
 /* Fill @f; *@pool is the opened pool when the storage answered. */
-static void gather_facts(const PoolConfig *cfg, PoolFacts *f, IcsPool **pool,
-			 char **unreachable)
+static void gather_facts(const PoolConfig *cfg, PoolFacts *f, IcsPool **pool, char **unreachable)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) hosts = NULL;
@@ -306,8 +302,8 @@ static gboolean run_tool(const char *const *argv, guint timeout_ms, GError **err
 
 static gboolean nfs_mount(const PoolConfig *cfg, guint timeout_ms, GError **error)
 {
-	const char *argv[] = { "mount", "-t", "nfs", "-o", cfg->options, cfg->source, cfg->path,
-			       NULL };
+	const char *argv[] = { "mount",	     "-t",	  "nfs",     "-o",
+			       cfg->options, cfg->source, cfg->path, NULL };
 
 	if (is_mounted(cfg->path))
 		return TRUE;
@@ -324,8 +320,7 @@ static gboolean nfs_mount(const PoolConfig *cfg, guint timeout_ms, GError **erro
 	return run_tool(argv, timeout_ms, error);
 }
 
-static gboolean nfs_umount(const PoolConfig *cfg, gboolean lazy, guint timeout_ms,
-			   GError **error)
+static gboolean nfs_umount(const PoolConfig *cfg, gboolean lazy, guint timeout_ms, GError **error)
 {
 	const char *plain[] = { "umount", cfg->path, NULL };
 	const char *forced[] = { "umount", "-f", "-l", cfg->path, NULL };
@@ -397,7 +392,7 @@ static int pool_start(const OcfAgent *agent)
 	if (!pool_probe_storage(cfg.path, cfg.monitor_timeout_s * 1000, &error)) {
 		ocf_exit_reason("pool %s: %s", cfg.name, error->message);
 		return g_error_matches(error, ICS_ERROR, ICS_ERROR_NOT_FOUND) ? OCF_ERR_INSTALLED
-									       : OCF_ERR_GENERIC;
+									      : OCF_ERR_GENERIC;
 	}
 	pool = ics_pool_open(cfg.path, cfg.uuid, &error);
 	if (pool == NULL) {
@@ -430,7 +425,7 @@ static int pool_start(const OcfAgent *agent)
 				": %s",
 				cfg.name, ics_pool_lockspace(pool), host_id, error->message);
 		return g_error_matches(error, ICS_ERROR, ICS_ERROR_CONFLICT) ? OCF_ERR_CONFIGURED
-									    : OCF_ERR_GENERIC;
+									     : OCF_ERR_GENERIC;
 	}
 	ocf_log(ICS_LOG_INFO, "pool %s at %s: joined lockspace %s as host %" G_GUINT64_FORMAT,
 		cfg.name, cfg.path, ics_pool_lockspace(pool), host_id);
@@ -490,7 +485,8 @@ static int pool_stop(const OcfAgent *agent)
 			why ? why : "heartbeat lost", cfg.name);
 		if (pool != NULL && facts.host_id != 0 &&
 		    !ics_pool_leave(pool, facts.host_id, TRUE, &error))
-			ocf_log(ICS_LOG_WARNING, "pool %s: forced leave failed (%s); sanlock "
+			ocf_log(ICS_LOG_WARNING,
+				"pool %s: forced leave failed (%s); sanlock "
 				"drops the lockspace by itself once renewals fail",
 				cfg.name, error->message);
 		g_clear_error(&error);
@@ -522,8 +518,7 @@ static int pool_validate(const OcfAgent *agent)
 
 	if (rc != OCF_SUCCESS)
 		return rc;
-	if (cfg.type == POOL_TYPE_BLOCK &&
-	    (stat(cfg.source, &st) < 0 || !S_ISBLK(st.st_mode))) {
+	if (cfg.type == POOL_TYPE_BLOCK && (stat(cfg.source, &st) < 0 || !S_ISBLK(st.st_mode))) {
 		ocf_exit_reason("pool %s: source %s is not a block device", cfg.name, cfg.source);
 		return OCF_ERR_INSTALLED;
 	}

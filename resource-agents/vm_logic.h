@@ -28,8 +28,8 @@ typedef struct {
 	guint shutdown_timeout_s;
 	gboolean takeover;
 	gboolean accept_manual_fencing; /* operator override: docs/lease-takeover.md */
-	gboolean lease;	       /* FALSE: tests only (libvirt's test driver) */
-	gboolean quorum_check; /* FALSE: tests only (no cluster) */
+	gboolean lease;			/* FALSE: tests only (libvirt's test driver) */
+	gboolean quorum_check;		/* FALSE: tests only (no cluster) */
 } VmConfig;
 
 void vm_config_clear(VmConfig *cfg);
@@ -159,7 +159,6 @@ char *vm_migration_target_problem(const char *target, const char *local_node,
  * the pool's lockspace (joined, renewing its disk heartbeat: what its
  * ocf:ics:pool start achieved), as this node's sanlock sees it in @hosts
  * (IcsHostInfo, from ics_pool_hosts()).  NULL when it is, else the reason. */
-char *vm_target_pool_problem(const GPtrArray *hosts, const char *pool_name,
-			     const char *target);
+char *vm_target_pool_problem(const GPtrArray *hosts, const char *pool_name, const char *target);
 
 #endif /* ICS_VM_LOGIC_H */

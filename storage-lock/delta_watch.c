@@ -27,10 +27,14 @@
 const char *ics_watch_result_name(IcsWatchResult r)
 {
 	switch (r) {
-	case ICS_WATCH_STEADY: return "steady";
-	case ICS_WATCH_RENEWED: return "renewed";
-	case ICS_WATCH_RELEASED: return "released";
-	case ICS_WATCH_REJOINED: return "rejoined";
+	case ICS_WATCH_STEADY:
+		return "steady";
+	case ICS_WATCH_RENEWED:
+		return "renewed";
+	case ICS_WATCH_RELEASED:
+		return "released";
+	case ICS_WATCH_REJOINED:
+		return "rejoined";
 	}
 	return "?";
 }
@@ -42,7 +46,7 @@ static void delta_from_sector(const IcsPool *pool, const guint8 *s, IcsDeltaLeas
 	memset(out, 0, sizeof(*out));
 	ics_leader_decode(s, &lr);
 	if (lr.blank) {
-		out->valid = TRUE;          /* never written: the host never joined */
+		out->valid = TRUE; /* never written: the host never joined */
 		out->free = TRUE;
 		return;
 	}
@@ -62,8 +66,9 @@ gboolean ics_delta_read(IcsPool *pool, guint64 host_id, IcsDeltaLease *out, GErr
 		return FALSE;
 	s = ics_sectors_read(pool->ids_path, ics_host_offset(host_id), 1, error);
 	if (!s) {
-		ics_error_prefix(error, "pool \"%s\": reading host %" G_GUINT64_FORMAT
-				 "'s delta lease: ", pool->name, host_id);
+		ics_error_prefix(error,
+				 "pool \"%s\": reading host %" G_GUINT64_FORMAT "'s delta lease: ",
+				 pool->name, host_id);
 		return FALSE;
 	}
 	delta_from_sector(pool, s, out);
@@ -112,9 +117,10 @@ gboolean ics_delta_watch(IcsPool *pool, guint64 host_id, guint64 generation, gui
 		out->reads++;
 		if (memcmp(s, first, ICS_SECTOR_SIZE) == 0)
 			continue;
-		out->steady_ms = (g_get_monotonic_time() - out->start_mono) / G_TIME_SPAN_MILLISECOND;
+		out->steady_ms =
+			(g_get_monotonic_time() - out->start_mono) / G_TIME_SPAN_MILLISECOND;
 		delta_from_sector(pool, s, &d);
-		out->result = d.free			    ? ICS_WATCH_RELEASED
+		out->result = d.free			   ? ICS_WATCH_RELEASED
 			      : d.generation != generation ? ICS_WATCH_REJOINED
 							   : ICS_WATCH_RENEWED;
 		return TRUE;

@@ -75,10 +75,11 @@ gboolean ics_fence_history_last(const char *node, IcsFenceRecord *rec, GError **
 	}
 	rc = st->cmds->connect(st, "ics-lease", NULL);
 	if (rc != pcmk_ok) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
-			    "cannot reach Pacemaker's fencer to read the fencing history of %s: %s; "
-			    "is Pacemaker running on this node?",
-			    node, pcmk_strerror(rc));
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			"cannot reach Pacemaker's fencer to read the fencing history of %s: %s; "
+			"is Pacemaker running on this node?",
+			node, pcmk_strerror(rc));
 		stonith_api_delete(st);
 		return FALSE;
 	}
@@ -98,7 +99,7 @@ gboolean ics_fence_history_last(const char *node, IcsFenceRecord *rec, GError **
 	rec->target = g_strdup(node);
 	rec->seen_mono = g_get_monotonic_time();
 	if (best) {
-		rec->state = best->state == st_done     ? ICS_FENCE_DONE
+		rec->state = best->state == st_done	? ICS_FENCE_DONE
 			     : best->state == st_failed ? ICS_FENCE_FAILED
 							: ICS_FENCE_PENDING;
 		rec->action = g_strdup(best->action);

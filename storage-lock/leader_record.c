@@ -115,7 +115,7 @@ guint8 *ics_sectors_read(const char *path, guint64 offset, gsize count, GError *
 	int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 
 	if (fd < 0 && errno == EINVAL)
-		fd = open(path, O_RDONLY | O_CLOEXEC);   /* tmpfs: no O_DIRECT */
+		fd = open(path, O_RDONLY | O_CLOEXEC); /* tmpfs: no O_DIRECT */
 	if (fd < 0) {
 		ics_error_set_errno(error, errno, "cannot open lease file %s", path);
 		return NULL;
@@ -129,14 +129,16 @@ guint8 *ics_sectors_read(const char *path, guint64 offset, gsize count, GError *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ics_error_set_errno(error, errno, "cannot read lease file %s at offset %" G_GUINT64_FORMAT,
-					    path, offset + done);
+			ics_error_set_errno(
+				error, errno,
+				"cannot read lease file %s at offset %" G_GUINT64_FORMAT, path,
+				offset + done);
 			close(fd);
 			free(buf);
 			return NULL;
 		}
 		if (n == 0)
-			break;   /* past the end: zeros, like a sparse hole */
+			break; /* past the end: zeros, like a sparse hole */
 		done += (gsize)n;
 	}
 	close(fd);
@@ -165,17 +167,20 @@ gboolean ics_leader_check(const IcsLeaderRecord *lr, guint32 magic, const char *
 		return FALSE;
 	}
 	if (lr->magic != magic) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE,
-			    "%s is a foreign lease file (magic 0x%08x, expected 0x%08x): not a sanlock "
-			    "area of this pool; check the path, remove the file only if nothing uses it",
-			    what, lr->magic, magic);
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_PARSE,
+			"%s is a foreign lease file (magic 0x%08x, expected 0x%08x): not a sanlock "
+			"area of this pool; check the path, remove the file only if nothing uses "
+			"it",
+			what, lr->magic, magic);
 		return FALSE;
 	}
 	if (!lr->checksum_ok) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE,
-			    "%s is corrupt (leader checksum mismatch); re-run 'ics-lease init --force' "
-			    "once no host uses the pool",
-			    what);
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_PARSE,
+			"%s is corrupt (leader checksum mismatch); re-run 'ics-lease init --force' "
+			"once no host uses the pool",
+			what);
 		return FALSE;
 	}
 	if (lr->sector_size != ICS_SECTOR_SIZE) {

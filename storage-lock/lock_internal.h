@@ -28,7 +28,7 @@
 #define ICS_DELTA_MAGIC 0x12212010u
 #define ICS_PAXOS_MAGIC 0x06152010u
 #define ICS_LEADER_CHECKSUM_LEN 168
-#define ICS_MANAGER_LEASE "ics-manager"   /* name of slot 0 */
+#define ICS_MANAGER_LEASE "ics-manager" /* name of slot 0 */
 
 struct IcsPool {
 	char *path;
@@ -63,8 +63,8 @@ typedef struct {
 	guint64 write_id;
 	guint64 write_generation;
 	guint64 write_timestamp;
-	gboolean checksum_ok;   /* computed checksum matches the stored one */
-	gboolean blank;         /* the sector is all zeros (never written) */
+	gboolean checksum_ok; /* computed checksum matches the stored one */
+	gboolean blank;	      /* the sector is all zeros (never written) */
 } IcsLeaderRecord;
 
 guint32 ics_crc32c(guint32 crc, const guint8 *data, gsize len);

@@ -56,8 +56,10 @@ GPtrArray *ics_corosync_nodes(GError **error)
 	size_t len;
 	cmap_value_types_t type;
 	g_autoptr(GHashTable) by_idx = g_hash_table_new(g_direct_hash, g_direct_equal);
-	g_autoptr(GHashTable) addr = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func((GDestroyNotify)ics_corosync_node_free);
+	g_autoptr(GHashTable) addr =
+		g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	g_autoptr(GPtrArray) nodes =
+		g_ptr_array_new_with_free_func((GDestroyNotify)ics_corosync_node_free);
 
 	rc = cmap_initialize(&h);
 	if (rc != CS_OK) {
@@ -129,7 +131,7 @@ GPtrArray *ics_corosync_nodes(GError **error)
 }
 
 gboolean ics_corosync_node_check(const GPtrArray *nodes, guint64 host_id, const char *name,
-				char **why)
+				 char **why)
 {
 	const IcsCorosyncNode *by_id = NULL, *by_name = NULL;
 	guint n_id = 0, n_name = 0;
@@ -182,11 +184,11 @@ gboolean ics_corosync_node_check(const GPtrArray *nodes, guint64 host_id, const 
 	}
 	if (n_name == 0) {
 		if (why)
-			*why = g_strdup_printf("node name \"%s\" (host id %" G_GUINT64_FORMAT ") is "
-					       "not in corosync's node list; node %" G_GUINT64_FORMAT
-					       " there is \"%s\"",
-					       name, host_id, host_id,
-					       by_id->name ? by_id->name : "");
+			*why = g_strdup_printf(
+				"node name \"%s\" (host id %" G_GUINT64_FORMAT ") is "
+				"not in corosync's node list; node %" G_GUINT64_FORMAT
+				" there is \"%s\"",
+				name, host_id, host_id, by_id->name ? by_id->name : "");
 		return FALSE;
 	}
 	if (n_name > 1) {
@@ -198,11 +200,12 @@ gboolean ics_corosync_node_check(const GPtrArray *nodes, guint64 host_id, const 
 	}
 	if (by_id != by_name) {
 		if (why)
-			*why = g_strdup_printf("host id %" G_GUINT64_FORMAT " calls itself \"%s\", but "
-					       "corosync's node %" G_GUINT64_FORMAT " is \"%s\" and "
-					       "\"%s\" is node %" G_GUINT64_FORMAT,
-					       host_id, name, host_id, by_id->name ? by_id->name : "",
-					       name, by_name->node_id);
+			*why = g_strdup_printf(
+				"host id %" G_GUINT64_FORMAT " calls itself \"%s\", but "
+				"corosync's node %" G_GUINT64_FORMAT " is \"%s\" and "
+				"\"%s\" is node %" G_GUINT64_FORMAT,
+				host_id, name, host_id, by_id->name ? by_id->name : "", name,
+				by_name->node_id);
 		return FALSE;
 	}
 	return TRUE;

@@ -63,16 +63,26 @@
 const char *ics_takeover_verdict_name(IcsTakeoverVerdict v)
 {
 	switch (v) {
-	case ICS_TAKEOVER_ALLOW: return "allow";
-	case ICS_TAKEOVER_NOT_NEEDED: return "not-needed";
-	case ICS_TAKEOVER_REFUSE_ALIVE: return "refuse-alive";
-	case ICS_TAKEOVER_REFUSE_NOT_CONFIRMED: return "refuse-not-confirmed";
-	case ICS_TAKEOVER_REFUSE_STALE_FENCING: return "refuse-stale-fencing";
-	case ICS_TAKEOVER_REFUSE_WRONG_NODE: return "refuse-wrong-node";
-	case ICS_TAKEOVER_REFUSE_UNKNOWN: return "refuse-unknown";
-	case ICS_TAKEOVER_REFUSE_MANUAL: return "refuse-manual";
-	case ICS_TAKEOVER_REFUSE_RENEWING: return "refuse-renewing";
-	case ICS_TAKEOVER_WATCH: return "watch";
+	case ICS_TAKEOVER_ALLOW:
+		return "allow";
+	case ICS_TAKEOVER_NOT_NEEDED:
+		return "not-needed";
+	case ICS_TAKEOVER_REFUSE_ALIVE:
+		return "refuse-alive";
+	case ICS_TAKEOVER_REFUSE_NOT_CONFIRMED:
+		return "refuse-not-confirmed";
+	case ICS_TAKEOVER_REFUSE_STALE_FENCING:
+		return "refuse-stale-fencing";
+	case ICS_TAKEOVER_REFUSE_WRONG_NODE:
+		return "refuse-wrong-node";
+	case ICS_TAKEOVER_REFUSE_UNKNOWN:
+		return "refuse-unknown";
+	case ICS_TAKEOVER_REFUSE_MANUAL:
+		return "refuse-manual";
+	case ICS_TAKEOVER_REFUSE_RENEWING:
+		return "refuse-renewing";
+	case ICS_TAKEOVER_WATCH:
+		return "watch";
 	}
 	return "refuse-unknown";
 }
@@ -131,8 +141,9 @@ IcsTakeoverVerdict ics_takeover_decide(const IcsTakeoverFacts *f, char **reason)
 			       id, name);
 	if (d->generation != f->owner_generation)
 		return verdict(ICS_TAKEOVER_NOT_NEEDED, reason,
-			       "owner host %" G_GUINT64_FORMAT " (%s) re-joined with generation %"
-			       G_GUINT64_FORMAT " (lease held by generation %" G_GUINT64_FORMAT
+			       "owner host %" G_GUINT64_FORMAT
+			       " (%s) re-joined with generation %" G_GUINT64_FORMAT
+			       " (lease held by generation %" G_GUINT64_FORMAT
 			       "): sanlock grants the lease",
 			       id, name, d->generation, f->owner_generation);
 	if (h && h->host_id == id && h->generation == d->generation && h->state == ICS_HOST_DEAD)
@@ -142,12 +153,15 @@ IcsTakeoverVerdict ics_takeover_decide(const IcsTakeoverFacts *f, char **reason)
 			       id, name);
 	if (!h || h->host_id != id)
 		return verdict(ICS_TAKEOVER_REFUSE_UNKNOWN, reason,
-			       "owner host %" G_GUINT64_FORMAT " (%s) holds a delta lease but is not "
+			       "owner host %" G_GUINT64_FORMAT
+			       " (%s) holds a delta lease but is not "
 			       "known to the local daemon: cannot tell whether it is alive",
 			       id, name);
 	if (!ics_corosync_node_check(f->nodes, id, name, &why))
-		return verdict(f->nodes ? ICS_TAKEOVER_REFUSE_WRONG_NODE : ICS_TAKEOVER_REFUSE_UNKNOWN,
-			       reason, "owner host %" G_GUINT64_FORMAT ": %s: refusing to match "
+		return verdict(f->nodes ? ICS_TAKEOVER_REFUSE_WRONG_NODE
+					: ICS_TAKEOVER_REFUSE_UNKNOWN,
+			       reason,
+			       "owner host %" G_GUINT64_FORMAT ": %s: refusing to match "
 			       "a fencing to it",
 			       id, why);
 	if (h->name && *h->name && strcmp(h->name, name) != 0)
@@ -161,15 +175,16 @@ IcsTakeoverVerdict ics_takeover_decide(const IcsTakeoverFacts *f, char **reason)
 				       "owner host %" G_GUINT64_FORMAT " (%s) is renewing and no "
 				       "fencing of it is on record",
 				       id, name);
-		return verdict(ICS_TAKEOVER_REFUSE_UNKNOWN, reason,
-			       "owner host %" G_GUINT64_FORMAT " (%s) is %s and no off/reboot "
-			       "fencing of it is on record: wait for fencing or for sanlock's expiry",
-			       id, name, ics_host_state_name(h->state));
+		return verdict(
+			ICS_TAKEOVER_REFUSE_UNKNOWN, reason,
+			"owner host %" G_GUINT64_FORMAT " (%s) is %s and no off/reboot "
+			"fencing of it is on record: wait for fencing or for sanlock's expiry",
+			id, name, ics_host_state_name(h->state));
 	}
 	if (!fr->target || strcmp(fr->target, name) != 0)
 		return verdict(ICS_TAKEOVER_REFUSE_WRONG_NODE, reason,
-			       "the fencing on record is of node \"%s\", but the owner is host %"
-			       G_GUINT64_FORMAT " (%s)",
+			       "the fencing on record is of node \"%s\", but the owner is host "
+			       "%" G_GUINT64_FORMAT " (%s)",
 			       fr->target ? fr->target : "", id, name);
 	if (fr->state != ICS_FENCE_DONE)
 		return verdict(ICS_TAKEOVER_REFUSE_NOT_CONFIRMED, reason,
@@ -182,27 +197,31 @@ IcsTakeoverVerdict ics_takeover_decide(const IcsTakeoverFacts *f, char **reason)
 			       name, fr->action ? fr->action : "");
 	manual = fr->manual ? " (MANUAL confirmation by an operator, accepted by override)" : "";
 	if (fr->manual && !f->accept_manual)
-		return verdict(ICS_TAKEOVER_REFUSE_MANUAL, reason,
-			       "the fencing of %s at %" G_GINT64_FORMAT " is a MANUAL confirmation "
-			       "(stonith_admin --confirm): no device fenced it; refusing unless the "
-			       "operator overrides (docs/lease-takeover.md)",
-			       name, fr->completed);
+		return verdict(
+			ICS_TAKEOVER_REFUSE_MANUAL, reason,
+			"the fencing of %s at %" G_GINT64_FORMAT " is a MANUAL confirmation "
+			"(stonith_admin --confirm): no device fenced it; refusing unless the "
+			"operator overrides (docs/lease-takeover.md)",
+			name, fr->completed);
 	if (h->first_seen_wall <= 0)
 		return verdict(ICS_TAKEOVER_REFUSE_UNKNOWN, reason,
-			       "this host never observed generation %" G_GUINT64_FORMAT " of host %"
-			       G_GUINT64_FORMAT " (%s): cannot order it against the fencing",
+			       "this host never observed generation %" G_GUINT64_FORMAT
+			       " of host %" G_GUINT64_FORMAT
+			       " (%s): cannot order it against the fencing",
 			       d->generation, id, name);
 	if (h->first_seen_wall + (gint64)f->clock_margin_s > fr->completed) {
 		if (h->state == ICS_HOST_ALIVE)
-			return verdict(ICS_TAKEOVER_REFUSE_ALIVE, reason,
-				       "owner host %" G_GUINT64_FORMAT " (%s) is renewing; its last "
-				       "fencing (at %" G_GINT64_FORMAT ") is older than its current "
-				       "incarnation",
-				       id, name, fr->completed);
+			return verdict(
+				ICS_TAKEOVER_REFUSE_ALIVE, reason,
+				"owner host %" G_GUINT64_FORMAT " (%s) is renewing; its last "
+				"fencing (at %" G_GINT64_FORMAT ") is older than its current "
+				"incarnation",
+				id, name, fr->completed);
 		return verdict(ICS_TAKEOVER_REFUSE_STALE_FENCING, reason,
 			       "fencing of %s completed at %" G_GINT64_FORMAT ", not after its "
-			       "incarnation (generation %" G_GUINT64_FORMAT ") was first seen at %"
-			       G_GINT64_FORMAT " + %u s margin: the fencing may be of an earlier "
+			       "incarnation (generation %" G_GUINT64_FORMAT
+			       ") was first seen at %" G_GINT64_FORMAT
+			       " + %u s margin: the fencing may be of an earlier "
 			       "incarnation",
 			       name, fr->completed, d->generation, h->first_seen_wall,
 			       f->clock_margin_s);
@@ -210,7 +229,8 @@ IcsTakeoverVerdict ics_takeover_decide(const IcsTakeoverFacts *f, char **reason)
 	need_ms = ics_takeover_watch_ms(f->io_timeout, f->clock_margin_s);
 	if (!w)
 		return verdict(ICS_TAKEOVER_WATCH, reason,
-			       "host %" G_GUINT64_FORMAT " (%s) was fenced (%s) at %" G_GINT64_FORMAT
+			       "host %" G_GUINT64_FORMAT
+			       " (%s) was fenced (%s) at %" G_GINT64_FORMAT
 			       "%s; its delta lease must stand still for %u ms",
 			       id, name, fr->action, fr->completed, manual, need_ms);
 	if (w->start_mono < fr->seen_mono)
@@ -222,18 +242,21 @@ IcsTakeoverVerdict ics_takeover_decide(const IcsTakeoverFacts *f, char **reason)
 		return verdict(ICS_TAKEOVER_NOT_NEEDED, reason,
 			       "owner host %" G_GUINT64_FORMAT " (%s): its delta lease was %s "
 			       "meanwhile: sanlock grants the lease",
-			       id, name, w->result == ICS_WATCH_RELEASED ? "released" : "re-joined");
+			       id, name,
+			       w->result == ICS_WATCH_RELEASED ? "released" : "re-joined");
 	if (w->result == ICS_WATCH_RENEWED)
 		return verdict(ICS_TAKEOVER_REFUSE_RENEWING, reason,
-			       "host %" G_GUINT64_FORMAT " (%s) rewrote its delta lease %"
-			       G_GINT64_FORMAT " ms into the watch, after its fencing (%s at %"
-			       G_GINT64_FORMAT "%s) was seen done: it is alive; check the node and "
+			       "host %" G_GUINT64_FORMAT
+			       " (%s) rewrote its delta lease %" G_GINT64_FORMAT
+			       " ms into the watch, after its fencing (%s at %" G_GINT64_FORMAT
+			       "%s) was seen done: it is alive; check the node and "
 			       "the fence device",
 			       id, name, w->steady_ms, fr->action, fr->completed, manual);
 	if (w->steady_ms < (gint64)need_ms)
 		return verdict(ICS_TAKEOVER_REFUSE_UNKNOWN, reason,
-			       "host %" G_GUINT64_FORMAT "'s delta lease was watched for %"
-			       G_GINT64_FORMAT " ms only (%u ms needed)",
+			       "host %" G_GUINT64_FORMAT
+			       "'s delta lease was watched for %" G_GINT64_FORMAT
+			       " ms only (%u ms needed)",
 			       id, w->steady_ms, need_ms);
 	return verdict(ICS_TAKEOVER_ALLOW, reason,
 		       "host %" G_GUINT64_FORMAT " (%s), generation %" G_GUINT64_FORMAT
@@ -252,18 +275,20 @@ static gboolean release_host_id(IcsPool *pool, guint64 host_id, GError **error)
 	IcsLeaderRecord lr;
 
 	if (!ics_exec_simple(argv, 30000, NULL, error)) {
-		ics_error_prefix(error, "pool \"%s\": freeing host %" G_GUINT64_FORMAT "'s delta lease: ",
+		ics_error_prefix(error,
+				 "pool \"%s\": freeing host %" G_GUINT64_FORMAT "'s delta lease: ",
 				 pool->name, host_id);
 		return FALSE;
 	}
 	if (!ics_leader_read(pool->ids_path, ics_host_offset(host_id), &lr, error))
 		return FALSE;
 	if (lr.magic != ICS_DELTA_MAGIC || !lr.checksum_ok || lr.timestamp != 0) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
-			    "pool \"%s\": host %" G_GUINT64_FORMAT "'s delta lease is not free after "
-			    "release_id (timestamp %" G_GUINT64_FORMAT "): the host may be alive; do "
-			    "not force anything, check the host",
-			    pool->name, host_id, lr.timestamp);
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_IO,
+			"pool \"%s\": host %" G_GUINT64_FORMAT "'s delta lease is not free after "
+			"release_id (timestamp %" G_GUINT64_FORMAT "): the host may be alive; do "
+			"not force anything, check the host",
+			pool->name, host_id, lr.timestamp);
 		return FALSE;
 	}
 	return TRUE;
@@ -384,7 +409,9 @@ gboolean ics_lease_takeover(IcsPool *pool, const char *owner, guint clock_margin
 		return FALSE;
 	if (*out == ICS_TAKEOVER_NOT_NEEDED || *out == ICS_TAKEOVER_ALLOW)
 		return TRUE;
-	g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "pool \"%s\": takeover of \"%s\" refused "
-		    "(%s): %s", pool->name, owner, ics_takeover_verdict_name(*out), reason);
+	g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+		    "pool \"%s\": takeover of \"%s\" refused "
+		    "(%s): %s",
+		    pool->name, owner, ics_takeover_verdict_name(*out), reason);
 	return FALSE;
 }

@@ -38,14 +38,14 @@ typedef struct {
 	const char *name;
 	IcsHostState state;
 	gint64 age_s;
-	int dies_after;  /* polls until it turns DEAD; 0 = never changes */
+	int dies_after;	 /* polls until it turns DEAD; 0 = never changes */
 	gboolean hidden; /* on disk (not free), but the daemon does not list it */
 } FakeHost;
 
 typedef struct {
 	const char *path;
-	gboolean missing;      /* ics_pool_open fails */
-	gboolean not_joined;   /* ics_pool_hosts fails */
+	gboolean missing;    /* ics_pool_open fails */
+	gboolean not_joined; /* ics_pool_hosts fails */
 	guint io_timeout;
 	FakeHost hosts[4];
 	guint n_hosts;
@@ -57,15 +57,17 @@ struct IcsPool {
 
 static FakePool world[4];
 static guint world_len;
-static GPtrArray *opened;  /* paths given to ics_pool_open */
-static GPtrArray *opened_uuids;  /* the uuid each was opened with ("" = none) */
-static const char *joined[4];   /* what ics_joined_pool_paths reports */
+static GPtrArray *opened;	/* paths given to ics_pool_open */
+static GPtrArray *opened_uuids; /* the uuid each was opened with ("" = none) */
+static const char *joined[4];	/* what ics_joined_pool_paths reports */
 static gboolean fake_watchdog;
 static gboolean no_corosync;
 static char *cib_file;
 
 static const IcsCorosyncNode corosync[] = {
-	{ 1, (char *)"node1" }, { 2, (char *)"node2" }, { 3, (char *)"node3" },
+	{ 1, (char *)"node1" },
+	{ 2, (char *)"node2" },
+	{ 3, (char *)"node3" },
 };
 
 IcsPool *ics_pool_open(const char *path, const char *expect_uuid, GError **error)
@@ -220,15 +222,16 @@ static char *pool_clone(const char *name, const char *path, const char *uuid)
 {
 	GString *x = g_string_new(NULL);
 
-	g_string_append_printf(x, "<clone id=\"ics-pool-%s\"><primitive id=\"ics-pool-%s-rsc\" "
+	g_string_append_printf(x,
+			       "<clone id=\"ics-pool-%s\"><primitive id=\"ics-pool-%s-rsc\" "
 			       "class=\"ocf\" provider=\"ics\" type=\"pool\">"
 			       "<instance_attributes id=\"%s-ia\">"
 			       "<nvpair id=\"%s-n\" name=\"name\" value=\"%s\"/>"
 			       "<nvpair id=\"%s-p\" name=\"path\" value=\"%s\"/>",
 			       name, name, name, name, name, name, path);
 	if (uuid)
-		g_string_append_printf(x, "<nvpair id=\"%s-u\" name=\"uuid\" value=\"%s\"/>",
-				       name, uuid);
+		g_string_append_printf(x, "<nvpair id=\"%s-u\" name=\"uuid\" value=\"%s\"/>", name,
+				       uuid);
 	g_string_append(x, "</instance_attributes></primitive></clone>");
 	return g_string_free(x, FALSE);
 }
@@ -272,8 +275,7 @@ static FakePool *add_pool(const char *path, guint io_timeout)
 	return p;
 }
 
-static void add_host(FakePool *p, guint64 id, const char *name, IcsHostState state,
-		     gint64 age_s)
+static void add_host(FakePool *p, guint64 id, const char *name, IcsHostState state, gint64 age_s)
 {
 	FakeHost *h = &p->hosts[p->n_hosts++];
 
@@ -303,8 +305,13 @@ static int run(const char *text, char **msg)
 
 static TargetOnPool fact(const char *pool, IcsHostState st, gint64 age)
 {
-	TargetOnPool f = { .pool = pool, .readable = TRUE, .seen = TRUE, .state = st,
-			   .age_s = age, .io_timeout = 1, .disk_read = TRUE };
+	TargetOnPool f = { .pool = pool,
+			   .readable = TRUE,
+			   .seen = TRUE,
+			   .state = st,
+			   .age_s = age,
+			   .io_timeout = 1,
+			   .disk_read = TRUE };
 	return f;
 }
 
@@ -458,8 +465,7 @@ static void test_off_no_wait(void **state)
 	g_autofree char *msg = NULL;
 
 	add_host(a, 2, "node2", ICS_HOST_ALIVE, 1);
-	assert_int_equal(run("action=reboot\nport=node2\npools=/p/a\nwait=no\n", &msg),
-			 EXIT_FAIL);
+	assert_int_equal(run("action=reboot\nport=node2\npools=/p/a\nwait=no\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "not fenced (wait=off): node2: alive on /p/a"));
 }
 
@@ -532,11 +538,10 @@ static void test_monitor_and_validate(void **state)
 	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
 	add_host(b, 1, "node1", ICS_HOST_ALIVE, 1);
 	assert_int_equal(run("action=monitor\npools=/p/a /p/b\n", NULL), EXIT_OK);
-	assert_int_equal(run("action=validate-all\npools=/p/a\nhost_map=node1:1\nport=node1\n",
-			     NULL),
-			 EXIT_OK);
-	assert_int_equal(run("action=validate-all\npools=/p/a\nhost_map=node1\n", NULL),
-			 EXIT_FAIL);
+	assert_int_equal(
+		run("action=validate-all\npools=/p/a\nhost_map=node1:1\nport=node1\n", NULL),
+		EXIT_OK);
+	assert_int_equal(run("action=validate-all\npools=/p/a\nhost_map=node1\n", NULL), EXIT_FAIL);
 	b->not_joined = TRUE;
 	assert_int_equal(run("action=monitor\npools=/p/a /p/b\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "pool /p/b: this node cannot see the lockspace"));
@@ -559,8 +564,7 @@ static void test_pool_set_from_cib(void **state)
 	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
 	add_host(b, 2, "node2", ICS_HOST_ALIVE, 1);
 	write_cib(both);
-	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nwait=no\n", &msg),
-			 EXIT_FAIL);
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nwait=no\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "alive on /p/b"));
 	/* every CIB pool opened once (trailing '/' folded), with its uuid */
 	assert_int_equal(opened->len, 2);
@@ -630,8 +634,7 @@ static void test_watchdog(void **state)
 	g_clear_pointer(&msg, g_free);
 	assert_int_equal(run("action=monitor\npools=/p/a\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "without a watchdog"));
-	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nunsafe_no_watchdog=yes\n",
-			     NULL),
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nunsafe_no_watchdog=yes\n", NULL),
 			 EXIT_OK);
 	assert_int_equal(run("action=monitor\npools=/p/a\nunsafe_no_watchdog=yes\n", NULL),
 			 EXIT_OK);
@@ -645,8 +648,8 @@ static void test_target_from_corosync(void **state)
 	FakePool *a = add_pool("/p/a", 1);
 	g_autofree char *msg = NULL;
 
-	add_host(a, 2, "renamed", ICS_HOST_DEAD, 70);   /* -e gave another name */
-	add_host(a, 3, "node2", ICS_HOST_ALIVE, 1);     /* ... or this one a wrong one */
+	add_host(a, 2, "renamed", ICS_HOST_DEAD, 70); /* -e gave another name */
+	add_host(a, 3, "node2", ICS_HOST_ALIVE, 1);   /* ... or this one a wrong one */
 	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", NULL), EXIT_OK);
 	assert_int_equal(run("action=off\nport=node9\npools=/p/a\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "cannot tell which sanlock host is node 'node9'"));

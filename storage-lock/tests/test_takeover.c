@@ -18,7 +18,7 @@
 #include "ics/lock.h"
 
 #define T0 1800000000
-#define SEEN 5000000   /* monotonic us when this host read the fencing history */
+#define SEEN 5000000 /* monotonic us when this host read the fencing history */
 
 typedef struct {
 	IcsHostInfo host;
@@ -50,21 +50,37 @@ static void base(Case *c)
 	add_node(c->nodes, 1, "node1");
 	add_node(c->nodes, 2, "node2");
 	add_node(c->nodes, 3, "node3");
-	c->host = (IcsHostInfo){ .host_id = 2, .generation = 5, .timestamp = 900,
-				 .state = ICS_HOST_FAILING, .name = (char *)"node2",
-				 .last_renewal_wall = T0, .age_s = 4,
+	c->host = (IcsHostInfo){ .host_id = 2,
+				 .generation = 5,
+				 .timestamp = 900,
+				 .state = ICS_HOST_FAILING,
+				 .name = (char *)"node2",
+				 .last_renewal_wall = T0,
+				 .age_s = 4,
 				 .first_seen_wall = T0 - 600 };
-	c->delta = (IcsDeltaLease){ .valid = TRUE, .generation = 5, .timestamp = 900,
-				    .name = "node2" };
-	c->fence = (IcsFenceRecord){ .state = ICS_FENCE_DONE, .target = (char *)"node2",
-				     .action = (char *)"reboot", .completed = T0 + 3,
-				     .delegate = (char *)"node1", .seen_mono = SEEN };
-	c->watch = (IcsDeltaWatch){ .result = ICS_WATCH_STEADY, .start_mono = SEEN + 1000,
-				    .steady_ms = 3000, .reads = 31 };
-	c->facts = (IcsTakeoverFacts){ .owner_host_id = 2, .owner_generation = 5,
-				       .joined = TRUE, .delta = &c->delta, .host = &c->host,
-				       .nodes = c->nodes, .fence = &c->fence, .watch = &c->watch,
-				       .clock_margin_s = 1, .io_timeout = 1 };
+	c->delta = (IcsDeltaLease){
+		.valid = TRUE, .generation = 5, .timestamp = 900, .name = "node2"
+	};
+	c->fence = (IcsFenceRecord){ .state = ICS_FENCE_DONE,
+				     .target = (char *)"node2",
+				     .action = (char *)"reboot",
+				     .completed = T0 + 3,
+				     .delegate = (char *)"node1",
+				     .seen_mono = SEEN };
+	c->watch = (IcsDeltaWatch){ .result = ICS_WATCH_STEADY,
+				    .start_mono = SEEN + 1000,
+				    .steady_ms = 3000,
+				    .reads = 31 };
+	c->facts = (IcsTakeoverFacts){ .owner_host_id = 2,
+				       .owner_generation = 5,
+				       .joined = TRUE,
+				       .delta = &c->delta,
+				       .host = &c->host,
+				       .nodes = c->nodes,
+				       .fence = &c->fence,
+				       .watch = &c->watch,
+				       .clock_margin_s = 1,
+				       .io_timeout = 1 };
 }
 
 static int teardown(void **state)
@@ -241,12 +257,13 @@ static void test_refuse_stale(void **state)
 	assert_int_equal(decide(c, "earlier incarnation"), ICS_TAKEOVER_REFUSE_STALE_FENCING);
 	/* ... and while that incarnation renews, it is simply alive */
 	c->host.state = ICS_HOST_ALIVE;
-	assert_int_equal(decide(c, "older than its current incarnation"), ICS_TAKEOVER_REFUSE_ALIVE);
+	assert_int_equal(decide(c, "older than its current incarnation"),
+			 ICS_TAKEOVER_REFUSE_ALIVE);
 	/* margin boundary: first seen + margin must be <= completion */
 	base(c);
-	c->host.first_seen_wall = T0 + 3;       /* + 1 s margin > T0 + 3 */
+	c->host.first_seen_wall = T0 + 3; /* + 1 s margin > T0 + 3 */
 	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_REFUSE_STALE_FENCING);
-	c->host.first_seen_wall = T0 + 2;       /* T0 + 2 + 1 == completion: allowed */
+	c->host.first_seen_wall = T0 + 2; /* T0 + 2 + 1 == completion: allowed */
 	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_ALLOW);
 }
 
@@ -293,16 +310,16 @@ static void test_refuse_unknown(void **state)
 	Case *c = *state;
 
 	base(c);
-	c->facts.host = NULL;   /* delta lease held, the daemon does not list it */
+	c->facts.host = NULL; /* delta lease held, the daemon does not list it */
 	assert_int_equal(decide(c, "not known to the local daemon"), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	base(c);
-	c->host.first_seen_wall = 0;   /* incarnation never observed */
+	c->host.first_seen_wall = 0; /* incarnation never observed */
 	assert_int_equal(decide(c, "never observed"), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	base(c);
-	c->fence.state = ICS_FENCE_NONE;   /* failing, no fencing */
+	c->fence.state = ICS_FENCE_NONE; /* failing, no fencing */
 	assert_int_equal(decide(c, "no off/reboot fencing"), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	base(c);
-	c->host.host_id = 9;   /* facts about another host */
+	c->host.host_id = 9; /* facts about another host */
 	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	/* a pool whose lockspace this host has not joined */
 	base(c);
