@@ -65,9 +65,9 @@ static gboolean no_corosync;
 static char *cib_file;
 
 static const IcsCorosyncNode corosync[] = {
-	{ 1, (char *)"node1" },
-	{ 2, (char *)"node2" },
-	{ 3, (char *)"node3" },
+	{ 1, (char *)"node1", NULL },
+	{ 2, (char *)"node2", NULL },
+	{ 3, (char *)"node3", NULL },
 };
 
 IcsPool *ics_pool_open(const char *path, const char *expect_uuid, GError **error)

@@ -233,14 +233,19 @@ gboolean ics_lease_inspect(IcsPool *pool, const char *owner, IcsLeaseInfo *info,
 /* One node of corosync's nodelist: its node id (= sanlock host id) and name. */
 typedef struct {
 	guint64 node_id;
-	char *name;
+	char *name;	  /* NULL: nobody could name it (see ics_corosync_nodes) */
+	char *ring0_addr; /* as configured, NULL when absent */
 } IcsCorosyncNode;
 void ics_corosync_node_free(IcsCorosyncNode *n);
 
 /*
  * corosync's configured node list, read from the running corosync with
- * libcmap (nodelist.node.N.nodeid and .name, or .ring0_addr when a node has
- * no name, as Pacemaker does).  UNAVAILABLE when corosync does not answer.
+ * libcmap (nodelist.node.N.nodeid, .name and .ring0_addr).  A node without
+ * a name is named as Pacemaker names it: its ring0_addr unless that is an
+ * IP address, else the uname of that node id in Pacemaker's CIB (Pacemaker
+ * then uses the node's own uname -n and records it there).  A node nobody
+ * can name keeps name NULL, and ics_corosync_node_check refuses it with a
+ * message that says so.  UNAVAILABLE when corosync does not answer.
  * Returns IcsCorosyncNode* (ics_corosync_node_free).
  */
 GPtrArray *ics_corosync_nodes(GError **error);
@@ -261,12 +266,20 @@ gboolean ics_corosync_node_check(const GPtrArray *nodes, guint64 host_id, const 
 typedef struct {
 	gboolean valid; /* a delta-lease record of this lockspace */
 	gboolean free;	/* never written, or released (timestamp 0) */
+	gboolean blank; /* never written at all (all zeros): the host never
+			 * joined; free, and carries no name */
 	guint64 generation;
 	guint64 timestamp; /* the owner's own clock: compare, never order */
+	guint io_timeout;  /* the io_timeout the owner's daemon renews with
+			    * (0 = not recorded) */
 	char name[49];	   /* the sanlock host name it carries */
 } IcsDeltaLease;
 
-/* Read @host_id's delta lease from @pool's ids file (O_DIRECT). */
+/*
+ * Read @host_id's delta lease from @pool's ids file with O_DIRECT.  A file
+ * system without O_DIRECT, or a short read (a truncated ids file), is an
+ * error: such a read could come from a cache or invent a free lease.
+ */
 gboolean ics_delta_read(IcsPool *pool, guint64 host_id, IcsDeltaLease *out, GError **error);
 
 typedef enum {
@@ -282,6 +295,8 @@ typedef struct {
 	gint64 start_mono; /* g_get_monotonic_time() of the first read */
 	gint64 steady_ms;  /* how long it read unchanged */
 	guint reads;
+	gint64 last_read_mono;	 /* g_get_monotonic_time() when the last read began */
+	guint8 last_sector[512]; /* what the last read returned, byte for byte */
 } IcsDeltaWatch;
 
 const char *ics_watch_result_name(IcsWatchResult r);
@@ -291,6 +306,8 @@ const char *ics_watch_result_name(IcsWatchResult r);
  * @poll_ms until it has read the same for @duration_ms, or until it changes
  * (RENEWED, RELEASED, REJOINED: the watch ends at the first change).  The
  * whole 512-byte sector is compared, so any write by the owner counts.
+ * Reads are O_DIRECT only (as ics_delta_read): an unreadable sector ends
+ * the watch with an error, never with STEADY.
  */
 gboolean ics_delta_watch(IcsPool *pool, guint64 host_id, guint64 generation, guint duration_ms,
 			 guint poll_ms, IcsDeltaWatch *out, GError **error);
@@ -322,6 +339,13 @@ typedef struct {
 } IcsFenceRecord;
 void ics_fence_record_clear(IcsFenceRecord *rec);
 
+/*
+ * Whether a done fencing executed by @delegate was a manual confirmation:
+ * Pacemaker's "a human" (stonith_admin --confirm), and also no delegate at
+ * all -- a record that names no device is not evidence that one acted.
+ */
+gboolean ics_fence_delegate_manual(const char *delegate);
+
 /* Ask Pacemaker's fencer (libstonithd) for the newest off/reboot action
  * against @node. */
 gboolean ics_fence_history_last(const char *node, IcsFenceRecord *rec, GError **error);
@@ -339,8 +363,12 @@ typedef struct {
 	const IcsFenceRecord *fence; /* newest off/reboot fencing of the owner's name */
 	const IcsDeltaWatch *watch;  /* NULL = not watched yet */
 	guint clock_margin_s;	     /* clock skew + 1 s timestamp rounding */
-	guint io_timeout;	     /* the lockspace's: a live owner rewrites its delta
-				      * lease every 2 x io_timeout */
+	guint io_timeout;	     /* the owner's: max(the pool's, the io_timeout its
+				      * daemon wrote into its delta lease); its daemon
+				      * kills its lease holders once it has not renewed
+				      * for 8 x io_timeout */
+	gboolean hosts_busy;	     /* the local daemon has just joined and has not
+				      * read the other hosts yet */
 	gboolean accept_manual;	     /* operator override: a manual confirmation counts */
 } IcsTakeoverFacts;
 
@@ -365,8 +393,12 @@ typedef enum {
 
 const char *ics_takeover_verdict_name(IcsTakeoverVerdict v);
 
-/* How long the owner's delta lease must stand still after the fencing:
- * 2 x io_timeout + margin, in ms. */
+/*
+ * How long the owner's delta lease must stand still after the fencing, in
+ * ms: 8 x io_timeout (sanlock's id_renewal_fail_seconds: past it the
+ * owner's own daemon kills its lease holders) + 1.5 s (its once-a-second
+ * check, the poll of the watch) + margin.  10.5 s at io_timeout 1.
+ */
 guint ics_takeover_watch_ms(guint io_timeout, guint clock_margin_s);
 
 /*
@@ -385,16 +417,21 @@ typedef struct {
 
 /*
  * Take over @owner's lease from a dead owner host: gathers the facts (lease
- * leader, the owner's delta lease on disk, the local daemon's view, corosync's
- * node list, fencing from Pacemaker), decides; on WATCH watches the owner's
- * delta lease for ics_takeover_watch_ms() and decides again; only on ALLOW
- * (and not dry_run) frees the owner host's delta lease with sanlock's
- * `direct release_id` (every lease of that host generation becomes free; a
- * host that were alive after all would see it at its next renewal and kill
- * its lease holders), then verifies the delta lease is free.  *verdict and
+ * leader, the owner's delta lease on disk, the local daemon's view -- read
+ * again for up to 2 x io_timeout + 1 s while the daemon has just joined and
+ * not read the hosts yet --, corosync's node list, fencing from Pacemaker),
+ * decides; on WATCH watches the owner's delta lease for
+ * ics_takeover_watch_ms() and decides again; only on ALLOW (and not
+ * dry_run) frees the owner host's delta lease in place of sanlock's
+ * `direct release_id`, writing the same bytes, but only if the sector still
+ * reads exactly as the watch last read it and no more than io_timeout has
+ * passed since (every lease of that host generation becomes free; a host
+ * that were alive after all has by then begun killing its lease holders).
+ * A sector changed since the watch is REFUSE_RENEWING, a watch too old
+ * REFUSE_UNKNOWN.  The read-back must show generation g free.  *verdict and
  * *reason (g_free) are set whenever TRUE is returned; FALSE only when the
- * facts cannot be gathered or release_id fails.  The caller then acquires
- * normally.
+ * facts cannot be gathered or the write or its read-back fails.  The caller
+ * then acquires normally.
  */
 gboolean ics_lease_takeover_run(IcsPool *pool, const char *owner, const IcsTakeoverOptions *opts,
 				IcsTakeoverVerdict *verdict, char **reason, GError **error);
