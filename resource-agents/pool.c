@@ -16,6 +16,12 @@
  * A small marker file per pool in ICS_POOL_STATE_DIR (default
  * /run/ics/pool) records that start ran and with which host id: monitor and
  * stop must answer even when the storage does not.
+ *
+ * start also publishes whether this node's sanlock runs with a watchdog, as
+ * the permanent node attribute ics-sanlock-watchdog (1 or 0; 0 as well when
+ * the daemon cannot tell): storage fencing of this node is safe only with
+ * one, and when this node is being fenced it cannot be asked
+ * (fence_ics_storage reads the attribute; docs/storage-fencing.md).
  */
 #include "config.h"
 
@@ -93,7 +99,9 @@ static const OcfAgent pool_agent = {
 	.longdesc =
 		"Makes an ICS storage pool available on a node and joins the pool's sanlock "
 		"lockspace (host id = corosync node id), so that VMs on the pool can take "
-		"their disk leases. Run it as a clone, one instance per node.\n"
+		"their disk leases. Run it as a clone, one instance per node. start also "
+		"publishes whether this node's sanlock runs with a watchdog (node attribute "
+		"ics-sanlock-watchdog, 1 or 0), which storage fencing of this node requires.\n"
 		"monitor: the storage answers (a bounded read of .ics/pool.json in a child "
 		"process) and this host's disk heartbeat renews (sanlock reports it alive, last "
 		"renewal at most 4 x io_timeout + 2 s ago). Otherwise OCF_ERR_GENERIC with "
@@ -342,13 +350,44 @@ static int rc_for_open_error(const GError *error)
 	return OCF_ERR_GENERIC;
 }
 
+#define WATCHDOG_ATTR "ics-sanlock-watchdog"
+
+/* Set this node's permanent attribute @name to @value unless it has it. */
+static void node_attr_publish(const char *pool, const char *name, const char *value)
+{
+	const char *node_argv[] = { "crm_node", "-n", NULL };
+	g_autofree char *node = NULL, *have = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!ics_exec_simple(node_argv, CRM_NODE_TIMEOUT_MS, &node, &error) ||
+	    g_strstrip(node)[0] == '\0') {
+		ocf_log(ICS_LOG_WARNING,
+			"pool %s: cannot publish %s: this node's name is unknown%s%s", pool, name,
+			error ? ": " : "", error ? error->message : "");
+		return;
+	}
+	const char *query[] = { "crm_attribute", "--type", "nodes",   "--node",	 node,
+				"--name",	 name,	   "--query", "--quiet", NULL };
+	if (ics_exec_simple(query, CRM_NODE_TIMEOUT_MS, &have, NULL) &&
+	    strcmp(g_strstrip(have), value) == 0)
+		return;
+	const char *update[] = { "crm_attribute", "--type", "nodes",	"--node", node,
+				 "--name",	  name,	    "--update", value,	  NULL };
+	if (!ics_exec_simple(update, CRM_NODE_TIMEOUT_MS, NULL, &error))
+		ocf_log(ICS_LOG_WARNING,
+			"pool %s: cannot publish %s=%s for %s: %s; storage fencing of this node "
+			"will refuse",
+			pool, name, value, node, error->message);
+}
+
 /*
  * The health alarm of docs/storage-fencing.md: sanlock's expiry and storage
  * fencing assume that a host whose heartbeat stops is reset by its
  * watchdog.  A host without one is told so at every pool start (not a
- * failure: the lab runs without a watchdog device).
+ * failure: the lab runs without a watchdog device), and publishes it for
+ * the storage fencing of this node.
  */
-static void warn_without_watchdog(const char *pool)
+static void publish_watchdog(const char *pool)
 {
 	g_autoptr(GError) error = NULL;
 	gboolean on = FALSE;
@@ -362,6 +401,7 @@ static void warn_without_watchdog(const char *pool)
 			"sanlock's own expiry is unsafe; run wdmd with a watchdog device "
 			"(docs/storage-fencing.md)",
 			pool);
+	node_attr_publish(pool, WATCHDOG_ATTR, on ? "1" : "0");
 }
 
 static int pool_start(const OcfAgent *agent)
@@ -429,7 +469,7 @@ static int pool_start(const OcfAgent *agent)
 	}
 	ocf_log(ICS_LOG_INFO, "pool %s at %s: joined lockspace %s as host %" G_GUINT64_FORMAT,
 		cfg.name, cfg.path, ics_pool_lockspace(pool), host_id);
-	warn_without_watchdog(cfg.name);
+	publish_watchdog(cfg.name);
 	return OCF_SUCCESS;
 }
 
