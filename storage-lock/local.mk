@@ -38,6 +38,7 @@ ics_lock_tests = \
 	storage-lock/tests/test_takeover \
 	storage-lock/tests/test_takeover_steps \
 	storage-lock/tests/test_delta_release \
+	storage-lock/tests/test_watchdog \
 	storage-lock/tests/test_observer \
 	storage-lock/tests/test_delta_watch \
 	storage-lock/tests/test_pool_fuzz
@@ -63,6 +64,9 @@ storage_lock_tests_test_delta_release_SOURCES = storage-lock/tests/test_delta_re
 storage_lock_tests_test_delta_release_CPPFLAGS = $(ics_lock_test_cppflags)
 storage_lock_tests_test_delta_release_CFLAGS = $(ICS_TEST_CFLAGS)
 storage_lock_tests_test_delta_release_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
+storage_lock_tests_test_watchdog_CPPFLAGS = $(ics_lock_test_cppflags)
+storage_lock_tests_test_watchdog_CFLAGS = $(ICS_TEST_CFLAGS)
+storage_lock_tests_test_watchdog_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
 storage_lock_tests_test_observer_CPPFLAGS = $(ics_lock_test_cppflags)
 storage_lock_tests_test_observer_CFLAGS = $(ICS_TEST_CFLAGS)
 storage_lock_tests_test_observer_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
@@ -75,4 +79,4 @@ storage_lock_tests_test_pool_fuzz_CPPFLAGS = $(ics_lock_test_cppflags)
 storage_lock_tests_test_pool_fuzz_CFLAGS = $(ICS_TEST_CFLAGS)
 storage_lock_tests_test_pool_fuzz_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += storage-lock/README.md
+EXTRA_DIST += storage-lock/README.md storage-lock/tests/data/sanlock-client-status-D-3.8.5.txt

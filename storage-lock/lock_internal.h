@@ -137,6 +137,10 @@ char *ics_pool_host_disk_name(const IcsPool *pool, guint64 host_id);
 /* host_state.c: merge @hosts into the observer file, filling first_seen_wall. */
 void ics_observer_merge(const IcsPool *pool, GPtrArray *hosts, gint64 now_wall);
 
+/* watchdog.c: use_watchdog from the daemon block of `sanlock client status
+ * -D` output @status_d; PARSE when absent or not 0/1. */
+gboolean ics_sanlock_watchdog_parse(const char *status_d, gboolean *on, GError **error);
+
 /* ---- freeing a fenced host's delta lease (delta_release.c) ------------- */
 
 typedef enum {
