@@ -468,7 +468,8 @@ static int check_lease(const VmConfig *cfg, const IcsVmMeta *m, gint64 deadline,
 		gint64 now;
 
 		looks++;
-		if (!lease_look(cfg, m, pool, self_id, &go, took_over, &why))
+		if (!lease_look(cfg, m, pool, self_id, &go, took_over, &why) &&
+		    g_strcmp0(why, last) != 0)
 			ocf_log(ICS_LOG_WARNING, "vm %s: %s", m->name, why);
 		if (go) {
 			if (why != NULL || looks > 1)
