@@ -220,8 +220,8 @@ IcsTakeoverVerdict ics_takeover_decide(const IcsTakeoverFacts *f, char **reason)
 			       "(%s): no device fenced it; refusing unless the operator overrides "
 			       "(docs/lease-takeover.md); sanlock's own expiry frees the lease",
 			       name, fr->completed,
-			       fr->delegate ? "stonith_admin --confirm"
-					    : "the record names no device");
+			       fr->delegate && *fr->delegate ? "stonith_admin --confirm"
+							     : "the record names no device");
 	if (h->generation != d->generation)
 		return verdict(ICS_TAKEOVER_REFUSE_UNKNOWN, reason,
 			       "the local daemon has not seen generation %" G_GUINT64_FORMAT

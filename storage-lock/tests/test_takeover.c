@@ -395,6 +395,8 @@ static void test_manual_delegate(void **state)
 	c->fence.delegate = NULL;
 	c->fence.manual = ics_fence_delegate_manual(c->fence.delegate);
 	assert_int_equal(decide(c, "names no device"), ICS_TAKEOVER_REFUSE_MANUAL);
+	c->fence.delegate = (char *)"";
+	assert_int_equal(decide(c, "names no device"), ICS_TAKEOVER_REFUSE_MANUAL);
 }
 
 static void test_node_check(void **state)
