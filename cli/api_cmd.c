@@ -61,18 +61,31 @@ gboolean ics_admin_parse(int *argc, char ***argv, IcsAdminCommon *c, const char 
 	return TRUE;
 }
 
+void ics_admin_rest_config(const IcsAdminSettings *s, gboolean credentials, IcsRestConfig *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->url = s->url;
+	rc->ca_file = s->ca;
+	if (credentials) {
+		rc->token = s->token;
+		rc->access_key = s->access_key;
+		rc->secret_key = s->secret_key;
+	}
+	rc->user_agent = ICS_ADMIN_USER_AGENT;
+	rc->hint_url = "check --url, ICS_URL or url= in admin.conf and that ics-managerd runs";
+	rc->hint_trust = "give the manager's certificate (its state directory's tls-cert.pem) "
+			 "or its CA with --ca FILE, ICS_CA or ca= in admin.conf";
+	rc->hint_login = "run 'ics-admin login'";
+}
+
 IcsRest *ics_admin_connect(const IcsAdminCommon *c, gboolean need_auth, GError **error)
 {
 	g_auto(IcsAdminSettings) s = { 0 };
-	IcsRestConfig rc = { 0 };
+	IcsRestConfig rc;
 
 	if (!ics_admin_settings_load(&s, &c->flags, TRUE, error))
 		return NULL;
-	rc.url = s.url;
-	rc.ca_file = s.ca;
-	rc.token = s.token;
-	rc.access_key = s.access_key;
-	rc.secret_key = s.secret_key;
+	ics_admin_rest_config(&s, TRUE, &rc);
 	if (need_auth && s.token == NULL && s.access_key == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
 			    "not logged in to %s: run 'ics-admin login' (or set ICS_ACCESS_KEY and "

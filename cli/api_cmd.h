@@ -16,10 +16,12 @@
 #include <jansson.h>
 
 #include "client_config.h"
-#include "rest_client.h"
+#include "ics/client.h"
 #include "vm_cmd.h"
 
 #define ICS_ADMIN_DEFAULT_TASK_WAIT_S 600
+/* What ics-admin's requests say they come from (IcsRestConfig.user_agent). */
+#define ICS_ADMIN_USER_AGENT "ics-admin/" PACKAGE_VERSION
 
 /* Options every API command takes: --url, --ca, --config, --json. */
 typedef struct {
@@ -35,6 +37,11 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IcsAdminCommon, ics_admin_common_clear)
 gboolean ics_admin_parse(int *argc, char ***argv, IcsAdminCommon *c, const char *params,
 			 const char *summary, GOptionEntry *extra, int min_args, int max_args,
 			 GError **error);
+
+/* @rc for @s: URL, CA, ics-admin's user agent and its hints (--url, --ca,
+ * login); with @credentials also the session token or the access keys.
+ * @rc points into @s. */
+void ics_admin_rest_config(const IcsAdminSettings *s, gboolean credentials, IcsRestConfig *rc);
 
 /* A client for the resolved settings, with the saved session or the access
  * keys; PERMISSION ("not logged in") when there are none and @need_auth. */

@@ -1,9 +1,9 @@
 /*
  * cib_ops.c: drive cibadmin, crm_resource and crm_mon (see cib_ops.h).
  *
- * The VM's objects themselves are built by libicscibobj
- * (ics/cib_objects.h), which ics-managerd uses too: ids derived from the
- * VM's uuid only, so either can find and remove what the other created.
+ * The VM's objects themselves are built by libicsvmpool
+ * (ics/cib_objects.h), which ics-managerd uses too, so either can find (by
+ * the primitive's uuid parameter) and remove what the other created.
  */
 #include "config.h"
 
@@ -111,6 +111,25 @@ gboolean ics_cib_delete(IcsCib *cib, const char *scope, const char *tag, const c
 	text = element_text(doc);
 	argv[5] = text;
 	return run_tool(cib, argv, NULL, error);
+}
+
+gboolean ics_cib_delete_constraints_of(IcsCib *cib, const char *rsc_id, GError **error)
+{
+	g_autofree char *xpath = NULL;
+	/* --force: cibadmin calls every --delete-all dangerous. */
+	const char *argv[] = { "cibadmin", "--delete-all", "--force", "--xpath", NULL, NULL };
+	g_autoptr(GError) e = NULL;
+
+	if (!ics_cib_id_valid(rsc_id))
+		return ics_error_invalid(error, "\"%s\" is not a valid resource id", rsc_id);
+	xpath = g_strdup_printf("/cib/configuration/constraints/*[@rsc='%s' or @with-rsc='%s' or "
+				"@first='%s' or @then='%s']",
+				rsc_id, rsc_id, rsc_id, rsc_id);
+	argv[4] = xpath;
+	if (run_tool(cib, argv, NULL, &e) || g_error_matches(e, ICS_ERROR, ICS_ERROR_NOT_FOUND))
+		return TRUE;
+	g_propagate_error(error, g_steal_pointer(&e));
+	return FALSE;
 }
 
 static xmlDoc *query_tool(IcsCib *cib, const char *const *argv, const char *what, GError **error)
@@ -235,4 +254,16 @@ gboolean ics_cib_clear(IcsCib *cib, const char *rsc_id, GError **error)
 gboolean ics_cib_run_tool(IcsCib *cib, const char *const *argv, char **out, GError **error)
 {
 	return run_tool(cib, argv, out, error);
+}
+
+gboolean ics_cib_restart(IcsCib *cib, const char *rsc_id, guint timeout_s, GError **error)
+{
+	g_autofree char *timeout = g_strdup_printf("%us", timeout_s);
+	const char *argv[] = { "crm_resource", "--resource", rsc_id, "--restart",
+			       "--timeout",    timeout,	     NULL };
+	IcsCib longer = *cib;
+
+	/* crm_resource gives up at @timeout_s itself; the deadline is a backstop. */
+	longer.timeout_ms = (timeout_s + 30) * 1000;
+	return run_tool(&longer, argv, NULL, error);
 }

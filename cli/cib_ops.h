@@ -2,10 +2,12 @@
  * cib_ops.h: the CIB objects of an ICS VM and the Pacemaker tools that
  * write and read them (internal to ics-admin).
  *
- * A VM is one ocf:ics:vm primitive "vm-<uuid>" plus two constraints that
- * keep it after and with its pool's clone "ics-pool-<pool name>"; their XML
- * comes from libicscibobj (ics/cib_objects.h), shared with ics-managerd's
- * cluster adapter so both write the same ids and shapes.  Pacemaker's tools
+ * A VM is one ocf:ics:vm primitive, named after the VM, plus two
+ * constraints that keep it after and with its pool's clone "ics-pool-<pool
+ * name>"; their XML and the rule of their ids come from libicsvmpool
+ * (ics/cib_objects.h), shared with ics-managerd's cluster adapter so both
+ * write the same ids and shapes.  A VM's primitive is found by its "uuid"
+ * parameter (ics_cib_vm_find()), never by its id.  Pacemaker's tools
  * (cibadmin, crm_resource, crm_mon) run through ics_exec_run() with a
  * deadline; the runner is a function pointer so tests can replace the tools
  * by a fake that records the calls and fails on demand.
@@ -50,6 +52,10 @@ gboolean ics_cib_replace(IcsCib *cib, const char *scope, xmlDoc *obj, GError **e
 gboolean ics_cib_delete(IcsCib *cib, const char *scope, const char *tag, const char *id,
 			GError **error);
 
+/* cibadmin --delete-all --force --xpath: every constraint whose rsc, with-rsc,
+ * first or then is @rsc_id (a valid id); none is fine. */
+gboolean ics_cib_delete_constraints_of(IcsCib *cib, const char *rsc_id, GError **error);
+
 /* cibadmin --query --scope @scope. */
 xmlDoc *ics_cib_query(IcsCib *cib, const char *scope, GError **error);
 
@@ -80,5 +86,10 @@ gboolean ics_cib_clear(IcsCib *cib, const char *rsc_id, GError **error);
  * run: through @cib's runner, with its deadline; *@out (may be NULL) gets
  * its standard output. */
 gboolean ics_cib_run_tool(IcsCib *cib, const char *const *argv, char **out, GError **error);
+
+/* crm_resource --restart --timeout @timeout_s: stops @rsc_id and what
+ * depends on it, waits, starts them again, waits (TIMEOUT after
+ * @timeout_s). */
+gboolean ics_cib_restart(IcsCib *cib, const char *rsc_id, guint timeout_s, GError **error);
 
 #endif /* ICS_ADMIN_CIB_OPS_H */

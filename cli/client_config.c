@@ -20,7 +20,7 @@
 
 #include "ics/error.h"
 #include "ics/json.h"
-#include "rest_client.h"
+#include "ics/client.h"
 
 #define CONFIG_GROUP "manager"
 
@@ -236,6 +236,11 @@ gboolean ics_admin_settings_load(IcsAdminSettings *s, const IcsAdminFlags *flags
 	take(&s->secret_key, env("ICS_SECRET_KEY"));
 	take(&s->url, g_strdup(flags->url));
 	take(&s->ca, g_strdup(flags->ca));
+	if ((s->access_key == NULL) != (s->secret_key == NULL))
+		return ics_error_invalid(error,
+					 "an access key needs its secret key and the other way "
+					 "round (ICS_ACCESS_KEY and ICS_SECRET_KEY, or access_key= "
+					 "and secret_key= in admin.conf)");
 	if (s->url) {
 		strip_slashes(s->url);
 		s->configured = TRUE;

@@ -33,7 +33,7 @@ static void usage(FILE *f)
 		   "  drs      plan, apply, history, config of DRS (load balancing)\n"
 		   "  volume   list, show, create, resize, delete volumes on pools\n"
 		   "on a cluster node, the manager as a cluster resource (CIB):\n"
-		   "  manager  manager setup|status|move\n"
+		   "  manager  manager setup|status|move|cert\n"
 		   "'ics-admin GROUP --help' lists a group's commands; see ics-admin(8).\n");
 }
 

@@ -11,8 +11,6 @@ cli_libicsadmin_la_SOURCES = \
 	cli/vm_direct_ops.c \
 	cli/vm_managed.c \
 	cli/vm_cmd.c cli/vm_cmd.h \
-	cli/request_signature.c cli/request_signature.h \
-	cli/rest_client.c cli/rest_client.h \
 	cli/client_config.c cli/client_config.h \
 	cli/api_cmd.c cli/api_cmd.h \
 	cli/session_cmd.c \
@@ -25,21 +23,20 @@ cli_libicsadmin_la_SOURCES = \
 	cli/drs_cmd.c \
 	cli/manager_group.c cli/manager_group.h \
 	cli/manager_ha.h cli/manager_ha_cmd.c \
+	cli/manager_cert.c cli/manager_cert.h cli/manager_cert_cmd.c \
 	cli/volume_cmd.c \
 	cli/command_groups.c
-cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) \
-	$(CURL_CFLAGS) $(GNUTLS_CFLAGS)
-cli_libicsadmin_la_LIBADD = $(top_builddir)/vmpool/libicsvmpool.la \
+cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(ICSCLIENT_CPPFLAGS)
+cli_libicsadmin_la_LIBADD = $(top_builddir)/client/libicsclient.la \
+	$(top_builddir)/vmpool/libicsvmpool.la \
 	$(top_builddir)/vmdef/libicsvmdef.la \
 	$(top_builddir)/storage-lock/libicslock.la
 
-ICSADMIN_LIBS = $(top_builddir)/cli/libicsadmin.la $(ICSVMPOOL_LIBS) \
-	$(CURL_LIBS) $(GNUTLS_LIBS)
+ICSADMIN_LIBS = $(top_builddir)/cli/libicsadmin.la $(ICSCLIENT_LIBS) $(ICSVMPOOL_LIBS)
 
 sbin_PROGRAMS += cli/ics-admin
 cli_ics_admin_SOURCES = cli/ics-admin.c
-cli_ics_admin_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) \
-	$(CURL_CFLAGS)
+cli_ics_admin_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(ICSCLIENT_CPPFLAGS)
 cli_ics_admin_LDADD = $(ICSADMIN_LIBS)
 
 bashcompletiondir = $(datadir)/bash-completion/completions
@@ -57,16 +54,16 @@ ics_cli_tests = \
 	cli/tests/test_cib_xml \
 	cli/tests/test_vm_define \
 	cli/tests/test_vm_resolve \
-	cli/tests/test_rest_client \
 	cli/tests/test_admin_api \
 	cli/tests/test_admin_identity \
 	cli/tests/test_admin_drs \
 	cli/tests/test_admin_volume \
-	cli/tests/test_manager_group
+	cli/tests/test_manager_group \
+	cli/tests/test_manager_cert
 check_PROGRAMS += $(ics_cli_tests)
 TESTS += $(ics_cli_tests)
 
-ics_cli_test_cppflags = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) \
+ics_cli_test_cppflags = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(ICSCLIENT_CPPFLAGS) \
 	-I$(top_srcdir)/cli
 cli_tests_test_vm_args_SOURCES = cli/tests/test_vm_args.c cli/tests/cli_test_util.h
 cli_tests_test_vm_args_CPPFLAGS = $(ics_cli_test_cppflags)
@@ -89,13 +86,9 @@ cli_tests_test_manager_group_CPPFLAGS = $(ics_cli_test_cppflags)
 cli_tests_test_manager_group_CFLAGS = $(ICS_TEST_CFLAGS)
 cli_tests_test_manager_group_LDADD = $(ICSADMIN_LIBS) $(CMOCKA_LIBS)
 
-# The REST client against a real in-process ics-managerd (libicsmanager).
+# The API commands against a real in-process ics-managerd (libicsmanager).
 ics_cli_api_test_cppflags = $(ics_cli_test_cppflags) $(ICSMANAGER_CPPFLAGS) $(CURL_CFLAGS)
 ics_cli_api_test_libs = $(ICSADMIN_LIBS) $(ICSMANAGER_LIBS) $(CURL_LIBS) $(CMOCKA_LIBS)
-cli_tests_test_rest_client_SOURCES = cli/tests/test_rest_client.c cli/tests/admin_api_test_util.h
-cli_tests_test_rest_client_CPPFLAGS = $(ics_cli_api_test_cppflags)
-cli_tests_test_rest_client_CFLAGS = $(ICS_TEST_CFLAGS)
-cli_tests_test_rest_client_LDADD = $(ics_cli_api_test_libs)
 cli_tests_test_admin_api_SOURCES = cli/tests/test_admin_api.c cli/tests/admin_api_test_util.h
 cli_tests_test_admin_api_CPPFLAGS = $(ics_cli_api_test_cppflags)
 cli_tests_test_admin_api_CFLAGS = $(ICS_TEST_CFLAGS)
@@ -110,6 +103,11 @@ cli_tests_test_admin_volume_SOURCES = cli/tests/test_admin_volume.c \
 cli_tests_test_admin_volume_CPPFLAGS = $(ics_cli_api_test_cppflags)
 cli_tests_test_admin_volume_CFLAGS = $(ICS_TEST_CFLAGS)
 cli_tests_test_admin_volume_LDADD = $(ics_cli_api_test_libs)
+cli_tests_test_manager_cert_SOURCES = cli/tests/test_manager_cert.c \
+	cli/tests/admin_api_test_util.h cli/tests/cert_test_util.h
+cli_tests_test_manager_cert_CPPFLAGS = $(ics_cli_api_test_cppflags)
+cli_tests_test_manager_cert_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_manager_cert_LDADD = $(ics_cli_api_test_libs)
 cli_tests_test_admin_drs_SOURCES = cli/tests/test_admin_drs.c cli/tests/admin_api_test_util.h
 cli_tests_test_admin_drs_CPPFLAGS = $(ics_cli_api_test_cppflags)
 cli_tests_test_admin_drs_CFLAGS = $(ICS_TEST_CFLAGS)

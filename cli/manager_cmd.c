@@ -1,7 +1,7 @@
 /*
  * manager_cmd.c: the `ics-admin manager` group -- the manager as a cluster
- * resource (setup, status, move, cert; manager_ha_cmd.c), run on a cluster
- * node.
+ * resource (setup, status, move: manager_ha_cmd.c; cert: manager_cert.c),
+ * run on a cluster node.
  *
  * `manager vm ...` was the way to VMs through the manager before `ics-admin
  * vm` learnt to go through it; it stays for one release as a deprecated
@@ -15,15 +15,18 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ics-admin manager setup|status|move [OPTIONS]   (on a cluster node)\n"
-		   "  setup --backend shared --pool NAME --vip ADDR/PREFIX [--nodes N1,N2] [--port "
-		   "P]\n"
-		   "  setup --backend drbd --nodes N1,N2 --drbd-addresses A1,A2 --device DEV\n"
-		   "        --quorum-disk PATH --vip ADDR/PREFIX [--drbd-resource R] [--dry-run]\n"
-		   "  status [--json]\n"
-		   "  move [NODE] [--timeout S] [--keep-constraint]\n"
-		   "VMs: 'ics-admin vm ...' (through the manager when one is configured).\n"
-		   "See ics-admin(8).\n");
+	fprintf(f,
+		"usage: ics-admin manager setup|status|move|cert [OPTIONS]   (on a cluster node)\n"
+		"  setup --backend shared --pool NAME --vip ADDR/PREFIX [--nodes N1,N2] [--port "
+		"P]\n"
+		"  setup --backend drbd --nodes N1,N2 --drbd-addresses A1,A2 --device DEV\n"
+		"        --quorum-disk PATH --vip ADDR/PREFIX [--drbd-resource R] [--dry-run]\n"
+		"  status [--json]\n"
+		"  move [NODE] [--timeout S] [--keep-constraint]\n"
+		"  cert install --cert FILE --key FILE [--chain FILE] [--no-restart]\n"
+		"  cert show [--json]\n"
+		"VMs: 'ics-admin vm ...' (through the manager when one is configured).\n"
+		"See ics-admin(8).\n");
 }
 
 int ics_admin_manager_main(int argc, char **argv)
@@ -42,6 +45,7 @@ int ics_admin_manager_main(int argc, char **argv)
 			   "(through the manager when one is configured)\n");
 		return ics_admin_vm_run(&adm, ICS_ADMIN_VM_MANAGER, argc - 1, argv + 1);
 	}
-	g_printerr("ics-admin: manager: unknown command \"%s\" (setup, status or move)\n", argv[1]);
+	g_printerr("ics-admin: manager: unknown command \"%s\" (setup, status, move or cert)\n",
+		   argv[1]);
 	return ICS_ADMIN_EXIT_USAGE;
 }

@@ -260,6 +260,7 @@ gboolean ics_manager_spec_from_cib(xmlDoc *cib, IcsManagerSpec *s, GError **erro
 		s->port = (guint)port;
 	else
 		s->port = ICS_MGR_DEFAULT_PORT;
+	s->tls_names = param(cib, ICS_MGR_DAEMON_ID, "tls_names");
 	s->vip = param(cib, ICS_MGR_VIP_ID, "ip");
 	s->nic = param(cib, ICS_MGR_VIP_ID, "nic");
 	prefix = param(cib, ICS_MGR_VIP_ID, "cidr_netmask");

@@ -105,8 +105,8 @@ GPtrArray *ics_manager_constraints(const IcsManagerSpec *spec); /* of xmlDoc* */
 char *ics_manager_drbd_res(const IcsManagerSpec *spec);
 
 /* What the CIB says about the manager: the spec back from the group's
- * primitives (backend, state_dir, port, pool, VIP, nodes); NOT_FOUND when
- * there is no group "ics-manager". */
+ * primitives (backend, state_dir, port, pool, VIP, nodes, tls_names);
+ * NOT_FOUND when there is no group "ics-manager". */
 gboolean ics_manager_spec_from_cib(xmlDoc *cib, IcsManagerSpec *spec, GError **error);
 
 #endif /* ICS_ADMIN_MANAGER_GROUP_H */

@@ -1,5 +1,6 @@
 /*
- * manager_ha_cmd.c: `ics-admin manager setup|status|move` (manager_ha.h).
+ * manager_ha_cmd.c: `ics-admin manager setup|status|move` (manager_ha.h),
+ * and the restart a new certificate needs (manager_cert_cmd.c).
  *
  * setup writes the manager group (manager_group.h) into the CIB with
  * cibadmin: each object is created, or replaced when its id exists with
@@ -20,10 +21,13 @@
  * never to a log.
  *
  * status and move read crm_mon for where the group runs and ask the API on
- * the VIP: GET /api/v1/health over TLS pinned to the daemon's own
- * certificate (STATE_DIR/tls-cert.pem, or --ca), connected to the VIP
- * under the name "localhost" that the self-signed certificate carries --
- * the same check as the agent's monitor, made from outside the node.
+ * the VIP: GET /api/v1/health through libicsclient with the public key of
+ * the daemon's certificate (STATE_DIR/tls-cert.pem) pinned -- the same
+ * check as the agent's monitor, made from outside the node, and good for
+ * a generated or an installed certificate alike -- or, with --ca FILE,
+ * verified against that CA for the VIP's address.  The pin is read again
+ * at every probe: the daemon makes its certificate again when its names
+ * changed, at the start setup waits for.
  * move is crm_resource --move (or, without a node, away from the current
  * one), then a wait with progress until the manager answers on the VIP
  * from its new node, then crm_resource --clear.
@@ -42,13 +46,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
 #include "api_cmd.h"
 #include "cib_ops.h"
+#include "ics/client.h"
 #include "ics/error.h"
 #include "ics/exec.h"
 #include "ics/json.h"
@@ -80,69 +84,64 @@ static void health_clear(Health *h)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Health, health_clear)
 
-static size_t collect(char *data, size_t size, size_t n, void *user)
-{
-	g_string_append_len(user, data, (gssize)(size * n));
-	return size * n;
-}
+/* How the probe trusts the manager: the key of @cert pinned, or @ca (the
+ * chain, and the VIP's address as the name). */
+typedef struct {
+	const char *cert, *ca;
+} Trust;
 
-static void probe_health(const char *vip, guint port, const char *ca, Health *h)
+static void probe_health(const char *vip, guint port, const Trust *trust, Health *h)
 {
-	g_autofree char *url = g_strdup_printf("https://localhost:%u/api/v1/health", port);
-	g_autofree char *to = g_strdup_printf("localhost:%u:%s:%u", port, vip, port);
-	g_autoptr(GString) body = g_string_new(NULL);
-	struct curl_slist *connect_to = curl_slist_append(NULL, to);
-	char errbuf[CURL_ERROR_SIZE] = "";
+	g_autofree char *url = g_strdup_printf("https://%s:%u", vip, port);
+	g_autofree char *pin = NULL;
+	g_autoptr(GError) e = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(IcsRestResponse) resp = NULL;
+	IcsRestConfig rc = { .url = url,
+			     .connect_host = vip, /* straight there: never a proxy */
+			     .ca_file = trust->ca,
+			     .timeout_ms = HEALTH_TIMEOUT_MS,
+			     .user_agent = ICS_ADMIN_USER_AGENT,
+			     .hint_url = "is the manager running (crm_mon -1)?",
+			     .hint_trust = "give the CA of the manager's certificate with --ca "
+					   "FILE, or leave --ca out to pin the state directory's "
+					   "tls-cert.pem" };
 	gint64 t0 = g_get_monotonic_time();
-	CURL *c = curl_easy_init();
-	CURLcode rc;
+	const char *st, *db;
 
 	memset(h, 0, sizeof(*h));
-	if (ca == NULL || !g_file_test(ca, G_FILE_TEST_IS_REGULAR)) {
-		h->error = g_strdup_printf("cannot verify the manager: no certificate %s on this "
-					   "node (give --ca FILE)",
-					   ca ? ca : "");
-		curl_slist_free_all(connect_to);
-		curl_easy_cleanup(c);
+	if (trust->ca == NULL) {
+		if (trust->cert == NULL ||
+		    (pin = ics_rest_pin_from_cert_file(trust->cert, &e)) == NULL) {
+			h->error = g_strdup_printf("cannot verify the manager: %s (give --ca FILE)",
+						   e ? e->message
+						     : "no state directory, so no certificate");
+			return;
+		}
+		rc.pinned_key = pin;
+	}
+	if ((rest = ics_rest_new(&rc, &e)) == NULL ||
+	    (resp = ics_rest_request(rest, "GET", "/api/v1/health", NULL, NULL, &e)) == NULL) {
+		h->ms = (double)(g_get_monotonic_time() - t0) / 1000.0;
+		h->error = g_strdup_printf("asking %s:%u: %s", vip, port, e->message);
 		return;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
-	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HEALTH_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-	rc = curl_easy_perform(c);
 	h->ms = (double)(g_get_monotonic_time() - t0) / 1000.0;
-	if (rc != CURLE_OK) {
-		h->error = g_strdup_printf("no answer on %s:%u: %s", vip, port,
-					   errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	} else {
-		g_autoptr(json_t) j = json_loads(body->str, 0, NULL);
-		const char *st = json_string_value(json_object_get(j, "status"));
-		const char *db = json_string_value(json_object_get(j, "db"));
-
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->http_status);
-		h->db = g_strdup(db ? db : "?");
-		h->ok = h->http_status == 200 && g_strcmp0(st, "ok") == 0 &&
-			g_strcmp0(db, "writable") == 0;
-		if (!h->ok)
-			h->error = g_strdup_printf("answered HTTP %ld, status %s, db %s",
-						   h->http_status, st ? st : "?", h->db);
-	}
-	curl_slist_free_all(connect_to);
-	curl_easy_cleanup(c);
+	st = json_string_value(json_object_get(resp->json, "status"));
+	db = json_string_value(json_object_get(resp->json, "db"));
+	h->http_status = resp->status;
+	h->db = g_strdup(db ? db : "?");
+	h->ok = h->http_status == 200 && g_strcmp0(st, "ok") == 0 && g_strcmp0(db, "writable") == 0;
+	if (!h->ok)
+		h->error = g_strdup_printf("answered HTTP %ld, status %s, db %s", h->http_status,
+					   st ? st : "?", h->db);
 }
 
-static char *cert_of(const IcsManagerSpec *s, const char *ca)
+/* --ca, else the state directory's certificate (its key pinned). */
+static Trust trust_of(const IcsManagerSpec *s, const char *ca, char **cert)
 {
-	if (ca)
-		return g_strdup(ca);
-	return s->state_dir ? g_build_filename(s->state_dir, "tls-cert.pem", NULL) : NULL;
+	*cert = s->state_dir ? g_build_filename(s->state_dir, "tls-cert.pem", NULL) : NULL;
+	return (Trust){ .cert = *cert, .ca = ca };
 }
 
 /* ---- where the group runs ---------------------------------------------- */
@@ -235,10 +234,13 @@ static int cmd_status(int argc, char **argv)
 	gboolean json = FALSE;
 	guint64 host_id = 0;
 	IcsCib cib = { 0 };
+	Trust trust;
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
 		{ "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca,
-		  "Certificate the manager must present (default STATE_DIR/tls-cert.pem)", "FILE" },
+		  "CA of the manager's certificate, verified for the VIP (default: the key of "
+		  "STATE_DIR/tls-cert.pem pinned)",
+		  "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 
@@ -252,9 +254,9 @@ static int cmd_status(int argc, char **argv)
 	if ((conf = ics_cib_query(&cib, "configuration", &error)) == NULL ||
 	    !ics_manager_spec_from_cib(conf, &s, &error) || !placement_read(&cib, &p, NULL, &error))
 		return ics_admin_finish(error);
-	cert = cert_of(&s, ca);
+	trust = trust_of(&s, ca, &cert);
 	if (s.vip)
-		probe_health(s.vip, s.port, cert, &h);
+		probe_health(s.vip, s.port, &trust, &h);
 	else
 		h.error = g_strdup("the group has no VIP");
 	if (s.backend == ICS_MGR_SHARED)
@@ -335,7 +337,7 @@ static int cmd_status(int argc, char **argv)
 /* Until the group runs on @node (any node but @not_on when NULL) and the
  * API answers healthy on the VIP.  Progress lines on stderr as the phase
  * changes.  TIMEOUT naming the last thing seen. */
-static gboolean wait_healthy(IcsCib *cib, const IcsManagerSpec *s, const char *cert,
+static gboolean wait_healthy(IcsCib *cib, const IcsManagerSpec *s, const Trust *trust,
 			     const char *node, const char *not_on, guint timeout_s, char **where,
 			     GError **error)
 {
@@ -360,7 +362,7 @@ static gboolean wait_healthy(IcsCib *cib, const IcsManagerSpec *s, const char *c
 				p.vip_role ? p.vip_role : "unknown", p.vip_node ? " on " : "",
 				p.vip_node ? p.vip_node : "");
 		else {
-			probe_health(s->vip, s->port, cert, &h);
+			probe_health(s->vip, s->port, trust, &h);
 			if (h.ok) {
 				g_printerr("manager: healthy on %s, answering on %s:%u (%.1f s)\n",
 					   p.daemon_node, s->vip, s->port, el);
@@ -401,13 +403,16 @@ static int cmd_move(int argc, char **argv)
 	const char *const ban_argv[] = { "crm_resource", "--resource", ICS_MGR_GROUP_ID, "--move",
 					 NULL };
 	IcsCib cib = { 0 };
+	Trust trust;
 	GOptionEntry entries[] = {
 		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
 		  "Seconds to wait for the manager on its new node (120)", "S" },
 		{ "keep-constraint", 0, 0, G_OPTION_ARG_NONE, &keep,
 		  "Leave the move constraint in place", NULL },
 		{ "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca,
-		  "Certificate the manager must present (default STATE_DIR/tls-cert.pem)", "FILE" },
+		  "CA of the manager's certificate, verified for the VIP (default: the key of "
+		  "STATE_DIR/tls-cert.pem pinned)",
+		  "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 
@@ -451,8 +456,8 @@ static int cmd_move(int argc, char **argv)
 			return ics_admin_finish(error);
 	}
 	g_printerr("manager: moving from %s to %s\n", from, node ? node : "another node");
-	cert = cert_of(&s, ca);
-	if (!wait_healthy(&cib, &s, cert, node, from, (guint)timeout, &where, &error)) {
+	trust = trust_of(&s, ca, &cert);
+	if (!wait_healthy(&cib, &s, &trust, node, from, (guint)timeout, &where, &error)) {
 		g_printerr("ics-admin: %s; the move constraint stays: when the move is done or "
 			   "abandoned, remove it with 'crm_resource --clear --resource %s'\n",
 			   error->message, ICS_MGR_GROUP_ID);
@@ -711,6 +716,7 @@ static int cmd_setup(int argc, char **argv)
 	gint timeout = DEFAULT_WAIT_S;
 	gboolean dry_run = FALSE, no_wait = FALSE;
 	IcsCib cib = { 0 };
+	Trust trust;
 	GOptionEntry entries[] = {
 		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "shared or drbd", "B" },
 		{ "vip", 0, 0, G_OPTION_ARG_STRING, &vip, "Floating IP of the API and console",
@@ -913,16 +919,42 @@ static int cmd_setup(int argc, char **argv)
 	fflush(stdout);
 	if (no_wait)
 		return ICS_ADMIN_EXIT_OK;
-	cert = cert_of(&s, NULL);
-	if (!wait_healthy(&cib, &s, cert, NULL, NULL, (guint)timeout, &where, &error))
+	trust = trust_of(&s, NULL, &cert);
+	if (!wait_healthy(&cib, &s, &trust, NULL, NULL, (guint)timeout, &where, &error))
 		return ics_admin_finish(error);
 	return ICS_ADMIN_EXIT_OK;
+}
+
+/* ---- restart (a new certificate) ----------------------------------------- */
+
+gboolean ics_admin_manager_restart(IcsCib *cib, const IcsManagerSpec *s, guint timeout_s,
+				   char **where, GError **error)
+{
+	g_auto(Placement) p = { 0 };
+	g_autofree char *cert = NULL;
+	gint64 t0 = g_get_monotonic_time();
+	guint left;
+	Trust trust;
+
+	*where = NULL;
+	if (!placement_read(cib, &p, NULL, error))
+		return FALSE;
+	if (!running_on(&p, NULL))
+		return TRUE;
+	g_printerr("manager: restarting %s on %s\n", ICS_MGR_DAEMON_ID, p.daemon_node);
+	if (!ics_cib_restart(cib, ICS_MGR_DAEMON_ID, timeout_s, error)) {
+		g_prefix_error(error, "restarting %s: ", ICS_MGR_DAEMON_ID);
+		return FALSE;
+	}
+	left = (guint)MAX((gint64)timeout_s - (g_get_monotonic_time() - t0) / G_USEC_PER_SEC, 10);
+	trust = trust_of(s, NULL, &cert);
+	return wait_healthy(cib, s, &trust, NULL, NULL, left, where, error);
 }
 
 gboolean ics_admin_manager_ha_command(const char *name)
 {
 	return g_strcmp0(name, "setup") == 0 || g_strcmp0(name, "status") == 0 ||
-	       g_strcmp0(name, "move") == 0;
+	       g_strcmp0(name, "move") == 0 || g_strcmp0(name, "cert") == 0;
 }
 
 int ics_admin_manager_ha_main(int argc, char **argv)
@@ -931,5 +963,7 @@ int ics_admin_manager_ha_main(int argc, char **argv)
 		return cmd_setup(argc, argv);
 	if (g_str_equal(argv[0], "status"))
 		return cmd_status(argc, argv);
+	if (g_str_equal(argv[0], "cert"))
+		return ics_admin_manager_cert_main(argc, argv);
 	return cmd_move(argc, argv);
 }

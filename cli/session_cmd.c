@@ -31,7 +31,7 @@ int ics_admin_login_main(int argc, char **argv)
 	g_autoptr(IcsRest) rest = NULL;
 	g_autoptr(json_t) body = NULL, resp = NULL;
 	gboolean from_stdin = FALSE;
-	IcsRestConfig rc = { 0 };
+	IcsRestConfig rc;
 	const char *user;
 	char *pw;
 	GOptionEntry extra[] = {
@@ -46,8 +46,7 @@ int ics_admin_login_main(int argc, char **argv)
 	    !ics_admin_settings_load(&s, &c.flags, FALSE, &error))
 		return ics_admin_finish(error);
 	user = argc > 1 ? argv[1] : s.user ? s.user : g_get_user_name();
-	rc.url = s.url;
-	rc.ca_file = s.ca;
+	ics_admin_rest_config(&s, FALSE, &rc);
 	rest = ics_rest_new(&rc, &error);
 	if (rest == NULL)
 		return ics_admin_finish(error);
@@ -70,13 +69,14 @@ int ics_admin_login_main(int argc, char **argv)
 	if (resp == NULL)
 		return ics_admin_finish(error);
 	if (g_strcmp0(ics_admin_str(resp, "stage", ""), "second_factor") == 0) {
-		IcsRestConfig rc2 = { .url = s.url,
-				      .ca_file = s.ca,
-				      .token = ics_admin_str(resp, "token", "") };
-		g_autoptr(IcsRest) pending = ics_rest_new(&rc2, &error);
+		IcsRestConfig rc2;
+		g_autoptr(IcsRest) pending = NULL;
 		g_autoptr(json_t) code_body = NULL, full = NULL;
 		char *code;
 
+		ics_admin_rest_config(&s, FALSE, &rc2);
+		rc2.token = ics_admin_str(resp, "token", "");
+		pending = ics_rest_new(&rc2, &error);
 		if (pending == NULL)
 			return ics_admin_finish(error);
 		code = ics_admin_read_password(from_stdin, "Code (or a recovery code): ", &error);
@@ -130,11 +130,13 @@ int ics_admin_logout_main(int argc, char **argv)
 	    !ics_admin_settings_load(&s, &c.flags, TRUE, &error))
 		return ics_admin_finish(error);
 	if (s.token) {
-		IcsRestConfig rc = { .url = s.url, .ca_file = s.ca, .token = s.token };
-		g_autoptr(IcsRest) rest = ics_rest_new(&rc, &error);
+		IcsRestConfig rc;
+		g_autoptr(IcsRest) rest = NULL;
 		g_autoptr(json_t) r = NULL;
 
-		if (rest == NULL)
+		ics_admin_rest_config(&s, FALSE, &rc);
+		rc.token = s.token;
+		if ((rest = ics_rest_new(&rc, &error)) == NULL)
 			return ics_admin_finish(error);
 		r = ics_rest_call(rest, "DELETE", "/api/v1/sessions/current", NULL, NULL, &error);
 		/* A session the manager has already ended is fine to forget. */

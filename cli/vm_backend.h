@@ -5,9 +5,10 @@
  * command layer calls, beside the way through the manager.
  *
  * Records are JSON objects: {"uuid", "name", "pool", "vcpus", "memory_mib",
- * "state", "node"} (state = the CIB role: "Started", "Stopped", ...;
- * "not-in-cib" for a definition without a primitive; node = null when not
- * running), plus "definition" (vm.json) in show and define.
+ * "state", "node", "resource"} (state = the CIB role: "Started", "Stopped",
+ * ...; "not-in-cib" for a definition without a primitive; node = null when
+ * not running; resource = the primitive's id, what crm and pcs take, absent
+ * without one), plus "definition" (vm.json) in show and define.
  * vm_direct_ops.c turns them into vm_ops.h's records.
  *
  * Errors carry ICS error codes that the program maps to its exit status:

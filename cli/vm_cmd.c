@@ -396,11 +396,7 @@ static gboolean way_choose(VmWay *w, IcsAdmin *adm, const IcsAdminVmArgs *a, Ics
 			    s.url);
 		return FALSE;
 	}
-	rc.url = s.url;
-	rc.ca_file = s.ca;
-	rc.token = s.token;
-	rc.access_key = s.access_key;
-	rc.secret_key = s.secret_key;
+	ics_admin_rest_config(&s, TRUE, &rc);
 	if ((w->rest = ics_rest_new(&rc, error)) == NULL)
 		return FALSE;
 	w->ops = &ics_admin_vm_managed_ops;

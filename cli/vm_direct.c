@@ -5,11 +5,18 @@
  * define is three steps that each leave something behind: a lease slot,
  * the definition directory, and the VM's CIB objects (primitive and both
  * constraints) in one CIB update -- the update ics-managerd sends, built by
- * vmpool.  Nothing may be left half-created: when the CIB update fails, the
- * pool steps are undone.  Undo failures are reported as warnings next to
- * the original error; the original error is what the caller sees.
+ * vmpool, under the resource id vmpool's rule gives the VM's name.  Nothing
+ * may be left half-created: when the CIB update fails, the pool steps are
+ * undone.  Undo failures are reported as warnings next to the original
+ * error; the original error is what the caller sees.  Names are unique in
+ * the cluster: define looks for the name on every pool of the pools
+ * directory, the target pool and every pool a VM primitive of the CIB
+ * names.
  *
- * The state of a VM is never cached: it is read from crm_mon at each call.
+ * A VM's primitive is the one whose "uuid" parameter is the VM's
+ * (ics_cib_vm_find()), whatever its id: ids given by crm or pcs users and
+ * the "vm-<uuid>" of older CIBs work alike.  The state of a VM is never
+ * cached: it is read from crm_mon at each call.
  */
 #include "config.h"
 
@@ -86,8 +93,32 @@ static gboolean looks_like_uuid(const char *s)
 	return strlen(s) == 36 && g_uuid_string_is_valid(s);
 }
 
-/* Every VM on the scanned pools; definitions that do not load are skipped
- * with a warning (they cannot be resolved by name anyway). */
+/* Add the VMs defined on @pool to @vms; definitions that do not load are
+ * skipped with a warning (they cannot be resolved by name anyway). */
+static gboolean pool_vms(const char *pool, GPtrArray *vms, GError **error)
+{
+	g_autoptr(GPtrArray) uuids = ics_vm_store_list(pool, error);
+
+	if (uuids == NULL)
+		return FALSE;
+	for (guint j = 0; j < uuids->len; j++) {
+		g_autoptr(GError) le = NULL;
+		IcsVmMeta *m = ics_vm_store_load(pool, uuids->pdata[j], &le);
+		IcsAdminVm *vm;
+
+		if (m == NULL) {
+			g_printerr("ics-admin: warning: %s\n", le->message);
+			continue;
+		}
+		vm = g_new0(IcsAdminVm, 1);
+		vm->pool_path = g_strdup(pool);
+		vm->meta = m;
+		g_ptr_array_add(vms, vm);
+	}
+	return TRUE;
+}
+
+/* Every VM on the scanned pools. */
 static GPtrArray *all_vms(IcsAdmin *adm, GError **error)
 {
 	g_autoptr(GPtrArray) pools = ics_admin_pools(adm, error);
@@ -96,32 +127,15 @@ static GPtrArray *all_vms(IcsAdmin *adm, GError **error)
 	if (pools == NULL)
 		return NULL;
 	for (guint i = 0; i < pools->len; i++) {
-		const char *pool = pools->pdata[i];
 		g_autoptr(GError) e = NULL;
-		g_autoptr(GPtrArray) uuids = ics_vm_store_list(pool, &e);
 
-		if (uuids == NULL) {
-			if (adm->pool) {
-				g_propagate_error(error, g_steal_pointer(&e));
-				return NULL;
-			}
-			g_printerr("ics-admin: warning: %s\n", e->message);
+		if (pool_vms(pools->pdata[i], vms, &e))
 			continue;
+		if (adm->pool) {
+			g_propagate_error(error, g_steal_pointer(&e));
+			return NULL;
 		}
-		for (guint j = 0; j < uuids->len; j++) {
-			g_autoptr(GError) le = NULL;
-			IcsVmMeta *m = ics_vm_store_load(pool, uuids->pdata[j], &le);
-			IcsAdminVm *vm;
-
-			if (m == NULL) {
-				g_printerr("ics-admin: warning: %s\n", le->message);
-				continue;
-			}
-			vm = g_new0(IcsAdminVm, 1);
-			vm->pool_path = g_strdup(pool);
-			vm->meta = m;
-			g_ptr_array_add(vms, vm);
-		}
+		g_printerr("ics-admin: warning: %s\n", e->message);
 	}
 	return g_steal_pointer(&vms);
 }
@@ -163,12 +177,93 @@ IcsAdminVm *ics_admin_vm_resolve(IcsAdmin *adm, const char *ref, GError **error)
 	return found;
 }
 
-static json_t *record_new(const IcsVmMeta *m, const char *pool, const char *state,
-			  const char *node)
+static json_t *record_new(const IcsVmMeta *m, const char *pool, const char *state, const char *node,
+			  const char *rsc)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s?}", "uuid", m->uuid, "name", m->name,
-			 "pool", pool, "vcpus", (json_int_t)m->vcpus, "memory_mib",
-			 (json_int_t)m->memory_mib, "state", state, "node", node);
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s?, s:s?}", "uuid", m->uuid, "name",
+			 m->name, "pool", pool, "vcpus", (json_int_t)m->vcpus, "memory_mib",
+			 (json_int_t)m->memory_mib, "state", state, "node", node, "resource", rsc);
+}
+
+/* The id of VM @uuid's primitive in the CIB (*rsc, NULL when it has none). */
+static gboolean vm_resource(IcsAdmin *adm, const char *uuid, char **rsc, GError **error)
+{
+	g_autoptr(xmlDoc) res = ics_cib_query(&adm->cib, "resources", error);
+
+	*rsc = NULL;
+	if (res == NULL)
+		return FALSE;
+	*rsc = ics_cib_vm_find_id(res, uuid);
+	return TRUE;
+}
+
+/* As vm_resource(), NOT_FOUND when the VM has no primitive. */
+static char *require_resource(IcsAdmin *adm, const IcsAdminVm *vm, GError **error)
+{
+	char *rsc = NULL;
+
+	if (!vm_resource(adm, vm->meta->uuid, &rsc, error))
+		return NULL;
+	if (rsc == NULL)
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "vm \"%s\": defined on pool %s but has no primitive in the CIB "
+			    "(undefine it and define it again)",
+			    vm->meta->name, vm->pool_path);
+	return rsc;
+}
+
+/* The pools the CIB's ocf:ics:vm primitives name (parameter "pool"). */
+static void cib_vm_pools(xmlDoc *conf, GPtrArray *pools)
+{
+	g_autoptr(xmlXPathContext) ctx = xmlXPathNewContext(conf);
+	g_autoptr(xmlXPathObject) res = xmlXPathEvalExpression(
+		BAD_CAST "//primitive[@class='ocf' and @provider='ics' and @type='vm']"
+			 "/instance_attributes/nvpair[@name='pool']/@value",
+		ctx);
+
+	for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr; i++) {
+		g_autoptr(xmlChar) v = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
+
+		if (v && g_path_is_absolute((const char *)v))
+			g_ptr_array_add(pools, pool_canonical((const char *)v));
+	}
+}
+
+/* Every VM a new VM's name and uuid must not repeat: those on the pools of
+ * the pools directory, on @target and on every pool a VM primitive of the
+ * CIB (@conf) names; each pool once.  A pool the CIB names that cannot be
+ * read here is a warning (its names are not checked). */
+static GPtrArray *vms_everywhere(IcsAdmin *adm, const char *target, xmlDoc *conf, GError **error)
+{
+	IcsAdmin scan = *adm;
+	g_autoptr(GPtrArray) pools = NULL;
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) vms =
+		g_ptr_array_new_with_free_func((GDestroyNotify)ics_admin_vm_free);
+
+	scan.pool = NULL;
+	pools = ics_admin_pools(&scan, error);
+	if (pools == NULL)
+		return NULL;
+	g_ptr_array_add(pools, g_strdup(target));
+	cib_vm_pools(conf, pools);
+	for (guint i = 0; i < pools->len; i++) {
+		const char *pool = pools->pdata[i];
+		g_autoptr(GError) e = NULL;
+
+		if (!g_hash_table_add(seen, (gpointer)pool))
+			continue;
+		if (pool_vms(pool, vms, &e))
+			continue;
+		if (strcmp(pool, target) == 0) {
+			g_propagate_error(error, g_steal_pointer(&e));
+			return NULL;
+		}
+		g_printerr("ics-admin: warning: the names of the VMs on pool %s are not checked: "
+			   "%s\n",
+			   pool, e->message);
+	}
+	return g_steal_pointer(&vms);
 }
 
 static void warn_undo(const char *what, GError *e)
@@ -198,6 +293,8 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	g_autoptr(GPtrArray) vms = NULL;
 	g_autoptr(GError) e = NULL;
 	g_autoptr(xmlDoc) conf = NULL;
+	g_autoptr(xmlDoc) update = NULL;
+	g_autofree char *rsc = NULL;
 	g_autofree char *pool_path = pool_canonical(req->pool_path);
 	IcsCibVmSpec spec = { 0 };
 	const IcsCibVmSpec *specs[1];
@@ -211,30 +308,12 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	pool = ics_pool_open(pool_path, NULL, error);
 	if (pool == NULL)
 		return NULL;
-	{
-		IcsAdmin scan = *adm;
-
-		scan.pool = NULL;
-		vms = all_vms(&scan, error);
-		if (vms == NULL)
-			return NULL;
-		/* The target pool may lie outside the pools dir. */
-		scan.pool = pool_path;
-		g_autoptr(GPtrArray) here = all_vms(&scan, error);
-		if (here == NULL)
-			return NULL;
-		for (guint i = 0; i < here->len; i++) {
-			IcsAdminVm *vm = here->pdata[i];
-			gboolean dup = FALSE;
-
-			for (guint j = 0; j < vms->len && !dup; j++)
-				dup = strcmp(((IcsAdminVm *)vms->pdata[j])->meta->uuid, vm->meta->uuid) == 0;
-			if (!dup) {
-				here->pdata[i] = NULL;
-				g_ptr_array_add(vms, vm);
-			}
-		}
-	}
+	conf = ics_cib_query(&adm->cib, "configuration", error);
+	if (conf == NULL)
+		return NULL;
+	vms = vms_everywhere(adm, pool_path, conf, error);
+	if (vms == NULL)
+		return NULL;
 	for (guint i = 0; i < vms->len; i++) {
 		IcsAdminVm *vm = vms->pdata[i];
 
@@ -244,9 +323,11 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 			return NULL;
 		}
 		if (strcmp(vm->meta->name, draft->name) == 0) {
-			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "vm \"%s\": the name is taken by vm %s on pool %s", draft->name,
-				    vm->meta->uuid, vm->pool_path);
+			g_set_error(
+				error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				"vm \"%s\": the name is taken by vm %s on pool %s (VM names are "
+				"unique in the cluster, whatever the pool)",
+				draft->name, vm->meta->uuid, vm->pool_path);
 			return NULL;
 		}
 	}
@@ -254,23 +335,23 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	/* A primitive left without its definition would be merged into, not
 	 * created: refuse it, as the manager does. */
 	{
-		g_autoptr(xmlDoc) res = ics_cib_query(&adm->cib, "resources", error);
-		g_autofree char *id = ics_cib_vm_id(draft->uuid);
-		g_autofree char *xp = g_strdup_printf("count(//primitive[@id='%s'])", id);
-		g_autofree char *n = NULL;
+		g_autofree char *id = ics_cib_vm_find_id(conf, draft->uuid);
 
-		if (res == NULL)
-			return NULL;
-		if (!ics_cib_id_valid(id))
-			return ics_error_invalid(error, "vm %s: not a valid resource id", id), NULL;
-		n = ics_xml_xpath_string(res, xp, NULL);
-		if (n && strcmp(n, "0") != 0) {
+		if (id) {
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
 				    "vm %s: resource %s is already in the CIB without a definition on "
 				    "a pool; remove it first (crm configure delete %s)",
 				    draft->uuid, id, id);
 			return NULL;
 		}
+	}
+	/* The primitive's id: the name, unless the CIB has it already. */
+	{
+		g_autoptr(GHashTable) taken = ics_cib_ids(conf);
+
+		rsc = ics_cib_vm_resource_id(draft->name, draft->uuid, taken, error);
+		if (rsc == NULL)
+			return NULL;
 	}
 
 	/* Steps 1-2: the lease slot and the definition on the pool. */
@@ -285,6 +366,8 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 	 * one the manager sends too): Pacemaker sees the VM with its
 	 * constraints or not at all, so it may be created already started. */
 	spec.uuid = m->uuid;
+	spec.rsc_id = rsc;
+	spec.name = m->name;
 	spec.pool_path = pool_path;
 	spec.pool_name = ics_pool_name(pool);
 	spec.vcpus = m->vcpus;
@@ -294,11 +377,11 @@ json_t *ics_admin_vm_define(IcsAdmin *adm, const IcsAdminDefine *req, GError **e
 					? !ics_pool_is_cluster_fs(pool_path)
 					: req->migration_unsafe == ICS_ADMIN_UNSAFE_YES;
 	specs[0] = &spec;
-	conf = ics_cib_vms_configuration(specs, 1);
-	if (!ics_cib_modify_create(&adm->cib, "configuration", conf, &e))
+	update = ics_cib_vms_configuration(specs, 1);
+	if (!ics_cib_modify_create(&adm->cib, "configuration", update, &e))
 		goto undo;
 
-	record = record_new(m, pool_path, req->start ? "Started" : "Stopped", NULL);
+	record = record_new(m, pool_path, req->start ? "Started" : "Stopped", NULL, rsc);
 	json_object_set_new(record, "definition", ics_vm_meta_to_json(m));
 	return record;
 
@@ -314,22 +397,21 @@ undo:
 	return NULL;
 }
 
-/* The VM's role and node from crm_mon; role "not-in-cib" when unknown. */
-static gboolean vm_state(IcsAdmin *adm, const char *uuid, char **role, char **node,
-			 GError **error)
+/* The role and node of resource @rsc from crm_mon; role "not-in-cib" when
+ * @rsc is NULL or unknown. */
+static gboolean vm_state(IcsAdmin *adm, const char *rsc, char **role, char **node, GError **error)
 {
 	g_autoptr(xmlDoc) st = ics_cib_status(&adm->cib, error);
-	g_autofree char *rsc = ics_cib_vm_id(uuid);
 
 	if (st == NULL)
 		return FALSE;
-	if (!ics_cib_resource_state(st, rsc, role, node))
+	if (rsc == NULL || !ics_cib_resource_state(st, rsc, role, node))
 		*role = g_strdup("not-in-cib");
 	return TRUE;
 }
 
 /* Poll crm_mon until the VM is running (on @node when not NULL) or stopped. */
-static gboolean wait_state(IcsAdmin *adm, const IcsAdminVm *vm, gboolean running,
+static gboolean wait_state(IcsAdmin *adm, const IcsAdminVm *vm, const char *rsc, gboolean running,
 			   const char *node, guint wait_s, GError **error)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)wait_s * G_USEC_PER_SEC;
@@ -340,7 +422,7 @@ static gboolean wait_state(IcsAdmin *adm, const IcsAdminVm *vm, gboolean running
 		g_autofree char *on = NULL;
 		gboolean done;
 
-		if (!vm_state(adm, vm->meta->uuid, &role, &on, error))
+		if (!vm_state(adm, rsc, &role, &on, error))
 			return FALSE;
 		if (running)
 			done = on != NULL && strcmp(role, "Started") == 0 &&
@@ -369,12 +451,14 @@ gboolean ics_admin_vm_set_running(IcsAdmin *adm, const char *ref, gboolean runni
 
 	if (vm == NULL)
 		return FALSE;
-	rsc = ics_cib_vm_id(vm->meta->uuid);
+	rsc = require_resource(adm, vm, error);
+	if (rsc == NULL)
+		return FALSE;
 	if (!ics_cib_set_target_role(&adm->cib, rsc, running ? "Started" : "Stopped", error)) {
 		ics_error_prefix(error, "vm \"%s\": ", vm->meta->name);
 		return FALSE;
 	}
-	return wait_s == 0 || wait_state(adm, vm, running, NULL, wait_s, error);
+	return wait_s == 0 || wait_state(adm, vm, rsc, running, NULL, wait_s, error);
 }
 
 gboolean ics_admin_vm_migrate(IcsAdmin *adm, const char *ref, const char *node,
@@ -387,8 +471,8 @@ gboolean ics_admin_vm_migrate(IcsAdmin *adm, const char *ref, const char *node,
 
 	if (vm == NULL)
 		return FALSE;
-	rsc = ics_cib_vm_id(vm->meta->uuid);
-	if (!vm_state(adm, vm->meta->uuid, &role, &on, error))
+	rsc = require_resource(adm, vm, error);
+	if (rsc == NULL || !vm_state(adm, rsc, &role, &on, error))
 		return FALSE;
 	if (on == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
@@ -416,7 +500,7 @@ gboolean ics_admin_vm_migrate(IcsAdmin *adm, const char *ref, const char *node,
 	}
 	if (wait_s == 0)
 		return TRUE;
-	if (!wait_state(adm, vm, TRUE, node, wait_s, error)) {
+	if (!wait_state(adm, vm, rsc, TRUE, node, wait_s, error)) {
 		g_printerr("ics-admin: the move constraint of %s stays; 'crm_resource --clear -r %s' "
 			   "removes it\n",
 			   rsc, rsc);
@@ -439,13 +523,11 @@ gboolean ics_admin_vm_undefine(IcsAdmin *adm, const char *ref, gboolean force, g
 	g_autofree char *rsc = NULL;
 	g_autofree char *role = NULL;
 	g_autofree char *on = NULL;
-	g_autofree char *oid = NULL;
-	g_autofree char *cid = NULL;
 
 	if (vm == NULL)
 		return FALSE;
-	rsc = ics_cib_vm_id(vm->meta->uuid);
-	if (!vm_state(adm, vm->meta->uuid, &role, &on, error))
+	if (!vm_resource(adm, vm->meta->uuid, &rsc, error) ||
+	    !vm_state(adm, rsc, &role, &on, error))
 		return FALSE;
 	if (on != NULL) {
 		if (!force) {
@@ -456,8 +538,8 @@ gboolean ics_admin_vm_undefine(IcsAdmin *adm, const char *ref, gboolean force, g
 		}
 		/* The lease must be free before its slot can be reused. */
 		if (!ics_cib_set_target_role(&adm->cib, rsc, "Stopped", error) ||
-		    !wait_state(adm, vm, FALSE, NULL, wait_s ? wait_s : ICS_ADMIN_DEFAULT_WAIT_S,
-				error)) {
+		    !wait_state(adm, vm, rsc, FALSE, NULL,
+				wait_s ? wait_s : ICS_ADMIN_DEFAULT_WAIT_S, error)) {
 			ics_error_prefix(error, "vm \"%s\": stop before undefine: ", vm->meta->name);
 			return FALSE;
 		}
@@ -466,16 +548,14 @@ gboolean ics_admin_vm_undefine(IcsAdmin *adm, const char *ref, gboolean force, g
 	if (pool == NULL)
 		return FALSE;
 
-	/* Constraints (ours and crm_resource's cli-*) before the primitive. */
-	if (strcmp(role, "not-in-cib") != 0 && !ics_cib_clear(&adm->cib, rsc, &e)) {
+	/* Every constraint naming it (ours, crm_resource's cli-*, the
+	 * user's), then the primitive. */
+	if (rsc && strcmp(role, "not-in-cib") != 0 && !ics_cib_clear(&adm->cib, rsc, &e)) {
 		g_printerr("ics-admin: warning: vm \"%s\": %s\n", vm->meta->name, e->message);
 		g_clear_error(&e);
 	}
-	oid = ics_cib_vm_order_id(vm->meta->uuid);
-	cid = ics_cib_vm_colocation_id(vm->meta->uuid);
-	if (!cib_delete_quiet(adm, "constraints", "rsc_colocation", cid, error) ||
-	    !cib_delete_quiet(adm, "constraints", "rsc_order", oid, error) ||
-	    !cib_delete_quiet(adm, "resources", "primitive", rsc, error)) {
+	if (rsc && (!ics_cib_delete_constraints_of(&adm->cib, rsc, error) ||
+		    !cib_delete_quiet(adm, "resources", "primitive", rsc, error))) {
 		ics_error_prefix(error, "vm \"%s\": ", vm->meta->name);
 		return FALSE;
 	}
@@ -578,13 +658,14 @@ json_t *ics_admin_vm_list(IcsAdmin *adm, GError **error)
 			g_autoptr(IcsVmMeta) m = ics_vm_store_load(pool, uuid, NULL);
 
 			if (m)
-				r = record_new(m, pool, role, node);
+				r = record_new(m, pool, role, node, (const char *)id);
 			else
-				r = json_pack("{s:s, s:s?, s:s, s:n, s:n, s:s, s:s?}", "uuid", uuid,
-					      "name", NULL, "pool", pool, "vcpus", "memory_mib",
-					      "state", role, "node", node);
+				r = json_pack("{s:s, s:s?, s:s, s:n, s:n, s:s, s:s?, s:s?}", "uuid",
+					      uuid, "name", NULL, "pool", pool, "vcpus",
+					      "memory_mib", "state", role, "node", node, "resource",
+					      (const char *)id);
 		} else {
-			r = record_new(vm->meta, pool, role, node);
+			r = record_new(vm->meta, pool, role, node, (const char *)id);
 		}
 		g_hash_table_add(seen, g_ascii_strdown(uuid, -1));
 		g_ptr_array_add(recs, r);
@@ -593,7 +674,8 @@ json_t *ics_admin_vm_list(IcsAdmin *adm, GError **error)
 		const IcsAdminVm *v = vms->pdata[j];
 
 		if (!g_hash_table_contains(seen, v->meta->uuid))
-			g_ptr_array_add(recs, record_new(v->meta, v->pool_path, "not-in-cib", NULL));
+			g_ptr_array_add(
+				recs, record_new(v->meta, v->pool_path, "not-in-cib", NULL, NULL));
 	}
 	g_ptr_array_sort(recs, cmp_record);
 	out = json_array();
@@ -605,15 +687,17 @@ json_t *ics_admin_vm_list(IcsAdmin *adm, GError **error)
 json_t *ics_admin_vm_show(IcsAdmin *adm, const char *ref, GError **error)
 {
 	g_autoptr(IcsAdminVm) vm = ics_admin_vm_resolve(adm, ref, error);
+	g_autofree char *rsc = NULL;
 	g_autofree char *role = NULL;
 	g_autofree char *node = NULL;
 	json_t *r;
 
 	if (vm == NULL)
 		return NULL;
-	if (!vm_state(adm, vm->meta->uuid, &role, &node, error))
+	if (!vm_resource(adm, vm->meta->uuid, &rsc, error) ||
+	    !vm_state(adm, rsc, &role, &node, error))
 		return NULL;
-	r = record_new(vm->meta, vm->pool_path, role, node);
+	r = record_new(vm->meta, vm->pool_path, role, node, rsc);
 	json_object_set_new(r, "definition", ics_vm_meta_to_json(vm->meta));
 	return r;
 }

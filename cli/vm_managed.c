@@ -41,6 +41,8 @@ static json_t *record_of(const json_t *vm)
 			json_object_set_new(r, *k, json_null());
 	if (json_is_string(broken))
 		json_object_set(r, "broken", (json_t *)broken);
+	if (json_is_string(json_object_get(rt, "resource")))
+		json_object_set(r, "resource", json_object_get(rt, "resource"));
 	if (json_object_get(vm, "definition"))
 		json_object_set(r, "definition", json_object_get(vm, "definition"));
 	return r;

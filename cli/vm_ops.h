@@ -16,6 +16,8 @@
  *   uuid, name, pool (the pool's path), vcpus, memory_mib, owner (null
  *   directly: the manager keeps owners), state, node (null unless placed),
  *   broken (why the VM cannot be used; only when it cannot),
+ *   resource (its Pacemaker resource id, what crm and pcs take: in show,
+ *   and directly in every record; absent without a primitive),
  *   and "definition" (vm.json) in show and define.
  * state is one of running, stopped, migrating, failed, unknown, broken.
  *

@@ -18,6 +18,7 @@ CTS_FILES = \
 	cts/scenarios/storage.py \
 	cts/scenarios/vm.py \
 	cts/scenarios/manager.py \
+	cts/scenarios/manager_cert.py \
 	cts/scenarios/inventory.py \
 	cts/guest/README.md \
 	cts/guest/build-guest \

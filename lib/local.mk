@@ -9,8 +9,8 @@ lib_libics_la_SOURCES = \
 	lib/json.c \
 	lib/log.c \
 	lib/xml.c
+# ics/error.h is installed with the client SDK (client/local.mk).
 noinst_HEADERS += \
-	lib/include/ics/error.h \
 	lib/include/ics/exec.h \
 	lib/include/ics/json.h \
 	lib/include/ics/log.h \

@@ -81,7 +81,7 @@ static void append_runtime(const char *uuid, GString *out, gpointer data)
 	IcsVmRuntime rt;
 
 	if (rows->ops->vm_view_get(rows->view, uuid, &rt))
-		ics_vm_inventory_append_runtime(out, rt.state, rt.host, rt.pool);
+		ics_vm_inventory_append_runtime(out, rt.state, rt.host, rt.pool, rt.resource);
 }
 
 static gboolean list_vms(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)

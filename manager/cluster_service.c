@@ -99,7 +99,9 @@ IcsSnapRef *ics_cluster_service_snap(IcsClusterService *svc, GError **error)
 }
 
 /* The VMs whose state or node differs between two snapshots, to the
- * listener: a comparison of two readings of the cluster, not a copy of it. */
+ * listener: a comparison of two readings of the cluster, not a copy of it.
+ * A VM is matched by its uuid parameter, so a rename (a new primitive id)
+ * is no change. */
 static void report_vm_changes(IcsClusterService *svc, const IcsClusterSnapshot *before,
 			      const IcsClusterSnapshot *now)
 {
@@ -107,7 +109,7 @@ static void report_vm_changes(IcsClusterService *svc, const IcsClusterSnapshot *
 		return;
 	for (guint i = 0; i < now->vms->len; i++) {
 		const IcsClusterVm *vm = now->vms->pdata[i];
-		const IcsClusterVm *was = ics_cluster_snapshot_vm(before, vm->id);
+		const IcsClusterVm *was = ics_cluster_snapshot_vm_by_uuid(before, vm->uuid);
 
 		if (vm->uuid == NULL)
 			continue;
@@ -120,7 +122,7 @@ static void report_vm_changes(IcsClusterService *svc, const IcsClusterSnapshot *
 	for (guint i = 0; i < before->vms->len; i++) {
 		const IcsClusterVm *was = before->vms->pdata[i];
 
-		if (was->uuid && ics_cluster_snapshot_vm(now, was->id) == NULL)
+		if (was->uuid && ics_cluster_snapshot_vm_by_uuid(now, was->uuid) == NULL)
 			svc->vm_changed(svc->vm_changed_data, was->uuid, "undefined", NULL,
 					ics_vm_state_name(was->state), was->node);
 	}

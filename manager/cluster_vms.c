@@ -9,9 +9,18 @@
  * primitive and its constraints, in one CIB update shared with the other
  * definitions waiting at that moment (group commit); a failure of the CIB
  * step undoes the pool step.  The pool is the cluster pool that holds the
- * VM's lease file or first disk, or the only pool there is.  start/stop
- * set target-role, migrate writes the move constraint of crm_resource
- * --move, waits for the VM on the target and clears the constraint again.
+ * VM's lease file or first disk, or the only pool there is.  A new
+ * primitive is named after the VM (vmpool's rule); an edit that changes
+ * the name renames it -- its objects replaced under the new name's id in
+ * one update -- which is refused unless the VM is stopped (Pacemaker
+ * cannot change an id in place, and would restart a running VM under the
+ * new one).  start/stop set target-role, migrate writes the move
+ * constraint of crm_resource --move, waits for the VM on the target and
+ * clears the constraint again.
+ *
+ * A VM is found by its primitive's uuid parameter, never by the id: in
+ * the snapshot for what the cluster says, and in the CIB itself, right
+ * before a write, for the id to write to.
  *
  * What runs where is read from the snapshot of the moment, never
  * remembered; the only state here is the queue of the group commit, under
@@ -62,48 +71,12 @@ void ics_cluster_vms_free(IcsClusterVms *v)
 
 /* ---- VM state ------------------------------------------------------------- */
 
-static const char *vm_state_text(const IcsClusterVm *vm)
-{
-	switch (vm->state) {
-	case ICS_VM_RUNNING:
-		return "running";
-	case ICS_VM_STOPPED:
-		return "stopped";
-	case ICS_VM_MIGRATING:
-		return "migrating";
-	case ICS_VM_FAILED:
-		return "failed";
-	case ICS_VM_MULTIPLE:
-		break;
-	}
-	return "unknown";
-}
-
 /* The VM whose primitive has @uuid as its "uuid" parameter, whatever the
- * primitive's id (ICS writes "vm-<uuid>"; crm and pcs users pick their
- * own). */
+ * primitive's id (the VM's name, the "vm-<uuid>" of older CIBs, or what
+ * crm and pcs users chose). */
 static const IcsClusterVm *find_vm(const IcsClusterSnapshot *snap, const char *uuid)
 {
-	g_autofree char *id = ics_cib_vm_id(uuid);
-	const IcsClusterVm *vm = ics_cluster_snapshot_vm(snap, id);
-
-	for (guint i = 0; vm == NULL && i < snap->vms->len; i++) {
-		const IcsClusterVm *v = snap->vms->pdata[i];
-
-		if (v->uuid && g_ascii_strcasecmp(v->uuid, uuid) == 0)
-			vm = v;
-	}
-	return vm;
-}
-
-/* The id of VM @uuid's primitive in the current snapshot ("vm-<uuid>", the
- * id ICS writes, when it has none yet). */
-static char *resource_of(IcsClusterService *svc, const char *uuid)
-{
-	g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(svc, NULL);
-	const IcsClusterVm *vm = ref ? find_vm(ref->snap, uuid) : NULL;
-
-	return vm ? g_strdup(vm->id) : ics_cib_vm_id(uuid);
+	return ics_cluster_snapshot_vm_by_uuid(snap, uuid);
 }
 
 /* The VM @uuid in the current snapshot (NOT_FOUND without it): its state
@@ -124,7 +97,7 @@ static gboolean lookup_vm(IcsClusterService *svc, const char *uuid, char **state
 		return FALSE;
 	}
 	if (state)
-		*state = g_strdup(vm_state_text(vm));
+		*state = g_strdup(ics_cluster_vm_state_text(vm));
 	if (host)
 		*host = vm->state == ICS_VM_STOPPED ? NULL : g_strdup(vm->node);
 	if (running_on)
@@ -230,6 +203,18 @@ static gboolean choose_pool(IcsClusterService *svc, const IcsVmMeta *vm, char **
 	return TRUE;
 }
 
+/* On the main-context thread: a rename (ics_cluster_rename_vm()). */
+static gboolean cib_rename(IcsCluster *cluster, void *data, GError **error)
+{
+	const IcsCibVmSpec *spec = data;
+	g_autofree char *id = NULL;
+
+	if (!ics_cluster_rename_vm(cluster, spec, &id, error))
+		return FALSE;
+	ics_info("VM %s (\"%s\"): its resource is %s", spec->uuid, spec->name, id);
+	return TRUE;
+}
+
 /* One VM definition waiting for its CIB write. */
 typedef struct {
 	const IcsCibVmSpec *spec;
@@ -315,7 +300,9 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 	g_autoptr(IcsVmMeta) before = NULL, saved = NULL;
 	g_autoptr(json_t) def = NULL;
 	IcsCibVmSpec spec = { 0 };
-	gboolean slot_new = FALSE;
+	gboolean slot_new = FALSE, known = FALSE, renaming, ok;
+	IcsVmState state = ICS_VM_STOPPED;
+	g_autofree char *rsc = NULL, *where = NULL;
 	GError *e = NULL;
 
 	if (!choose_pool(svc, vm, &pool_name, &pool_path, error))
@@ -333,6 +320,12 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 				    vm->uuid, there->pool, pool_path);
 			return FALSE;
 		}
+		if (there) {
+			known = TRUE;
+			state = there->state;
+			rsc = g_strdup(there->id);
+			where = g_strdup(there->node);
+		}
 	}
 	pool = ics_pool_open(pool_path, NULL, error);
 	if (pool == NULL) {
@@ -342,17 +335,32 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 	}
 	/* An edit replaces the definition; keep the old one to put back. */
 	before = ics_vm_store_load(pool_path, vm->uuid, NULL);
+	/* A new name is a new resource id: only while nothing may run. */
+	renaming = known && before && strcmp(before->name, vm->name) != 0;
+	if (renaming && state != ICS_VM_STOPPED) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "VM %s is %s%s%s: renaming it renames its Pacemaker resource %s, which "
+			    "cannot be done while it runs; stop it first, or keep the name \"%s\"",
+			    vm->uuid, ics_vm_state_name(state), where ? " on " : "",
+			    where ? where : "", rsc, before->name);
+		return FALSE;
+	}
 	def = ics_vm_meta_to_json(vm);
 	saved = ics_vm_pool_save(pool, def, &slot_new, error);
 	if (saved == NULL)
 		return FALSE;
 	spec.uuid = saved->uuid;
+	spec.name = saved->name;
 	spec.pool_path = pool_path;
 	spec.pool_name = pool_name;
 	spec.vcpus = saved->vcpus;
 	spec.memory_mib = saved->memory_mib;
 	spec.migration_unsafe = !ics_pool_is_cluster_fs(pool_path);
-	if (cib_define(svc, &spec, &e))
+	if (renaming)
+		ok = ics_cluster_service_call(svc, cib_rename, &spec, &e);
+	else
+		ok = cib_define(svc, &spec, &e);
+	if (ok)
 		return TRUE;
 	{
 		g_autoptr(GError) ue = NULL;
@@ -367,18 +375,16 @@ gboolean ics_cluster_vm_define(void *self, const IcsVmMeta *vm, GError **error)
 	return FALSE;
 }
 
-typedef struct {
-	const char *uuid;
-	char *rsc; /* the primitive's id */
-} Undefine;
-
+/* On the main-context thread: remove VM @data's (a uuid) primitive and the
+ * constraints naming it; none is fine. */
 static gboolean cib_undefine(IcsCluster *cluster, void *data, GError **error)
 {
-	Undefine *u = data;
 	g_autoptr(GError) e = NULL;
+	g_autofree char *rsc = ics_cluster_vm_resource(cluster, data, &e);
 
-	if (ics_cluster_remove_resource(cluster, u->rsc, &e) ||
-	    g_error_matches(e, ICS_ERROR, ICS_ERROR_NOT_FOUND))
+	if (rsc && ics_cluster_remove_resource(cluster, rsc, &e))
+		return TRUE;
+	if (g_error_matches(e, ICS_ERROR, ICS_ERROR_NOT_FOUND))
 		return TRUE;
 	g_propagate_error(error, g_steal_pointer(&e));
 	return FALSE;
@@ -387,8 +393,6 @@ static gboolean cib_undefine(IcsCluster *cluster, void *data, GError **error)
 gboolean ics_cluster_vm_undefine(void *self, const char *uuid, GError **error)
 {
 	IcsClusterService *svc = self;
-	g_autofree char *rsc = resource_of(svc, uuid);
-	Undefine u = { uuid, rsc };
 	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
 
 	{
@@ -400,7 +404,7 @@ gboolean ics_cluster_vm_undefine(void *self, const char *uuid, GError **error)
 		vm = find_vm(ref->snap, uuid);
 		if (vm && vm->state != ICS_VM_STOPPED && vm->state != ICS_VM_FAILED) {
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "VM %s is %s%s%s; stop it first", uuid, vm_state_text(vm),
+				    "VM %s is %s%s%s; stop it first", uuid, ics_cluster_vm_state_text(vm),
 				    vm->node ? " on " : "", vm->node ? vm->node : "");
 			return FALSE;
 		}
@@ -414,7 +418,7 @@ gboolean ics_cluster_vm_undefine(void *self, const char *uuid, GError **error)
 					g_ptr_array_add(paths, g_strdup(pp));
 			}
 	}
-	if (!ics_cluster_service_call(svc, cib_undefine, &u, error))
+	if (!ics_cluster_service_call(svc, cib_undefine, (void *)uuid, error))
 		return FALSE;
 	for (guint i = 0; i < paths->len; i++) {
 		const char *path = paths->pdata[i];
@@ -434,8 +438,10 @@ gboolean ics_cluster_vm_undefine(void *self, const char *uuid, GError **error)
 
 /* ---- start / stop / migrate ------------------------------------------------ */
 
+/* A change of VM @uuid's primitive; its id is looked up in the CIB on the
+ * main-context thread, right before the write. */
 typedef struct {
-	const char *rsc;
+	const char *uuid;
 	const char *role;
 	const char *node;
 } CibChange;
@@ -443,22 +449,25 @@ typedef struct {
 static gboolean cib_target_role(IcsCluster *cluster, void *data, GError **error)
 {
 	const CibChange *c = data;
+	g_autofree char *rsc = ics_cluster_vm_resource(cluster, c->uuid, error);
 
-	return ics_cluster_set_target_role(cluster, c->rsc, c->role, error);
+	return rsc && ics_cluster_set_target_role(cluster, rsc, c->role, error);
 }
 
 static gboolean cib_move(IcsCluster *cluster, void *data, GError **error)
 {
 	const CibChange *c = data;
+	g_autofree char *rsc = ics_cluster_vm_resource(cluster, c->uuid, error);
 
-	return ics_cluster_move(cluster, c->rsc, c->node, error);
+	return rsc && ics_cluster_move(cluster, rsc, c->node, error);
 }
 
 static gboolean cib_clear(IcsCluster *cluster, void *data, GError **error)
 {
 	const CibChange *c = data;
+	g_autofree char *rsc = ics_cluster_vm_resource(cluster, c->uuid, error);
 
-	return ics_cluster_clear(cluster, c->rsc, error);
+	return rsc && ics_cluster_clear(cluster, rsc, error);
 }
 
 /* The failures of @vm's start, as one line. */
@@ -546,14 +555,12 @@ static IcsWaitResult check_vm(const IcsClusterSnapshot *snap, void *data, GError
 static gboolean set_role_and_wait(IcsClusterService *svc, const char *uuid, gboolean running,
 				  const volatile gint *cancelled, GError **error)
 {
-	g_autofree char *rsc = NULL;
 	g_autofree char *what = NULL;
-	CibChange c = { rsc, running ? "Started" : "Stopped", NULL };
+	CibChange c = { uuid, running ? "Started" : "Stopped", NULL };
 	VmWait w = { uuid, NULL, running, NULL, NULL, 0 };
 
 	if (!await_vm(svc, uuid, NULL, error))
 		return FALSE;
-	c.rsc = rsc = resource_of(svc, uuid);
 	if (!ics_cluster_service_call(svc, cib_target_role, &c, error))
 		return FALSE;
 	what = g_strdup_printf("VM %s %s", uuid, running ? "start" : "stop");
@@ -570,14 +577,12 @@ gboolean ics_cluster_vm_stop(void *self, const char *uuid, gboolean force,
 			const volatile gint *cancelled, GError **error)
 {
 	IcsClusterService *svc = self;
-	g_autofree char *rsc = NULL;
 	g_autofree char *on = NULL, *what = NULL;
-	CibChange c = { NULL, "Stopped", NULL };
+	CibChange c = { uuid, "Stopped", NULL };
 	VmWait w = { uuid, NULL, FALSE, NULL, NULL, 0 };
 
 	if (!await_vm(svc, uuid, &on, error))
 		return FALSE;
-	c.rsc = rsc = resource_of(svc, uuid);
 	if (!ics_cluster_service_call(svc, cib_target_role, &c, error))
 		return FALSE;
 	/* The vm agent's stop asks the guest to shut down and destroys it
@@ -601,15 +606,13 @@ gboolean ics_cluster_vm_migrate(void *self, const char *uuid, const char *target
 			   const volatile gint *cancelled, GError **error)
 {
 	IcsClusterService *svc = self;
-	g_autofree char *rsc = NULL;
 	g_autofree char *on = NULL, *what = NULL;
-	CibChange c = { NULL, NULL, target };
+	CibChange c = { uuid, NULL, target };
 	VmWait w = { uuid, target, TRUE, progress, progress_data, 0 };
 	g_autoptr(GError) ce = NULL;
 
 	if (!await_vm(svc, uuid, &on, error))
 		return FALSE;
-	c.rsc = rsc = resource_of(svc, uuid);
 	if (on == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
 			    "VM %s is not running; start it first", uuid);

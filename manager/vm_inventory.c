@@ -435,7 +435,7 @@ static void append_summary(GString *out, IcsStmt *st)
 }
 
 void ics_vm_inventory_append_runtime(GString *out, const char *state, const char *host,
-				     const char *pool)
+				     const char *pool, const char *resource)
 {
 	g_string_append(out, ",\"runtime\":{\"state\":");
 	append_json_string(out, state);
@@ -449,6 +449,10 @@ void ics_vm_inventory_append_runtime(GString *out, const char *state, const char
 		append_json_string(out, pool);
 	else
 		g_string_append(out, "null");
+	if (resource) {
+		g_string_append(out, ",\"resource\":");
+		append_json_string(out, resource);
+	}
 	g_string_append_c(out, '}');
 }
 

@@ -161,14 +161,18 @@ static gboolean resolve_owner(IcsStore *store, const IcsPrincipal *p, const char
 	return TRUE;
 }
 
-/* CONFLICT when another VM than @uuid has @name, or (@fresh) @uuid exists.
- * The message names only what the caller sent. */
+/* CONFLICT when another VM than @uuid has @name (on any pool: names are
+ * unique in the cluster, as a VM's name is its Pacemaker resource id), or
+ * (@fresh) @uuid exists.  The message names only what the caller sent. */
 static gboolean names_free(IcsStore *store, const char *uuid, const char *name, gboolean fresh,
 			   GError **error)
 {
-	g_autoptr(IcsStmt) st = ics_store_stmt(
-		store, "SELECT count(*) FROM vms WHERE (name = ?1 AND uuid != ?2) OR (?3 AND uuid = ?2)",
-		error);
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store,
+			       "SELECT coalesce(sum(name = ?1 AND uuid != ?2), 0), coalesce(sum(?3 "
+			       "AND uuid = ?2), 0) "
+			       "FROM vms WHERE (name = ?1 AND uuid != ?2) OR (?3 AND uuid = ?2)",
+			       error);
 
 	if (st == NULL)
 		return FALSE;
@@ -177,9 +181,17 @@ static gboolean names_free(IcsStore *store, const char *uuid, const char *name, 
 	ics_stmt_bind_int(st, 3, fresh);
 	if (ics_stmt_step(st, error) != SQLITE_ROW)
 		return FALSE;
-	if (sqlite3_column_int64(st, 0) > 0) {
+	if (sqlite3_column_int64(st, 1) > 0) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-			    "a VM with uuid %s or name \"%s\" already exists", uuid, name);
+			    "a VM with uuid %s already exists", uuid);
+		return FALSE;
+	}
+	if (sqlite3_column_int64(st, 0) > 0) {
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			"the VM name \"%s\" is taken: names are unique in the cluster, whatever "
+			"the pool (a VM's name is its Pacemaker resource id)",
+			name);
 		return FALSE;
 	}
 	return TRUE;

@@ -95,24 +95,25 @@ EXTRA_DIST += resource-agents/README.md
 # ---- manager: ocf:ics:manager and its quorum disk (docs/manager-ha.md) ----
 
 # DRBD generation identifiers, the quorum-disk records, the start-alone
-# decision and the health check: everything of the manager agent that is
-# unit-tested without a cluster.
+# decision and the health check (a request of libicsclient, client/):
+# everything of the manager agent that is unit-tested without a cluster.
 noinst_LTLIBRARIES += resource-agents/libmanagerha.la
 resource_agents_libmanagerha_la_SOURCES = \
 	resource-agents/drbd_gi.c resource-agents/drbd_gi.h \
 	resource-agents/quorum_disk.c resource-agents/quorum_disk.h \
 	resource-agents/manager_quorum.c resource-agents/manager_quorum.h \
 	resource-agents/manager_health.c resource-agents/manager_health.h
-resource_agents_libmanagerha_la_CPPFLAGS = $(AM_CPPFLAGS) $(CURL_CFLAGS)
-resource_agents_libmanagerha_la_LIBADD = $(top_builddir)/lib/libics.la $(CURL_LIBS)
+resource_agents_libmanagerha_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSCLIENT_CPPFLAGS)
+resource_agents_libmanagerha_la_LIBADD = $(top_builddir)/client/libicsclient.la \
+	$(top_builddir)/lib/libics.la
 
 ocfexec_PROGRAMS += resource-agents/ocf_ics_manager
 ics_ocf_agents += manager
 resource_agents_ocf_ics_manager_SOURCES = resource-agents/manager.c
-resource_agents_ocf_ics_manager_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) $(CURL_CFLAGS) \
-	-DICS_SBINDIR='"$(sbindir)"'
+resource_agents_ocf_ics_manager_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) \
+	$(ICSCLIENT_CPPFLAGS) -DICS_SBINDIR='"$(sbindir)"'
 resource_agents_ocf_ics_manager_LDADD = resource-agents/libmanagerha.la \
-	resource-agents/libocf.la $(ICSLOCK_LIBS) $(CURL_LIBS)
+	resource-agents/libocf.la $(ICSCLIENT_LIBS) $(ICSLOCK_LIBS)
 
 # Test fixture, not installed: a stand-in for ics-managerd that serves the
 # same health endpoint (HTTPS, self-signed certificate in the state dir).
@@ -133,8 +134,8 @@ check_PROGRAMS += $(ics_manager_ra_tests)
 TESTS += $(ics_manager_ra_tests)
 
 noinst_HEADERS += resource-agents/tests/drbd_fixture.h
-ics_manager_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/resource-agents
-ics_manager_test_ldadd = resource-agents/libmanagerha.la $(ICS_TEST_LIBS)
+ics_manager_test_cppflags = $(AM_CPPFLAGS) $(ICSCLIENT_CPPFLAGS) -I$(top_srcdir)/resource-agents
+ics_manager_test_ldadd = resource-agents/libmanagerha.la $(ICSCLIENT_LIBS) $(ICS_TEST_LIBS)
 resource_agents_tests_test_drbd_gi_CPPFLAGS = $(ics_manager_test_cppflags)
 resource_agents_tests_test_drbd_gi_CFLAGS = $(ICS_TEST_CFLAGS)
 resource_agents_tests_test_drbd_gi_LDADD = $(ics_manager_test_ldadd)
@@ -152,6 +153,8 @@ resource_agents_tests_test_manager_health_CFLAGS = $(ICS_TEST_CFLAGS)
 resource_agents_tests_test_manager_health_LDADD = $(ics_manager_test_ldadd) $(MHD_LIBS) \
 	$(GNUTLS_LIBS)
 # Runs the built agent with the fake daemon (both built before check).
-resource_agents_tests_test_manager_agent_CPPFLAGS = $(ics_manager_test_cppflags)
+resource_agents_tests_test_manager_agent_SOURCES = resource-agents/tests/test_manager_agent.c \
+	resource-agents/tests/tls_fixture.c resource-agents/tests/tls_fixture.h
+resource_agents_tests_test_manager_agent_CPPFLAGS = $(ics_manager_test_cppflags) $(GNUTLS_CFLAGS)
 resource_agents_tests_test_manager_agent_CFLAGS = $(ICS_TEST_CFLAGS)
-resource_agents_tests_test_manager_agent_LDADD = $(ics_manager_test_ldadd)
+resource_agents_tests_test_manager_agent_LDADD = $(ics_manager_test_ldadd) $(GNUTLS_LIBS)

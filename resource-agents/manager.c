@@ -27,6 +27,14 @@
  * RUN_DIR/<instance>.log; RUN_DIR/<instance>.pid holds "PID STARTTIME" so
  * a recycled pid is never mistaken for the daemon.  RUN_DIR is
  * $ICS_MANAGER_RUN_DIR or /run/ics/manager.
+ *
+ * Health is asked through libicsclient (manager_health.h) with the
+ * daemon's public key pinned: the key of tls_cert (the state directory's
+ * certificate) as start found it when the daemon first answered, kept in
+ * RUN_DIR/<instance>.pin for the monitors.  A certificate replaced on disk
+ * while the daemon runs (ics-admin manager cert install, before it
+ * restarts the resource) therefore does not fail the monitor of the daemon
+ * that still serves the old one; the next start pins the new key.
  */
 #include "config.h"
 
@@ -44,6 +52,7 @@
 #include <glib/gstdio.h>
 
 #include "drbd_gi.h"
+#include "ics/client.h"
 #include "ics/error.h"
 #include "ics/exec.h"
 #include "ics/lock.h"
@@ -78,11 +87,16 @@ static const OcfParam manager_params[] = {
 	  "(the floating IP, the manager nodes' names and addresses), besides the host, "
 	  "localhost and the loopback addresses. ics-admin manager setup sets it; when it "
 	  "changes, the daemon makes its self-signed certificate again at its next start." },
-	{ "tls_ca", OCF_TYPE_STRING, NULL, FALSE, FALSE, "Certificate the health check trusts",
-	  "PEM file the daemon's certificate must verify against. Default: "
-	  "STATE_DIR/tls-cert.pem, the self-signed certificate the daemon generates, i.e. the "
-	  "check pins exactly that certificate. Set it to the CA file when the daemon is "
-	  "configured with a CA-signed certificate valid for \"localhost\"." },
+	{ "tls_cert", OCF_TYPE_STRING, NULL, FALSE, FALSE,
+	  "Certificate whose key the health check pins",
+	  "PEM file of the daemon's certificate. Default: STATE_DIR/tls-cert.pem, the one the "
+	  "daemon generates or `ics-admin manager cert install` installs. The check pins its "
+	  "public key (as start found it), so it verifies the daemon whatever names the "
+	  "certificate carries. Set it when the daemon's [tls] cert is elsewhere." },
+	{ "tls_ca", OCF_TYPE_STRING, NULL, FALSE, FALSE,
+	  "CA the health check verifies against instead",
+	  "PEM CA file: when set, the check verifies the daemon's certificate against it and the "
+	  "name \"localhost\" instead of pinning tls_cert's key." },
 	{ "health_timeout", OCF_TYPE_INTEGER, "10", FALSE, FALSE,
 	  "Seconds the health request may take", "Keep it below the monitor timeout." },
 	{ "stop_timeout", OCF_TYPE_INTEGER, "30", FALSE, FALSE,
@@ -154,9 +168,9 @@ static const OcfAgent manager_agent = {
 		"and an IPaddr2 floating IP on which the console and API are published "
 		"(docs/manager-ha.md).\n"
 		"monitor: the daemon's process is alive and GET /api/v1/health on the listen "
-		"address answers 200 with db \"writable\" (TLS verified against tls_ca, by default "
-		"the daemon's own self-signed certificate); otherwise OCF_ERR_GENERIC. Not "
-		"started: OCF_NOT_RUNNING.\n"
+		"address answers 200 with db \"writable\" (TLS verified by pinning the public key "
+		"of tls_cert, by default the state directory's certificate, or against tls_ca); "
+		"otherwise OCF_ERR_GENERIC. Not started: OCF_NOT_RUNNING.\n"
 		"backend=shared: start acquires the manager's sanlock lease in the pool (taking it "
 		"over from a host Pacemaker confirmed fenced) in the process that then becomes "
 		"ics-managerd, so only the lease holder can write the database.\n"
@@ -179,8 +193,8 @@ static const OcfAgent manager_agent = {
 typedef enum { BACKEND_DRBD, BACKEND_SHARED } Backend;
 
 typedef struct {
-	const char *state_dir, *listen, *binary, *config, *tls_names;
-	char *tls_ca;
+	const char *state_dir, *listen, *binary, *config, *tls_names, *tls_ca;
+	char *tls_cert;
 	char *connect_host;
 	guint port;
 	guint64 health_timeout_s, stop_timeout_s;
@@ -195,7 +209,7 @@ typedef struct {
 
 static void manager_config_clear(ManagerConfig *cfg)
 {
-	g_free(cfg->tls_ca);
+	g_free(cfg->tls_cert);
 	g_free(cfg->connect_host);
 	g_free(cfg->self);
 	g_free(cfg->peer_name);
@@ -239,10 +253,12 @@ static gboolean config_parse(const OcfAgent *agent, ManagerConfig *cfg, GError *
 	    !ocf_parse_uint("stop_timeout", ocf_param(agent, "stop_timeout"), 1, 3600,
 			    &cfg->stop_timeout_s, error))
 		return FALSE;
-	cfg->tls_ca = ocf_param(agent, "tls_ca")
-			      ? g_strdup(ocf_param(agent, "tls_ca"))
-			      : g_build_filename(cfg->state_dir, "tls-cert.pem", NULL);
-	if (!absolute("tls_ca", cfg->tls_ca, error))
+	cfg->tls_ca = ocf_param(agent, "tls_ca");
+	cfg->tls_cert = ocf_param(agent, "tls_cert")
+				? g_strdup(ocf_param(agent, "tls_cert"))
+				: g_build_filename(cfg->state_dir, "tls-cert.pem", NULL);
+	if (!absolute("tls_cert", cfg->tls_cert, error) ||
+	    (cfg->tls_ca && !absolute("tls_ca", cfg->tls_ca, error)))
 		return FALSE;
 
 	if (strcmp(backend, "drbd") == 0) {
@@ -566,14 +582,65 @@ static gboolean spawn_daemon(const ManagerConfig *cfg, IcsPool *pool, pid_t *out
 	return TRUE;
 }
 
-static gboolean health(const ManagerConfig *cfg, guint timeout_ms, GError **error)
+/* The pin of the key the daemon served when start found it healthy. */
+static char *pinfile_read(void)
 {
+	g_autofree char *path = run_path(".pin");
+	g_autofree char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return NULL;
+	return g_strdup(g_strstrip(text));
+}
+
+static void pinfile_write(const char *pin)
+{
+	g_autofree char *path = run_path(".pin");
+	g_autofree char *text = g_strconcat(pin, "\n", NULL);
+	g_autoptr(GError) ferr = NULL;
+
+	/* Without it the monitors pin the file's key: still verified. */
+	if (!g_file_set_contents(path, text, -1, &ferr))
+		ocf_log(ICS_LOG_WARNING, "cannot keep the daemon's pin: %s", ferr->message);
+}
+
+static void pinfile_remove(void)
+{
+	g_autofree char *path = run_path(".pin");
+
+	if (g_unlink(path) < 0 && errno != ENOENT)
+		ocf_log(ICS_LOG_WARNING, "cannot remove %s: %s", path, g_strerror(errno));
+}
+
+/*
+ * Ask the daemon's health.  With tls_ca, against that CA; else pinned to
+ * @pin, or (NULL) to the key of tls_cert as it is now, which is then
+ * returned in *@pinned (may be NULL) so that start can keep it.
+ */
+static gboolean health(const ManagerConfig *cfg, guint timeout_ms, const char *pin, char **pinned,
+		       GError **error)
+{
+	g_autofree char *from_file = NULL;
 	ManagerHealthTarget t = { .host = cfg->connect_host,
 				  .port = cfg->port,
 				  .ca_file = cfg->tls_ca,
 				  .timeout_ms = timeout_ms };
 
-	return manager_health_check(&t, NULL, error);
+	if (cfg->tls_ca == NULL) {
+		if (pin == NULL) {
+			from_file = ics_rest_pin_from_cert_file(cfg->tls_cert, error);
+			if (from_file == NULL) {
+				g_prefix_error(error, "the daemon's certificate (tls_cert): ");
+				return FALSE;
+			}
+		}
+		t.pin = pin ? pin : from_file;
+	}
+	if (!manager_health_check(&t, NULL, error))
+		return FALSE;
+	if (pinned)
+		*pinned = g_steal_pointer(&from_file);
+	return TRUE;
 }
 
 /* Signal the daemon's process group (it is a session leader). */
@@ -788,6 +855,7 @@ static int check_installed(const ManagerConfig *cfg)
 static int manager_monitor_cfg(ManagerConfig *cfg, gboolean record)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *pin = NULL;
 	DaemonState st = daemon_state();
 
 	if (!st.recorded)
@@ -801,7 +869,8 @@ static int manager_monitor_cfg(ManagerConfig *cfg, gboolean record)
 				tail);
 		return OCF_ERR_GENERIC;
 	}
-	if (!health(cfg, (guint)cfg->health_timeout_s * 1000, &error)) {
+	pin = pinfile_read();
+	if (!health(cfg, (guint)cfg->health_timeout_s * 1000, pin, NULL, &error)) {
 		ocf_exit_reason("ics-managerd (pid %d) is not healthy: %s", (int)st.pid,
 				error->message);
 		return OCF_ERR_GENERIC;
@@ -852,6 +921,7 @@ static int manager_start(const OcfAgent *agent)
 	g_auto(ManagerConfig) cfg = { 0 };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(IcsPool) pool = NULL;
+	g_autofree char *pin = NULL;
 	DaemonState st;
 	gint64 t_begin = g_get_monotonic_time(), deadline;
 	guint64 start_time;
@@ -895,6 +965,7 @@ static int manager_start(const OcfAgent *agent)
 		return OCF_ERR_GENERIC;
 	}
 	start_time = proc_starttime(pid);
+	pinfile_remove(); /* a new daemon: its key is pinned once it answers */
 	if (!pidfile_write(pid, &error)) {
 		signal_daemon(pid, SIGKILL);
 		ocf_exit_reason("cannot record the daemon's pid: %s", error->message);
@@ -914,8 +985,11 @@ static int manager_start(const OcfAgent *agent)
 			pidfile_remove();
 			return OCF_ERR_GENERIC;
 		}
-		if (health(&cfg, 2000, &error))
+		if (health(&cfg, 2000, NULL, &pin, &error)) {
+			if (pin)
+				pinfile_write(pin);
 			return OCF_SUCCESS;
+		}
 		if (g_get_monotonic_time() >= deadline)
 			break;
 		g_usleep(200 * G_TIME_SPAN_MILLISECOND);
@@ -959,6 +1033,7 @@ static int manager_stop(const OcfAgent *agent)
 		}
 	}
 	pidfile_remove();
+	pinfile_remove();
 	if (cfg.backend == BACKEND_DRBD) {
 		/* Best effort: a node that stopped serving cannot lose writes. */
 		if (!resolve_nodes(&cfg, &error) || !record_gi(&cfg, FALSE, &error))

@@ -1,22 +1,25 @@
 /*
- * manager_health.c: the health request with libcurl.
+ * manager_health.c: the health request, through libicsclient.
  *
- * One easy handle per check, no connection reuse: a monitor runs every few
- * seconds in a fresh agent process anyway.  Signals are disabled
- * (CURLOPT_NOSIGNAL) because the agent may run with Pacemaker's alarm
- * handling; the total timeout bounds the request.
+ * One client and one connection per check, no reuse: a monitor runs every
+ * few seconds in a fresh agent process anyway.  The URL names "localhost"
+ * and the connection goes to the listen address (the library's connect
+ * host: never through a proxy), so with a CA file the name checked is the
+ * one a CA-signed certificate for the local daemon carries, and with a pin
+ * the name does not matter.  libcurl's signals are off (the library sets
+ * CURLOPT_NOSIGNAL) because the agent may run with Pacemaker's alarm
+ * handling; the timeout bounds the whole request.
  */
 #include "config.h"
 
 #include <string.h>
 
-#include <curl/curl.h>
-
+#include "ics/client.h"
 #include "ics/error.h"
 #include "ics/json.h"
 #include "manager_health.h"
 
-#define MAX_BODY 65536
+#define DEFAULT_TIMEOUT_MS 10000u
 
 gboolean manager_listen_parse(const char *listen, char **connect_host, guint *port, GError **error)
 {
@@ -56,77 +59,48 @@ gboolean manager_listen_parse(const char *listen, char **connect_host, guint *po
 	return TRUE;
 }
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *user)
-{
-	GString *body = user;
-	size_t n = size * nmemb;
-
-	if (body->len + n > MAX_BODY)
-		return 0;
-	g_string_append_len(body, data, (gssize)n);
-	return n;
-}
-
 gboolean manager_health_check(const ManagerHealthTarget *t, long *http_status, GError **error)
 {
 	const char *name = t->name ? t->name : "localhost";
-	gboolean v6 = strchr(t->host, ':') != NULL;
-	g_autofree char *url = g_strdup_printf("%s://%s:%u/api/v1/health",
-					       t->ca_file ? "https" : "http", name, t->port);
-	g_autofree char *connect_to = g_strdup_printf(
-		"%s:%u:%s%s%s:%u", name, t->port, v6 ? "[" : "", t->host, v6 ? "]" : "", t->port);
-	g_autoptr(GString) body = g_string_new(NULL);
-	g_autoptr(json_t) j = NULL;
-	struct curl_slist *ct = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
+	g_autofree char *url = g_strdup_printf("https://%s:%u", name, t->port);
+	IcsRestConfig rc = {
+		.url = url,
+		.pinned_key = t->pin,
+		.ca_file = t->ca_file,
+		.connect_host = t->host,
+		.timeout_ms = t->timeout_ms ? t->timeout_ms : DEFAULT_TIMEOUT_MS,
+		.user_agent = "ocf:ics:manager",
+		.hint_url = "is ics-managerd serving on the agent's listen address?",
+		.hint_trust = "the daemon's certificate must chain to tls_ca and name localhost; "
+			      "unset tls_ca to pin the certificate of the state directory",
+	};
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(IcsRestResponse) resp = NULL;
 	const char *status, *db;
-	long code = 0;
-	CURLcode rc;
-	CURL *curl;
 
 	if (http_status)
 		*http_status = 0;
-	curl = curl_easy_init();
-	if (curl == NULL) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "curl_easy_init failed");
+	if (t->pin == NULL && t->ca_file == NULL)
+		return ics_error_invalid(error, "the health check needs the daemon's pinned key or "
+						"a CA file to verify it");
+	if ((rest = ics_rest_new(&rc, error)) == NULL)
 		return FALSE;
-	}
-	ct = curl_slist_append(NULL, connect_to);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CONNECT_TO, ct);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(t->timeout_ms ? t->timeout_ms : 10000));
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (t->ca_file) {
-		curl_easy_setopt(curl, CURLOPT_CAINFO, t->ca_file);
-		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	}
-	rc = curl_easy_perform(curl);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(ct);
-	if (http_status)
-		*http_status = code;
-	if (rc != CURLE_OK) {
+	resp = ics_rest_request(rest, "GET", "/api/v1/health", NULL, NULL, &err);
+	if (resp == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
-			    "health endpoint %s (at %s port %u) did not answer: %s", url, t->host,
-			    t->port, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			    "health endpoint at %s port %u did not answer: %s", t->host, t->port,
+			    err->message);
 		return FALSE;
 	}
-	j = json_loadb(body->str, body->len, 0, NULL);
-	status = json_string_value(json_object_get(j, "status"));
-	db = json_string_value(json_object_get(j, "db"));
-	if (code == 200 && g_strcmp0(status, "ok") == 0 && g_strcmp0(db, "writable") == 0)
+	if (http_status)
+		*http_status = resp->status;
+	status = json_string_value(json_object_get(resp->json, "status"));
+	db = json_string_value(json_object_get(resp->json, "db"));
+	if (resp->status == 200 && g_strcmp0(status, "ok") == 0 && g_strcmp0(db, "writable") == 0)
 		return TRUE;
 	g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-		    "health endpoint answered HTTP %ld, status \"%s\", db \"%s\"", code,
+		    "health endpoint answered HTTP %ld, status \"%s\", db \"%s\"", resp->status,
 		    status ? status : "?", db ? db : "?");
 	return FALSE;
 }

@@ -1,11 +1,11 @@
 /*
  * cib_objects.c: build the CIB objects of an ICS VM (see ics/cib_objects.h).
  *
- * Object ids are derived from the VM's uuid only, so ics-admin and
- * ics-managerd can find and remove what either created without keeping any
- * state of their own, and an operator reading the CIB sees at once which VM
- * a constraint belongs to.  Every element Pacemaker requires an id of gets a
- * unique one, built from the owning object's id.
+ * Every id is built from the primitive's (spec->rsc_id, chosen by the rule
+ * in vm_resource_id.c), so an operator reading the CIB sees at once which
+ * VM a constraint or an nvpair belongs to, and every element Pacemaker
+ * requires an id of gets a unique one.  Which VM a primitive stands for is
+ * its "uuid" parameter, written here and read back by ics_cib_vm_find().
  */
 #include "config.h"
 
@@ -15,24 +15,19 @@
 
 #include "ics/xml.h"
 
-char *ics_cib_vm_id(const char *uuid)
-{
-	return g_strdup_printf("vm-%s", uuid);
-}
-
 char *ics_cib_pool_clone_id(const char *pool_name)
 {
 	return g_strdup_printf("ics-pool-%s", pool_name);
 }
 
-char *ics_cib_vm_order_id(const char *uuid)
+char *ics_cib_vm_order_id(const char *rsc_id)
 {
-	return g_strdup_printf("vm-%s-after-pool", uuid);
+	return g_strdup_printf("%s-after-pool", rsc_id);
 }
 
-char *ics_cib_vm_colocation_id(const char *uuid)
+char *ics_cib_vm_colocation_id(const char *rsc_id)
 {
-	return g_strdup_printf("vm-%s-with-pool", uuid);
+	return g_strdup_printf("%s-with-pool", rsc_id);
 }
 
 static void add_nvpair(xmlNode *set, const char *name, const char *value)
@@ -79,7 +74,7 @@ static xmlDoc *new_doc(const char *root_name, xmlNode **root)
 
 xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec)
 {
-	g_autofree char *id = ics_cib_vm_id(spec->uuid);
+	const char *id = spec->rsc_id;
 	g_autofree char *cpu = g_strdup_printf("%u", spec->vcpus);
 	g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT, spec->memory_mib);
 	xmlNode *prim, *set, *ops;
@@ -123,8 +118,8 @@ xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec)
 
 xmlDoc *ics_cib_vm_order(const IcsCibVmSpec *spec)
 {
-	g_autofree char *id = ics_cib_vm_order_id(spec->uuid);
-	g_autofree char *vm = ics_cib_vm_id(spec->uuid);
+	g_autofree char *id = ics_cib_vm_order_id(spec->rsc_id);
+	const char *vm = spec->rsc_id;
 	g_autofree char *pool = ics_cib_pool_clone_id(spec->pool_name);
 	xmlNode *o;
 	xmlDoc *doc = new_doc("rsc_order", &o);
@@ -138,8 +133,8 @@ xmlDoc *ics_cib_vm_order(const IcsCibVmSpec *spec)
 
 xmlDoc *ics_cib_vm_colocation(const IcsCibVmSpec *spec)
 {
-	g_autofree char *id = ics_cib_vm_colocation_id(spec->uuid);
-	g_autofree char *vm = ics_cib_vm_id(spec->uuid);
+	g_autofree char *id = ics_cib_vm_colocation_id(spec->rsc_id);
+	const char *vm = spec->rsc_id;
 	g_autofree char *pool = ics_cib_pool_clone_id(spec->pool_name);
 	xmlNode *c;
 	xmlDoc *doc = new_doc("rsc_colocation", &c);

@@ -1,8 +1,10 @@
 /*
  * cli_test_util.h: a fake Pacemaker for ics-admin's tests and temporary
  * pools.  The fake records every tool call as one line (argv joined by
- * spaces), answers crm_mon and cibadmin --query with canned XML, and fails
- * the first call that contains a given text with a given exit status.
+ * spaces), answers crm_mon and cibadmin --query with canned XML (without
+ * any: the last <configuration> written with --modify, as a CIB would),
+ * and fails the first call that contains a given text with a given exit
+ * status.
  */
 #ifndef ICS_CLI_TEST_UTIL_H
 #define ICS_CLI_TEST_UTIL_H
@@ -22,6 +24,7 @@ typedef struct {
 	int fail_status;
 	const char *mon_xml;
 	const char *query_xml;
+	char *written; /* the last --modify --scope configuration's XML */
 } FakeCib;
 
 #define FAKE_MON_EMPTY "<pacemaker-result><resources/></pacemaker-result>"
@@ -47,7 +50,11 @@ static G_GNUC_UNUSED gboolean fake_run(const IcsExecOptions *opts, IcsExecResult
 	if (strcmp(opts->argv[0], "crm_mon") == 0)
 		out = f->mon_xml ? f->mon_xml : FAKE_MON_EMPTY;
 	else if (strstr(line, "cibadmin --query"))
-		out = f->query_xml ? f->query_xml : FAKE_QUERY_EMPTY;
+		out = f->query_xml ? f->query_xml : f->written ? f->written : FAKE_QUERY_EMPTY;
+	else if (strstr(line, "cibadmin --modify --allow-create --scope configuration")) {
+		g_free(f->written);
+		f->written = g_strdup(opts->argv[6]);
+	}
 	res->out = g_strdup(out);
 	res->out_len = strlen(out);
 	res->err = g_strdup("");
@@ -66,6 +73,7 @@ static G_GNUC_UNUSED void fake_init(FakeCib *f, IcsCib *cib)
 static G_GNUC_UNUSED void fake_clear(FakeCib *f)
 {
 	g_ptr_array_unref(f->calls);
+	g_free(f->written);
 }
 
 /* Index of the first recorded call containing @text, -1 when none. */

@@ -22,6 +22,8 @@
 
 static const IcsCibVmSpec spec = {
 	.uuid = UUID,
+	.rsc_id = VM,
+	.name = "web1",
 	.pool_path = "/srv/ics/pools/shared",
 	.pool_name = "shared",
 	.vcpus = 2,
@@ -187,11 +189,11 @@ static void test_node_usable(void **state)
 
 static void test_ids(void **state)
 {
-	g_autofree char *a = ics_cib_vm_id(UUID);
+	g_autofree char *a = ics_cib_vm_resource_id(NULL, UUID, NULL, NULL);
 	g_autofree char *b = ics_cib_pool_clone_id("gold");
 
 	(void)state;
-	assert_string_equal(a, VM);
+	assert_string_equal(a, VM); /* no name: the id of every VM before names */
 	assert_string_equal(b, "ics-pool-gold");
 }
 

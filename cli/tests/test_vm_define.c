@@ -1,9 +1,11 @@
 /*
  * test_vm_define.c: define and undefine against a real pool in a temporary
  * directory and a fake Pacemaker -- one CIB update per define (the
- * primitive and both constraints), the calls of undefine in order, and
- * nothing left behind (no slot, no definition, no CIB object) when any step
- * fails.
+ * primitive, named after the VM, and both constraints), the calls of
+ * undefine in order, and nothing left behind (no slot, no definition, no
+ * CIB object) when any step fails; names taken anywhere in the cluster are
+ * refused, an id taken in the CIB gives the "vm-" form, and primitives of
+ * older CIBs ("vm-<uuid>") are found by their uuid.
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cli_test_util.h"
+#include "ics/vm_on_pool.h"
 #include "vm_backend.h"
 
 #define UUID "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c"
@@ -104,12 +107,14 @@ static void test_define_ok(void **state)
 	 * its constraints or not at all), and both constraints. */
 	update = fake_find(&f->fake,
 			   "cibadmin --modify --allow-create --scope configuration --xml-text "
-			   "<configuration><resources><primitive id=\"vm-" UUID);
+			   "<configuration><resources><primitive id=\"web1\"");
 	assert_true(update >= 0);
 	text = f->fake.calls->pdata[update];
+	assert_non_null(strstr(text, "name=\"uuid\" value=\"" UUID "\""));
 	assert_non_null(strstr(text, "name=\"target-role\" value=\"Started\""));
-	assert_non_null(strstr(text, "<rsc_order id=\"vm-" UUID "-after-pool\""));
-	assert_non_null(strstr(text, "<rsc_colocation id=\"vm-" UUID "-with-pool\""));
+	assert_non_null(strstr(text, "<rsc_order id=\"web1-after-pool\""));
+	assert_non_null(strstr(text, "<rsc_colocation id=\"web1-with-pool\""));
+	assert_string_equal(json_string_value(json_object_get(rec, "resource")), "web1");
 	/* A directory pool is not a cluster filesystem: auto sets migration_unsafe. */
 	assert_non_null(strstr(text, "name=\"migration_unsafe\""));
 	/* Nothing else was written. */
@@ -168,8 +173,8 @@ static void test_rollback_on_cib_timeout(void **state)
 	check_rollback(f, "--modify --allow-create", 124, ICS_ERROR_TIMEOUT, none);
 }
 
-/* A primitive of the VM's id already in the CIB (without a definition):
- * refused before anything is written. */
+/* A primitive of the VM's uuid already in the CIB (without a definition),
+ * whatever its id: refused before anything is written. */
 static void test_orphan_primitive(void **state)
 {
 	Fixture *f = *state;
@@ -177,13 +182,15 @@ static void test_orphan_primitive(void **state)
 	g_autoptr(GError) e = NULL;
 	g_autoptr(json_t) rec = NULL;
 
-	f->fake.query_xml = "<resources><primitive id=\"vm-" UUID
-			    "\" class=\"ocf\" provider=\"ics\" type=\"vm\"/></resources>";
+	f->fake.query_xml = "<configuration><resources><primitive id=\"someone\" class=\"ocf\" "
+			    "provider=\"ics\" type=\"vm\"><instance_attributes id=\"ia\">"
+			    "<nvpair id=\"u\" name=\"uuid\" value=\"" UUID "\"/>"
+			    "</instance_attributes></primitive></resources></configuration>";
 	request(f, &req, "web1", UUID);
 	rec = ics_admin_vm_define(&f->adm, &req, &e);
 	assert_null(rec);
 	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
-	assert_non_null(strstr(e->message, "already in the CIB"));
+	assert_non_null(strstr(e->message, "resource someone is already in the CIB"));
 	assert_false(slot_taken(f, UUID));
 	assert_false(defined(f, UUID));
 	assert_int_equal(fake_find(&f->fake, "--modify"), -1);
@@ -249,6 +256,74 @@ static void test_duplicates(void **state)
 	assert_true(defined(f, UUID)); /* the first one is untouched */
 }
 
+/* The primitive's id when the name cannot be one: another object of the
+ * CIB has it, or it starts with a digit. */
+static void test_resource_id_forms(void **state)
+{
+	Fixture *f = *state;
+	g_auto(IcsAdminDefine) a = { 0 };
+	g_auto(IcsAdminDefine) b = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) r = NULL;
+	g_autoptr(json_t) r2 = NULL;
+
+	f->fake.query_xml = "<configuration><resources><primitive id=\"web1\" class=\"ocf\" "
+			    "provider=\"pacemaker\" type=\"Dummy\"/></resources></configuration>";
+	request(f, &a, "web1", UUID);
+	r = ics_admin_vm_define(&f->adm, &a, &e);
+	if (r == NULL)
+		fail_msg("%s", e->message);
+	assert_string_equal(json_string_value(json_object_get(r, "resource")), "vm-web1");
+	assert_true(fake_find(&f->fake, "<primitive id=\"vm-web1\"") >= 0);
+	assert_true(fake_find(&f->fake, "<rsc_order id=\"vm-web1-after-pool\"") >= 0);
+
+	f->fake.query_xml = NULL;
+	request(f, &b, "1web", "0e2b7c2a-1111-4222-8333-444455556666");
+	r2 = ics_admin_vm_define(&f->adm, &b, &e);
+	if (r2 == NULL)
+		fail_msg("%s", e->message);
+	assert_string_equal(json_string_value(json_object_get(r2, "resource")), "vm-1web");
+}
+
+/* A VM of that name on a pool outside the pools directory that only the
+ * CIB names: still refused, naming it. */
+static void test_duplicate_on_cib_pool(void **state)
+{
+	Fixture *f = *state;
+	g_autofree char *far_dir = g_dir_make_tmp("ics-cli-far-XXXXXX", NULL);
+	g_autofree char *far = test_make_pool(far_dir, "far");
+	g_autofree char *query = NULL;
+	g_autoptr(IcsPool) pool = ics_pool_open(far, NULL, NULL);
+	g_autoptr(json_t) def = json_pack("{s:s, s:s, s:i, s:i, s:s}", "uuid",
+					  "0e2b7c2a-1111-4222-8333-444455556666", "name", "web1",
+					  "vcpus", 1, "memory_mib", 64, "virt_type", "qemu");
+	g_autoptr(IcsVmMeta) saved = NULL;
+	g_auto(IcsAdminDefine) req = { 0 };
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) rec = NULL;
+
+	assert_non_null(pool);
+	saved = ics_vm_pool_save(pool, def, NULL, &e);
+	if (saved == NULL)
+		fail_msg("%s", e->message);
+	query = g_strdup_printf("<configuration><resources><primitive id=\"web1\" class=\"ocf\" "
+				"provider=\"ics\" type=\"vm\"><instance_attributes id=\"ia\">"
+				"<nvpair id=\"u\" name=\"uuid\" value=\"0e2b7c2a-1111-4222-8333-"
+				"444455556666\"/><nvpair id=\"p\" name=\"pool\" value=\"%s\"/>"
+				"</instance_attributes></primitive></resources></configuration>",
+				far);
+	f->fake.query_xml = query;
+	request(f, &req, "web1", UUID);
+	rec = ics_admin_vm_define(&f->adm, &req, &e);
+	assert_null(rec);
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(e->message, "the name is taken"));
+	assert_non_null(strstr(e->message, far));
+	assert_false(defined(f, UUID));
+	assert_int_equal(fake_find(&f->fake, "--modify"), -1);
+	test_rm_rf(far_dir);
+}
+
 static void define_one(Fixture *f)
 {
 	g_auto(IcsAdminDefine) req = { 0 };
@@ -265,17 +340,19 @@ static void test_undefine(void **state)
 {
 	Fixture *f = *state;
 	g_autoptr(GError) e = NULL;
-	int clear, coloc, order, prim;
+	int clear, cons, prim;
 
 	define_one(f);
-	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
-			  "' role='Stopped' active='false'/></resources></pacemaker-result>";
+	f->fake.mon_xml = "<pacemaker-result><resources><resource id='web1' role='Stopped' "
+			  "active='false'/></resources></pacemaker-result>";
 	assert_true(ics_admin_vm_undefine(&f->adm, "web1", FALSE, 1, &e));
-	clear = fake_find(&f->fake, "--clear");
-	coloc = fake_find(&f->fake, "--delete --scope constraints --xml-text <rsc_colocation");
-	order = fake_find(&f->fake, "--delete --scope constraints --xml-text <rsc_order");
-	prim = fake_find(&f->fake, "--delete --scope resources --xml-text <primitive");
-	assert_true(clear >= 0 && coloc > clear && order > coloc && prim > order);
+	clear = fake_find(&f->fake, "crm_resource --resource web1 --clear");
+	cons = fake_find(&f->fake, "cibadmin --delete-all --force --xpath "
+				   "/cib/configuration/constraints/*[@rsc='web1' or "
+				   "@with-rsc='web1' or @first='web1' or @then='web1']");
+	prim = fake_find(&f->fake,
+			 "--delete --scope resources --xml-text <primitive id=\"web1\"/>");
+	assert_true(clear >= 0 && cons > clear && prim > cons);
 	assert_false(slot_taken(f, UUID));
 	assert_false(defined(f, UUID));
 }
@@ -286,8 +363,8 @@ static void test_undefine_running(void **state)
 	g_autoptr(GError) e = NULL;
 
 	define_one(f);
-	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
-			  "' role='Started' active='true'><node name='node1'/></resource>"
+	f->fake.mon_xml = "<pacemaker-result><resources><resource id='web1' role='Started' "
+			  "active='true'><node name='node1'/></resource>"
 			  "</resources></pacemaker-result>";
 	assert_false(ics_admin_vm_undefine(&f->adm, UUID, FALSE, 1, &e));
 	assert_int_equal(e->code, ICS_ERROR_BUSY);
@@ -301,7 +378,8 @@ static void test_undefine_running(void **state)
 	g_clear_error(&e);
 	assert_false(ics_admin_vm_undefine(&f->adm, UUID, TRUE, 1, &e));
 	assert_int_equal(e->code, ICS_ERROR_TIMEOUT);
-	assert_true(fake_find(&f->fake, "target-role --parameter-value Stopped") >= 0);
+	assert_true(fake_find(&f->fake, "--resource web1 --meta --set-parameter target-role "
+					"--parameter-value Stopped") >= 0);
 	assert_int_equal(fake_find(&f->fake, "--delete"), -1);
 	assert_true(defined(f, UUID));
 }
@@ -316,17 +394,18 @@ static void test_migrate(void **state)
 	g_autoptr(GError) e = NULL;
 
 	define_one(f);
-	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
-			  "' role='Started' active='true'><node name='node2'/></resource>"
+	f->fake.mon_xml = "<pacemaker-result><resources><resource id='web1' role='Started' "
+			  "active='true'><node name='node2'/></resource>"
 			  "</resources></pacemaker-result>";
 	assert_true(ics_admin_vm_migrate(&f->adm, "web1", "node2", FALSE, 5, &e) == FALSE);
 	assert_int_equal(e->code, ICS_ERROR_CONFLICT); /* already there */
 	g_clear_error(&e);
-	f->fake.mon_xml = "<pacemaker-result><nodes>" NODE_XML("node1", "false")
-			  NODE_XML("node2", "false") NODE_XML("node3", "true")
-			  "</nodes><resources><resource id='vm-" UUID
-			  "' role='Started' active='true'><node name='node1'/></resource>"
-			  "</resources></pacemaker-result>";
+	f->fake.mon_xml =
+		"<pacemaker-result><nodes>" NODE_XML("node1", "false") NODE_XML("node2", "false")
+			NODE_XML("node3", "true") "</nodes><resources><resource id='web1' "
+						  "role='Started' active='true'>"
+						  "<node name='node1'/></resource>"
+						  "</resources></pacemaker-result>";
 	/* Refused before anything is written: unknown node, node in standby. */
 	assert_false(ics_admin_vm_migrate(&f->adm, "web1", "node9", FALSE, 1, &e));
 	assert_int_equal(e->code, ICS_ERROR_NOT_FOUND);
@@ -338,11 +417,42 @@ static void test_migrate(void **state)
 	/* The fake keeps it on node1: times out, the move constraint stays. */
 	assert_false(ics_admin_vm_migrate(&f->adm, "web1", "node2", FALSE, 1, &e));
 	assert_int_equal(e->code, ICS_ERROR_TIMEOUT);
-	assert_true(fake_find(&f->fake, "--move --node node2") >= 0);
+	assert_true(fake_find(&f->fake, "--resource web1 --move --node node2") >= 0);
 	assert_int_equal(fake_find(&f->fake, "--clear"), -1);
 	/* Without waiting: moved, constraint kept. */
 	g_clear_error(&e);
 	assert_true(ics_admin_vm_migrate(&f->adm, "web1", "node2", TRUE, 0, &e));
+}
+
+/* A primitive of a CIB written before names ("vm-<uuid>"): found by its
+ * uuid parameter, started, stopped and removed with its constraints. */
+static void test_old_primitive(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) e = NULL;
+
+	define_one(f);
+	f->fake.query_xml =
+		"<resources><primitive id='vm-" UUID "' class='ocf' provider='ics' "
+		"type='vm'><instance_attributes id='vm-" UUID "-ia'><nvpair id='vm-" UUID
+		"-u' name='uuid' value='" UUID "'/></instance_attributes></primitive>"
+		"</resources>";
+	f->fake.mon_xml = "<pacemaker-result><resources><resource id='vm-" UUID
+			  "' role='Stopped' active='false'/></resources></pacemaker-result>";
+	assert_true(ics_admin_vm_set_running(&f->adm, "web1", TRUE, 0, &e));
+	assert_true(fake_find(&f->fake, "--resource vm-" UUID " --meta --set-parameter "
+					"target-role --parameter-value Started") >= 0);
+	{
+		g_autoptr(json_t) r = ics_admin_vm_show(&f->adm, "web1", &e);
+
+		assert_non_null(r);
+		assert_string_equal(json_string_value(json_object_get(r, "resource")), "vm-" UUID);
+		assert_string_equal(json_string_value(json_object_get(r, "state")), "Stopped");
+	}
+	assert_true(ics_admin_vm_undefine(&f->adm, "web1", FALSE, 1, &e));
+	assert_true(fake_find(&f->fake, "constraints/*[@rsc='vm-" UUID "'") >= 0);
+	assert_true(fake_find(&f->fake, "<primitive id=\"vm-" UUID "\"/>") >= 0);
+	assert_false(defined(f, UUID));
 }
 
 int main(void)
@@ -354,6 +464,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_orphan_primitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_touches_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resource_id_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_on_cib_pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_primitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undefine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undefine_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),

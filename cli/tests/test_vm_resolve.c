@@ -179,6 +179,8 @@ static void test_list(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "state")), "Started");
 	assert_string_equal(json_string_value(json_object_get(r, "node")), "node2");
 	assert_int_equal(json_integer_value(json_object_get(r, "memory_mib")), 64);
+	/* An old CIB's "vm-<uuid>": found by its uuid parameter. */
+	assert_string_equal(json_string_value(json_object_get(r, "resource")), "vm-" U1);
 	r = json_array_get(recs, 0);
 	assert_string_equal(json_string_value(json_object_get(r, "name")), "db1");
 	assert_string_equal(json_string_value(json_object_get(r, "state")), "not-in-cib");

@@ -1,11 +1,13 @@
 """Inventory scenarios: the manager sees every VM of the cluster.
 
 VMs are defined in the four ways users have -- the API on the VIP,
-`ics-admin vm define` on a node, `crm configure primitive`, `pcs resource
-create` (the last two with the definition put on the pool by hand, as an
-operator moving a VM's files would) -- and deleted the same four ways; after
-each change the API must list exactly what the cluster has, with the VM's
-state.  In the middle the manager's node is powered off: after the failover
+`ics-admin vm define --direct` on a node, `crm configure primitive`, `pcs
+resource create` (the last two with the definition put on the pool by hand,
+as an operator moving a VM's files would) -- and deleted the same four ways;
+after each change the API must list exactly what the cluster has, with the
+VM's state.  `ics-admin vm list` through the manager (logged in from the
+lab's client namespace, on the VIP) and `ics-admin vm list --direct` on a
+node must print the same VMs with the same states.  In the middle the manager's node is powered off: after the failover
 the inventory again equals the cluster, including the VMs defined while no
 manager ran.  The sampler keeps checking that the manager runs at most once.
 
@@ -16,10 +18,14 @@ within a generous bound.
 
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 import uuid as uuidlib
 
+import icslab
 from ctslib.runner import Scenario, ScenarioFailed
 from scenarios import manager, storage
 
@@ -60,8 +66,50 @@ class InventoryFourWays(Scenario):
         self.tag = uuidlib.uuid4().hex[:6]
         self.vms = {}            # way -> (name, uuid)
         self.shown_s = {}
+        self.home = tempfile.mkdtemp(prefix="cts-inventory-home-")
+        p = self.admin_via_vip(ctx, ["login", "admin", "--password-stdin"],
+                               self.password + "\n")
+        if p.returncode != 0:
+            shutil.rmtree(self.home, ignore_errors=True)
+            raise ScenarioFailed("ics-admin login on the VIP: %s" % p.stderr.strip())
         return [manager.ProcessTracked(), storage.LeaseTracked(manager.LEASE),
                 manager.VipTracked()]
+
+    # -- ics-admin as a user runs it ------------------------------------------
+    def admin_via_vip(self, ctx, args, stdin=None):
+        """ics-admin on the operator's workstation (the client namespace),
+        through the manager on the VIP, with a HOME of its own."""
+        env = dict(os.environ, HOME=self.home,
+                   ICS_URL="https://%s:%d" % (manager.VIP, manager.PORT),
+                   ICS_CA=manager.cafile(ctx.lab))
+        env.pop("XDG_CONFIG_HOME", None)
+        argv = ["ip", "netns", "exec", ctx.lab.client_ns,
+                os.path.join(icslab.find_builddir(), "cli", "ics-admin")] + args
+        return subprocess.run(argv, input=stdin, env=env, capture_output=True, text=True,
+                              timeout=60)
+
+    def admin_lists_agree(self, ctx, when):
+        """`ics-admin vm list` through the manager and directly on a node:
+        the same VMs (by uuid) with the same name, state and pool."""
+        def records(p, how):
+            if p.returncode != 0:
+                raise ScenarioFailed("ics-admin vm list %s %s: %s" % (how, when,
+                                                                    p.stderr.strip()))
+            return {r["uuid"]: (r["name"], r["state"], r["pool"])
+                    for r in json.loads(p.stdout) if r["state"] != "broken"}
+        direct = records(ctx.crm(["ics-admin", "vm", "list", "--direct", "--json"],
+                                 check=False), "--direct")
+        last = None
+        for _ in range(10):         # the mirror may be a moment behind
+            managed = records(self.admin_via_vip(ctx, ["vm", "list", "--json"]),
+                              "on the VIP")
+            if managed == direct:
+                return
+            last = managed
+            time.sleep(0.5)
+        raise ScenarioFailed("%s: ics-admin vm list through the manager %s, directly %s" % (
+            when, sorted(set(last.items()) - set(direct.items())),
+            sorted(set(direct.items()) - set(last.items()))))
 
     # -- the API's view ----------------------------------------------------
     def api_vms(self, ctx):
@@ -219,11 +267,16 @@ class InventoryFourWays(Scenario):
         api = self.api_vms(ctx)
         if api is None:
             raise ScenarioFailed("the API does not answer %s" % when)
-        have = {v["uuid"] for v in api.values() if "broken" not in v}
+        # Every VM of the CIB is listed (broken when its definition is gone),
+        # and every VM listed as usable has a primitive.
+        listed = {v["uuid"] for v in api.values()}
+        usable = {v["uuid"] for v in api.values() if "broken" not in v}
         cib = self.cluster_vms(ctx)
-        if have != cib:
-            raise ScenarioFailed("%s the API lists %s, the CIB has %s" % (
-                when, sorted(have - cib), sorted(cib - have)))
+        if not cib <= listed or not usable <= cib:
+            raise ScenarioFailed("%s the API lists %s without a primitive, the CIB has %s "
+                                 "that the API does not list" % (
+                                     when, sorted(usable - cib), sorted(cib - listed)))
+        self.admin_lists_agree(ctx, when)
 
     def cleanup(self, ctx):
         """What a failed run left: the API's and ics-admin's VMs through
@@ -239,6 +292,8 @@ class InventoryFourWays(Scenario):
             except OSError:
                 pass
         manager.remove_manager(ctx)
+        if getattr(self, "home", None):
+            shutil.rmtree(self.home, ignore_errors=True)
 
 
 SCENARIOS = [InventoryFourWays]

@@ -107,7 +107,10 @@ def guest_ready(ctx):
 def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_mib=0,
               bandwidth_mibps=0, disk_beside_pool=False):
     """A VM definition on the pool (vm.json; the agent generates the domain
-    XML from it), its lease slot, and its CIB primitive ordered after the pool.
+    XML from it), its lease slot, and its CIB primitive ordered after the pool,
+    named after the VM as ICS names it (docs/vm-definition.md, "Resource ids":
+    CTS names are ids), so crm_resource and the sampler address it by name.
+    A primitive of that name an aborted run left is removed first.
     load_mib > 0 makes the guest keep rewriting that much of its memory;
     bandwidth_mibps > 0 caps its live migrations (metadata, read at migrate time).
     disk_beside_pool puts the disk on the same shared directory but reached
@@ -140,7 +143,10 @@ def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_m
     with open(os.path.join(vdir_host, "vm.json.tmp"), "w") as f:
         json.dump(meta, f, indent=2)
     os.rename(os.path.join(vdir_host, "vm.json.tmp"), os.path.join(vdir_host, "vm.json"))
-    rid = "vm-" + u
+    rid = name
+    left = leftover_uuid(ctx, rid)
+    if left:
+        undefine_vm(ctx, rid, left)
     x = ('<primitive id="%(r)s" class="ocf" provider="ics" type="vm">'
          '<instance_attributes id="%(r)s-ia">'
          '<nvpair id="%(r)s-uuid" name="uuid" value="%(u)s"/>'
@@ -169,10 +175,30 @@ def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_m
     return rid, u, os.path.join(host_pool, disk_rel)
 
 
+def leftover_uuid(ctx, rid):
+    """The uuid parameter of primitive `rid` when the CIB has one, else None."""
+    import xml.etree.ElementTree as ET
+    p = ctx.crm(["cibadmin", "-Q", "-o", "resources"], check=False)
+    if p.returncode != 0:
+        return None
+    for prim in ET.fromstring(p.stdout).iter("primitive"):
+        if prim.get("id") == rid:
+            for nv in prim.iter("nvpair"):
+                if nv.get("name") == "uuid":
+                    return nv.get("value")
+    return None
+
+
 def undefine_vm(ctx, rid, u):
+    """Remove a VM define_vm() made: its constraints, then its primitive (the
+    schema refuses to delete a primitive that constraints still name, so the
+    runner's own delete fails while they exist), its lease slot and files."""
     for cid, tag in (("%s-after-pool" % rid, "rsc_order"), ("%s-with-pool" % rid, "rsc_colocation")):
         ctx.crm(["cibadmin", "-D", "-o", "constraints", "-X", '<%s id="%s"/>' % (tag, cid)],
                 check=False)
+    ctx.crm(["cibadmin", "-D", "-o", "resources", "-X", '<primitive id="%s"/>' % rid],
+            check=False)
+    ctx.crm(["crm_resource", "--cleanup", "--resource", rid], check=False)
     ctx.crm(["ics-lease", "slot", "free", POOL, u, "--force"], check=False)
     host_pool = ctx.lab.require_state()["pool"]["host_path"]
     for d in (os.path.join(host_pool, ".ics", "vms", u), os.path.join(host_pool, "vms", u)):
@@ -729,7 +755,7 @@ class VmRollingMaintenance(Scenario):
         if unmoved:
             raise ScenarioFailed("never moved: %s" % ", ".join(unmoved))
         for rid, u, disk in self.vms:
-            ctx.info[rid[:11] + "_boots"] = read_header(disk).get("boots")
+            ctx.info[rid + "_boots"] = read_header(disk).get("boots")
 
     def teardown(self, ctx):
         for node in ctx.lab.nodes():
@@ -745,12 +771,14 @@ SCENARIOS.append(VmRollingMaintenance)
 
 class VmAdminLifecycle(_Vm):
     """ics-admin end to end on a real cluster, and the stock tools on its
-    primitive: define+start, list/show, migrate with ics-admin, with crmsh's
-    `crm resource migrate` and with `pcs resource move`, refusals, a clean
-    ACPI stop, undefine."""
+    primitive, addressed by the VM's name (its resource id):
+    define+start, list/show, migrate with ics-admin, with crmsh's
+    `crm resource move NAME NODE` and with `pcs resource move NAME NODE`,
+    `crm_resource --locate -r NAME` after each, refusals, a clean ACPI
+    stop, undefine."""
     name = "vm-admin-lifecycle"
     description = "ics-admin define/start/list/show/migrate/stop/delete, crmsh's " \
-                  "'crm resource migrate' and 'pcs resource move' on a real guest"
+                  "'crm resource move NAME' and 'pcs resource move NAME' on a real guest"
     vm_name = "cts-admin"
 
     def admin(self, ctx, args, node=None, rc=0):
@@ -778,8 +806,13 @@ class VmAdminLifecycle(_Vm):
                              "--kernel", kdir + "/vmlinux", "--initrd", kdir + "/initrd.img",
                              "--cmdline", "console=ttyS0 quiet ics_tick=1",
                              "--crash-policy", "ha", "--migration-unsafe", "--start", "--json"])
-        self.uuid = json.loads(p.stdout)["uuid"]
-        self.rid = "vm-" + self.uuid
+        rec = json.loads(p.stdout)
+        self.uuid = rec["uuid"]
+        # The primitive is named after the VM: crm and pcs take the name.
+        self.rid = self.vm_name
+        if rec.get("resource") != self.vm_name:
+            raise ScenarioFailed("ics-admin vm define: resource %r, expected the name %s"
+                                 % (rec.get("resource"), self.vm_name))
         self.qemu = QemuTracked(self.rid, self.uuid)
         return [self.qemu, storage.LeaseTracked(self.uuid)]
 
@@ -791,6 +824,11 @@ class VmAdminLifecycle(_Vm):
             raise ScenarioFailed("ics-admin vm list: %d entries for %s" % (len(mine), self.uuid))
         return mine[0]
 
+    def located(self, ctx):
+        """Where `crm_resource --locate -r NAME` says the VM runs."""
+        out = ctx.crm(["crm_resource", "--locate", "-r", self.vm_name]).stdout
+        return re.findall(r"is running on: (\S+)", out)
+
     def migrate_checked(self, ctx, how, target):
         before, t_before = read_header(self.disk), time.monotonic()
         how(target)
@@ -799,6 +837,9 @@ class VmAdminLifecycle(_Vm):
                  "the VM and its lease on %s" % target)
         self.continuous(ctx, before, t_before)
         settled(ctx)            # Pacemaker recorded the migration (migrate_from, stop)
+        if self.located(ctx) != [target]:
+            raise ScenarioFailed("crm_resource --locate -r %s: %s, the VM runs on %s"
+                                 % (self.vm_name, self.located(ctx), target))
 
     def fault(self, ctx):
         self.wait_counting(ctx, 1)
@@ -807,8 +848,11 @@ class VmAdminLifecycle(_Vm):
         v = self.listed(ctx)
         shown = json.loads(self.admin(ctx, ["show", self.vm_name, "--json"]).stdout)
         ctx.info["list"] = {k: v.get(k) for k in ("name", "state", "node") if k in v}
-        if shown.get("uuid") != self.uuid:
+        if shown.get("uuid") != self.uuid or shown.get("resource") != self.vm_name:
             raise ScenarioFailed("ics-admin vm show: %s" % shown)
+        if self.located(ctx) != [node]:
+            raise ScenarioFailed("crm_resource --locate -r %s: %s, the VM runs on %s"
+                                 % (self.vm_name, self.located(ctx), node))
         # refusals: nothing may move
         self.admin(ctx, ["migrate", self.vm_name, node], rc=4)       # already there
         self.admin(ctx, ["show", "no-such-vm"], rc=3)
@@ -825,16 +869,16 @@ class VmAdminLifecycle(_Vm):
         # ics-admin migrate (waits, clears its constraint)
         t1 = [n for n in nodes if n != node][0]
         self.migrate_checked(ctx, lambda t: self.admin(ctx, ["migrate", self.vm_name, t]), t1)
-        # crmsh on the same primitive
+        # crmsh on the same primitive, by the VM's name
         t2 = [n for n in nodes if n not in (node, t1)][0]
-        self.migrate_checked(ctx, lambda t: ctx.crm(["crm", "resource", "migrate", self.rid, t]),
+        self.migrate_checked(ctx, lambda t: ctx.crm(["crm", "resource", "move", self.vm_name, t]),
                              t2)
-        ctx.crm(["crm", "resource", "unmigrate", self.rid])
+        ctx.crm(["crm", "resource", "clear", self.vm_name])
         ctx.info["moves"] = [node, t1, t2]
         # pcs 0.11 without pcsd: 'resource move' moves, waits and drops its constraint
         if shutil.which("pcs"):
-            self.migrate_checked(ctx, lambda t: ctx.crm(["pcs", "resource", "move", self.rid, t]),
-                                 node)
+            self.migrate_checked(
+                ctx, lambda t: ctx.crm(["pcs", "resource", "move", self.vm_name, t]), node)
             ctx.info["moves"].append(node)
             left = re.findall(r'id="(cli-[^"]*%s[^"]*)"' % re.escape(self.rid),
                               ctx.crm(["cibadmin", "-Q", "-o", "constraints"]).stdout)

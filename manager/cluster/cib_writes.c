@@ -4,6 +4,12 @@
  * Each operation is one synchronous request to the CIB manager (or a short,
  * ordered sequence of them, where Pacemaker must never see an intermediate
  * state it could act on) and fails with one GError that names the object.
+ * A VM's primitive is found by its uuid parameter, never by its id; a new
+ * one gets the id vmpool's rule gives its name, and a rename replaces it
+ * and its constraints in one update whose deletions are marked __delete__
+ * (cib_mixed_update: in Pacemaker 2.1.5 the one way to send a delete and a
+ * create as one change; deprecated from 2.1.7, where CIB transactions,
+ * new in 2.1.6, do the same).
  * Nothing is cached between calls: where an operation must know what is
  * there (which meta attribute set already holds target-role, which node id
  * a node name has), it asks the CIB first.
@@ -150,67 +156,43 @@ gboolean ics_cluster_remove_resource(IcsCluster *cluster, const char *rsc_id, GE
 	return remove_xpath(cib, rxp, FALSE, FALSE, what, error);
 }
 
-/* Put the ids of @node and of every element below it into @ids. */
-static void collect_ids(xmlNode *node, GHashTable *ids)
+/* What a CIB query by XPath answered, as a document of our own (the
+ * matches under <xpath-query> when there are several); an empty document
+ * when nothing matched. */
+static xmlDoc *query_xpath(cib_t *cib, const char *xpath, const char *what, GError **error)
 {
-	for (; node; node = node->next) {
-		if (node->type != XML_ELEMENT_NODE)
-			continue;
-		char *id = ics_xml_prop(node, "id");
-
-		if (id)
-			g_hash_table_add(ids, id);
-		collect_ids(node->children, ids);
-	}
-}
-
-/* The ids among @ids[0..n) (NULL entries skipped) of resources configured
- * now: one XPath query for them all. */
-static GHashTable *existing_resources(cib_t *cib, char **ids, guint n, GError **error)
-{
-	g_autoptr(GString) xpath = g_string_new("/cib/configuration/resources//*[(");
-	GHashTable *found = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	gboolean any = FALSE;
 	xmlNode *out = NULL;
-	int rc;
+	xmlDoc *doc;
+	int rc = cib->cmds->query(cib, xpath, &out, SYNC | cib_xpath | cib_scope_local);
 
-	for (guint i = 0; i < n; i++) {
-		if (ids[i] == NULL)
-			continue;
-		g_string_append_printf(xpath, "%s@id='%s'", any ? " or " : "", ids[i]);
-		any = TRUE;
-	}
-	if (!any)
-		return found;
-	g_string_append(xpath, ") and (self::primitive or self::clone or self::group or "
-			       "self::master or self::bundle)]");
-	rc = cib->cmds->query(cib, xpath->str, &out, SYNC | cib_xpath | cib_scope_local);
-	if (rc == -ENXIO)
-		return found;
-	if (rc != pcmk_ok) {
-		ics_cluster_set_pcmk_error(error, rc, "cluster: cannot look for the VMs' resources");
-		g_hash_table_destroy(found);
+	if (rc != pcmk_ok && rc != -ENXIO) {
+		ics_cluster_set_pcmk_error(error, rc, what);
 		if (out)
 			free_xml(out);
 		return NULL;
 	}
-	if (out) {
-		collect_ids(out, found);
+	doc = xmlNewDoc(BAD_CAST "1.0");
+	xmlDocSetRootElement(doc, out ? xmlDocCopyNode(out, doc, 1)
+				      : xmlNewNode(NULL, BAD_CAST "xpath-query"));
+	if (out)
 		free_xml(out);
-	}
-	return found;
+	return doc;
 }
 
 guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *specs, guint n,
 			     GError **errors)
 {
 	cib_t *cib;
+	g_autofree IcsCibVmSpec *mine = g_new0(IcsCibVmSpec, n);
 	g_autofree char **ids = g_new0(char *, n);
-	g_autoptr(GHashTable) there = NULL;
+	g_autofree const IcsCibVmSpec **valid = g_new0(const IcsCibVmSpec *, n);
 	g_autofree const IcsCibVmSpec **todo = g_new0(const IcsCibVmSpec *, n);
+	g_autofree char *xpath = NULL;
+	g_autoptr(xmlDoc) there = NULL;
+	g_autoptr(GHashTable) taken = NULL;
 	g_autoptr(xmlDoc) doc = NULL;
 	GError *e = NULL;
-	guint written = 0;
+	guint written = 0, nvalid = 0;
 	int rc;
 
 	for (guint i = 0; i < n; i++) {
@@ -222,27 +204,50 @@ guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *spe
 					  "cluster: a VM needs a uuid, a pool name and a pool path");
 			continue;
 		}
-		ids[i] = ics_cib_vm_id(spec->uuid);
 		pool = ics_cib_pool_clone_id(spec->pool_name);
-		if (!check_id(ids[i], "VM resource", &errors[i]) ||
-		    !check_id(pool, "pool clone", &errors[i]))
-			g_clear_pointer(&ids[i], g_free);
-	}
-	if ((cib = ics_cluster_cib(cluster, &e)) == NULL ||
-	    (there = existing_resources(cib, ids, n, &e)) == NULL)
-		goto fail_all;
-
-	for (guint i = 0; i < n; i++) {
-		if (ids[i] == NULL)
-			continue;
-		if (g_hash_table_contains(there, ids[i])) {
-			g_set_error(&errors[i], ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "cluster: VM %s is already defined (resource %s exists)",
-				    specs[i]->uuid, ids[i]);
-			g_clear_pointer(&ids[i], g_free);
+		if (!g_uuid_string_is_valid(spec->uuid)) {
+			ics_error_invalid(&errors[i], "cluster: \"%s\" is not a VM uuid",
+					  spec->uuid);
 			continue;
 		}
-		todo[i] = specs[i];
+		if (!check_id(pool, "pool clone", &errors[i]))
+			continue;
+		valid[i] = spec;
+		nvalid++;
+	}
+	if (nvalid == 0)
+		return 0;
+	/* One query: the VMs' primitives, if they have any, and every id the
+	 * rule could find taken for their names. */
+	if ((cib = ics_cluster_cib(cluster, &e)) == NULL ||
+	    (xpath = ics_cib_vm_define_xpath(valid, n, &e)) == NULL ||
+	    (there = query_xpath(cib, xpath, "cluster: cannot look for the VMs' resources", &e)) ==
+		    NULL)
+		goto fail_all;
+	taken = ics_cib_ids(there);
+
+	for (guint i = 0; i < n; i++) {
+		g_autofree char *have = NULL;
+
+		if (valid[i] == NULL)
+			continue;
+		have = ics_cib_vm_find_id(there, valid[i]->uuid);
+		if (have) {
+			g_set_error(&errors[i], ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "cluster: VM %s is already defined (resource %s exists)",
+				    valid[i]->uuid, have);
+			continue;
+		}
+		/* The rule; the ids it gives one VM are taken for the next. */
+		ids[i] = ics_cib_vm_resource_id(valid[i]->name, valid[i]->uuid, taken, &errors[i]);
+		if (ids[i] == NULL) {
+			ics_error_prefix(&errors[i], "cluster: ");
+			continue;
+		}
+		ics_cib_vm_take_ids(ids[i], taken);
+		mine[i] = *valid[i];
+		mine[i].rsc_id = ids[i];
+		todo[i] = &mine[i];
 		written++;
 	}
 	if (written == 0)
@@ -278,6 +283,68 @@ gboolean ics_cluster_define_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, GE
 		return TRUE;
 	g_propagate_error(error, errors[0]);
 	return FALSE;
+}
+
+char *ics_cluster_vm_resource(IcsCluster *cluster, const char *uuid, GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	g_autofree char *xpath = NULL;
+	g_autoptr(xmlDoc) found = NULL;
+	char *id;
+
+	if (cib == NULL || (xpath = ics_cib_vm_uuid_xpath(uuid, error)) == NULL ||
+	    (found = query_xpath(cib, xpath, "cluster: cannot look for the VM's resource",
+				 error)) == NULL)
+		return NULL;
+	id = ics_cib_vm_find_id(found, uuid);
+	if (id == NULL)
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "cluster: VM %s has no resource in the CIB", uuid);
+	return id;
+}
+
+gboolean ics_cluster_rename_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, char **rsc_id,
+			       GError **error)
+{
+	cib_t *cib = ics_cluster_cib(cluster, error);
+	xmlNode *out = NULL;
+	g_autoptr(xmlDoc) conf = NULL;
+	g_autoptr(xmlDoc) update = NULL;
+	g_autofree char *id = NULL;
+	int rc;
+
+	*rsc_id = NULL;
+	if (cib == NULL)
+		return FALSE;
+	rc = cib->cmds->query(cib, "configuration", &out, SYNC | cib_scope_local);
+	if (rc != pcmk_ok || out == NULL) {
+		ics_cluster_set_pcmk_error(error, rc != pcmk_ok ? rc : -ENOMSG,
+					   "cluster: cannot read the configuration");
+		if (out)
+			free_xml(out);
+		return FALSE;
+	}
+	conf = xmlNewDoc(BAD_CAST "1.0");
+	xmlDocSetRootElement(conf, xmlDocCopyNode(out, conf, 1));
+	free_xml(out);
+	update = ics_cib_vm_rename(conf, spec, &id, error);
+	if (update == NULL) {
+		ics_error_prefix(error, "cluster: ");
+		return FALSE;
+	}
+	/* One update: the old objects go (__delete__, cib_mixed_update) as the
+	 * new ones come. */
+	rc = cib->cmds->modify(cib, "configuration", xmlDocGetRootElement(update),
+			       SYNC | cib_can_create | cib_mixed_update);
+	if (rc != pcmk_ok) {
+		g_autofree char *what = g_strdup_printf(
+			"cluster: cannot rename the resource of VM %s to %s", spec->uuid, id);
+
+		ics_cluster_set_pcmk_error(error, rc, what);
+		return FALSE;
+	}
+	*rsc_id = g_steal_pointer(&id);
+	return TRUE;
 }
 
 /* Add to @update (a copy of the element's tag and id) the nvpair @name =
@@ -382,7 +449,9 @@ gboolean ics_cluster_set_vm_utilization(IcsCluster *cluster, const IcsCibVmSpec 
 
 	if (spec->uuid == NULL)
 		return ics_error_invalid(error, "cluster: a VM needs a uuid");
-	id = ics_cib_vm_id(spec->uuid);
+	id = ics_cluster_vm_resource(cluster, spec->uuid, error);
+	if (id == NULL)
+		return FALSE;
 	cpu = g_strdup_printf("%u", spec->vcpus);
 	mem = g_strdup_printf("%" G_GUINT64_FORMAT, spec->memory_mib);
 	values[0] = cpu;

@@ -77,6 +77,10 @@ static inline TestResp *test_http_full(const TestMgr *t, const char *method, con
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r->headers);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* A big body waits for the server's verdict on its headers (it may be
+	 * a 413), however slow a loaded machine makes the answer: sending it
+	 * anyway after curl's default second gets a reset instead of the 413. */
+	curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 60000L);
 	if (t->cainfo)
 		curl_easy_setopt(c, CURLOPT_CAINFO, t->cainfo);
 	if (auth)

@@ -5,7 +5,9 @@
  * real pool in a temporary directory.
  *
  * The writes go through the adapter into the CIB file and are read back
- * through crm_mon ("live" snapshots).  A CIB file sends no change
+ * through crm_mon ("live" snapshots).  A new VM's primitive is named after
+ * the VM; the captured CIBs hold VMs of the older "vm-<uuid>" form, which
+ * are found, edited and renamed by their uuid parameter all the same.  A CIB file sends no change
  * notifications and nothing runs a VM, so the test plays Pacemaker: it
  * waits until the write is in the CIB, checks that the operation is still
  * waiting, then hands the service the captured snapshot of the outcome
@@ -34,7 +36,7 @@
 #define UUID "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c"
 #define VM "vm-" UUID
 #define NEW_UUID "0e2b1f6c-8d2a-4b7e-9c41-2f0d5e6a7b8c"
-#define NEW_VM "vm-" NEW_UUID
+#define NEW_VM "web1" /* meta()'s name: the primitive of a new VM is named after it */
 
 typedef struct {
 	char *dir;
@@ -152,16 +154,21 @@ static IcsSnapRef *snap(Fx *f)
 	return r;
 }
 
-static IcsVmMeta *meta(const char *uuid, guint vcpus)
+static IcsVmMeta *named(const char *uuid, const char *name, guint vcpus)
 {
-	g_autoptr(json_t) j = json_pack("{s:s, s:s, s:i, s:i}", "uuid", uuid, "name", "web1",
-					"vcpus", (int)vcpus, "memory_mib", 64);
+	g_autoptr(json_t) j = json_pack("{s:s, s:s, s:i, s:i}", "uuid", uuid, "name", name, "vcpus",
+					(int)vcpus, "memory_mib", 64);
 	g_autoptr(GError) e = NULL;
 	IcsVmMeta *m = ics_vm_meta_from_json(j, NULL, &e);
 
 	if (m == NULL)
 		fail_msg("meta: %s", e->message);
 	return m;
+}
+
+static IcsVmMeta *meta(const char *uuid, guint vcpus)
+{
+	return named(uuid, "web1", vcpus);
 }
 
 /* ---- an operation on its own thread ---------------------------------------- */
@@ -361,13 +368,14 @@ static void test_define_concurrent(void **state)
 	Fx *f = fx_new("basic", NULL, NULL);
 	DefineJob jobs[N] = { 0 };
 	GThread *threads[N];
-	char uuids[N][37];
+	char uuids[N][37], names[N][8];
 	int i, left = N;
 
 	(void)state;
 	for (i = 0; i < N; i++) {
 		g_snprintf(uuids[i], sizeof(uuids[i]), "0e2b1f6c-8d2a-4b7e-9c41-2f0d5e6a7b%02d", i);
-		jobs[i] = (DefineJob){ f, meta(uuids[i], 1), FALSE, NULL, 0 };
+		g_snprintf(names[i], sizeof(names[i]), "web-%02d", i);
+		jobs[i] = (DefineJob){ f, named(uuids[i], names[i], 1), FALSE, NULL, 0 };
 		threads[i] = g_thread_new("define", define_run, &jobs[i]);
 	}
 	/* The main context runs the CIB calls; a hang guard, not a timing. */
@@ -386,14 +394,17 @@ static void test_define_concurrent(void **state)
 		g_autoptr(IcsSnapRef) r = snap(f);
 
 		for (i = 0; i < N; i++) {
-			g_autofree char *id = g_strdup_printf("vm-%s", uuids[i]);
+			const char *id = names[i];
 			g_autofree char *order = g_strdup_printf("%s-after-pool", id);
+			const IcsClusterVm *vm;
 
 			g_thread_join(threads[i]);
 			if (!jobs[i].ok)
 				fail_msg("define %s: %s", uuids[i], jobs[i].error->message);
 			assert_true(vm_dir_exists(f, uuids[i]));
-			assert_non_null(ics_cluster_snapshot_vm(r->snap, id));
+			vm = ics_cluster_snapshot_vm(r->snap, id);
+			assert_non_null(vm);
+			assert_string_equal(vm->uuid, uuids[i]);
 			assert_non_null(ics_cluster_snapshot_constraint(r->snap, order));
 			ics_vm_meta_free(jobs[i].vm);
 		}
@@ -727,6 +738,151 @@ static void test_undefine_running_refused(void **state)
 	fx_free(f);
 }
 
+/* The id of VM @uuid's primitive in the CIB file now (by its uuid
+ * parameter), or NULL. */
+static char *rsc_of(Fx *f, const char *uuid)
+{
+	g_autoptr(IcsSnapRef) r = NULL;
+	const IcsClusterVm *vm;
+
+	refresh(f, NULL);
+	r = snap(f);
+	vm = ics_cluster_snapshot_vm_by_uuid(r->snap, uuid);
+	return vm ? g_strdup(vm->id) : NULL;
+}
+
+static char *pool_name_of(Fx *f, const char *uuid)
+{
+	g_autoptr(IcsVmMeta) m = ics_vm_store_load(f->pool, uuid, NULL);
+
+	return m ? g_strdup(m->name) : NULL;
+}
+
+/* crm_resource --move -r web1 --node node2, through the service's own
+ * connection to the CIB file. */
+static gboolean move_web1(IcsCluster *cluster, void *data, GError **error)
+{
+	(void)data;
+	return ics_cluster_move(cluster, "web1", "node2", error);
+}
+
+/* A stopped VM renamed: its primitive and every constraint naming it
+ * (ICS's and a move crm_resource left) come back under the new name's id,
+ * in one CIB update through libcib (cib_mixed_update); the size of the
+ * edit with it; and back again, as the write service's undo does. */
+static void test_rename_stopped(void **state)
+{
+	Fx *f = fx_new("basic", NULL, NULL);
+	g_autoptr(IcsVmMeta) m1 = named(NEW_UUID, "web1", 1), m2 = named(NEW_UUID, "shop", 2);
+	g_autoptr(GError) e = NULL;
+	g_autofree char *a = NULL, *b = NULL, *c = NULL, *name = NULL;
+
+	(void)state;
+	if (!f->ops->define_vm(f->ops->self, m1, &e))
+		fail_msg("define: %s", e->message);
+	a = rsc_of(f, NEW_UUID);
+	assert_string_equal(a, "web1");
+	if (!ics_cluster_service_call(f->svc, move_web1, NULL, &e))
+		fail_msg("move: %s", e->message);
+
+	if (!f->ops->define_vm(f->ops->self, m2, &e))
+		fail_msg("rename: %s", e->message);
+	b = rsc_of(f, NEW_UUID);
+	assert_string_equal(b, "shop");
+	name = pool_name_of(f, NEW_UUID);
+	assert_string_equal(name, "shop");
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+		const IcsClusterVm *vm = ics_cluster_snapshot_vm(r->snap, "shop");
+		const IcsClusterConstraint *mv =
+			ics_cluster_snapshot_constraint(r->snap, "cli-prefer-shop");
+
+		assert_non_null(vm);
+		assert_string_equal(vm->uuid, NEW_UUID);
+		assert_string_equal(vm->resource->target_role, "Stopped");
+		assert_string_equal(g_hash_table_lookup(vm->resource->utilization, "cpu"), "2");
+		assert_null(ics_cluster_snapshot_vm(r->snap, "web1"));
+		assert_non_null(ics_cluster_snapshot_constraint(r->snap, "shop-after-pool"));
+		assert_non_null(ics_cluster_snapshot_constraint(r->snap, "shop-with-pool"));
+		assert_null(ics_cluster_snapshot_constraint(r->snap, "web1-after-pool"));
+		assert_null(ics_cluster_snapshot_constraint(r->snap, "web1-with-pool"));
+		assert_null(ics_cluster_snapshot_constraint(r->snap, "cli-prefer-web1"));
+		assert_non_null(mv);
+		assert_string_equal(mv->rsc, "shop");
+		assert_string_equal(mv->node, "node2");
+	}
+	/* What GET /vms/{uuid} shows as runtime.resource. */
+	{
+		gpointer view = f->ops->vm_view(f->ops->self);
+		IcsVmRuntime rt;
+
+		assert_true(f->ops->vm_view_get(view, NEW_UUID, &rt));
+		assert_string_equal(rt.resource, "shop");
+		f->ops->vm_view_release(view);
+	}
+
+	/* Back (what the write service does when its database step fails). */
+	if (!f->ops->define_vm(f->ops->self, m1, &e))
+		fail_msg("rename back: %s", e->message);
+	c = rsc_of(f, NEW_UUID);
+	assert_string_equal(c, "web1");
+	fx_free(f);
+}
+
+/* A running VM keeps its name and its id: the rename is refused before
+ * anything is written, on the pool or in the CIB.  The VM of this
+ * captured CIB has an id of the older form, "vm-<uuid>": an edit that
+ * keeps the name keeps it. */
+static void test_rename_running_refused(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	g_autoptr(IcsVmMeta) m1 = named(UUID, "web1", 1), m2 = named(UUID, "web2", 1);
+	g_autoptr(GError) e = NULL;
+	g_autofree char *a = NULL, *b = NULL, *name = NULL;
+
+	(void)state;
+	if (!f->ops->define_vm(f->ops->self, m1, &e))
+		fail_msg("edit: %s", e->message);
+	a = rsc_of(f, UUID);
+	assert_string_equal(a, VM);
+	assert_false(f->ops->define_vm(f->ops->self, m2, &e));
+	assert_int_equal(e->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(e->message, "running on node3"));
+	assert_non_null(strstr(e->message, "stop it first"));
+	b = rsc_of(f, UUID);
+	assert_string_equal(b, VM);
+	name = pool_name_of(f, UUID);
+	assert_string_equal(name, "web1");
+	fx_free(f);
+}
+
+/* An old "vm-<uuid>" VM, stopped, gets the id of its name at its rename. */
+static void test_rename_old_form(void **state)
+{
+	Fx *f = fx_new("vm-stopped", NULL, NULL);
+	g_autoptr(IcsVmMeta) m1 = named(UUID, "legacy-a", 1), m2 = named(UUID, "legacy", 1);
+	g_autoptr(GError) e = NULL;
+	g_autofree char *a = NULL, *b = NULL;
+
+	(void)state;
+	if (!f->ops->define_vm(f->ops->self, m1, &e))
+		fail_msg("edit: %s", e->message);
+	a = rsc_of(f, UUID);
+	assert_string_equal(a, VM);
+	if (!f->ops->define_vm(f->ops->self, m2, &e))
+		fail_msg("rename: %s", e->message);
+	b = rsc_of(f, UUID);
+	assert_string_equal(b, "legacy");
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+
+		assert_null(ics_cluster_snapshot_resource(r->snap, VM));
+		assert_null(ics_cluster_snapshot_constraint(r->snap, VM "-after-pool"));
+		assert_non_null(ics_cluster_snapshot_constraint(r->snap, "legacy-after-pool"));
+	}
+	fx_free(f);
+}
+
 static void test_hosts_and_pools(void **state)
 {
 	Fx *f = fx_new("vm-running", NULL, NULL);
@@ -846,6 +1002,9 @@ int main(void)
 		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_maintenance),
 		cmocka_unit_test(test_undefine_running_refused),
+		cmocka_unit_test(test_rename_stopped),
+		cmocka_unit_test(test_rename_running_refused),
+		cmocka_unit_test(test_rename_old_form),
 		cmocka_unit_test(test_hosts_and_pools),
 		cmocka_unit_test(test_offline_host),
 		cmocka_unit_test(test_load),

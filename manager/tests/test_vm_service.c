@@ -262,6 +262,48 @@ static void test_update_undo(void **state)
 	expect_calls(c, "define web1 vcpus=4");
 }
 
+/* Names are unique in the cluster, whatever the pool (a VM's name is its
+ * Pacemaker resource id): a create or a rename to a taken name is refused
+ * before the cluster, with a message that says so; a rename to a free
+ * name is the cluster's define with the new name (which renames the
+ * primitive, or refuses while the VM runs: cluster_vms.c). */
+static void test_names(void **state)
+{
+	Ctx *c = *state;
+	g_autoptr(IcsVmMeta) a = meta("web1", 1), b = meta("web2", 1), dup = meta("web1", 1);
+	g_autoptr(IcsVmMeta) to_a = meta("web1", 1), to_c = meta("web3", 1);
+	g_autoptr(GError) err = NULL, err2 = NULL;
+	json_t *out;
+
+	out = ics_vm_service_create(c->svc, c->admin, a, NULL, &err);
+	assert_non_null(out);
+	json_decref(out);
+	out = ics_vm_service_create(c->svc, c->admin, b, NULL, &err);
+	assert_non_null(out);
+	json_decref(out);
+	g_free(calls(c));
+
+	assert_null(ics_vm_service_create(c->svc, c->admin, dup, NULL, &err));
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_CONFLICT));
+	assert_non_null(strstr(err->message, "\"web1\" is taken"));
+	assert_non_null(strstr(err->message, "unique in the cluster"));
+	g_free(to_a->uuid);
+	to_a->uuid = g_strdup(b->uuid);
+	assert_null(
+		ics_vm_service_update(c->svc, c->admin, b->uuid, "vm.write", to_a, NULL, &err2));
+	assert_true(g_error_matches(err2, ICS_ERROR, ICS_ERROR_CONFLICT));
+	assert_non_null(strstr(err2->message, "is taken"));
+	expect_calls(c, "");
+
+	g_free(to_c->uuid);
+	to_c->uuid = g_strdup(b->uuid);
+	out = ics_vm_service_update(c->svc, c->admin, b->uuid, "vm.write", to_c, NULL, &err);
+	assert_non_null(out);
+	assert_string_equal(json_string_value(json_object_get(out, "name")), "web3");
+	json_decref(out);
+	expect_calls(c, "define web3 vcpus=1");
+}
+
 static void test_delete_undo(void **state)
 {
 	Ctx *c = *state;
@@ -351,6 +393,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_undo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_undo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
 	};

@@ -6,7 +6,9 @@
  * cycle, start when running, stop when stopped, a 503 health answer, a
  * daemon that dies, one that ignores SIGTERM, one that fails to start, and
  * the quorum-disk decision at start (backend=drbd) with real DRBD
- * metadata and a stand-in crm_node that says whether the peer is a member.
+ * metadata and a stand-in crm_node that says whether the peer is a member,
+ * and a certificate the operator installed that does not name localhost
+ * (pinned at start; replaced on disk while running; tls_ca instead).
  * backend=shared needs a sanlock daemon and is covered by CTS.
  */
 #include "config.h"
@@ -30,8 +32,10 @@
 #include <libxml/valid.h>
 
 #include "drbd_fixture.h"
+#include "ics/client.h"
 #include "ics/exec.h"
 #include "quorum_disk.h"
+#include "tls_fixture.h"
 
 #define RA_DTD "/usr/share/resource-agents/ra-api-1.dtd"
 enum { RC_OK = 0, RC_GENERIC = 1, RC_INSTALLED = 5, RC_CONFIGURED = 6, RC_NOT_RUNNING = 7 };
@@ -329,6 +333,62 @@ static void test_cycle(void **state)
 	assert_false(rec.serving);
 }
 
+static char *run_file(const Fixture *f, const char *name)
+{
+	g_autofree char *path = g_build_filename(f->run, name, NULL);
+	char *text = NULL;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return NULL;
+	return g_strstrip(text);
+}
+
+/* The operator installed a certificate for the VIP's name (not localhost)
+ * in the state directory: start pins its key and the monitors pass.  A
+ * certificate replaced on disk while the daemon runs does not fail the
+ * monitor (the daemon still serves the key start pinned); the next start
+ * pins the new one.  tls_ca verifies names instead, and fails on it. */
+static void test_installed_certificate(void **state)
+{
+	Fixture *f = *state;
+	g_autofree char *cert = g_build_filename(f->state, "tls-cert.pem", NULL);
+	g_autofree char *key = g_build_filename(f->state, "tls-key.pem", NULL);
+	g_autofree char *pin_file = g_build_filename(f->run, "mgr.pin", NULL);
+	g_autofree char *pin1 = NULL, *pin2 = NULL, *kept = NULL, *ca_env = NULL;
+	pid_t pid;
+
+	need_drbdmeta(f, NULL);
+	assert_true(tls_fixture_make_cert_named(cert, key, "manager.example.com", NULL));
+	pin1 = ics_rest_pin_from_cert_file(cert, NULL);
+	assert_non_null(pin1);
+	RUN(f, "start", RC_OK, NULL);
+	pid = daemon_pid(f);
+	kept = run_file(f, "mgr.pin");
+	assert_non_null(kept);
+	assert_string_equal(kept, pin1);
+	RUN(f, "monitor", RC_OK, NULL);
+	/* Installed while running, before the restart. */
+	assert_true(tls_fixture_make_cert_named(cert, key, "manager.example.com", NULL));
+	pin2 = ics_rest_pin_from_cert_file(cert, NULL);
+	assert_string_not_equal(pin1, pin2);
+	RUN(f, "monitor", RC_OK, NULL);
+	/* A daemon that no longer serves the key start pinned is not healthy. */
+	assert_true(g_file_set_contents(pin_file, pin2, -1, NULL));
+	RUN_REASON(f, "monitor", RC_GENERIC, "is not the pinned one", NULL);
+	RUN(f, "stop", RC_OK, NULL);
+	wait_ended(pid);
+	assert_false(g_file_test(pin_file, G_FILE_TEST_EXISTS));
+	RUN(f, "start", RC_OK, NULL);
+	g_free(kept);
+	kept = run_file(f, "mgr.pin");
+	assert_string_equal(kept, pin2);
+	RUN(f, "monitor", RC_OK, NULL);
+	/* tls_ca: chain and the name localhost, which this certificate lacks. */
+	ca_env = g_strdup_printf("OCF_RESKEY_tls_ca=%s", cert);
+	RUN_REASON(f, "monitor", RC_GENERIC, "cannot verify the TLS certificate", ca_env);
+	RUN(f, "stop", RC_OK, NULL);
+}
+
 static void test_health_503(void **state)
 {
 	Fixture *f = *state;
@@ -465,6 +525,7 @@ int main(void)
 		T(test_bad_params),
 		T(test_not_installed),
 		T(test_cycle),
+		T(test_installed_certificate),
 		T(test_health_503),
 		T(test_daemon_dies),
 		T(test_sigterm_ignored),

@@ -2,9 +2,11 @@
  * test_manager_health.c: the agent's health check against a tiny HTTPS
  * server started in the test (libmicrohttpd with TLS, a self-signed
  * certificate like the one ics-managerd generates): 200 + db writable is
- * healthy; 503, a 200 that does not say "writable", a certificate other
- * than the pinned one, and a closed port are not -- and a wrong
- * certificate is refused, never accepted.  Also the listen parser.
+ * healthy; 503, a 200 that does not say "writable", a key other than the
+ * pinned one, and a closed port are not -- and a wrong key is refused,
+ * never accepted.  A certificate that names only another host (one the
+ * operator installed for the VIP) passes when its key is pinned and fails
+ * against it as a CA under the name localhost.  Also the listen parser.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 #include <microhttpd.h>
 
+#include "ics/client.h"
 #include "ics/error.h"
 #include "manager_health.h"
 #include "tls_fixture.h"
@@ -53,7 +56,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 	return ret;
 }
 
-static int setup(void **state)
+/* The server's certificate names @name only (NULL: localhost). */
+static int setup_with(void **state, const char *name)
 {
 	Fixture *f = g_new0(Fixture, 1);
 	g_autofree char *cert = NULL, *key = NULL;
@@ -65,7 +69,7 @@ static int setup(void **state)
 	f->key = g_build_filename(f->dir, "tls-key.pem", NULL);
 	f->other_cert = g_build_filename(f->dir, "other-cert.pem", NULL);
 	f->other_key = g_build_filename(f->dir, "other-key.pem", NULL);
-	assert_true(tls_fixture_make_cert(f->cert, f->key, NULL));
+	assert_true(tls_fixture_make_cert_named(f->cert, f->key, name, NULL));
 	assert_true(tls_fixture_make_cert(f->other_cert, f->other_key, NULL));
 	assert_true(g_file_get_contents(f->cert, &cert, NULL, NULL));
 	assert_true(g_file_get_contents(f->key, &key, NULL, NULL));
@@ -82,6 +86,16 @@ static int setup(void **state)
 	f->port = info->port;
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, NULL);
+}
+
+static int setup_named(void **state)
+{
+	return setup_with(state, "manager.example.com");
 }
 
 static int teardown(void **state)
@@ -101,13 +115,25 @@ static int teardown(void **state)
 	return 0;
 }
 
-static gboolean check(Fixture *f, const char *ca, long *code, GError **error)
+/* The check pinned to the key of @cert (the agent's default). */
+static gboolean check(Fixture *f, const char *cert, long *code, GError **error)
+{
+	g_autofree char *pin = ics_rest_pin_from_cert_file(cert, error);
+	ManagerHealthTarget t = {
+		.host = "127.0.0.1", .port = f->port, .pin = pin, .timeout_ms = 10000
+	};
+
+	return pin != NULL && manager_health_check(&t, code, error);
+}
+
+/* The check against @ca under the name localhost (tls_ca). */
+static gboolean check_ca(Fixture *f, const char *ca, GError **error)
 {
 	ManagerHealthTarget t = {
 		.host = "127.0.0.1", .port = f->port, .ca_file = ca, .timeout_ms = 10000
 	};
 
-	return manager_health_check(&t, code, error);
+	return manager_health_check(&t, NULL, error);
 }
 
 static void test_healthy(void **state)
@@ -149,7 +175,8 @@ static void test_200_not_writable(void **state)
 	assert_false(check(f, f->cert, NULL, &error));
 }
 
-/* A server whose certificate is not the pinned one is not trusted. */
+/* A server whose key is not the pinned one is not trusted; nor one whose
+ * certificate does not chain to tls_ca. */
 static void test_wrong_certificate(void **state)
 {
 	Fixture *f = *state;
@@ -158,7 +185,36 @@ static void test_wrong_certificate(void **state)
 
 	assert_false(check(f, f->other_cert, &code, &error));
 	assert_true(g_error_matches(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE));
+	assert_non_null(strstr(error->message, "is not the pinned one"));
 	assert_int_equal(code, 0);
+	g_clear_error(&error);
+	assert_true(check_ca(f, f->cert, &error));
+	assert_false(check_ca(f, f->other_cert, &error));
+	assert_true(g_error_matches(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE));
+	assert_non_null(strstr(error->message, "cannot verify the TLS certificate"));
+	assert_non_null(strstr(error->message, "tls_ca"));
+	g_clear_error(&error);
+	{
+		/* Neither a pin nor a CA: refused as a configuration error. */
+		ManagerHealthTarget t = { .host = "127.0.0.1", .port = f->port };
+
+		assert_false(manager_health_check(&t, NULL, &error));
+		assert_true(g_error_matches(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
+	}
+}
+
+/* An installed certificate naming the VIP's host name, not localhost: the
+ * pinned check passes (it checks the key, not the names); verified as a CA
+ * under the name localhost, as the agent did before pinning, it fails. */
+static void test_installed_certificate(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) error = NULL;
+
+	if (!check(f, f->cert, NULL, &error))
+		fail_msg("pinned: %s", error->message);
+	assert_false(check_ca(f, f->cert, &error));
+	assert_non_null(strstr(error->message, "cannot verify the TLS certificate"));
 }
 
 static void test_closed_port(void **state)
@@ -213,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_503, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_200_not_writable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_installed_certificate, setup_named, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_port, setup, teardown),
 		cmocka_unit_test(test_listen_parse),
 	};

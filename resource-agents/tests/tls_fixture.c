@@ -1,6 +1,7 @@
 /*
  * tls_fixture.c: a self-signed certificate with GnuTLS's x509 API, for
- * the test servers (fake-managerd, test_manager_health).
+ * the test servers (fake-managerd, test_manager_health) and the
+ * certificates an operator installs (named otherwise than localhost).
  */
 #include "config.h"
 
@@ -29,6 +30,13 @@ static gboolean save(const char *path, const gnutls_datum_t *d, int mode, GError
 
 gboolean tls_fixture_make_cert(const char *cert_path, const char *key_path, GError **error)
 {
+	return tls_fixture_make_cert_named(cert_path, key_path, NULL, error);
+}
+
+gboolean tls_fixture_make_cert_named(const char *cert_path, const char *key_path, const char *name,
+				     GError **error)
+{
+	const char *cn = name ? name : "localhost";
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t kpem = { 0 }, cpem = { 0 };
@@ -50,14 +58,16 @@ gboolean tls_fixture_make_cert(const char *cert_path, const char *key_path, GErr
 	    (rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial))) < 0 ||
 	    (rc = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
 	    (rc = gnutls_x509_crt_set_expiration_time(crt, now + 86400)) < 0 ||
-	    (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost",
-						9)) < 0 ||
-	    (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
+	    (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+						strlen(cn))) < 0 ||
+	    (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, cn, strlen(cn),
 						       GNUTLS_FSAN_SET)) < 0 ||
-	    (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, &lo4, sizeof(lo4),
-						       GNUTLS_FSAN_APPEND)) < 0 ||
-	    (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, &lo6, sizeof(lo6),
-						       GNUTLS_FSAN_APPEND)) < 0 ||
+	    (name == NULL &&
+	     (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, &lo4,
+							sizeof(lo4), GNUTLS_FSAN_APPEND)) < 0) ||
+	    (name == NULL &&
+	     (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, &lo6,
+							sizeof(lo6), GNUTLS_FSAN_APPEND)) < 0) ||
 	    (rc = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
 	    (rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
 	    (rc = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||

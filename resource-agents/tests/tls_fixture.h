@@ -14,4 +14,10 @@
 /* Write @cert_path (0644) and @key_path (0600), PEM. */
 gboolean tls_fixture_make_cert(const char *cert_path, const char *key_path, GError **error);
 
+/* The same naming only @name (CN and the one subject alternative name),
+ * like a certificate an operator installs for the manager's VIP; NULL:
+ * localhost and the loopback addresses, as above. */
+gboolean tls_fixture_make_cert_named(const char *cert_path, const char *key_path, const char *name,
+				     GError **error);
+
 #endif /* ICS_TEST_TLS_FIXTURE_H */

@@ -17,7 +17,7 @@
 #include "ics/xml.h"
 
 #define UUID "6f1c3c0e-8d2a-4b7e-9c41-2f0d5e6a7b8c"
-#define VM "vm-" UUID
+#define VM "web1"
 
 static void expect(xmlDoc *doc, const char *xpath, const char *value)
 {
@@ -33,6 +33,8 @@ static void expect(xmlDoc *doc, const char *xpath, const char *value)
 static void test_vm_objects(void **state)
 {
 	const IcsCibVmSpec spec = { .uuid = UUID,
+				    .rsc_id = VM,
+				    .name = "web1",
 				    .pool_path = "/srv/ics/pools/shared",
 				    .pool_name = "shared",
 				    .vcpus = 1,
@@ -53,18 +55,24 @@ static void test_vm_objects(void **state)
 	expect(p, "/primitive/meta_attributes/nvpair[@name='failure-timeout']/@value", "300s");
 	expect(p, "/primitive/utilization/nvpair[@name='memory']/@value", "128");
 	assert_int_equal(ics_xml_xpath_count(p, "//nvpair[@name='migration_unsafe']", NULL), 0);
+	expect(p, "/primitive/instance_attributes/@id", VM "-instance_attributes");
+	expect(o, "/rsc_order/@id", VM "-after-pool");
 	expect(o, "/rsc_order/@first", "ics-pool-shared");
 	expect(o, "/rsc_order/@then", VM);
+	expect(c, "/rsc_colocation/@id", VM "-with-pool");
+	expect(c, "/rsc_colocation/@rsc", VM);
 	expect(c, "/rsc_colocation/@with-rsc", "ics-pool-shared");
 }
 
 static void test_ids(void **state)
 {
-	g_autofree char *a = ics_cib_vm_id(UUID), *b = ics_cib_pool_clone_id("gold");
+	g_autofree char *a = ics_cib_vm_order_id(VM), *b = ics_cib_pool_clone_id("gold");
+	g_autofree char *c = ics_cib_vm_colocation_id(VM);
 	g_autofree char *m = ics_cib_move_constraint_id("d1");
 
 	(void)state;
-	assert_string_equal(a, VM);
+	assert_string_equal(a, VM "-after-pool");
+	assert_string_equal(c, VM "-with-pool");
 	assert_string_equal(b, "ics-pool-gold");
 	assert_string_equal(m, "cli-prefer-d1");
 }
@@ -86,6 +94,7 @@ static void test_id_valid(void **state)
 {
 	(void)state;
 	assert_true(ics_cib_id_valid(VM));
+	assert_true(ics_cib_id_valid("vm-" UUID));
 	assert_true(ics_cib_id_valid("ics-pool-shared-rsc"));
 	assert_true(ics_cib_id_valid("_x.y-z"));
 	assert_false(ics_cib_id_valid(NULL));

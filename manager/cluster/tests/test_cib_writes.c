@@ -4,7 +4,9 @@
  * the same request processing as the CIB manager, without a cluster), and
  * checked by querying the CIB back -- ids and shapes as Pacemaker's own
  * tools write them, errors for what does not exist, and the undo of a
- * half-made VM definition.
+ * half-made VM definition.  A VM's primitive is named after it by vmpool's
+ * rule (a spec without a name gets the older "vm-<uuid>"), is found by its
+ * uuid parameter whatever its id, and is renamed in one update.
  */
 #include "config.h"
 
@@ -169,6 +171,87 @@ static void test_define_many(void **state)
 			 1);
 	for (guint i = 0; i < 4; i++)
 		g_clear_error(&errors[i]);
+}
+
+/* Names: the id is the name, or the "vm-" form when the CIB has the name
+ * already -- also for two VMs of one update. */
+static void test_define_named(void **state)
+{
+	Fixture *f = *state;
+	IcsCibVmSpec s[4] = { spec, spec, spec, spec };
+	const IcsCibVmSpec *specs[4] = { &s[0], &s[1], &s[2], &s[3] };
+	GError *errors[4] = { NULL };
+
+	s[0].name = "web1";
+	s[1].uuid = "11111111-2222-4333-8444-666666666666";
+	s[1].name = "web1"; /* the write service refuses this; the ids stay apart */
+	s[2].uuid = "11111111-2222-4333-8444-777777777777";
+	s[2].name = "d1"; /* a Dummy of the CIB */
+	s[3].uuid = "11111111-2222-4333-8444-888888888888";
+	s[3].name = "2nd";
+	assert_int_equal(ics_cluster_define_vms(f->cluster, specs, 4, errors), 4);
+	assert_int_equal(count(f, "//primitive[@id='web1']//nvpair[@name='uuid' and "
+				  "@value='" UUID "']"),
+			 1);
+	assert_int_equal(count(f, "//primitive[@id='vm-web1']//nvpair[@name='uuid' and "
+				  "@value='11111111-2222-4333-8444-666666666666']"),
+			 1);
+	assert_int_equal(count(f, "//primitive[@id='vm-d1' and @type='vm']"), 1);
+	assert_int_equal(count(f, "//primitive[@id='d1' and @type='Dummy']"), 1);
+	assert_int_equal(count(f, "//primitive[@id='vm-2nd']"), 1);
+	assert_int_equal(count(f, "//rsc_order[@id='vm-web1-after-pool' and @then='vm-web1']"), 1);
+	assert_int_equal(count(f, "//rsc_colocation[@id='web1-with-pool' and @rsc='web1']"), 1);
+}
+
+/* A primitive a crm user made, under an id of its own: found by its uuid
+ * (a define is CONFLICT naming it, an edit of the size reaches it). */
+static void test_custom_id(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(xmlDoc) prim = NULL;
+	g_autoptr(GError) e = NULL, e2 = NULL;
+	g_autofree char *rsc = NULL, *cpu = NULL;
+	IcsCibVmSpec named = spec;
+	IcsCibVmSpec bigger = spec;
+
+	prim = ics_xml_parse_string("<primitive id='mine' class='ocf' provider='ics' type='vm'>"
+				    "<instance_attributes id='mine-ia'><nvpair id='mine-u' "
+				    "name='uuid' value='" UUID "'/></instance_attributes>"
+				    "</primitive>",
+				    -1, "primitive", &e);
+	assert_non_null(prim);
+	ok(ics_cluster_create(f->cluster, "resources", prim, &e), e);
+	rsc = ics_cluster_vm_resource(f->cluster, UUID, &e);
+	assert_string_equal(rsc, "mine");
+	named.name = "web1";
+	assert_false(ics_cluster_define_vm(f->cluster, &named, &e2));
+	assert_int_equal(e2->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(e2->message, "resource mine exists"));
+	assert_int_equal(count(f, "//primitive[@id='web1']"), 0);
+	bigger.vcpus = 8;
+	ok(ics_cluster_set_vm_utilization(f->cluster, &bigger, &e), e);
+	cpu = value(f, "//primitive[@id='mine']/utilization/nvpair[@name='cpu']/@value");
+	assert_string_equal(cpu, "8");
+}
+
+/* A rename of a VM that may run (target-role Started) is refused, and the
+ * CIB is as it was. */
+static void test_rename_started_refused(void **state)
+{
+	Fixture *f = *state;
+	g_autoptr(GError) e = NULL, e2 = NULL;
+	g_autofree char *id = NULL;
+	IcsCibVmSpec s = spec;
+
+	s.name = "web1";
+	ok(ics_cluster_define_vm(f->cluster, &s, &e), e); /* start = TRUE */
+	s.name = "shop";
+	assert_false(ics_cluster_rename_vm(f->cluster, &s, &id, &e2));
+	assert_null(id);
+	assert_int_equal(e2->code, ICS_ERROR_CONFLICT);
+	assert_non_null(strstr(e2->message, "target-role"));
+	assert_int_equal(count(f, "//primitive[@id='web1']"), 1);
+	assert_int_equal(count(f, "//*[starts-with(@id, 'shop')]"), 0);
 }
 
 static void test_target_role(void **state)
@@ -362,6 +445,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_define_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_define_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_define_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_custom_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_started_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_role_new_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_utilization, setup, teardown),

@@ -75,7 +75,7 @@ typedef struct {
 } IcsClusterFailure;
 
 typedef struct {
-	char *id;		 /* primitive id ("vm-<uuid>", "ics-pool-shared-rsc") */
+	char *id;		 /* primitive id ("web1", "ics-pool-shared-rsc") */
 	char *parent;		 /* id of the clone or group it belongs to, or NULL */
 	char *rsc_class;	 /* "ocf", "stonith", ... */
 	char *provider;		 /* "ics", "pacemaker", or NULL */
@@ -101,7 +101,8 @@ typedef enum {
 	ICS_VM_MULTIPLE,  /* active on more than one node: Pacemaker will recover */
 } IcsVmState;
 
-/* A VM: an ocf:ics:vm primitive and where it is. */
+/* A VM: an ocf:ics:vm primitive and where it is.  Its uuid parameter says
+ * which VM it is; its id is whatever ICS's rule, crm or pcs gave it. */
 typedef struct {
 	const IcsClusterResource *resource; /* borrowed from the snapshot */
 	const char *id;			    /* resource->id */
@@ -249,21 +250,41 @@ IcsClusterSnapshot *ics_cluster_snapshot(IcsCluster *cluster, GError **error);
  * Stopped) with its order and colocation constraints after/with the pool
  * clone, in one CIB update: Pacemaker sees the VM with its constraints or
  * not at all (the pool clone must exist: the CIB schema refuses a
- * constraint that names no resource, and then nothing is written).
- * ICS_ERROR_CONFLICT when a VM with this uuid exists.
+ * constraint that names no resource, and then nothing is written).  The
+ * primitive's id comes from @spec->name by vmpool's rule
+ * (ics_cib_vm_resource_id(); @spec->rsc_id is not read).
+ * ICS_ERROR_CONFLICT when a primitive of this uuid exists, whatever its id.
  */
 gboolean ics_cluster_define_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, GError **error);
 
 /*
- * ics_cluster_define_vm() for @n VMs at once: one query for the ones that
- * exist already (CONFLICT in their @errors[i]), then one CIB update for all
- * the others -- what makes creating many VMs fast, as each CIB update is
- * replicated to every node and followed by a scheduler run.  @errors has
- * @n NULL entries; each VM not written gets its own error.  Returns how
- * many were written.
+ * ics_cluster_define_vm() for @n VMs at once: one XPath query for the
+ * primitives of their uuids (CONFLICT in their @errors[i]) and the ids
+ * their names could take, then one CIB update for all the others -- what
+ * makes creating many VMs fast, as each CIB update is replicated to every
+ * node and followed by a scheduler run.  Two VMs of one update never get
+ * one id.  @errors has @n NULL entries; each VM not written gets its own
+ * error.  Returns how many were written.
  */
 guint ics_cluster_define_vms(IcsCluster *cluster, const IcsCibVmSpec *const *specs, guint n,
 			     GError **errors);
+
+/* The id of VM @uuid's primitive as the CIB has it now, found by its uuid
+ * parameter (NOT_FOUND without one); g_free.  Writes about a VM ask this
+ * right before they write, so a rename a moment ago cannot mislead them. */
+char *ics_cluster_vm_resource(IcsCluster *cluster, const char *uuid, GError **error);
+
+/*
+ * Rename VM @spec->uuid to @spec->name: its primitive and the constraints
+ * naming it replaced under the id the rule gives the new name, in one CIB
+ * update (ics_cib_vm_rename(), sent with cib_mixed_update), and its
+ * utilization set to @spec's.  *@rsc_id receives the id after it.
+ * CONFLICT when the id must change and the VM may run (target-role is
+ * not Stopped), and for what ics_cib_vm_rename() refuses; NOT_FOUND
+ * without a primitive.
+ */
+gboolean ics_cluster_rename_vm(IcsCluster *cluster, const IcsCibVmSpec *spec, char **rsc_id,
+			       GError **error);
 
 /*
  * Remove the resource @rsc_id (a primitive, clone or group) and every
@@ -283,9 +304,10 @@ gboolean ics_cluster_create(IcsCluster *cluster, const char *section, xmlDoc *ob
 gboolean ics_cluster_set_target_role(IcsCluster *cluster, const char *rsc_id, const char *role,
 				     GError **error);
 
-/* Update the utilization (cpu, memory) of the existing VM @spec->uuid to
- * @spec's, as an edit of the VM changes them (crm_resource --utilization
- * -p).  NOT_FOUND when the VM has no primitive. */
+/* Update the utilization (cpu, memory) of the existing VM @spec->uuid
+ * (its primitive found by its uuid parameter) to @spec's, as an edit of
+ * the VM changes them (crm_resource --utilization -p).  NOT_FOUND when the
+ * VM has no primitive. */
 gboolean ics_cluster_set_vm_utilization(IcsCluster *cluster, const IcsCibVmSpec *spec,
 					GError **error);
 

@@ -50,7 +50,9 @@ typedef struct {
 	/* Passed back as the first argument of every operation. */
 	void *self;
 	/* Create or update the cluster objects of @vm (CIB primitive with its
-	 * utilization, constraints). */
+	 * utilization, constraints).  The primitive is named after @vm; an
+	 * update that changes the name renames it, which is CONFLICT unless
+	 * the VM is stopped. */
 	gboolean (*define_vm)(void *self, const IcsVmMeta *vm, GError **error);
 	/* Remove the cluster objects of the VM @uuid (it must be stopped). */
 	gboolean (*undefine_vm)(void *self, const char *uuid, GError **error);

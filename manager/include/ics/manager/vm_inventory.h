@@ -74,8 +74,9 @@ typedef void (*IcsVmRowFn)(const char *uuid, GString *out, gpointer data);
 GString *ics_vm_inventory_list(IcsStore *store, const char *after, gint64 limit, gint64 owner_id,
 			       IcsVmRowFn row_fn, gpointer row_data, GError **error);
 
-/* Append ,"runtime":{"state","host","pool"} (host and pool may be NULL). */
+/* Append ,"runtime":{"state","host","pool","resource"} (host and pool may
+ * be NULL; resource is left out when NULL). */
 void ics_vm_inventory_append_runtime(GString *out, const char *state, const char *host,
-				     const char *pool);
+				     const char *pool, const char *resource);
 
 #endif /* ICS_MANAGER_VM_INVENTORY_H */

@@ -1,12 +1,16 @@
 /*
  * rest_client.c: HTTPS requests to ics-managerd with libcurl.
  *
- * Each request is a fresh easy handle: ics-admin makes a handful of calls
- * per run, so connection reuse would buy nothing and a handle per request
- * keeps every request's options explicit.  Certificate and host name
- * verification stay on (libcurl's defaults, set again here so no
- * environment can weaken them); the only choice left to the user is which
- * CA to trust.
+ * Each request is a fresh easy handle: a client makes a handful of calls,
+ * a probe one, so connection reuse would buy little and a handle per
+ * request keeps every request's options explicit.  Certificate and host
+ * name verification stay on (libcurl's defaults, set again here so no
+ * environment can weaken them); the caller only chooses what to trust: a
+ * CA file (then only that file: no CA directory beside it), the system's
+ * store, or a pinned public key.  A pin alone replaces the chain and name
+ * checks -- it is a stronger statement than either ("this very key"), and
+ * it lets a probe verify a manager whose certificate names none of the
+ * addresses the probe uses.
  *
  * The body is serialised once, and those very bytes are both hashed for a
  * signature and sent, so what is signed is what the manager receives.
@@ -15,24 +19,41 @@
  */
 #include "config.h"
 
-#include "rest_client.h"
-
 #include <string.h>
 
 #include <curl/curl.h>
 
+#include "client_internal.h"
+#include "ics/client.h"
 #include "ics/error.h"
-#include "ics/json.h"
-#include "request_signature.h"
+#include "ics/request_signature.h"
 
-struct IcsRest {
-	char *url;  /* base, no trailing slash */
-	char *path; /* the base URL's path prefix ("" usually) */
-	char *ca_file;
-	char *token;
-	char *access_key, *secret_key;
-	long timeout_s;
-};
+#define CONNECT_TIMEOUT_MS 10000u
+#define PIN_PREFIX "sha256//"
+
+/* The library's own words for what to do, when the program gave none. */
+#define DEFAULT_HINT_URL "the URL must be https://HOST[:PORT] of a running ics-managerd"
+#define DEFAULT_HINT_TRUST                                                                         \
+	"trust the manager's certificate (its state directory's tls-cert.pem) or its CA "          \
+	"(ca_file), or pin its key (pinned_key)"
+#define DEFAULT_HINT_LOGIN "log in again"
+
+gboolean ics_rest_global_init(GError **error)
+{
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (rc != CURLE_OK) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "cannot initialise libcurl: %s",
+			    curl_easy_strerror(rc));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void ics_rest_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
 
 static void free_secret(char *s)
 {
@@ -49,6 +70,12 @@ void ics_rest_free(IcsRest *rest)
 	g_free(rest->url);
 	g_free(rest->path);
 	g_free(rest->ca_file);
+	g_free(rest->pinned_key);
+	curl_slist_free_all(rest->connect_to);
+	g_free(rest->user_agent);
+	g_free(rest->hint_url);
+	g_free(rest->hint_trust);
+	g_free(rest->hint_login);
 	free_secret(rest->token);
 	g_free(rest->access_key);
 	free_secret(rest->secret_key);
@@ -58,7 +85,52 @@ void ics_rest_free(IcsRest *rest)
 static gboolean loopback(const char *host)
 {
 	return g_str_has_prefix(host, "127.") || g_str_equal(host, "::1") ||
-	       g_ascii_strcasecmp(host, "localhost") == 0;
+	       g_str_equal(host, "[::1]") || g_ascii_strcasecmp(host, "localhost") == 0;
+}
+
+/* "sha256//BASE64" (of 32 bytes), several joined by ';'. */
+static gboolean pins_valid(const char *pins, GError **error)
+{
+	g_auto(GStrv) each = g_strsplit(pins, ";", -1);
+
+	if (each[0] == NULL)
+		return ics_error_invalid(error,
+					 "the pinned key is empty (expected sha256//BASE64)");
+	for (guint i = 0; each[i]; i++) {
+		const char *b64 =
+			g_str_has_prefix(each[i], PIN_PREFIX) ? each[i] + strlen(PIN_PREFIX) : NULL;
+		g_autofree guchar *raw = NULL;
+		gsize len = 0;
+
+		if (b64 == NULL || strlen(b64) != 44 ||
+		    strspn(b64,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+			    44 ||
+		    (raw = g_base64_decode(b64, &len)) == NULL || len != 32)
+			return ics_error_invalid(
+				error,
+				"pinned key \"%s\" is not sha256//BASE64 (the "
+				"SHA-256 of a public key, as ics_rest_pin_from_cert_file "
+				"or 'ics-admin manager cert show' print it)",
+				each[i]);
+	}
+	return TRUE;
+}
+
+/* A CURLOPT_CONNECT_TO list sending every connection to @host (an
+ * address or name; IPv6 with or without brackets) on the URL's port. */
+static struct curl_slist *connect_to_list(const char *host, GError **error)
+{
+	gboolean v6 = strchr(host, ':') != NULL && host[0] != '[';
+	g_autofree char *entry = NULL;
+
+	if (*host == '\0' || strpbrk(host, " /?#@") != NULL) {
+		ics_error_invalid(error, "connect host \"%s\" is not an address or host name",
+				  host);
+		return NULL;
+	}
+	entry = g_strdup_printf("::%s%s%s:", v6 ? "[" : "", host, v6 ? "]" : "");
+	return curl_slist_append(NULL, entry);
 }
 
 IcsRest *ics_rest_new(const IcsRestConfig *cfg, GError **error)
@@ -71,9 +143,8 @@ IcsRest *ics_rest_new(const IcsRestConfig *cfg, GError **error)
 
 	uri = g_uri_parse(url, G_URI_FLAGS_NONE, &err);
 	if (uri == NULL) {
-		ics_error_invalid(
-			error, "manager URL \"%s\" is not a URL (%s); give --url https://HOST:8443",
-			url, err->message);
+		ics_error_invalid(error, "manager URL \"%s\" is not a URL (%s); %s", url,
+				  err->message, cfg->hint_url ? cfg->hint_url : DEFAULT_HINT_URL);
 		return NULL;
 	}
 	scheme = g_uri_get_scheme(uri);
@@ -100,10 +171,8 @@ IcsRest *ics_rest_new(const IcsRestConfig *cfg, GError **error)
 		return NULL;
 	}
 	if ((cfg->access_key == NULL) != (cfg->secret_key == NULL)) {
-		ics_error_invalid(error,
-				  "an access key needs its secret key and the other way round "
-				  "(ICS_ACCESS_KEY and ICS_SECRET_KEY, or access_key= and "
-				  "secret_key= in admin.conf)");
+		ics_error_invalid(error, "an access key needs its secret key and the other way "
+					 "round (access_key and secret_key)");
 		return NULL;
 	}
 	rest->url = g_strdup(url);
@@ -113,11 +182,22 @@ IcsRest *ics_rest_new(const IcsRestConfig *cfg, GError **error)
 	rest->path = g_strdup(path ? path : "");
 	while (g_str_has_suffix(rest->path, "/"))
 		rest->path[strlen(rest->path) - 1] = '\0';
+	if (cfg->pinned_key && !pins_valid(cfg->pinned_key, error))
+		return NULL;
+	if (cfg->connect_host &&
+	    (rest->connect_to = connect_to_list(cfg->connect_host, error)) == NULL)
+		return NULL;
 	rest->ca_file = g_strdup(cfg->ca_file);
+	rest->pinned_key = g_strdup(cfg->pinned_key);
 	rest->token = g_strdup(cfg->token);
 	rest->access_key = g_strdup(cfg->access_key);
 	rest->secret_key = g_strdup(cfg->secret_key);
-	rest->timeout_s = cfg->timeout_s > 0 ? cfg->timeout_s : ICS_REST_DEFAULT_TIMEOUT_S;
+	rest->user_agent =
+		g_strdup(cfg->user_agent ? cfg->user_agent : "ics-client/" PACKAGE_VERSION);
+	rest->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : ICS_REST_DEFAULT_TIMEOUT_MS;
+	rest->hint_url = g_strdup(cfg->hint_url ? cfg->hint_url : DEFAULT_HINT_URL);
+	rest->hint_trust = g_strdup(cfg->hint_trust ? cfg->hint_trust : DEFAULT_HINT_TRUST);
+	rest->hint_login = g_strdup(cfg->hint_login ? cfg->hint_login : DEFAULT_HINT_LOGIN);
 	return g_steal_pointer(&rest);
 }
 
@@ -165,8 +245,8 @@ static char *full_url(const IcsRest *rest, const char *path, const GPtrArray *qu
 	return g_string_free(u, FALSE);
 }
 
-/* Set @error for a failed transfer, saying what to do about it. */
-static void transport_error(GError **error, const IcsRest *rest, CURLcode rc, const char *detail)
+void ics_client_transport_error(GError **error, const IcsRest *rest, CURLcode rc,
+				const char *detail)
 {
 	const char *msg = detail && *detail ? detail : curl_easy_strerror(rc);
 
@@ -178,10 +258,16 @@ static void transport_error(GError **error, const IcsRest *rest, CURLcode rc, co
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
-			    "cannot verify the TLS certificate of the manager at %s (%s); give the "
-			    "manager's certificate (its state directory's tls-cert.pem) with --ca "
-			    "FILE, ICS_CA or ca= in admin.conf",
-			    rest->url, msg);
+			    "cannot verify the TLS certificate of the manager at %s (%s); %s",
+			    rest->url, msg, rest->hint_trust);
+		break;
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_IO,
+			"the server at %s is not the manager expected: its public key is not "
+			"the pinned one (%s); if the manager's certificate was replaced, pin the "
+			"new one ('ics-admin manager cert show' prints its pin)",
+			rest->url, rest->pinned_key);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
@@ -198,21 +284,19 @@ static void transport_error(GError **error, const IcsRest *rest, CURLcode rc, co
 	case CURLE_COULDNT_CONNECT:
 		/* Nothing was sent: the caller may try another way. */
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNREACHABLE,
-			    "cannot reach the manager at %s (%s); check --url, ICS_URL or url= in "
-			    "admin.conf and that ics-managerd runs",
-			    rest->url, msg);
+			    "cannot reach the manager at %s (%s); %s", rest->url, msg,
+			    rest->hint_url);
 		break;
 	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
-			    "manager URL %s is not usable (%s); give --url https://HOST:8443",
-			    rest->url, msg);
+			    "manager URL %s is not usable (%s); %s", rest->url, msg,
+			    rest->hint_url);
 		break;
 	default:
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
-			    "cannot reach the manager at %s (%s); check --url, ICS_URL or url= in "
-			    "admin.conf and that ics-managerd runs",
-			    rest->url, msg);
+			    "no answer from the manager at %s (%s); %s", rest->url, msg,
+			    rest->hint_url);
 		break;
 	}
 }
@@ -223,15 +307,15 @@ static size_t collect(char *p, size_t size, size_t n, void *data)
 	return size * n;
 }
 
-/* A handle with the options every request shares; @headers gets the
- * authentication and content headers. */
-static CURL *handle_new(const IcsRest *rest, const char *method, const char *path,
-			const GPtrArray *query, const char *body, gsize body_len,
-			struct curl_slist **headers, char *errbuf)
+CURL *ics_client_handle_new(const IcsRest *rest, const char *method, const char *path,
+			    const GPtrArray *query, const char *body, gsize body_len,
+			    struct curl_slist **headers, char *errbuf)
 {
 	CURL *c = curl_easy_init();
 	g_autofree char *url = full_url(rest, path, query);
 	g_autofree char *sign_path = g_strconcat(rest->path, path, NULL);
+	g_autofree char *agent = g_strconcat("User-Agent: ", rest->user_agent, NULL);
+	gboolean pin_only = rest->pinned_key && rest->ca_file == NULL;
 
 	if (c == NULL)
 		g_error("curl_easy_init failed (out of memory)");
@@ -240,19 +324,31 @@ static CURL *handle_new(const IcsRest *rest, const char *method, const char *pat
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)MIN(CONNECT_TIMEOUT_MS, rest->timeout_ms));
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	if (rest->ca_file)
+	/* The pin alone is the trust, or the CA (file or store) with the name. */
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, pin_only ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, pin_only ? 0L : 2L);
+	if (rest->pinned_key)
+		curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, rest->pinned_key);
+	if (rest->ca_file) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, rest->ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
+	if (rest->connect_to) {
+		/* Straight to the given address, never through a proxy. */
+		curl_easy_setopt(c, CURLOPT_CONNECT_TO, rest->connect_to);
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	}
 	if (rest->access_key) {
-		g_auto(GStrv) sig = ics_signature_headers(rest->access_key, rest->secret_key,
-							  method, sign_path, query, body, body_len);
+		g_auto(GStrv) sig =
+			ics_rest_signature_headers(rest->access_key, rest->secret_key, method,
+						   sign_path, query, body, body_len);
 
 		for (guint i = 0; sig[i]; i++)
 			*headers = curl_slist_append(*headers, sig[i]);
@@ -268,7 +364,7 @@ static CURL *handle_new(const IcsRest *rest, const char *method, const char *pat
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 	}
 	*headers = curl_slist_append(*headers, "Expect:");
-	*headers = curl_slist_append(*headers, "User-Agent: ics-admin/" PACKAGE_VERSION);
+	*headers = curl_slist_append(*headers, agent);
 	return c;
 }
 
@@ -283,11 +379,12 @@ IcsRestResponse *ics_rest_request(IcsRest *rest, const char *method, const char 
 	CURLcode rc;
 	CURL *c;
 
-	c = handle_new(rest, method, path, query, text, text ? strlen(text) : 0, &headers, errbuf);
+	c = ics_client_handle_new(rest, method, path, query, text, text ? strlen(text) : 0,
+				  &headers, errbuf);
 	headers = curl_slist_append(headers, "Accept: application/json");
 	resp->body = g_string_new(NULL);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, rest->timeout_s);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)rest->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp->body);
 	rc = curl_easy_perform(c);
@@ -296,7 +393,7 @@ IcsRestResponse *ics_rest_request(IcsRest *rest, const char *method, const char 
 		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype);
 		resp->content_type = g_strdup(ctype);
 	} else {
-		transport_error(error, rest, rc, errbuf);
+		ics_client_transport_error(error, rest, rc, errbuf);
 	}
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(c);
@@ -349,10 +446,8 @@ void ics_rest_set_http_error(GError **error, const IcsRest *rest, const char *me
 		g_set_error(error, ICS_ERROR, code, "%s %s%s: HTTP %ld from the manager", method,
 			    rest->url, path, resp->status);
 	else if (resp->status == 401 && rest->token && rest->access_key == NULL)
-		g_set_error(error, ICS_ERROR, code,
-			    "%s (the session may have ended: run "
-			    "'ics-admin login')",
-			    msg);
+		g_set_error(error, ICS_ERROR, code, "%s (the session may have ended: %s)", msg,
+			    rest->hint_login);
 	else
 		g_set_error(error, ICS_ERROR, code, "%s", msg);
 }
@@ -376,136 +471,4 @@ json_t *ics_rest_call(IcsRest *rest, const char *method, const char *path, const
 		return NULL;
 	}
 	return g_steal_pointer(&resp->json);
-}
-
-/* ---- Server-Sent Events ------------------------------------------------ */
-
-typedef struct {
-	CURL *c;
-	long status;
-	GString *raw;  /* the body of an error answer */
-	GString *line; /* the line being received */
-	char *id, *type;
-	GString *data;
-	gboolean have_data, stopped;
-	IcsRestEventFn fn;
-	gpointer user;
-} Sse;
-
-static void sse_field(Sse *s, const char *line)
-{
-	const char *colon = strchr(line, ':');
-	g_autofree char *name = colon ? g_strndup(line, colon - line) : g_strdup(line);
-	const char *value = colon ? colon + 1 : "";
-
-	if (*value == ' ')
-		value++;
-	if (g_str_equal(name, "id")) {
-		g_free(s->id);
-		s->id = g_strdup(value);
-	} else if (g_str_equal(name, "event")) {
-		g_free(s->type);
-		s->type = g_strdup(value);
-	} else if (g_str_equal(name, "data")) {
-		if (s->have_data)
-			g_string_append_c(s->data, '\n');
-		g_string_append(s->data, value);
-		s->have_data = TRUE;
-	}
-}
-
-/* One complete line (without its end): a field, a comment or the blank
- * line that dispatches the event. */
-static void sse_line(Sse *s, const char *line)
-{
-	if (*line == ':')
-		return;
-	if (*line != '\0') {
-		sse_field(s, line);
-		return;
-	}
-	if (s->have_data && !s->stopped &&
-	    !s->fn(s->id, s->type ? s->type : "message", s->data->str, s->user))
-		s->stopped = TRUE;
-	g_clear_pointer(&s->type, g_free);
-	g_string_truncate(s->data, 0);
-	s->have_data = FALSE;
-}
-
-static size_t sse_write(char *p, size_t size, size_t n, void *data)
-{
-	Sse *s = data;
-	size_t len = size * n;
-
-	if (s->status == 0)
-		curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->status);
-	if (s->status != 200) {
-		g_string_append_len(s->raw, p, (gssize)len);
-		return len;
-	}
-	for (size_t i = 0; i < len && !s->stopped; i++) {
-		if (p[i] == '\n') {
-			if (s->line->len && s->line->str[s->line->len - 1] == '\r')
-				g_string_truncate(s->line, s->line->len - 1);
-			sse_line(s, s->line->str);
-			g_string_truncate(s->line, 0);
-		} else {
-			g_string_append_c(s->line, p[i]);
-		}
-	}
-	return s->stopped ? 0 : len;
-}
-
-gboolean ics_rest_stream(IcsRest *rest, const char *path, const GPtrArray *query,
-			 const char *last_event_id, IcsRestEventFn fn, gpointer user,
-			 GError **error)
-{
-	Sse s = { 0 };
-	struct curl_slist *headers = NULL;
-	char errbuf[CURL_ERROR_SIZE];
-	gboolean ok = TRUE;
-	CURLcode rc;
-
-	s.c = handle_new(rest, "GET", path, query, NULL, 0, &headers, errbuf);
-	s.raw = g_string_new(NULL);
-	s.line = g_string_new(NULL);
-	s.data = g_string_new(NULL);
-	s.fn = fn;
-	s.user = user;
-	headers = curl_slist_append(headers, "Accept: text/event-stream");
-	if (last_event_id) {
-		g_autofree char *h = g_strconcat("Last-Event-ID: ", last_event_id, NULL);
-
-		headers = curl_slist_append(headers, h);
-	}
-	curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, headers);
-	/* No overall deadline; a connection silent for a minute (the manager
-	 * sends a keep-alive every 15 s) is dead. */
-	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s.c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, sse_write);
-	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
-	rc = curl_easy_perform(s.c);
-	if (s.status == 0)
-		curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
-	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && s.stopped)) {
-		transport_error(error, rest, rc, errbuf);
-		ok = FALSE;
-	} else if (s.status != 200) {
-		IcsRestResponse r = { .status = s.status, .body = s.raw };
-
-		r.json = json_loadb(s.raw->str, s.raw->len, 0, NULL);
-		ics_rest_set_http_error(error, rest, "GET", path, &r);
-		if (r.json)
-			json_decref(r.json);
-		ok = FALSE;
-	}
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(s.c);
-	g_string_free(s.raw, TRUE);
-	g_string_free(s.line, TRUE);
-	g_string_free(s.data, TRUE);
-	g_free(s.id);
-	g_free(s.type);
-	return ok;
 }

@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#include "request_signature.h"
+#include "ics/request_signature.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static gint compare_pairs(gconstpointer a, gconstpointer b)
 	return c ? c : strcmp(pa[1], pb[1]);
 }
 
-char *ics_signature_canonical_query(const GPtrArray *query)
+char *ics_rest_signature_canonical_query(const GPtrArray *query)
 {
 	guint n = query ? query->len / 2 : 0;
 	g_autofree const char **pairs = g_new0(const char *, 2 * n + 2);
@@ -43,14 +43,16 @@ char *ics_signature_canonical_query(const GPtrArray *query)
 	return g_string_free(q, FALSE);
 }
 
-char *ics_signature_string(const char *method, const char *path, const GPtrArray *query,
-			   const char *date, const char *nonce, const void *body, gsize body_len)
+char *ics_rest_signature_string(const char *method, const char *path, const GPtrArray *query,
+				const char *date, const char *nonce, const void *body,
+				gsize body_len)
 {
-	g_autofree char *q = ics_signature_canonical_query(query);
+	g_autofree char *q = ics_rest_signature_canonical_query(query);
 	g_autofree char *body_hash = g_compute_checksum_for_data(
 		G_CHECKSUM_SHA256, body ? body : "", body ? body_len : 0);
 
-	return g_strjoin("\n", ICS_SIGNATURE_SCHEME, method, path, q, date, nonce, body_hash, NULL);
+	return g_strjoin("\n", ICS_REST_SIGNATURE_SCHEME, method, path, q, date, nonce, body_hash,
+			 NULL);
 }
 
 static char *hex(const guint8 *data, gsize len)
@@ -62,9 +64,9 @@ static char *hex(const guint8 *data, gsize len)
 	return g_string_free(s, FALSE);
 }
 
-char **ics_signature_headers(const char *access_key, const char *secret_key, const char *method,
-			     const char *path, const GPtrArray *query, const void *body,
-			     gsize body_len)
+char **ics_rest_signature_headers(const char *access_key, const char *secret_key,
+				  const char *method, const char *path, const GPtrArray *query,
+				  const void *body, gsize body_len)
 {
 	guint8 rnd[16], mac[32];
 	g_autofree char *nonce = NULL, *date = NULL, *text = NULL, *sig = NULL;
@@ -73,12 +75,12 @@ char **ics_signature_headers(const char *access_key, const char *secret_key, con
 	gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd));
 	nonce = hex(rnd, sizeof(rnd));
 	date = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time() / G_USEC_PER_SEC);
-	text = ics_signature_string(method, path, query, date, nonce, body, body_len);
+	text = ics_rest_signature_string(method, path, query, date, nonce, body, body_len);
 	gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret_key, strlen(secret_key), text, strlen(text),
 			 mac);
 	sig = hex(mac, sizeof(mac));
 	explicit_bzero(mac, sizeof(mac));
-	out[0] = g_strdup_printf("Authorization: " ICS_SIGNATURE_SCHEME
+	out[0] = g_strdup_printf("Authorization: " ICS_REST_SIGNATURE_SCHEME
 				 " Credential=%s, Signature=%s",
 				 access_key, sig);
 	out[1] = g_strdup_printf("X-ICS-Date: %s", date);
