@@ -626,13 +626,17 @@ class VmManualConfirm(_Vm):
 
     def recovered(self, ctx):
         survivor = next(n for n in ctx.lab.nodes() if n != self.node)
-        # Pacemaker tries to fence the node and fails: no recovery yet
-        ctx.wait(lambda: re.search(r"of %s failed" % re.escape(self.node),
-                                   storage.fence_history(ctx, survivor, self.node)), 60,
+        # Pacemaker tries to fence the node and fails: no recovery yet.  Only
+        # a failure completed after the power-off counts: the lab's history
+        # keeps those of the scenarios before this one.
+        ctx.wait(lambda: any(e["target"] == self.node and e["status"] == "failed"
+                             for e in ctx.fence_events(ctx.info["t_off_wall"],
+                                                       exclude=(self.node,))), 60,
                  "a failed fencing of %s on record" % self.node)
-        if ctx.sampler.where(self.rid):
+        elsewhere = [n for n in ctx.sampler.where(self.rid) if n != self.node]
+        if elsewhere:
             raise ScenarioFailed("the VM ran elsewhere before any fencing succeeded: %s"
-                                 % ctx.sampler.where(self.rid))
+                                 % elsewhere)
         # the operator: "node is off, I checked" (the standard procedure)
         p = ctx.crm(["stonith_admin", "--confirm", self.node, "--timeout", "30"],
                     node=survivor, check=False)
