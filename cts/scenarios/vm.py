@@ -651,11 +651,17 @@ class VmManualConfirm(_Vm):
         log = ctx.lab.node_run(where, ["grep", "-h", "waiting for its lease",
                                        "/var/log/pacemaker/pacemaker.log"],
                                check=False, timeout=10).stdout or ""
-        if "refuse-manual" not in log:
-            raise ScenarioFailed("the start on %s never waited on a refused manual "
-                                 "confirmation: %r" % (where, log[-300:]))
+        # The newest record of the node decides: the confirmation
+        # (refuse-manual) or a retry of the broken device that failed after
+        # it (refuse-not-confirmed); either way the start waited.
+        refusals = sorted(set(re.findall(r"takeover (refuse-manual|refuse-not-confirmed)",
+                                         log)))
+        if not refusals:
+            raise ScenarioFailed("the start on %s never waited on a refused takeover: %r"
+                                 % (where, log[-300:]))
         ctx.info.update({"from": self.node, "to": where, "boots": after["boots"],
-                         "waits_logged": log.count("waiting for its lease")})
+                         "waits_logged": log.count("waiting for its lease"),
+                         "refusals": refusals})
 
     def teardown(self, ctx):
         if getattr(self, "node", None):
