@@ -2,33 +2,45 @@
  * fence_ics_storage.c: storage fencing, a fence agent for a second fencing
  * level where no power fencing exists.
  *
- * It never touches the target.  It reports a host fenced only when the
- * local sanlock daemon shows that host DEAD (no delta-lease renewal for
+ * It never touches the target.  It reports a host fenced only when no pool
+ * of the cluster holds a lease of it any more: on every pool the target is
+ * either DEAD for the local sanlock daemon (no delta-lease renewal for
  * 8 x io_timeout + 60 s: sanlock itself then treats the host's leases as
- * free) on every pool where it may hold a lease.  A host that cannot renew
- * on a pool is killed by its own sanlock/watchdog (wdmd) before that point,
- * so by then it holds no lease and writes to no VM disk there.
+ * free; a host that cannot renew is killed by its own sanlock/watchdog
+ * before that point) or its delta lease on disk reads free (it holds no
+ * lease there).
  *
  * What "every pool" is decides whether the answer is true, so it is not a
  * list the operator keeps: it is every ocf:ics:pool resource of the CIB
- * (cib_pools.c), every ICS lockspace the local daemon has joined, and the
- * optional `pools` parameter on top.  On each of them the target is
+ * (cib_pools.c, direct or through a template), every ICS lockspace the
+ * local daemon has joined, and the optional `pools` parameter on top.  On
+ * each of them the target is
  *   - DEAD for the local daemon: proven;
- *   - not listed by the daemon and its delta lease on disk reads free
- *     (never joined, left cleanly, released): it holds nothing there now;
+ *   - not listed by the daemon (or this node has not joined the pool: a
+ *     disabled pool, a clone limited to other nodes) and its delta lease
+ *     on disk reads free (never joined, left cleanly, released by a
+ *     takeover): it holds nothing there;
  *   - anything else -- alive, failing, listed as free but not free on disk,
- *     a pool unmounted, unreadable or not joined here -- not proven.
- * "Holds nothing" proves no death: a host that left every pool cleanly may
- * be alive (running what is not under a lease), so at least one pool must
- * show it DEAD; a target free everywhere is refused at once.  The target's
- * host id comes from corosync's node list (host id = node id), checked to
- * be unique both ways (or from host_map).
+ *     a pool unmounted or unreadable, not joined here and held on disk --
+ *     not proven.
+ * The target's host id comes from corosync's node list (host id = node
+ * id), checked to be unique both ways (or from host_map).  At least one
+ * pool must have known that host id -- DEAD there, or a delta lease
+ * written there, even if free now --, else nothing can be confirmed (a
+ * wrong port or host_map, a host that never joined any pool): NEVER_SEEN.
+ * A target that holds nothing anywhere
+ * (after a takeover released it, or it left every pool) is fenced in the
+ * sense this agent proves: no lease of it remains.  That proves nothing
+ * about resources not under a lease (docs/storage-fencing.md).
  *
- * This is only safe with a watchdog on every host: without one nothing
- * guarantees that a hung host is dead.  off/reboot and monitor therefore
- * refuse when the local sanlock daemon runs without a watchdog, unless the
- * device sets unsafe_no_watchdog=yes (the lab, which has no watchdog
- * device).  See docs/storage-fencing.md for the timing and configuration.
+ * This is only safe if the TARGET's sanlock runs with a watchdog: without
+ * one nothing guarantees that a hung host is dead.  Every node publishes
+ * its own as the node attribute ics-sanlock-watchdog (ocf:ics:pool start),
+ * and off/reboot refuse unless the target published 1, unless the device
+ * sets unsafe_no_watchdog=yes (the lab, which has no watchdog device).
+ * monitor fails when the local daemon or any node that published runs
+ * without one.  See docs/storage-fencing.md for the timing and
+ * configuration.
  *
  * "off"/"reboot" poll every second until the verdict is "fenced" or the
  * action times out; "on" succeeds without doing anything (the host rejoins
@@ -44,6 +56,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cib_nodes.h"
 #include "cib_pools.h"
 #include "fence_args.h"
 #include "ics/error.h"
@@ -79,21 +92,22 @@ static const FenceParam params[] = {
 
 /* What one pool says about the target. */
 typedef struct {
-	const char *pool;    /* path, for messages */
-	gboolean readable;   /* the local daemon listed the pool's hosts */
-	const char *error;   /* why not, when !readable */
-	gboolean seen;       /* the target is in the daemon's list */
+	const char *pool;  /* path, for messages */
+	gboolean readable; /* the local daemon listed the pool's hosts */
+	const char *error; /* why not, when !readable */
+	gboolean seen;	   /* the target is in the daemon's list */
 	IcsHostState state;
-	gint64 age_s;        /* since the target's last renewal, -1 unknown */
+	gint64 age_s; /* since the target's last renewal, -1 unknown */
 	guint io_timeout;
 	gboolean disk_read;  /* the target's delta lease was read from the pool */
 	gboolean disk_free;  /* ... and reads free */
+	gboolean disk_blank; /* ... never written (the host id never joined) */
 } TargetOnPool;
 
 typedef enum {
-	STORAGE_FENCED,      /* dead on a pool, dead or holding nothing on all */
-	STORAGE_WAIT,        /* alive, failing, unknown, or a pool not proven */
-	STORAGE_NEVER_SEEN,  /* holds nothing anywhere: nothing can be confirmed */
+	STORAGE_FENCED,	    /* on every pool dead or holding nothing; known on one */
+	STORAGE_WAIT,	    /* alive, failing, unknown, or a pool not proven */
+	STORAGE_NEVER_SEEN, /* no pool knows the target: nothing can be confirmed */
 } StorageVerdict;
 
 /* sanlock's expiry: a host is DEAD this long after its last renewal. */
@@ -115,12 +129,13 @@ static const char *verdict_name(StorageVerdict v)
 	return "?";
 }
 
-/* The target holds nothing on this pool: not listed (or listed as free)
- * and its delta lease on disk reads free. */
+/* The target holds nothing on this pool: its delta lease on disk reads
+ * free, and the local daemon does not list it as renewing (not listed,
+ * listed free, or this node has not joined the pool). */
 static gboolean holds_nothing(const TargetOnPool *v)
 {
-	return v->readable && (!v->seen || v->state == ICS_HOST_FREE) && v->disk_read &&
-	       v->disk_free;
+	return v->disk_read && v->disk_free &&
+	       (!v->readable || !v->seen || v->state == ICS_HOST_FREE);
 }
 
 /*
@@ -131,20 +146,26 @@ static StorageVerdict storage_fence_decide(const char *node, const TargetOnPool 
 					   char **why)
 {
 	g_autoptr(GString) wait = g_string_new(NULL);
-	guint dead = 0;
+	guint dead = 0, nothing = 0, known = 0;
 
 	for (guint i = 0; i < n; i++) {
 		const char *sep = wait->len ? "; " : "";
 
-		if (!v[i].readable) {
-			g_string_append_printf(wait, "%spool %s not proven (%s)", sep, v[i].pool,
-					       v[i].error ? v[i].error : "?");
+		if (holds_nothing(&v[i])) {
+			nothing++;
+			known += !v[i].disk_blank;
 			continue;
 		}
-		if (holds_nothing(&v[i]))
+		if (!v[i].readable) {
+			g_string_append_printf(
+				wait, "%spool %s not proven (%s%s)", sep, v[i].pool,
+				v[i].error ? v[i].error : "?",
+				v[i].disk_read ? ", and its delta lease there is not free" : "");
 			continue;
+		}
 		if (!v[i].seen || v[i].state == ICS_HOST_FREE) {
-			g_string_append_printf(wait, "%spool %s not proven (%s by the local daemon, "
+			g_string_append_printf(wait,
+					       "%spool %s not proven (%s by the local daemon, "
 					       "but its delta lease there %s)",
 					       sep, v[i].pool, v[i].seen ? "free" : "not listed",
 					       v[i].disk_read ? "is not free" : "cannot be read");
@@ -152,6 +173,7 @@ static StorageVerdict storage_fence_decide(const char *node, const TargetOnPool 
 		}
 		if (v[i].state == ICS_HOST_DEAD) {
 			dead++;
+			known++;
 			continue;
 		}
 		if (v[i].age_s >= 0) {
@@ -172,18 +194,27 @@ static StorageVerdict storage_fence_decide(const char *node, const TargetOnPool 
 			*why = g_strdup_printf("%s: %s", node, wait->str);
 		return STORAGE_WAIT;
 	}
-	if (dead == 0) {
+	if (known == 0) {
 		if (why != NULL)
-			*why = g_strdup_printf("%s holds nothing on any of the %u pool(s) and is dead "
-					       "on none: storage fencing cannot confirm that it is "
-					       "dead (wrong port or host_map, or it left every pool "
-					       "and may be alive)",
-					       node, n);
+			*why = g_strdup_printf(
+				"%s never joined any of the %u pool(s) (its host id's "
+				"delta lease is blank on all): storage fencing cannot "
+				"confirm anything about it (wrong port or host_map, or "
+				"not an ICS host)",
+				node, n);
 		return STORAGE_NEVER_SEEN;
 	}
-	if (why != NULL)
-		*why = g_strdup_printf("%s is dead on %u of %u pool(s)%s", node, dead, n,
-				       dead < n ? " and holds nothing on the others" : "");
+	if (why != NULL) {
+		if (dead == 0)
+			*why = g_strdup_printf(
+				"%s holds nothing on any of the %u pool(s) (its delta "
+				"leases read free: released by a takeover, left, or "
+				"never joined): no lease of it remains",
+				node, n);
+		else
+			*why = g_strdup_printf("%s is dead on %u of %u pool(s)%s", node, dead, n,
+					       nothing ? " and holds nothing on the others" : "");
+	}
 	return STORAGE_FENCED;
 }
 
@@ -240,9 +271,9 @@ static gboolean host_map_lookup(const char *map, const char *node, guint64 *id, 
 /* ---- gathering facts -------------------------------------------------- */
 
 typedef struct {
-	GPtrArray *paths;    /* char* */
-	GPtrArray *pools;    /* IcsPool* or NULL when it could not be opened */
-	GPtrArray *errors;   /* char*: why a pool could not be opened, or NULL */
+	GPtrArray *paths;  /* char* */
+	GPtrArray *pools;  /* IcsPool* or NULL when it could not be opened */
+	GPtrArray *errors; /* char*: why a pool could not be opened, or NULL */
 	const char *host_map;
 } Pools;
 
@@ -366,14 +397,14 @@ static void gather(const Pools *p, guint64 id, TargetOnPool *facts, GPtrArray *k
 		f->io_timeout = ics_pool_io_timeout(pool);
 		hosts = ics_pool_hosts(pool, &error);
 		if (hosts == NULL) {
+			/* not joined here: the disk alone can still show it holds nothing */
 			char *msg = g_strdup(error->message);
 
 			g_ptr_array_add(keep, msg);
 			f->error = msg;
-			continue;
 		}
-		f->readable = TRUE;
-		for (guint j = 0; j < hosts->len; j++) {
+		f->readable = hosts != NULL;
+		for (guint j = 0; hosts && j < hosts->len; j++) {
 			const IcsHostInfo *h = g_ptr_array_index(hosts, j);
 
 			if (h->host_id != id)
@@ -384,6 +415,7 @@ static void gather(const Pools *p, guint64 id, TargetOnPool *facts, GPtrArray *k
 		}
 		f->disk_read = ics_delta_read(pool, id, &d, NULL) && d.valid;
 		f->disk_free = f->disk_read && d.free;
+		f->disk_blank = f->disk_read && d.blank;
 	}
 }
 
@@ -428,16 +460,67 @@ static gboolean target_id(const Pools *p, const char *port, guint64 *id, GError 
 	return TRUE;
 }
 
-/*
- * Storage fencing is safe only with a watchdog (see the top of this file):
- * refuse without one unless the device says unsafe_no_watchdog=yes.
- */
-static gboolean watchdog_ok(const FenceArgs *args, GError **error)
+static gboolean unsafe_no_watchdog(const FenceArgs *args)
 {
+	return fence_args_get(args, "unsafe_no_watchdog") &&
+	       fence_args_get_bool(args, "unsafe_no_watchdog");
+}
+
+/*
+ * Storage fencing is safe only if the target's sanlock runs with a
+ * watchdog (see the top of this file): refuse unless the target published
+ * ics-sanlock-watchdog=1, or the device says unsafe_no_watchdog=yes.
+ */
+static gboolean target_watchdog_ok(const FenceArgs *args, const char *port, GError **error)
+{
+	g_autoptr(GHashTable) published = NULL;
+	const char *v;
+
+	if (unsafe_no_watchdog(args))
+		return TRUE;
+	published = cib_node_attr_read(CIB_NODE_ATTR_WATCHDOG, error);
+	if (!published) {
+		ics_error_prefix(error, "cannot learn whether %s's sanlock runs with a watchdog: ",
+				 port ? port : "the target");
+		return FALSE;
+	}
+	v = port ? g_hash_table_lookup(published, port) : NULL;
+	if (v == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "%s never published whether its sanlock runs with a watchdog (node "
+			    "attribute " CIB_NODE_ATTR_WATCHDOG
+			    ", set by ocf:ics:pool start): without "
+			    "that, a host whose heartbeat stopped is not certainly dead; start its "
+			    "pools with this version (unsafe_no_watchdog=yes only in a test lab)",
+			    port ? port : "the target");
+		return FALSE;
+	}
+	if (strcmp(v, "1") != 0) {
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			"%s's sanlock runs without a watchdog (it published " CIB_NODE_ATTR_WATCHDOG
+			"=%s): a host whose heartbeat stopped is not "
+			"certainly dead, so storage fencing proves nothing; run sanlock with "
+			"wdmd and a watchdog device on every host (unsafe_no_watchdog=yes only "
+			"in a test lab)",
+			port, v);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * The health check: the local daemon, and every node that published, run
+ * sanlock with a watchdog (or the device says unsafe_no_watchdog=yes).
+ */
+static gboolean monitor_watchdogs_ok(const FenceArgs *args, GError **error)
+{
+	g_autoptr(GHashTable) published = NULL;
+	g_autoptr(GString) without = g_string_new(NULL);
+	g_autoptr(GList) names = NULL;
 	gboolean on = FALSE;
 
-	if (fence_args_get(args, "unsafe_no_watchdog") &&
-	    fence_args_get_bool(args, "unsafe_no_watchdog"))
+	if (unsafe_no_watchdog(args))
 		return TRUE;
 	if (!ics_sanlock_watchdog(&on, error))
 		return FALSE;
@@ -447,6 +530,23 @@ static gboolean watchdog_ok(const FenceArgs *args, GError **error)
 			    "heartbeat stopped is not certainly dead, so storage fencing proves "
 			    "nothing; run sanlock with wdmd and a watchdog device on every host "
 			    "(unsafe_no_watchdog=yes only in a test lab)");
+		return FALSE;
+	}
+	published = cib_node_attr_read(CIB_NODE_ATTR_WATCHDOG, error);
+	if (!published)
+		return FALSE;
+	names = g_list_sort(g_hash_table_get_keys(published), (GCompareFunc)strcmp);
+	for (GList *l = names; l; l = l->next)
+		if (strcmp(g_hash_table_lookup(published, l->data), "1") != 0)
+			g_string_append_printf(without, "%s%s", without->len ? ", " : "",
+					       (const char *)l->data);
+	if (without->len) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "sanlock runs without a watchdog on %s (node "
+			    "attribute " CIB_NODE_ATTR_WATCHDOG
+			    "): storage fencing of those nodes is refused; "
+			    "run wdmd with a watchdog device there",
+			    without->str);
 		return FALSE;
 	}
 	return TRUE;
@@ -515,8 +615,8 @@ static int fence_off(const Pools *p, const char *port, guint64 id, const FenceAr
 		now = g_get_monotonic_time();
 		if (!wait || now >= deadline) {
 			g_set_error(error, ICS_ERROR, wait ? ICS_ERROR_TIMEOUT : ICS_ERROR_BUSY,
-				    "not fenced%s: %s", wait ? " before the timeout" : " (wait=off)",
-				    why);
+				    "not fenced%s: %s",
+				    wait ? " before the timeout" : " (wait=off)", why);
 			return EXIT_FAIL;
 		}
 		if (now - last_report >= 5 * G_USEC_PER_SEC) {
@@ -544,13 +644,13 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 		/* Nothing to do: a host that comes back rejoins its pools by
 		 * itself (ocf:ics:pool start) and is then ALIVE again. */
 		fprintf(stderr, AGENT ": on: nothing to do, the host rejoins its pools when it "
-				"starts\n");
+				      "starts\n");
 		return EXIT_OK;
 
 	case FENCE_ACTION_LIST: {
 		g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
-		g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func(
-			(GDestroyNotify)g_ptr_array_unref);
+		g_autoptr(GPtrArray) infos =
+			g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
 		g_autoptr(GList) sorted = NULL;
 
 		if (!pools_open(&p, args, error))
@@ -576,7 +676,7 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 	}
 
 	case FENCE_ACTION_MONITOR:
-		if (!watchdog_ok(args, error) || !pools_open(&p, args, error))
+		if (!monitor_watchdogs_ok(args, error) || !pools_open(&p, args, error))
 			return EXIT_FAIL;
 		for (guint i = 0; i < p.pools->len; i++) {
 			IcsPool *pool = g_ptr_array_index(p.pools, i);
@@ -645,8 +745,8 @@ static int run_action(FenceAction action, const FenceArgs *args, GError **error)
 
 	case FENCE_ACTION_OFF:
 	case FENCE_ACTION_REBOOT:
-		if (!watchdog_ok(args, error) || !pools_open(&p, args, error) ||
-		    !target_id(&p, port, &id, error))
+		if (!pools_open(&p, args, error) || !target_id(&p, port, &id, error) ||
+		    !target_watchdog_ok(args, port, error))
 			return EXIT_FAIL;
 		return fence_off(&p, port, id, args, error);
 	}
@@ -661,15 +761,18 @@ static void print_metadata(void)
 	      "\" shortdesc=\"Storage fencing: waits until sanlock shows the host dead on "
 	      "every pool\">\n"
 	      "<longdesc>fence_ics_storage does not act on the target. It reports the target "
-	      "fenced only when the local sanlock daemon shows it DEAD (no disk heartbeat for "
-	      "8 x io_timeout + 60 s; sanlock then frees its leases) on every ICS pool of the "
-	      "cluster (the CIB's ocf:ics:pool resources) where its delta lease is not free, and "
-	      "on at least one. Use it as a further fencing level where no power "
+	      "fenced only when no ICS pool of the cluster (the CIB's ocf:ics:pool resources) "
+	      "holds a lease of it: on each pool the local sanlock daemon shows it DEAD (no "
+	      "disk heartbeat for 8 x io_timeout + 60 s; sanlock then frees its leases) or its "
+	      "delta lease reads free. Use it as a further fencing level where no power "
 	      "fencing exists. It is slow by nature: 68 s at io_timeout 1, 140 s at 10; set "
 	      "pcmk_off_timeout and pcmk_reboot_timeout to at least 8 x io_timeout + 60 + 30 "
-	      "seconds. It is safe only with a hardware watchdog (wdmd) on every host: "
-	      "without one nothing guarantees that a hung host stopped writing. 'on' does "
-	      "nothing (the host rejoins its pools by itself).</longdesc>\n"
+	      "seconds. It is safe only with a hardware watchdog (wdmd) on the target: "
+	      "without one nothing guarantees that a hung host stopped writing; off and "
+	      "reboot refuse unless the target published the node attribute "
+	      "ics-sanlock-watchdog=1 (ocf:ics:pool start does). It proves nothing about "
+	      "resources that are not under a lease. 'on' does nothing (the host rejoins its "
+	      "pools by itself).</longdesc>\n"
 	      "<vendor-url>https://example.invalid/ics</vendor-url>\n"
 	      "<parameters>\n"
 	      "\t<parameter name=\"action\" unique=\"0\" required=\"1\">\n"
@@ -716,8 +819,9 @@ static void print_metadata(void)
 	      "\t<parameter name=\"unsafe_no_watchdog\" unique=\"0\" required=\"0\">\n"
 	      "\t\t<getopt mixed=\"--unsafe-no-watchdog=[yes|no]\" />\n"
 	      "\t\t<content type=\"boolean\" default=\"no\" />\n"
-	      "\t\t<shortdesc lang=\"en\">Test labs only: act although sanlock runs without a "
-	      "watchdog (then a hung host is not certainly dead)</shortdesc>\n"
+	      "\t\t<shortdesc lang=\"en\">Test labs only: act although the target's sanlock runs "
+	      "without a watchdog, or never published whether it does (then a hung host is "
+	      "not certainly dead)</shortdesc>\n"
 	      "\t</parameter>\n"
 	      "\t<parameter name=\"verbose\" unique=\"0\" required=\"0\">\n"
 	      "\t\t<getopt mixed=\"-v, --verbose\" />\n"
@@ -746,9 +850,10 @@ static void print_usage(void)
 	       "       " AGENT " < key=value lines (action, port, pools, host_map, wait, "
 	       "power_timeout, unsafe_no_watchdog)\n"
 	       "\n"
-	       "Storage fencing: off/reboot succeed once sanlock shows NODE dead on every ICS\n"
-	       "pool of the cluster (the CIB's ocf:ics:pool resources, the lockspaces joined\n"
-	       "here, --pools) where it holds a delta lease; on does nothing; status is ON\n"
+	       "Storage fencing: off/reboot succeed once no ICS pool of the cluster (the CIB's\n"
+	       "ocf:ics:pool resources, the lockspaces joined here, --pools) holds a lease of\n"
+	       "NODE: DEAD for the local sanlock or free on disk on every one; they refuse\n"
+	       "unless NODE published ics-sanlock-watchdog=1. on does nothing; status is ON\n"
 	       "while NODE renews.\n"
 	       "Exit status: 0 success (status: on), 1 failure, 2 status: off.\n");
 }

@@ -11,9 +11,11 @@ fencing_fence_ics_lab_LDADD = fencing/libfenceargs.la $(ICS_LIBS)
 
 # Storage fencing: waits until sanlock shows the target dead on its pools.
 sbin_PROGRAMS += fencing/fence_ics_storage
-# Its pool set is the CIB's ocf:ics:pool resources (libcib).
+# Its pool set is the CIB's ocf:ics:pool resources, and the target's
+# published watchdog a node attribute (libcib).
 noinst_LTLIBRARIES += fencing/libcibpools.la
-fencing_libcibpools_la_SOURCES = fencing/cib_pools.c fencing/cib_pools.h
+fencing_libcibpools_la_SOURCES = fencing/cib_read.c fencing/cib_read.h \
+	fencing/cib_pools.c fencing/cib_pools.h fencing/cib_nodes.c fencing/cib_nodes.h
 fencing_libcibpools_la_CPPFLAGS = $(AM_CPPFLAGS) $(CIB_CFLAGS)
 fencing_libcibpools_la_LIBADD = $(CIB_LIBS)
 fencing_fence_ics_storage_SOURCES = fencing/fence_ics_storage.c

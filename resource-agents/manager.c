@@ -418,18 +418,20 @@ static char *log_tail(void)
 	return g_strdup(start ? start + 1 : text);
 }
 
-/* In the child, before exec: take the manager's lease (backend=shared).
- * Returns an error message, or NULL when the lease is held. */
 /*
- * In the child: take the manager's lease, over from a fenced holder when
- * needed.  Some refusals are a moment of the failover: the daemon has just
- * joined and not read the hosts yet, the holder's fencing is not confirmed
- * yet.  Those are retried for up to @wait_ms.  The others are this node's
- * answer and fail at once, so that Pacemaker tries another node: the
- * holder is alive, or this node cannot order the holder's incarnation
- * against its fencing (a node that re-joined after the holder died never
- * saw it alive: "stale fencing" -- measured in the lab when crashes follow
- * each other; a node that watched the holder live allows the takeover).
+ * In the child, before exec: take the manager's lease (backend=shared),
+ * over from a fenced holder when needed.  Returns an error message, or
+ * NULL when the lease is held.  Some refusals are a moment of the
+ * failover: the daemon has just joined and not read the hosts yet
+ * (ics_lease_takeover reads them again for up to 2 x io_timeout + 1 s
+ * before it refuses), the holder's fencing is not confirmed yet
+ * (REFUSE_NOT_CONFIRMED, retried here for up to @wait_ms).  The others are
+ * this node's answer and fail at once, so that Pacemaker tries another
+ * node: the holder is alive, or this node cannot order the holder's
+ * incarnation against its fencing (a node that re-joined after the holder
+ * died never saw it alive: "stale fencing" -- measured in the lab when
+ * crashes follow each other; a node that watched the holder live allows
+ * the takeover).
  */
 static char *child_acquire(IcsPool *pool, const char *owner, guint wait_ms)
 {

@@ -16,6 +16,12 @@
  * A small marker file per pool in ICS_POOL_STATE_DIR (default
  * /run/ics/pool) records that start ran and with which host id: monitor and
  * stop must answer even when the storage does not.
+ *
+ * start also publishes whether this node's sanlock runs with a watchdog, as
+ * the permanent node attribute ics-sanlock-watchdog (1 or 0; 0 as well when
+ * the daemon cannot tell): storage fencing of this node is safe only with
+ * one, and when this node is being fenced it cannot be asked
+ * (fence_ics_storage reads the attribute; docs/storage-fencing.md).
  */
 #include "config.h"
 
@@ -81,12 +87,9 @@ static int pool_monitor(const OcfAgent *agent);
 static int pool_validate(const OcfAgent *agent);
 
 static const OcfAction pool_actions[] = {
-	{ "start", pool_start, 60, 0, -1 },
-	{ "stop", pool_stop, 60, 0, -1 },
-	{ "monitor", pool_monitor, 30, 5, 0 },
-	{ "validate-all", pool_validate, 20, 0, -1 },
-	{ "meta-data", NULL, 5, 0, -1 },
-	{ NULL, NULL, 0, 0, 0 },
+	{ "start", pool_start, 60, 0, -1 },    { "stop", pool_stop, 60, 0, -1 },
+	{ "monitor", pool_monitor, 30, 5, 0 }, { "validate-all", pool_validate, 20, 0, -1 },
+	{ "meta-data", NULL, 5, 0, -1 },       { NULL, NULL, 0, 0, 0 },
 };
 
 static const OcfAgent pool_agent = {
@@ -96,7 +99,9 @@ static const OcfAgent pool_agent = {
 	.longdesc =
 		"Makes an ICS storage pool available on a node and joins the pool's sanlock "
 		"lockspace (host id = corosync node id), so that VMs on the pool can take "
-		"their disk leases. Run it as a clone, one instance per node.\n"
+		"their disk leases. Run it as a clone, one instance per node. start also "
+		"publishes whether this node's sanlock runs with a watchdog (node attribute "
+		"ics-sanlock-watchdog, 1 or 0), which storage fencing of this node requires.\n"
 		"monitor: the storage answers (a bounded read of .ics/pool.json in a child "
 		"process) and this host's disk heartbeat renews (sanlock reports it alive, last "
 		"renewal at most 4 x io_timeout + 2 s ago). Otherwise OCF_ERR_GENERIC with "
@@ -207,8 +212,7 @@ static gboolean resolve_host_id(const PoolConfig *cfg, guint64 *id, GError **err
 }
 
 /* Fill @f; *@pool is the opened pool when the storage answered. */
-static void gather_facts(const PoolConfig *cfg, PoolFacts *f, IcsPool **pool,
-			 char **unreachable)
+static void gather_facts(const PoolConfig *cfg, PoolFacts *f, IcsPool **pool, char **unreachable)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) hosts = NULL;
@@ -306,8 +310,8 @@ static gboolean run_tool(const char *const *argv, guint timeout_ms, GError **err
 
 static gboolean nfs_mount(const PoolConfig *cfg, guint timeout_ms, GError **error)
 {
-	const char *argv[] = { "mount", "-t", "nfs", "-o", cfg->options, cfg->source, cfg->path,
-			       NULL };
+	const char *argv[] = { "mount",	     "-t",	  "nfs",     "-o",
+			       cfg->options, cfg->source, cfg->path, NULL };
 
 	if (is_mounted(cfg->path))
 		return TRUE;
@@ -324,8 +328,7 @@ static gboolean nfs_mount(const PoolConfig *cfg, guint timeout_ms, GError **erro
 	return run_tool(argv, timeout_ms, error);
 }
 
-static gboolean nfs_umount(const PoolConfig *cfg, gboolean lazy, guint timeout_ms,
-			   GError **error)
+static gboolean nfs_umount(const PoolConfig *cfg, gboolean lazy, guint timeout_ms, GError **error)
 {
 	const char *plain[] = { "umount", cfg->path, NULL };
 	const char *forced[] = { "umount", "-f", "-l", cfg->path, NULL };
@@ -347,13 +350,44 @@ static int rc_for_open_error(const GError *error)
 	return OCF_ERR_GENERIC;
 }
 
+#define WATCHDOG_ATTR "ics-sanlock-watchdog"
+
+/* Set this node's permanent attribute @name to @value unless it has it. */
+static void node_attr_publish(const char *pool, const char *name, const char *value)
+{
+	const char *node_argv[] = { "crm_node", "-n", NULL };
+	g_autofree char *node = NULL, *have = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!ics_exec_simple(node_argv, CRM_NODE_TIMEOUT_MS, &node, &error) ||
+	    g_strstrip(node)[0] == '\0') {
+		ocf_log(ICS_LOG_WARNING,
+			"pool %s: cannot publish %s: this node's name is unknown%s%s", pool, name,
+			error ? ": " : "", error ? error->message : "");
+		return;
+	}
+	const char *query[] = { "crm_attribute", "--type", "nodes",   "--node",	 node,
+				"--name",	 name,	   "--query", "--quiet", NULL };
+	if (ics_exec_simple(query, CRM_NODE_TIMEOUT_MS, &have, NULL) &&
+	    strcmp(g_strstrip(have), value) == 0)
+		return;
+	const char *update[] = { "crm_attribute", "--type", "nodes",	"--node", node,
+				 "--name",	  name,	    "--update", value,	  NULL };
+	if (!ics_exec_simple(update, CRM_NODE_TIMEOUT_MS, NULL, &error))
+		ocf_log(ICS_LOG_WARNING,
+			"pool %s: cannot publish %s=%s for %s: %s; storage fencing of this node "
+			"will refuse",
+			pool, name, value, node, error->message);
+}
+
 /*
  * The health alarm of docs/storage-fencing.md: sanlock's expiry and storage
  * fencing assume that a host whose heartbeat stops is reset by its
  * watchdog.  A host without one is told so at every pool start (not a
- * failure: the lab runs without a watchdog device).
+ * failure: the lab runs without a watchdog device), and publishes it for
+ * the storage fencing of this node.
  */
-static void warn_without_watchdog(const char *pool)
+static void publish_watchdog(const char *pool)
 {
 	g_autoptr(GError) error = NULL;
 	gboolean on = FALSE;
@@ -367,6 +401,7 @@ static void warn_without_watchdog(const char *pool)
 			"sanlock's own expiry is unsafe; run wdmd with a watchdog device "
 			"(docs/storage-fencing.md)",
 			pool);
+	node_attr_publish(pool, WATCHDOG_ATTR, on ? "1" : "0");
 }
 
 static int pool_start(const OcfAgent *agent)
@@ -397,7 +432,7 @@ static int pool_start(const OcfAgent *agent)
 	if (!pool_probe_storage(cfg.path, cfg.monitor_timeout_s * 1000, &error)) {
 		ocf_exit_reason("pool %s: %s", cfg.name, error->message);
 		return g_error_matches(error, ICS_ERROR, ICS_ERROR_NOT_FOUND) ? OCF_ERR_INSTALLED
-									       : OCF_ERR_GENERIC;
+									      : OCF_ERR_GENERIC;
 	}
 	pool = ics_pool_open(cfg.path, cfg.uuid, &error);
 	if (pool == NULL) {
@@ -430,11 +465,11 @@ static int pool_start(const OcfAgent *agent)
 				": %s",
 				cfg.name, ics_pool_lockspace(pool), host_id, error->message);
 		return g_error_matches(error, ICS_ERROR, ICS_ERROR_CONFLICT) ? OCF_ERR_CONFIGURED
-									    : OCF_ERR_GENERIC;
+									     : OCF_ERR_GENERIC;
 	}
 	ocf_log(ICS_LOG_INFO, "pool %s at %s: joined lockspace %s as host %" G_GUINT64_FORMAT,
 		cfg.name, cfg.path, ics_pool_lockspace(pool), host_id);
-	warn_without_watchdog(cfg.name);
+	publish_watchdog(cfg.name);
 	return OCF_SUCCESS;
 }
 
@@ -490,7 +525,8 @@ static int pool_stop(const OcfAgent *agent)
 			why ? why : "heartbeat lost", cfg.name);
 		if (pool != NULL && facts.host_id != 0 &&
 		    !ics_pool_leave(pool, facts.host_id, TRUE, &error))
-			ocf_log(ICS_LOG_WARNING, "pool %s: forced leave failed (%s); sanlock "
+			ocf_log(ICS_LOG_WARNING,
+				"pool %s: forced leave failed (%s); sanlock "
 				"drops the lockspace by itself once renewals fail",
 				cfg.name, error->message);
 		g_clear_error(&error);
@@ -522,8 +558,7 @@ static int pool_validate(const OcfAgent *agent)
 
 	if (rc != OCF_SUCCESS)
 		return rc;
-	if (cfg.type == POOL_TYPE_BLOCK &&
-	    (stat(cfg.source, &st) < 0 || !S_ISBLK(st.st_mode))) {
+	if (cfg.type == POOL_TYPE_BLOCK && (stat(cfg.source, &st) < 0 || !S_ISBLK(st.st_mode))) {
 		ocf_exit_reason("pool %s: source %s is not a block device", cfg.name, cfg.source);
 		return OCF_ERR_INSTALLED;
 	}

@@ -4,9 +4,15 @@
  * The VM's definition lives on its shared pool (<pool>/.ics/vms/<uuid>/,
  * libicsvmdef); start regenerates the domain XML from the metadata and
  * creates a transient domain, whose <lease> makes libvirt's sanlock driver
- * take the VM's disk lease.  Before that, the lease is inspected: held by a
- * live host is a hard refusal; held by a dead host is taken over only when
- * Pacemaker confirmed the host fenced (ics_lease_takeover).  monitor tells
+ * take the VM's disk lease.  Before that, the lease is looked at: free or
+ * this host's, start; held by another host, it is taken over only when
+ * Pacemaker confirmed the host fenced and its delta lease then stood still
+ * (ics_lease_takeover_run).  Any refusal is looked at again every 2 s for
+ * as long as the start's timeout allows (150 s by default: until sanlock's
+ * own expiry, 68 s at io_timeout 1, frees a dead owner's lease), so that a
+ * refusal -- a manual confirmation, a fencing not yet confirmed, an owner
+ * renewing late -- never leaves the VM stopped while waiting would have
+ * started it; only a start that waited out its budget fails.  monitor tells
  * running, cleanly stopped, failed, crashed and paused-on-I/O-error apart
  * and applies the VM's crash policy; migrate_to/migrate_from do a live
  * peer-to-peer migration.  The decisions are in vm_logic.c, the libvirt
@@ -45,6 +51,7 @@
 #define DEFAULT_QEMU_LOG_DIR "/var/log/libvirt/qemu"
 #define TOOL_TIMEOUT_MS 10000
 #define START_WAIT_MS 30000
+#define START_TIMEOUT_MS 150000 /* default: covers sanlock's expiry (68 s), see check_lease */
 
 static const OcfParam vm_params[] = {
 	{ "uuid", OCF_TYPE_STRING, NULL, TRUE, TRUE, "VM uuid",
@@ -80,13 +87,16 @@ static const OcfParam vm_params[] = {
 	{ "takeover", OCF_TYPE_BOOLEAN, "true", FALSE, FALSE, "Take over a dead host's lease",
 	  "When the VM's lease is held by a host that no longer renews, take it over at "
 	  "once (ics_lease_takeover), which acts only when Pacemaker confirmed that host "
-	  "fenced (off or reboot) and its delta lease then stood still for 2 x io_timeout "
-	  "+ 1 s. false: wait for sanlock's own expiry (8 x io_timeout + 60 s)." },
+	  "fenced (off or reboot) and its delta lease then stood still for 8 x io_timeout "
+	  "+ 2.5 s (10.5 s at io_timeout 1). false: wait for sanlock's own expiry (8 x "
+	  "io_timeout + 60 s). Either way a refused start waits, looking again every 2 s, "
+	  "as long as its timeout allows." },
 	{ "accept_manual_fencing", OCF_TYPE_BOOLEAN, "false", FALSE, FALSE,
 	  "Count a manual fencing confirmation (operator override)",
 	  "A manual confirmation (stonith_admin --confirm) fenced nothing: an operator "
 	  "asserted that the host is down. By default the takeover refuses it "
-	  "(refuse-manual) and the VM waits for sanlock's expiry. true: the operator "
+	  "(refuse-manual) and start waits for sanlock's expiry (68 s at io_timeout 1, "
+	  "within the 150 s start timeout). true: the operator "
 	  "vouches for such confirmations; the takeover still requires the owner's delta "
 	  "lease to stand still after it and still logs it as MANUAL. Set it only for the "
 	  "time of a recovery, and remove it after (docs/lease-takeover.md)." },
@@ -108,7 +118,7 @@ static int vm_migrate_from(const OcfAgent *agent);
 static int vm_validate(const OcfAgent *agent);
 
 static const OcfAction vm_actions[] = {
-	{ "start", vm_start, 120, 0, -1 },
+	{ "start", vm_start, 150, 0, -1 },
 	{ "stop", vm_stop, 90, 0, -1 },
 	{ "monitor", vm_monitor, 30, 10, 0 },
 	{ "migrate_to", vm_migrate_to, 180, 0, -1 },
@@ -127,9 +137,11 @@ static const OcfAgent vm_agent = {
 		"generated from it) lives on its shared pool under .ics/vms/<uuid>/, so any node "
 		"that has the pool can start it. start creates a transient libvirt domain from "
 		"XML regenerated from the metadata; its <lease> makes libvirt's sanlock driver "
-		"take the VM's lease, so the VM never runs twice. A lease held by a live host "
-		"refuses the start (OCF_ERR_GENERIC); one held by a dead host is taken over "
-		"only when Pacemaker confirmed that host fenced. start refuses without quorum. "
+		"take the VM's lease, so the VM never runs twice. A lease held by a dead host "
+		"is taken over only when Pacemaker confirmed that host fenced; every refusal "
+		"is looked at again every 2 s until sanlock's own expiry frees the lease or "
+		"the start's budget (its timeout minus 50 s) ends, and only then fails "
+		"(OCF_ERR_GENERIC). start refuses without quorum. "
 		"A node without the pool or the definition answers OCF_ERR_INSTALLED (this node "
 		"only). stop: ACPI shutdown, bounded wait, destroy. monitor: running = "
 		"OCF_SUCCESS; not running = OCF_NOT_RUNNING; paused on I/O error = "
@@ -139,7 +151,8 @@ static const OcfAgent vm_agent = {
 		"action ends before its timeout, with \"libvirtd on this node does not answer\" "
 		"when libvirtd hangs. See ocf_ics_vm(7).\n"
 		"Recommended: meta allow-migrate=true; utilization cpu=<vcpus> "
-		"memory=<MiB>; op monitor interval=10s timeout=30s; op start timeout=120s; op "
+		"memory=<MiB>; op monitor interval=10s timeout=30s; op start timeout=150s (at "
+		"least 8 x io_timeout + 60 s + 50 s: the wait for sanlock's expiry); op "
 		"stop timeout=90s; op migrate_to timeout=180s; op migrate_from timeout=60s; "
 		"order and colocate after the pool clone (order pool-clone then vm, colocation "
 		"vm with pool-clone), which is what guarantees the pool on a migration target. "
@@ -346,25 +359,98 @@ static char *domain_xml(const VmConfig *cfg, IcsVmMeta *m, int *rc)
 
 /* ---- the lease -------------------------------------------------------- */
 
+#define LEASE_POLL_MS 2000
+#define LEASE_PROGRESS_MS 10000
+
+/* The lease's name: the metadata's, else the VM's uuid. */
+static const char *lease_name(const VmConfig *cfg, const IcsVmMeta *m)
+{
+	return m->lease_name ? m->lease_name : cfg->uuid;
+}
+
 /*
- * Decide about the VM's lease before (and after a refused) start.  Returns
- * OCF_SUCCESS to go on (*took_over when a takeover freed it), otherwise the
- * exit code, the reason given.
+ * One look at the VM's lease: TRUE (*go) to start now, *took_over when a
+ * takeover freed it; otherwise *why (g_free) says what holds it.  FALSE
+ * with the reason in *why when the lease cannot be read at all.  With
+ * takeover=true ics_lease_takeover_run gathers and decides everything
+ * itself (the local daemon's view included); without, the owner's state as
+ * the local daemon sees it decides (vm_lease_decide).
  */
-static int check_lease(const VmConfig *cfg, const IcsVmMeta *m, gboolean *took_over)
+static gboolean lease_look(const VmConfig *cfg, const IcsVmMeta *m, IcsPool *pool, guint64 self_id,
+			   gboolean *go, gboolean *took_over, char **why)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(IcsPool) pool = NULL;
 	g_autoptr(GPtrArray) hosts = NULL;
 	IcsLeaseInfo info = { 0 };
 	IcsHostState owner_state = ICS_HOST_UNKNOWN;
-	const char *owner_name = "?";
+	IcsTakeoverVerdict verdict = ICS_TAKEOVER_REFUSE_UNKNOWN;
+	g_autofree char *reason = NULL;
+	VmLeaseAction action;
+
+	*go = *took_over = FALSE;
+	*why = NULL;
+	if (!ics_lease_inspect(pool, lease_name(cfg, m), &info, &error)) {
+		*why = g_strdup_printf("cannot read its lease: %s", error->message);
+		return FALSE;
+	}
+	if (info.owner_host_id && info.owner_host_id != self_id && !cfg->takeover) {
+		hosts = ics_pool_hosts(pool, &error);
+		for (guint i = 0; hosts != NULL && i < hosts->len; i++) {
+			const IcsHostInfo *h = g_ptr_array_index(hosts, i);
+
+			if (h->host_id == info.owner_host_id)
+				owner_state = h->state;
+		}
+		g_clear_error(&error);
+	}
+	action = vm_lease_decide(info.owner_host_id, self_id, owner_state, cfg->takeover);
+	if (action == VM_LEASE_TAKEOVER) {
+		IcsTakeoverOptions topts = { .clock_margin_s = ICS_LOCK_DEFAULT_CLOCK_MARGIN,
+					     .accept_manual = cfg->accept_manual_fencing };
+
+		if (!ics_lease_takeover_run(pool, lease_name(cfg, m), &topts, &verdict, &reason,
+					    &error)) {
+			*why = g_strdup_printf("lease held by host %" G_GUINT64_FORMAT
+					       "; takeover failed: %s",
+					       info.owner_host_id, error->message);
+			ics_lease_info_clear(&info);
+			return FALSE;
+		}
+	}
+	*go = vm_lease_go(action, verdict);
+	*took_over = *go && action == VM_LEASE_TAKEOVER && verdict == ICS_TAKEOVER_ALLOW;
+	if (action == VM_LEASE_TAKEOVER)
+		*why = g_strdup_printf("lease held by host %" G_GUINT64_FORMAT ": takeover %s: %s",
+				       info.owner_host_id, ics_takeover_verdict_name(verdict),
+				       reason);
+	else if (!*go)
+		*why = g_strdup_printf("lease held by host %" G_GUINT64_FORMAT
+				       " (%s); takeover=false: "
+				       "waiting for sanlock's expiry",
+				       info.owner_host_id, ics_host_state_name(owner_state));
+	ics_lease_info_clear(&info);
+	return TRUE;
+}
+
+/*
+ * Wait until the VM's lease may be taken (see vm_lease_go): look, and look
+ * again every LEASE_POLL_MS until @deadline (monotonic us).  A refusal is
+ * never final before the deadline: sanlock's own expiry frees a dead
+ * owner's lease, a fencing may complete, a host list may be read.  Returns
+ * OCF_SUCCESS (*took_over when a takeover freed it), else OCF_ERR_GENERIC
+ * with the last reason given.
+ */
+static int check_lease(const VmConfig *cfg, const IcsVmMeta *m, gint64 deadline,
+		       gboolean *took_over)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsPool) pool = NULL;
 	const char *argv[] = { "crm_node", "-i", NULL };
 	g_autofree char *self_out = NULL;
+	g_autofree char *last = NULL;
+	gint64 t0 = g_get_monotonic_time(), last_report = t0;
 	guint64 self_id = 0;
-	VmLeaseAction action;
-	IcsTakeoverVerdict verdict = ICS_TAKEOVER_REFUSE_UNKNOWN;
-	int rc = OCF_SUCCESS;
+	guint looks = 0;
 
 	*took_over = FALSE;
 	pool = ics_pool_open(cfg->pool, NULL, &error);
@@ -373,76 +459,43 @@ static int check_lease(const VmConfig *cfg, const IcsVmMeta *m, gboolean *took_o
 				error->message);
 		return OCF_ERR_GENERIC;
 	}
-	if (!ics_lease_inspect(pool, m->lease_name ? m->lease_name : cfg->uuid, &info, &error)) {
-		ocf_exit_reason("vm %s: cannot read its lease: %s", m->name, error->message);
-		return OCF_ERR_GENERIC;
-	}
 	self_out = tool_output(argv, TRUE);
 	if (self_out != NULL)
 		self_id = g_ascii_strtoull(g_strstrip(self_out), NULL, 10);
-	hosts = info.owner_host_id ? ics_pool_hosts(pool, &error) : NULL;
-	for (guint i = 0; hosts != NULL && i < hosts->len; i++) {
-		const IcsHostInfo *h = g_ptr_array_index(hosts, i);
-
-		if (h->host_id == info.owner_host_id) {
-			owner_state = h->state;
-			owner_name = h->name ? h->name : "?";
-		}
-	}
-	if (info.owner_host_id && hosts == NULL)
-		ocf_log(ICS_LOG_WARNING, "vm %s: lockspace hosts unknown: %s", m->name,
-			error ? error->message : "?");
-	action = vm_lease_decide(info.owner_host_id, self_id, owner_state, cfg->takeover);
-	ocf_log(ICS_LOG_INFO, "vm %s: lease owner host %" G_GUINT64_FORMAT " (%s, %s): %s", m->name,
-		info.owner_host_id, owner_name, ics_host_state_name(owner_state),
-		vm_lease_action_name(action));
-	switch (action) {
-	case VM_LEASE_FREE:
-	case VM_LEASE_MINE:
-		break;
-	case VM_LEASE_REFUSE_ALIVE:
-		ocf_exit_reason("vm %s: lease held by host %" G_GUINT64_FORMAT " (%s), alive",
-				m->name, info.owner_host_id, owner_name);
-		rc = OCF_ERR_GENERIC;
-		break;
-	case VM_LEASE_REFUSE_NO_TAKEOVER:
-		ocf_exit_reason("vm %s: lease held by host %" G_GUINT64_FORMAT " (%s, %s); "
-				"takeover=false: waiting for sanlock's expiry",
-				m->name, info.owner_host_id, owner_name,
-				ics_host_state_name(owner_state));
-		rc = OCF_ERR_GENERIC;
-		break;
-	case VM_LEASE_TAKEOVER: {
-		IcsTakeoverOptions topts = { .clock_margin_s = ICS_LOCK_DEFAULT_CLOCK_MARGIN,
-					     .accept_manual = cfg->accept_manual_fencing };
+	for (;;) {
 		g_autofree char *why = NULL;
+		gboolean go = FALSE;
+		gint64 now;
 
-		g_clear_error(&error);
-		if (!ics_lease_takeover_run(pool, m->lease_name ? m->lease_name : cfg->uuid, &topts,
-					    &verdict, &why, &error)) {
-			ocf_exit_reason("vm %s: lease held by host %" G_GUINT64_FORMAT
-					" (%s); takeover failed: %s",
-					m->name, info.owner_host_id, owner_name, error->message);
-			rc = OCF_ERR_GENERIC;
-			break;
+		looks++;
+		if (!lease_look(cfg, m, pool, self_id, &go, took_over, &why) &&
+		    g_strcmp0(why, last) != 0)
+			ocf_log(ICS_LOG_WARNING, "vm %s: %s", m->name, why);
+		if (go) {
+			if (why != NULL || looks > 1)
+				ocf_log(*took_over ? ICS_LOG_WARNING : ICS_LOG_INFO, "vm %s: %s%s",
+					m->name, why ? why : "lease free",
+					looks > 1 ? " (after waiting)" : "");
+			return OCF_SUCCESS;
 		}
-		if (verdict != ICS_TAKEOVER_ALLOW && verdict != ICS_TAKEOVER_NOT_NEEDED) {
-			ocf_exit_reason("vm %s: lease held by host %" G_GUINT64_FORMAT
-					" (%s); takeover refused (%s): %s",
-					m->name, info.owner_host_id, owner_name,
-					ics_takeover_verdict_name(verdict), why);
-			rc = OCF_ERR_GENERIC;
-			break;
+		now = g_get_monotonic_time();
+		if (looks == 1 || now - last_report >= LEASE_PROGRESS_MS * 1000) {
+			ocf_log(ICS_LOG_INFO,
+				"vm %s: waiting for its lease (%" G_GINT64_FORMAT " s left): %s",
+				m->name, MAX((gint64)0, (deadline - now) / G_USEC_PER_SEC), why);
+			last_report = now;
 		}
-		ocf_log(verdict == ICS_TAKEOVER_ALLOW ? ICS_LOG_WARNING : ICS_LOG_INFO,
-			"vm %s: lease of host %" G_GUINT64_FORMAT " (%s): %s: %s", m->name,
-			info.owner_host_id, owner_name, ics_takeover_verdict_name(verdict), why);
-		*took_over = verdict == ICS_TAKEOVER_ALLOW;
-		break;
+		g_free(last);
+		last = g_steal_pointer(&why);
+		if (now + LEASE_POLL_MS * 1000 >= deadline)
+			break;
+		g_usleep(LEASE_POLL_MS * 1000);
 	}
-	}
-	ics_lease_info_clear(&info);
-	return rc;
+	ocf_exit_reason("vm %s: %s (waited %" G_GINT64_FORMAT " s; sanlock's own expiry frees "
+			"a dead owner's lease 8 x io_timeout + 60 s after its last renewal: a "
+			"later start succeeds then)",
+			m->name, last, (g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+	return OCF_ERR_GENERIC;
 }
 
 static int check_quorum(const VmConfig *cfg, const char *vm)
@@ -488,12 +541,15 @@ static int vm_start(const OcfAgent *agent)
 	VmObservation o = { 0 };
 	virConnectPtr conn = NULL;
 	gboolean took_over = FALSE;
-	gint64 t0 = g_get_monotonic_time();
+	gint64 t0 = g_get_monotonic_time(), lease_deadline;
 	int rc = load_config(agent, &cfg);
 
 	if (rc != OCF_SUCCESS)
 		return rc;
-	arm_deadline(120000);
+	arm_deadline(START_TIMEOUT_MS);
+	lease_deadline = t0 + (gint64)vm_lease_wait_budget_ms(ocf_timeout_ms(START_TIMEOUT_MS),
+							      START_WAIT_MS) *
+				      1000;
 	m = load_definition(&cfg, &rc);
 	if (m == NULL)
 		return rc;
@@ -515,29 +571,28 @@ static int vm_start(const OcfAgent *agent)
 		marker_write(&cfg);
 		goto out;
 	}
-	if (cfg.lease && m->has_lease && (rc = check_lease(&cfg, m, &took_over)) != OCF_SUCCESS)
-		goto out;
-	if (!vm_domain_start(conn, xml, START_WAIT_MS, &error)) {
-		if (!(cfg.lease && g_error_matches(error, ICS_ERROR, ICS_ERROR_BUSY))) {
-			ocf_exit_reason("vm %s: %s", m->name, error->message);
-			rc = OCF_ERR_GENERIC;
+	/* The lease: looked at (and waited for) before the domain starts; if
+	 * libvirt's sanlock driver still finds it busy, looked at again. */
+	for (;;) {
+		if (cfg.lease && m->has_lease &&
+		    (rc = check_lease(&cfg, m, lease_deadline, &took_over)) != OCF_SUCCESS)
 			goto out;
-		}
-		ocf_log(ICS_LOG_WARNING, "vm %s: %s", m->name, error->message);
-		if ((rc = check_lease(&cfg, m, &took_over)) != OCF_SUCCESS)
-			goto out;
-		if (!took_over) {
-			ocf_exit_reason("vm %s: the lease is busy: %s", m->name, error->message);
-			rc = OCF_ERR_GENERIC;
-			goto out;
-		}
 		g_clear_error(&error);
-		if (!vm_domain_start(conn, xml, START_WAIT_MS, &error)) {
-			ocf_exit_reason("vm %s: after the lease takeover: %s", m->name,
+		if (vm_domain_start(conn, xml, START_WAIT_MS, &error))
+			break;
+		if (!(cfg.lease && g_error_matches(error, ICS_ERROR, ICS_ERROR_BUSY)) ||
+		    g_get_monotonic_time() >= lease_deadline) {
+			ocf_exit_reason("vm %s: %s%s", m->name,
+					g_error_matches(error, ICS_ERROR, ICS_ERROR_BUSY)
+						? "the lease is busy: "
+						: "",
 					error->message);
 			rc = OCF_ERR_GENERIC;
 			goto out;
 		}
+		ocf_log(ICS_LOG_WARNING, "vm %s: %s; looking at the lease again", m->name,
+			error->message);
+		g_usleep(LEASE_POLL_MS * 1000);
 	}
 	marker_write(&cfg);
 	ocf_log(ICS_LOG_INFO, "vm %s started in %" G_GINT64_FORMAT " ms%s", m->name,

@@ -491,12 +491,38 @@ VmLeaseAction vm_lease_decide(guint64 owner_host_id, guint64 self_host_id, IcsHo
 		 * delta lease ages out only after 8 x io_timeout): confirmed fencing
 		 * is what tells, and ics_lease_takeover asks Pacemaker for it. */
 		return takeover ? VM_LEASE_TAKEOVER : VM_LEASE_REFUSE_ALIVE;
+	case ICS_HOST_DEAD:
+		/* sanlock's own expiry: it grants the lease without help */
+		return takeover ? VM_LEASE_TAKEOVER : VM_LEASE_FREE;
 	case ICS_HOST_UNKNOWN:
 	case ICS_HOST_FAILING:
-	case ICS_HOST_DEAD:
 		return takeover ? VM_LEASE_TAKEOVER : VM_LEASE_REFUSE_NO_TAKEOVER;
 	}
 	return VM_LEASE_REFUSE_ALIVE;
+}
+
+gboolean vm_lease_go(VmLeaseAction a, IcsTakeoverVerdict v)
+{
+	switch (a) {
+	case VM_LEASE_FREE:
+	case VM_LEASE_MINE:
+		return TRUE;
+	case VM_LEASE_TAKEOVER:
+		return v == ICS_TAKEOVER_ALLOW || v == ICS_TAKEOVER_NOT_NEEDED;
+	case VM_LEASE_REFUSE_ALIVE:
+	case VM_LEASE_REFUSE_NO_TAKEOVER:
+		break;
+	}
+	return FALSE;
+}
+
+guint vm_lease_wait_budget_ms(guint op_timeout_ms, guint start_wait_ms)
+{
+	/* the deadline alarm, the domain start, the report, and one more look
+	 * begun just before the end (a renewal watch: 10.5 s at io_timeout 1) */
+	guint64 used = 2000 + (guint64)start_wait_ms + 3000 + 15000;
+
+	return op_timeout_ms > used ? (guint)(op_timeout_ms - used) : 0;
 }
 
 /* ---- migration -------------------------------------------------------- */

@@ -28,8 +28,8 @@ typedef struct {
 	guint shutdown_timeout_s;
 	gboolean takeover;
 	gboolean accept_manual_fencing; /* operator override: docs/lease-takeover.md */
-	gboolean lease;	       /* FALSE: tests only (libvirt's test driver) */
-	gboolean quorum_check; /* FALSE: tests only (no cluster) */
+	gboolean lease;			/* FALSE: tests only (libvirt's test driver) */
+	gboolean quorum_check;		/* FALSE: tests only (no cluster) */
 } VmConfig;
 
 void vm_config_clear(VmConfig *cfg);
@@ -128,12 +128,12 @@ int vm_rc_for_load_error(const GError *error);
 int vm_parse_quorate(const char *quorumtool_out);
 
 typedef enum {
-	VM_LEASE_FREE,		     /* start */
+	VM_LEASE_FREE,		     /* start (also: owner DEAD, sanlock grants it) */
 	VM_LEASE_MINE,		     /* held by this host: start (libvirt decides) */
-	VM_LEASE_REFUSE_ALIVE,	     /* OCF_ERR_GENERIC: held by a live host (takeover=false) */
+	VM_LEASE_REFUSE_ALIVE,	     /* held by a live host (takeover=false): wait */
 	VM_LEASE_TAKEOVER,	     /* held by another host: ics_lease_takeover decides (it
 				      * acts only on confirmed fencing; refuses a live owner) */
-	VM_LEASE_REFUSE_NO_TAKEOVER, /* owner dead or unknown, takeover=false */
+	VM_LEASE_REFUSE_NO_TAKEOVER, /* owner failing or unknown, takeover=false: wait */
 } VmLeaseAction;
 
 const char *vm_lease_action_name(VmLeaseAction a);
@@ -142,6 +142,28 @@ const char *vm_lease_action_name(VmLeaseAction a);
  * sanlock daemon sees it (ICS_HOST_UNKNOWN when not listed). */
 VmLeaseAction vm_lease_decide(guint64 owner_host_id, guint64 self_host_id, IcsHostState owner_state,
 			      gboolean takeover);
+
+/*
+ * Whether one look at the lease lets start go on: FREE, MINE, or a
+ * takeover whose verdict is ALLOW or NOT_NEEDED.  Anything else -- every
+ * refusal, with or without takeover -- is waited out: start looks again
+ * every few seconds until the local sanlock daemon calls the owner DEAD
+ * (sanlock's own expiry, 8 x io_timeout + 60 s after its last renewal:
+ * then the lease is free, which is always safe), a takeover is allowed, or
+ * the wait budget ends.  A live owner never expires; start then fails at
+ * the end of its budget.
+ */
+gboolean vm_lease_go(VmLeaseAction a, IcsTakeoverVerdict v);
+
+/*
+ * How long start may go on looking at its lease: the operation's timeout
+ * minus the deadline alarm's 2 s, the domain start's own wait
+ * (@start_wait_ms), 3 s to report and 15 s for a last look begun just
+ * before the end (its renewal watch is 10.5 s at io_timeout 1); 0 when
+ * nothing is left.  150 s (vmpool's start timeout) leaves 100 s, more than
+ * sanlock's 68 s expiry at io_timeout 1.
+ */
+guint vm_lease_wait_budget_ms(guint op_timeout_ms, guint start_wait_ms);
 
 /* ---- migration -------------------------------------------------------- */
 
@@ -159,7 +181,6 @@ char *vm_migration_target_problem(const char *target, const char *local_node,
  * the pool's lockspace (joined, renewing its disk heartbeat: what its
  * ocf:ics:pool start achieved), as this node's sanlock sees it in @hosts
  * (IcsHostInfo, from ics_pool_hosts()).  NULL when it is, else the reason. */
-char *vm_target_pool_problem(const GPtrArray *hosts, const char *pool_name,
-			     const char *target);
+char *vm_target_pool_problem(const GPtrArray *hosts, const char *pool_name, const char *target);
 
 #endif /* ICS_VM_LOGIC_H */

@@ -7,15 +7,19 @@
  * and forgets a host once its delta lease was released):
  *   - is the owner's delta lease free, or of a newer generation?  Then
  *     sanlock itself grants the owner's leases (no takeover is needed);
- *   - has the owner stopped writing it?  A live sanlock daemon rewrites its
- *     delta lease every 2 x io_timeout (its renewal interval), so a delta
- *     lease that reads the same, sector for sector, for longer than that
- *     (plus a margin for the read and write durations) was not renewed
- *     during that time.
- * Reads go to the disk with O_DIRECT (ics_sectors_read), never through a
- * cache.  Times are this host's CLOCK_MONOTONIC (g_get_monotonic_time): the
- * watch is ordered against other events of this host only.  The owner's own
- * timestamps are compared for equality, never ordered against our clock.
+ *   - has the owner stopped writing it?  A delta lease that reads the same,
+ *     sector for sector, for a given time was not renewed (successfully,
+ *     visibly) during that time.  How long is long enough is the takeover's
+ *     business (ics_takeover_watch_ms, docs/lease-takeover.md: a live
+ *     sanlock daemon may go 8 x io_timeout without a successful renewal).
+ * Reads go to the disk with O_DIRECT (ics_sector_read_direct), never
+ * through a cache; a file system without O_DIRECT or a short read is an
+ * error, so a watch can never end STEADY on a sector it did not really
+ * read.  The watch keeps the last sector it read and when, so that the
+ * takeover frees exactly that sector and nothing written since.  Times are
+ * this host's CLOCK_MONOTONIC (g_get_monotonic_time): the watch is ordered
+ * against other events of this host only.  The owner's own timestamps are
+ * compared for equality, never ordered against our clock.
  */
 #include "config.h"
 
@@ -27,10 +31,14 @@
 const char *ics_watch_result_name(IcsWatchResult r)
 {
 	switch (r) {
-	case ICS_WATCH_STEADY: return "steady";
-	case ICS_WATCH_RENEWED: return "renewed";
-	case ICS_WATCH_RELEASED: return "released";
-	case ICS_WATCH_REJOINED: return "rejoined";
+	case ICS_WATCH_STEADY:
+		return "steady";
+	case ICS_WATCH_RENEWED:
+		return "renewed";
+	case ICS_WATCH_RELEASED:
+		return "released";
+	case ICS_WATCH_REJOINED:
+		return "rejoined";
 	}
 	return "?";
 }
@@ -42,14 +50,16 @@ static void delta_from_sector(const IcsPool *pool, const guint8 *s, IcsDeltaLeas
 	memset(out, 0, sizeof(*out));
 	ics_leader_decode(s, &lr);
 	if (lr.blank) {
-		out->valid = TRUE;          /* never written: the host never joined */
+		out->valid = TRUE; /* never written: the host never joined */
 		out->free = TRUE;
+		out->blank = TRUE;
 		return;
 	}
 	out->valid = lr.magic == ICS_DELTA_MAGIC && lr.checksum_ok &&
 		     strcmp(lr.space_name, pool->lockspace) == 0;
 	out->generation = lr.owner_generation;
 	out->timestamp = lr.timestamp;
+	out->io_timeout = lr.io_timeout;
 	out->free = out->valid && lr.timestamp == 0;
 	g_strlcpy(out->name, lr.resource_name, sizeof(out->name));
 }
@@ -60,10 +70,11 @@ gboolean ics_delta_read(IcsPool *pool, guint64 host_id, IcsDeltaLease *out, GErr
 
 	if (!ics_lock_host_id_valid(host_id, error))
 		return FALSE;
-	s = ics_sectors_read(pool->ids_path, ics_host_offset(host_id), 1, error);
+	s = ics_sector_read_direct(pool->ids_path, ics_host_offset(host_id), error);
 	if (!s) {
-		ics_error_prefix(error, "pool \"%s\": reading host %" G_GUINT64_FORMAT
-				 "'s delta lease: ", pool->name, host_id);
+		ics_error_prefix(error,
+				 "pool \"%s\": reading host %" G_GUINT64_FORMAT "'s delta lease: ",
+				 pool->name, host_id);
 		return FALSE;
 	}
 	delta_from_sector(pool, s, out);
@@ -83,10 +94,12 @@ gboolean ics_delta_watch(IcsPool *pool, guint64 host_id, guint64 generation, gui
 	poll_ms = MAX(poll_ms, 10u);
 	out->start_mono = g_get_monotonic_time();
 	end = out->start_mono + (gint64)duration_ms * G_TIME_SPAN_MILLISECOND;
-	first = ics_sectors_read(pool->ids_path, ics_host_offset(host_id), 1, error);
+	out->last_read_mono = out->start_mono;
+	first = ics_sector_read_direct(pool->ids_path, ics_host_offset(host_id), error);
 	if (!first)
 		goto read_failed;
 	out->reads = 1;
+	memcpy(out->last_sector, first, ICS_SECTOR_SIZE);
 	delta_from_sector(pool, first, &d);
 	if (d.free) {
 		out->result = ICS_WATCH_RELEASED;
@@ -100,21 +113,27 @@ gboolean ics_delta_watch(IcsPool *pool, guint64 host_id, guint64 generation, gui
 		gint64 now = g_get_monotonic_time();
 		g_autofree guint8 *s = NULL;
 
-		if (now >= end) {
+		if (now >= end && out->last_read_mono >= end) {
+			/* steady from the first read to the last, both really read */
 			out->result = ICS_WATCH_STEADY;
-			out->steady_ms = (now - out->start_mono) / G_TIME_SPAN_MILLISECOND;
+			out->steady_ms =
+				(out->last_read_mono - out->start_mono) / G_TIME_SPAN_MILLISECOND;
 			return TRUE;
 		}
-		g_usleep(MIN((gint64)poll_ms * G_TIME_SPAN_MILLISECOND, end - now));
-		s = ics_sectors_read(pool->ids_path, ics_host_offset(host_id), 1, error);
+		if (now < end)
+			g_usleep(MIN((gint64)poll_ms * G_TIME_SPAN_MILLISECOND, end - now));
+		out->last_read_mono = g_get_monotonic_time();
+		s = ics_sector_read_direct(pool->ids_path, ics_host_offset(host_id), error);
 		if (!s)
 			goto read_failed;
 		out->reads++;
+		memcpy(out->last_sector, s, ICS_SECTOR_SIZE);
 		if (memcmp(s, first, ICS_SECTOR_SIZE) == 0)
 			continue;
-		out->steady_ms = (g_get_monotonic_time() - out->start_mono) / G_TIME_SPAN_MILLISECOND;
+		out->steady_ms =
+			(g_get_monotonic_time() - out->start_mono) / G_TIME_SPAN_MILLISECOND;
 		delta_from_sector(pool, s, &d);
-		out->result = d.free			    ? ICS_WATCH_RELEASED
+		out->result = d.free			   ? ICS_WATCH_RELEASED
 			      : d.generation != generation ? ICS_WATCH_REJOINED
 							   : ICS_WATCH_RENEWED;
 		return TRUE;

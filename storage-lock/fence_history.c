@@ -12,7 +12,9 @@
  * confirmation (`stonith_admin --confirm`) is recorded by Pacemaker 2.1 as a
  * done "off" whose delegate is the literal "a human" (fenced_remote.c,
  * fenced_handle_manual_confirmation): nothing was powered off, an operator
- * asserted it; the record carries that as `manual`.  A fencer that cannot
+ * asserted it; the record carries that as `manual`.  So does a done record
+ * without any delegate: it names no device that acted, and the takeover
+ * must not take it for one (ics_fence_delegate_manual).  A fencer that cannot
  * be reached is UNAVAILABLE, never "no fencing".  The time this host read
  * the history (its monotonic clock) is kept: the fencing completed before
  * it, whatever the clocks of the cluster say.
@@ -30,6 +32,11 @@
 #define FENCE_HISTORY_TIMEOUT_S 10
 /* Pacemaker's delegate of a manual confirmation (fenced_remote.c). */
 #define MANUAL_DELEGATE "a human"
+
+gboolean ics_fence_delegate_manual(const char *delegate)
+{
+	return delegate == NULL || delegate[0] == '\0' || strcmp(delegate, MANUAL_DELEGATE) == 0;
+}
 
 /* Only an action that ends the host counts as fencing. */
 static gboolean ends_host(const char *action)
@@ -75,10 +82,11 @@ gboolean ics_fence_history_last(const char *node, IcsFenceRecord *rec, GError **
 	}
 	rc = st->cmds->connect(st, "ics-lease", NULL);
 	if (rc != pcmk_ok) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
-			    "cannot reach Pacemaker's fencer to read the fencing history of %s: %s; "
-			    "is Pacemaker running on this node?",
-			    node, pcmk_strerror(rc));
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			"cannot reach Pacemaker's fencer to read the fencing history of %s: %s; "
+			"is Pacemaker running on this node?",
+			node, pcmk_strerror(rc));
 		stonith_api_delete(st);
 		return FALSE;
 	}
@@ -98,12 +106,14 @@ gboolean ics_fence_history_last(const char *node, IcsFenceRecord *rec, GError **
 	rec->target = g_strdup(node);
 	rec->seen_mono = g_get_monotonic_time();
 	if (best) {
-		rec->state = best->state == st_done     ? ICS_FENCE_DONE
+		rec->state = best->state == st_done	? ICS_FENCE_DONE
 			     : best->state == st_failed ? ICS_FENCE_FAILED
 							: ICS_FENCE_PENDING;
 		rec->action = g_strdup(best->action);
 		rec->delegate = g_strdup(best->delegate);
-		rec->manual = best->delegate && strcmp(best->delegate, MANUAL_DELEGATE) == 0;
+		/* only a done record has an executor to judge */
+		rec->manual =
+			rec->state == ICS_FENCE_DONE && ics_fence_delegate_manual(best->delegate);
 		if (rec->state != ICS_FENCE_PENDING)
 			rec->completed = (gint64)best->completed;
 	}

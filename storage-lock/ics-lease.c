@@ -556,7 +556,7 @@ static int cmd_takeover(char **args, int n)
 		return fail(err);
 	if (!opt_dry_run && v == ICS_TAKEOVER_ALLOW) {
 		g_autofree char *why = g_steal_pointer(&reason);
-		reason = g_strdup_printf("%s; owner's delta lease freed (release_id)", why);
+		reason = g_strdup_printf("%s; owner's delta lease freed", why);
 	}
 	double ms = (double)(g_get_monotonic_time() - t0) / 1000;
 	if (opt_json) {

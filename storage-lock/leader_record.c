@@ -10,6 +10,14 @@
  * first 168 bytes.  Decoding it here lets init refuse to clobber live
  * leases, lets open tell a foreign or corrupt file from ours, and lets dump
  * and inspect work without a daemon.  Nothing here writes to a lease area.
+ *
+ * Two ways to read: ics_sectors_read serves inspection (init, open, dump):
+ * it falls back to a cached read where the file system has no O_DIRECT
+ * (tmpfs) and reads past the end of a sparse file as zeros.
+ * ics_sector_read_direct serves every judgement of whether a host is alive
+ * (the delta-lease reads of the takeover and of storage fencing): there a
+ * cached sector could hide a renewal and a zero-filled one would read as a
+ * free lease, so both are errors.
  */
 #include "config.h"
 
@@ -115,7 +123,7 @@ guint8 *ics_sectors_read(const char *path, guint64 offset, gsize count, GError *
 	int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 
 	if (fd < 0 && errno == EINVAL)
-		fd = open(path, O_RDONLY | O_CLOEXEC);   /* tmpfs: no O_DIRECT */
+		fd = open(path, O_RDONLY | O_CLOEXEC); /* tmpfs: no O_DIRECT */
 	if (fd < 0) {
 		ics_error_set_errno(error, errno, "cannot open lease file %s", path);
 		return NULL;
@@ -129,19 +137,72 @@ guint8 *ics_sectors_read(const char *path, guint64 offset, gsize count, GError *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ics_error_set_errno(error, errno, "cannot read lease file %s at offset %" G_GUINT64_FORMAT,
-					    path, offset + done);
+			ics_error_set_errno(
+				error, errno,
+				"cannot read lease file %s at offset %" G_GUINT64_FORMAT, path,
+				offset + done);
 			close(fd);
 			free(buf);
 			return NULL;
 		}
 		if (n == 0)
-			break;   /* past the end: zeros, like a sparse hole */
+			break; /* past the end: zeros, like a sparse hole */
 		done += (gsize)n;
 	}
 	close(fd);
 	/* Hand out g_malloc memory so callers use g_free/g_autofree. */
 	guint8 *out = g_memdup2(buf, len);
+	free(buf);
+	return out;
+}
+
+guint8 *ics_sector_read_direct(const char *path, guint64 offset, GError **error)
+{
+	void *buf = NULL;
+	gsize done = 0;
+	int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+
+	if (fd < 0 && errno == EINVAL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+			    "lease file %s cannot be opened with O_DIRECT (its file system has no "
+			    "direct I/O): a read could come from a cache, so it proves nothing; "
+			    "pools must live on storage with direct I/O",
+			    path);
+		return NULL;
+	}
+	if (fd < 0) {
+		ics_error_set_errno(error, errno, "cannot open lease file %s", path);
+		return NULL;
+	}
+	if (posix_memalign(&buf, 4096, ICS_SECTOR_SIZE) != 0)
+		g_error("out of memory");
+	while (done < ICS_SECTOR_SIZE) {
+		ssize_t n = pread(fd, (guint8 *)buf + done, ICS_SECTOR_SIZE - done,
+				  (off_t)(offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0)
+				ics_error_set_errno(
+					error, errno,
+					"cannot read lease file %s at offset %" G_GUINT64_FORMAT,
+					path, offset + done);
+			else
+				g_set_error(
+					error, ICS_ERROR, ICS_ERROR_IO,
+					"lease file %s ends at offset %" G_GUINT64_FORMAT
+					" (short read): truncated? re-run 'ics-lease init' once no "
+					"host uses the pool",
+					path, offset + done);
+			close(fd);
+			free(buf);
+			return NULL;
+		}
+		done += (gsize)n;
+	}
+	close(fd);
+	guint8 *out = g_memdup2(buf, ICS_SECTOR_SIZE);
 	free(buf);
 	return out;
 }
@@ -165,17 +226,20 @@ gboolean ics_leader_check(const IcsLeaderRecord *lr, guint32 magic, const char *
 		return FALSE;
 	}
 	if (lr->magic != magic) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE,
-			    "%s is a foreign lease file (magic 0x%08x, expected 0x%08x): not a sanlock "
-			    "area of this pool; check the path, remove the file only if nothing uses it",
-			    what, lr->magic, magic);
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_PARSE,
+			"%s is a foreign lease file (magic 0x%08x, expected 0x%08x): not a sanlock "
+			"area of this pool; check the path, remove the file only if nothing uses "
+			"it",
+			what, lr->magic, magic);
 		return FALSE;
 	}
 	if (!lr->checksum_ok) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE,
-			    "%s is corrupt (leader checksum mismatch); re-run 'ics-lease init --force' "
-			    "once no host uses the pool",
-			    what);
+		g_set_error(
+			error, ICS_ERROR, ICS_ERROR_PARSE,
+			"%s is corrupt (leader checksum mismatch); re-run 'ics-lease init --force' "
+			"once no host uses the pool",
+			what);
 		return FALSE;
 	}
 	if (lr->sector_size != ICS_SECTOR_SIZE) {

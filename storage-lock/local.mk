@@ -12,6 +12,7 @@ storage_lock_libicslock_la_SOURCES = \
 	storage-lock/resource_lease.c \
 	storage-lock/takeover.c \
 	storage-lock/delta_watch.c \
+	storage-lock/delta_release.c \
 	storage-lock/node_names.c \
 	storage-lock/watchdog.c \
 	storage-lock/fence_history.c
@@ -35,6 +36,9 @@ ics_lock_tests = \
 	storage-lock/tests/test_pool_area \
 	storage-lock/tests/test_lease_slots \
 	storage-lock/tests/test_takeover \
+	storage-lock/tests/test_takeover_steps \
+	storage-lock/tests/test_delta_release \
+	storage-lock/tests/test_watchdog \
 	storage-lock/tests/test_observer \
 	storage-lock/tests/test_delta_watch \
 	storage-lock/tests/test_pool_fuzz
@@ -53,6 +57,16 @@ storage_lock_tests_test_lease_slots_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
 storage_lock_tests_test_takeover_CPPFLAGS = $(ics_lock_test_cppflags)
 storage_lock_tests_test_takeover_CFLAGS = $(ICS_TEST_CFLAGS)
 storage_lock_tests_test_takeover_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
+storage_lock_tests_test_takeover_steps_CPPFLAGS = $(ics_lock_test_cppflags)
+storage_lock_tests_test_takeover_steps_CFLAGS = $(ICS_TEST_CFLAGS)
+storage_lock_tests_test_takeover_steps_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
+storage_lock_tests_test_delta_release_SOURCES = storage-lock/tests/test_delta_release.c storage-lock/tests/lock_test_util.h
+storage_lock_tests_test_delta_release_CPPFLAGS = $(ics_lock_test_cppflags)
+storage_lock_tests_test_delta_release_CFLAGS = $(ICS_TEST_CFLAGS)
+storage_lock_tests_test_delta_release_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
+storage_lock_tests_test_watchdog_CPPFLAGS = $(ics_lock_test_cppflags)
+storage_lock_tests_test_watchdog_CFLAGS = $(ICS_TEST_CFLAGS)
+storage_lock_tests_test_watchdog_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
 storage_lock_tests_test_observer_CPPFLAGS = $(ics_lock_test_cppflags)
 storage_lock_tests_test_observer_CFLAGS = $(ICS_TEST_CFLAGS)
 storage_lock_tests_test_observer_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
@@ -65,4 +79,4 @@ storage_lock_tests_test_pool_fuzz_CPPFLAGS = $(ics_lock_test_cppflags)
 storage_lock_tests_test_pool_fuzz_CFLAGS = $(ICS_TEST_CFLAGS)
 storage_lock_tests_test_pool_fuzz_LDADD = $(ICSLOCK_LIBS) $(CMOCKA_LIBS)
 
-EXTRA_DIST += storage-lock/README.md
+EXTRA_DIST += storage-lock/README.md storage-lock/tests/data/sanlock-client-status-D-3.8.5.txt

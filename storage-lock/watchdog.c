@@ -7,9 +7,11 @@
  * expires, even when its sanlock daemon hangs.  Without one (`sanlock
  * daemon -w 0`, as in the lab, which has no watchdog device) a host whose
  * daemon froze keeps running its VMs.  libsanlock has no call that returns
- * the daemon's settings as data; `sanlock client status -D` prints them
- * ("use_watchdog=0|1" under the "daemon" line), so that one key is read
- * from it.
+ * the daemon's settings as data; `sanlock client status -D` prints them:
+ * a "daemon <name>" line followed by indented "key=value" lines (then the
+ * clients "p ...", lockspaces "s ..." and resources "r ..." with their own
+ * indented keys).  use_watchdog is read from the daemon's block only, by a
+ * pure parser that is tested on the real output of sanlock 3.8.5.
  */
 #include "config.h"
 
@@ -18,6 +20,42 @@
 #include "ics/error.h"
 #include "ics/exec.h"
 #include "lock_internal.h"
+
+gboolean ics_sanlock_watchdog_parse(const char *status_d, gboolean *on, GError **error)
+{
+	g_auto(GStrv) lines = g_strsplit(status_d ? status_d : "", "\n", -1);
+	gboolean in_daemon = FALSE;
+
+	*on = FALSE;
+	for (char **l = lines; *l; l++) {
+		const char *s = *l;
+
+		if (*s != ' ' && *s != '\t') { /* a new block */
+			in_daemon = g_str_has_prefix(s, "daemon ");
+			continue;
+		}
+		if (!in_daemon)
+			continue;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!g_str_has_prefix(s, "use_watchdog="))
+			continue;
+		s += strlen("use_watchdog=");
+		if (strcmp(s, "0") == 0 || strcmp(s, "1") == 0) {
+			*on = s[0] == '1';
+			return TRUE;
+		}
+		g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE,
+			    "the local sanlock daemon reports use_watchdog=%s in 'sanlock client "
+			    "status -D', neither 0 nor 1",
+			    s);
+		return FALSE;
+	}
+	g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE,
+		    "the local sanlock daemon did not report use_watchdog in 'sanlock client "
+		    "status -D'; is it sanlock 3.x?");
+	return FALSE;
+}
 
 gboolean ics_sanlock_watchdog(gboolean *on, GError **error)
 {
@@ -30,17 +68,5 @@ gboolean ics_sanlock_watchdog(gboolean *on, GError **error)
 					"watchdog: ");
 		return FALSE;
 	}
-	g_auto(GStrv) lines = g_strsplit(out ? out : "", "\n", -1);
-	for (char **l = lines; *l; l++) {
-		const char *s = g_strstrip(*l);
-
-		if (g_str_has_prefix(s, "use_watchdog=")) {
-			*on = strcmp(s + strlen("use_watchdog="), "0") != 0;
-			return TRUE;
-		}
-	}
-	g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE,
-		    "the local sanlock daemon did not report use_watchdog in 'sanlock client "
-		    "status -D'; is it sanlock 3.x?");
-	return FALSE;
+	return ics_sanlock_watchdog_parse(out, on, error);
 }

@@ -96,6 +96,9 @@ xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec)
 	/* A VM stays where it runs: a node coming back (or leaving standby)
 	 * does not pull VMs back; balancing is DRS's job, by live migration. */
 	add_nvpair(set, "resource-stickiness", "1000");
+	/* A failed start is retried after this, on every node: the liveness
+	 * backstop when a start waited out its budget (docs/ocf_ics_vm.7). */
+	add_nvpair(set, "failure-timeout", "300s");
 	add_nvpair(set, "target-role", spec->start ? "Started" : "Stopped");
 
 	set = add_set(prim, "utilization", id, "utilization");
@@ -104,7 +107,9 @@ xmlDoc *ics_cib_vm_primitive(const IcsCibVmSpec *spec)
 
 	ops = xmlNewChild(prim, NULL, BAD_CAST "operations", NULL);
 	add_op(ops, id, "monitor", "5s", "30s");
-	add_op(ops, id, "start", "0s", "90s");
+	/* start waits out a refused lease until sanlock's expiry (68 s at
+	 * io_timeout 1) within its budget, timeout - 50 s (ocf_ics_vm(7)) */
+	add_op(ops, id, "start", "0s", "150s");
 	add_op(ops, id, "stop", "0s", "90s");
 	add_op(ops, id, "migrate_to", "0s", "120s");
 	add_op(ops, id, "migrate_from", "0s", "120s");

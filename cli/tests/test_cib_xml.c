@@ -68,7 +68,7 @@ static void test_primitive(void **state)
 	expect(d, "/primitive/utilization/nvpair[@name='memory']/@value", "256");
 	expect(d, "/primitive/operations/op[@name='monitor']/@interval", "5s");
 	expect(d, "/primitive/operations/op[@name='monitor']/@timeout", "30s");
-	expect(d, "/primitive/operations/op[@name='start']/@timeout", "90s");
+	expect(d, "/primitive/operations/op[@name='start']/@timeout", "150s");
 	expect(d, "/primitive/operations/op[@name='stop']/@timeout", "90s");
 	expect(d, "/primitive/operations/op[@name='migrate_to']/@timeout", "120s");
 	expect(d, "/primitive/operations/op[@name='migrate_from']/@timeout", "120s");

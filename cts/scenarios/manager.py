@@ -486,8 +486,9 @@ def takeover_verdict(ctx, node):
     """What `ics-lease takeover --dry-run` says about the manager's lease on
     `node` now (a verdict, or why it cannot say)."""
     try:
+        # a dry run that reaches the renewal watch lasts 10.5 s
         p = ctx.lab.node_run(node, ["ics-lease", "takeover", storage.POOL, LEASE,
-                                    "--dry-run", "--json"], check=False, timeout=10)
+                                    "--dry-run", "--json"], check=False, timeout=30)
     except icslab.LabError as e:
         return "n/a (%s)" % e
     try:

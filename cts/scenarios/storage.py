@@ -174,18 +174,23 @@ class _Lease(Scenario):
         return [n for n in ctx.lab.nodes() if n not in exclude and ctx.lab.holder_pid(n)]
 
     def takeover_until_held(self, ctx, node, timeout):
-        """What a recovering VM agent does: hold with --takeover until it works."""
+        """What a recovering VM agent does: hold with --takeover until it works.
+        A hold that is still running may be watching the owner's delta lease
+        (10.5 s) or holding: it holds when the node's sanlock says so."""
         end = time.monotonic() + timeout
         tries = 0
         last = None
         while time.monotonic() < end:
             tries += 1
             h = self.hold(ctx, node, self.lease, takeover=True)
-            r = h.refused(timeout=1.0)
-            if r is None:                     # still running: it holds the lease
-                ctx.info["takeover_tries"] = tries
-                return h
-            last = r
+            while time.monotonic() < end:
+                r = h.refused(timeout=0.2)
+                if r is not None:
+                    last = r
+                    break
+                if ctx.sampler.where(self.lease) == [node]:
+                    ctx.info["takeover_tries"] = tries
+                    return h
             time.sleep(0.2)
         raise ScenarioFailed("%s never got %s within %ds (last: %s)" % (node, self.lease,
                                                                        timeout, last))
@@ -254,6 +259,46 @@ class LeaseCrashFenced(_Lease):
         ctx.info.update({"from": self.a, "to": self.b})
         if ev:      # the reboot's power-on ends the fencing action
             ctx.info["held_after_fencing_s"] = round(t_held - ev[0]["t"], 2)
+
+
+class LeaseCrashOff(LeaseCrashFenced):
+    """The same with stonith-action=off, production's setting: the fenced
+    host stays off, so nothing re-joins and frees its incarnation's leases
+    (with reboot fencing the lab's host re-joins ~3 s after its power-on,
+    which frees them first).  The survivor takes the lease through the
+    whole path: the fencing done, the owner's delta lease standing still
+    for the full renewal watch, freed in-process, then acquired."""
+    name = "lease-crash-off"
+    description = "stonith-action=off: the host holding a lease crashes and stays off; a " \
+                  "survivor takes it after the renewal watch"
+
+    def setup(self, ctx):
+        tracked = super().setup(ctx)
+        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
+                 "--update", "off"])
+        return tracked
+
+    def recovered(self, ctx):
+        h = self.takeover_until_held(ctx, self.b, self.timeout)
+        with ctx.sampler.lock:
+            t_mono = next(t for t, on in ctx.sampler.history[self.lease] if on == [self.b])
+        t_held = time.time() - (time.monotonic() - t_mono)
+        # the crash is the first "off"; the fence agent's off of the dead node the next
+        offs = [e for e in ctx.lab.power_events(self.a, since=self.t_off) if e["event"] == "off"]
+        ctx.info.update({"from": self.a, "to": self.b})
+        if len(offs) >= 2:
+            ctx.info["held_after_fencing_s"] = round(t_held - offs[1]["t"], 2)
+        if ctx.lab.holder_pid(self.a):
+            raise ScenarioFailed("%s was powered on again: stonith-action=off not in effect"
+                                 % self.a)
+        out = h.p.stderr.readline() if h.p.stderr else ""
+        ctx.info["takeover"] = out.strip()[:160]
+
+    def teardown(self, ctx):
+        super().teardown(ctx)
+        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
+                 "--delete"], check=False)
+        ctx.lab.power_on(self.a)
 
 
 class LeaseCrashUnfenced(_Lease):
@@ -402,7 +447,7 @@ class PoolHeartbeatLoss(Scenario):
         pool_everywhere(ctx, "the pool clone back on every node")
 
 
-SCENARIOS = [LeaseContention, LeaseCrashFenced, LeaseCableCut, PoolHeartbeatLoss,
+SCENARIOS = [LeaseContention, LeaseCrashFenced, LeaseCrashOff, LeaseCableCut, PoolHeartbeatLoss,
              LeaseCrashUnfenced]
 
 
@@ -489,7 +534,7 @@ class _HoleScenario(_Lease):
         tries = []
         while time.monotonic() < end:
             h = self.hold(ctx, self.b, self.lease, takeover=True, extra=extra)
-            r = h.refused(timeout=10)
+            r = h.refused(timeout=30)     # a renewal watch lasts 10.5 s
             if r is None:
                 raise ScenarioFailed("%s took the lease from the live %s" % (self.b, self.a))
             tries.append(r)
@@ -560,16 +605,138 @@ class LeaseManualConfirm(_HoleScenario):
         ctx.lab.power_on(self.a)
 
 
+class _DeltaGaps(threading.Thread):
+    """Reads one host's delta lease straight from the shared pool (host side,
+    O_DIRECT, every 50 ms) and records the gaps between the renewals it
+    sees: what a renewal watch on another host would see."""
+
+    def __init__(self, ids_path, host_id):
+        super().__init__(daemon=True)
+        self.ids, self.off = ids_path, (host_id - 1) * 512
+        self.stop_evt = threading.Event()
+        self.gaps = []
+
+    def run(self):
+        import mmap
+        buf = mmap.mmap(-1, 4096)
+        fd = os.open(self.ids, os.O_RDONLY | os.O_DIRECT)
+        last, t_last = None, None
+        try:
+            while not self.stop_evt.is_set():
+                os.preadv(fd, [memoryview(buf)[:512]], self.off)
+                now, cur = time.monotonic(), bytes(buf[:512])
+                if cur != last:
+                    if last is not None:
+                        self.gaps.append(now - t_last)
+                    last, t_last = cur, now
+                time.sleep(0.05)
+        finally:
+            os.close(fd)
+
+    def stop(self):
+        self.stop_evt.set()
+        self.join(5)
+
+
+class LeaseSlowRenewal(_HoleScenario):
+    """Review finding 1: a live lease holder whose path to the pool stalls
+    about 0.8 s at a time renews its delta lease late (measured gaps up to
+    3.3 s, never a renewal error), longer than the old 3 s renewal watch.
+    With its fencing confirmed by hand and the operator's override accepted,
+    the other node keeps trying to take the lease over while the stalls go
+    on; every attempt must be refused (the watch now lasts sanlock's own
+    failing bound, 10.5 s), and the sampler must never see two holders.
+    The stalls are a bounded loop of the lab's fault injector (hang 0.8 s,
+    ok 0.4 s); the holder must still hold its lease at the end (its own
+    sanlock never saw a failure)."""
+    name = "lease-slow-renewal"
+    description = "a live holder whose storage stalls 0.8 s at a time, its fencing " \
+                  "confirmed by hand with the override: every takeover refused, never two " \
+                  "holders"
+    flap_s = 36
+    hang_s, ok_s = 0.8, 0.4
+
+    def flap(self, ctx):
+        end = time.monotonic() + self.flap_s
+        self.flaps = 0
+        try:
+            while time.monotonic() < end and not self.flap_stop.is_set():
+                ctx.lab.storage(self.a, "hang")
+                time.sleep(self.hang_s)
+                ctx.lab.storage(self.a, "ok")
+                time.sleep(self.ok_s)
+                self.flaps += 1
+        finally:
+            ctx.lab.storage(self.a, "ok")
+
+    def fault(self, ctx):
+        self.b = self.others(ctx, (self.a,))[0]
+        host_id = int(ctx.crm(["crm_node", "-i"], node=self.a).stdout.strip())
+        ids = os.path.join(ctx.lab.require_state()["pool"]["host_path"], ".ics", "ids")
+        self.gaps = _DeltaGaps(ids, host_id)
+        self.gaps.start()
+        p = ctx.crm(["stonith_admin", "--confirm", self.a, "--timeout", "30"], node=self.b,
+                    check=False)
+        self.confirm = (p.returncode, (p.stderr or p.stdout).strip())
+        self.flap_stop = threading.Event()
+        self.flapper = threading.Thread(target=self.flap, args=(ctx,), daemon=True)
+        self.flapper.start()
+
+    def recovered(self, ctx):
+        verdicts = {}
+        end = time.monotonic() + self.flap_s - 2
+        while time.monotonic() < end:
+            h = self.hold(ctx, self.b, self.lease, takeover=True,
+                          extra=["--accept-manual-fencing"])
+            r = h.refused(timeout=30)
+            if r is None:
+                raise ScenarioFailed("%s took the lease from the live %s (storage stalling)"
+                                     % (self.b, self.a))
+            m = re.search(r"refused \(([\w-]+)\)|takeover: ([\w-]+):", r[1])
+            v = (m.group(1) or m.group(2)) if m else "exit %d: %s" % (r[0], r[1][-120:])
+            verdicts[v] = verdicts.get(v, 0) + 1
+        self.flapper.join(self.flap_s + 10)
+        self.gaps.stop()
+        if sum(verdicts.values()) < 2:
+            raise ScenarioFailed("only %s takeover attempt(s) during the stalls" % verdicts)
+        if any(v.startswith("allow") or v.startswith("not-needed") for v in verdicts):
+            raise ScenarioFailed("takeover against the live holder: %s" % verdicts)
+        holder = self.holders[0]
+        if holder.p.poll() is not None:
+            raise ScenarioFailed("the holder on %s lost its lease during the stalls (exit %s): "
+                                 "the stalls were longer than sanlock tolerates, the test "
+                                 "proves nothing" % (self.a, holder.p.returncode))
+        ctx.info.update({"holder": self.a, "verdicts": verdicts, "flaps": self.flaps,
+                         "max_renewal_gap_s": round(max(self.gaps.gaps or [0]), 2),
+                         "renewals_seen": len(self.gaps.gaps)})
+
+    def teardown(self, ctx):
+        if getattr(self, "flap_stop", None):
+            self.flap_stop.set()
+            self.flapper.join(5)
+        ctx.lab.storage(self.a, "ok")
+        if getattr(self, "gaps", None):
+            self.gaps.stop()
+        super().teardown(ctx)
+        # the confirmed node's controller stopped Pacemaker there: power-cycle it
+        ctx.lab.power_off(self.a)
+        ctx.lab.power_on(self.a)
+
+
 POOL2 = POOL + "/cts-p2"
 POOL2_NAME = "p2"
 CLONE2 = "ics-pool-p2"
+POOL3 = POOL + "/cts-p3"
 
 
 class StorageFenceUnlisted(_Lease):
     """Hole 3: storage fencing configured with pools= naming one pool, the
-    target holding a lease on another.  The pool set now comes from the
-    CIB: the agent must look at the unlisted pool, find the target alive
-    there, and fail; the takeover there is refused."""
+    target holding a lease on another.  The listed pool is one the target
+    never joined (and no node runs: not in the CIB), so an agent that looked
+    only at pools= would find the target holding nothing anywhere it looked
+    and declare it fenced.  The pool set now comes from the CIB: the agent
+    must look at the unlisted pools, find the target alive there, and fail;
+    the takeover there is refused."""
     name = "storage-fence-unlisted"
     description = "storage fencing whose pools= omits the pool where the live target holds " \
                   "a lease: the CIB's pool is proven too, fencing fails, no takeover"
@@ -599,6 +766,10 @@ class StorageFenceUnlisted(_Lease):
         ctx.crm(["cibadmin", "-C", "-o", "resources", "-X", x], check=False)
         ctx.wait(lambda: set((ctx.cluster() or {}).get("resources", {}).get(CLONE2 + "-rsc", []))
                  >= set(ctx.lab.nodes()), 60, "the second pool on every node")
+        # the pool the device lists: initialized, joined by no node, not in the CIB
+        if not os.path.exists(os.path.join(host, "cts-p3", ".ics", "pool.json")):
+            ctx.crm(["mkdir", "-p", POOL3])
+            ctx.crm(["ics-lease", "init", POOL3, "--name", "p3"])
         self.holders = []
         self.a = ctx.any_node()
         h = self.hold(ctx, self.a, self.lease, pool=POOL2)
@@ -608,7 +779,8 @@ class StorageFenceUnlisted(_Lease):
 
     def fault(self, ctx):
         self.b = self.others(ctx, (self.a,))[0]
-        # the device as the old documentation configured it: one pool listed
+        # the device as the old documentation configured it: one pool listed,
+        # one where the target holds nothing
         x = ('<primitive id="%(d)s" class="stonith" type="fence_ics_storage">'
              '<instance_attributes id="%(d)s-ia">'
              '<nvpair id="%(d)s-pools" name="pools" value="%(p)s"/>'
@@ -616,7 +788,7 @@ class StorageFenceUnlisted(_Lease):
              '<nvpair id="%(d)s-wd" name="unsafe_no_watchdog" value="yes"/>'
              '<nvpair id="%(d)s-hl" name="pcmk_host_list" value="%(a)s"/>'
              '<nvpair id="%(d)s-hc" name="pcmk_host_check" value="static-list"/>'
-             '</instance_attributes></primitive>' % {"d": self.device, "p": POOL, "a": self.a})
+             '</instance_attributes></primitive>' % {"d": self.device, "p": POOL3, "a": self.a})
         ctx.crm(["cibadmin", "-C", "-o", "resources", "-X", x])
         # storage fencing is the only level for the target (in the CIB, so
         # every node's fencer has it and its removal reaches them all)
@@ -634,7 +806,7 @@ class StorageFenceUnlisted(_Lease):
                                  % (self.a, self.fence[1]))
         # the agent's own answer, from a node of the cluster, with the same device
         p = ctx.crm(["sh", "-c", "printf 'action=off\\nport=%s\\npools=%s\\nwait=no\\n"
-                     "unsafe_no_watchdog=yes\\n' | fence_ics_storage" % (self.a, POOL)],
+                     "unsafe_no_watchdog=yes\\n' | fence_ics_storage" % (self.a, POOL3)],
                     node=self.b, check=False)
         msg = (p.stderr or p.stdout).strip()
         if p.returncode == 0 or POOL2 not in msg:
@@ -663,4 +835,4 @@ class StorageFenceUnlisted(_Lease):
                 check=False)
 
 
-SCENARIOS += [LeaseUnfence, LeaseManualConfirm, StorageFenceUnlisted]
+SCENARIOS += [LeaseUnfence, LeaseManualConfirm, LeaseSlowRenewal, StorageFenceUnlisted]

@@ -157,8 +157,9 @@ def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_m
          '<nvpair id="%(r)s-am" name="allow-migrate" value="true"/>'
          '<nvpair id="%(r)s-tr" name="target-role" value="%(role)s"/>'
          '<nvpair id="%(r)s-st" name="resource-stickiness" value="1000"/>'
+         '<nvpair id="%(r)s-ft" name="failure-timeout" value="300s"/>'
          '</meta_attributes><operations>'
-         '<op id="%(r)s-start" name="start" interval="0" timeout="90s"/>'
+         '<op id="%(r)s-start" name="start" interval="0" timeout="150s"/>'
          '<op id="%(r)s-stop" name="stop" interval="0" timeout="90s"/>'
          '<op id="%(r)s-mon" name="monitor" interval="5s" timeout="30s"/>'
          '<op id="%(r)s-mt" name="migrate_to" interval="0" timeout="120s"/>'
@@ -586,8 +587,94 @@ class VmLeaseLostLibvirtdStopped(_Vm):
         ctx.lab.power_on(self.node)
 
 
+class VmManualConfirm(_Vm):
+    """Review finding 2: a refused takeover left the VM stopped for good.
+    The VM's host is powered off and its power fencing fails (a fence
+    device whose switch is unreachable, the only fencing level for that
+    node); the operator confirms the host down by hand, as the standard
+    procedure says (stonith_admin --confirm).  The takeover refuses a
+    manual confirmation (refuse-manual, no override); the survivor's start
+    must wait, looking again, until sanlock's own expiry frees the lease
+    (about 68 s after the power-off) and start the VM then -- once, with
+    its data -- instead of failing and leaving it stopped."""
+    name = "vm-manual-confirm"
+    description = "power fencing fails, the operator confirms by hand: the takeover refuses " \
+                  "(manual), start waits for sanlock's expiry and runs the VM, once"
+    timeout = 180
+    device = "cts-broken-switch"
+
+    def fault(self, ctx):
+        self.before = self.wait_counting(ctx, 1)
+        self.node = ctx.sampler.where(self.rid)[0]
+        # a power switch that does not answer is the node's only fencing level
+        x = ('<primitive id="%(d)s" class="stonith" type="fence_ics_lab">'
+             '<instance_attributes id="%(d)s-ia">'
+             '<nvpair id="%(d)s-hl" name="pcmk_host_list" value="%(n)s"/>'
+             '<nvpair id="%(d)s-hc" name="pcmk_host_check" value="static-list"/>'
+             '<nvpair id="%(d)s-dir" name="lab_dir" value="/nonexistent/cts-lab"/>'
+             '</instance_attributes></primitive>' % {"d": self.device, "n": self.node})
+        ctx.crm(["cibadmin", "-C", "-o", "resources", "-X", x])
+        level = ('<fencing-level id="cts-fl-broken-%s" target="%s" index="1" devices="%s"/>'
+                 % (self.node, self.node, self.device))
+        if ctx.crm(["cibadmin", "-C", "-o", "fencing-topology", "-X", level],
+                   check=False).returncode != 0:
+            ctx.crm(["cibadmin", "-C", "-o", "configuration", "-X",
+                     "<fencing-topology>%s</fencing-topology>" % level])
+        self.t0 = time.monotonic()
+        ctx.info["t_off_wall"] = time.time()
+        ctx.lab.power_off(self.node)
+
+    def recovered(self, ctx):
+        survivor = next(n for n in ctx.lab.nodes() if n != self.node)
+        # Pacemaker tries to fence the node and fails: no recovery yet.  Only
+        # a failure completed after the power-off counts: the lab's history
+        # keeps those of the scenarios before this one.
+        ctx.wait(lambda: any(e["target"] == self.node and e["status"] == "failed"
+                             for e in ctx.fence_events(ctx.info["t_off_wall"],
+                                                       exclude=(self.node,))), 60,
+                 "a failed fencing of %s on record" % self.node)
+        elsewhere = [n for n in ctx.sampler.where(self.rid) if n != self.node]
+        if elsewhere:
+            raise ScenarioFailed("the VM ran elsewhere before any fencing succeeded: %s"
+                                 % elsewhere)
+        # the operator: "node is off, I checked" (the standard procedure)
+        p = ctx.crm(["stonith_admin", "--confirm", self.node, "--timeout", "30"],
+                    node=survivor, check=False)
+        ctx.info["confirmed_after_s"] = round(time.monotonic() - self.t0, 1)
+        if p.returncode != 0:
+            raise ScenarioFailed("stonith_admin --confirm: %s" % (p.stderr or p.stdout))
+        where = ctx.wait_started(self.rid, self.timeout, not_on=(self.node,))
+        ctx.info["running_elsewhere_s"] = round(time.monotonic() - self.t0, 2)
+        ctx.wait(lambda: ctx.sampler.where(self.uuid) == [where], 30,
+                 "the lease held where the VM runs")
+        after = self.wait_counting(ctx, 2, 60)
+        log = ctx.lab.node_run(where, ["grep", "-h", "waiting for its lease",
+                                       "/var/log/pacemaker/pacemaker.log"],
+                               check=False, timeout=10).stdout or ""
+        # The newest record of the node decides: the confirmation
+        # (refuse-manual) or a retry of the broken device that failed after
+        # it (refuse-not-confirmed); either way the start waited.
+        refusals = sorted(set(re.findall(r"takeover (refuse-manual|refuse-not-confirmed)",
+                                         log)))
+        if not refusals:
+            raise ScenarioFailed("the start on %s never waited on a refused takeover: %r"
+                                 % (where, log[-300:]))
+        ctx.info.update({"from": self.node, "to": where, "boots": after["boots"],
+                         "waits_logged": log.count("waiting for its lease"),
+                         "refusals": refusals})
+
+    def teardown(self, ctx):
+        if getattr(self, "node", None):
+            ctx.crm(["cibadmin", "-D", "-o", "configuration", "-X",
+                     '<fencing-level id="cts-fl-broken-%s"/>' % self.node], check=False)
+        ctx.crm(["cibadmin", "-D", "-o", "resources", "-X",
+                 '<primitive id="%s"/>' % self.device], check=False)
+        if getattr(self, "node", None):
+            ctx.lab.power_on(self.node)
+
+
 SCENARIOS = [VmCrash, VmHostCrash, VmLiveMigration, VmMigrationTargetCrash, VmCableCut,
-             VmLibvirtdKilled, VmLeaseLostLibvirtdStopped, VmHostOffMany]
+             VmLibvirtdKilled, VmLeaseLostLibvirtdStopped, VmHostOffMany, VmManualConfirm]
 
 
 def standby(ctx, node, on):

@@ -7,10 +7,12 @@
  * over a table (pool path -> io_timeout, the hosts the "local daemon"
  * reports, with a host's state changing after a number of polls, and what
  * each host's delta lease reads on disk; corosync's node list; the
- * lockspaces joined; the daemon's watchdog), so the off/reboot loop,
+ * lockspaces joined; the local daemon's watchdog), so the off/reboot loop,
  * status, list, host_map and the pool set run for real without sanlock.
- * The pool set is read from a real CIB file through libcib (CIB_file), as
- * every Pacemaker tool can be pointed at one.
+ * The pool set (direct primitives and resource templates) and the
+ * watchdog each node published (node attribute ics-sanlock-watchdog) are
+ * read from a real CIB file through libcib (CIB_file), as every Pacemaker
+ * tool can be pointed at one.
  */
 #include "config.h"
 
@@ -38,14 +40,16 @@ typedef struct {
 	const char *name;
 	IcsHostState state;
 	gint64 age_s;
-	int dies_after;  /* polls until it turns DEAD; 0 = never changes */
-	gboolean hidden; /* on disk (not free), but the daemon does not list it */
+	int dies_after;	   /* polls until it turns DEAD; 0 = never changes */
+	gboolean hidden;   /* on disk (not free), but the daemon does not list it */
+	gboolean released; /* on disk, free (a takeover released it, or it left);
+			    * the daemon does not list it */
 } FakeHost;
 
 typedef struct {
 	const char *path;
-	gboolean missing;      /* ics_pool_open fails */
-	gboolean not_joined;   /* ics_pool_hosts fails */
+	gboolean missing;    /* ics_pool_open fails */
+	gboolean not_joined; /* ics_pool_hosts fails */
 	guint io_timeout;
 	FakeHost hosts[4];
 	guint n_hosts;
@@ -57,15 +61,17 @@ struct IcsPool {
 
 static FakePool world[4];
 static guint world_len;
-static GPtrArray *opened;  /* paths given to ics_pool_open */
-static GPtrArray *opened_uuids;  /* the uuid each was opened with ("" = none) */
-static const char *joined[4];   /* what ics_joined_pool_paths reports */
+static GPtrArray *opened;	/* paths given to ics_pool_open */
+static GPtrArray *opened_uuids; /* the uuid each was opened with ("" = none) */
+static const char *joined[4];	/* what ics_joined_pool_paths reports */
 static gboolean fake_watchdog;
 static gboolean no_corosync;
 static char *cib_file;
 
 static const IcsCorosyncNode corosync[] = {
-	{ 1, (char *)"node1" }, { 2, (char *)"node2" }, { 3, (char *)"node3" },
+	{ 1, (char *)"node1", NULL },
+	{ 2, (char *)"node2", NULL },
+	{ 3, (char *)"node3", NULL },
 };
 
 IcsPool *ics_pool_open(const char *path, const char *expect_uuid, GError **error)
@@ -115,7 +121,7 @@ GPtrArray *ics_pool_hosts(IcsPool *pool, GError **error)
 		FakeHost *fh = &pool->fake->hosts[i];
 		IcsHostInfo *h;
 
-		if (fh->hidden)
+		if (fh->hidden || fh->released)
 			continue;
 		h = g_new0(IcsHostInfo, 1);
 		if (fh->dies_after > 0 && --fh->dies_after == 0) {
@@ -131,17 +137,23 @@ GPtrArray *ics_pool_hosts(IcsPool *pool, GError **error)
 	return a;
 }
 
-/* A host's delta lease is free on disk when the pool does not know it or
- * it left cleanly; anything else the fake world lists is held. */
+/* A host's delta lease is blank on disk when the pool does not know it,
+ * free when it left cleanly or was released; anything else the fake world
+ * lists is held. */
 gboolean ics_delta_read(IcsPool *pool, guint64 host_id, IcsDeltaLease *out, GError **error)
 {
 	memset(out, 0, sizeof(*out));
 	out->valid = TRUE;
 	out->free = TRUE;
+	out->blank = TRUE;
 	for (guint i = 0; i < pool->fake->n_hosts; i++) {
 		const FakeHost *fh = &pool->fake->hosts[i];
 
-		if (fh->id == host_id && fh->state != ICS_HOST_FREE)
+		if (fh->id != host_id)
+			continue;
+		out->blank = FALSE;
+		g_strlcpy(out->name, fh->name, sizeof(out->name));
+		if (fh->state != ICS_HOST_FREE && !fh->released)
 			out->free = FALSE;
 	}
 	return TRUE;
@@ -202,15 +214,38 @@ gboolean ics_corosync_node_check(const GPtrArray *nodes, guint64 host_id, const 
 	return FALSE;
 }
 
-/* Point libcib at a CIB file whose resources are @resources. */
+/* What each node published as ics-sanlock-watchdog (NULL: nothing). */
+static const char *published[4];
+
+static void published_all(const char *v)
+{
+	for (guint i = 1; i <= 3; i++)
+		published[i] = v;
+}
+
+/* Point libcib at a CIB file whose resources are @resources, with the
+ * nodes' published watchdogs. */
 static void write_cib(const char *resources)
 {
-	g_autofree char *xml = g_strdup_printf(
-		"<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
-		"num_updates=\"0\" admin_epoch=\"0\"><configuration><crm_config/><nodes/>"
-		"<resources>%s</resources><constraints/></configuration><status/></cib>",
-		resources);
+	g_autoptr(GString) nodes = g_string_new("<nodes>");
+	g_autofree char *xml = NULL;
 
+	for (guint i = 1; i <= 3; i++) {
+		g_string_append_printf(nodes, "<node id=\"%u\" uname=\"node%u\">", i, i);
+		if (published[i])
+			g_string_append_printf(nodes,
+					       "<instance_attributes id=\"nodes-%u\">"
+					       "<nvpair id=\"nodes-%u-wd\" name=\"ics-sanlock-"
+					       "watchdog\" value=\"%s\"/></instance_attributes>",
+					       i, i, published[i]);
+		g_string_append(nodes, "</node>");
+	}
+	g_string_append(nodes, "</nodes>");
+	xml = g_strdup_printf(
+		"<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" "
+		"num_updates=\"0\" admin_epoch=\"0\"><configuration><crm_config/>%s"
+		"<resources>%s</resources><constraints/></configuration><status/></cib>",
+		nodes->str, resources);
 	assert_true(g_file_set_contents(cib_file, xml, -1, NULL));
 	g_setenv("CIB_file", cib_file, TRUE);
 }
@@ -220,15 +255,16 @@ static char *pool_clone(const char *name, const char *path, const char *uuid)
 {
 	GString *x = g_string_new(NULL);
 
-	g_string_append_printf(x, "<clone id=\"ics-pool-%s\"><primitive id=\"ics-pool-%s-rsc\" "
+	g_string_append_printf(x,
+			       "<clone id=\"ics-pool-%s\"><primitive id=\"ics-pool-%s-rsc\" "
 			       "class=\"ocf\" provider=\"ics\" type=\"pool\">"
 			       "<instance_attributes id=\"%s-ia\">"
 			       "<nvpair id=\"%s-n\" name=\"name\" value=\"%s\"/>"
 			       "<nvpair id=\"%s-p\" name=\"path\" value=\"%s\"/>",
 			       name, name, name, name, name, name, path);
 	if (uuid)
-		g_string_append_printf(x, "<nvpair id=\"%s-u\" name=\"uuid\" value=\"%s\"/>",
-				       name, uuid);
+		g_string_append_printf(x, "<nvpair id=\"%s-u\" name=\"uuid\" value=\"%s\"/>", name,
+				       uuid);
 	g_string_append(x, "</instance_attributes></primitive></clone>");
 	return g_string_free(x, FALSE);
 }
@@ -245,6 +281,7 @@ static int reset_world(void **state)
 	poll_interval_ms = 20;
 	fake_watchdog = TRUE;
 	no_corosync = FALSE;
+	published_all("1");
 	cib_file = g_strdup("/tmp/test-fis-cib-XXXXXX");
 	fd = g_mkstemp(cib_file);
 	assert_true(fd >= 0);
@@ -272,8 +309,8 @@ static FakePool *add_pool(const char *path, guint io_timeout)
 	return p;
 }
 
-static void add_host(FakePool *p, guint64 id, const char *name, IcsHostState state,
-		     gint64 age_s)
+static FakeHost *add_host(FakePool *p, guint64 id, const char *name, IcsHostState state,
+			  gint64 age_s)
 {
 	FakeHost *h = &p->hosts[p->n_hosts++];
 
@@ -281,6 +318,7 @@ static void add_host(FakePool *p, guint64 id, const char *name, IcsHostState sta
 	h->name = name;
 	h->state = state;
 	h->age_s = age_s;
+	return h;
 }
 
 /* Run an action given as stdin text; error message into *msg. */
@@ -303,8 +341,13 @@ static int run(const char *text, char **msg)
 
 static TargetOnPool fact(const char *pool, IcsHostState st, gint64 age)
 {
-	TargetOnPool f = { .pool = pool, .readable = TRUE, .seen = TRUE, .state = st,
-			   .age_s = age, .io_timeout = 1, .disk_read = TRUE };
+	TargetOnPool f = { .pool = pool,
+			   .readable = TRUE,
+			   .seen = TRUE,
+			   .state = st,
+			   .age_s = age,
+			   .io_timeout = 1,
+			   .disk_read = TRUE };
 	return f;
 }
 
@@ -366,12 +409,24 @@ static void test_decide_unreadable_pool_waits(void **state)
 	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_DEAD, 70) };
 	g_autofree char *why = NULL;
 
-	/* The target may have joined /b: without the list nothing is proven. */
+	/* The target may have joined /b: without the list, and with its delta
+	 * lease there held, nothing is proven. */
 	f[1].readable = FALSE;
 	f[1].seen = FALSE;
 	f[1].error = "lockspace not joined";
 	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_WAIT);
+	assert_non_null(strstr(why, "pool /b not proven (lockspace not joined, and its delta "
+				    "lease there is not free)"));
+	/* unreadable from disk as well */
+	g_clear_pointer(&why, g_free);
+	f[1].disk_read = FALSE;
+	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_WAIT);
 	assert_non_null(strstr(why, "pool /b not proven (lockspace not joined)"));
+	/* a pool not joined here (disabled, a clone limited to other nodes)
+	 * where the target's delta lease reads free: it holds nothing there */
+	f[1].disk_read = TRUE;
+	f[1].disk_free = TRUE;
+	assert_int_equal(storage_fence_decide("node2", f, 2, NULL), STORAGE_FENCED);
 }
 
 static void test_decide_never_seen(void **state)
@@ -379,11 +434,32 @@ static void test_decide_never_seen(void **state)
 	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_DEAD, 70) };
 	g_autofree char *why = NULL;
 
-	/* free everywhere: it may have left every pool and be alive */
+	/* a host id that never joined any pool: nothing can be confirmed */
 	f[0].seen = f[1].seen = FALSE;
 	f[0].disk_free = f[1].disk_free = TRUE;
+	f[0].disk_blank = f[1].disk_blank = TRUE;
 	assert_int_equal(storage_fence_decide("node9", f, 2, &why), STORAGE_NEVER_SEEN);
+	assert_non_null(strstr(why, "never joined any of the 2 pool(s)"));
+}
+
+/* After a takeover released the target's delta leases (or it left every
+ * pool) it holds nothing anywhere: a later storage fencing of the same
+ * node succeeds -- no lease of it remains -- instead of failing forever. */
+static void test_decide_released_everywhere(void **state)
+{
+	TargetOnPool f[] = { fact("/a", ICS_HOST_DEAD, 70), fact("/b", ICS_HOST_DEAD, 70) };
+	g_autofree char *why = NULL;
+
+	f[0].seen = f[1].seen = FALSE;
+	f[0].disk_free = f[1].disk_free = TRUE;
+	f[1].disk_blank = TRUE; /* never joined /b, released on /a */
+	assert_int_equal(storage_fence_decide("node2", f, 2, &why), STORAGE_FENCED);
 	assert_non_null(strstr(why, "holds nothing on any of the 2 pool(s)"));
+	assert_non_null(strstr(why, "no lease of it remains"));
+	/* ... but not while the local daemon lists it renewing there */
+	f[0].seen = TRUE;
+	f[0].state = ICS_HOST_ALIVE;
+	assert_int_equal(storage_fence_decide("node2", f, 2, NULL), STORAGE_WAIT);
 }
 
 static void test_decide_expiry_by_io_timeout(void **state)
@@ -410,7 +486,10 @@ static void test_power_status(void **state)
 	f[1].readable = TRUE;
 	f[0].seen = f[1].seen = FALSE;
 	f[0].disk_free = f[1].disk_free = TRUE;
-	assert_int_equal(storage_power_status("n", f, 2), EXIT_FAIL);
+	f[0].disk_blank = f[1].disk_blank = TRUE;
+	assert_int_equal(storage_power_status("n", f, 2), EXIT_FAIL); /* never seen */
+	f[0].disk_blank = FALSE;
+	assert_int_equal(storage_power_status("n", f, 2), EXIT_STATUS_OFF); /* released */
 }
 
 static void test_host_map(void **state)
@@ -458,8 +537,7 @@ static void test_off_no_wait(void **state)
 	g_autofree char *msg = NULL;
 
 	add_host(a, 2, "node2", ICS_HOST_ALIVE, 1);
-	assert_int_equal(run("action=reboot\nport=node2\npools=/p/a\nwait=no\n", &msg),
-			 EXIT_FAIL);
+	assert_int_equal(run("action=reboot\nport=node2\npools=/p/a\nwait=no\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "not fenced (wait=off): node2: alive on /p/a"));
 }
 
@@ -483,7 +561,7 @@ static void test_off_never_seen_fails_at_once(void **state)
 
 	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
 	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
-	assert_non_null(strstr(msg, "holds nothing on any"));
+	assert_non_null(strstr(msg, "never joined any"));
 }
 
 static void test_off_unopenable_pool_is_not_proof(void **state)
@@ -532,11 +610,10 @@ static void test_monitor_and_validate(void **state)
 	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
 	add_host(b, 1, "node1", ICS_HOST_ALIVE, 1);
 	assert_int_equal(run("action=monitor\npools=/p/a /p/b\n", NULL), EXIT_OK);
-	assert_int_equal(run("action=validate-all\npools=/p/a\nhost_map=node1:1\nport=node1\n",
-			     NULL),
-			 EXIT_OK);
-	assert_int_equal(run("action=validate-all\npools=/p/a\nhost_map=node1\n", NULL),
-			 EXIT_FAIL);
+	assert_int_equal(
+		run("action=validate-all\npools=/p/a\nhost_map=node1:1\nport=node1\n", NULL),
+		EXIT_OK);
+	assert_int_equal(run("action=validate-all\npools=/p/a\nhost_map=node1\n", NULL), EXIT_FAIL);
 	b->not_joined = TRUE;
 	assert_int_equal(run("action=monitor\npools=/p/a /p/b\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "pool /p/b: this node cannot see the lockspace"));
@@ -559,8 +636,7 @@ static void test_pool_set_from_cib(void **state)
 	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
 	add_host(b, 2, "node2", ICS_HOST_ALIVE, 1);
 	write_cib(both);
-	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nwait=no\n", &msg),
-			 EXIT_FAIL);
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nwait=no\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "alive on /p/b"));
 	/* every CIB pool opened once (trailing '/' folded), with its uuid */
 	assert_int_equal(opened->len, 2);
@@ -615,8 +691,9 @@ static void test_pool_set_unknown(void **state)
 	assert_non_null(strstr(msg, "pool resource bad in the CIB has no absolute path"));
 }
 
-/* Storage fencing refuses when sanlock runs without a watchdog, unless
- * the device says it is a lab. */
+/* Storage fencing refuses unless the TARGET's sanlock runs with a
+ * watchdog, as the target published it; the fencing node's own watchdog
+ * does not stand in for it.  The lab's device says unsafe_no_watchdog. */
 static void test_watchdog(void **state)
 {
 	FakePool *a = add_pool("/p/a", 1);
@@ -624,19 +701,118 @@ static void test_watchdog(void **state)
 
 	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
 	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
-	fake_watchdog = FALSE;
+	/* the target published 0; this node's daemon has a watchdog */
+	published[2] = "0";
+	write_cib("");
+	fake_watchdog = TRUE;
 	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
-	assert_non_null(strstr(msg, "without a watchdog"));
+	assert_non_null(strstr(msg, "node2's sanlock runs without a watchdog"));
+	/* the target never published */
 	g_clear_pointer(&msg, g_free);
-	assert_int_equal(run("action=monitor\npools=/p/a\n", &msg), EXIT_FAIL);
-	assert_non_null(strstr(msg, "without a watchdog"));
-	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nunsafe_no_watchdog=yes\n",
-			     NULL),
+	published[2] = NULL;
+	write_cib("");
+	assert_int_equal(run("action=reboot\nport=node2\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "node2 never published"));
+	/* the target published 1: this node's own watchdog does not matter */
+	published[2] = "1";
+	write_cib("");
+	fake_watchdog = FALSE;
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", NULL), EXIT_OK);
+	/* the lab's explicit setting */
+	published[2] = "0";
+	write_cib("");
+	assert_int_equal(run("action=off\nport=node2\npools=/p/a\nunsafe_no_watchdog=yes\n", NULL),
 			 EXIT_OK);
+	/* monitor alarms for this node's daemon ... */
+	g_clear_pointer(&msg, g_free);
+	published_all("1");
+	write_cib("");
+	assert_int_equal(run("action=monitor\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "local sanlock daemon runs without a watchdog"));
+	/* ... and for every node that published 0 */
+	g_clear_pointer(&msg, g_free);
+	fake_watchdog = TRUE;
+	published[1] = "0";
+	published[3] = "0";
+	write_cib("");
+	assert_int_equal(run("action=monitor\npools=/p/a\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "without a watchdog on node1, node3"));
 	assert_int_equal(run("action=monitor\npools=/p/a\nunsafe_no_watchdog=yes\n", NULL),
 			 EXIT_OK);
-	fake_watchdog = TRUE;
-	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", NULL), EXIT_OK);
+	published_all("1");
+	write_cib("");
+	assert_int_equal(run("action=monitor\npools=/p/a\n", NULL), EXIT_OK);
+}
+
+/* A CIB pool this node has not joined (target-role Stopped, or a clone
+ * limited to other nodes): the target's delta lease there reads free, so
+ * it holds nothing there; held on disk, it is not proven. */
+static void test_pool_not_joined_here(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1), *b = add_pool("/p/b", 1);
+	g_autofree char *ca = pool_clone("a", "/p/a", NULL);
+	g_autofree char *cb = pool_clone("b", "/p/b", NULL);
+	g_autofree char *both = g_strconcat(ca, cb, NULL);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
+	b->not_joined = TRUE;
+	write_cib(both);
+	/* never joined /b: blank there */
+	assert_int_equal(run("action=off\nport=node2\nwait=no\n", NULL), EXIT_OK);
+	/* left /b, or released there: free there */
+	add_host(b, 2, "node2", ICS_HOST_ALIVE, 1)->released = TRUE;
+	assert_int_equal(run("action=off\nport=node2\nwait=no\n", NULL), EXIT_OK);
+	/* holds a delta lease on /b, which this node cannot judge */
+	b->hosts[0].released = FALSE;
+	assert_int_equal(run("action=off\nport=node2\nwait=no\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "pool /p/b not proven (lockspace not joined, and its "
+				    "delta lease there is not free)"));
+}
+
+/* Storage fencing of a node whose leases a takeover already released
+ * everywhere: fenced (nothing of it remains), not "never seen". */
+static void test_off_after_release(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1);
+	g_autofree char *ca = pool_clone("a", "/p/a", NULL);
+
+	write_cib(ca);
+	add_host(a, 1, "node1", ICS_HOST_ALIVE, 1);
+	add_host(a, 2, "node2", ICS_HOST_FAILING, 9)->released = TRUE;
+	assert_int_equal(run("action=off\nport=node2\nwait=no\n", NULL), EXIT_OK);
+	assert_int_equal(run("action=status\nport=node2\n", NULL), EXIT_STATUS_OFF);
+	/* node3 never joined: nothing can be confirmed */
+	assert_int_equal(run("action=off\nport=node3\nwait=no\n", NULL), EXIT_FAIL);
+}
+
+/* A pool written through a resource template is a pool too; the
+ * primitive's own parameters override the template's. */
+static void test_pool_set_template(void **state)
+{
+	FakePool *a = add_pool("/p/a", 1), *t = add_pool("/p/t", 1);
+	g_autofree char *ca = pool_clone("a", "/p/a", NULL);
+	g_autofree char *res = g_strdup_printf(
+		"%s<template id=\"pool-tmpl\" class=\"ocf\" provider=\"ics\" type=\"pool\">"
+		"<instance_attributes id=\"pt-ia\"><nvpair id=\"pt-p\" name=\"path\" "
+		"value=\"/p/wrong\"/><nvpair id=\"pt-u\" name=\"uuid\" value=\"uuid-t\"/>"
+		"</instance_attributes></template>"
+		"<clone id=\"ics-pool-t\"><primitive id=\"pool-t\" template=\"pool-tmpl\">"
+		"<instance_attributes id=\"ptp-ia\"><nvpair id=\"ptp-p\" name=\"path\" "
+		"value=\"/p/t\"/></instance_attributes></primitive></clone>"
+		"<template id=\"other-tmpl\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>"
+		"<primitive id=\"dummy\" template=\"other-tmpl\"/>",
+		ca);
+	g_autofree char *msg = NULL;
+
+	add_host(a, 2, "node2", ICS_HOST_DEAD, 70);
+	add_host(t, 2, "node2", ICS_HOST_ALIVE, 1);
+	write_cib(res);
+	assert_int_equal(run("action=off\nport=node2\nwait=no\n", &msg), EXIT_FAIL);
+	assert_non_null(strstr(msg, "alive on /p/t"));
+	assert_int_equal(opened->len, 2);
+	assert_string_equal(g_ptr_array_index(opened, 1), "/p/t");
+	assert_string_equal(g_ptr_array_index(opened_uuids, 1), "uuid-t");
 }
 
 /* Without host_map the target's host id is its corosync node id. */
@@ -645,8 +821,8 @@ static void test_target_from_corosync(void **state)
 	FakePool *a = add_pool("/p/a", 1);
 	g_autofree char *msg = NULL;
 
-	add_host(a, 2, "renamed", ICS_HOST_DEAD, 70);   /* -e gave another name */
-	add_host(a, 3, "node2", ICS_HOST_ALIVE, 1);     /* ... or this one a wrong one */
+	add_host(a, 2, "renamed", ICS_HOST_DEAD, 70); /* -e gave another name */
+	add_host(a, 3, "node2", ICS_HOST_ALIVE, 1);   /* ... or this one a wrong one */
 	assert_int_equal(run("action=off\nport=node2\npools=/p/a\n", NULL), EXIT_OK);
 	assert_int_equal(run("action=off\nport=node9\npools=/p/a\n", &msg), EXIT_FAIL);
 	assert_non_null(strstr(msg, "cannot tell which sanlock host is node 'node9'"));
@@ -693,6 +869,7 @@ int main(void)
 		T(test_decide_holds_nothing),
 		T(test_decide_unreadable_pool_waits),
 		T(test_decide_never_seen),
+		T(test_decide_released_everywhere),
 		T(test_decide_expiry_by_io_timeout),
 		T(test_power_status),
 		T(test_host_map),
@@ -708,6 +885,9 @@ int main(void)
 		T(test_pool_set_joined),
 		T(test_pool_set_unknown),
 		T(test_watchdog),
+		T(test_pool_not_joined_here),
+		T(test_off_after_release),
+		T(test_pool_set_template),
 		T(test_target_from_corosync),
 		T(test_metadata),
 	};

@@ -423,10 +423,41 @@ static void test_lease_decide(void **state)
 	assert_int_equal(vm_lease_decide(2, 1, ICS_HOST_DEAD, TRUE), VM_LEASE_TAKEOVER);
 	assert_int_equal(vm_lease_decide(2, 1, ICS_HOST_FAILING, TRUE), VM_LEASE_TAKEOVER);
 	assert_int_equal(vm_lease_decide(2, 1, ICS_HOST_UNKNOWN, TRUE), VM_LEASE_TAKEOVER);
-	assert_int_equal(vm_lease_decide(2, 1, ICS_HOST_DEAD, FALSE), VM_LEASE_REFUSE_NO_TAKEOVER);
+	/* without takeover: sanlock's own expiry (DEAD) grants it; failing waits */
+	assert_int_equal(vm_lease_decide(2, 1, ICS_HOST_DEAD, FALSE), VM_LEASE_FREE);
+	assert_int_equal(vm_lease_decide(2, 1, ICS_HOST_FAILING, FALSE),
+			 VM_LEASE_REFUSE_NO_TAKEOVER);
 	/* own id unknown: never "mine" */
 	assert_int_equal(vm_lease_decide(2, 0, ICS_HOST_ALIVE, FALSE), VM_LEASE_REFUSE_ALIVE);
 	assert_int_equal(vm_lease_decide(1, 0, ICS_HOST_ALIVE, TRUE), VM_LEASE_TAKEOVER);
+}
+
+/* Only FREE, MINE and a takeover that allowed or found it not needed let
+ * start go on; every refusal is waited out (issue: a refusal left the VM
+ * stopped for good once every survivor had refused). */
+static void test_lease_go(void **state)
+{
+	(void)state;
+	assert_true(vm_lease_go(VM_LEASE_FREE, ICS_TAKEOVER_REFUSE_UNKNOWN));
+	assert_true(vm_lease_go(VM_LEASE_MINE, ICS_TAKEOVER_REFUSE_UNKNOWN));
+	assert_true(vm_lease_go(VM_LEASE_TAKEOVER, ICS_TAKEOVER_ALLOW));
+	assert_true(vm_lease_go(VM_LEASE_TAKEOVER, ICS_TAKEOVER_NOT_NEEDED));
+	for (IcsTakeoverVerdict v = ICS_TAKEOVER_REFUSE_ALIVE; v <= ICS_TAKEOVER_WATCH; v++)
+		assert_false(vm_lease_go(VM_LEASE_TAKEOVER, v));
+	assert_false(vm_lease_go(VM_LEASE_REFUSE_ALIVE, ICS_TAKEOVER_ALLOW));
+	assert_false(vm_lease_go(VM_LEASE_REFUSE_NO_TAKEOVER, ICS_TAKEOVER_ALLOW));
+}
+
+/* The wait budget covers sanlock's expiry (68 s at io_timeout 1) with the
+ * start timeout vmpool writes (150 s), not with the old 90 s. */
+static void test_lease_wait_budget(void **state)
+{
+	(void)state;
+	assert_int_equal(vm_lease_wait_budget_ms(150000, 30000), 100000);
+	assert_true(vm_lease_wait_budget_ms(150000, 30000) > 68000 + 10500);
+	assert_true(vm_lease_wait_budget_ms(90000, 30000) < 68000);
+	assert_int_equal(vm_lease_wait_budget_ms(50000, 30000), 0);
+	assert_int_equal(vm_lease_wait_budget_ms(1000, 30000), 0);
 }
 
 static void test_migration_progress(void **state)
@@ -529,6 +560,8 @@ int main(void)
 		cmocka_unit_test(test_rc_for_load_error),
 		cmocka_unit_test(test_parse_quorate),
 		cmocka_unit_test(test_lease_decide),
+		cmocka_unit_test(test_lease_go),
+		cmocka_unit_test(test_lease_wait_budget),
 		cmocka_unit_test(test_migration_progress),
 		cmocka_unit_test(test_migration_target_problem),
 		cmocka_unit_test(test_target_pool_problem),

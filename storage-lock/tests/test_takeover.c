@@ -2,8 +2,11 @@
  * test_takeover.c: ics_takeover_decide, the pure decision behind
  * fence-aware takeover -- every verdict of lock.h (ALLOW, NOT_NEEDED, WATCH
  * and each refusal), the margin boundary of the incarnation ordering, the
- * length of the renewal watch, and the check of host id <-> node name
- * against corosync's node list.
+ * length of the renewal watch (sanlock's failing bound, from the owner's
+ * io_timeout), a local daemon that lists another generation than the
+ * owner's delta lease, what counts as a manual confirmation, and the check
+ * of host id <-> node name against corosync's node list, with nodes named
+ * the way Pacemaker names them.
  */
 #include "config.h"
 
@@ -16,9 +19,10 @@
 #include <cmocka.h>
 
 #include "ics/lock.h"
+#include "lock_internal.h"
 
 #define T0 1800000000
-#define SEEN 5000000   /* monotonic us when this host read the fencing history */
+#define SEEN 5000000 /* monotonic us when this host read the fencing history */
 
 typedef struct {
 	IcsHostInfo host;
@@ -50,21 +54,37 @@ static void base(Case *c)
 	add_node(c->nodes, 1, "node1");
 	add_node(c->nodes, 2, "node2");
 	add_node(c->nodes, 3, "node3");
-	c->host = (IcsHostInfo){ .host_id = 2, .generation = 5, .timestamp = 900,
-				 .state = ICS_HOST_FAILING, .name = (char *)"node2",
-				 .last_renewal_wall = T0, .age_s = 4,
+	c->host = (IcsHostInfo){ .host_id = 2,
+				 .generation = 5,
+				 .timestamp = 900,
+				 .state = ICS_HOST_FAILING,
+				 .name = (char *)"node2",
+				 .last_renewal_wall = T0,
+				 .age_s = 4,
 				 .first_seen_wall = T0 - 600 };
-	c->delta = (IcsDeltaLease){ .valid = TRUE, .generation = 5, .timestamp = 900,
-				    .name = "node2" };
-	c->fence = (IcsFenceRecord){ .state = ICS_FENCE_DONE, .target = (char *)"node2",
-				     .action = (char *)"reboot", .completed = T0 + 3,
-				     .delegate = (char *)"node1", .seen_mono = SEEN };
-	c->watch = (IcsDeltaWatch){ .result = ICS_WATCH_STEADY, .start_mono = SEEN + 1000,
-				    .steady_ms = 3000, .reads = 31 };
-	c->facts = (IcsTakeoverFacts){ .owner_host_id = 2, .owner_generation = 5,
-				       .joined = TRUE, .delta = &c->delta, .host = &c->host,
-				       .nodes = c->nodes, .fence = &c->fence, .watch = &c->watch,
-				       .clock_margin_s = 1, .io_timeout = 1 };
+	c->delta = (IcsDeltaLease){
+		.valid = TRUE, .generation = 5, .timestamp = 900, .name = "node2"
+	};
+	c->fence = (IcsFenceRecord){ .state = ICS_FENCE_DONE,
+				     .target = (char *)"node2",
+				     .action = (char *)"reboot",
+				     .completed = T0 + 3,
+				     .delegate = (char *)"node1",
+				     .seen_mono = SEEN };
+	c->watch = (IcsDeltaWatch){ .result = ICS_WATCH_STEADY,
+				    .start_mono = SEEN + 1000,
+				    .steady_ms = 10500,
+				    .reads = 106 };
+	c->facts = (IcsTakeoverFacts){ .owner_host_id = 2,
+				       .owner_generation = 5,
+				       .joined = TRUE,
+				       .delta = &c->delta,
+				       .host = &c->host,
+				       .nodes = c->nodes,
+				       .fence = &c->fence,
+				       .watch = &c->watch,
+				       .clock_margin_s = 1,
+				       .io_timeout = 1 };
 }
 
 static int teardown(void **state)
@@ -100,15 +120,17 @@ static void test_allow(void **state)
 	Case *c = *state;
 
 	base(c);
-	assert_int_equal(decide(c, "stood still for 3000 ms"), ICS_TAKEOVER_ALLOW);
+	assert_int_equal(decide(c, "stood still for 10500 ms"), ICS_TAKEOVER_ALLOW);
 	assert_int_equal(ics_takeover_decide(&c->facts, NULL), ICS_TAKEOVER_ALLOW);
 	assert_string_equal(ics_takeover_verdict_name(ICS_TAKEOVER_ALLOW), "allow");
 	c->fence.action = (char *)"off";
 	assert_int_equal(decide(c, "fenced (off)"), ICS_TAKEOVER_ALLOW);
-	/* the required watch: 2 x io_timeout + margin */
-	assert_int_equal(ics_takeover_watch_ms(1, 1), 3000);
-	assert_int_equal(ics_takeover_watch_ms(2, 1), 5000);
-	assert_int_equal(ics_takeover_watch_ms(0, 1), 3000);
+	/* the required watch: sanlock's failing bound 8 x io_timeout, + 1.5 s
+	 * (its once-a-second check, the watch's poll) + margin */
+	assert_int_equal(ics_takeover_watch_ms(1, 1), 10500);
+	assert_int_equal(ics_takeover_watch_ms(2, 1), 18500);
+	assert_int_equal(ics_takeover_watch_ms(10, 1), 82500);
+	assert_int_equal(ics_takeover_watch_ms(0, 1), 10500);
 }
 
 static void test_not_needed(void **state)
@@ -204,7 +226,7 @@ static void test_watch(void **state)
 	/* everything holds but the delta lease was not watched yet */
 	base(c);
 	c->facts.watch = NULL;
-	assert_int_equal(decide(c, "3000 ms"), ICS_TAKEOVER_WATCH);
+	assert_int_equal(decide(c, "10500 ms"), ICS_TAKEOVER_WATCH);
 	assert_string_equal(ics_takeover_verdict_name(ICS_TAKEOVER_WATCH), "watch");
 	/* the owner rewrote its delta lease after the fencing was seen done
 	 * (hole 2: a mistaken confirmation, an asynchronous BMC) */
@@ -218,14 +240,20 @@ static void test_watch(void **state)
 	assert_int_equal(decide(c, "before"), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	c->watch.start_mono = SEEN;
 	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_ALLOW);
-	/* too short: 2 x io_timeout + margin, boundary included */
+	/* too short: 8 x io_timeout + 1.5 s + margin, boundary included;
+	 * 3.28 s (a live host's renewal gap measured under 0.8 s storage
+	 * stalls, which the old 3 s watch took for a dead host) is far too short */
 	base(c);
-	c->watch.steady_ms = 2999;
-	assert_int_equal(decide(c, "2999 ms only"), ICS_TAKEOVER_REFUSE_UNKNOWN);
-	c->facts.io_timeout = 2;
-	c->watch.steady_ms = 4999;
-	assert_int_equal(decide(c, "5000 ms needed"), ICS_TAKEOVER_REFUSE_UNKNOWN);
-	c->watch.steady_ms = 5000;
+	c->watch.steady_ms = 3280;
+	assert_int_equal(decide(c, "3280 ms only"), ICS_TAKEOVER_REFUSE_UNKNOWN);
+	c->watch.steady_ms = 10499;
+	assert_int_equal(decide(c, "10500 ms needed"), ICS_TAKEOVER_REFUSE_UNKNOWN);
+	c->watch.steady_ms = 10500;
+	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_ALLOW);
+	/* the owner's io_timeout (the larger of the pool's and its own) counts */
+	c->facts.io_timeout = 10;
+	assert_int_equal(decide(c, "82500 ms needed"), ICS_TAKEOVER_REFUSE_UNKNOWN);
+	c->watch.steady_ms = 82500;
 	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_ALLOW);
 }
 
@@ -241,12 +269,13 @@ static void test_refuse_stale(void **state)
 	assert_int_equal(decide(c, "earlier incarnation"), ICS_TAKEOVER_REFUSE_STALE_FENCING);
 	/* ... and while that incarnation renews, it is simply alive */
 	c->host.state = ICS_HOST_ALIVE;
-	assert_int_equal(decide(c, "older than its current incarnation"), ICS_TAKEOVER_REFUSE_ALIVE);
+	assert_int_equal(decide(c, "older than its current incarnation"),
+			 ICS_TAKEOVER_REFUSE_ALIVE);
 	/* margin boundary: first seen + margin must be <= completion */
 	base(c);
-	c->host.first_seen_wall = T0 + 3;       /* + 1 s margin > T0 + 3 */
+	c->host.first_seen_wall = T0 + 3; /* + 1 s margin > T0 + 3 */
 	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_REFUSE_STALE_FENCING);
-	c->host.first_seen_wall = T0 + 2;       /* T0 + 2 + 1 == completion: allowed */
+	c->host.first_seen_wall = T0 + 2; /* T0 + 2 + 1 == completion: allowed */
 	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_ALLOW);
 }
 
@@ -293,16 +322,16 @@ static void test_refuse_unknown(void **state)
 	Case *c = *state;
 
 	base(c);
-	c->facts.host = NULL;   /* delta lease held, the daemon does not list it */
+	c->facts.host = NULL; /* delta lease held, the daemon does not list it */
 	assert_int_equal(decide(c, "not known to the local daemon"), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	base(c);
-	c->host.first_seen_wall = 0;   /* incarnation never observed */
+	c->host.first_seen_wall = 0; /* incarnation never observed */
 	assert_int_equal(decide(c, "never observed"), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	base(c);
-	c->fence.state = ICS_FENCE_NONE;   /* failing, no fencing */
+	c->fence.state = ICS_FENCE_NONE; /* failing, no fencing */
 	assert_int_equal(decide(c, "no off/reboot fencing"), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	base(c);
-	c->host.host_id = 9;   /* facts about another host */
+	c->host.host_id = 9; /* facts about another host */
 	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_REFUSE_UNKNOWN);
 	/* a pool whose lockspace this host has not joined */
 	base(c);
@@ -319,6 +348,55 @@ static void test_refuse_unknown(void **state)
 	base(c);
 	c->facts.nodes = NULL;
 	assert_int_equal(decide(c, "node list is unknown"), ICS_TAKEOVER_REFUSE_UNKNOWN);
+	/* the local daemon has just joined and not read the hosts yet */
+	base(c);
+	c->facts.host = NULL;
+	c->facts.hosts_busy = TRUE;
+	assert_int_equal(decide(c, "has not read the other hosts yet"),
+			 ICS_TAKEOVER_REFUSE_UNKNOWN);
+}
+
+/* Condition 4 orders the incarnation of the owner's delta lease against
+ * the fencing with the local daemon's first_seen stamp: that stamp is of
+ * the generation the daemon lists.  If the daemon still lists an older
+ * generation, its stamp says nothing about generation g (finding 5). */
+static void test_generation_not_seen(void **state)
+{
+	Case *c = *state;
+
+	base(c);
+	c->host.generation = 4;		    /* the daemon lists g-1 ... */
+	c->host.first_seen_wall = T0 - 600; /* ... seen long before the fencing */
+	assert_int_equal(decide(c, "has not seen generation 5"), ICS_TAKEOVER_REFUSE_UNKNOWN);
+	c->facts.watch = NULL; /* refused before any watch */
+	assert_int_equal(decide(c, "has not seen generation 5"), ICS_TAKEOVER_REFUSE_UNKNOWN);
+	/* the same with the fencing record checked first: pending still wins */
+	c->fence.state = ICS_FENCE_PENDING;
+	assert_int_equal(decide(c, "pending"), ICS_TAKEOVER_REFUSE_NOT_CONFIRMED);
+	/* once the daemon lists generation 5 (first seen before the fencing) */
+	base(c);
+	c->host.generation = 5;
+	assert_int_equal(decide(c, NULL), ICS_TAKEOVER_ALLOW);
+}
+
+/* A done off/reboot counts as a device's fencing only when it names the
+ * device's executor: "a human" and no delegate at all are manual. */
+static void test_manual_delegate(void **state)
+{
+	Case *c = *state;
+
+	assert_true(ics_fence_delegate_manual("a human"));
+	assert_true(ics_fence_delegate_manual(NULL));
+	assert_true(ics_fence_delegate_manual(""));
+	assert_false(ics_fence_delegate_manual("node1"));
+	assert_false(ics_fence_delegate_manual("a humane node"));
+	/* the decision on a record without delegate: refused as manual */
+	base(c);
+	c->fence.delegate = NULL;
+	c->fence.manual = ics_fence_delegate_manual(c->fence.delegate);
+	assert_int_equal(decide(c, "names no device"), ICS_TAKEOVER_REFUSE_MANUAL);
+	c->fence.delegate = (char *)"";
+	assert_int_equal(decide(c, "names no device"), ICS_TAKEOVER_REFUSE_MANUAL);
 }
 
 static void test_node_check(void **state)
@@ -337,6 +415,56 @@ static void test_node_check(void **state)
 	assert_false(ics_corosync_node_check(NULL, 2, "node2", NULL));
 }
 
+static IcsCorosyncNode *node_new(guint64 id, const char *name, const char *ring0)
+{
+	IcsCorosyncNode *n = g_new0(IcsCorosyncNode, 1);
+
+	n->node_id = id;
+	n->name = g_strdup(name);
+	n->ring0_addr = g_strdup(ring0);
+	return n;
+}
+
+/* Nodelist entries without a name are named as Pacemaker names them:
+ * ring0_addr unless it is an address, else the CIB's uname of the id. */
+static void test_node_names_pacemaker(void **state)
+{
+	g_autoptr(GPtrArray) nodes =
+		g_ptr_array_new_with_free_func((GDestroyNotify)ics_corosync_node_free);
+	const char *cib = "<nodes><node id=\"1\" uname=\"alpha\"/>"
+			  "<node id=\"2\" uname=\"beta\"><instance_attributes id=\"x\"/></node>"
+			  "<node id=\"30\" uname=\"gamma\"/></nodes>";
+	char *why = NULL;
+
+	g_ptr_array_add(nodes, node_new(1, NULL, "10.0.0.1"));	    /* IPv4: from the CIB */
+	g_ptr_array_add(nodes, node_new(2, NULL, "fd00::2"));	    /* IPv6: from the CIB */
+	g_ptr_array_add(nodes, node_new(3, NULL, "delta.example")); /* a host name: itself */
+	g_ptr_array_add(nodes, node_new(4, "epsilon", "10.0.0.4")); /* named: kept */
+	g_ptr_array_add(nodes, node_new(5, NULL, "10.0.0.5"));	    /* nobody names it */
+	/* without the CIB: only the host-name ring0_addr is a name */
+	ics_corosync_nodes_name(nodes, NULL);
+	assert_null(((IcsCorosyncNode *)g_ptr_array_index(nodes, 0))->name);
+	assert_string_equal(((IcsCorosyncNode *)g_ptr_array_index(nodes, 2))->name,
+			    "delta.example");
+	ics_corosync_nodes_name(nodes, cib);
+	assert_string_equal(((IcsCorosyncNode *)g_ptr_array_index(nodes, 0))->name, "alpha");
+	assert_string_equal(((IcsCorosyncNode *)g_ptr_array_index(nodes, 1))->name, "beta");
+	assert_string_equal(((IcsCorosyncNode *)g_ptr_array_index(nodes, 3))->name, "epsilon");
+	assert_null(((IcsCorosyncNode *)g_ptr_array_index(nodes, 4))->name);
+	/* the takeover's check accepts Pacemaker's name, never the address */
+	assert_true(ics_corosync_node_check(nodes, 1, "alpha", NULL));
+	assert_false(ics_corosync_node_check(nodes, 1, "10.0.0.1", NULL));
+	/* and says what to do about a node nobody names */
+	assert_false(ics_corosync_node_check(nodes, 5, "node5", &why));
+	assert_non_null(strstr(why, "has no name"));
+	assert_non_null(strstr(why, "10.0.0.5"));
+	assert_non_null(strstr(why, "corosync.conf"));
+	g_free(why);
+	/* an unparsable CIB names nothing more */
+	ics_corosync_nodes_name(nodes, "<nodes");
+	assert_null(((IcsCorosyncNode *)g_ptr_array_index(nodes, 4))->name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +478,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_wrong_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generation_not_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_manual_delegate, setup, teardown),
+		cmocka_unit_test(test_node_names_pacemaker),
 	};
 	return cmocka_run_group_tests_name("takeover", tests, NULL, NULL);
 }

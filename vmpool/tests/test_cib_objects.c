@@ -50,6 +50,9 @@ static void test_vm_objects(void **state)
 	expect(p, "/primitive/instance_attributes/nvpair[@name='uuid']/@value", UUID);
 	expect(p, "/primitive/meta_attributes/nvpair[@name='target-role']/@value", "Stopped");
 	expect(p, "/primitive/meta_attributes/nvpair[@name='resource-stickiness']/@value", "1000");
+	/* start covers the wait for sanlock's expiry; a failed start is retried */
+	expect(p, "/primitive/operations/op[@name='start']/@timeout", "150s");
+	expect(p, "/primitive/meta_attributes/nvpair[@name='failure-timeout']/@value", "300s");
 	expect(p, "/primitive/utilization/nvpair[@name='memory']/@value", "128");
 	assert_int_equal(ics_xml_xpath_count(p, "//nvpair[@name='migration_unsafe']", NULL), 0);
 	expect(p, "/primitive/instance_attributes/@id", VM "-instance_attributes");
