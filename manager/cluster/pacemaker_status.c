@@ -56,14 +56,13 @@ static char *write_temp(xmlDoc *doc, GError **error)
 	return g_steal_pointer(&path);
 }
 
-IcsClusterSnapshot *ics_cluster_snapshot_from_cib(xmlDoc *cib, GError **error)
+xmlDoc *ics_cluster_status_of(xmlDoc *cib, GError **error)
 {
 	g_autofree char *path = NULL, *env_file = NULL;
 	const char *argv[] = { "crm_mon", "--output-as=xml", "--inactive", NULL };
 	const char *env[] = { NULL, "CIB_shadow=", NULL };
 	IcsExecOptions opts = { 0 };
 	g_auto(IcsExecResult) res = { 0 };
-	g_autoptr(xmlDoc) mon = NULL;
 	gboolean ran;
 
 	path = write_temp(cib, error);
@@ -80,7 +79,13 @@ IcsClusterSnapshot *ics_cluster_snapshot_from_cib(xmlDoc *cib, GError **error)
 		g_prefix_error(error, "Pacemaker's status of the CIB: ");
 		return NULL;
 	}
-	mon = ics_xml_parse_string(res.out, (gssize)res.out_len, "crm_mon --output-as=xml", error);
+	return ics_xml_parse_string(res.out, (gssize)res.out_len, "crm_mon --output-as=xml", error);
+}
+
+IcsClusterSnapshot *ics_cluster_snapshot_from_cib(xmlDoc *cib, GError **error)
+{
+	g_autoptr(xmlDoc) mon = ics_cluster_status_of(cib, error);
+
 	if (mon == NULL)
 		return NULL;
 	return ics_cluster_snapshot_parse(cib, mon, error);

@@ -79,8 +79,9 @@ static IcsClusterSnapshot *source(IcsCluster *cluster, void *data, GError **erro
 }
 
 /* A copy of cib-@name.xml, with @from replaced by @to when given, whose
- * pool is then our temporary pool. */
-static Fx *fx_new(const char *name, const char *from, const char *to)
+ * pool is then our temporary pool; snapshots from source() when @hooked,
+ * else the service's own (quick, then full: refresh_live). */
+static Fx *fx_make(const char *name, const char *from, const char *to, gboolean hooked)
 {
 	Fx *f = g_new0(Fx, 1);
 	g_autofree char *file = g_strdup_printf("cib-%s.xml", name);
@@ -111,13 +112,20 @@ static Fx *fx_new(const char *name, const char *from, const char *to)
 
 	cfg.wait_timeout_s = 120;
 	cfg.stats_uri = "test:///default";
-	cfg.snapshot = source;
-	cfg.snapshot_data = f;
+	if (hooked) {
+		cfg.snapshot = source;
+		cfg.snapshot_data = f;
+	}
 	f->svc = ics_cluster_service_new(&cfg, &e);
 	if (f->svc == NULL)
 		fail_msg("service on %s: %s", f->cib, e->message);
 	f->ops = ics_cluster_service_ops(f->svc);
 	return f;
+}
+
+static Fx *fx_new(const char *name, const char *from, const char *to)
+{
+	return fx_make(name, from, to, TRUE);
 }
 
 static void fx_free(Fx *f)
@@ -564,6 +572,41 @@ static void test_vm_listener(void **state)
 	fx_free(f);
 }
 
+/* The service's own refresh publishes the new configuration first, read
+ * with the status of the full snapshot before (a VM just defined is there
+ * at once, stopped), then the full snapshot: two generations, and the
+ * listener hears of the new VM once. */
+static void test_quick_snapshot(void **state)
+{
+	Fx *f = fx_make("basic", NULL, NULL, FALSE);
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(IcsVmMeta) m = meta(NEW_UUID, 1);
+	g_autoptr(GError) e = NULL;
+	guint64 g;
+
+	(void)state;
+	ics_cluster_service_set_vm_listener(f->svc, record_change, seen);
+	if (!f->ops->define_vm(f->ops->self, m, &e))
+		fail_msg("define: %s", e->message);
+	g = ics_cluster_service_generation(f->svc);
+	refresh(f, NULL);
+	assert_int_equal(ics_cluster_service_generation(f->svc), g + 2);
+	assert_int_equal(seen->len, 1);
+	assert_string_equal(seen->pdata[0], NEW_UUID " stopped - undefined -");
+	{
+		g_autoptr(IcsSnapRef) r = snap(f);
+		const IcsClusterVm *vm = ics_cluster_snapshot_vm(r->snap, NEW_VM);
+
+		assert_non_null(vm);
+		assert_int_equal(vm->state, ICS_VM_STOPPED);
+	}
+	/* Nothing changed: quick and full again, nothing heard. */
+	refresh(f, NULL);
+	assert_int_equal(ics_cluster_service_generation(f->svc), g + 4);
+	assert_int_equal(seen->len, 1);
+	fx_free(f);
+}
+
 static void test_start(void **state)
 {
 	Fx *f = fx_new("vm-stopped", NULL, NULL);
@@ -994,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_define_undone),
 		cmocka_unit_test(test_define_other_pool),
 		cmocka_unit_test(test_vm_listener),
+		cmocka_unit_test(test_quick_snapshot),
 		cmocka_unit_test(test_start),
 		cmocka_unit_test(test_start_after_stale_snapshot),
 		cmocka_unit_test(test_stop),

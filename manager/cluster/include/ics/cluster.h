@@ -157,8 +157,12 @@ typedef struct {
  */
 IcsClusterSnapshot *ics_cluster_snapshot_parse(xmlDoc *cib, xmlDoc *mon, GError **error);
 
-/* Run crm_mon on @cib (written to a private temporary file) and parse both:
- * Pacemaker's status computation on an offline CIB. */
+/* crm_mon's XML for @cib (written to a private temporary file): Pacemaker's
+ * status computation on an offline CIB, the costly half of a snapshot
+ * (~0.4 s with 1,000 VMs). */
+xmlDoc *ics_cluster_status_of(xmlDoc *cib, GError **error);
+
+/* ics_cluster_status_of() and ics_cluster_snapshot_parse() in one. */
 IcsClusterSnapshot *ics_cluster_snapshot_from_cib(xmlDoc *cib, GError **error);
 
 void ics_cluster_snapshot_free(IcsClusterSnapshot *snap);
