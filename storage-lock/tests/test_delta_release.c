@@ -22,36 +22,6 @@
 #include "lock_internal.h"
 #include "lock_test_util.h"
 
-typedef struct {
-	char *dir;
-	IcsPool *pool;
-} Fixture;
-
-static int setup(void **state)
-{
-	Fixture *f = g_new0(Fixture, 1);
-	IcsPoolInitOptions o = { .name = "gold", .io_timeout = 1, .lease_slots = 4 };
-	g_autoptr(GError) err = NULL;
-
-	f->dir = test_pool_dir();
-	assert_true(ics_pool_init(f->dir, &o, &err));
-	f->pool = ics_pool_open(f->dir, NULL, &err);
-	assert_non_null(f->pool);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	Fixture *f = *state;
-
-	ics_pool_free(f->pool);
-	test_rm_rf(f->dir);
-	g_free(f->dir);
-	g_free(f);
-	return 0;
-}
-
 /* Host @id's delta lease as its daemon renews it: generation @gen, a
  * request bit for host 3 in the bitmap after the leader record. */
 static void write_renewed(const char *ids, const char *lockspace, guint64 id, guint64 gen,
@@ -102,7 +72,7 @@ static int run(const char *const *argv)
 /* What we write is what sanlock writes, and sanlock reads it as free. */
 static void test_same_bytes_as_sanlock(void **state)
 {
-	Fixture *f = *state;
+	TestPool *f = *state;
 	const char *ids = ics_pool_ids_path(f->pool);
 	const char *ls = ics_pool_lockspace(f->pool);
 	g_autofree char *copy = g_build_filename(f->dir, "ids-copy", NULL);
@@ -153,7 +123,7 @@ static void test_same_bytes_as_sanlock(void **state)
 /* A host that renewed (or re-joined) after the watch keeps its lease. */
 static void test_changed_after_watch(void **state)
 {
-	Fixture *f = *state;
+	TestPool *f = *state;
 	const char *ids = ics_pool_ids_path(f->pool);
 	g_autoptr(GError) err = NULL;
 	g_autofree guint8 *before = NULL, *after = NULL;
@@ -182,7 +152,7 @@ static void test_changed_after_watch(void **state)
 /* The watch keeps what it last read, and when. */
 static void test_watch_keeps_last_read(void **state)
 {
-	Fixture *f = *state;
+	TestPool *f = *state;
 	g_autoptr(GError) err = NULL;
 	g_autofree guint8 *disk = NULL;
 	IcsDeltaWatch w;
@@ -200,7 +170,7 @@ static void test_watch_keeps_last_read(void **state)
  * the read refuse instead of finding the owner "released". */
 static void test_short_read_refused(void **state)
 {
-	Fixture *f = *state;
+	TestPool *f = *state;
 	g_autoptr(GError) err = NULL;
 	IcsDeltaWatch w;
 	IcsDeltaLease d;
@@ -231,10 +201,10 @@ static void test_no_direct_io_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_same_bytes_as_sanlock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_changed_after_watch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_watch_keeps_last_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_read_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_bytes_as_sanlock, test_pool_setup, test_pool_teardown),
+		cmocka_unit_test_setup_teardown(test_changed_after_watch, test_pool_setup, test_pool_teardown),
+		cmocka_unit_test_setup_teardown(test_watch_keeps_last_read, test_pool_setup, test_pool_teardown),
+		cmocka_unit_test_setup_teardown(test_short_read_refused, test_pool_setup, test_pool_teardown),
 		cmocka_unit_test(test_no_direct_io_refused),
 	};
 	return cmocka_run_group_tests_name("delta_release", tests, NULL, NULL);

@@ -20,36 +20,6 @@
 #include "lock_internal.h"
 #include "lock_test_util.h"
 
-typedef struct {
-	char *dir;
-	IcsPool *pool;
-} Fixture;
-
-static int setup(void **state)
-{
-	Fixture *f = g_new0(Fixture, 1);
-	IcsPoolInitOptions o = { .name = "gold", .io_timeout = 1, .lease_slots = 4 };
-	g_autoptr(GError) err = NULL;
-
-	f->dir = test_pool_dir();
-	assert_true(ics_pool_init(f->dir, &o, &err));
-	f->pool = ics_pool_open(f->dir, NULL, &err);
-	assert_non_null(f->pool);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	Fixture *f = *state;
-
-	ics_pool_free(f->pool);
-	test_rm_rf(f->dir);
-	g_free(f->dir);
-	g_free(f);
-	return 0;
-}
-
 /* Write host @id's delta lease as its daemon would (test-only edit). */
 static void write_delta(IcsPool *pool, guint64 id, guint64 gen, guint64 ts)
 {
@@ -73,7 +43,7 @@ static void write_delta(IcsPool *pool, guint64 id, guint64 gen, guint64 ts)
 
 static void test_read(void **state)
 {
-	Fixture *f = *state;
+	TestPool *f = *state;
 	g_autoptr(GError) err = NULL;
 	IcsDeltaLease d;
 
@@ -109,7 +79,7 @@ static void test_read(void **state)
 
 static void test_steady(void **state)
 {
-	Fixture *f = *state;
+	TestPool *f = *state;
 	g_autoptr(GError) err = NULL;
 	IcsDeltaWatch w;
 
@@ -158,7 +128,7 @@ static IcsDeltaWatch watch_with_write(IcsPool *pool, guint64 gen, guint64 ts)
 
 static void test_changes(void **state)
 {
-	Fixture *f = *state;
+	TestPool *f = *state;
 	IcsDeltaWatch w;
 
 	/* a renewal ends the watch */
@@ -176,7 +146,7 @@ static void test_changes(void **state)
 
 static void test_unreadable(void **state)
 {
-	Fixture *f = *state;
+	TestPool *f = *state;
 	g_autoptr(GError) err = NULL;
 	IcsDeltaWatch w;
 
@@ -188,10 +158,10 @@ static void test_unreadable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_steady, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read, test_pool_setup, test_pool_teardown),
+		cmocka_unit_test_setup_teardown(test_steady, test_pool_setup, test_pool_teardown),
+		cmocka_unit_test_setup_teardown(test_changes, test_pool_setup, test_pool_teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable, test_pool_setup, test_pool_teardown),
 	};
 	return cmocka_run_group_tests_name("delta_watch", tests, NULL, NULL);
 }
