@@ -12,6 +12,7 @@ CTS_FILES = \
 	cts/cts.test \
 	cts/lab-cli.test \
 	cts/icsapi.test \
+	cts/sampler.test \
 	cts/lab/ics-lab \
 	cts/lab/icslab.py \
 	cts/ctslib/__init__.py \
@@ -35,7 +36,7 @@ EXTRA_DIST += $(CTS_FILES)
 CLEANFILES += cts-results.json
 
 if ENABLE_CTS
-TESTS += cts/icsapi.test cts/lab-cli.test cts/guest/guest.test cts/cts.test
+TESTS += cts/sampler.test cts/icsapi.test cts/lab-cli.test cts/guest/guest.test cts/cts.test
 TESTS += manager/cluster/tests/lab-cluster.test
 TESTS += manager/tests/lab-manager.test
 TESTS += manager/tests/lab-drs.test

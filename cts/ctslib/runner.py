@@ -44,6 +44,11 @@ class Tracked:
     def __init__(self, rid, kind, addr=None):
         self.rid, self.kind, self.addr = rid, kind, addr
 
+    def evidence(self):
+        """What the last active_on() saw, for the record of a violation
+        (None: nothing more than the node names)."""
+        return None
+
     def active_on(self, lab, nodes, holders):
         out = []
         for n in nodes:
@@ -69,7 +74,7 @@ class Sampler(threading.Thread):
         self.stop_evt = threading.Event()
         self.lock = threading.Lock()
         self.samples = 0
-        self.violations = []         # (time, rid, nodes)
+        self.violations = []         # (time, rid, nodes, evidence)
         self.latest = {t.rid: [] for t in tracked}
         self.history = {t.rid: [] for t in tracked}   # (time, nodes) on change
         self.errors = []
@@ -83,7 +88,7 @@ class Sampler(threading.Thread):
                     on = tr.active_on(self.lab, self.nodes, holders)
                     with self.lock:
                         if len(on) > 1:
-                            self.violations.append((t, tr.rid, on))
+                            self.violations.append((t, tr.rid, on, tr.evidence()))
                         if on != self.latest[tr.rid]:
                             self.history[tr.rid].append((t, on))
                         self.latest[tr.rid] = on
@@ -354,17 +359,19 @@ def run_scenario(lab, scen):
             ctx.sampler.stop()
             res["samples"] = ctx.sampler.samples
             res["violations"] = [{"t": round(t - (ctx.t0 or t_start), 3), "resource": r,
-                                  "active_on": on} for t, r, on in ctx.sampler.violations]
+                                  "active_on": on, "evidence": ev}
+                                 for t, r, on, ev in ctx.sampler.violations]
             res["history"] = {r: [(round(t - (ctx.t0 or t_start), 3), on) for t, on in h]
                               for r, h in ctx.sampler.history.items()}
             if ctx.sampler.errors:
                 res["sampler_errors"] = ctx.sampler.errors[:5]
         if res["violations"]:
             res["passed"] = False
+            v0 = res["violations"][0]
             res["error"] = (res["error"] or "") + (
-                " INVARIANT BROKEN: %s active on %s at +%.1fs" % (
-                    res["violations"][0]["resource"], ",".join(res["violations"][0]["active_on"]),
-                    res["violations"][0]["t"]))
+                " INVARIANT BROKEN: %s active on %s at +%.1fs%s" % (
+                    v0["resource"], ",".join(v0["active_on"]), v0["t"],
+                    " (%s)" % v0["evidence"] if v0["evidence"] else ""))
         if ctx.t0:
             res["timings"] = {k: round(v - ctx.t0, 3) for k, v in ctx.marks.items()
                               if k != "fault"}

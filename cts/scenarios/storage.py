@@ -57,16 +57,26 @@ class LeaseTracked(Tracked):
 
     def active_on(self, lab, nodes, holders):
         out = []
+        self.seen = {}
         for n, text in self.status(lab, nodes, holders).items():
-            # "r LS:NAME:PATH:OFFSET:LVER p PID [FLAGS]"; ADD = an acquire
-            # still in progress (it may fail): not held yet
+            # "r LS:NAME:PATH:OFFSET:LVER p PID [ADD|REM|ORPHAN]" (sanlock's
+            # client_cmd.c): ADD = an acquire still in progress (it may
+            # fail), REM = a release in progress (its process gone, or an
+            # acquire that failed being cleaned up): neither is a process
+            # holding the lease.  ORPHAN (a lease kept without a process)
+            # counts as held.
             for m in re.finditer(r"^r %s:%s:\S* p \d+(.*)$" % (re.escape(self.lockspace),
                                                                re.escape(self.rid)),
                                  text, re.M):
-                if "ADD" not in m.group(1).split():
+                self.seen.setdefault(n, []).append(m.group(0))
+                if not {"ADD", "REM"} & set(m.group(1).split()):
                     out.append(n)
                     break
         return out
+
+    def evidence(self):
+        return "; ".join("%s: %s" % (n, " | ".join(lines))
+                         for n, lines in sorted(getattr(self, "seen", {}).items()))
 
 
 def pool_ready(ctx):
