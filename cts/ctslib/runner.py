@@ -136,6 +136,33 @@ class Context:
     def crm(self, argv, node=None, check=True):
         return self.lab.node_run(node or self.any_node(), argv, check=check, timeout=30)
 
+    def cluster_option(self, name, value=None, timeout=30):
+        """Set the cluster property @name to @value, or delete it (None), and
+        read it back until it is so: a teardown's delete that failed
+        unnoticed once left stonith-action=off behind, and every scenario
+        after it found its fenced node kept off."""
+        def now():
+            p = self.crm(["crm_attribute", "--type", "crm_config", "--name", name, "--query",
+                          "--quiet"], check=False)
+            return p.stdout.strip() if p.returncode == 0 else None
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                if now() == value:
+                    return
+            except icslab.LabError:
+                pass
+            if time.monotonic() > end:
+                raise ScenarioFailed("cluster property %s is not %s after %ds" % (
+                    name, "unset" if value is None else "'%s'" % value, timeout))
+            op = ["--delete"] if value is None else ["--update", value]
+            try:
+                self.crm(["crm_attribute", "--type", "crm_config", "--name", name] + op,
+                         check=False)
+            except icslab.LabError:
+                pass
+            time.sleep(0.5)
+
     def add_dummy(self, rid, prefer=None):
         x = ('<primitive id="%s" class="ocf" provider="pacemaker" type="Dummy">'
              '<operations><op id="%s-mon" name="monitor" interval="2s" timeout="20s"/>'
@@ -298,13 +325,21 @@ class Scenario:
         pass
 
 
+# Cluster properties some scenarios change, as the lab sets them (None:
+# unset, Pacemaker's default).
+LAB_OPTIONS = {"stonith-action": None, "stonith-enabled": "true"}
+
+
 def ensure_clean(lab, ctx):
-    """Before a scenario: all nodes on, network healed, cluster whole."""
+    """Before a scenario: all nodes on, network healed, cluster whole, the
+    lab's cluster properties as the lab sets them."""
     for n in lab.nodes():
         if not lab.holder_pid(n):
             lab.power_on(n)
     lab.heal()
     ctx.wait_whole(120)
+    for name, value in LAB_OPTIONS.items():
+        ctx.cluster_option(name, value)
 
 
 def run_scenario(lab, scen):

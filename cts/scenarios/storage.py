@@ -284,8 +284,7 @@ class LeaseCrashOff(LeaseCrashFenced):
 
     def setup(self, ctx):
         tracked = super().setup(ctx)
-        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
-                 "--update", "off"])
+        ctx.cluster_option("stonith-action", "off")
         return tracked
 
     def recovered(self, ctx):
@@ -306,8 +305,7 @@ class LeaseCrashOff(LeaseCrashFenced):
 
     def teardown(self, ctx):
         super().teardown(ctx)
-        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
-                 "--delete"], check=False)
+        ctx.cluster_option("stonith-action", None)
         ctx.lab.power_on(self.a)
 
 
@@ -319,8 +317,7 @@ class LeaseCrashUnfenced(_Lease):
 
     def setup(self, ctx):
         tracked = super().setup(ctx)
-        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-enabled",
-                 "--update", "false"])
+        ctx.cluster_option("stonith-enabled", "false")
         return tracked
 
     def fault(self, ctx):
@@ -350,8 +347,7 @@ class LeaseCrashUnfenced(_Lease):
 
     def teardown(self, ctx):
         super().teardown(ctx)
-        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-enabled",
-                 "--update", "true"])
+        ctx.cluster_option("stonith-enabled", "true")
         ctx.lab.power_on(self.a)
 
 

@@ -481,8 +481,7 @@ class VmHostOffMany(Scenario):
         for rid, _, _ in self.vms:
             ctx.crm(["crm_resource", "--resource", rid, "--meta", "--set-parameter",
                      "target-role", "--parameter-value", "Started"])
-        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
-                 "--update", "off"])
+        ctx.cluster_option("stonith-action", "off")
         return tracked
 
     def fault(self, ctx):
@@ -515,8 +514,7 @@ class VmHostOffMany(Scenario):
         ctx.info.update({"from": self.node, "vms": self.count, "now_on": spread})
 
     def teardown(self, ctx):
-        ctx.crm(["crm_attribute", "--type", "crm_config", "--name", "stonith-action",
-                 "--delete"], check=False)
+        ctx.cluster_option("stonith-action", None)
         ctx.lab.power_on(self.node)                     # kept off by the fencing
         for rid, _, _ in self.vms:
             ctx.crm(["crm_resource", "--resource", rid, "--meta", "--set-parameter",
