@@ -14,9 +14,10 @@
  * Runtime state.  What runs where is read from Pacemaker, never remembered:
  * the service holds the snapshot of the newest CIB version it was told of,
  * replaced as a whole on every change notification (coalesced in one idle
- * callback, spaced out when snapshots get slow; each refresh publishes a
- * quick snapshot of the new configuration before the full one, see
- * refresh_live) and shared with readers by reference.  Waits -- a VM running,
+ * callback, spaced out when readings get slow; each reading publishes a
+ * quick snapshot of the new configuration at once and the full one when
+ * crm_mon, on a worker thread, has computed its status: see refresh_live
+ * and status_request) and shared with readers by reference.  Waits -- a VM running,
  * stopped, on its migration target, a host empty -- re-evaluate their
  * condition on each new snapshot, woken by a condition variable; they wake
  * on their own only to look at their task's cancel flag and deadline.  No
@@ -64,8 +65,24 @@ struct IcsClusterService {
 	 * (g_get_monotonic_time, us). */
 	gint64 refresh_end_us, refresh_took_us;
 	/* crm_mon's XML of the newest full snapshot (NULL: none since the
-	 * connection was made): the status half of the quick snapshot. */
+	 * connection was made): the status half of the quick snapshot, and
+	 * the number of the CIB reading it was computed from. */
 	xmlDoc *last_mon;
+	guint64 last_mon_read;
+	/* CIB readings are numbered (reads: the newest's number; a lost
+	 * connection takes a number too, so nothing read before it is
+	 * published after).  status_busy: a status job runs on a worker;
+	 * status_next: the newest CIB read meanwhile, and its number, for the
+	 * job after it; status_source: the pause before that job. */
+	guint64 reads;
+	gboolean status_busy;
+	GThread *status_thread;
+	xmlDoc *status_next;
+	guint64 status_next_read;
+	guint status_source;
+	gint64 status_end_us, status_took_us;
+	void (*status_hook)(void *data);
+	void *status_hook_data;
 	/* Under lock. */
 	GMutex lock;
 	GCond changed;
@@ -180,34 +197,61 @@ static void publish(IcsClusterService *svc, IcsClusterSnapshot *snap)
 
 /*
  * Two snapshots of one CIB version.  Most of a snapshot's time is crm_mon's
- * status computation (~0.4 s of ~0.6 s with 1,000 VMs, several times that
+ * status computation (~0.7 s of ~0.75 s with 1,000 VMs, several times that
  * on a busy cluster), yet a VM defined or deleted is a change of the
  * configuration alone.  So the new CIB is first read with the crm_mon XML
- * of the previous full snapshot -- the configuration as it is now, the
- * status as Pacemaker last computed it, which was true a moment ago and
- * knows nothing of the new resources (they read as stopped, as they are
- * until Pacemaker acts) -- and published at once; then crm_mon runs on the
- * new CIB and the full snapshot replaces it.  No wait can end on the quick
- * one that should not: its status is no newer than the full snapshot
- * before it.
+ * of the newest full snapshot -- the configuration as it is now, the status
+ * as Pacemaker last computed it, which was true a moment ago and knows
+ * nothing of the new resources (they read as stopped, as they are until
+ * Pacemaker acts) -- and published at once (quick); then crm_mon runs on
+ * the new CIB and the full snapshot replaces it.  No wait can end on a
+ * quick one that should not: its status is no newer than the newest full
+ * snapshot's.
  */
+static gboolean publish_quick(IcsClusterService *svc, xmlDoc *cib)
+{
+	g_autoptr(GError) e = NULL;
+	IcsClusterSnapshot *snap;
+
+	if (svc->last_mon == NULL)
+		return FALSE;
+	snap = ics_cluster_snapshot_parse(cib, svc->last_mon, &e);
+	if (snap == NULL) {
+		ics_debug("cluster: no quick snapshot: %s", e->message);
+		return FALSE;
+	}
+	publish(svc, snap);
+	return TRUE;
+}
+
+/* crm_mon's XML of CIB reading @read becomes the status of the quick
+ * snapshots, unless a newer reading's already is. */
+static void keep_mon(IcsClusterService *svc, xmlDoc *mon, guint64 read)
+{
+	if (read <= svc->last_mon_read && svc->last_mon) {
+		xmlFreeDoc(mon);
+		return;
+	}
+	if (svc->last_mon)
+		xmlFreeDoc(svc->last_mon);
+	svc->last_mon = mon;
+	svc->last_mon_read = read;
+}
+
+/* The whole refresh on this thread: for the first reading after a
+ * connection and for ics_cluster_service_refresh's callers, who expect
+ * the full snapshot when it returns. */
 static gboolean refresh_live(IcsClusterService *svc, GError **error)
 {
 	g_autoptr(xmlDoc) cib = ics_cluster_query(svc->cluster, error);
 	xmlDoc *mon;
 	IcsClusterSnapshot *snap;
+	guint64 read;
 
 	if (cib == NULL)
 		return FALSE;
-	if (svc->last_mon) {
-		g_autoptr(GError) e = NULL;
-
-		snap = ics_cluster_snapshot_parse(cib, svc->last_mon, &e);
-		if (snap)
-			publish(svc, snap);
-		else
-			ics_debug("cluster: no quick snapshot: %s", e->message);
-	}
+	read = ++svc->reads;
+	publish_quick(svc, cib);
 	mon = ics_cluster_status_of(cib, error);
 	if (mon == NULL)
 		return FALSE;
@@ -216,11 +260,137 @@ static gboolean refresh_live(IcsClusterService *svc, GError **error)
 		xmlFreeDoc(mon);
 		return FALSE;
 	}
-	if (svc->last_mon)
-		xmlFreeDoc(svc->last_mon);
-	svc->last_mon = mon;
+	keep_mon(svc, mon, read);
 	publish(svc, snap);
 	return TRUE;
+}
+
+/*
+ * Change-driven refreshes keep the main context free.  The CIB is read and
+ * the quick snapshot published here (a few tens of ms with 1,000 VMs), and
+ * crm_mon runs on a worker thread, one job at a time: while it runs, the
+ * loop keeps reading notifications (the CIB manager drops a client whose
+ * notifications pile up) and publishing quick snapshots, and the calls of
+ * the API threads -- CIB writes -- run.  A job's result is published only
+ * when no newer CIB has been read since (an older configuration would
+ * bring deleted VMs back for a moment); its crm_mon XML is kept either way
+ * and the newest reading then gets a quick snapshot with it and a job of
+ * its own.  A job after one that took long (a large, busy cluster) waits
+ * as long again (at most REFRESH_GAP_MAX_MS), so crm_mon gets at most half
+ * of a core.
+ */
+typedef struct {
+	IcsClusterService *svc;
+	xmlDoc *cib, *mon;
+	IcsClusterSnapshot *snap;
+	guint64 read;
+	gint64 start_us;
+	GError *error;
+} StatusJob;
+
+static void status_job_free(StatusJob *job)
+{
+	g_clear_pointer(&job->cib, xmlFreeDoc);
+	g_clear_pointer(&job->mon, xmlFreeDoc);
+	if (job->snap)
+		ics_cluster_snapshot_free(job->snap);
+	g_clear_error(&job->error);
+	g_free(job);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StatusJob, status_job_free)
+
+static gboolean status_job_done(gpointer data);
+
+/* On the worker: the documents are the job's alone.  The result goes back
+ * to the main context as an idle source. */
+static gpointer status_job_run(gpointer data)
+{
+	StatusJob *job = data;
+	GSource *src;
+
+	if (job->svc->status_hook)
+		job->svc->status_hook(job->svc->status_hook_data);
+	job->mon = ics_cluster_status_of(job->cib, &job->error);
+	if (job->mon)
+		job->snap = ics_cluster_snapshot_parse(job->cib, job->mon, &job->error);
+	src = g_idle_source_new();
+	g_source_set_callback(src, status_job_done, job, NULL);
+	g_source_attach(src, g_main_context_default());
+	g_source_unref(src);
+	return NULL;
+}
+
+static void status_job_start(IcsClusterService *svc, xmlDoc *cib, guint64 read)
+{
+	StatusJob *job = g_new0(StatusJob, 1);
+
+	job->svc = svc;
+	job->cib = cib;
+	job->read = read;
+	job->start_us = g_get_monotonic_time();
+	svc->status_busy = TRUE;
+	svc->status_thread = g_thread_new("ics-cluster-status", status_job_run, job);
+}
+
+static gboolean status_next_start(gpointer data)
+{
+	IcsClusterService *svc = data;
+
+	svc->status_source = 0;
+	if (svc->status_next)
+		status_job_start(svc, g_steal_pointer(&svc->status_next), svc->status_next_read);
+	return G_SOURCE_REMOVE;
+}
+
+/* Ask for the status of CIB reading @read (the document is taken). */
+static void status_request(IcsClusterService *svc, xmlDoc *cib, guint64 read)
+{
+	gint64 wait_us;
+
+	g_clear_pointer(&svc->status_next, xmlFreeDoc);
+	svc->status_next = cib;
+	svc->status_next_read = read;
+	if (svc->status_busy || svc->status_source)
+		return;
+	wait_us = MIN(svc->status_took_us, REFRESH_GAP_MAX_MS * 1000) -
+		  (g_get_monotonic_time() - svc->status_end_us);
+	if (wait_us < 1000)
+		status_next_start(svc);
+	else
+		svc->status_source = g_timeout_add_full(G_PRIORITY_LOW, (guint)(wait_us / 1000),
+							status_next_start, svc, NULL);
+}
+
+static gboolean status_job_done(gpointer data)
+{
+	g_autoptr(StatusJob) job = data;
+	IcsClusterService *svc = job->svc;
+	gboolean closing;
+
+	g_thread_join(g_steal_pointer(&svc->status_thread));
+	svc->status_busy = FALSE;
+	svc->status_end_us = g_get_monotonic_time();
+	svc->status_took_us = svc->status_end_us - job->start_us;
+	g_mutex_lock(&svc->lock);
+	closing = svc->closing;
+	g_mutex_unlock(&svc->lock);
+	if (closing)
+		return G_SOURCE_REMOVE;
+	if (job->snap == NULL) {
+		ics_warning("cluster: cannot read the new state of the CIB: %s",
+			    job->error->message);
+	} else if (job->read > svc->last_mon_read) {
+		/* Newer than any status so far (a lost connection's number is
+		 * newer than what was read before it). */
+		keep_mon(svc, g_steal_pointer(&job->mon), job->read);
+		if (job->read == svc->reads)
+			publish(svc, g_steal_pointer(&job->snap));
+		else if (svc->status_next)
+			publish_quick(svc, svc->status_next);
+	}
+	if (svc->status_next)
+		status_request(svc, g_steal_pointer(&svc->status_next), svc->status_next_read);
+	return G_SOURCE_REMOVE;
 }
 
 gboolean ics_cluster_service_refresh(IcsClusterService *svc, GError **error)
@@ -287,10 +457,24 @@ static gboolean refresh_idle(gpointer data)
 	IcsClusterService *svc = data;
 	g_autoptr(GError) err = NULL;
 	gint64 t0 = g_get_monotonic_time();
+	xmlDoc *cib;
 
 	svc->refresh_source = 0;
-	if (!ics_cluster_service_refresh(svc, &err))
+	if (svc->cfg.snapshot || svc->last_mon == NULL) {
+		/* A test's snapshots, or no status yet to go with a quick one. */
+		if (!ics_cluster_service_refresh(svc, &err))
+			ics_warning("cluster: cannot read the new state of the CIB: %s",
+				    err->message);
+	} else if (!ics_cluster_is_connected(svc->cluster)) {
+		; /* the disconnection's own notification follows */
+	} else if ((cib = ics_cluster_query(svc->cluster, &err)) == NULL) {
 		ics_warning("cluster: cannot read the new state of the CIB: %s", err->message);
+	} else {
+		guint64 read = ++svc->reads;
+
+		publish_quick(svc, cib);
+		status_request(svc, cib, read);
+	}
 	svc->refresh_end_us = g_get_monotonic_time();
 	svc->refresh_took_us = svc->refresh_end_us - t0;
 	return G_SOURCE_REMOVE;
@@ -313,17 +497,24 @@ static void on_change(IcsCluster *cluster, IcsClusterChange what, gpointer data)
 		svc->generation++;
 		g_mutex_unlock(&svc->lock);
 		ics_snap_unref(old);
-		/* nor what crm_mon said then: no quick snapshot before a full one */
+		/* nor what crm_mon said then: no quick snapshot before a full
+		 * one, and no status job's result of a reading before this */
 		g_clear_pointer(&svc->last_mon, xmlFreeDoc);
+		svc->last_mon_read = ++svc->reads;
+		g_clear_pointer(&svc->status_next, xmlFreeDoc);
+		if (svc->status_source) {
+			g_source_remove(svc->status_source);
+			svc->status_source = 0;
+		}
 		if (svc->reconnect_source == 0)
 			svc->reconnect_source = g_timeout_add_seconds(RECONNECT_S, reconnect, svc);
 		return;
 	}
-	/* A burst of changes costs one snapshot.  A snapshot reads the whole
-	 * CIB and has crm_mon compute the status, on this thread: after one
-	 * that took long (a large, busy cluster), the next waits as long
-	 * again (at most REFRESH_GAP_MAX_MS), so the calls of the API threads
-	 * -- CIB writes -- get at least half of this thread. */
+	/* A burst of changes costs one reading of the CIB, on this thread
+	 * (crm_mon runs on a worker, see status_request): after one that took
+	 * long, the next waits as long again (at most REFRESH_GAP_MAX_MS), so
+	 * the calls of the API threads -- CIB writes -- get at least half of
+	 * this thread. */
 	if (svc->refresh_source == 0) {
 		gint64 wait_us = MIN(svc->refresh_took_us, REFRESH_GAP_MAX_MS * 1000) -
 				 (g_get_monotonic_time() - svc->refresh_end_us);
@@ -336,6 +527,18 @@ static void on_change(IcsCluster *cluster, IcsClusterChange what, gpointer data)
 				g_timeout_add_full(G_PRIORITY_LOW, (guint)(wait_us / 1000),
 						   refresh_idle, svc, NULL);
 	}
+}
+
+void ics_cluster_service_set_status_job_hook(IcsClusterService *svc, void (*fn)(void *data),
+					     void *data)
+{
+	svc->status_hook = fn;
+	svc->status_hook_data = data;
+}
+
+void ics_cluster_service_heard(IcsClusterService *svc, IcsClusterChange what)
+{
+	on_change(svc->cluster, what, svc);
 }
 
 static gboolean connect_and_watch(IcsClusterService *svc, GError **error)
@@ -566,8 +769,15 @@ void ics_cluster_service_free(IcsClusterService *svc)
 	if (svc == NULL)
 		return;
 	ics_cluster_service_close(svc);
+	/* A status job refers to the service: its result is dropped
+	 * (closing), but it must come back before the service goes. */
+	while (svc->status_busy)
+		g_main_context_iteration(NULL, TRUE);
 	if (svc->refresh_source)
 		g_source_remove(svc->refresh_source);
+	if (svc->status_source)
+		g_source_remove(svc->status_source);
+	g_clear_pointer(&svc->status_next, xmlFreeDoc);
 	if (svc->reconnect_source)
 		g_source_remove(svc->reconnect_source);
 	ics_cluster_free(svc->cluster);

@@ -22,6 +22,14 @@ IcsSnapRef *ics_cluster_service_snap(IcsClusterService *svc, GError **error);
 void ics_snap_unref(IcsSnapRef *ref);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsSnapRef, ics_snap_unref)
 
+/* What a change notification of the CIB manager does (on the main-context
+ * thread): for tests, whose CIB file sends none. */
+void ics_cluster_service_heard(IcsClusterService *svc, IcsClusterChange what);
+/* Tests: @fn runs on the worker thread before each status job (crm_mon) of
+ * a heard change, so a test can hold one back.  Set before the first. */
+void ics_cluster_service_set_status_job_hook(IcsClusterService *svc, void (*fn)(void *data),
+					     void *data);
+
 /* Run @fn with the adapter's connection on the main-context thread and
  * wait for it. */
 typedef gboolean (*IcsClusterCall)(IcsCluster *cluster, void *data, GError **error);

@@ -607,6 +607,121 @@ static void test_quick_snapshot(void **state)
 	fx_free(f);
 }
 
+#define OTHER_UUID "5a1d2c3b-8d2a-4b7e-9c41-2f0d5e6a7b8c"
+
+static gboolean has_vms(Fx *f, const char *a, const char *b)
+{
+	g_autoptr(IcsSnapRef) r = snap(f);
+
+	return ics_cluster_snapshot_vm_by_uuid(r->snap, a) &&
+	       (b == NULL || ics_cluster_snapshot_vm_by_uuid(r->snap, b));
+}
+
+/* Heard changes: the reading and its quick snapshot on this thread,
+ * crm_mon on a worker.  Two definitions in a row, the second read while
+ * the first one's status job may still run: each VM is there from its
+ * quick snapshot on, and no older job's result takes one away again -- the
+ * listener hears each VM appear once and never go. */
+typedef struct {
+	GMutex lock;
+	GCond cond;
+	gboolean held, go;
+} Gate;
+
+/* The status job waits at the gate until the test opens it. */
+static void gate_hold(void *data)
+{
+	Gate *g = data;
+
+	g_mutex_lock(&g->lock);
+	g->held = TRUE;
+	g_cond_broadcast(&g->cond);
+	while (!g->go)
+		g_cond_wait(&g->cond, &g->lock);
+	g->held = FALSE;
+	g_mutex_unlock(&g->lock);
+}
+
+/* A bare primitive of ocf:ics:vm added to the CIB, as crm or pcs would,
+ * written through the service's connection (libcib keeps a CIB file in
+ * memory: another process's write would not be seen) without telling the
+ * service: a change it hears of only by ics_cluster_service_heard(). */
+static gboolean create_primitive(IcsCluster *cluster, void *data, GError **error)
+{
+	g_autoptr(xmlDoc) doc = ics_xml_parse_string(data, -1, "primitive", error);
+
+	return doc && ics_cluster_create(cluster, "resources", doc, error);
+}
+
+static void outside_define(Fx *f, const char *name, const char *uuid)
+{
+	g_autofree char *xml = g_strdup_printf(
+		"<primitive id='%s' class='ocf' provider='ics' type='vm'>"
+		"<instance_attributes id='%s-ia'>"
+		"<nvpair id='%s-ia-uuid' name='uuid' value='%s'/></instance_attributes>"
+		"</primitive>",
+		name, name, name, uuid);
+	g_autoptr(GError) e = NULL;
+
+	if (!ics_cluster_service_call(f->svc, create_primitive, xml, &e))
+		fail_msg("create %s: %s", name, e->message);
+}
+
+static void test_status_on_worker(void **state)
+{
+	Fx *f = fx_make("basic", NULL, NULL, FALSE);
+	Gate gate = { .go = TRUE };
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	gint64 end;
+	guint64 g;
+
+	(void)state;
+	g_mutex_init(&gate.lock);
+	g_cond_init(&gate.cond);
+	ics_cluster_service_set_status_job_hook(f->svc, gate_hold, &gate);
+	refresh(f, NULL); /* a full snapshot: the quick ones' status */
+	ics_cluster_service_set_vm_listener(f->svc, record_change, seen);
+	gate.go = FALSE;
+	outside_define(f, "web1", NEW_UUID);
+	g = ics_cluster_service_generation(f->svc);
+	ics_cluster_service_heard(f->svc, ICS_CLUSTER_CHANGE_RESOURCES);
+	while (ics_cluster_service_generation(f->svc) == g)
+		g_main_context_iteration(NULL, TRUE);
+	/* The quick snapshot came without waiting for crm_mon, whose job
+	 * is held at the gate while the second VM is defined and read. */
+	assert_true(has_vms(f, NEW_UUID, NULL));
+	g_mutex_lock(&gate.lock);
+	while (!gate.held)
+		g_cond_wait(&gate.cond, &gate.lock);
+	g_mutex_unlock(&gate.lock);
+	outside_define(f, "web2", OTHER_UUID);
+	ics_cluster_service_heard(f->svc, ICS_CLUSTER_CHANGE_RESOURCES);
+	end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+	while (!has_vms(f, NEW_UUID, OTHER_UUID) && g_get_monotonic_time() < end) {
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+	}
+	assert_true(has_vms(f, NEW_UUID, OTHER_UUID));
+	/* The first job ends now, on an older reading than the newest. */
+	g_mutex_lock(&gate.lock);
+	gate.go = TRUE;
+	g_cond_broadcast(&gate.cond);
+	g_mutex_unlock(&gate.lock);
+	/* Let the jobs end (crm_mon on this small CIB: tens of ms). */
+	end = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+	while (g_get_monotonic_time() < end) {
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+		assert_true(has_vms(f, NEW_UUID, OTHER_UUID));
+	}
+	assert_int_equal(seen->len, 2);
+	assert_string_equal(seen->pdata[0], NEW_UUID " stopped - undefined -");
+	assert_string_equal(seen->pdata[1], OTHER_UUID " stopped - undefined -");
+	fx_free(f);
+	g_mutex_clear(&gate.lock);
+	g_cond_clear(&gate.cond);
+}
+
 static void test_start(void **state)
 {
 	Fx *f = fx_new("vm-stopped", NULL, NULL);
@@ -1038,6 +1153,7 @@ int main(void)
 		cmocka_unit_test(test_define_other_pool),
 		cmocka_unit_test(test_vm_listener),
 		cmocka_unit_test(test_quick_snapshot),
+		cmocka_unit_test(test_status_on_worker),
 		cmocka_unit_test(test_start),
 		cmocka_unit_test(test_start_after_stale_snapshot),
 		cmocka_unit_test(test_stop),
