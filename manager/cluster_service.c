@@ -467,7 +467,7 @@ static gboolean refresh_idle(gpointer data)
 				    err->message);
 	} else if (!ics_cluster_is_connected(svc->cluster)) {
 		; /* the disconnection's own notification follows */
-	} else if ((cib = ics_cluster_query(svc->cluster, &err)) == NULL) {
+	} else if ((cib = ics_cluster_query_kept(svc->cluster, &err)) == NULL) {
 		ics_warning("cluster: cannot read the new state of the CIB: %s", err->message);
 	} else {
 		guint64 read = ++svc->reads;

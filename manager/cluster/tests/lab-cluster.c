@@ -66,10 +66,14 @@ static void tap(gboolean ok, const char *fmt, ...)
 		failed++;
 }
 
+/* Snapshots are made of the kept copy, as the manager's are: every check
+ * of this program also checks that the notifications' patches keep it
+ * true (and the end compares it with the CIB manager's). */
 static gboolean evaluate(Ctx *c)
 {
 	g_autoptr(GError) e = NULL;
-	g_autoptr(IcsClusterSnapshot) s = ics_cluster_snapshot(c->cluster, &e);
+	g_autoptr(xmlDoc) cib = ics_cluster_query_kept(c->cluster, &e);
+	g_autoptr(IcsClusterSnapshot) s = cib ? ics_cluster_snapshot_from_cib(cib, &e) : NULL;
 
 	if (s == NULL) {
 		g_free(c->last_error);
@@ -274,6 +278,27 @@ static xmlDoc *pool_clone(GError **error)
 /* ------------------------------------------------------------- main */
 
 /* One write: a TAP line with the error's message on failure (cleared). */
+/* The configuration section and the epochs of a CIB, as text. */
+static char *config_text(xmlDoc *cib)
+{
+	xmlNode *root = xmlDocGetRootElement(cib), *config = NULL;
+	xmlChar *a = xmlGetProp(root, BAD_CAST "admin_epoch"), *ep = xmlGetProp(root, BAD_CAST "epoch");
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *text;
+
+	for (xmlNode *n = root->children; n && config == NULL; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "configuration"))
+			config = n;
+	if (config)
+		xmlNodeDump(buf, cib, config, 0, 0);
+	text = g_strdup_printf("%s.%s %s", (const char *)a, (const char *)ep,
+			       (const char *)xmlBufferContent(buf));
+	xmlFree(a);
+	xmlFree(ep);
+	xmlBufferFree(buf);
+	return text;
+}
+
 static void step(gboolean ok, GError **error, const char *what)
 {
 	tap(ok, "%s%s%s", what, ok ? "" : ": ",
@@ -393,6 +418,17 @@ int main(int argc, char **argv)
 	     "remove the pool clone");
 	tap(wait_for(&c, all_gone, NULL), "no trace of them, constraints included");
 	tap(c.notifications > 0, "%u notifications received", c.notifications);
+	{
+		g_autoptr(GError) e = NULL;
+		g_autoptr(xmlDoc) kept = ics_cluster_query_kept(c.cluster, &e);
+		g_autoptr(xmlDoc) fresh = kept ? ics_cluster_query(c.cluster, &e) : NULL;
+		g_autofree char *k = kept ? config_text(kept) : NULL;
+		g_autofree char *f = fresh ? config_text(fresh) : NULL;
+
+		tap(k && f && strcmp(k, f) == 0,
+		    "the kept copy's configuration is the CIB manager's (%zu bytes)%s%s",
+		    f ? strlen(f) : 0, e ? ": " : "", e ? e->message : "");
+	}
 
 	{
 		g_autoptr(GError) e = NULL;

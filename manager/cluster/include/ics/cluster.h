@@ -241,6 +241,13 @@ IcsClusterChange ics_cluster_change_from_notify(xmlNode *msg);
 /* The whole CIB, as the local CIB manager has it now. */
 xmlDoc *ics_cluster_query(IcsCluster *cluster, GError **error);
 
+/* The whole CIB as of the last change notification: on a watching
+ * connection, the copy read last and kept up to date with the patches of
+ * the notifications (no request to the CIB manager); else, or when a patch
+ * did not apply, ics_cluster_query().  For readers that follow changes; a
+ * writer that must read its own write calls ics_cluster_query(). */
+xmlDoc *ics_cluster_query_kept(IcsCluster *cluster, GError **error);
+
 /* Query the CIB and build a snapshot of it (ics_cluster_snapshot_from_cib). */
 IcsClusterSnapshot *ics_cluster_snapshot(IcsCluster *cluster, GError **error);
 
