@@ -4,9 +4,9 @@
  *
  * The worker takes work items from one queue, in order: a VM change (look
  * at that VM again when it appeared or went, then publish vm.state), a full
- * pass, a flush marker, the stop marker.  Waiting for an item times out
- * every two seconds: the pools' definitions are listed (pool_scan) and,
- * every period, a full pass runs.  Each VM is mirrored in
+ * pass, a flush marker, the stop marker.  Every half second, between items
+ * however many there are, the pools' definitions are listed (pool_scan:
+ * a readdir per pool) and, every period, a full pass runs.  Each VM is mirrored in
  * its own short write transaction, so the API never waits behind a whole
  * pass.
  *
@@ -41,8 +41,10 @@ typedef struct {
 	gboolean *reached;
 } Item;
 
-/* How often the pools' definitions are listed (a readdir per pool). */
-#define POOL_SCAN_US (2 * G_USEC_PER_SEC)
+/* How often the pools' definitions are listed (a readdir per pool): a
+ * definition removed after its primitive (ics-admin vm delete) is gone
+ * from the API this long after at most. */
+#define POOL_SCAN_US (G_USEC_PER_SEC / 2)
 
 struct IcsVmMirror {
 	IcsStore *store;
@@ -53,7 +55,7 @@ struct IcsVmMirror {
 	/* Worker thread only: the uuids of the last pool listing (NULL: none
 	 * yet), and when the next full pass is due. */
 	GHashTable *pool_uuids;
-	gint64 next_full_us;
+	gint64 next_full_us, next_scan_us;
 	GAsyncQueue *queue; /* Item* */
 	GThread *thread;
 	GMutex flush_lock;
@@ -362,21 +364,27 @@ static gpointer worker(gpointer data)
 	IcsVmMirror *mr = data;
 
 	full_pass(mr);
-	pool_scan(mr);
 	mr->next_full_us = g_get_monotonic_time() + (gint64)mr->period_s * G_USEC_PER_SEC;
 	for (;;) {
-		Item *it = g_async_queue_timeout_pop(mr->queue, POOL_SCAN_US);
+		gint64 now = g_get_monotonic_time();
+		Item *it;
 		ItemKind kind;
 
-		if (it == NULL) {
-			if (mr->period_s && g_get_monotonic_time() >= mr->next_full_us) {
+		/* On time even when items keep coming (a busy cluster's
+		 * state changes): a wait for an idle queue could wait forever. */
+		if (now >= mr->next_scan_us) {
+			if (mr->period_s && now >= mr->next_full_us) {
 				full_pass(mr);
 				mr->next_full_us = g_get_monotonic_time() +
 						   (gint64)mr->period_s * G_USEC_PER_SEC;
 			}
 			pool_scan(mr);
+			mr->next_scan_us = g_get_monotonic_time() + POOL_SCAN_US;
 			continue;
 		}
+		it = g_async_queue_timeout_pop(mr->queue, (guint64)(mr->next_scan_us - now));
+		if (it == NULL)
+			continue;
 		kind = it->kind;
 		handle(mr, it);
 		item_free(it);

@@ -20,8 +20,9 @@
  *
  * What drives it: the cluster service's VM changes (a primitive appeared or
  * went: that VM alone is looked at again, within a snapshot of the CIB
- * notification), a listing of the pools' definitions every two seconds (a
- * definition that came or went without a CIB change), a full pass at start,
+ * notification), a listing of the pools' definitions every half second,
+ * however busy the queue (a definition that came or went without a CIB
+ * change), a full pass at start,
  * and a full pass every period (for edits inside a definition on a pool).  Rows a manager without a
  * cluster adapter made, and VMs the write service is writing
  * (vm_service.h), are left alone.
