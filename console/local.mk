@@ -39,8 +39,7 @@ CONSOLE_FILES = $(CONSOLE_SRC) \
 	console/tsconfig.json \
 	console/build.mjs \
 	console/tests/browser.test \
-	console/tests/browser.mjs \
-	console/tests/cib.xml
+	console/tests/browser.mjs
 
 EXTRA_DIST += $(CONSOLE_FILES) docs/console.md
 TESTS += console/tests/browser.test

@@ -67,9 +67,12 @@ const ROUTES: [string, Page][] = [
 
 function StreamIndicator() {
   const [s, setS] = useState<StreamState>(streamState());
-  useEffect(() => onStreamState(setS), []);
+  useEffect(() => {
+    setS(streamState()); // it may have changed between the render and now
+    return onStreamState(setS);
+  }, []);
   const text = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", off: "off" }[s];
-  return <p role="status" aria-live="polite"><small>Live updates: <span class={"badge " + (s === "live" ? "online" : "standby")}>{text}</span></small></p>;
+  return <p role="status" aria-live="polite" id="stream-state" data-state={s}><small>Live updates: <span class={"badge " + (s === "live" ? "online" : "standby")}>{text}</span></small></p>;
 }
 
 function Shell({ me }: { me: WhoAmI }) {

@@ -41,7 +41,12 @@ const freePort = () => new Promise((res) => { const s = net.createServer(); s.li
 // ---- the manager -----------------------------------------------------------
 const state = fs.mkdtempSync(path.join(os.tmpdir(), "ics-console-test-"));
 const cib = path.join(state, "cib.xml");
-fs.copyFileSync(path.join(src, "manager/cluster/tests/data/cib-vm-running.xml"), cib);
+// the CIB's pool, initialised in the state directory, so a VM can be defined on it
+const pool = path.join(state, "pool");
+fs.mkdirSync(pool);
+await new Promise((res, rej) => spawn(path.join(build, "storage-lock", "ics-lease"), ["init", pool, "--name", "shared"], { stdio: "ignore" })
+  .on("exit", (c) => (c === 0 ? res() : rej(new Error("ics-lease init: exit " + c)))));
+fs.writeFileSync(cib, fs.readFileSync(path.join(src, "manager/cluster/tests/data/cib-vm-running.xml"), "utf8").replaceAll("/srv/ics/pools/shared", pool));
 fs.writeFileSync(path.join(state, "managerd.conf"), `[manager]\nconsole_dir=${path.join(build, "console", "dist")}\nmirror_period_seconds=0\n`);
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -56,8 +61,12 @@ mgr.stderr.on("data", (d) => (mgrErr += d));
 let browser = null;
 async function finish(code) {
   try { await browser?.close(); } catch { /* already gone */ }
-  mgr.kill("SIGTERM");
-  fs.rmSync(state, { recursive: true, force: true });
+  if (mgr.exitCode === null) {
+    const gone = new Promise((res) => mgr.once("exit", res));
+    mgr.kill("SIGTERM");
+    await Promise.race([gone, new Promise((res) => setTimeout(res, 10000))]);
+  }
+  fs.rmSync(state, { recursive: true, force: true, maxRetries: 5 });
   console.log(`1..${n}`);
   console.log(`# ${n - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);
   process.exit(code ?? (failed ? 1 : 0));
@@ -84,13 +93,15 @@ try {
   fs.rmSync(shots, { recursive: true, force: true });
   fs.mkdirSync(shots, { recursive: true });
   const profile = fs.mkdtempSync(path.join(state, "profile-"));
-  browser = await chromium.launch({
+  // a persistent context is how playwright takes a fresh --user-data-dir
+  browser = await chromium.launchPersistentContext(profile, {
     executablePath: args.chromium,
     headless: true,
+    viewport: { width: 1280, height: 900 },
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`],
+      "--disable-component-update", "--disable-sync"],
   });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = browser.pages()[0] ?? await browser.newPage();
   const problems = [];
   page.on("console", (m) => { if (m.type() === "error") problems.push("console error: " + m.text()); });
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
@@ -130,7 +141,9 @@ try {
   check("the dashboard counts the 3 online hosts of the CIB", true);
   await page.waitForSelector("[aria-label='Pool shared']", { timeout: 15000 });
   check("the dashboard shows the pool", true);
-  await page.waitForSelector("text=Live updates: live", { timeout: 15000 });
+  await page.waitForSelector("#stream-state[data-state=live]", { timeout: 15000 }).catch(async (e) => {
+    throw new Error(e.message + " -- stream indicator: " + await page.locator("#stream-state").getAttribute("data-state"));
+  });
   check("the event stream is live", true);
   await page.waitForLoadState("networkidle").catch(() => {});
   await audit("dashboard");
