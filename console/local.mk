@@ -41,7 +41,7 @@ CONSOLE_FILES = $(CONSOLE_SRC) \
 	console/tests/browser.test \
 	console/tests/browser.mjs
 
-EXTRA_DIST += $(CONSOLE_FILES) docs/console.md
+EXTRA_DIST += $(CONSOLE_FILES) docs/console.md docs/console-dashboard.png
 TESTS += console/tests/browser.test
 
 consoledir = $(datadir)/ics/console
