@@ -84,8 +84,8 @@ function Shell({ me }: { me: WhoAmI }) {
     if (params) { page = <Comp params={params} me={me} />; break; }
   }
   const logout = async () => {
+    stop(); // before the manager ends the stream with "event: end"
     try { await api.logout(); } catch { /* the session may be gone already */ }
-    stop();
     session.set(null);
     navigate("/login");
   };
