@@ -43,6 +43,8 @@
 
 const IcsRouteRule ics_route_rules[] = {
 	{ "GET", "/api/v1/health", PUB, NULL, NULL, NULL, FALSE },
+	{ "GET", "/", PUB, NULL, NULL, "a redirect to the console", FALSE },
+	{ "GET", "/console/", PUB, NULL, NULL, NULL, FALSE },
 	{ "GET", "/console/{file}", PUB, NULL, NULL, NULL, FALSE },
 	{ "POST", "/api/v1/sessions", PUB, NULL, NULL, "log in", FALSE },
 	{ "GET", "/api/v1/sessions/current", ANY, NULL, NULL, "the caller's own session", TRUE },

@@ -160,6 +160,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, IcsResponse *r
 	struct MHD_Response *r;
 	const char *ctype = resp->content_type;
 	guint status = resp->status ? resp->status : 500;
+	gboolean cache_set = FALSE;
 	enum MHD_Result ret;
 
 	if (resp->stream) {
@@ -187,11 +188,18 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, IcsResponse *r
 		return MHD_NO;
 	if (ctype)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	for (guint i = 0; resp->headers && i + 1 < resp->headers->len; i += 2)
-		MHD_add_response_header(r, g_ptr_array_index(resp->headers, i),
-					g_ptr_array_index(resp->headers, i + 1));
+	for (guint i = 0; resp->headers && i + 1 < resp->headers->len; i += 2) {
+		const char *name = g_ptr_array_index(resp->headers, i);
+
+		if (g_ascii_strcasecmp(name, MHD_HTTP_HEADER_CACHE_CONTROL) == 0)
+			cache_set = TRUE;
+		MHD_add_response_header(r, name, g_ptr_array_index(resp->headers, i + 1));
+	}
+	/* Nothing of the API is cached unless the handler says otherwise (the
+	 * console's static files do). */
+	if (!cache_set)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -57,7 +57,8 @@ manager_libicsmanager_la_SOURCES = \
 	manager/volumes.c
 manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include $(ICSDRS_CPPFLAGS) \
 	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS) \
-	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS) $(LDAP_CFLAGS) $(OATH_CFLAGS) $(QRENCODE_CFLAGS)
+	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS) $(LDAP_CFLAGS) $(OATH_CFLAGS) $(QRENCODE_CFLAGS) \
+	$(CONSOLE_CPPFLAGS)
 manager_libicsmanager_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
 	$(top_builddir)/manager/drs/libicsdrs.la \
 	$(top_builddir)/lib/libics.la $(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) \

@@ -55,6 +55,10 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->totp_issuer = g_strdup("ICS");
 	cfg->directory_check_ms = 10000;
 	ics_login_policy_defaults(&cfg->policy);
+#ifdef ICS_CONSOLE_DEFAULT_DIR
+	/* configure --enable-console: where make install put the console */
+	cfg->console_dir = g_strdup(ICS_CONSOLE_DEFAULT_DIR);
+#endif
 }
 
 void ics_manager_config_clear(IcsManagerConfig *cfg)
@@ -220,6 +224,8 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 	replace_string(kf, "tls", "key", &cfg->tls_key);
 	replace_string(kf, "volumes", "libvirt_uri", &cfg->volume_uri);
 	replace_string(kf, "manager", "console_dir", &cfg->console_dir);
+	if (cfg->console_dir && cfg->console_dir[0] == '\0') /* "console_dir=": none */
+		g_clear_pointer(&cfg->console_dir, g_free);
 	replace_string(kf, "tls", "priorities", &cfg->tls_priorities);
 	if (g_key_file_has_key(kf, "tls", "names", NULL)) {
 		g_strfreev(cfg->tls_names);

@@ -620,8 +620,8 @@ static void test_every_route_documented(void **state)
 
 	for (const IcsApiRoute *const *t = ics_api_route_tables(); *t; t++) {
 		for (const IcsApiRoute *r = *t; r->method; r++, n++) {
-			if (g_str_has_prefix(r->pattern, "/console/"))
-				continue; /* static files, not the API */
+			if (!g_str_has_prefix(r->pattern, "/api/"))
+				continue; /* the console's files, not the API */
 			g_autofree char *m = g_ascii_strdown(r->method, -1);
 
 			if (json_object_get(json_object_get(paths, r->pattern), m) == NULL)
@@ -671,7 +671,6 @@ static void test_undocumented(void **state)
 	json_t *paths = json_object_get(doc, "paths"), *item;
 	const char *tmpl;
 	static const char *const unknown[] = {
-		"/",
 		"/api",
 		"/api/v1",
 		"/api/v2/vms",

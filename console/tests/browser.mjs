@@ -1,0 +1,224 @@
+// browser.mjs: the web console end to end in Chromium (TAP output).
+//
+// Starts a real ics-managerd (plain HTTP on 127.0.0.1, an ephemeral port,
+// a fresh state directory, --bootstrap-admin) serving the built console,
+// with the cluster adapter on a copy of a captured 3-node CIB (libcib's
+// CIB_file, as the adapter's unit tests use: hosts, a pool, a VM -- no
+// cluster needed).  Then Debian's /usr/bin/chromium, driven by
+// playwright-core (never a downloaded browser), with a fresh profile:
+// log in; the dashboard; the VM list and a VM's page; a live event (a VM
+// defined through the API appears in the open list without a reload, and
+// its task's progress arrives on the events page); the other pages; a
+// session ended elsewhere (back to login, then to the same page); log out.
+// Every page gets an axe-core audit (serious or critical violations fail)
+// and a screenshot (console/screenshots/ in the build directory).  Any
+// browser console error or failed request fails the test.
+import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (x.startsWith("--") ? [...a, [x.slice(2), all[i + 1]]] : a), []));
+const build = path.resolve(args.build), src = path.resolve(args.src);
+const require = createRequire(path.join(build, "console", "package.json"));
+const { chromium } = require("playwright-core");
+const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const shots = path.join(build, "console", "screenshots");
+const started = Date.now();
+
+let n = 0, failed = 0;
+const results = [];
+function check(what, ok, detail = "") {
+  n++;
+  if (!ok) failed++;
+  results.push(`${ok ? "ok" : "not ok"} ${n} - ${what}${!ok && detail ? " (" + String(detail).replace(/\n/g, " ") + ")" : ""}`);
+  console.log(results[results.length - 1]);
+}
+
+const freePort = () => new Promise((res) => { const s = net.createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => res(p)); }); });
+
+// ---- the manager -----------------------------------------------------------
+const state = fs.mkdtempSync(path.join(os.tmpdir(), "ics-console-test-"));
+const cib = path.join(state, "cib.xml");
+// the CIB's pool, initialised in the state directory, so a VM can be defined on it
+const pool = path.join(state, "pool");
+fs.mkdirSync(pool);
+await new Promise((res, rej) => spawn(path.join(build, "storage-lock", "ics-lease"), ["init", pool, "--name", "shared"], { stdio: "ignore" })
+  .on("exit", (c) => (c === 0 ? res() : rej(new Error("ics-lease init: exit " + c)))));
+fs.writeFileSync(cib, fs.readFileSync(path.join(src, "manager/cluster/tests/data/cib-vm-running.xml"), "utf8").replaceAll("/srv/ics/pools/shared", pool));
+fs.writeFileSync(path.join(state, "managerd.conf"), `[manager]\nconsole_dir=${path.join(build, "console", "dist")}\nmirror_period_seconds=0\n`);
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const mgr = spawn(path.join(build, "manager", "ics-managerd"),
+  ["--foreground", "--bootstrap-admin", "--insecure-http", "--config", path.join(state, "managerd.conf"),
+    "--state-dir", path.join(state, "db"), "--listen", `127.0.0.1:${port}`],
+  { env: { ...process.env, CIB_file: cib, SANLOCK_RUN_DIR: state, ASAN_OPTIONS: "detect_leaks=0" }, stdio: ["ignore", "pipe", "pipe"] });
+let mgrOut = "", mgrErr = "";
+mgr.stdout.on("data", (d) => (mgrOut += d));
+mgr.stderr.on("data", (d) => (mgrErr += d));
+
+let browser = null;
+async function finish(code) {
+  try { await browser?.close(); } catch { /* already gone */ }
+  if (mgr.exitCode === null) {
+    const gone = new Promise((res) => mgr.once("exit", res));
+    mgr.kill("SIGTERM");
+    await Promise.race([gone, new Promise((res) => setTimeout(res, 10000))]);
+  }
+  fs.rmSync(state, { recursive: true, force: true, maxRetries: 5 });
+  console.log(`1..${n}`);
+  console.log(`# ${n - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);
+  process.exit(code ?? (failed ? 1 : 0));
+}
+const deadline = setTimeout(() => { check("finished within 120 s", false); finish(1); }, 120000);
+
+async function until(what, f, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try { const v = await f(); if (v) return v; } catch { /* not yet */ }
+    if (Date.now() > end) throw new Error("timed out waiting for " + what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+try {
+  await until("the manager to answer", async () => (await fetch(base + "/api/v1/health")).ok, 30000);
+  const password = await until("the admin password", () => (mgrOut.match(/password[^\n]*?:\s*(\S+)/i) || [])[1]);
+  check("ics-managerd answers with the console configured", true);
+  const login = await (await fetch(base + "/api/v1/sessions", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: "admin", password }) })).json();
+  const apiCall = (method, p, body) => fetch(base + p, { method, headers: { Authorization: "Bearer " + login.token, "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+
+  // ---- the browser ---------------------------------------------------------
+  fs.rmSync(shots, { recursive: true, force: true });
+  fs.mkdirSync(shots, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(state, "profile-"));
+  // a persistent context is how playwright takes a fresh --user-data-dir
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: args.chromium,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  const page = browser.pages()[0] ?? await browser.newPage();
+  const problems = [];
+  page.on("console", (m) => { if (m.type() === "error") problems.push("console error: " + m.text()); });
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  page.on("requestfailed", (r) => {
+    // a live stream cut by a navigation or the logout is not a failure
+    if (r.url().includes("/api/v1/events") && /ABORTED/.test(r.failure()?.errorText ?? "")) return;
+    problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`); });
+
+  const audit = async (name) => {
+    await page.addScriptTag({ content: axeSource });
+    const res = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+    const bad = res.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    check(`${name}: no serious or critical accessibility violation`, bad.length === 0,
+      bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((x) => x.target.join(" ")).slice(0, 3).join(", ")})`).join("; "));
+    await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
+  };
+  const noProblems = (what) => { check(`${what}: no console error or failed request`, problems.length === 0, problems.join("; ")); problems.length = 0; };
+
+  // login, and back to where the user was going
+  await page.goto(base + "/");
+  await page.waitForSelector("form[aria-label='Log in']");
+  check("/ leads to the login page", page.url().startsWith(base + "/console/#/login"), page.url());
+  await audit("login");
+  await page.getByLabel("User name").fill("admin");
+  await page.getByLabel("Password").fill("wrong-password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  const refusal = await page.getByRole("alert").textContent({ timeout: 10000 });
+  check("a wrong password is refused with the manager's message", /invalid user name, password or code/.test(refusal), refusal);
+  problems.splice(0, problems.length, ...problems.filter((p) => !/401/.test(p))); // the refused login itself
+  await page.getByLabel("Password").fill(password);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("h1:text('Dashboard')");
+  check("logged in with the keyboard, the dashboard shows", true);
+  await page.waitForSelector("text=/3 hosts online/", { timeout: 15000 });
+  check("the dashboard counts the 3 online hosts of the CIB", true);
+  await page.waitForSelector("[aria-label='Pool shared']", { timeout: 15000 });
+  check("the dashboard shows the pool", true);
+  await page.waitForSelector("#stream-state[data-state=live]", { timeout: 15000 }).catch(async (e) => {
+    throw new Error(e.message + " -- stream indicator: " + await page.locator("#stream-state").getAttribute("data-state"));
+  });
+  check("the event stream is live", true);
+  await page.waitForLoadState("networkidle").catch(() => {});
+  await audit("dashboard");
+  noProblems("dashboard");
+
+  // the VM list, and a VM defined meanwhile appears live
+  await page.getByRole("link", { name: "Virtual machines" }).click();
+  await page.waitForSelector("[role=table][aria-label='Virtual machines'] [role=row] >> nth=1", { timeout: 15000 });
+  const rows0 = await page.locator("[role=table] [role=row]").count();
+  check("the VM list has rows", rows0 >= 2, rows0);
+  const name = "console-test-" + process.pid;
+  const created = await apiCall("POST", "/api/v1/vms", { definition: { name, vcpus: 1, memory_mib: 64 } });
+  const vm = await created.json();
+  check("a VM is defined through the API", created.status === 201, JSON.stringify(vm));
+  await page.waitForSelector(`[role=table] a:text('${name}')`, { timeout: 15000 });
+  check("the new VM appears in the open list (vm.created event, no reload)", true);
+  await page.getByRole("searchbox").fill(name);
+  const shown = await page.locator("[role=table] [role=row]").count();
+  check("search narrows the list", shown === 2, shown);
+  await audit("vm-list");
+  noProblems("VM list");
+
+  // the VM page, and a task started through the API shows its progress
+  await page.getByRole("link", { name }).click();
+  await page.waitForSelector(`h1:text('VM ${name}')`);
+  check("the VM page shows the VM", true);
+  const start = await apiCall("POST", `/api/v1/vms/${vm.uuid}/start`);
+  check("the VM's start is accepted as a task", start.status === 202, start.status);
+  await page.waitForSelector("text=/vm\\.start|task\\.updated/", { timeout: 15000 });
+  check("the task's events reach the VM page", true);
+  await audit("vm");
+  noProblems("VM page");
+
+  for (const [link, title, shot] of [["Hosts", "Hosts", "hosts"], ["Pools and volumes", "Pools and volumes", "pools"], ["Tasks", "Tasks", "tasks"],
+    ["Events", "Events", "events"], ["DRS", "DRS", "drs"], ["Users and keys", "Users, roles and API keys", "access"], ["Audit", "Audit", "audit"]]) {
+    await page.getByRole("link", { name: link, exact: true }).click();
+    await page.waitForSelector(`h1:text('${title}')`);
+    await page.waitForLoadState("networkidle").catch(() => {});
+    if (shot === "events") {
+      await page.waitForSelector("[role=log] td:text('task.updated')", { timeout: 10000 });
+      check("the events page lists the live task.updated events", true);
+    }
+    if (shot === "audit") {
+      await page.getByRole("button", { name: "Search" }).click();
+      await page.waitForSelector("td:text('vm.create')", { timeout: 10000 });
+      check("the audit search finds the VM's creation", true);
+    }
+    await audit(shot);
+    noProblems(title);
+  }
+
+  // a session that ends elsewhere: back to the login page, then to where the user was
+  await page.goto(base + "/console/#/hosts/node2");
+  await page.waitForSelector("h1:text('Host node2')");
+  const stored = JSON.parse(await page.evaluate(() => sessionStorage.getItem("ics.session")));
+  const revoked = await fetch(base + "/api/v1/sessions/current", { method: "DELETE", headers: { Authorization: "Bearer " + stored.token } });
+  check("the browser's session is ended through the API", revoked.status === 204, revoked.status);
+  await page.waitForSelector("form[aria-label='Log in']", { timeout: 15000 });
+  check("the ended session leads to the login page, remembering the page", page.url().includes("next=%2Fhosts%2Fnode2"), page.url());
+  await page.getByLabel("User name").fill("admin");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForSelector("h1:text('Host node2')", { timeout: 15000 });
+  check("after the login the user is back on the host's page", true);
+  problems.splice(0, problems.length, ...problems.filter((p) => !/HTTP 401/.test(p)));
+  noProblems("session end and login again");
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.waitForSelector("form[aria-label='Log in']");
+  const token = await page.evaluate(() => sessionStorage.getItem("ics.session"));
+  check("log out ends the session and shows the login page", token === null, token);
+  noProblems("logout");
+} catch (e) {
+  check("the browser run completed", false, e.stack || e);
+  if (mgrErr) console.log("# manager log (tail):\n" + mgrErr.split("\n").slice(-15).map((l) => "# " + l).join("\n"));
+}
+clearTimeout(deadline);
+await finish();
