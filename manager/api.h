@@ -67,6 +67,7 @@ extern const IcsApiRoute ics_api_pool_routes[];
 extern const IcsApiRoute ics_api_drs_routes[];
 extern const IcsApiRoute ics_api_volume_routes[];
 extern const IcsApiRoute ics_api_console_routes[];
+extern const IcsApiRoute ics_api_vm_console_routes[];
 
 /* Register the task kinds of api_vms.c (power operations) and api_hosts.c
  * (maintenance). */
