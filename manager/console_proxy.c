@@ -478,6 +478,34 @@ static void relay(IcsConsoleSession *s)
 	}
 }
 
+/* After the loop: send what wslay still holds (a close frame it queued on
+ * a protocol error, say), then half-close and read what the browser still
+ * sends for a moment, so our close frame is not lost to a reset caused by
+ * unread data. */
+static void linger(IcsConsoleSession *s)
+{
+	gint64 deadline = g_get_monotonic_time() + CLOSE_FLUSH_MS * 1000;
+	guint8 sink[4096];
+
+	while (wslay_event_want_write(s->ws) && g_get_monotonic_time() < deadline) {
+		struct pollfd pfd = { s->ws_fd, POLLOUT, 0 };
+
+		if (poll(&pfd, 1, POLL_MS) > 0 && wslay_event_send(s->ws) != 0)
+			break;
+	}
+	shutdown(s->ws_fd, SHUT_WR);
+	while (g_get_monotonic_time() < deadline) {
+		struct pollfd pfd = { s->ws_fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&pfd, 1, POLL_MS) <= 0)
+			continue;
+		n = read(s->ws_fd, sink, sizeof sink);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+}
+
 static gpointer session_thread(gpointer data)
 {
 	IcsConsoleSession *s = data;
@@ -498,6 +526,7 @@ static gpointer session_thread(gpointer data)
 		ics_info("console %s of VM %s on %s opened for %s from %s",
 			 ics_console_kind_name(s->kind), s->vm_uuid, s->host, s->user, s->client);
 		relay(s);
+		linger(s);
 		ics_info("console %s of VM %s on %s for %s closed after %" G_GINT64_FORMAT
 			 " s: %s",
 			 ics_console_kind_name(s->kind), s->vm_uuid, s->host, s->user,

@@ -151,6 +151,7 @@ icsmgr_tests = \
 	manager/tests/test_request_fuzz \
 	manager/tests/test_volumes \
 	manager/tests/test_console \
+	manager/tests/test_console_proxy \
 	manager/tests/test_concurrency \
 	manager/tests/test_limits \
 	manager/tests/test_vm_service \
@@ -168,6 +169,11 @@ manager_tests_test_store_SOURCES = manager/tests/test_store.c manager/tests/mgr_
 manager_tests_test_store_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_store_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_store_LDADD = $(icsmgr_test_libs)
+manager_tests_test_console_proxy_SOURCES = manager/tests/test_console_proxy.c \
+	manager/tests/mgr_test_util.h
+manager_tests_test_console_proxy_CPPFLAGS = $(icsmgr_test_cppflags) $(WSLAY_CFLAGS)
+manager_tests_test_console_proxy_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_console_proxy_LDADD = $(icsmgr_test_libs)
 manager_tests_test_password_SOURCES = manager/tests/test_password.c
 manager_tests_test_password_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_password_CFLAGS = $(ICS_TEST_CFLAGS)
