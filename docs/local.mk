@@ -15,7 +15,7 @@ man_MANS += docs/ics-drs.1
 EXTRA_DIST += docs/ics-drs.1 docs/drs.md
 # The manager daemon: man page, API description, security design.
 man_MANS += docs/ics-managerd.8
-EXTRA_DIST += docs/ics-managerd.8 docs/openapi.yaml docs/manager-security.md
+EXTRA_DIST += docs/ics-managerd.8 docs/openapi.yaml docs/manager-security.md docs/console-security.md
 # Manager HA: the manager agent, its state backends and quorum disk.
 man_MANS += docs/ocf_ics_manager.7
 EXTRA_DIST += docs/ocf_ics_manager.7 docs/manager-ha.md

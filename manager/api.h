@@ -69,6 +69,7 @@ extern const IcsApiRoute ics_api_volume_routes[];
 extern const IcsApiRoute ics_api_console_routes[];
 /* A console asset named after its content hash (cached as immutable). */
 gboolean ics_console_name_hashed(const char *name);
+extern const IcsApiRoute ics_api_vm_console_routes[];
 
 /* Register the task kinds of api_vms.c (power operations) and api_hosts.c
  * (maintenance). */

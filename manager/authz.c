@@ -20,11 +20,12 @@ const char *const ics_permissions[] = {
 	"event.read",	"user.read",	"user.admin", "role.read",	  "role.admin",
 	"audit.read",	"apikey.admin", "host.read",  "host.maintenance", "volume.read",
 	"volume.write", "drs.read",	"drs.admin",  "vm.host_path",	  "directory.read",
-	"directory.admin", NULL,
+	"directory.admin", "vm.console", NULL,
 };
 
 static const char *const vm_manager_permissions[] = {
-	"vm.read", "vm.write", "vm.power", "task.read", "task.cancel", "event.read", NULL,
+	"vm.read",    "vm.write",   "vm.power", "vm.console",
+	"task.read", "task.cancel", "event.read", NULL,
 };
 
 gboolean ics_permission_known(const char *name)

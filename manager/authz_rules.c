@@ -125,6 +125,12 @@ const IcsRouteRule ics_route_rules[] = {
 	{ "POST", "/api/v1/vms/{uuid}/reboot", PERM, "vm.power", "vm.power", NULL, FALSE },
 	{ "GET", "/api/v1/vms/{uuid}/console", PERM, "vm.power", "vm.power",
 	  "a console controls the VM", FALSE },
+	{ "POST", "/api/v1/vms/{uuid}/console/ticket", PERM, "vm.console", "vm.console",
+	  "a one-time ticket for the console WebSocket", FALSE },
+	{ "GET", "/api/v1/vms/{uuid}/console/vnc", PUB, NULL, NULL,
+	  "the ticket is the credential; vm.console checked again for its user", FALSE },
+	{ "GET", "/api/v1/vms/{uuid}/console/serial", PUB, NULL, NULL,
+	  "the ticket is the credential; vm.console checked again for its user", FALSE },
 	{ "GET", "/api/v1/vms/{uuid}/events", PERM, "event.read", "vm.read", NULL, FALSE },
 
 	{ "GET", "/api/v1/hosts", PERM, "host.read", NULL, NULL, FALSE },

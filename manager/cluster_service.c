@@ -729,6 +729,7 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.vm_view_release = ics_cluster_vm_view_release,
 		.reboot_vm = ics_cluster_vm_reboot,
 		.vm_console = ics_cluster_vm_console,
+		.vm_vnc = ics_cluster_vm_vnc,
 		.hosts = ics_cluster_hosts_json,
 		.host = ics_cluster_host_json,
 		.host_maintenance = ics_cluster_host_maintenance,

@@ -708,6 +708,28 @@ json_t *ics_cluster_vm_console(void *self, const char *uuid, GError **error)
 	return out;
 }
 
+gboolean ics_cluster_vm_vnc(void *self, const char *uuid, IcsVncEndpoint *out, GError **error)
+{
+	IcsClusterService *svc = self;
+	const char *cfg_uri = ics_cluster_service_config(svc)->stats_uri;
+	g_autofree char *on = NULL, *xml = NULL, *uri = NULL;
+	gboolean ok;
+
+	if (!running_on(svc, uuid, &on, error))
+		return FALSE;
+	uri = cfg_uri ? g_strdup(cfg_uri) : ics_node_libvirt_uri(on);
+	xml = ics_cluster_node_domain_xml_secure(on, uri, uuid, error);
+	if (xml == NULL)
+		return FALSE;
+	ok = ics_domain_vnc_endpoint(xml, uri, &out->address, &out->port, &out->password, error);
+	memset(xml, 0, strlen(xml));
+	if (!ok) {
+		ics_error_prefix(error, "VM %s on %s: ", uuid, on);
+		return FALSE;
+	}
+	out->host = g_steal_pointer(&on);
+	return TRUE;
+}
 
 /* ---- the VMs of the cluster, for the mirror ------------------------------ */
 

@@ -68,6 +68,9 @@ void ics_response_clear(IcsResponse *resp)
 	g_free(resp->content_type);
 	if (resp->stream_free && resp->stream_data)
 		resp->stream_free(resp->stream_data);
+	/* An upgrade never handed to the server (an error after it was set). */
+	if (resp->upgrade_free && resp->upgrade_data)
+		resp->upgrade_free(resp->upgrade_data);
 	if (resp->headers)
 		g_ptr_array_unref(resp->headers);
 	memset(resp, 0, sizeof(*resp));

@@ -25,6 +25,13 @@
  * and fails every name and uuid check, with a message that is valid text
  * for the answer and the audit.  Everything else -- authentication,
  * routing, JSON -- belongs to the handler.
+ *
+ * Upgrades (WebSocket): a handler that answers 101 with an upgrade function
+ * gets the connection's socket once the answer is sent
+ * (MHD_ALLOW_UPGRADE, MHD_create_response_for_upgrade).  The function is
+ * handed over exactly once: either MHD calls the upgrade, or the
+ * connection ends first and on_completed frees what the handler prepared;
+ * an atomic claim decides which, whatever order MHD calls them in.
  */
 #include "config.h"
 
@@ -49,8 +56,54 @@ struct IcsHttpServer {
 	gboolean tls;
 };
 
+/* A prepared upgrade, shared by the response (upgrade_cb) and the
+ * connection's state (on_completed); the one that claims it first acts. */
+typedef struct {
+	gint refs;
+	gint claimed;
+	IcsHttpUpgradeFn fn;
+	void *data;
+	GDestroyNotify free_data;
+} Upgrade;
+
+struct IcsHttpUpgraded {
+	struct MHD_UpgradeResponseHandle *urh;
+};
+
+static void upgrade_unref(Upgrade *u)
+{
+	if (u && g_atomic_int_dec_and_test(&u->refs))
+		g_free(u);
+}
+
+static gboolean upgrade_claim(Upgrade *u)
+{
+	return g_atomic_int_compare_and_exchange(&u->claimed, 0, 1);
+}
+
+void ics_http_upgraded_close(IcsHttpUpgraded *done)
+{
+	MHD_upgrade_action(done->urh, MHD_UPGRADE_ACTION_CLOSE);
+	g_free(done);
+}
+
+static void upgrade_cb(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+		       size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	Upgrade *u = cls;
+	IcsHttpUpgraded *done = g_new0(IcsHttpUpgraded, 1);
+
+	done->urh = urh;
+	if (upgrade_claim(u))
+		u->fn(u->data, sock, extra, extra_len, done);
+	else
+		ics_http_upgraded_close(done);
+	upgrade_unref(u);
+}
+
 /* Per-request state while the body arrives. */
 typedef struct {
+	Upgrade *upgrade; /* prepared by the answer, NULL without */
 	GByteArray *body;
 	gboolean too_large;
 	gboolean answered; /* 413 sent before the body was read */
@@ -155,7 +208,7 @@ static void stream_free(void *cls)
 	g_free(resp);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, IcsResponse *resp)
+static enum MHD_Result send_response(struct MHD_Connection *conn, IcsResponse *resp, Pending *p)
 {
 	struct MHD_Response *r;
 	const char *ctype = resp->content_type;
@@ -163,7 +216,20 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, IcsResponse *r
 	gboolean cache_set = FALSE;
 	enum MHD_Result ret;
 
-	if (resp->stream) {
+	if (resp->upgrade && status == 101 && p != NULL) {
+		Upgrade *u = g_new0(Upgrade, 1);
+
+		u->refs = 2; /* the response's and the connection's */
+		u->fn = resp->upgrade;
+		u->data = resp->upgrade_data;
+		u->free_data = resp->upgrade_free;
+		resp->upgrade = NULL;
+		resp->upgrade_data = NULL;
+		p->upgrade = u;
+		r = MHD_create_response_for_upgrade(upgrade_cb, u);
+		if (r == NULL)
+			upgrade_unref(u);
+	} else if (resp->stream) {
 		IcsResponse *owned = g_new0(IcsResponse, 1);
 
 		*owned = *resp;
@@ -213,7 +279,7 @@ static enum MHD_Result send_too_large(IcsHttpServer *srv, struct MHD_Connection 
 	ics_response_error(&resp, 413, "payload-too-large",
 			   "request body is over %" G_GSIZE_FORMAT " bytes", srv->max_body);
 	ics_response_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	ret = send_response(conn, &resp);
+	ret = send_response(conn, &resp, NULL);
 	ics_response_clear(&resp);
 	return ret;
 }
@@ -276,7 +342,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query, req);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header, req);
 	srv->handler(srv->data, req, &resp);
-	ret = send_response(conn, &resp);
+	ret = send_response(conn, &resp, p);
 	ics_response_clear(&resp);
 	return ret;
 }
@@ -288,6 +354,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (p == NULL)
 		return;
+	if (p->upgrade) {
+		if (upgrade_claim(p->upgrade) && p->upgrade->free_data)
+			p->upgrade->free_data(p->upgrade->data);
+		upgrade_unref(p->upgrade);
+	}
 	if (p->body)
 		g_byte_array_free(p->body, TRUE);
 	g_free(p);
@@ -320,7 +391,7 @@ IcsHttpServer *ics_http_server_start(const IcsHttpConfig *cfg, IcsHttpHandler ha
 	struct sockaddr_in sa4 = { 0 };
 	struct sockaddr *sa = (struct sockaddr *)&sa4;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+			     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 	const char *addr = cfg->address ? cfg->address : "0.0.0.0";
 	const char *priorities =
 		cfg->tls_priorities ? cfg->tls_priorities : ICS_HTTP_DEFAULT_TLS_PRIORITIES;

@@ -21,12 +21,15 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_tasks.c \
 	manager/api_totp.c \
 	manager/api_users.c \
+	manager/api_vm_consoles.c \
 	manager/api_vms.c \
 	manager/api_volumes.c \
 	manager/apikey.c \
 	manager/audit.c \
 	manager/authz.c \
 	manager/authz_rules.c \
+	manager/console_proxy.c \
+	manager/console_ticket.c \
 	manager/directory.c \
 	manager/directory_ldap.c \
 	manager/directory_sync.c \
@@ -40,6 +43,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/login_policy.c \
 	manager/manager.c \
 	manager/password.c \
+	manager/rfb_auth.c \
 	manager/request_schema.c \
 	manager/seal.c \
 	manager/session.c \
@@ -58,16 +62,19 @@ manager_libicsmanager_la_SOURCES = \
 manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include $(ICSDRS_CPPFLAGS) \
 	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS) \
 	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS) $(LDAP_CFLAGS) $(OATH_CFLAGS) $(QRENCODE_CFLAGS) \
-	$(CONSOLE_CPPFLAGS)
+	$(CONSOLE_CPPFLAGS) $(NETTLE_CFLAGS) $(WSLAY_CFLAGS)
 manager_libicsmanager_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
 	$(top_builddir)/manager/drs/libicsdrs.la \
 	$(top_builddir)/lib/libics.la $(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) \
-	$(LIBVIRT_LIBS) $(LIBXML_LIBS) $(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS)
+	$(LIBVIRT_LIBS) $(LIBXML_LIBS) $(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS) \
+	$(NETTLE_LIBS) $(WSLAY_LIBS)
 noinst_HEADERS += \
 	manager/include/ics/manager/apikey.h \
 	manager/include/ics/manager/audit.h \
 	manager/include/ics/manager/authz.h \
 	manager/include/ics/manager/cluster_ops.h \
+	manager/include/ics/manager/console_proxy.h \
+	manager/include/ics/manager/console_ticket.h \
 	manager/include/ics/manager/directory.h \
 	manager/include/ics/manager/directory_ldap.h \
 	manager/include/ics/manager/directory_sync.h \
@@ -80,6 +87,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/manager.h \
 	manager/include/ics/manager/password.h \
 	manager/include/ics/manager/request_schema.h \
+	manager/include/ics/manager/rfb_auth.h \
 	manager/include/ics/manager/seal.h \
 	manager/include/ics/manager/session.h \
 	manager/include/ics/manager/store.h \
@@ -99,7 +107,7 @@ ICSMANAGER_CPPFLAGS = -I$(top_srcdir)/manager/include $(ICSVMDEF_CPPFLAGS) \
 	$(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(OATH_CFLAGS) $(LDAP_CFLAGS)
 ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSVMDEF_LIBS) \
 	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
-	$(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS)
+	$(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS) $(NETTLE_LIBS) $(WSLAY_LIBS)
 
 # The cluster adapter plugged into the manager (IcsClusterOps over
 # libicscluster and vmpool/'s libicsvmpool): its own library, so the core
@@ -143,6 +151,7 @@ icsmgr_tests = \
 	manager/tests/test_request_fuzz \
 	manager/tests/test_volumes \
 	manager/tests/test_console \
+	manager/tests/test_console_proxy \
 	manager/tests/test_concurrency \
 	manager/tests/test_limits \
 	manager/tests/test_vm_service \
@@ -160,6 +169,11 @@ manager_tests_test_store_SOURCES = manager/tests/test_store.c manager/tests/mgr_
 manager_tests_test_store_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_store_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_store_LDADD = $(icsmgr_test_libs)
+manager_tests_test_console_proxy_SOURCES = manager/tests/test_console_proxy.c \
+	manager/tests/mgr_test_util.h
+manager_tests_test_console_proxy_CPPFLAGS = $(icsmgr_test_cppflags) $(WSLAY_CFLAGS)
+manager_tests_test_console_proxy_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_console_proxy_LDADD = $(icsmgr_test_libs)
 manager_tests_test_password_SOURCES = manager/tests/test_password.c
 manager_tests_test_password_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_password_CFLAGS = $(ICS_TEST_CFLAGS)

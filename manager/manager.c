@@ -21,6 +21,8 @@
 #include "ics/manager/authz.h"
 #include "ics/manager/directory_sync.h"
 #include "ics/manager/drs_service.h"
+#include "ics/manager/console_proxy.h"
+#include "ics/manager/console_ticket.h"
 #include "ics/manager/manager.h"
 #include "ics/manager/password.h"
 #include "ics/manager/tls_cert.h"
@@ -309,6 +311,8 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->apikeys = ics_apikeys_new(m->sealer);
 	ics_manager_audit_retention(m);
 	m->events = ics_events_new(1024);
+	m->console_tickets = ics_console_tickets_new();
+	m->console_proxy = ics_console_proxy_new(0);
 	{
 		IcsVmServiceConfig vc = {
 			.store = m->store,
@@ -407,6 +411,9 @@ void ics_manager_free(IcsManager *m)
 		return;
 	if (m->events)
 		ics_events_close(m->events);
+	/* Console sessions hold upgraded connections: closed before the
+	 * server stops (MHD requires it). */
+	ics_console_proxy_free(m->console_proxy);
 	ics_http_server_stop(m->http);
 	/* The mirror writes through the store and publishes: stopped first. */
 	ics_vm_mirror_free(m->mirror);
@@ -424,6 +431,7 @@ void ics_manager_free(IcsManager *m)
 	ics_apikeys_free(m->apikeys);
 	ics_vm_service_free(m->vms);
 	ics_sealer_free(m->sealer);
+	ics_console_tickets_free(m->console_tickets);
 	ics_store_close(m->store);
 	ics_manager_config_clear(&m->cfg);
 	g_hash_table_destroy(m->streams);

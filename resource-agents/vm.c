@@ -341,14 +341,21 @@ static IcsVmMeta *load_definition(const VmConfig *cfg, int *rc)
 	return m;
 }
 
-static char *domain_xml(const VmConfig *cfg, IcsVmMeta *m, int *rc)
+/* The domain XML; @for_start: with this start's fresh VNC password (the
+ * XML then holds a secret, so it is never logged; libvirtd keeps it in the
+ * live definition, where only a read-write connection sees it). */
+static char *domain_xml(const VmConfig *cfg, IcsVmMeta *m, gboolean for_start, int *rc)
 {
 	g_autoptr(GError) error = NULL;
-	char *xml;
+	g_autofree char *password = NULL;
+	char *xml = NULL;
 
 	if (!cfg->lease)
 		m->has_lease = FALSE;
-	xml = ics_domain_xml(m, &error);
+	if (!for_start)
+		xml = ics_domain_xml(m, &error);
+	else if ((password = ics_vnc_password_new(&error)) != NULL)
+		xml = ics_domain_xml_start(m, password, &error);
 	if (xml == NULL) {
 		ocf_exit_reason("vm %s: cannot generate its domain XML: %s", m->name,
 				error->message);
@@ -555,7 +562,7 @@ static int vm_start(const OcfAgent *agent)
 		return rc;
 	if ((rc = check_quorum(&cfg, m->name)) != OCF_SUCCESS)
 		return rc;
-	xml = domain_xml(&cfg, m, &rc);
+	xml = domain_xml(&cfg, m, TRUE, &rc);
 	if (xml == NULL)
 		return rc;
 	conn = connect_or_reason(&cfg);
@@ -897,7 +904,7 @@ static int vm_validate(const OcfAgent *agent)
 	m = load_definition(&cfg, &rc);
 	if (m == NULL)
 		return rc;
-	xml = domain_xml(&cfg, m, &rc);
+	xml = domain_xml(&cfg, m, FALSE, &rc);
 	return xml ? OCF_SUCCESS : rc;
 }
 

@@ -27,10 +27,20 @@
  *    cdrom takes the first free sd target on the SATA bus, read only.
  *  - a SCSI disk brings a virtio-scsi controller (libvirt's default would
  *    be the emulated lsilogic).
+ *  - graphics "vnc" is a VNC server with a password chosen at each start
+ *    (ics_domain_xml_start, called by the vm agent), so the copy stored on
+ *    the pool has no <graphics>: a stored password would outlive the run
+ *    it was made for, and a VNC device without one is an open port.  The
+ *    listen address is left to libvirtd (qemu.conf vnc_listen, the node's
+ *    cluster address): libvirt does not carry it in a migration, so every
+ *    node listens on its own address, while the password migrates with the
+ *    domain.  A VGA card comes with it (libvirt's default for x86).
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <libxml/xmlwriter.h>
 
@@ -201,7 +211,8 @@ static void write_nic(W *w, const IcsVmNic *n)
 	end(w);
 }
 
-static void write_devices(W *w, const IcsVmMeta *m, const char *cdrom_dev)
+static void write_devices(W *w, const IcsVmMeta *m, const char *cdrom_dev,
+			  const char *vnc_password)
 {
 	gboolean scsi = FALSE;
 	const char *wd_action = ics_vm_watchdog_action(m);
@@ -237,6 +248,13 @@ static void write_devices(W *w, const IcsVmMeta *m, const char *cdrom_dev)
 		empty(w, "target", "type", "serial", "port", "0");
 		end(w);
 	}
+	if (vnc_password) {
+		start(w, "graphics");
+		attr(w, "type", "vnc");
+		attr(w, "autoport", "yes");
+		attr(w, "passwd", vnc_password);
+		end(w);
+	}
 	if (m->has_watchdog)
 		empty(w, "watchdog", "model", m->watchdog_model, "action", wd_action);
 	empty(w, "memballoon", "model", "virtio", NULL, NULL);
@@ -255,7 +273,7 @@ static void write_devices(W *w, const IcsVmMeta *m, const char *cdrom_dev)
 	end(w);
 }
 
-char *ics_domain_xml(const IcsVmMeta *m, GError **error)
+static char *domain_xml(const IcsVmMeta *m, const char *vnc_password, GError **error)
 {
 	g_autoptr(xmlBuffer) buf = xmlBufferCreate();
 	g_autoptr(xmlTextWriter) writer = NULL;
@@ -317,7 +335,7 @@ char *ics_domain_xml(const IcsVmMeta *m, GError **error)
 	elem_text(&w, "on_poweroff", "destroy");
 	elem_text(&w, "on_reboot", "restart");
 	elem_text(&w, "on_crash", m->crash_policy == ICS_VM_CRASH_NONE ? "preserve" : "destroy");
-	write_devices(&w, m, cdrom_dev);
+	write_devices(&w, m, cdrom_dev, vnc_password);
 	end(&w);
 	if (w.rc >= 0)
 		w.rc = xmlTextWriterEndDocument(writer);
@@ -328,4 +346,40 @@ char *ics_domain_xml(const IcsVmMeta *m, GError **error)
 	}
 	g_clear_pointer(&writer, xmlFreeTextWriter); /* flushes into buf */
 	return g_strdup((const char *)xmlBufferContent(buf));
+}
+
+char *ics_domain_xml(const IcsVmMeta *m, GError **error)
+{
+	return domain_xml(m, NULL, error);
+}
+
+char *ics_domain_xml_start(const IcsVmMeta *m, const char *vnc_password, GError **error)
+{
+	gboolean vnc = m != NULL && m->graphics != NULL && strcmp(m->graphics, "vnc") == 0;
+
+	if (vnc && (vnc_password == NULL || vnc_password[0] == '\0' ||
+		    strlen(vnc_password) > 8)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "vm \"%s\": a VNC password of 1..8 characters is required", m->name);
+		return NULL;
+	}
+	return domain_xml(m, vnc ? vnc_password : NULL, error);
+}
+
+char *ics_vnc_password_new(GError **error)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	guint8 raw[8];
+	char *out;
+
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		ics_error_set_errno(error, errno, "cannot draw a VNC password");
+		return NULL;
+	}
+	out = g_malloc(sizeof raw + 1);
+	for (guint i = 0; i < sizeof raw; i++)
+		out[i] = alphabet[raw[i] & 63];
+	out[sizeof raw] = '\0';
+	return out;
 }

@@ -401,6 +401,7 @@ void ics_vm_meta_free(IcsVmMeta *m)
 	g_free(m->arch);
 	g_free(m->machine);
 	g_free(m->firmware);
+	g_free(m->graphics);
 	g_strfreev(m->boot);
 	g_free(m->kernel_path);
 	g_free(m->kernel_initrd);
@@ -425,7 +426,8 @@ static const char *const top_keys[] = { "format",	"uuid",	     "name",	       "v
 					"memory_mib",	"virt_type", "arch",	       "machine",
 					"firmware",	"boot",	     "kernel",	       "disks",
 					"cdrom",	"nics",	     "serial_console", "watchdog",
-					"crash_policy", "migration", "lease",	       NULL };
+					"crash_policy", "migration", "lease",	       "graphics",
+					NULL };
 static const char *const disk_keys[] = { "path",  "format",   "bus",	"target",
 					 "cache", "readonly", "serial", "shared_outside_pool",
 					 NULL };
@@ -439,6 +441,7 @@ static const char *const lease_keys[] = { "lockspace", "name", "path", "offset",
 static const char *const virt_types[] = { "kvm", "qemu", NULL };
 static const char *const arches[] = { "x86_64", "i686", NULL };
 static const char *const firmwares[] = { "bios", "uefi", NULL };
+static const char *const graphics_kinds[] = { "vnc", "none", NULL };
 static const char *const boot_devs[] = { "hd", "cdrom", "network", NULL };
 static const char *const disk_formats[] = { "raw", "qcow2", NULL };
 static const char *const disk_buses[] = { "virtio", "sata", "scsi", NULL };
@@ -796,7 +799,8 @@ static gboolean parse_all(Ctx *c, IcsVmMeta *m, const json_t *root)
 	    m->nics->len == 0)
 		return reject(c, "boot lists network but the VM has no NIC");
 
-	if (!get_bool(c, root, "", "serial_console", TRUE, &m->serial_console))
+	if (!get_bool(c, root, "", "serial_console", TRUE, &m->serial_console) ||
+	    !get_enum(c, root, "", "graphics", "vnc", graphics_kinds, &m->graphics))
 		return FALSE;
 
 	v = member(c, root, "", "watchdog", JSON_OBJECT, FALSE, &ok);
@@ -944,6 +948,7 @@ json_t *ics_vm_meta_to_json(const IcsVmMeta *m)
 	}
 	json_object_set_new(o, "nics", nics);
 	json_object_set_new(o, "serial_console", json_boolean(m->serial_console));
+	set_str(o, "graphics", m->graphics);
 	if (m->has_watchdog) {
 		json_t *w = json_object();
 

@@ -821,6 +821,9 @@ security_driver = "none"
 cgroup_controllers = [ ]
 migration_address = "%(addr)s"
 migration_host = "%(addr)s"
+# VM screens listen on the node's cluster address (a per-start password;
+# ics-managerd's console proxy connects here, docs/console-security.md)
+vnc_listen = "%(addr)s"
 # VM disk leases: libvirt's sanlock lock driver acquires each domain's
 # <lease> through this node's sanlock daemon (ICS writes the leases; no
 # automatic disk leases)

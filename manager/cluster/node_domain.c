@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -178,4 +179,99 @@ json_t *ics_domain_console_json(const char *xml, GError **error)
 	json_object_set_new(out, "graphics", graphics);
 	json_object_set_new(out, "serial", serials);
 	return out;
+}
+
+/* The host part of a libvirt URI ("qemu+tcp://node1/system" -> node1), NULL
+ * for a local one ("qemu:///system", "test:///..."). */
+static char *uri_host(const char *uri)
+{
+	g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+	const char *h = u ? g_uri_get_host(u) : NULL;
+
+	return h && h[0] ? g_strdup(h) : NULL;
+}
+
+static gboolean wildcard(const char *a)
+{
+	return a == NULL || a[0] == '\0' || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
+}
+
+static gboolean loopback(const char *a)
+{
+	return g_str_has_prefix(a, "127.") || strcmp(a, "::1") == 0 ||
+	       strcmp(a, "localhost") == 0;
+}
+
+gboolean ics_domain_vnc_endpoint(const char *xml, const char *uri, char **address,
+				 guint16 *port, char **password, GError **error)
+{
+	g_autoptr(xmlDoc) doc = ics_xml_parse_string(xml, -1, "domain XML", error);
+	g_autofree char *host = uri_host(uri);
+	xmlNode *devices;
+
+	if (doc == NULL)
+		return FALSE;
+	devices = child(xmlDocGetRootElement(doc), "devices");
+	for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
+		g_autoptr(xmlChar) type = NULL, p = NULL, listen = NULL, pw = NULL;
+		gint64 n;
+
+		if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, BAD_CAST "graphics"))
+			continue;
+		type = xmlGetProp(c, BAD_CAST "type");
+		if (!xmlStrEqual(type, BAD_CAST "vnc"))
+			continue;
+		p = xmlGetProp(c, BAD_CAST "port");
+		listen = xmlGetProp(c, BAD_CAST "listen");
+		pw = xmlGetProp(c, BAD_CAST "passwd");
+		n = p ? g_ascii_strtoll((const char *)p, NULL, 10) : 0;
+		if (n <= 0 || n > 65535) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "its VNC server has no TCP port (a socket or not started)");
+			return FALSE;
+		}
+		if (!wildcard((const char *)listen) && !loopback((const char *)listen))
+			*address = g_strdup((const char *)listen);
+		else if (wildcard((const char *)listen) && host)
+			*address = g_strdup(host);
+		else if (host == NULL)
+			*address = g_strdup(listen && !wildcard((const char *)listen)
+						    ? (const char *)listen
+						    : "127.0.0.1");
+		else {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "its VNC server listens on %s, which the manager cannot reach; "
+				    "set vnc_listen in the node's qemu.conf to its cluster address",
+				    (const char *)listen);
+			return FALSE;
+		}
+		*port = (guint16)n;
+		*password = pw ? g_strdup((const char *)pw) : NULL;
+		return TRUE;
+	}
+	g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+		    "it has no VNC screen (graphics \"none\", or started before VMs had one)");
+	return FALSE;
+}
+
+char *ics_cluster_node_domain_xml_secure(const char *node, const char *uri, const char *uuid,
+					 GError **error)
+{
+	virConnectPtr conn = NULL;
+	virDomainPtr dom = node_domain(node, uri, uuid, FALSE, &conn, error);
+	char *xml = NULL, *copy = NULL;
+
+	if (dom != NULL) {
+		xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE);
+		if (xml == NULL)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+				    "node %s: cannot read the definition of domain %s: %s", node,
+				    uuid, virGetLastErrorMessage());
+		copy = g_strdup(xml);
+		if (xml)
+			memset(xml, 0, strlen(xml));
+		free(xml);
+	}
+	node_domain_close(conn, dom);
+	return copy;
 }

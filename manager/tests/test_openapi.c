@@ -601,6 +601,16 @@ static void test_every_operation(void **state)
 			assert_int_equal(st, 200);
 			continue;
 		}
+		if (json_is_true(json_object_get(op, "x-ics-websocket"))) {
+			/* A WebSocket (tested end to end in test_console_proxy):
+			 * a plain GET is refused as not a WebSocket request. */
+			g_autoptr(TestResp) r = test_http(c->t, method, path, NULL, NULL);
+			g_autofree char *ct = content_type(r);
+
+			check_response(what, op, r->status, ct, r);
+			assert_int_equal(r->status, 400);
+			continue;
+		}
 		g_autofree char *token = NULL;
 		prepare(c, what, &token, &body);
 		g_autoptr(TestResp) r =

@@ -262,6 +262,84 @@ static void test_unparsed_meta_rejected(void **state)
 	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
 }
 
+/* ---- the VNC device (per start) ---------------------------------------- */
+
+static char *gen_start(const IcsVmMeta *m, const char *password)
+{
+	g_autoptr(GError) err = NULL;
+	char *xml = ics_domain_xml_start(m, password, &err);
+
+	if (xml == NULL)
+		fail_msg("ics_domain_xml_start: %s", err->message);
+	return xml;
+}
+
+static void test_vnc_only_at_start(void **state)
+{
+	g_autoptr(IcsVmMeta) m = meta(minimal_json, NULL);
+	g_autofree char *stored = gen(m);
+	g_autofree char *started = gen_start(m, "Ab3+/xyZ");
+	g_autoptr(xmlDoc) sdoc = ics_xml_parse_string(stored, -1, "stored", NULL);
+	g_autoptr(xmlDoc) doc = ics_xml_parse_string(started, -1, "started", NULL);
+
+	/* A definition without "graphics" gets VNC, the default. */
+	assert_string_equal(m->graphics, "vnc");
+	/* The stored reference copy has no device: its password is per start. */
+	assert_count(sdoc, "/domain/devices/graphics", 0);
+	assert_count(doc, "/domain/devices/graphics", 1);
+	assert_xpath(doc, "/domain/devices/graphics/@type", "vnc");
+	assert_xpath(doc, "/domain/devices/graphics/@autoport", "yes");
+	assert_xpath(doc, "/domain/devices/graphics/@passwd", "Ab3+/xyZ");
+	/* No listen address of its own: libvirtd's vnc_listen, per node. */
+	assert_count(doc, "/domain/devices/graphics/@listen", 0);
+	assert_count(doc, "/domain/devices/graphics/listen", 0);
+}
+
+static void test_vnc_never_without_password(void **state)
+{
+	g_autoptr(IcsVmMeta) m = meta(minimal_json, NULL);
+	const char *bad[] = { NULL, "", "123456789" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) err = NULL;
+		g_autofree char *xml = ics_domain_xml_start(m, bad[i], &err);
+
+		assert_null(xml);
+		assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
+	}
+}
+
+static void test_graphics_none_and_bad(void **state)
+{
+	g_autofree char *none = patched_json(minimal_json, "{\"graphics\": \"none\"}");
+	g_autofree char *spice = patched_json(minimal_json, "{\"graphics\": \"spice\"}");
+	g_autoptr(IcsVmMeta) m = meta(none, NULL);
+	g_autofree char *xml = gen_start(m, NULL);
+	g_autoptr(xmlDoc) doc = ics_xml_parse_string(xml, -1, "started", NULL);
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsVmMeta) bad = ics_vm_meta_parse(spice, NULL, &err);
+	g_autofree char *back = ics_vm_meta_serialize(m);
+
+	assert_count(doc, "/domain/devices/graphics", 0);
+	assert_non_null(strstr(back, "\"graphics\": \"none\""));
+	assert_null(bad);
+	assert_non_null(strstr(err->message, "graphics"));
+}
+
+static void test_vnc_password_fresh(void **state)
+{
+	g_autofree char *a = ics_vnc_password_new(NULL);
+	g_autofree char *b = ics_vnc_password_new(NULL);
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(strlen(a), 8);
+	assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789+/"),
+			 8);
+	assert_string_not_equal(a, b); /* 2^-48 to fail by chance */
+}
+
 /* ---- libvirt's schema -------------------------------------------------- */
 
 static void collect_error(void *data, xmlErrorPtr e)
@@ -272,14 +350,11 @@ static void collect_error(void *data, xmlErrorPtr e)
 		g_string_append_printf(s, "line %d: %s", e->line, e->message);
 }
 
+static void validate_rng_doc(xmlDoc *doc);
+
 static void validate_rng(const char *json, const char *pool)
 {
 	g_autoptr(xmlDoc) doc = NULL;
-	xmlRelaxNGParserCtxtPtr pctx;
-	xmlRelaxNGPtr schema;
-	xmlRelaxNGValidCtxtPtr vctx;
-	g_autoptr(GString) errors = g_string_new(NULL);
-	int rc;
 
 	if (!g_file_test(DOMAIN_RNG, G_FILE_TEST_EXISTS)) {
 		print_message("# " DOMAIN_RNG " missing (install libvirt-daemon): "
@@ -287,6 +362,17 @@ static void validate_rng(const char *json, const char *pool)
 		skip();
 	}
 	doc = gen_doc(json, pool);
+	validate_rng_doc(doc);
+}
+
+static void validate_rng_doc(xmlDoc *doc)
+{
+	xmlRelaxNGParserCtxtPtr pctx;
+	xmlRelaxNGPtr schema;
+	xmlRelaxNGValidCtxtPtr vctx;
+	g_autoptr(GString) errors = g_string_new(NULL);
+	int rc;
+
 	pctx = xmlRelaxNGNewParserCtxt(DOMAIN_RNG);
 	assert_non_null(pctx);
 	schema = xmlRelaxNGParse(pctx);
@@ -318,6 +404,17 @@ static void test_rng_kernel(void **state)
 	validate_rng(kernel_json, NULL);
 }
 
+static void test_rng_vnc(void **state)
+{
+	g_autoptr(IcsVmMeta) m = meta(minimal_json, NULL);
+	g_autofree char *xml = gen_start(m, "secret12");
+	g_autoptr(xmlDoc) doc = ics_xml_parse_string(xml, -1, "started", NULL);
+
+	if (!g_file_test(DOMAIN_RNG, G_FILE_TEST_EXISTS))
+		skip();
+	validate_rng_doc(doc);
+}
+
 static void test_rng_crash_none(void **state)
 {
 	g_autofree char *json =
@@ -332,10 +429,10 @@ static void quiet(void *data, virErrorPtr e)
 {
 }
 
-static void define_and_start(const char *json, const char *pool)
+static void define_and_start(const char *json, const char *pool, const char *vnc_password)
 {
 	g_autoptr(IcsVmMeta) m = meta(json, pool);
-	g_autofree char *xml = gen(m);
+	g_autofree char *xml = vnc_password ? gen_start(m, vnc_password) : gen(m);
 	virConnectPtr conn;
 	virDomainPtr dom;
 	int st = -1, reason = -1;
@@ -380,19 +477,24 @@ static void define_and_start(const char *json, const char *pool)
 
 static void test_libvirt_minimal(void **state)
 {
-	define_and_start(minimal_json, NULL);
+	define_and_start(minimal_json, NULL, NULL);
 }
 
 static void test_libvirt_maximal(void **state)
 {
 	g_autofree char *json = maximal_json(TEST_POOL);
 
-	define_and_start(json, TEST_POOL);
+	define_and_start(json, TEST_POOL, NULL);
 }
 
 static void test_libvirt_kernel(void **state)
 {
-	define_and_start(kernel_json, NULL);
+	define_and_start(kernel_json, NULL, NULL);
+}
+
+static void test_libvirt_vnc(void **state)
+{
+	define_and_start(minimal_json, NULL, "secret12");
 }
 
 int main(void)
@@ -405,6 +507,11 @@ int main(void)
 		cmocka_unit_test(test_explicit_watchdog_action),
 		cmocka_unit_test(test_uefi_without_pool_has_no_nvram),
 		cmocka_unit_test(test_unparsed_meta_rejected),
+		cmocka_unit_test(test_vnc_only_at_start),
+		cmocka_unit_test(test_vnc_never_without_password),
+		cmocka_unit_test(test_graphics_none_and_bad),
+		cmocka_unit_test(test_vnc_password_fresh),
+		cmocka_unit_test(test_rng_vnc),
 		cmocka_unit_test(test_rng_minimal),
 		cmocka_unit_test(test_rng_maximal),
 		cmocka_unit_test(test_rng_kernel),
@@ -412,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_libvirt_minimal),
 		cmocka_unit_test(test_libvirt_maximal),
 		cmocka_unit_test(test_libvirt_kernel),
+		cmocka_unit_test(test_libvirt_vnc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

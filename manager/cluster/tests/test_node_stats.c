@@ -133,6 +133,58 @@ static void test_console_json(void **state)
 	assert_null(ics_domain_console_json("<domain", &e));
 }
 
+/* Where the console proxy connects: only the VNC server of the live
+ * domain, at an address the manager can reach. */
+static void test_vnc_endpoint(void **state)
+{
+	static const struct {
+		const char *graphics, *uri, *address; /* address NULL: refused */
+		guint16 port;
+		const char *password;
+	} cases[] = {
+		/* vnc_listen = the node's cluster address */
+		{ "<graphics type='vnc' port='5901' listen='10.211.0.2' passwd='s3cret'/>",
+		  "qemu+tcp://node2/system", "10.211.0.2", 5901, "s3cret" },
+		/* every address: the node's own name from the URI */
+		{ "<graphics type='vnc' port='5902' listen='0.0.0.0' passwd='pw'/>",
+		  "qemu+tcp://node2/system", "node2", 5902, "pw" },
+		/* loopback is reachable only when libvirtd is local */
+		{ "<graphics type='vnc' port='5903' listen='127.0.0.1'/>", "qemu:///system",
+		  "127.0.0.1", 5903, NULL },
+		{ "<graphics type='vnc' port='5903' listen='127.0.0.1'/>",
+		  "qemu+tcp://node2/system", NULL, 0, NULL },
+		/* no TCP port (a socket), no VNC at all */
+		{ "<graphics type='vnc' port='-1' autoport='yes'/>", "qemu:///system", NULL, 0,
+		  NULL },
+		{ "<graphics type='spice' port='5904'/>", "qemu:///system", NULL, 0, NULL },
+	};
+
+	(void)state;
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *xml = g_strdup_printf(
+			"<domain type='qemu'><name>v</name><devices>%s</devices></domain>",
+			cases[i].graphics);
+		g_autofree char *address = NULL, *password = NULL;
+		g_autoptr(GError) e = NULL;
+		guint16 port = 0;
+		gboolean ok = ics_domain_vnc_endpoint(xml, cases[i].uri, &address, &port,
+						      &password, &e);
+
+		if (cases[i].address == NULL) {
+			if (ok)
+				fail_msg("case %u: accepted %s", i, address);
+			assert_non_null(e);
+			assert_null(strstr(e->message, "s3cret"));
+			continue;
+		}
+		if (!ok)
+			fail_msg("case %u: %s", i, e->message);
+		assert_string_equal(address, cases[i].address);
+		assert_int_equal(port, cases[i].port);
+		assert_true(g_strcmp0(password, cases[i].password) == 0);
+	}
+}
+
 static void test_uri(void **state)
 {
 	g_autofree char *u = ics_node_libvirt_uri("node2");
@@ -148,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_reboot_and_console),
 		cmocka_unit_test(test_console_json),
+		cmocka_unit_test(test_vnc_endpoint),
 		cmocka_unit_test(test_destroy_domain),
 		cmocka_unit_test(test_uri),
 	};

@@ -80,6 +80,7 @@ typedef struct {
 	char *cdrom;	  /* ISO path or NULL */
 	GPtrArray *nics;  /* IcsVmNic* */
 	gboolean serial_console;
+	char *graphics; /* "vnc" | "none" */
 	gboolean has_watchdog;
 	char *watchdog_model;  /* "i6300esb" | "ib700" */
 	char *watchdog_action; /* NULL = derived from crash_policy */
@@ -127,8 +128,25 @@ const char *ics_vm_watchdog_action(const IcsVmMeta *m);
 /*
  * libvirt domain XML for @m (formatted; g_free it).  See
  * docs/vm-definition.md for how every field and the crash policy map.
+ * This is the reference copy stored on the pool: a VM with graphics "vnc"
+ * has no <graphics> in it, because the VNC password exists per start only.
  */
 char *ics_domain_xml(const IcsVmMeta *m, GError **error);
+
+/*
+ * The XML the vm agent starts: ics_domain_xml() plus, for graphics "vnc",
+ * <graphics type='vnc' autoport='yes' passwd=@vnc_password> whose listen
+ * address is libvirtd's vnc_listen (qemu.conf: the node's cluster address;
+ * not carried by a migration, so each node listens on its own).
+ * @vnc_password is 1..8 characters (VNC authentication uses 8); NULL or
+ * empty is refused for a vnc VM: a VNC port never opens without a password.
+ * The result holds a secret: never log or store it.
+ */
+char *ics_domain_xml_start(const IcsVmMeta *m, const char *vnc_password, GError **error);
+
+/* A fresh VNC password (8 characters of [A-Za-z0-9+/] from the kernel's
+ * random source, 48 bits; g_free it), or NULL with @error set. */
+char *ics_vnc_password_new(GError **error);
 
 /* ---- the definition on its pool ---------------------------------------- */
 

@@ -413,4 +413,17 @@ char *ics_cluster_node_domain_xml(const char *node, const char *uri, const char 
  * graphics password).  PARSE for XML that is not a domain. */
 json_t *ics_domain_console_json(const char *xml, GError **error);
 
+/* The live domain XML with its secrets (the VNC password): a read-write
+ * connection; never log it.  g_free (the caller should wipe it). */
+char *ics_cluster_node_domain_xml_secure(const char *node, const char *uri, const char *uuid,
+					 GError **error);
+
+/* The first VNC server of a live domain XML read from @uri: the address to
+ * connect to (its listen address; the host of @uri when it listens on every
+ * address; loopback only when @uri is local, UNAVAILABLE otherwise), its
+ * port and password (NULL when none).  CONFLICT without a VNC server with
+ * a TCP port. */
+gboolean ics_domain_vnc_endpoint(const char *xml, const char *uri, char **address,
+				 guint16 *port, char **password, GError **error);
+
 #endif /* ICS_CLUSTER_H */

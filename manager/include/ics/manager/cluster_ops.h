@@ -30,6 +30,8 @@
 #ifndef ICS_MANAGER_CLUSTER_OPS_H
 #define ICS_MANAGER_CLUSTER_OPS_H
 
+#include <string.h>
+
 #include <glib.h>
 #include <jansson.h>
 
@@ -43,6 +45,25 @@ typedef struct {
 	const char *pool;     /* the pool path of its primitive */
 	const char *resource; /* its primitive's id */
 } IcsVmRuntime;
+
+/* Where a running VM's VNC server is, and its password (a secret: never
+ * logged, never answered); ics_vnc_endpoint_clear() frees the strings. */
+typedef struct {
+	char *host;	/* the node that runs the VM */
+	char *address;	/* the address to connect to (IP literal or name) */
+	guint16 port;
+	char *password; /* NULL: the server asks for none */
+} IcsVncEndpoint;
+
+static inline void ics_vnc_endpoint_clear(IcsVncEndpoint *e)
+{
+	g_clear_pointer(&e->host, g_free);
+	g_clear_pointer(&e->address, g_free);
+	if (e->password)
+		memset(e->password, 0, strlen(e->password));
+	g_clear_pointer(&e->password, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IcsVncEndpoint, ics_vnc_endpoint_clear)
 
 typedef void (*IcsClusterProgressFn)(void *data, guint percent, const char *message);
 
@@ -74,6 +95,13 @@ typedef struct {
 	 * "graphics": [...], "serial": [...]} (see ics_domain_console_json());
 	 * CONFLICT when it does not run.  May be NULL. */
 	json_t *(*vm_console)(void *self, const char *uuid, GError **error);
+	/* The VNC server of the running VM, read from the live domain on the
+	 * node the cluster says runs it (a read-write libvirt connection: the
+	 * password is in the secure XML only); CONFLICT when it does not run
+	 * or has no VNC device, UNAVAILABLE when the node's VNC server listens
+	 * where the manager cannot reach it.  The console proxy connects only
+	 * here.  May be NULL. */
+	gboolean (*vm_vnc)(void *self, const char *uuid, IcsVncEndpoint *out, GError **error);
 	/* Runtime state: @state receives "running", "stopped", "migrating",
 	 * "failed" or "unknown", @host the node running it (NULL when none);
 	 * g_free both. */

@@ -63,6 +63,22 @@ const char *ics_request_param(const IcsRequest *req, const char *name);
  * end of the stream. */
 typedef ssize_t (*IcsHttpStreamFn)(void *data, char *buf, size_t max);
 
+/* An upgraded connection (101 Switching Protocols, e.g. a WebSocket). */
+typedef struct IcsHttpUpgraded IcsHttpUpgraded;
+
+/* Called once the 101 answer is sent, on one of the server's threads, with
+ * the connection's socket (plain bytes: with TLS, the server keeps
+ * encrypting; the socket is the application's end), the bytes the client
+ * sent past the request, and @done, which the callee passes to
+ * ics_http_upgraded_close() exactly once when it is finished, from any
+ * thread.  It must not block (the server's thread serves the TLS side):
+ * start a thread. */
+typedef void (*IcsHttpUpgradeFn)(void *data, int fd, const char *extra, size_t extra_len,
+				 IcsHttpUpgraded *done);
+
+/* Close an upgraded connection (its socket included). */
+void ics_http_upgraded_close(IcsHttpUpgraded *done);
+
 typedef struct {
 	guint status;
 	json_t *json; /* body as JSON (owned), or */
@@ -73,6 +89,12 @@ typedef struct {
 	void *stream_data;
 	GDestroyNotify stream_free;
 	GPtrArray *headers; /* extra headers: name, value, ... (owned) */
+	/* With status 101: the upgrade (see IcsHttpUpgradeFn).  When the
+	 * connection ends before the upgrade, only upgrade_free(upgrade_data)
+	 * is called. */
+	IcsHttpUpgradeFn upgrade;
+	void *upgrade_data;
+	GDestroyNotify upgrade_free;
 } IcsResponse;
 
 void ics_response_clear(IcsResponse *resp);

@@ -141,6 +141,10 @@ typedef struct IcsManager {
 	 * mirror of the cluster's VMs (vm_mirror.h). */
 	struct IcsVmService *vms;
 	struct IcsVmMirror *mirror;
+	/* Console tickets and WebSocket sessions (console_ticket.h,
+	 * console_proxy.h); each has its own lock. */
+	struct IcsConsoleTickets *console_tickets;
+	struct IcsConsoleProxy *console_proxy;
 } IcsManager;
 
 /* Open the state directory (created 0700 when absent): database, API key

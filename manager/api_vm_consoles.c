@@ -1,0 +1,226 @@
+/*
+ * api_vm_consoles.c: a VM's screen and serial console in the browser --
+ * POST /api/v1/vms/{uuid}/console/ticket and the WebSocket routes
+ * GET /api/v1/vms/{uuid}/console/vnc|serial?ticket=...
+ *
+ * The handlers only parse, authorize and call the services: tickets
+ * (console_ticket.h), the cluster's VNC endpoint of the VM (cluster_ops.h,
+ * vm_vnc), the RFB handshake (rfb_auth.h) and the session (console_proxy.h).
+ * The WebSocket routes are public in the authorization table because a
+ * browser cannot authenticate a WebSocket with a header: the ticket is the
+ * credential, and the handler checks, for the user it was issued to, that
+ * the user still exists and still holds vm.console on the VM.  Both kinds
+ * of route are audited whatever the outcome (docs/console-security.md).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "ics/error.h"
+#include "ics/manager/console_proxy.h"
+#include "ics/manager/console_ticket.h"
+#include "ics/manager/rfb_auth.h"
+#include "ics/manager/session.h"
+#include "ics/manager/timestamp.h"
+#include "ics/manager/vm_inventory.h"
+
+#include "api.h"
+
+#define VNC_CONNECT_MS 3000
+#define VNC_HANDSHAKE_MS 5000
+
+static const IcsField ticket_fields[] = {
+	{ "kind", ICS_FIELD_STRING, TRUE, 1, 16 },
+	{ 0 },
+};
+static const IcsSchema ticket_schema = { "console ticket request", ticket_fields };
+
+static gboolean uuid_of(IcsRequest *req, char **uuid, GError **error)
+{
+	const char *v = ics_request_param(req, "uuid");
+
+	if (v == NULL || !g_uuid_string_is_valid(v))
+		return ics_error_invalid(error, "VM id must be a UUID");
+	*uuid = g_ascii_strdown(v, -1);
+	return TRUE;
+}
+
+/* NOT_FOUND unless @p holds vm.console on the VM (the inventory's owner). */
+static gboolean may_console(IcsManager *m, const IcsPrincipal *p, const char *uuid,
+			    GError **error)
+{
+	gint64 owner = 0;
+	gboolean ok;
+
+	ics_store_read_begin(m->store);
+	ok = ics_vm_inventory_owner(m->store, uuid, &owner, error);
+	ics_store_read_end(m->store);
+	if (ok && !ics_principal_can_on(p, "vm.console", owner)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "VM %s does not exist", uuid);
+		ok = FALSE;
+	}
+	return ok;
+}
+
+static gboolean ticket_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autofree char *uuid = NULL, *ticket = NULL, *url = NULL;
+	g_autoptr(json_t) body = NULL;
+	IcsConsoleGrant grant = { 0 };
+	const char *kind_name;
+
+	if (!uuid_of(req, &uuid, error) || !may_console(m, req->principal, uuid, error))
+		return FALSE;
+	body = ics_api_body(req, &ticket_schema, error);
+	if (body == NULL)
+		return FALSE;
+	kind_name = json_string_value(json_object_get(body, "kind"));
+	if (!ics_console_kind_parse(kind_name, &grant.kind))
+		return ics_error_invalid(error, "kind must be \"vnc\" or \"serial\"");
+	grant.user_id = req->principal->user_id;
+	grant.user = req->principal->name;
+	grant.vm_uuid = uuid;
+	grant.client = req->client;
+	ticket = ics_console_ticket_issue(m->console_tickets, &grant, error);
+	if (ticket == NULL)
+		return FALSE;
+	url = g_strdup_printf("/api/v1/vms/%s/console/%s?ticket=%s", uuid, kind_name, ticket);
+	ics_response_json(resp, 201,
+			  json_pack("{s:s, s:i, s:s, s:s}", "ticket", ticket, "expires_in",
+				    ICS_CONSOLE_TICKET_TTL_S, "url", url, "kind", kind_name));
+	return TRUE;
+}
+
+/* The session's view of where the VM runs (IcsConsoleLocateFn). */
+static gboolean locate(void *data, const char *uuid, char **host)
+{
+	IcsManager *m = data;
+	g_autofree char *state = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (m->cluster == NULL || m->cluster->vm_status == NULL ||
+	    !m->cluster->vm_status(m->cluster->self, uuid, &state, host, &err))
+		return FALSE;
+	if (g_strcmp0(state, "migrating") == 0 || g_strcmp0(state, "unknown") == 0) {
+		g_clear_pointer(host, g_free);
+		return FALSE; /* not decided yet: ask again */
+	}
+	if (g_strcmp0(state, "running") != 0)
+		g_clear_pointer(host, g_free);
+	return TRUE;
+}
+
+/* Spend the ticket of @req; 401/403 answered in @resp (TRUE returned with
+ * *@ok FALSE), the grant in @grant when it may go on. */
+static gboolean redeem(IcsManager *m, IcsRequest *req, const char *uuid, IcsConsoleKind kind,
+		       IcsResponse *resp, IcsConsoleGrant *grant, gboolean *ok)
+{
+	g_autofree char *why = NULL;
+	IcsTicketVerdict v = ics_console_ticket_redeem(m->console_tickets,
+						       ics_request_query(req, "ticket"), uuid,
+						       kind, req->client, grant, &why);
+	const char *auth = ics_request_header(req, "Authorization");
+
+	*ok = FALSE;
+	if (grant->user)
+		req->audit_user = g_strdup(grant->user);
+	if (v == ICS_TICKET_UNKNOWN) {
+		ics_response_error(resp, 401, "unauthenticated", "%s", why);
+		return TRUE;
+	}
+	/* Credentials of another user beside the ticket: not that user's. */
+	if (v == ICS_TICKET_OK && auth && g_ascii_strncasecmp(auth, "Bearer ", 7) == 0) {
+		gint64 user_id = 0, session_id = 0;
+		IcsSessionStage stage;
+		g_autoptr(GError) err = NULL;
+
+		if (!ics_session_lookup(m->store, &m->cfg.policy, auth + 7, &user_id, &session_id,
+					&stage, &err) ||
+		    user_id != grant->user_id) {
+			v = ICS_TICKET_MISMATCH;
+			why = g_strdup_printf("the ticket was issued to user %s, not to the caller",
+					      grant->user);
+		}
+	}
+	if (v == ICS_TICKET_MISMATCH) {
+		ics_response_error(resp, 403, "forbidden", "%s", why);
+		return TRUE;
+	}
+	*ok = TRUE;
+	return TRUE;
+}
+
+static gboolean open_console(IcsManager *m, IcsRequest *req, IcsResponse *resp,
+			     IcsConsoleKind kind, GError **error)
+{
+	g_autofree char *uuid = NULL;
+	g_auto(IcsConsoleGrant) grant = { 0 };
+	g_auto(IcsVncEndpoint) vnc = { 0 };
+	g_autoptr(IcsPrincipal) who = NULL;
+	IcsConsoleSessionSpec spec = { 0 };
+	IcsConsoleSession *s;
+	gboolean ok;
+	int fd;
+
+	if (!uuid_of(req, &uuid, error) || !ics_websocket_request_check(req, error))
+		return FALSE;
+	if (!redeem(m, req, uuid, kind, resp, &grant, &ok) || !ok)
+		return TRUE;
+	/* The user as now: still there, still allowed. */
+	ics_store_read_begin(m->store);
+	who = ics_principal_load(m->store, grant.user_id, error);
+	ics_store_read_end(m->store);
+	if (who == NULL || !may_console(m, who, uuid, error))
+		return FALSE;
+	if (kind == ICS_CONSOLE_SERIAL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "the serial console proxy is not available yet; use the VNC screen");
+		return FALSE;
+	}
+	if (m->cluster == NULL || m->cluster->vm_vnc == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "no cluster adapter: this manager keeps the inventory only");
+		return FALSE;
+	}
+	if (!m->cluster->vm_vnc(m->cluster->self, uuid, &vnc, error))
+		return FALSE;
+	fd = ics_console_tcp_connect(vnc.address, vnc.port, VNC_CONNECT_MS, error);
+	if (fd < 0)
+		return FALSE;
+	if (!ics_rfb_client_auth(fd, vnc.password, VNC_HANDSHAKE_MS, error)) {
+		close(fd);
+		ics_error_prefix(error, "VM %s on %s: ", uuid, vnc.host);
+		return FALSE;
+	}
+	spec.kind = kind;
+	spec.vm_uuid = uuid;
+	spec.user = grant.user;
+	spec.client = req->client;
+	spec.host = vnc.host;
+	spec.console_fd = fd;
+	spec.locate = locate;
+	spec.locate_data = m;
+	s = ics_console_session_new(m->console_proxy, &spec, error);
+	return s != NULL && ics_console_session_respond(s, req, resp, error);
+}
+
+static gboolean vnc_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	return open_console(m, req, resp, ICS_CONSOLE_VNC, error);
+}
+
+static gboolean serial_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	return open_console(m, req, resp, ICS_CONSOLE_SERIAL, error);
+}
+
+const IcsApiRoute ics_api_vm_console_routes[] = {
+	{ "POST", "/api/v1/vms/{uuid}/console/ticket", ticket_vm, ICS_API_MUTATING,
+	  "vm.console.ticket", "vm", "uuid" },
+	{ "GET", "/api/v1/vms/{uuid}/console/vnc", vnc_vm, ICS_API_MUTATING, "vm.console.open",
+	  "vm", "uuid" },
+	{ "GET", "/api/v1/vms/{uuid}/console/serial", serial_vm, ICS_API_MUTATING,
+	  "vm.console.open", "vm", "uuid" },
+	{ 0 },
+};
