@@ -219,6 +219,11 @@ class ConsoleBrowser(Scenario):
     def teardown(self, ctx):
         if getattr(self, "powered_off", None):
             ctx.lab.power_on(self.powered_off)
+        # a run stopped in the middle of the maintenance step leaves a host
+        # in standby (what the console's "Enter maintenance" sets)
+        for n in ctx.lab.nodes():
+            ctx.crm(["crm_attribute", "--node", n, "--name", "standby", "--delete"],
+                    check=False)
         ctx.cluster_option("stonith-action", None)
         if getattr(self, "home", None):
             shutil.rmtree(self.home, ignore_errors=True)
