@@ -211,7 +211,7 @@ try {
   await nav("Hosts", "Hosts");
   const row = page.locator("tr", { has: page.getByRole("link", { name: victim, exact: true }) });
   await until(`${victim} online on the hosts page`, async () => {
-    if (/\bonline\b/.test(await row.textContent())) return true;
+    if ((await row.locator("td").nth(2).textContent()).trim() === "online") return true;
     await nav("Dashboard", "Dashboard");     // the API has no host-joined event: read again
     await nav("Hosts", "Hosts");
     return false;
