@@ -8,7 +8,8 @@
 # checks the types of $(srcdir)/console/src, and build.mjs writes
 # console/dist.  The stamp depends on every source, so a change rebuilds.
 # console/tests/browser.test drives Chromium through the built console
-# against a real ics-managerd.
+# against a real ics-managerd; console/tests/cts.mjs does it on the lab
+# (the CTS scenario console-browser); console/tests/lib.mjs is theirs.
 
 CONSOLE_SRC = \
 	console/src/index.html \
@@ -39,7 +40,9 @@ CONSOLE_FILES = $(CONSOLE_SRC) \
 	console/tsconfig.json \
 	console/build.mjs \
 	console/tests/browser.test \
-	console/tests/browser.mjs
+	console/tests/browser.mjs \
+	console/tests/cts.mjs \
+	console/tests/lib.mjs
 
 EXTRA_DIST += $(CONSOLE_FILES) docs/console.md docs/console-dashboard.png
 TESTS += console/tests/browser.test

@@ -25,6 +25,7 @@ CTS_FILES = \
 	cts/scenarios/manager.py \
 	cts/scenarios/manager_cert.py \
 	cts/scenarios/inventory.py \
+	cts/scenarios/console.py \
 	cts/guest/README.md \
 	cts/guest/build-guest \
 	cts/guest/guest-disk \
@@ -34,6 +35,10 @@ CTS_FILES = \
 
 EXTRA_DIST += $(CTS_FILES)
 CLEANFILES += cts-results.json
+clean-local: clean-cts-artifacts
+clean-cts-artifacts:
+	-rm -rf cts-artifacts
+.PHONY: clean-cts-artifacts
 
 if ENABLE_CTS
 TESTS += cts/sampler.test cts/icsapi.test cts/lab-cli.test cts/guest/guest.test cts/cts.test

@@ -13,29 +13,19 @@
 // Every page gets an axe-core audit (serious or critical violations fail)
 // and a screenshot (console/screenshots/ in the build directory).  Any
 // browser console error or failed request fails the test.
-import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { auditor, launch, modules, parseArgs, Tap, until, watch } from "./lib.mjs";
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (x.startsWith("--") ? [...a, [x.slice(2), all[i + 1]]] : a), []));
+const args = parseArgs(process.argv.slice(2));
 const build = path.resolve(args.build), src = path.resolve(args.src);
-const require = createRequire(path.join(build, "console", "package.json"));
-const { chromium } = require("playwright-core");
-const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const { chromium, axeSource } = modules(build);
 const shots = path.join(build, "console", "screenshots");
-const started = Date.now();
-
-let n = 0, failed = 0;
-const results = [];
-function check(what, ok, detail = "") {
-  n++;
-  if (!ok) failed++;
-  results.push(`${ok ? "ok" : "not ok"} ${n} - ${what}${!ok && detail ? " (" + String(detail).replace(/\n/g, " ") + ")" : ""}`);
-  console.log(results[results.length - 1]);
-}
+const tap = new Tap();
+const check = tap.check.bind(tap);
 
 const freePort = () => new Promise((res) => { const s = net.createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => res(p)); }); });
 
@@ -68,20 +58,10 @@ async function finish(code) {
     await Promise.race([gone, new Promise((res) => setTimeout(res, 10000))]);
   }
   fs.rmSync(state, { recursive: true, force: true, maxRetries: 5 });
-  console.log(`1..${n}`);
-  console.log(`# ${n - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);
-  process.exit(code ?? (failed ? 1 : 0));
+  tap.plan(`; screenshots in ${shots}`);
+  process.exit(code ?? (tap.failed ? 1 : 0));
 }
 const deadline = setTimeout(() => { check("finished within 120 s", false); finish(1); }, 120000);
-
-async function until(what, f, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try { const v = await f(); if (v) return v; } catch { /* not yet */ }
-    if (Date.now() > end) throw new Error("timed out waiting for " + what);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 try {
   await until("the manager to answer", async () => (await fetch(base + "/api/v1/health")).ok, 30000);
@@ -94,34 +74,10 @@ try {
   fs.rmSync(shots, { recursive: true, force: true });
   fs.mkdirSync(shots, { recursive: true });
   const profile = fs.mkdtempSync(path.join(state, "profile-"));
-  // a persistent context is how playwright takes a fresh --user-data-dir
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: args.chromium,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch(chromium, args.chromium, profile);
   const page = browser.pages()[0] ?? await browser.newPage();
-  const problems = [];
-  page.on("console", (m) => { if (m.type() === "error") problems.push("console error: " + m.text()); });
-  page.on("pageerror", (e) => problems.push("page error: " + e.message));
-  page.on("requestfailed", (r) => {
-    // a live stream cut by a navigation or the logout is not a failure
-    if (r.url().includes("/api/v1/events") && /ABORTED/.test(r.failure()?.errorText ?? "")) return;
-    problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
-  });
-  page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`); });
-
-  const audit = async (name) => {
-    await page.addScriptTag({ content: axeSource });
-    const res = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
-    const bad = res.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    check(`${name}: no serious or critical accessibility violation`, bad.length === 0,
-      bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((x) => x.target.join(" ")).slice(0, 3).join(", ")})`).join("; "));
-    await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
-  };
-  const noProblems = (what) => { check(`${what}: no console error or failed request`, problems.length === 0, problems.join("; ")); problems.length = 0; };
+  const { noProblems, forget } = watch(page, tap);
+  const audit = auditor(page, tap, axeSource, shots);
 
   // login, and back to where the user was going
   await page.goto(base + "/");
@@ -133,7 +89,7 @@ try {
   await page.getByRole("button", { name: "Log in" }).click();
   const refusal = await page.getByRole("alert").textContent({ timeout: 10000 });
   check("a wrong password is refused with the manager's message", /invalid user name, password or code/.test(refusal), refusal);
-  problems.splice(0, problems.length, ...problems.filter((p) => !/401/.test(p))); // the refused login itself
+  forget(/401/); // the refused login itself
   await page.getByLabel("Password").fill(password);
   await page.keyboard.press("Enter");
   await page.waitForSelector("h1:text('Dashboard')");
@@ -209,7 +165,7 @@ try {
   await page.getByRole("button", { name: "Log in" }).click();
   await page.waitForSelector("h1:text('Host node2')", { timeout: 15000 });
   check("after the login the user is back on the host's page", true);
-  problems.splice(0, problems.length, ...problems.filter((p) => !/HTTP 401/.test(p)));
+  forget(/HTTP 401/);
   noProblems("session end and login again");
   await page.getByRole("button", { name: "Log out" }).click();
   await page.waitForSelector("form[aria-label='Log in']");

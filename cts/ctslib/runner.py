@@ -36,6 +36,12 @@ class ScenarioFailed(Exception):
     pass
 
 
+def required():
+    """ICS_CTS_REQUIRED set (CI): a scenario that cannot run fails instead
+    of being skipped, so a missing dependency cannot hide a failure."""
+    return os.environ.get("ICS_CTS_REQUIRED", "") not in ("", "0")
+
+
 class Tracked:
     """A resource whose real activity the sampler checks on every node."""
 
@@ -110,8 +116,9 @@ class Sampler(threading.Thread):
 class Context:
     """What a scenario sees: the lab, the sampler, helpers and a timeline."""
 
-    def __init__(self, lab):
+    def __init__(self, lab, artifacts=None):
         self.lab = lab
+        self.artifacts = artifacts    # this scenario's directory for files it keeps
         self.sampler = None
         self.t0 = None
         self.marks = {}
@@ -278,6 +285,14 @@ class Context:
                                              for e in evs[-8:]))
         return "; ".join(parts)
 
+    def artifact_dir(self):
+        """The directory where this scenario leaves files for the reader of
+        its result (screenshots, logs), created on first use."""
+        if not self.artifacts:
+            raise ScenarioFailed("no artifact directory (ics-cts --artifacts)")
+        os.makedirs(self.artifacts, exist_ok=True)
+        return self.artifacts
+
     def mark(self, name):
         self.marks[name] = time.monotonic()
         return self.marks[name]
@@ -312,6 +327,12 @@ class Scenario:
     timeout = 60
     tracked = ()
 
+    @classmethod
+    def skip_reason(cls):
+        """Why this scenario cannot run on this machine (a missing program or
+        build product), or None.  Asked before the lab is touched."""
+        return None
+
     def setup(self, ctx):
         raise NotImplementedError
 
@@ -342,10 +363,19 @@ def ensure_clean(lab, ctx):
         ctx.cluster_option(name, value)
 
 
-def run_scenario(lab, scen):
-    ctx = Context(lab)
+def run_scenario(lab, scen, artifacts=None):
+    """Run one scenario; @artifacts is the parent of the per-scenario
+    directories of kept files (ctx.artifact_dir())."""
+    ctx = Context(lab, os.path.join(artifacts, scen.name) if artifacts else None)
     res = {"scenario": scen.name, "description": scen.description, "passed": False,
            "error": None, "violations": [], "timings": {}, "info": {}, "samples": 0}
+    why = scen.skip_reason()
+    if why:
+        if required():
+            res["error"] = "cannot run (ICS_CTS_REQUIRED is set): %s" % why
+        else:
+            res.update(passed=True, skipped=why)
+        return res
     t_start = time.monotonic()
     torn = False
     tracked = []
@@ -411,6 +441,8 @@ def run_scenario(lab, scen):
             res["timings"] = {k: round(v - ctx.t0, 3) for k, v in ctx.marks.items()
                               if k != "fault"}
         res["info"] = ctx.info
+        if ctx.artifacts and os.path.isdir(ctx.artifacts):
+            res["artifacts"] = ctx.artifacts
         res["wall_s"] = round(time.monotonic() - t_start, 1)
         # a broken scenario must not poison the next one
         try:
@@ -426,14 +458,17 @@ def print_table(results, out=sys.stdout):
                                            "SAMPLES", "NOTES"), file=out)
     for r in results:
         t = r.get("timings", {})
-        note = r["error"] or ", ".join("%s=%s" % kv for kv in sorted(r.get("info", {}).items()))
+        note = r["error"] or r.get("skipped") or \
+            ", ".join("%s=%s" % kv for kv in sorted(r.get("info", {}).items()))
         print("%-18s %-6s %10s %9s %7d  %s" % (
-            r["scenario"], "PASS" if r["passed"] else "FAIL",
+            r["scenario"], "SKIP" if r.get("skipped") else "PASS" if r["passed"] else "FAIL",
             "%.2f" % t["recovered"] if "recovered" in t else "-",
             "%.2f" % t["whole"] if "whole" in t else "-", r["samples"], note), file=out)
 
 
 def dump_json(results, path):
     with open(path, "w") as f:
-        json.dump({"results": results, "passed": sum(r["passed"] for r in results),
+        json.dump({"results": results,
+                   "passed": sum(r["passed"] and not r.get("skipped") for r in results),
+                   "skipped": sum(bool(r.get("skipped")) for r in results),
                    "failed": sum(not r["passed"] for r in results)}, f, indent=2)

@@ -2,7 +2,8 @@
 // maintenance: entering has DRS evacuate the host by live migration and
 // then puts it in standby; the task's progress is the share of its VMs
 // that have left, followed live here.  vm.state and host.fenced events
-// re-read the host so its VM list empties as the VMs leave.
+// re-read the host so its VM list empties as the VMs leave, and so does
+// every update of its maintenance task (the standby has no event).
 import { api, type WhoAmI } from "../api";
 import { Badge, bytes, ErrorBox, Loading, TaskProgress, useAction, useEvent, useResource } from "../ui";
 
@@ -28,7 +29,12 @@ export function HostsPage() {
 export function HostPage({ params, me }: { params: Record<string, string>; me: WhoAmI }) {
   const host = useResource(() => api.host(params.name), [params.name]);
   const act = useAction();
-  useEvent(["host.fenced", "vm.state"], () => host.reload());
+  // the standby changes with no event of its own: read the host again
+  // when a maintenance task of this host moves on
+  useEvent(["host.fenced", "vm.state", "task.updated"], (e) => {
+    if (e.type === "task.updated" && !(e.data?.kind === "host.maintenance" && e.data?.object_id === params.name)) return;
+    host.reload();
+  });
   const h = host.data;
   return (
     <>
