@@ -129,7 +129,8 @@ export const api = {
   stopVm: (uuid: string, force: boolean) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/stop${force ? "?force=true" : ""}`),
   rebootVm: (uuid: string) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/reboot`),
   migrateVm: (uuid: string, target_host: string) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/migrate`, { target_host }),
-  consoleTicket: (uuid: string) => request<Record<string, unknown>>("POST", `/api/v1/vms/${enc(uuid)}/console/ticket`),
+  consoleTicket: (uuid: string, kind: "vnc" | "serial") =>
+    request<{ ticket: string; url: string; expires_in: number; kind: string }>("POST", `/api/v1/vms/${enc(uuid)}/console/ticket`, { kind }),
 
   hosts: () => request<{ items: HostSummary[] }>("GET", "/api/v1/hosts").then((r) => r.items),
   host: (name: string) => request<HostDetail>("GET", `/api/v1/hosts/${enc(name)}`),

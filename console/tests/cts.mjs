@@ -190,10 +190,32 @@ try {
   check(`the VM runs elsewhere than ${hostB} (on ${hostC})`, hostC !== hostB && nodes.includes(hostC), hostC);
 
   // ---- VM screen and serial console ---------------------------------------
-  // PLACE FOR issue 14 section 3 (being built separately): open the VM's
-  // serial console and read the lab guest's counter line; open its VNC
-  // screen and see a non-empty framebuffer.  Not tested yet -- said so:
-  console.log("ok " + ++tap.n + " - VM screen and serial console # SKIP not built yet (issue 14 section 3)");
+  // The screen: a ticket, the manager's WebSocket proxy to the VNC server
+  // of the node that runs the VM, noVNC drawing the guest's framebuffer
+  // (SeaBIOS's text on a diskless lab guest: not all one colour).
+  await page.locator("a[href$='/console']").click();
+  await page.waitForSelector(`h1:text-is('Console of ${vmName}')`);
+  const screenStatus = page.locator("section[aria-label='Screen'] [role=status]");
+  await until("the screen to connect", async () => /Connected\./.test(await screenStatus.textContent()), 30000).catch(async (e) => {
+    throw new Error(e.message + ": " + await screenStatus.textContent().catch(() => "no status"));
+  });
+  const colours = async () => page.evaluate(() => {
+    const c = document.querySelector("section[aria-label='Screen'] canvas");
+    if (!c || c.width === 0 || c.height === 0) return 0;
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length && seen.size < 3; i += 4 * 97) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  });
+  await until("a framebuffer that is not all one colour", async () => (await colours()) > 1, 30000);
+  await audit("vm-screen");
+  check(`the VM's screen over the manager's VNC proxy: connected, the framebuffer drawn`, true);
+  noProblems("vm screen");
+  // The serial console (virDomainOpenConsole to xterm.js) is not built:
+  // the proxy's serial route answers 503.  Said so, not faked:
+  console.log("ok " + ++tap.n + " - VM serial console # SKIP the serial proxy is not built (issue 14 section 3)");
+  await page.getByRole("link", { name: "Back to the VM" }).click();
+  await page.waitForSelector(`h1:text-is('VM ${vmName}')`);
 
   // ---- a node powered off from the lab, seen on the open dashboard ---------
   const victim = nodes.find((n) => n !== managerNode && n !== hostC);

@@ -28,12 +28,10 @@ if (!document.getElementById("xterm-css")) {
   document.head.appendChild(style);
 }
 
+// The ticket's URL on this page's origin, as ws: or wss: (docs/console-security.md).
 async function socketUrl(uuid: string, kind: Kind): Promise<string> {
-  const t = await api.consoleTicket(uuid);
-  if (typeof t.url === "string") return new URL(t.url, location.href).href.replace(/^http/, "ws");
-  const ticket = String(t.ticket ?? "");
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${proto}//${location.host}/api/v1/vms/${encodeURIComponent(uuid)}/console/${kind}?ticket=${encodeURIComponent(ticket)}`;
+  const t = await api.consoleTicket(uuid, kind);
+  return new URL(t.url, location.href).href.replace(/^http/, "ws");
 }
 
 function explain(e: unknown): Error {
@@ -41,6 +39,7 @@ function explain(e: unknown): Error {
   if (err.status === 404 && err.message.startsWith("no such resource"))
     return new Error("This manager has no console proxy yet: POST /api/v1/vms/{uuid}/console/ticket answered 404.");
   if (err.status === 409) return new Error("The VM does not run: " + err.message);
+  if (err.status === 503) return new Error("Not available: " + err.message);
   return err;
 }
 
@@ -67,12 +66,14 @@ function useConnection(uuid: string, kind: Kind, open: (url: string) => () => vo
 function Screen({ uuid }: { uuid: string }) {
   const target = useRef<HTMLDivElement>(null);
   const conn = useConnection(uuid, "vnc", (url) => {
-    const rfb = new RFB(target.current!, url, { shared: true });
+    // The manager answers the VM's VNC password itself: noVNC sees no
+    // authentication; "binary" is the proxy's subprotocol.
+    const rfb = new RFB(target.current!, url, { shared: true, wsProtocols: ["binary"] });
     rfb.scaleViewport = true;
     rfb.addEventListener("connect", () => { conn.setStatus("connected"); rfb.focus(); });
     rfb.addEventListener("disconnect", ((e: CustomEvent) => {
       conn.setStatus("closed");
-      conn.setClosedWhy(e.detail?.clean ? "The screen session closed (the VM stopped or moved to another host)." : "The connection to the screen was lost.");
+      conn.setClosedWhy(e.detail?.clean ? "The screen session closed (the VM stopped or moved to another host): reconnect to reach it where it runs now." : "The connection to the screen was lost.");
     }) as EventListener);
     rfb.addEventListener("securityfailure", ((e: CustomEvent) => conn.setClosedWhy("Refused: " + (e.detail?.reason ?? "security failure"))) as EventListener);
     return () => rfb.disconnect();
@@ -82,7 +83,7 @@ function Screen({ uuid }: { uuid: string }) {
     <section aria-label="Screen">
       <h2>Screen</h2>
       <Status {...conn} />
-      <div class="screen" ref={target} aria-label="VM screen (keyboard goes to the VM while focused)" />
+      <div class="screen" ref={target} role="application" aria-label="VM screen (keyboard goes to the VM while focused)" />
     </section>
   );
 }
