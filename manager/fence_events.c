@@ -1,6 +1,11 @@
 /*
- * fence_events.c: "host.fenced" events, manual confirmations flagged (see
+ * fence_events.c: "host.fenced" events, manual confirmations flagged, and
+ * "host.state" for every change of a host's state (see
  * ics/manager/fence_events.h).
+ *
+ * host.state is published at once, on the cluster service's thread (a
+ * publish only queues the event): a page showing hosts follows standby,
+ * maintenance and nodes leaving or joining without reading them again.
  *
  * One worker thread (a GThreadPool of one, so changes keep their order)
  * asks the adapter's fence_history for every node that went offline.  A
@@ -75,6 +80,9 @@ void ics_fence_events_node_changed(void *self, const char *node, const char *sta
 {
 	IcsFenceEvents *fe = self;
 
+	ics_events_publish(fe->events, "host.state", "host.read", 0,
+			   json_pack("{s:s, s:s?, s:s?}", "host", node, "state", state,
+				     "previous_state", old_state));
 	if (fe->cluster == NULL || fe->cluster->fence_history == NULL ||
 	    g_strcmp0(state, "offline") != 0 || g_strcmp0(old_state, "offline") == 0)
 		return;

@@ -3,7 +3,7 @@
 // memory capacity against what the VMs take, running tasks and the events
 // seen since the page opened.  Read once, then kept current by the event
 // stream: vm.* events move the VM counts, task.updated the tasks,
-// host.fenced re-reads the hosts.  The API has no cluster summary (quorum,
+// host.state and host.fenced re-read the hosts.  The API has no cluster summary (quorum,
 // fencing configured) and no event history; the page shows what it has.
 import { useState } from "preact/hooks";
 import { api, type HostDetail, type Task, type VmSummary, type WhoAmI } from "../api";
@@ -15,7 +15,7 @@ function Hosts() {
     const list = await api.hosts();
     return Promise.all(list.map((h) => api.host(h.name).catch(() => ({ ...h, vms: [], stats: null } as HostDetail))));
   });
-  useEvent(["host.fenced", "vm.state"], (e) => { if (e.type !== "vm.state") hosts.reload(); });
+  useEvent(["host.state", "host.fenced", "vm.state"], (e) => { if (e.type !== "vm.state") hosts.reload(); });
   if (hosts.error) return <ErrorBox error={hosts.error} />;
   if (!hosts.data) return <Loading what="hosts" />;
   const list = hosts.data;
@@ -116,6 +116,7 @@ export function describe(e: IcsEvent): string {
   const d = e.data ?? {};
   if (e.type === "task.updated") return `#${d.id} ${d.kind} ${d.state} ${d.progress}%`;
   if (e.type === "vm.state") return `${d.uuid}: ${d.previous_state ?? "?"} → ${d.state}${d.host ? " on " + d.host : ""}`;
+  if (e.type === "host.state") return `${d.host}: ${d.previous_state ?? "?"} → ${d.state}`;
   if (e.type === "host.fenced") return `${d.host} (${d.action}${d.manual ? ", confirmed by hand" : ""})`;
   return JSON.stringify(d);
 }

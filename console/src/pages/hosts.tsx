@@ -1,15 +1,16 @@
 // hosts.tsx: the hosts -- Pacemaker's state of each, its VMs, and
 // maintenance: entering has DRS evacuate the host by live migration and
 // then puts it in standby; the task's progress is the share of its VMs
-// that have left, followed live here.  vm.state and host.fenced events
-// re-read the host so its VM list empties as the VMs leave, and so does
-// every update of its maintenance task (the standby has no event).
+// that have left, followed live here.  host.state, vm.state and
+// host.fenced events re-read the host so its state follows standby and
+// rejoins and its VM list empties as the VMs leave, and so does every
+// update of its maintenance task.
 import { api, type WhoAmI } from "../api";
 import { Badge, bytes, ErrorBox, Loading, TaskProgress, useAction, useEvent, useResource } from "../ui";
 
 export function HostsPage() {
   const hosts = useResource(() => api.hosts());
-  useEvent(["host.fenced", "vm.state"], () => hosts.reload());
+  useEvent(["host.state", "host.fenced", "vm.state"], () => hosts.reload());
   if (hosts.error) return <><h1>Hosts</h1><ErrorBox error={hosts.error} /></>;
   if (!hosts.data) return <><h1>Hosts</h1><Loading what="hosts" /></>;
   return (
@@ -29,10 +30,11 @@ export function HostsPage() {
 export function HostPage({ params, me }: { params: Record<string, string>; me: WhoAmI }) {
   const host = useResource(() => api.host(params.name), [params.name]);
   const act = useAction();
-  // the standby changes with no event of its own: read the host again
-  // when a maintenance task of this host moves on
-  useEvent(["host.fenced", "vm.state", "task.updated"], (e) => {
+  // read the host again when its state changes or its maintenance task
+  // moves on
+  useEvent(["host.state", "host.fenced", "vm.state", "task.updated"], (e) => {
     if (e.type === "task.updated" && !(e.data?.kind === "host.maintenance" && e.data?.object_id === params.name)) return;
+    if (e.type === "host.state" && e.data?.host !== params.name) return;
     host.reload();
   });
   const h = host.data;
