@@ -101,24 +101,34 @@ gboolean ics_cluster_node_reboot_domain(const char *node, const char *uri, const
 	return ok;
 }
 
-char *ics_cluster_node_domain_xml(const char *node, const char *uri, const char *uuid,
-				  GError **error)
+/* The live domain's XML; @secure: with its secrets (a read-write
+ * connection), the copy libvirt made wiped before it is freed. */
+static char *domain_xml(const char *node, const char *uri, const char *uuid, gboolean secure,
+			GError **error)
 {
 	virConnectPtr conn = NULL;
-	virDomainPtr dom = node_domain(node, uri, uuid, TRUE, &conn, error);
+	virDomainPtr dom = node_domain(node, uri, uuid, !secure, &conn, error);
 	char *xml = NULL, *copy = NULL;
 
 	if (dom != NULL) {
-		xml = virDomainGetXMLDesc(dom, 0);
+		xml = virDomainGetXMLDesc(dom, secure ? VIR_DOMAIN_XML_SECURE : 0);
 		if (xml == NULL)
 			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
 				    "node %s: cannot read the definition of domain %s: %s", node,
 				    uuid, virGetLastErrorMessage());
 		copy = g_strdup(xml);
+		if (xml && secure)
+			memset(xml, 0, strlen(xml));
 		free(xml);
 	}
 	node_domain_close(conn, dom);
 	return copy;
+}
+
+char *ics_cluster_node_domain_xml(const char *node, const char *uri, const char *uuid,
+				  GError **error)
+{
+	return domain_xml(node, uri, uuid, FALSE, error);
 }
 
 static json_t *attrs_json(xmlNode *n, const char *const *names)
@@ -257,21 +267,5 @@ gboolean ics_domain_vnc_endpoint(const char *xml, const char *uri, char **addres
 char *ics_cluster_node_domain_xml_secure(const char *node, const char *uri, const char *uuid,
 					 GError **error)
 {
-	virConnectPtr conn = NULL;
-	virDomainPtr dom = node_domain(node, uri, uuid, FALSE, &conn, error);
-	char *xml = NULL, *copy = NULL;
-
-	if (dom != NULL) {
-		xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_SECURE);
-		if (xml == NULL)
-			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
-				    "node %s: cannot read the definition of domain %s: %s", node,
-				    uuid, virGetLastErrorMessage());
-		copy = g_strdup(xml);
-		if (xml)
-			memset(xml, 0, strlen(xml));
-		free(xml);
-	}
-	node_domain_close(conn, dom);
-	return copy;
+	return domain_xml(node, uri, uuid, TRUE, error);
 }
