@@ -17,7 +17,15 @@
  * another node, or none, the session ends with 4001 or 4002 and a reason
  * the page can show.  Output towards the browser is bounded: the console
  * socket is not read while more than MAX_QUEUED bytes wait to be sent, so
- * a slow browser slows the VNC server instead of growing memory.
+ * a slow browser slows the VNC server instead of growing memory; and the
+ * browser's socket is not read while MAX_QUEUED_MSGS messages wait (wslay
+ * queues a pong for every ping: a browser that pings and never reads
+ * would otherwise grow the queue without end), and a browser that reads
+ * nothing of a full queue for STALL_MS loses its session.
+ *
+ * The ClientInit the browser sends is relayed with its shared flag set: a
+ * session never disconnects the VM's other viewers (QEMU drops them on an
+ * exclusive ClientInit).
  *
  * Lock discipline: IcsConsoleProxy.lock guards count, stopping and the
  * condition "gone"; it is taken to register a session, to leave, and by
@@ -44,6 +52,9 @@
 #define POLL_MS 250
 #define LOCATE_MS 1000
 #define MAX_QUEUED (1024 * 1024)
+#define MAX_QUEUED_MSGS 64
+#define RECV_BUDGET (64 * 1024)
+#define STALL_MS 30000
 #define CLOSE_FLUSH_MS 2000
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -76,6 +87,8 @@ struct IcsConsoleSession {
 	GByteArray *pending_in; /* bytes the client sent with its request */
 	wslay_event_context_ptr ws;
 	RfbState rfb;
+	gboolean client_init_sent; /* the first relayed byte was the ClientInit */
+	size_t recv_budget; /* browser bytes ws_recv may still read this turn */
 	GByteArray *greeting; /* browser bytes during the RFB greeting */
 	gboolean console_failed;
 	char *end_reason; /* why the session ended, for the log */
@@ -263,7 +276,17 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 		g_byte_array_remove_range(s->pending_in, 0, (guint)n);
 		return n;
 	}
-	n = read(s->ws_fd, buf, len);
+	/* wslay reads until the socket is empty: a budget per turn of the
+	 * loop, and nothing while the answers (pongs) pile up, keep a browser
+	 * that sends fast and reads nothing from growing the queue. */
+	if (s->recv_budget == 0 ||
+	    wslay_event_get_queued_msg_count(ctx) >= MAX_QUEUED_MSGS) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	n = read(s->ws_fd, buf, MIN(len, s->recv_budget));
+	if (n > 0)
+		s->recv_budget -= (size_t)n;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
@@ -358,9 +381,14 @@ static void rfb_greeting(IcsConsoleSession *s)
 		g_byte_array_remove_range(g, 0, 1);
 		ws_queue(s, ok, sizeof ok);
 		s->rfb = RFB_RELAY;
-		/* ClientInit and whatever followed go to the VM's server. */
-		if (g->len > 0 && !console_write(s, g->data, g->len))
-			s->console_failed = TRUE;
+		/* ClientInit (shared, see above) and whatever followed go to
+		 * the VM's server. */
+		if (g->len > 0) {
+			g->data[0] = 1;
+			s->client_init_sent = TRUE;
+			if (!console_write(s, g->data, g->len))
+				s->console_failed = TRUE;
+		}
 		g_byte_array_set_size(g, 0);
 	}
 }
@@ -383,6 +411,15 @@ static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 			return;
 		}
 		rfb_greeting(s);
+		return;
+	}
+	if (s->kind == ICS_CONSOLE_VNC && !s->client_init_sent && arg->msg_length > 0) {
+		g_autofree guint8 *init = g_memdup2(arg->msg, arg->msg_length);
+
+		init[0] = 1; /* ClientInit: shared */
+		s->client_init_sent = TRUE;
+		if (!console_write(s, init, arg->msg_length))
+			s->console_failed = TRUE;
 		return;
 	}
 	if (!console_write(s, arg->msg, arg->msg_length))
@@ -418,15 +455,16 @@ static void relay(IcsConsoleSession *s)
 {
 	guint8 buf[16384];
 	gint64 next_locate = g_get_monotonic_time() + LOCATE_MS * 1000;
-	gint64 close_deadline = 0;
+	gint64 close_deadline = 0, stalled_since = 0;
 
 	while (wslay_event_want_read(s->ws) || wslay_event_want_write(s->ws)) {
 		gboolean closing = wslay_event_get_close_sent(s->ws);
 		gboolean read_console = !closing && s->console_fd >= 0 &&
 					(s->kind != ICS_CONSOLE_VNC || s->rfb == RFB_RELAY) &&
 					wslay_event_get_queued_msg_length(s->ws) < MAX_QUEUED;
+		gboolean full = wslay_event_get_queued_msg_count(s->ws) >= MAX_QUEUED_MSGS;
 		struct pollfd pfd[2] = {
-			{ s->ws_fd, (short)((wslay_event_want_read(s->ws) ? POLLIN : 0) |
+			{ s->ws_fd, (short)((wslay_event_want_read(s->ws) && !full ? POLLIN : 0) |
 					    (wslay_event_want_write(s->ws) ? POLLOUT : 0)),
 			  0 },
 			{ read_console ? s->console_fd : -1, POLLIN, 0 },
@@ -435,6 +473,15 @@ static void relay(IcsConsoleSession *s)
 
 		if (n < 0 && errno != EINTR)
 			break;
+		if (!full) {
+			stalled_since = 0;
+		} else if (stalled_since == 0) {
+			stalled_since = g_get_monotonic_time();
+		} else if (g_get_monotonic_time() - stalled_since > STALL_MS * 1000) {
+			if (s->end_reason == NULL)
+				s->end_reason = g_strdup("the browser reads nothing of what it asked for");
+			break;
+		}
 		if (closing) {
 			/* The close frame is out: wait for the browser's, briefly. */
 			if (close_deadline == 0)
@@ -442,7 +489,8 @@ static void relay(IcsConsoleSession *s)
 			else if (g_get_monotonic_time() > close_deadline)
 				break;
 		}
-		if (n > 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		s->recv_budget = RECV_BUDGET;
+		if (n > 0 && !full && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    wslay_event_recv(s->ws) != 0) {
 			if (s->end_reason == NULL)
 				s->end_reason = g_strdup("the browser's connection ended");

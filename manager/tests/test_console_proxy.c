@@ -384,6 +384,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Ws, ws_free)
 
 /* Open @path as a WebSocket from @from (a loopback address); *@status gets
  * the HTTP status; a Ws only with 101. */
+/* The receive buffer of the next client socket (0: the kernel's). */
+static int next_rcvbuf;
+
 static Ws *ws_open(Ctx *c, const char *path, const char *from, const char *auth, long *status)
 {
 	struct wslay_event_callbacks cb = { c_recv, c_send, c_mask, NULL, NULL, NULL, c_msg };
@@ -397,6 +400,13 @@ static Ws *ws_open(Ctx *c, const char *path, const char *from, const char *auth,
 
 	w->in = g_byte_array_new();
 	w->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (next_rcvbuf) {
+		/* before connect, so the window never opens wider */
+		assert_int_equal(setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &next_rcvbuf,
+					    sizeof next_rcvbuf),
+				 0);
+		next_rcvbuf = 0;
+	}
 	inet_pton(AF_INET, from, &me.sin_addr);
 	assert_int_equal(bind(w->fd, (struct sockaddr *)&me, sizeof me), 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -461,9 +471,11 @@ static void ws_take(Ws *w, guint n, guint8 *out)
 
 /* RFB through the proxy: the greeting (security None), ClientInit,
  * ServerInit; returns the framebuffer's size. */
-static void rfb_handshake(Ws *w, guint *width, guint *height)
+/* The RFB handshake through the proxy; the ClientInit asks for a shared
+ * session unless @exclusive. */
+static void rfb_handshake_as(Ws *w, gboolean exclusive, guint *width, guint *height)
 {
-	guint8 v[12], types[2], result[4], init[24], client_init = 1, none = 1;
+	guint8 v[12], types[2], result[4], init[24], client_init = exclusive ? 0 : 1, none = 1;
 	guint32 name_len;
 
 	ws_take(w, 12, v);
@@ -482,6 +494,11 @@ static void rfb_handshake(Ws *w, guint *width, guint *height)
 	name_len = (guint32)init[20] << 24 | (guint32)init[21] << 16 | (guint32)init[22] << 8 |
 		   init[23];
 	ws_take(w, name_len, NULL);
+}
+
+static void rfb_handshake(Ws *w, guint *width, guint *height)
+{
+	rfb_handshake_as(w, FALSE, width, height);
 }
 
 /* Ask for the whole framebuffer; the update's header must come. */
@@ -639,6 +656,75 @@ static void test_bad_frames_close_one_session(void **state)
 	expect_framebuffer(good, w1, h1);
 }
 
+/* A browser that pings and never reads: the proxy stops reading it once
+ * its pongs pile up (the sender then blocks), instead of queueing a pong
+ * per ping without end; another session goes on. */
+static void test_ping_flood_bounded(void **state)
+{
+	Ctx *c = *state;
+	g_autoptr(Ws) good = NULL, flood = NULL;
+	guint w1, h1, w2, h2;
+	/* A masked ping of 125 bytes (the most a control frame carries): each
+	 * pong echoes them, so the proxy's socket fills soon. */
+	guint8 ping[2 + 4 + 125] = { 0x89, 0x80 | 125, 1, 2, 3, 4 };
+	guint8 burst[sizeof ping * 50];
+	gsize sent = 0, limit = 64 * 1024 * 1024;
+	gboolean blocked = FALSE;
+	gint64 give_up = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+	NEED_QEMU(c);
+	good = open_vnc(c, c->vm);
+	/* A small receive buffer: the pongs back up in the proxy soon (the
+	 * kernel's buffers are bounded anyway; the proxy's queue must be). */
+	next_rcvbuf = 4096;
+	flood = open_vnc(c, c->vm);
+	rfb_handshake(good, &w1, &h1);
+	rfb_handshake(flood, &w2, &h2);
+	for (gsize i = 0; i < sizeof burst; i += sizeof ping)
+		memcpy(burst + i, ping, sizeof ping);
+	while (sent < limit && g_get_monotonic_time() < give_up) {
+		ssize_t n = send(flood->fd, burst, sizeof burst, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			sent += (gsize)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			fail_msg("send: %s", g_strerror(errno));
+		/* The socket buffers are full: still full a moment later means
+		 * the proxy stopped reading. */
+		g_usleep(200 * 1000);
+		n = send(flood->fd, burst, sizeof burst, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			blocked = TRUE;
+			break;
+		}
+		if (n > 0)
+			sent += (gsize)n;
+	}
+	if (!blocked)
+		fail_msg("the proxy read %zu bytes of pings (%zu pings) without stopping", sent,
+			 sent / sizeof ping);
+	expect_framebuffer(good, w1, h1);
+}
+
+/* A browser asking for the screen alone (ClientInit shared=0) does not
+ * disconnect the VM's other viewers: the proxy relays it as shared. */
+static void test_exclusive_init_shared(void **state)
+{
+	Ctx *c = *state;
+	g_autoptr(Ws) first = NULL, second = NULL;
+	guint w1, h1, w2, h2;
+
+	NEED_QEMU(c);
+	first = open_vnc(c, c->vm);
+	second = open_vnc(c, c->vm);
+	rfb_handshake(first, &w1, &h1);
+	rfb_handshake_as(second, TRUE, &w2, &h2);
+	expect_framebuffer(second, w2, h2);
+	expect_framebuffer(first, w1, h1);
+}
+
 static void test_vm_moved_ends_session(void **state)
 {
 	Ctx *c = *state;
@@ -663,6 +749,8 @@ int main(void)
 		cmocka_unit_test(test_vnc_end_to_end),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_bad_frames_close_one_session),
+		cmocka_unit_test(test_ping_flood_bounded),
+		cmocka_unit_test(test_exclusive_init_shared),
 		cmocka_unit_test(test_vm_moved_ends_session),
 	};
 
