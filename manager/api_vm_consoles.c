@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ics/error.h"
+#include "ics/manager/apikey.h"
 #include "ics/manager/console_proxy.h"
 #include "ics/manager/console_ticket.h"
 #include "ics/manager/rfb_auth.h"
@@ -80,6 +81,8 @@ static gboolean ticket_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 		return ics_error_invalid(error, "kind must be \"vnc\" or \"serial\"");
 	grant.user_id = req->principal->user_id;
 	grant.user = req->principal->name;
+	grant.session_id = req->principal->session_id;
+	grant.apikey_id = req->principal->apikey_id;
 	grant.vm_uuid = uuid;
 	grant.client = req->client;
 	ticket = ics_console_ticket_issue(m->console_tickets, &grant, error);
@@ -108,6 +111,55 @@ static gboolean locate(void *data, const char *uuid, char **host)
 	}
 	if (g_strcmp0(state, "running") != 0)
 		g_clear_pointer(host, g_free);
+	return TRUE;
+}
+
+/* Who an open console is for, asked again every second (allowed). */
+typedef struct {
+	IcsManager *m;
+	gint64 user_id, session_id;
+	char *apikey_id, *uuid;
+} ConsoleAccess;
+
+static void access_free(gpointer p)
+{
+	ConsoleAccess *a = p;
+
+	g_free(a->apikey_id);
+	g_free(a->uuid);
+	g_free(a);
+}
+
+/* The credential that asked for the ticket is still good, the user still
+ * loads and still holds vm.console on the VM's owner now (IcsConsoleAllowedFn;
+ * on the session's thread). */
+static gboolean allowed(void *data, char **why)
+{
+	ConsoleAccess *a = data;
+	IcsStore *store = a->m->store;
+	g_autoptr(IcsPrincipal) who = NULL;
+	g_autoptr(GError) err = NULL;
+	gboolean ok = TRUE;
+
+	ics_store_read_begin(store);
+	if (a->session_id != 0) {
+		gint64 expires_us = 0;
+
+		ok = ics_session_alive(store, a->session_id, &expires_us, &err);
+	} else if (a->apikey_id != NULL) {
+		gint64 owner = 0;
+
+		ok = ics_apikey_owner(store, a->apikey_id, &owner, &err) && owner == a->user_id;
+		if (!ok && err == NULL)
+			g_set_error(&err, ICS_ERROR, ICS_ERROR_PERMISSION, "the API key was deleted");
+	}
+	if (ok)
+		who = ics_principal_load(store, a->user_id, &err);
+	ics_store_read_end(store);
+	if (!ok || who == NULL || !may_console(a->m, who, a->uuid, &err)) {
+		*why = g_strdup(err ? err->message : "no longer allowed");
+		return FALSE;
+	}
 	return TRUE;
 }
 
@@ -201,6 +253,18 @@ static gboolean open_console(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 	spec.console_fd = fd;
 	spec.locate = locate;
 	spec.locate_data = m;
+	{
+		ConsoleAccess *a = g_new0(ConsoleAccess, 1);
+
+		a->m = m;
+		a->user_id = grant.user_id;
+		a->session_id = grant.session_id;
+		a->apikey_id = g_strdup(grant.apikey_id);
+		a->uuid = g_strdup(uuid);
+		spec.allowed = allowed;
+		spec.allowed_data = a;
+		spec.allowed_free = access_free;
+	}
 	s = ics_console_session_new(m->console_proxy, &spec, error);
 	return s != NULL && ics_console_session_respond(s, req, resp, error);
 }

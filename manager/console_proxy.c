@@ -80,6 +80,9 @@ struct IcsConsoleSession {
 	int console_fd;
 	IcsConsoleLocateFn locate;
 	void *locate_data;
+	IcsConsoleAllowedFn allowed;
+	void *allowed_data;
+	GDestroyNotify allowed_free;
 	char *protocol; /* the subprotocol answered, or NULL */
 	/* Set by the upgrade. */
 	int ws_fd;
@@ -140,6 +143,8 @@ static void session_free(IcsConsoleSession *s)
 		g_byte_array_unref(s->pending_in);
 	if (s->greeting)
 		g_byte_array_unref(s->greeting);
+	if (s->allowed_free)
+		s->allowed_free(s->allowed_data);
 	g_free(s->vm_uuid);
 	g_free(s->user);
 	g_free(s->client);
@@ -167,6 +172,8 @@ IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleS
 
 		g_mutex_unlock(&p->lock);
 		close(spec->console_fd);
+		if (spec->allowed_free)
+			spec->allowed_free(spec->allowed_data);
 		if (stopping)
 			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
 				    "the manager is stopping");
@@ -189,6 +196,9 @@ IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleS
 	s->console_fd = spec->console_fd;
 	s->locate = spec->locate;
 	s->locate_data = spec->locate_data;
+	s->allowed = spec->allowed;
+	s->allowed_data = spec->allowed_data;
+	s->allowed_free = spec->allowed_free;
 	s->ws_fd = -1;
 	return s;
 }
@@ -435,19 +445,28 @@ static gboolean set_nonblocking(int fd)
 	return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
 }
 
-/* Has the VM left the session's host?  Ends the session if so. */
+/* Has the VM left the session's host, or the user the right to its
+ * console (logged out, session ended, key deleted, disabled, permission or
+ * VM's owner changed)?  Ends the session if so. */
 static void check_location(IcsConsoleSession *s)
 {
-	g_autofree char *host = NULL;
+	g_autofree char *host = NULL, *why = NULL;
 
+	if (s->allowed && !s->allowed(s->allowed_data, &why)) {
+		g_autofree char *reason = g_strdup_printf("access revoked: %s",
+							  why ? why : "no longer allowed");
+
+		ws_close(s, ICS_CONSOLE_CLOSE_REVOKED, reason);
+		return;
+	}
 	if (s->locate == NULL || !s->locate(s->locate_data, s->vm_uuid, &host))
 		return;
 	if (host == NULL) {
 		ws_close(s, ICS_CONSOLE_CLOSE_STOPPED, "the VM stopped");
 	} else if (g_strcmp0(host, s->host) != 0) {
-		g_autofree char *why = g_strdup_printf("the VM moved to %s", host);
+		g_autofree char *moved = g_strdup_printf("the VM moved to %s", host);
 
-		ws_close(s, ICS_CONSOLE_CLOSE_MOVED, why);
+		ws_close(s, ICS_CONSOLE_CLOSE_MOVED, moved);
 	}
 }
 

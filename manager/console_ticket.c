@@ -29,6 +29,7 @@ struct IcsConsoleTickets {
 void ics_console_grant_clear(IcsConsoleGrant *g)
 {
 	g_clear_pointer(&g->user, g_free);
+	g_clear_pointer(&g->apikey_id, g_free);
 	g_clear_pointer(&g->vm_uuid, g_free);
 	g_clear_pointer(&g->client, g_free);
 }
@@ -43,6 +44,7 @@ static void grant_copy(IcsConsoleGrant *to, const IcsConsoleGrant *from)
 {
 	*to = *from;
 	to->user = g_strdup(from->user);
+	to->apikey_id = g_strdup(from->apikey_id);
 	to->vm_uuid = g_strdup(from->vm_uuid);
 	to->client = g_strdup(from->client);
 }

@@ -219,8 +219,12 @@ static char *ticket(Ctx *c, const char *vm, const char *kind)
 static void test_ticket_table(void **state)
 {
 	g_autoptr(IcsConsoleTickets) t = ics_console_tickets_new();
-	IcsConsoleGrant g = { 7, (char *)"alice", (char *)"vm-a", ICS_CONSOLE_VNC,
-			      (char *)"127.0.0.1", 0 };
+	IcsConsoleGrant g = { .user_id = 7,
+			      .user = (char *)"alice",
+			      .session_id = 1,
+			      .vm_uuid = (char *)"vm-a",
+			      .kind = ICS_CONSOLE_VNC,
+			      .client = (char *)"127.0.0.1" };
 	g_autofree char *a = ics_console_ticket_issue(t, &g, NULL);
 	g_autofree char *b = ics_console_ticket_issue(t, &g, NULL);
 	g_autofree char *c = ics_console_ticket_issue(t, &g, NULL);
@@ -741,6 +745,34 @@ static void test_vm_moved_ends_session(void **state)
 	cc_move("node1");
 }
 
+/* An open console ends (4003) when the login that asked for its ticket
+ * does: the user logged out here. */
+static void test_logout_ends_session(void **state)
+{
+	Ctx *c = *state;
+	g_autofree char *tok = test_login(c->t, "vmm", TEST_PASSWORD);
+	g_autoptr(TestResp) r = NULL;
+	g_autofree char *path = NULL;
+	g_autoptr(Ws) w = NULL;
+	guint width, height;
+	long status = 0;
+
+	NEED_QEMU(c);
+	r = ask_ticket(c, tok, c->other_vm, "vnc");
+	assert_int_equal(r->status, 201);
+	path = g_strdup_printf("/api/v1/vms/%s/console/vnc?ticket=%s", c->other_vm,
+			       test_str(r, "ticket"));
+	w = ws_open(c, path, "127.0.0.1", NULL, &status);
+	if (w == NULL)
+		fail_msg("opening %s: HTTP %ld", path, status);
+	rfb_handshake(w, &width, &height);
+	expect_framebuffer(w, width, height);
+	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/sessions/current", tok, NULL), 204);
+	assert_int_equal(wait_close(w), 4003);
+	if (w->close_reason == NULL || !g_str_has_prefix(w->close_reason, "access revoked: "))
+		fail_msg("close reason \"%s\"", w->close_reason ? w->close_reason : "(none)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_bad_frames_close_one_session),
 		cmocka_unit_test(test_ping_flood_bounded),
 		cmocka_unit_test(test_exclusive_init_shared),
+		cmocka_unit_test(test_logout_ends_session),
 		cmocka_unit_test(test_vm_moved_ends_session),
 	};
 

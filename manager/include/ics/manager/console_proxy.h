@@ -40,12 +40,17 @@
 #define ICS_CONSOLE_MAX_MESSAGE (64 * 1024)
 #define ICS_CONSOLE_CLOSE_MOVED 4001
 #define ICS_CONSOLE_CLOSE_STOPPED 4002
+#define ICS_CONSOLE_CLOSE_REVOKED 4003
 
 typedef struct IcsConsoleProxy IcsConsoleProxy;
 
 /* Where the VM @uuid runs now: TRUE with *@host (g_free; NULL when it does
  * not run), FALSE when that cannot be told now (the session goes on). */
 typedef gboolean (*IcsConsoleLocateFn)(void *data, const char *uuid, char **host);
+
+/* May the session's user still use the console?  FALSE with *@why
+ * (g_free) ends the session with 4003. */
+typedef gboolean (*IcsConsoleAllowedFn)(void *data, char **why);
 
 typedef struct {
 	IcsConsoleKind kind;
@@ -56,6 +61,11 @@ typedef struct {
 	int console_fd;	  /* connected (VNC: authenticated); the session owns it */
 	IcsConsoleLocateFn locate;
 	void *locate_data;
+	/* Asked every second with the location; the session owns @allowed_data
+	 * and frees it with @allowed_free. */
+	IcsConsoleAllowedFn allowed;
+	void *allowed_data;
+	GDestroyNotify allowed_free;
 } IcsConsoleSessionSpec;
 
 typedef struct IcsConsoleSession IcsConsoleSession;

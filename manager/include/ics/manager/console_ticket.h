@@ -37,6 +37,10 @@ typedef struct IcsConsoleTickets IcsConsoleTickets;
 typedef struct {
 	gint64 user_id;
 	char *user;
+	/* The credential that asked: a login session (session_id) or an API
+	 * key (apikey_id); an open console ends when it does. */
+	gint64 session_id;
+	char *apikey_id;
 	char *vm_uuid;
 	IcsConsoleKind kind;
 	char *client; /* the address that asked for it */
