@@ -5,7 +5,7 @@
  *
  * The handlers only parse, authorize and call the services: tickets
  * (console_ticket.h), the cluster's VNC endpoint of the VM (cluster_ops.h,
- * vm_vnc), the RFB handshake (rfb_auth.h) and the session (console_proxy.h).
+ * vm_vnc) or its serial console as a socket (vm_serial), the RFB handshake (rfb_auth.h) and the session (console_proxy.h).
  * The WebSocket routes are public in the authorization table because a
  * browser cannot authenticate a WebSocket with a header: the ticket is the
  * credential, and the handler checks, for the user it was issued to, that
@@ -206,7 +206,7 @@ static gboolean redeem(IcsManager *m, IcsRequest *req, const char *uuid, IcsCons
 static gboolean open_console(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 			     IcsConsoleKind kind, GError **error)
 {
-	g_autofree char *uuid = NULL;
+	g_autofree char *uuid = NULL, *host = NULL;
 	g_auto(IcsConsoleGrant) grant = { 0 };
 	g_auto(IcsVncEndpoint) vnc = { 0 };
 	g_autoptr(IcsPrincipal) who = NULL;
@@ -225,31 +225,34 @@ static gboolean open_console(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 	ics_store_read_end(m->store);
 	if (who == NULL || !may_console(m, who, uuid, error))
 		return FALSE;
-	if (kind == ICS_CONSOLE_SERIAL) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
-			    "the serial console proxy is not available yet; use the VNC screen");
-		return FALSE;
-	}
-	if (m->cluster == NULL || m->cluster->vm_vnc == NULL) {
+	if (m->cluster == NULL || m->cluster->vm_vnc == NULL ||
+	    (kind == ICS_CONSOLE_SERIAL && m->cluster->vm_serial == NULL)) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
 			    "no cluster adapter: this manager keeps the inventory only");
 		return FALSE;
 	}
-	if (!m->cluster->vm_vnc(m->cluster->self, uuid, &vnc, error))
-		return FALSE;
-	fd = ics_console_tcp_connect(vnc.address, vnc.port, VNC_CONNECT_MS, error);
-	if (fd < 0)
-		return FALSE;
-	if (!ics_rfb_client_auth(fd, vnc.password, VNC_HANDSHAKE_MS, error)) {
-		close(fd);
-		ics_error_prefix(error, "VM %s on %s: ", uuid, vnc.host);
-		return FALSE;
+	if (kind == ICS_CONSOLE_SERIAL) {
+		fd = m->cluster->vm_serial(m->cluster->self, uuid, &host, error);
+		if (fd < 0)
+			return FALSE;
+	} else {
+		if (!m->cluster->vm_vnc(m->cluster->self, uuid, &vnc, error))
+			return FALSE;
+		fd = ics_console_tcp_connect(vnc.address, vnc.port, VNC_CONNECT_MS, error);
+		if (fd < 0)
+			return FALSE;
+		if (!ics_rfb_client_auth(fd, vnc.password, VNC_HANDSHAKE_MS, error)) {
+			close(fd);
+			ics_error_prefix(error, "VM %s on %s: ", uuid, vnc.host);
+			return FALSE;
+		}
+		host = g_strdup(vnc.host);
 	}
 	spec.kind = kind;
 	spec.vm_uuid = uuid;
 	spec.user = grant.user;
 	spec.client = req->client;
-	spec.host = vnc.host;
+	spec.host = host;
 	spec.console_fd = fd;
 	spec.locate = locate;
 	spec.locate_data = m;

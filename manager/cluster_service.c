@@ -730,6 +730,7 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.reboot_vm = ics_cluster_vm_reboot,
 		.vm_console = ics_cluster_vm_console,
 		.vm_vnc = ics_cluster_vm_vnc,
+		.vm_serial = ics_cluster_vm_serial,
 		.hosts = ics_cluster_hosts_json,
 		.host = ics_cluster_host_json,
 		.host_maintenance = ics_cluster_host_maintenance,

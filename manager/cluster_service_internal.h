@@ -77,6 +77,7 @@ gboolean ics_cluster_vm_status(void *self, const char *uuid, char **state, char 
 gboolean ics_cluster_vm_reboot(void *self, const char *uuid, GError **error);
 json_t *ics_cluster_vm_console(void *self, const char *uuid, GError **error);
 gboolean ics_cluster_vm_vnc(void *self, const char *uuid, IcsVncEndpoint *out, GError **error);
+int ics_cluster_vm_serial(void *self, const char *uuid, char **host, GError **error);
 json_t *ics_cluster_vms_json(void *self, GError **error);
 json_t *ics_cluster_vm_json(void *self, const char *uuid, GError **error);
 json_t *ics_cluster_pool_vm_uuids_json(void *self, GError **error);

@@ -731,6 +731,22 @@ gboolean ics_cluster_vm_vnc(void *self, const char *uuid, IcsVncEndpoint *out, G
 	return TRUE;
 }
 
+int ics_cluster_vm_serial(void *self, const char *uuid, char **host, GError **error)
+{
+	IcsClusterService *svc = self;
+	const char *cfg_uri = ics_cluster_service_config(svc)->stats_uri;
+	g_autofree char *on = NULL, *uri = NULL;
+	int fd;
+
+	if (!running_on(svc, uuid, &on, error))
+		return -1;
+	uri = cfg_uri ? g_strdup(cfg_uri) : ics_node_libvirt_uri(on);
+	fd = ics_cluster_node_open_serial(on, uri, uuid, error);
+	if (fd >= 0)
+		*host = g_steal_pointer(&on);
+	return fd;
+}
+
 /* ---- the VMs of the cluster, for the mirror ------------------------------ */
 
 /* The entry of one VM: its primitive @vm (may be NULL) and the definition on

@@ -27,6 +27,12 @@
  * session never disconnects the VM's other viewers (QEMU drops them on an
  * exclusive ClientInit).
  *
+ * When the console side ends (QEMU exits on a stop and at the end of a
+ * migration, which ends its VNC server and its serial stream), the cause
+ * is usually the VM stopping or moving, which the cluster reports a moment
+ * later: the session then asks where the VM runs at every poll for up to
+ * EOF_GRACE_MS, so the page gets 4001/4002 rather than a bare 1000.
+ *
  * Lock discipline: IcsConsoleProxy.lock guards count, stopping and the
  * condition "gone"; it is taken to register a session, to leave, and by
  * the shutdown.  A session reads the stopping flag atomically, without the
@@ -56,6 +62,7 @@
 #define RECV_BUDGET (64 * 1024)
 #define STALL_MS 30000
 #define CLOSE_FLUSH_MS 2000
+#define EOF_GRACE_MS 5000
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct IcsConsoleProxy {
@@ -94,6 +101,7 @@ struct IcsConsoleSession {
 	size_t recv_budget; /* browser bytes ws_recv may still read this turn */
 	GByteArray *greeting; /* browser bytes during the RFB greeting */
 	gboolean console_failed;
+	gint64 console_eof; /* when the console side ended (monotonic), 0 while it runs */
 	char *end_reason; /* why the session ended, for the log */
 };
 
@@ -423,6 +431,8 @@ static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 		rfb_greeting(s);
 		return;
 	}
+	if (s->console_eof != 0)
+		return; /* the console is gone; the session is about to close */
 	if (s->kind == ICS_CONSOLE_VNC && !s->client_init_sent && arg->msg_length > 0) {
 		g_autofree guint8 *init = g_memdup2(arg->msg, arg->msg_length);
 
@@ -478,7 +488,7 @@ static void relay(IcsConsoleSession *s)
 
 	while (wslay_event_want_read(s->ws) || wslay_event_want_write(s->ws)) {
 		gboolean closing = wslay_event_get_close_sent(s->ws);
-		gboolean read_console = !closing && s->console_fd >= 0 &&
+		gboolean read_console = !closing && s->console_fd >= 0 && s->console_eof == 0 &&
 					(s->kind != ICS_CONSOLE_VNC || s->rfb == RFB_RELAY) &&
 					wslay_event_get_queued_msg_length(s->ws) < MAX_QUEUED;
 		gboolean full = wslay_event_get_queued_msg_count(s->ws) >= MAX_QUEUED_MSGS;
@@ -523,18 +533,23 @@ static void relay(IcsConsoleSession *s)
 		if (n > 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t got = read(s->console_fd, buf, sizeof buf);
 
-			if (got > 0)
+			if (got > 0) {
 				ws_queue(s, buf, (size_t)got);
-			else if (got == 0 || (errno != EAGAIN && errno != EINTR))
-				ws_close(s, WSLAY_CODE_NORMAL_CLOSURE,
-					 s->kind == ICS_CONSOLE_VNC
-						 ? "the VM's VNC server closed the connection"
-						 : "the VM's serial console closed");
+			} else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+				s->console_eof = g_get_monotonic_time();
+				next_locate = 0; /* why did it end?  ask now */
+			}
 		}
+		if (!closing && s->console_eof != 0 &&
+		    g_get_monotonic_time() >= s->console_eof + EOF_GRACE_MS * 1000)
+			ws_close(s, WSLAY_CODE_NORMAL_CLOSURE,
+				 s->kind == ICS_CONSOLE_VNC ? "the VM's VNC server closed the connection"
+							    : "the VM's serial console closed");
 		if (!closing && g_atomic_int_get(&s->proxy->stopping))
 			ws_close(s, WSLAY_CODE_GOING_AWAY, "the manager is stopping");
 		if (!closing && g_get_monotonic_time() >= next_locate) {
-			next_locate = g_get_monotonic_time() + LOCATE_MS * 1000;
+			next_locate = g_get_monotonic_time() +
+				      (s->console_eof ? POLL_MS : LOCATE_MS) * 1000;
 			check_location(s);
 		}
 		if (wslay_event_want_write(s->ws) && wslay_event_send(s->ws) != 0) {

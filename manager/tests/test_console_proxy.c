@@ -7,6 +7,13 @@
  * authentication itself) and a framebuffer update arrives; malformed and
  * oversized frames close only their own session while another goes on; a
  * VM that moves ends its session with 4001 "the VM moved to node2".
+ * The serial route relays bytes both ways between the WebSocket and the
+ * socket vm_serial answers (here one end of a socketpair the test plays
+ * the console on; the libvirt stream behind it in production needs a real
+ * libvirtd: console/tests/cts.mjs reads the lab guest's counter line), a
+ * console held elsewhere is 409, and a VM that stops -- its console
+ * ending first, as QEMU exits before the cluster says so -- ends the
+ * session with 4002 "the VM stopped".
  *
  * The WebSocket client is wslay's client side over a plain socket.  The
  * cluster is a fake whose vm_vnc answers QEMU's address and password and
@@ -43,6 +50,8 @@ typedef struct {
 	guint16 vnc_port;
 	GMutex lock;
 	char *host; /* where the VM runs (guarded by lock) */
+	int serial_fd; /* the test's end of the last serial console, -1 */
+	gboolean serial_busy;
 } ConsoleCluster;
 
 static ConsoleCluster cc;
@@ -69,6 +78,25 @@ static gboolean cc_vnc(void *self, const char *uuid, IcsVncEndpoint *out, GError
 	out->port = cc.vnc_port;
 	out->password = g_strdup(VNC_PASSWORD);
 	return TRUE;
+}
+
+static int cc_serial(void *self, const char *uuid, char **host, GError **error)
+{
+	int sv[2];
+
+	if (cc.serial_busy) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "VM %s on node1: another session holds its serial console", uuid);
+		return -1;
+	}
+	g_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	if (cc.serial_fd >= 0)
+		close(cc.serial_fd);
+	cc.serial_fd = sv[0];
+	g_mutex_lock(&cc.lock);
+	*host = g_strdup(cc.host);
+	g_mutex_unlock(&cc.lock);
+	return sv[1];
 }
 
 static void cc_move(const char *host)
@@ -154,7 +182,9 @@ static int setup(void **state)
 				  .start_vm = fake_start,
 				  .stop_vm = fake_stop,
 				  .vm_status = cc_status,
-				  .vm_vnc = cc_vnc };
+				  .vm_vnc = cc_vnc,
+				  .vm_serial = cc_serial };
+	cc.serial_fd = -1;
 	c->t = test_mgr_start_in(NULL, &cc.ops, NULL);
 	assert_int_equal(test_make_user(c->t, "ro", "[\"readonly\"]"), 201);
 	assert_int_equal(test_make_user(c->t, "vmm", "[\"vm_manager\"]"), 201);
@@ -773,6 +803,91 @@ static void test_logout_ends_session(void **state)
 		fail_msg("close reason \"%s\"", w->close_reason ? w->close_reason : "(none)");
 }
 
+static Ws *open_serial(Ctx *c, const char *vm, long *status)
+{
+	g_autofree char *t = ticket(c, vm, "serial");
+	g_autofree char *path = g_strdup_printf("/api/v1/vms/%s/console/serial?ticket=%s", vm, t);
+
+	return ws_open(c, path, "127.0.0.1", NULL, status);
+}
+
+/* Read @len bytes the browser typed from the console's end. */
+static void console_take(guint len, char *out)
+{
+	gsize got = 0;
+
+	while (got < len) {
+		struct pollfd p = { cc.serial_fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, 10000) <= 0)
+			fail_msg("the console got %zu of %u bytes", got, len);
+		n = read(cc.serial_fd, out + got, len - got);
+		assert_true(n > 0);
+		got += (gsize)n;
+	}
+}
+
+static void test_serial_relay_and_stop(void **state)
+{
+	Ctx *c = *state;
+	static const char line[] = "ics-guest boot=1 uptime_ms=1000 counter=1\r\n";
+	g_autoptr(Ws) w = NULL;
+	guint8 got[sizeof line - 1];
+	char typed[6];
+	long status = 0;
+
+	w = open_serial(c, c->vm, &status);
+	if (w == NULL)
+		fail_msg("serial console: HTTP %ld", status);
+	/* console -> browser */
+	assert_int_equal(write(cc.serial_fd, line, sizeof line - 1), (ssize_t)(sizeof line - 1));
+	ws_take(w, sizeof line - 1, got);
+	assert_memory_equal(got, line, sizeof line - 1);
+	/* browser -> console */
+	ws_write(w, "root\r\n", 6);
+	console_take(6, typed);
+	assert_memory_equal(typed, "root\r\n", 6);
+	/* The VM stops: QEMU (and its console) goes first, the cluster says
+	 * so a moment later; the page must hear "stopped", not a bare 1000. */
+	close(cc.serial_fd);
+	cc.serial_fd = -1;
+	g_usleep(300 * 1000);
+	cc_move(NULL);
+	assert_int_equal(wait_close(w), 4002);
+	assert_string_equal(w->close_reason, "the VM stopped");
+	cc_move("node1");
+}
+
+static void test_serial_busy_is_conflict(void **state)
+{
+	Ctx *c = *state;
+	g_autoptr(Ws) w = NULL;
+	long status = 0;
+
+	cc.serial_busy = TRUE;
+	w = open_serial(c, c->vm, &status);
+	cc.serial_busy = FALSE;
+	assert_null(w);
+	assert_int_equal(status, 409);
+}
+
+static void test_serial_console_closed(void **state)
+{
+	Ctx *c = *state;
+	g_autoptr(Ws) w = NULL;
+	long status = 0;
+
+	w = open_serial(c, c->vm, &status);
+	assert_non_null(w);
+	/* The console ends and the VM still runs here: 1000 after the grace. */
+	close(cc.serial_fd);
+	cc.serial_fd = -1;
+	ws_wait(w, G_MAXUINT, 10000);
+	assert_int_equal(w->close_code, 1000);
+	assert_string_equal(w->close_reason, "the VM's serial console closed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +900,9 @@ int main(void)
 		cmocka_unit_test(test_exclusive_init_shared),
 		cmocka_unit_test(test_logout_ends_session),
 		cmocka_unit_test(test_vm_moved_ends_session),
+		cmocka_unit_test(test_serial_relay_and_stop),
+		cmocka_unit_test(test_serial_busy_is_conflict),
+		cmocka_unit_test(test_serial_console_closed),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -418,6 +418,17 @@ json_t *ics_domain_console_json(const char *xml, GError **error);
 char *ics_cluster_node_domain_xml_secure(const char *node, const char *uri, const char *uuid,
 					 GError **error);
 
+/* The serial console of the domain @uuid on @node (libvirt @uri, NULL: the
+ * node's own), opened with virDomainOpenConsole(VIR_DOMAIN_CONSOLE_SAFE):
+ * a nonblocking socket carrying the console's bytes both ways (the caller
+ * owns it; closing it closes the console), or -1 with @error: NOT_FOUND
+ * when the domain does not run there, CONFLICT when another client holds
+ * the console, UNAVAILABLE when libvirtd or the console cannot be reached.
+ * The stream is driven on the process's libvirt event loop thread
+ * (node_serial.c). */
+int ics_cluster_node_open_serial(const char *node, const char *uri, const char *uuid,
+				 GError **error);
+
 /* The first VNC server of a live domain XML read from @uri: the address to
  * connect to (its listen address; the host of @uri when it listens on every
  * address; loopback only when @uri is local, UNAVAILABLE otherwise), its

@@ -102,6 +102,12 @@ typedef struct {
 	 * where the manager cannot reach it.  The console proxy connects only
 	 * here.  May be NULL. */
 	gboolean (*vm_vnc)(void *self, const char *uuid, IcsVncEndpoint *out, GError **error);
+	/* The serial console of the running VM: virDomainOpenConsole (SAFE)
+	 * on the libvirtd of the node the cluster says runs it, as a socket
+	 * carrying the console's bytes both ways (the caller owns it), and
+	 * that node in *@host (g_free); -1 with CONFLICT when it does not run
+	 * or another client holds its console.  May be NULL. */
+	int (*vm_serial)(void *self, const char *uuid, char **host, GError **error);
 	/* Runtime state: @state receives "running", "stopped", "migrating",
 	 * "failed" or "unknown", @host the node running it (NULL when none);
 	 * g_free both. */
