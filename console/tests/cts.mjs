@@ -14,19 +14,23 @@
 //
 // Steps: log in on https://VIP:8443/ (redirected to /console/); the
 // dashboard shows every node online and the pool with each host's
-// heartbeat; the VM list shows the scenario's VM; start it from its page
+// heartbeat; the wizard creates the VM (keyboard only; the lab guest's
+// kernel on the pool) and the VM list shows it; start it from its page
 // and see it running, live; live-migrate it from the page to a node that
 // does not run the manager, the task reaches 100 % and the host changes;
 // put that host in maintenance from its page, the VM leaves it, leave
-// maintenance; power off a node from the lab, the host.fenced event and
-// the host count arrive on the open dashboard; power it on, the hosts page
-// shows it online again; log out.  Every page: an axe-core audit and a
-// screenshot; any console error or failed request fails.
+// maintenance; its screen (noVNC, the framebuffer drawn) and its serial
+// console (xterm.js, the guest's counter line), which a live migration
+// closes with where the VM went and which reconnects there; power off a
+// node from the lab, the host.fenced event and the host count arrive on
+// the open dashboard; power it on, the hosts page shows it online again;
+// log out.  Every page: an axe-core audit and a screenshot; any console
+// error or failed request fails.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
-import { auditor, launch, modules, parseArgs, Tap, until, watch } from "./lib.mjs";
+import { auditor, launch, modules, parseArgs, Tap, until, watch, wizardByKeyboard } from "./lib.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const build = path.resolve(args.build);
@@ -34,6 +38,7 @@ const base = args.url.replace(/\/$/, "");
 const nodes = args.nodes.split(",");
 const managerNode = args["manager-node"];
 const vmName = args["vm-name"];
+const kernelDir = args["kernel-dir"];
 const shots = path.resolve(args.shots);
 const password = fs.readFileSync(args["password-file"], "utf8").trim();
 const { chromium, axeSource } = modules(build);
@@ -104,10 +109,18 @@ try {
   await audit("dashboard");
   noProblems("dashboard");
 
-  // ---- the VM list ---------------------------------------------------------
+  // ---- a VM created with the wizard, by the keyboard alone ------------------
+  // the lab guest: TCG, its kernel and initrd on the pool, its counter line
+  // on the serial console (cts/guest/README.md)
+  await nav("Virtual machines", "Virtual machines");
+  const kernel = { path: kernelDir + "/vmlinux", initrd: kernelDir + "/initrd.img", cmdline: "console=ttyS0 quiet ics_tick=1" };
+  const review = await wizardByKeyboard(page, { name: vmName, memoryMib: 128, tcg: true, kernel, onReview: () => audit("vm-create") });
+  check(`created ${vmName} with the wizard by the keyboard alone (direct kernel boot, TCG)`,
+    review.kernel?.path === kernel.path && review.virt_type === "qemu", JSON.stringify(review));
+  noProblems("VM creation wizard");
   await nav("Virtual machines", "Virtual machines");
   await page.waitForSelector(`[role=table] a:text-is('${vmName}')`, { timeout: 30000 });
-  check(`the VM list shows the lab's VM ${vmName}`, true);
+  check(`the VM list shows ${vmName}`, true);
   await audit("vm-list");
   noProblems("VM list");
 
@@ -213,11 +226,42 @@ try {
   await audit("vm-serial");
   check(`the VM's serial console over the manager's libvirt stream bridge: ${serialText.match(counterLine)[0]}`, true);
   noProblems("vm serial console");
+
+  // ---- a live migration during the session: it closes saying where the VM
+  // went, the page offers to reconnect, and the console goes on there (the
+  // guest's counter higher, the same boot: its memory moved with it)
+  const counterOf = (t) => [...t.matchAll(/ics-guest boot=(\d+) uptime_ms=\d+ counter=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]).pop();
+  const [boot0, count0] = counterOf(serialText);
+  const hostD = nodes.find((n) => n !== hostC && n !== managerNode);
+  const migrated = await page.evaluate(async ([u, target]) => {
+    const { token } = JSON.parse(sessionStorage.getItem("ics.session"));
+    const r = await fetch(`/api/v1/vms/${u}/migrate`, { method: "POST", headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }, body: JSON.stringify({ target_host: target }) });
+    return r.status;
+  }, [page.url().split("/vms/")[1].split("/")[0], hostD]);
+  check(`a live migration to ${hostD} asked through the API while the console is open`, migrated === 202, migrated);
+  const closedWhy = serial.locator("[role=status]");
+  await until("the serial session to close with where the VM went", async () => (await closedWhy.textContent()).includes(`the VM moved to ${hostD}`), BOUND)
+    .catch(async (e) => { throw new Error(e.message + ": " + await closedWhy.textContent()); });
+  check(`the open serial console closed with "the VM moved to ${hostD}" and offers to reconnect`,
+    await serial.getByRole("button", { name: "Reconnect" }).isVisible());
+  // what the terminal shows when it closed: only a line after it proves the
+  // new session
+  const [, countClosed] = counterOf(await serial.locator(".xterm-rows").textContent()) ?? [boot0, count0];
+  await serial.getByRole("button", { name: "Reconnect" }).click();
+  await until("the serial console to connect again", async () => /Connected\./.test(await closedWhy.textContent()), 30000);
+  let after = null;
+  await until("a newer counter line after the reconnect", async () => {
+    after = counterOf(await serial.locator(".xterm-rows").textContent().catch(() => ""));
+    return after && after[1] > countClosed;
+  }, 30000).catch((e) => { throw new Error(e.message + ` (when it closed: boot=${boot0} counter=${countClosed})`); });
+  check(`reconnected on ${hostD}: counter ${countClosed} -> ${after[1]}, boot ${boot0} -> ${after[0]} (the memory moved)`, after[0] === boot0, after);
+  await audit("vm-serial-reconnected");
+  noProblems("serial console across a migration");
   await page.getByRole("link", { name: "Back to the VM" }).click();
   await page.waitForSelector(`h1:text-is('VM ${vmName}')`);
 
   // ---- a node powered off from the lab, seen on the open dashboard ---------
-  const victim = nodes.find((n) => n !== managerNode && n !== hostC);
+  const victim = nodes.find((n) => n !== managerNode && n !== hostD);
   await nav("Dashboard", "Dashboard");
   await online(nodes.length).waitFor({ timeout: 30000 });
   await ask({ op: "power-off", node: victim });

@@ -92,3 +92,72 @@ export function auditor(page, tap, axeSource, shots) {
     await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
   };
 }
+
+// The accessible name of the focused element, near enough for the tests: its
+// aria-label, else its first label's text (a select's label includes its
+// options' texts), else its own text.
+export const focusedName = (page) => page.evaluate(() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return "";
+  const label = el.labels && el.labels.length ? el.labels[0].textContent : "";
+  return (el.getAttribute("aria-label") || label || el.textContent || "").replace(/\s+/g, " ").trim();
+});
+
+// Focus the element whose name starts with @want (or matches the RegExp)
+// with the Tab key alone, the focused one first; at most @max presses.
+export async function tabTo(page, want, max = 80) {
+  const hit = (n) => (typeof want === "string" ? n.startsWith(want) : want.test(n));
+  for (let i = 0; i <= max; i++) {
+    // the console moves the focus to <main> after a page change: a press
+    // that came before it settled is not lost, the name is asked again
+    if (hit(await focusedName(page))) return i;
+    await page.keyboard.press("Tab");
+    await page.waitForTimeout(20);
+  }
+  throw new Error(`the Tab key never reached "${want}" in ${max} presses (last: "${await focusedName(page)}")`);
+}
+
+// The VM list's creation wizard driven by the keyboard alone (Tab, typing,
+// arrow keys on the selects, Enter), from the VM list page to the new VM's
+// page: @vm = { name, memoryMib, tcg, kernel: { path, initrd, cmdline },
+// onReview(definition) on the review step }.
+// Returns the review step's definition as the wizard showed it.
+export async function wizardByKeyboard(page, vm) {
+  const type = async (field, text) => {
+    await tabTo(page, field);
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type(text);
+  };
+  const next = async (title) => {
+    await tabTo(page, "Next");
+    await page.keyboard.press("Enter");
+    await until(`the wizard's step ${title}`, async () => (await page.locator("nav[aria-label='Wizard steps'] [aria-current=step]").textContent()) === title, 10000)
+      .catch(async (e) => { throw new Error(`${e.message}; the page says: ${(await page.locator("main").innerText()).slice(0, 400)}`); });
+  };
+  await tabTo(page, "Create a VM");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("h1:text-is('Create a VM')");
+  await type("Name", vm.name);
+  await type("Memory (MiB)", String(vm.memoryMib));
+  if (vm.tcg) {
+    await tabTo(page, "Virtualisation");
+    await page.keyboard.press("ArrowDown");   // QEMU (TCG)
+  }
+  await next("Disks");
+  await next("Network");
+  await next("Boot and policy");
+  if (vm.kernel) {
+    await tabTo(page, "Boot from");
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");   // disk, CD-ROM, network, a kernel
+    await type("Kernel (", vm.kernel.path);
+    if (vm.kernel.initrd) await type("Initial ramdisk", vm.kernel.initrd);
+    if (vm.kernel.cmdline) await type("Kernel command line", vm.kernel.cmdline);
+  }
+  await next("Review");
+  const definition = JSON.parse(await page.locator("section[aria-label='Review'] pre").textContent());
+  if (vm.onReview) await vm.onReview(definition);
+  await tabTo(page, "Create");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(`h1:text-is('VM ${vm.name}')`, { timeout: 30000 });
+  return definition;
+}

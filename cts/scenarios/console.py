@@ -6,8 +6,10 @@ manager scenarios set it up) and serves the build's console: a
 configuration file on the pool names console_dir = the build's
 console/dist, which every node sees at the same path (the nodes' mount
 namespaces are copies of the host's), and the daemon primitive is given it
-as `config` (tools/demo does the same).  A VM is defined through the API on
-the VIP: a cheap diskless TCG guest, stopped.
+as `config` (tools/demo does the same).  The browser creates the VM with
+the console's wizard, by the keyboard alone: a cheap diskless TCG guest
+booting the lab guest's kernel from the pool (cts/guest), which prints its
+counter line on the serial console.
 
 Debian's Chromium, driven by playwright-core (console/tests/cts.mjs), runs
 in the lab's client namespace -- the operator's workstation -- and speaks
@@ -43,7 +45,7 @@ import uuid as uuidlib
 import icslab
 from ctslib import icsapi
 from ctslib.runner import Scenario, ScenarioFailed
-from scenarios import manager, storage
+from scenarios import manager, storage, vm
 
 CHROMIUM = os.environ.get("ICS_CHROMIUM", "/usr/bin/chromium")
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -92,7 +94,8 @@ def trust_store(home, cafile):
 class ConsoleBrowser(Scenario):
     name = "console-browser"
     description = "the web console in Chromium on the VIP over verified https: login, " \
-                  "dashboard, VM start and live migration, host maintenance, a node " \
+                  "dashboard, VM created by the wizard (keyboard only), start, VNC screen, " \
+                  "serial console, live migration, host maintenance, a node " \
                   "powered off seen live, logout; axe-core and screenshots of every page"
     timeout = BROWSER_BOUND
 
@@ -118,13 +121,10 @@ class ConsoleBrowser(Scenario):
         self.api = manager.api(ctx.lab, timeout=10, connect_timeout=5, keepalive=True)
         serve_console(ctx, self.api)
         self.api.login("admin", self.password)
+        # the browser creates the VM with the wizard: the lab guest's kernel
+        # on the pool (its counter line on the serial console)
         self.vm_name = "console-%s" % uuidlib.uuid4().hex[:6]
-        r = self.api.request("POST", "/api/v1/vms", {"definition": {
-            "name": self.vm_name, "vcpus": 1, "memory_mib": 64, "virt_type": "qemu"}})
-        if r.status != 201:
-            raise ScenarioFailed("POST /vms %s: %s %s" % (self.vm_name, r.status,
-                                                           r.body or r.data))
-        self.vm_uuid = r.body["uuid"]
+        self.kernel_dir = vm.guest_ready(ctx)
         ctx.cluster_option("stonith-action", "off")    # the powered-off node stays off
         return [manager.ProcessTracked(), storage.LeaseTracked(manager.LEASE),
                 manager.VipTracked()]
@@ -144,7 +144,8 @@ class ConsoleBrowser(Scenario):
                 "--build", icslab.find_builddir(), "--chromium", CHROMIUM,
                 "--url", manager.URL, "--password-file", pwfile, "--shots", shots,
                 "--nodes", ",".join(ctx.lab.nodes()), "--pool", storage.POOL_NAME,
-                "--manager-node", manager.manager_node(ctx), "--vm-name", self.vm_name]
+                "--manager-node", manager.manager_node(ctx), "--vm-name", self.vm_name,
+                "--kernel-dir", self.kernel_dir]
         t0 = time.monotonic()
         with open(os.path.join(shots, "browser.log"), "w") as log:
             proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

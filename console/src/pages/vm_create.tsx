@@ -1,6 +1,7 @@
 // vm_create.tsx: the VM creation wizard, in steps (basics, disks, network,
 // boot and policy, review) that build the definition of POST /api/v1/vms
-// (docs/vm-definition.md).  Disks are existing volumes of a pool or new
+// (docs/vm-definition.md).  The boot source is a disk, a CD-ROM, the
+// network or a kernel on the pool (direct boot, "kernel").  Disks are existing volumes of a pool or new
 // ones created on the way (POST .../volumes, thin); the manager validates
 // the whole definition, and its message is shown as it is when it refuses.
 import { useState } from "preact/hooks";
@@ -22,6 +23,7 @@ export function VmCreatePage() {
   const [nics, setNics] = useState<Nic[]>([]);
   const [boot, setBoot] = useState("hd");
   const [cdrom, setCdrom] = useState("");
+  const [kernel, setKernel] = useState({ path: "", initrd: "", cmdline: "" });
   const [crash, setCrash] = useState("ha");
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
@@ -38,7 +40,13 @@ export function VmCreatePage() {
     d.disks = disks.map((k) => ({ path: `${poolPath(k.pool)}/${k.volume}`, bus: k.bus,
       format: volumes[k.pool]?.find((v) => v.name === k.volume)?.format ?? (k.volume.endsWith(".qcow2") ? "qcow2" : "raw") }));
     d.nics = nics.map((n) => ({ model: n.model, source: { type: n.type, name: n.name } }));
-    d.boot = [boot];
+    if (boot === "kernel") {
+      // direct kernel boot excludes "boot" (docs/vm-definition.md)
+      const k: Record<string, string> = { path: kernel.path };
+      if (kernel.initrd) k.initrd = kernel.initrd;
+      if (kernel.cmdline) k.cmdline = kernel.cmdline;
+      d.kernel = k;
+    } else d.boot = [boot];
     if (cdrom) d.cdrom = cdrom;
     return d;
   };
@@ -101,7 +109,14 @@ export function VmCreatePage() {
         )}
         {step === 3 && (
           <fieldset><legend>Boot and crash policy</legend>
-            <label>Boot from<select value={boot} onChange={val(setBoot)}><option value="hd">disk</option><option value="cdrom">CD-ROM</option><option value="network">network</option></select></label>
+            <label>Boot from<select value={boot} onChange={val(setBoot)}><option value="hd">disk</option><option value="cdrom">CD-ROM</option><option value="network">network</option><option value="kernel">a kernel (direct boot)</option></select></label>
+            {boot === "kernel" && (
+              <div role="group" aria-label="Direct kernel boot">
+                <label>Kernel (absolute path every host sees: on the pool)<input required value={kernel.path} onInput={val((v) => setKernel({ ...kernel, path: v }))} placeholder="/srv/ics/pools/shared/boot/vmlinux" /></label>
+                <label>Initial ramdisk (optional)<input value={kernel.initrd} onInput={val((v) => setKernel({ ...kernel, initrd: v }))} /></label>
+                <label>Kernel command line (optional)<input value={kernel.cmdline} maxLength={2048} onInput={val((v) => setKernel({ ...kernel, cmdline: v }))} placeholder="console=ttyS0" /></label>
+              </div>
+            )}
             <label>CD-ROM image (absolute path of an ISO every host sees)<input value={cdrom} onInput={val(setCdrom)} placeholder="/srv/iso/debian.iso" /></label>
             <label>On a guest crash<select value={crash} onChange={val(setCrash)}>
               <option value="ha">recover it, on another host if needed (ha)</option><option value="restart">restart it on the same host</option>
