@@ -63,13 +63,15 @@
 #define STALL_MS 30000
 #define CLOSE_FLUSH_MS 2000
 #define EOF_GRACE_MS 5000
+#define GREETING_MS 30000
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct IcsConsoleProxy {
-	GMutex lock; /* guards count, max, stopping, gone */
+	GMutex lock; /* guards count, max, per_user, stopping, gone */
 	GCond gone;
 	guint count;
 	guint max;
+	GHashTable *per_user; /* user name -> sessions open (GUINT_TO_POINTER) */
 	gint stopping; /* also read atomically by sessions */
 };
 
@@ -112,6 +114,7 @@ IcsConsoleProxy *ics_console_proxy_new(guint max_sessions)
 	g_mutex_init(&p->lock);
 	g_cond_init(&p->gone);
 	p->max = max_sessions ? max_sessions : ICS_CONSOLE_DEFAULT_MAX_SESSIONS;
+	p->per_user = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return p;
 }
 
@@ -124,6 +127,7 @@ void ics_console_proxy_free(IcsConsoleProxy *p)
 	while (p->count > 0)
 		g_cond_wait(&p->gone, &p->lock);
 	g_mutex_unlock(&p->lock);
+	g_hash_table_destroy(p->per_user);
 	g_cond_clear(&p->gone);
 	g_mutex_clear(&p->lock);
 	g_free(p);
@@ -136,6 +140,20 @@ guint ics_console_proxy_sessions(IcsConsoleProxy *p)
 	g_mutex_lock(&p->lock);
 	n = p->count;
 	g_mutex_unlock(&p->lock);
+	return n;
+}
+
+/* Count one session more (+1) or fewer (-1) for @user; the lock is held. */
+static guint per_user_add(IcsConsoleProxy *p, const char *user, int delta)
+{
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(p->per_user, user));
+
+	g_assert(delta > 0 || n > 0);
+	n = (guint)((int)n + delta);
+	if (n == 0)
+		g_hash_table_remove(p->per_user, user);
+	else
+		g_hash_table_replace(p->per_user, g_strdup(user), GUINT_TO_POINTER(n));
 	return n;
 }
 
@@ -154,16 +172,17 @@ static void session_free(IcsConsoleSession *s)
 	if (s->allowed_free)
 		s->allowed_free(s->allowed_data);
 	g_free(s->vm_uuid);
-	g_free(s->user);
 	g_free(s->client);
 	g_free(s->host);
 	g_free(s->protocol);
 	g_free(s->end_reason);
-	g_free(s);
 	/* Last: after this the proxy may be freed. */
 	g_mutex_lock(&p->lock);
 	g_assert(p->count > 0);
 	p->count--;
+	per_user_add(p, s->user, -1);
+	g_free(s->user);
+	g_free(s);
 	g_cond_broadcast(&p->gone);
 	g_mutex_unlock(&p->lock);
 }
@@ -172,11 +191,15 @@ IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleS
 					   GError **error)
 {
 	IcsConsoleSession *s;
+	guint mine;
 
 	g_mutex_lock(&p->lock);
-	if (g_atomic_int_get(&p->stopping) || p->count >= p->max) {
+	mine = GPOINTER_TO_UINT(g_hash_table_lookup(p->per_user, spec->user));
+	if (g_atomic_int_get(&p->stopping) || p->count >= p->max ||
+	    mine >= ICS_CONSOLE_MAX_SESSIONS_PER_USER) {
 		guint max = p->max;
 		gboolean stopping = g_atomic_int_get(&p->stopping);
+		gboolean full = p->count >= p->max;
 
 		g_mutex_unlock(&p->lock);
 		close(spec->console_fd);
@@ -185,14 +208,20 @@ IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleS
 		if (stopping)
 			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
 				    "the manager is stopping");
-		else
+		else if (full)
 			g_set_error(error, ICS_ERROR, ICS_ERROR_LIMIT,
 				    "%u console sessions are open, the most this manager serves; "
 				    "close one or try later",
 				    max);
+		else
+			g_set_error(error, ICS_ERROR, ICS_ERROR_LIMIT,
+				    "%s has %u console sessions open, the most one user may; "
+				    "close one first",
+				    spec->user, mine);
 		return NULL;
 	}
 	p->count++;
+	per_user_add(p, spec->user, +1);
 	g_mutex_unlock(&p->lock);
 	s = g_new0(IcsConsoleSession, 1);
 	s->proxy = p;
@@ -485,6 +514,7 @@ static void relay(IcsConsoleSession *s)
 	guint8 buf[16384];
 	gint64 next_locate = g_get_monotonic_time() + LOCATE_MS * 1000;
 	gint64 close_deadline = 0, stalled_since = 0;
+	gint64 greeting_deadline = g_get_monotonic_time() + GREETING_MS * 1000;
 
 	while (wslay_event_want_read(s->ws) || wslay_event_want_write(s->ws)) {
 		gboolean closing = wslay_event_get_close_sent(s->ws);
@@ -545,6 +575,10 @@ static void relay(IcsConsoleSession *s)
 			ws_close(s, WSLAY_CODE_NORMAL_CLOSURE,
 				 s->kind == ICS_CONSOLE_VNC ? "the VM's VNC server closed the connection"
 							    : "the VM's serial console closed");
+		if (!closing && s->kind == ICS_CONSOLE_VNC && s->rfb != RFB_RELAY &&
+		    g_get_monotonic_time() > greeting_deadline)
+			ws_close(s, WSLAY_CODE_POLICY_VIOLATION,
+				 "the RFB greeting was not finished within 30 s");
 		if (!closing && g_atomic_int_get(&s->proxy->stopping))
 			ws_close(s, WSLAY_CODE_GOING_AWAY, "the manager is stopping");
 		if (!closing && g_get_monotonic_time() >= next_locate) {

@@ -3,7 +3,9 @@
  *
  * One GHashTable from ticket text to grant, one mutex.  Expired tickets
  * are dropped lazily, on every issue, redeem and count, so no timer is
- * needed and the table is bounded by ICS_CONSOLE_TICKET_MAX plus nothing.
+ * needed and the table is bounded by ICS_CONSOLE_TICKET_MAX plus nothing;
+ * each user's share by ICS_CONSOLE_TICKET_MAX_PER_USER, counted by a walk
+ * of the table at each issue (4,096 entries at most, under the lock).
  * The clock is the manager's (ics_now_us), which tests can move, so
  * expiry is tested without sleeping.  The ticket text is compared only as
  * a hash key: it is 256 random bits, a guess is not a timing game.
@@ -95,6 +97,20 @@ static void prune(IcsConsoleTickets *t, gint64 now)
 	g_hash_table_foreach_remove(t->table, expired, &now);
 }
 
+/* How many of the outstanding tickets are @user_id's; the lock is held. */
+static guint user_tickets(IcsConsoleTickets *t, gint64 user_id)
+{
+	GHashTableIter it;
+	gpointer value;
+	guint n = 0;
+
+	g_hash_table_iter_init(&it, t->table);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (((IcsConsoleGrant *)value)->user_id == user_id)
+			n++;
+	return n;
+}
+
 char *ics_console_ticket_issue(IcsConsoleTickets *t, const IcsConsoleGrant *grant,
 			       GError **error)
 {
@@ -118,6 +134,15 @@ char *ics_console_ticket_issue(IcsConsoleTickets *t, const IcsConsoleGrant *gran
 	g->expires_us = now + (gint64)ICS_CONSOLE_TICKET_TTL_S * G_USEC_PER_SEC;
 	g_mutex_lock(&t->lock);
 	prune(t, now);
+	if (user_tickets(t, grant->user_id) >= ICS_CONSOLE_TICKET_MAX_PER_USER) {
+		g_mutex_unlock(&t->lock);
+		grant_free(g);
+		g_set_error(error, ICS_ERROR, ICS_ERROR_LIMIT,
+			    "%s has %d console tickets outstanding, the most one user may; "
+			    "try again in %d s",
+			    grant->user, ICS_CONSOLE_TICKET_MAX_PER_USER, ICS_CONSOLE_TICKET_TTL_S);
+		return NULL;
+	}
 	if (g_hash_table_size(t->table) >= ICS_CONSOLE_TICKET_MAX) {
 		g_mutex_unlock(&t->lock);
 		grant_free(g);

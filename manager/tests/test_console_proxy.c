@@ -36,6 +36,7 @@
 #include <cmocka.h>
 #include <wslay/wslay.h>
 
+#include "ics/manager/console_proxy.h"
 #include "ics/manager/console_ticket.h"
 #include "ics/manager/timestamp.h"
 #include "mgr_test_util.h"
@@ -307,6 +308,76 @@ static void test_ticket_table(void **state)
 							   "127.0.0.1", &out, &why),
 				 ICS_TICKET_UNKNOWN);
 	}
+}
+
+/* One user cannot take every ticket or session: each has a share of the
+ * tables (the others still get theirs), and a refusal says whose share is
+ * full. */
+static void drop_session(IcsConsoleSession *s)
+{
+	IcsRequest req = { 0 };
+
+	req.headers = g_hash_table_new(g_str_hash, g_str_equal);
+	/* not a WebSocket request: the session is dropped */
+	assert_false(ics_console_session_respond(s, &req, NULL, NULL));
+	g_hash_table_destroy(req.headers);
+}
+
+static IcsConsoleSession *session_for(IcsConsoleProxy *p, const char *user, GError **error)
+{
+	int sv[2];
+	IcsConsoleSessionSpec spec = { .kind = ICS_CONSOLE_SERIAL, .vm_uuid = "vm-a", .user = user,
+				       .client = "127.0.0.1", .host = "node1" };
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[1]);
+	spec.console_fd = sv[0];
+	return ics_console_session_new(p, &spec, error);
+}
+
+static void test_per_user_bounds(void **state)
+{
+	g_autoptr(IcsConsoleTickets) t = ics_console_tickets_new();
+	IcsConsoleGrant alice = { .user_id = 7, .user = (char *)"alice", .session_id = 1,
+				  .vm_uuid = (char *)"vm-a", .kind = ICS_CONSOLE_VNC,
+				  .client = "127.0.0.1" };
+	IcsConsoleGrant bob = alice;
+	IcsConsoleProxy *p = ics_console_proxy_new(0);
+	IcsConsoleSession *mine[ICS_CONSOLE_MAX_SESSIONS_PER_USER];
+	g_autoptr(GError) e1 = NULL, e2 = NULL;
+	g_autofree char *b = NULL, *again = NULL;
+	IcsConsoleSession *s;
+
+	(void)state;
+	bob.user_id = 8;
+	bob.user = (char *)"bob";
+	for (guint i = 0; i < ICS_CONSOLE_TICKET_MAX_PER_USER; i++)
+		g_free(ics_console_ticket_issue(t, &alice, NULL));
+	assert_null(ics_console_ticket_issue(t, &alice, &e1));
+	assert_true(g_error_matches(e1, ICS_ERROR, ICS_ERROR_LIMIT));
+	assert_non_null(strstr(e1->message, "alice has 64 console tickets"));
+	b = ics_console_ticket_issue(t, &bob, NULL);
+	assert_non_null(b);
+
+	for (guint i = 0; i < G_N_ELEMENTS(mine); i++) {
+		mine[i] = session_for(p, "alice", NULL);
+		assert_non_null(mine[i]);
+	}
+	assert_null(session_for(p, "alice", &e2));
+	assert_true(g_error_matches(e2, ICS_ERROR, ICS_ERROR_LIMIT));
+	assert_non_null(strstr(e2->message, "alice has 16 console sessions open"));
+	s = session_for(p, "bob", NULL);
+	assert_non_null(s);
+	assert_int_equal(ics_console_proxy_sessions(p), 17);
+	/* one of alice's ends: she may open one again */
+	drop_session(mine[0]);
+	mine[0] = session_for(p, "alice", NULL);
+	assert_non_null(mine[0]);
+	drop_session(s);
+	for (guint i = 0; i < G_N_ELEMENTS(mine); i++)
+		drop_session(mine[i]);
+	assert_int_equal(ics_console_proxy_sessions(p), 0);
+	ics_console_proxy_free(p);
 }
 
 static void test_ticket_route(void **state)
@@ -892,6 +963,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ticket_table),
+		cmocka_unit_test(test_per_user_bounds),
 		cmocka_unit_test(test_ticket_route),
 		cmocka_unit_test(test_vnc_end_to_end),
 		cmocka_unit_test(test_refusals),

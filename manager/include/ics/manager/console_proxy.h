@@ -35,6 +35,8 @@
 #include "ics/manager/http.h"
 
 #define ICS_CONSOLE_DEFAULT_MAX_SESSIONS 64
+/* One user's share, so that one user cannot deny the others the console. */
+#define ICS_CONSOLE_MAX_SESSIONS_PER_USER 16
 /* The biggest message a browser may send: RFB client messages are small
  * (the largest, a long ClientCutText, is capped here too). */
 #define ICS_CONSOLE_MAX_MESSAGE (64 * 1024)
@@ -76,8 +78,8 @@ IcsConsoleProxy *ics_console_proxy_new(guint max_sessions);
 void ics_console_proxy_free(IcsConsoleProxy *p);
 guint ics_console_proxy_sessions(IcsConsoleProxy *p);
 
-/* A session for @spec, counted against the bound (LIMIT when full or
- * stopping); on failure @spec->console_fd is closed.  Hand it to the HTTP
+/* A session for @spec, counted against the bounds (LIMIT when the proxy
+ * or @spec->user's share is full, UNAVAILABLE when stopping); on failure @spec->console_fd is closed.  Hand it to the HTTP
  * layer with ics_console_session_respond(). */
 IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleSessionSpec *spec,
 					   GError **error);

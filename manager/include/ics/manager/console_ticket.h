@@ -25,6 +25,8 @@
 /* Outstanding tickets at most: asking for more refuses (BUSY) until some
  * are spent or expire, so the table cannot be grown without bound. */
 #define ICS_CONSOLE_TICKET_MAX 4096
+/* ... and one user's share of them, so one user cannot fill the table. */
+#define ICS_CONSOLE_TICKET_MAX_PER_USER 64
 
 typedef enum {
 	ICS_CONSOLE_VNC,
