@@ -118,7 +118,7 @@ IcsConsoleProxy *ics_console_proxy_new(guint max_sessions)
 	return p;
 }
 
-void ics_console_proxy_free(IcsConsoleProxy *p)
+void ics_console_proxy_stop(IcsConsoleProxy *p)
 {
 	if (p == NULL)
 		return;
@@ -127,6 +127,13 @@ void ics_console_proxy_free(IcsConsoleProxy *p)
 	while (p->count > 0)
 		g_cond_wait(&p->gone, &p->lock);
 	g_mutex_unlock(&p->lock);
+}
+
+void ics_console_proxy_free(IcsConsoleProxy *p)
+{
+	if (p == NULL)
+		return;
+	ics_console_proxy_stop(p);
 	g_hash_table_destroy(p->per_user);
 	g_cond_clear(&p->gone);
 	g_mutex_clear(&p->lock);

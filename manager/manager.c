@@ -412,9 +412,11 @@ void ics_manager_free(IcsManager *m)
 	if (m->events)
 		ics_events_close(m->events);
 	/* Console sessions hold upgraded connections: closed before the
-	 * server stops (MHD requires it). */
-	ics_console_proxy_free(m->console_proxy);
+	 * server stops (MHD requires it); the proxy is freed only after, so a
+	 * console request still being handled is refused by a live proxy. */
+	ics_console_proxy_stop(m->console_proxy);
 	ics_http_server_stop(m->http);
+	ics_console_proxy_free(m->console_proxy);
 	/* The mirror writes through the store and publishes: stopped first. */
 	ics_vm_mirror_free(m->mirror);
 	/* DRS and the directory sync queue tasks: stopped before the tasks

@@ -73,8 +73,12 @@ typedef struct {
 typedef struct IcsConsoleSession IcsConsoleSession;
 
 IcsConsoleProxy *ics_console_proxy_new(guint max_sessions);
-/* Close every session (1001), wait for their threads, free.  Call before
- * the HTTP server stops. */
+/* Refuse new sessions (UNAVAILABLE), close every open one (1001) and wait
+ * for their threads.  Call before the HTTP server stops (the sessions hold
+ * upgraded connections); a request the server is still handling then is
+ * refused, not served by a freed proxy. */
+void ics_console_proxy_stop(IcsConsoleProxy *p);
+/* Stop (if not yet), then free.  Call after the HTTP server stopped. */
 void ics_console_proxy_free(IcsConsoleProxy *p);
 guint ics_console_proxy_sessions(IcsConsoleProxy *p);
 
