@@ -3,4 +3,5 @@
 EXTRA_DIST += bench/README.md bench/lab/bench-lab bench/storage/bench-storage bench/vm/bench-vm \
 	bench/manager/bench-manager \
 	bench/inventory/bench-inventory \
-	bench/manager-ha/bench-manager-ha
+	bench/manager-ha/bench-manager-ha \
+	bench/console/bench-console bench/console/console-bench.mjs bench/console/state_change.py
