@@ -62,6 +62,7 @@ extern const IcsApiRoute ics_api_audit_routes[];
 extern const IcsApiRoute ics_api_task_routes[];
 extern const IcsApiRoute ics_api_event_routes[];
 extern const IcsApiRoute ics_api_vm_routes[];
+extern const IcsApiRoute ics_api_cluster_routes[];
 extern const IcsApiRoute ics_api_host_routes[];
 extern const IcsApiRoute ics_api_pool_routes[];
 extern const IcsApiRoute ics_api_drs_routes[];

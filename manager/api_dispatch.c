@@ -38,6 +38,7 @@ const IcsApiRoute *const *ics_api_route_tables(void)
 		ics_api_task_routes,
 		ics_api_event_routes,
 		ics_api_vm_routes,
+		ics_api_cluster_routes,
 		ics_api_host_routes,
 		ics_api_pool_routes,
 		ics_api_volume_routes,

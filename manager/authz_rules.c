@@ -133,6 +133,7 @@ const IcsRouteRule ics_route_rules[] = {
 	  "the ticket is the credential; vm.console checked again for its user", FALSE },
 	{ "GET", "/api/v1/vms/{uuid}/events", PERM, "event.read", "vm.read", NULL, FALSE },
 
+	{ "GET", "/api/v1/cluster", PERM, "host.read", NULL, NULL, FALSE },
 	{ "GET", "/api/v1/hosts", PERM, "host.read", NULL, NULL, FALSE },
 	{ "GET", "/api/v1/hosts/{name}", PERM, "host.read", NULL, NULL, FALSE },
 	{ "POST", "/api/v1/hosts/{name}/maintenance", PERM, "host.maintenance", NULL, NULL, FALSE },

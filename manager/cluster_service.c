@@ -741,6 +741,7 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.vm = ics_cluster_vm_json,
 		.pool_vm_uuids = ics_cluster_pool_vm_uuids_json,
 		.fence_history = ics_cluster_fence_history_json,
+		.summary = ics_cluster_summary_json,
 	};
 	if (!connect_and_watch(svc, error)) {
 		ics_cluster_service_free(svc);

@@ -98,6 +98,9 @@ json_t *ics_cluster_pools_json(void *self, GError **error);
 json_t *ics_cluster_pool_json(void *self, const char *name, GError **error);
 json_t *ics_cluster_fence_history_json(void *self, const char *name, GError **error);
 
+/* cluster_summary.c: the summary operation of IcsClusterOps. */
+json_t *ics_cluster_summary_json(void *self, GError **error);
+
 /* cluster_load.c: the load operation of IcsClusterOps (DRS). */
 json_t *ics_cluster_load_json(void *self, GError **error);
 

@@ -14,6 +14,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_drs.c \
 	manager/api_events.c \
 	manager/api_health.c \
+	manager/api_cluster.c \
 	manager/api_hosts.c \
 	manager/api_pools.c \
 	manager/api_roles.c \
@@ -119,6 +120,7 @@ manager_libicsmgrcluster_la_SOURCES = \
 	manager/cluster_vms.c \
 	manager/cluster_vm_view.c \
 	manager/cluster_hosts.c \
+	manager/cluster_summary.c \
 	manager/cluster_load.c
 manager_libicsmgrcluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
 	$(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)

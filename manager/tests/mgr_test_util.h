@@ -397,6 +397,18 @@ static inline json_t *fake_load(void *self, GError **error)
 			 (json_int_t)(g_get_monotonic_time() * 100), "memory_used_mib", 128);
 }
 
+/* The cluster at a glance (cluster_summary.c's shape): node1 online, the
+ * fixture VM running on it, fencing configured. */
+static inline json_t *fake_summary(void *self, GError **error)
+{
+	return json_pack("{s:s, s:b, s:i, s:{s:i, s:{s:i}}, s:{s:i, s:{s:i}}, "
+			 "s:{s:b, s:s, s:b, s:[{s:s, s:s, s:[s], s:b}]}}",
+			 "dc", "node1", "quorum", 1, "cib_epoch", 7, "hosts", "total", 1, "by_state",
+			 "online", 1, "vms", "total", 1, "by_state", "running", 1, "fencing",
+			 "enabled", 1, "action", "reboot", "configured", 1, "devices", "id",
+			 "fence-lab", "type", "fence_ics_lab", "active_on", "node1", "failed", 0);
+}
+
 static inline IcsClusterOps test_fake_ops(FakeCluster *f)
 {
 	IcsClusterOps ops = {
@@ -418,6 +430,7 @@ static inline IcsClusterOps test_fake_ops(FakeCluster *f)
 		.pools = fake_pools,
 		.pool = fake_pool,
 		.load = fake_load,
+		.summary = fake_summary,
 	};
 	return ops;
 }

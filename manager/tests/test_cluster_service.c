@@ -1080,6 +1080,39 @@ static void test_hosts_and_pools(void **state)
 	fx_free(f);
 }
 
+/* The cluster at a glance, from the captured 3-node CIB: DC, quorum, hosts
+ * and VMs by state, fencing enabled with the lab's device. */
+static void test_summary(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	g_autoptr(GError) e = NULL;
+	g_autoptr(json_t) s = f->ops->summary(f->ops->self, &e);
+	json_t *fencing, *dev;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(json_string_value(json_object_get(s, "dc")));
+	assert_true(json_is_true(json_object_get(s, "quorum")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "hosts"), "total")), 3);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(s, "hosts"), "by_state"), "online")),
+			 3);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(s, "vms"), "total")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(json_object_get(s, "vms"), "by_state"), "running")),
+			 1);
+	fencing = json_object_get(s, "fencing");
+	assert_true(json_is_true(json_object_get(fencing, "enabled")));
+	assert_true(json_is_true(json_object_get(fencing, "configured")));
+	assert_string_equal(json_string_value(json_object_get(fencing, "action")), "reboot");
+	assert_int_equal(json_array_size(json_object_get(fencing, "devices")), 1);
+	dev = json_array_get(json_object_get(fencing, "devices"), 0);
+	assert_string_equal(json_string_value(json_object_get(dev, "id")), "fence-lab");
+	assert_string_equal(json_string_value(json_object_get(dev, "type")), "fence_ics_lab");
+	assert_false(json_is_true(json_object_get(dev, "failed")));
+	fx_free(f);
+}
+
 /* A host that is down is not asked for statistics. */
 static void test_offline_host(void **state)
 {
@@ -1166,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(test_rename_running_refused),
 		cmocka_unit_test(test_rename_old_form),
 		cmocka_unit_test(test_hosts_and_pools),
+		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_offline_host),
 		cmocka_unit_test(test_load),
 	};

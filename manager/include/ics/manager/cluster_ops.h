@@ -168,6 +168,12 @@ typedef struct {
 	 * off), "completed" (Unix seconds)}.  May block (a fencer query):
 	 * never from the main-context thread.  May be NULL. */
 	json_t *(*fence_history)(void *self, const char *name, GError **error);
+	/* The cluster at a glance: {"dc" (absent when none), "quorum",
+	 * "cib_epoch", "hosts": {"total", "by_state": {state: count}},
+	 * "vms": {"total", "by_state"}, "fencing": {"enabled", "action",
+	 * "configured", "devices": [{"id", "type", "active_on", "failed"}]}}
+	 * from the current state.  May be NULL. */
+	json_t *(*summary)(void *self, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */
