@@ -32,6 +32,12 @@ export interface VmSummary {
 }
 export interface Vm extends VmSummary { definition: Record<string, unknown> & { name: string; vcpus: number; memory_mib: number } }
 export interface HostSummary { name: string; id: string; state: string; dc: boolean; standby: boolean; maintenance: boolean; vm_count: number }
+export interface ClusterSummary {
+  dc?: string; quorum: boolean; cib_epoch: number;
+  hosts: { total: number; by_state: Record<string, number> };
+  vms: { total: number; by_state: Record<string, number> };
+  fencing: { enabled: boolean; action: string; configured: boolean; devices: { id: string; type?: string; active_on: string[]; failed: boolean }[] };
+}
 export interface NodeStats {
   node: string; cpus: number; memory_total_kib: number; memory_free_kib: number;
   domains: { name: string; uuid?: string; active: boolean; vcpus: number; memory_kib: number }[];
@@ -132,6 +138,7 @@ export const api = {
   consoleTicket: (uuid: string, kind: "vnc" | "serial") =>
     request<{ ticket: string; url: string; expires_in: number; kind: string }>("POST", `/api/v1/vms/${enc(uuid)}/console/ticket`, { kind }),
 
+  cluster: () => request<ClusterSummary>("GET", "/api/v1/cluster"),
   hosts: () => request<{ items: HostSummary[] }>("GET", "/api/v1/hosts").then((r) => r.items),
   host: (name: string) => request<HostDetail>("GET", `/api/v1/hosts/${enc(name)}`),
   maintenance: (name: string, enter: boolean) => request<Task>("POST", `/api/v1/hosts/${enc(name)}/maintenance`, { enter }),

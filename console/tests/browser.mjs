@@ -98,6 +98,8 @@ try {
   check("the dashboard counts the 3 online hosts of the CIB", true);
   await page.waitForSelector("[aria-label='Pool shared']", { timeout: 15000 });
   check("the dashboard shows the pool", true);
+  const health = await page.locator("article[aria-label='Cluster']").innerText();
+  check("the dashboard shows quorum and the fencing device (GET /cluster)", /Quorum:\s*quorate/.test(health) && /Fencing:\s*configured \(reboot\) fence-lab/.test(health), health);
   await page.waitForSelector("#stream-state[data-state=live]", { timeout: 15000 }).catch(async (e) => {
     throw new Error(e.message + " -- stream indicator: " + await page.locator("#stream-state").getAttribute("data-state"));
   });

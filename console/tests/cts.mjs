@@ -98,6 +98,8 @@ try {
   const online = (k) => page.locator("article[aria-label='Cluster'] p", { hasText: new RegExp(`^${k} of ${nodes.length} hosts online`) });
   await online(nodes.length).waitFor({ timeout: 30000 });
   check(`the dashboard shows ${nodes.length} of ${nodes.length} hosts online`, true);
+  const health = await page.locator("article[aria-label='Cluster']").innerText();
+  check("the dashboard shows the cluster quorate and fencing configured (GET /cluster)", /Quorum:\s*quorate/.test(health) && /Fencing:\s*configured/.test(health), health);
   const beats = page.locator(`[aria-label='Pool ${args.pool}'] [aria-label='Disk heartbeats'] li`);
   const heartbeats = await until("a heartbeat of every host", async () => {
     const t = await beats.allTextContents();

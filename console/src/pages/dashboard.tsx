@@ -1,16 +1,39 @@
 // dashboard.tsx: the cluster at a glance -- hosts online and the DC, each
 // pool's capacity and its hosts' disk heartbeats, VMs by state, CPU and
 // memory capacity against what the VMs take, running tasks and the events
-// seen since the page opened.  Read once, then kept current by the event
-// stream: vm.* events move the VM counts, task.updated the tasks,
-// host.state and host.fenced re-read the hosts.  The API has no cluster summary (quorum,
-// fencing configured) and no event history; the page shows what it has.
-import { useState } from "preact/hooks";
-import { api, type HostDetail, type Task, type VmSummary, type WhoAmI } from "../api";
+// seen since the page opened.  Quorum, the DC, whether fencing is
+// configured and the VMs counted by state come from GET /cluster (the
+// cluster's summary; without a cluster the VMs are counted from the
+// inventory).  Read once, then kept current by the event stream: host and
+// VM events re-read the summary (at most once a second), task.updated
+// moves the tasks, host.state and host.fenced re-read the hosts.  The API
+// has no event history; recent events are those seen since the page opened.
+import { useRef, useState } from "preact/hooks";
+import { api, type ClusterSummary, type HostDetail, type Task, type VmSummary, type WhoAmI } from "../api";
 import { recent, type IcsEvent } from "../events";
 import { Badge, bytes, ErrorBox, Loading, Section, useEvent, useResource, when } from "../ui";
 
-function Hosts() {
+// The cluster's summary, re-read on host and VM events, at most once a
+// second (a mass start sends thousands of vm.state events); null when the
+// manager has no cluster.
+function useSummary() {
+  const summary = useResource(() => api.cluster().catch(() => null));
+  const pending = useRef<number | null>(null);
+  useEvent(["host.state", "host.fenced", "vm.state", "vm.created", "vm.deleted"], () => {
+    if (pending.current === null) pending.current = window.setTimeout(() => { pending.current = null; summary.reload(); }, 1000);
+  });
+  return summary.data;
+}
+
+function Fencing({ f }: { f: ClusterSummary["fencing"] }) {
+  if (!f.enabled) return <p>Fencing: <Badge value="disabled" /> <span class="note">a lost host's VMs are not recovered while it may still run them</span></p>;
+  if (!f.configured) return <p>Fencing: <Badge value="unconfigured" /> <span class="note">no fencing device: a lost host stays unclean and its VMs stay down</span></p>;
+  return (
+    <p>Fencing: <Badge value="configured" /> ({f.action}) {f.devices.map((d) => <span key={d.id}><code>{d.id}</code>{d.failed ? <> <Badge value="failed" /></> : d.active_on.length ? ` on ${d.active_on.join(", ")}` : " (not started)"} </span>)}</p>
+  );
+}
+
+function Hosts({ summary }: { summary: ClusterSummary | null | undefined }) {
   const hosts = useResource(async () => {
     const list = await api.hosts();
     return Promise.all(list.map((h) => api.host(h.name).catch(() => ({ ...h, vms: [], stats: null } as HostDetail))));
@@ -20,7 +43,7 @@ function Hosts() {
   if (!hosts.data) return <Loading what="hosts" />;
   const list = hosts.data;
   const online = list.filter((h) => h.state === "online").length;
-  const dc = list.find((h) => h.dc)?.name ?? "none";
+  const dc = summary?.dc ?? list.find((h) => h.dc)?.name ?? "none";
   let cpus = 0, vcpus = 0, mem = 0, memFree = 0, memVm = 0;
   for (const h of list) {
     if (!h.stats) continue;
@@ -33,6 +56,8 @@ function Hosts() {
         <header><strong>Cluster</strong></header>
         <p><strong>{online}</strong> of {list.length} hosts online</p>
         <p>Designated controller: <strong>{dc}</strong></p>
+        {summary && <p>Quorum: <Badge value={summary.quorum ? "quorate" : "no-quorum"} /></p>}
+        {summary && <Fencing f={summary.fencing} />}
         <ul>{list.map((h) => <li key={h.name}><a href={"#/hosts/" + encodeURIComponent(h.name)}>{h.name}</a> <Badge value={h.state} /> {h.vm_count} VMs</li>)}</ul>
       </article>
       <article aria-label="Capacity">
@@ -66,7 +91,15 @@ function Pools() {
   );
 }
 
-function VmStates() {
+function VmStates({ summary }: { summary: ClusterSummary | null | undefined }) {
+  if (summary) {
+    const by = Object.entries(summary.vms.by_state).filter(([, n]) => n > 0).sort();
+    return <p><a href="#/vms">{summary.vms.total} VM{summary.vms.total === 1 ? "" : "s"}</a> in the cluster: {by.map(([s, n]) => <span key={s}><Badge value={s} /> {n}{" "}</span>)}</p>;
+  }
+  return summary === null ? <InventoryVmStates /> : <Loading what="VMs" />;
+}
+
+function InventoryVmStates() {
   const vms = useResource(() => api.vms());
   useEvent(["vm.state", "vm.created", "vm.deleted"], (e: IcsEvent) => {
     if (e.type === "reset" || e.type === "vm.created" || e.type === "vm.deleted") return vms.reload();
@@ -123,12 +156,13 @@ export function describe(e: IcsEvent): string {
 
 export function DashboardPage({ me }: { me: WhoAmI }) {
   const can = (p: string) => me.permissions.includes(p);
+  const summary = useSummary();
   return (
     <>
       <h1>Dashboard</h1>
-      {can("host.read") && <Section title="Hosts and capacity"><Hosts /></Section>}
+      {can("host.read") && <Section title="Hosts and capacity"><Hosts summary={summary} /></Section>}
       {can("host.read") && <Section title="Pools"><Pools /></Section>}
-      {can("vm.read") && <Section title="Virtual machines"><VmStates /></Section>}
+      {can("vm.read") && <Section title="Virtual machines"><VmStates summary={can("host.read") ? summary : null} /></Section>}
       {can("task.read") && <Section title="Running tasks"><RunningTasks /></Section>}
       {can("event.read") && <Section title="Recent events"><RecentEvents /></Section>}
     </>
