@@ -177,6 +177,15 @@ static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError
 			json_object_set_new(out, "runtime",
 					    json_pack("{s:s, s:s?}", "state", state, "host", host));
 	}
+	if (m->cluster && m->cluster->vm_lease) {
+		g_autoptr(GError) lerr = NULL;
+		json_t *lease = m->cluster->vm_lease(m->cluster->self, uuid, &lerr);
+
+		if (lease)
+			json_object_set_new(out, "lease", lease);
+		else
+			json_object_set_new(out, "lease_error", json_string(lerr->message));
+	}
 	ics_response_json(resp, 200, out);
 	return TRUE;
 }

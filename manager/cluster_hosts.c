@@ -63,7 +63,7 @@ json_t *ics_cluster_hosts_json(void *self, GError **error)
 
 static const char *vm_state_name(const IcsClusterVm *vm)
 {
-	return vm->state == ICS_VM_MULTIPLE ? "unknown" : ics_vm_state_name(vm->state);
+	return ics_cluster_vm_state_text(vm);
 }
 
 json_t *ics_cluster_host_json(void *self, const char *name, GError **error)

@@ -135,10 +135,11 @@ static void report_vm_changes(IcsClusterService *svc, const IcsClusterSnapshot *
 
 		if (vm->uuid == NULL)
 			continue;
-		if (was && was->state == vm->state && g_strcmp0(was->node, vm->node) == 0)
+		if (was && was->state == vm->state && was->starting == vm->starting &&
+		    g_strcmp0(was->node, vm->node) == 0)
 			continue;
-		svc->vm_changed(svc->vm_changed_data, vm->uuid, ics_vm_state_name(vm->state),
-				vm->node, was ? ics_vm_state_name(was->state) : "undefined",
+		svc->vm_changed(svc->vm_changed_data, vm->uuid, ics_cluster_vm_state_text(vm),
+				vm->node, was ? ics_cluster_vm_state_text(was) : "undefined",
 				was ? was->node : NULL);
 	}
 	for (guint i = 0; i < before->vms->len; i++) {
@@ -146,7 +147,7 @@ static void report_vm_changes(IcsClusterService *svc, const IcsClusterSnapshot *
 
 		if (was->uuid && ics_cluster_snapshot_vm_by_uuid(now, was->uuid) == NULL)
 			svc->vm_changed(svc->vm_changed_data, was->uuid, "undefined", NULL,
-					ics_vm_state_name(was->state), was->node);
+					ics_cluster_vm_state_text(was), was->node);
 	}
 }
 
@@ -742,6 +743,7 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.pool_vm_uuids = ics_cluster_pool_vm_uuids_json,
 		.fence_history = ics_cluster_fence_history_json,
 		.summary = ics_cluster_summary_json,
+		.vm_lease = ics_cluster_vm_lease_json,
 	};
 	if (!connect_and_watch(svc, error)) {
 		ics_cluster_service_free(svc);

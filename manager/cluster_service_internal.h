@@ -3,7 +3,8 @@
  * adapter: connection, snapshots, calls, waits) shares with the files of
  * the operations: cluster_vms.c (VMs), cluster_vm_view.c (VMs' runtime for
  * a page), cluster_hosts.c (hosts, pools, maintenance), cluster_load.c
- * (DRS).  Internal to manager/.
+ * (DRS), cluster_summary.c (the cluster at a glance), cluster_lease.c (a
+ * VM's lease holder).  Internal to manager/.
  */
 #ifndef ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H
 #define ICS_MANAGER_CLUSTER_SERVICE_INTERNAL_H
@@ -97,6 +98,9 @@ gboolean ics_cluster_host_maintenance(void *self, const char *name, gboolean ent
 json_t *ics_cluster_pools_json(void *self, GError **error);
 json_t *ics_cluster_pool_json(void *self, const char *name, GError **error);
 json_t *ics_cluster_fence_history_json(void *self, const char *name, GError **error);
+
+/* cluster_lease.c: the vm_lease operation of IcsClusterOps. */
+json_t *ics_cluster_vm_lease_json(void *self, const char *uuid, GError **error);
 
 /* cluster_summary.c: the summary operation of IcsClusterOps. */
 json_t *ics_cluster_summary_json(void *self, GError **error);

@@ -72,13 +72,10 @@ json_t *ics_cluster_summary_json(void *self, GError **error)
 			  "maintenance", 0, "pending", 0, "offline", 0, "unclean", 0);
 	for (guint i = 0; i < snap->nodes->len; i++)
 		count(hosts, ics_node_state_name(((IcsClusterNode *)snap->nodes->pdata[i])->state));
-	vms = json_pack("{s:i, s:i, s:i, s:i, s:i}", "running", 0, "stopped", 0, "migrating", 0,
-			"failed", 0, "unknown", 0);
-	for (guint i = 0; i < snap->vms->len; i++) {
-		const IcsClusterVm *vm = snap->vms->pdata[i];
-
-		count(vms, vm->state == ICS_VM_MULTIPLE ? "unknown" : ics_vm_state_name(vm->state));
-	}
+	vms = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "starting", 0, "running", 0, "stopped",
+			0, "migrating", 0, "failed", 0, "unknown", 0);
+	for (guint i = 0; i < snap->vms->len; i++)
+		count(vms, ics_cluster_vm_state_text(snap->vms->pdata[i]));
 	return json_pack("{s:s?, s:b, s:I, s:{s:I, s:o}, s:{s:I, s:o}, s:o}", "dc", snap->dc,
 			 "quorum", snap->quorum, "cib_epoch", (json_int_t)snap->epoch, "hosts",
 			 "total", (json_int_t)snap->nodes->len, "by_state", hosts, "vms", "total",

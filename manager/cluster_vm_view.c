@@ -17,7 +17,7 @@ const char *ics_cluster_vm_state_text(const IcsClusterVm *vm)
 {
 	switch (vm->state) {
 	case ICS_VM_RUNNING:
-		return "running";
+		return vm->starting ? "starting" : "running";
 	case ICS_VM_STOPPED:
 		return "stopped";
 	case ICS_VM_MIGRATING:

@@ -530,7 +530,9 @@ static IcsWaitResult check_vm(const IcsClusterSnapshot *snap, void *data, GError
 	}
 	if (!w->running)
 		return vm->state == ICS_VM_STOPPED ? ICS_WAIT_DONE : ICS_WAIT_MORE;
-	if (vm->state == ICS_VM_RUNNING &&
+	/* Done when started, not when placed: a start still pending has
+	 * neither its lease nor its QEMU yet. */
+	if (vm->state == ICS_VM_RUNNING && !vm->starting &&
 	    (w->target == NULL || g_strcmp0(vm->node, w->target) == 0))
 		return ICS_WAIT_DONE;
 	if (vm->state == ICS_VM_MIGRATING && w->progress && w->last_percent < 50) {

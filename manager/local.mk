@@ -121,6 +121,7 @@ manager_libicsmgrcluster_la_SOURCES = \
 	manager/cluster_vm_view.c \
 	manager/cluster_hosts.c \
 	manager/cluster_summary.c \
+	manager/cluster_lease.c \
 	manager/cluster_load.c
 manager_libicsmgrcluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
 	$(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)

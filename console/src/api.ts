@@ -25,12 +25,16 @@ export interface Task {
   result: unknown; error: string | null; cancel_requested: boolean;
   created_at: string; started_at: string | null; ended_at: string | null;
 }
-export interface VmRuntime { state: "running" | "stopped" | "migrating" | "failed" | "unknown"; host: string | null; pool: string | null; resource?: string }
+export interface VmRuntime { state: "starting" | "running" | "stopped" | "migrating" | "failed" | "unknown"; host: string | null; pool: string | null; resource?: string }
 export interface VmSummary {
   uuid: string; name: string; owner: string | null; vcpus: number; memory_mib: number;
   created_at: string; updated_at: string; broken?: string; runtime?: VmRuntime;
 }
-export interface Vm extends VmSummary { definition: Record<string, unknown> & { name: string; vcpus: number; memory_mib: number } }
+export interface VmLease { holder: string | null; host_id?: number; generation?: number; slot: number; version: number }
+export interface Vm extends VmSummary {
+  definition: Record<string, unknown> & { name: string; vcpus: number; memory_mib: number };
+  lease?: VmLease; lease_error?: string;
+}
 export interface HostSummary { name: string; id: string; state: string; dc: boolean; standby: boolean; maintenance: boolean; vm_count: number }
 export interface ClusterSummary {
   dc?: string; quorum: boolean; cib_epoch: number;

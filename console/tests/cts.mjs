@@ -131,6 +131,9 @@ try {
   await page.waitForSelector(`h1:text-is('VM ${vmName}')`);
   const state = cell(page, "Where it runs", "State");
   const host = cell(page, "Where it runs", "Host");
+  const leaseHolder = cell(page, "Where it runs", "Lease holder");
+  const holderIs = (want) => until(`the lease holder to show ${want}`, async () => (await leaseHolder.textContent()).trim() === want, 30000)
+    .then(() => true, async () => (await leaseHolder.textContent()).trim());
   check("the VM page shows it stopped", (await state.textContent()).trim() === "stopped", await state.textContent());
   const loads0 = await page.evaluate(() => performance.getEntriesByType("navigation").length + ":" + performance.timeOrigin);
   await page.getByRole("button", { name: "Start", exact: true }).click();
@@ -138,6 +141,8 @@ try {
   const hostA = (await host.textContent()).trim();
   check(`started from the page, it shows running on ${hostA} (live, no reload)`, nodes.includes(hostA) &&
     loads0 === await page.evaluate(() => performance.getEntriesByType("navigation").length + ":" + performance.timeOrigin), hostA);
+  const heldA = await holderIs(hostA);
+  check(`its sanlock lease, read from the pool, is held by ${hostA}`, heldA === true, heldA);
   await audit("vm-running");
   noProblems("VM start");
 
@@ -153,6 +158,8 @@ try {
   });
   await until(`the host to change to ${hostB}`, async () => (await host.textContent()).trim() === hostB && (await state.textContent()).trim() === "running", 60000);
   check(`live-migrated from the page: the task reached 100 % and the VM runs on ${hostB}`, true);
+  const heldB = await holderIs(hostB);
+  check(`its lease moved with it: held by ${hostB}`, heldB === true, heldB);
   await audit("vm-migrated");
   noProblems("VM migration");
 

@@ -545,6 +545,34 @@ static char *migration_target(const xmlNode *status, const char *rsc_id)
 	return best;
 }
 
+/* Is @rsc_id's start on @node still in progress?  Pacemaker records a
+ * pending operation (record-pending, on by default) with op-status -1
+ * until it completes; crm_mon already counts the resource active there. */
+static gboolean start_pending(const xmlNode *status, const char *rsc_id, const char *node)
+{
+	for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
+		g_autofree char *uname = ics_xml_is(ns, "node_state") ? ics_xml_prop(ns, "uname") : NULL;
+		xmlNode *lrm = g_strcmp0(uname, node) == 0 ? ics_xml_child(ns, "lrm") : NULL;
+		xmlNode *rscs = ics_xml_child(lrm, "lrm_resources");
+
+		for (xmlNode *lr = rscs ? rscs->children : NULL; lr; lr = lr->next) {
+			g_autofree char *id =
+				ics_xml_is(lr, "lrm_resource") ? ics_xml_prop(lr, "id") : NULL;
+
+			if (g_strcmp0(id, rsc_id) != 0)
+				continue;
+			for (xmlNode *op = lr->children; op; op = op->next) {
+				g_autofree char *task = ics_xml_prop(op, "operation");
+
+				if (ics_xml_is(op, "lrm_rsc_op") && g_strcmp0(task, "start") == 0 &&
+				    prop_int(op, "op-status") == -1)
+					return TRUE;
+			}
+		}
+	}
+	return FALSE;
+}
+
 static const IcsClusterFailure *latest_failure(const IcsClusterResource *r)
 {
 	const IcsClusterFailure *best = NULL;
@@ -585,6 +613,7 @@ static IcsClusterVm *new_vm(const IcsClusterResource *r, const xmlNode *status)
 	} else if (first) {
 		v->state = ICS_VM_RUNNING;
 		v->node = g_strdup(first);
+		v->starting = start_pending(status, r->id, first);
 	} else if (r->failures->len && should_run) {
 		v->state = ICS_VM_FAILED;
 		v->node = g_strdup(latest_failure(r)->node);

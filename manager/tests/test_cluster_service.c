@@ -1113,6 +1113,34 @@ static void test_summary(void **state)
 	fx_free(f);
 }
 
+/* A VM's lease read from its pool: free until a host acquires it (the
+ * holder's name is checked on the real lab, console-browser); a VM the
+ * cluster does not have is NOT_FOUND. */
+static void test_vm_lease(void **state)
+{
+	Fx *f = fx_new("vm-running", NULL, NULL);
+	g_autoptr(GError) e = NULL, e2 = NULL, e3 = NULL;
+	g_autoptr(json_t) before = NULL, lease = NULL;
+	g_autoptr(IcsPool) p = ics_pool_open(f->pool, NULL, NULL);
+	int slot;
+
+	(void)state;
+	/* no slot yet: the pool says why */
+	before = f->ops->vm_lease(f->ops->self, UUID, &e);
+	assert_null(before);
+	assert_int_equal(e->code, ICS_ERROR_NOT_FOUND);
+	slot = ics_slot_alloc(p, UUID, &e2);
+	assert_true(slot >= 1);
+	lease = f->ops->vm_lease(f->ops->self, UUID, &e2);
+	assert_non_null(lease);
+	assert_true(json_is_null(json_object_get(lease, "holder")));
+	assert_int_equal(json_integer_value(json_object_get(lease, "slot")), slot);
+	assert_null(json_object_get(lease, "host_id"));
+	assert_null(f->ops->vm_lease(f->ops->self, NEW_UUID, &e3));
+	assert_int_equal(e3->code, ICS_ERROR_NOT_FOUND);
+	fx_free(f);
+}
+
 /* A host that is down is not asked for statistics. */
 static void test_offline_host(void **state)
 {
@@ -1200,6 +1228,7 @@ int main(void)
 		cmocka_unit_test(test_rename_old_form),
 		cmocka_unit_test(test_hosts_and_pools),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_vm_lease),
 		cmocka_unit_test(test_offline_host),
 		cmocka_unit_test(test_load),
 	};

@@ -1,5 +1,6 @@
 // vm.tsx: one VM -- where it runs and in what state (live, from vm.state
-// events), its definition, the power actions with their task's progress
+// events), who holds its sanlock lease (read from the pool with the VM,
+// again after each of its vm.state events), its definition, the power actions with their task's progress
 // (start, stop or power off, reboot, live migration to a chosen host),
 // deletion, the link to its screen and serial console, and the events
 // about it seen since the page opened.
@@ -26,7 +27,7 @@ export function VmPage({ params, me }: { params: Record<string, string>; me: Who
     if (!mine) return;
     setEvents((l) => [e, ...l].slice(0, 50));
     if (e.type === "vm.state" && vm.data) vm.setData({ ...vm.data, runtime: { pool: vm.data.runtime?.pool ?? null, ...vm.data.runtime, state: d.state, host: d.host } });
-    if (e.type === "vm.updated") vm.reload();
+    if (e.type === "vm.updated" || e.type === "vm.state") vm.reload();   // the lease moves with it
   });
 
   const v = vm.data;
@@ -48,6 +49,7 @@ export function VmPage({ params, me }: { params: Record<string, string>; me: Who
             <tbody>
               <tr><th scope="row">State</th><td><Badge value={rt?.state ?? "undefined"} /></td></tr>
               <tr><th scope="row">Host</th><td>{rt?.host ? <a href={"#/hosts/" + encodeURIComponent(rt.host)}>{rt.host}</a> : "—"}</td></tr>
+              <tr><th scope="row">Lease holder</th><td>{v.lease ? (v.lease.holder ?? (v.lease.host_id ? `host id ${v.lease.host_id} (no node of that id)` : "free")) : <span class="note">{v.lease_error ?? "—"}</span>}</td></tr>
               <tr><th scope="row">Pool</th><td>{rt?.pool ?? "—"}</td></tr>
               <tr><th scope="row">Cluster resource</th><td>{rt?.resource ?? "—"}</td></tr>
               <tr><th scope="row">vCPUs, memory</th><td>{v.vcpus}, {v.memory_mib} MiB</td></tr>

@@ -78,7 +78,7 @@ export function VmListPage() {
         <label>State
           <select value={state} onChange={(e) => setState((e.target as HTMLSelectElement).value)}>
             <option value="">any</option>
-            {["running", "stopped", "migrating", "failed", "unknown", "undefined", "broken"].map((s) => <option key={s} value={s}>{s}</option>)}
+            {["starting", "running", "stopped", "migrating", "failed", "unknown", "undefined", "broken"].map((s) => <option key={s} value={s}>{s}</option>)}
           </select>
         </label>
         <a href="#/vms/new" role="button">Create a VM</a>

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include <libxml/xpath.h>
+
 #include "cluster_test_util.h"
 #include "ics/error.h"
 #include "ics/json.h"
@@ -162,6 +164,32 @@ static void test_vm_running(void **state)
 	assert_string_equal(v->resource->target_role, "Started");
 }
 
+/* A start in progress: crm_mon places the VM on node3 already, the
+ * status section has its start pending (op-status -1). */
+static void test_vm_starting(void **state)
+{
+	g_autoptr(xmlDoc) cib = load_fixture("cib-vm-running.xml");
+	g_autoptr(xmlDoc) mon = load_fixture("mon-vm-running.xml");
+	g_autoptr(IcsClusterSnapshot) done = ics_cluster_snapshot_parse(cib, mon, NULL);
+	g_autoptr(IcsClusterSnapshot) s = NULL;
+	xmlXPathContext *x = xmlXPathNewContext(cib);
+	xmlXPathObject *o = xmlXPathEvalExpression(
+		BAD_CAST "//node_state[@uname='node3']//lrm_resource[@id='" VM "']/lrm_rsc_op[@operation='start']",
+		x);
+
+	(void)state;
+	assert_false(vm(done)->starting);
+	assert_int_equal(o->nodesetval->nodeNr, 1);
+	xmlSetProp(o->nodesetval->nodeTab[0], BAD_CAST "op-status", BAD_CAST "-1");
+	xmlSetProp(o->nodesetval->nodeTab[0], BAD_CAST "rc-code", BAD_CAST "193");
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(x);
+	s = ics_cluster_snapshot_parse(cib, mon, NULL);
+	assert_int_equal(vm(s)->state, ICS_VM_RUNNING);
+	assert_string_equal(vm(s)->node, "node3");
+	assert_true(vm(s)->starting);
+}
+
 static void test_vm_migrating(void **state)
 {
 	g_autoptr(IcsClusterSnapshot) s = load_snapshot("vm-migrating");
@@ -313,6 +341,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),	     cmocka_unit_test(test_vm_stopped),
 		cmocka_unit_test(test_vm_failed),    cmocka_unit_test(test_vm_running),
+		cmocka_unit_test(test_vm_starting),
 		cmocka_unit_test(test_vm_migrating), cmocka_unit_test(test_vm_migrated),
 		cmocka_unit_test(test_standby),	     cmocka_unit_test(test_maintenance),
 		cmocka_unit_test(test_unclean),	     cmocka_unit_test(test_offline),

@@ -224,6 +224,7 @@ typedef struct {
 	guint64 owner_timestamp;
 } IcsLeaseInfo;
 void ics_lease_info_clear(IcsLeaseInfo *info);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IcsLeaseInfo, ics_lease_info_clear)
 
 /* Read a lease's leader record from disk (direct: no daemon needed). */
 gboolean ics_lease_inspect(IcsPool *pool, const char *owner, IcsLeaseInfo *info, GError **error);

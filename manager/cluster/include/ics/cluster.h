@@ -111,6 +111,10 @@ typedef struct {
 	IcsVmState state;
 	char *node;	      /* where it runs (migration source), failed node, or NULL */
 	char *migrate_target; /* during ICS_VM_MIGRATING: the destination */
+	/* ICS_VM_RUNNING whose start on @node is still in progress (a pending
+	 * start recorded in the status section): placed, not yet started --
+	 * its lease may not be acquired, its QEMU not running. */
+	gboolean starting;
 } IcsClusterVm;
 
 /* A storage pool: an ocf:ics:pool primitive (clone "ics-pool-<name>"). */

@@ -174,6 +174,13 @@ typedef struct {
 	 * "configured", "devices": [{"id", "type", "active_on", "failed"}]}}
 	 * from the current state.  May be NULL. */
 	json_t *(*summary)(void *self, GError **error);
+	/* Who holds VM @uuid's sanlock lease, read from its pool now:
+	 * {"holder" (the node's name; null when free or an unknown host id),
+	 * "host_id", "generation" (absent when free), "slot", "version"};
+	 * NOT_FOUND when the cluster has no resource of it or it is on no
+	 * pool.  Does disk I/O: not from the main-context thread.  May be
+	 * NULL. */
+	json_t *(*vm_lease)(void *self, const char *uuid, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */
