@@ -1,7 +1,7 @@
 # docs/local.mk: man pages, user and operator documentation, OpenAPI spec.
 # Man pages are listed here; the programs they document live elsewhere.
 man_MANS += docs/fence_ics_lab.8 docs/ics-lease.8
-EXTRA_DIST += docs/README.md docs/fence_ics_lab.8 docs/ics-lease.8 docs/lab.md
+EXTRA_DIST += docs/README.md docs/fence_ics_lab.8 docs/ics-lease.8 docs/lab.md docs/install.md
 # Storage pools: the pool agent and storage fencing.
 man_MANS += docs/ocf_ics_pool.7 docs/fence_ics_storage.8 docs/ocf_ics_vm.7
 EXTRA_DIST += docs/ocf_ics_pool.7 docs/fence_ics_storage.8 docs/ocf_ics_vm.7 docs/storage-fencing.md \

@@ -1,16 +1,18 @@
 # fencing/local.mk: fence agents in C speaking the fence-agents stdin
-# protocol, and the option parser they share.
+# protocol, and the option parser they share.  Installed in $(fencedir)
+# (configure: where Pacemaker's fencer looks for fence_* agents, whatever
+# the prefix).
 
 noinst_LTLIBRARIES += fencing/libfenceargs.la
 fencing_libfenceargs_la_SOURCES = fencing/fence_args.c fencing/fence_args.h
 fencing_libfenceargs_la_LIBADD = $(top_builddir)/lib/libics.la
 
-sbin_PROGRAMS += fencing/fence_ics_lab
+fence_PROGRAMS = fencing/fence_ics_lab
 fencing_fence_ics_lab_SOURCES = fencing/fence_ics_lab.c
 fencing_fence_ics_lab_LDADD = fencing/libfenceargs.la $(ICS_LIBS)
 
 # Storage fencing: waits until sanlock shows the target dead on its pools.
-sbin_PROGRAMS += fencing/fence_ics_storage
+fence_PROGRAMS += fencing/fence_ics_storage
 # Its pool set is the CIB's ocf:ics:pool resources, and the target's
 # published watchdog a node attribute (libcib).
 noinst_LTLIBRARIES += fencing/libcibpools.la

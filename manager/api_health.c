@@ -1,6 +1,8 @@
 /*
  * api_health.c: GET /api/v1/health, unauthenticated, for load balancers and
- * the manager's resource agent: 200 when the database takes writes.
+ * the manager's resource agent: 200 when the database takes writes, with
+ * the manager's version (one version for the tree: ics-admin --version and
+ * the agents' meta-data say the same).
  */
 #include "config.h"
 
@@ -15,10 +17,13 @@ static gboolean get_health(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 	if (!ics_store_writable(m->store, &err)) {
 		ics_warning("health: database not writable: %s", err->message);
 		ics_response_json(resp, 503,
-				  json_pack("{s:s, s:s}", "status", "error", "db", "unavailable"));
+				  json_pack("{s:s, s:s, s:s}", "status", "error", "db", "unavailable",
+					    "version", PACKAGE_VERSION));
 		return TRUE;
 	}
-	ics_response_json(resp, 200, json_pack("{s:s, s:s}", "status", "ok", "db", "writable"));
+	ics_response_json(resp, 200,
+			  json_pack("{s:s, s:s, s:s}", "status", "ok", "db", "writable", "version",
+				    PACKAGE_VERSION));
 	return TRUE;
 }
 

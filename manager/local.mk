@@ -135,8 +135,40 @@ ICSMGRCLUSTER_LIBS = $(top_builddir)/manager/libicsmgrcluster.la $(ICSCLUSTER_LI
 
 sbin_PROGRAMS += manager/ics-managerd
 manager_ics_managerd_SOURCES = manager/ics-managerd.c
-manager_ics_managerd_CPPFLAGS = $(AM_CPPFLAGS) $(ICSMANAGER_CPPFLAGS) $(ICSMGRCLUSTER_CPPFLAGS)
+manager_ics_managerd_CPPFLAGS = $(AM_CPPFLAGS) $(ICSMANAGER_CPPFLAGS) $(ICSMGRCLUSTER_CPPFLAGS) \
+	-DICS_MANAGER_DEFAULT_CONFIG='"$(sysconfdir)/ics/managerd.conf"'
 manager_ics_managerd_LDADD = $(ICSMGRCLUSTER_LIBS) $(ICSMANAGER_LIBS)
+
+# The default configuration (every key commented out, showing its default),
+# installed unless one is there already (an operator's is never replaced),
+# and a systemd unit for a standalone manager (configure
+# --with-systemdsystemunitdir; "no": none).
+EXTRA_DIST += manager/dist/managerd.conf manager/dist/ics-managerd.service.in
+icsconfdir = $(sysconfdir)/ics
+install-data-local: install-managerd-conf
+uninstall-local: uninstall-managerd-conf
+install-managerd-conf:
+	$(MKDIR_P) "$(DESTDIR)$(icsconfdir)"
+	@if test -f "$(DESTDIR)$(icsconfdir)/managerd.conf"; then \
+	  echo " $(DESTDIR)$(icsconfdir)/managerd.conf exists: kept"; \
+	else \
+	  echo " $(INSTALL_DATA) managerd.conf $(DESTDIR)$(icsconfdir)/managerd.conf"; \
+	  $(INSTALL_DATA) "$(srcdir)/manager/dist/managerd.conf" "$(DESTDIR)$(icsconfdir)/managerd.conf"; \
+	fi
+# Only an unchanged copy is removed.
+uninstall-managerd-conf:
+	@if cmp -s "$(srcdir)/manager/dist/managerd.conf" "$(DESTDIR)$(icsconfdir)/managerd.conf"; then \
+	  rm -f "$(DESTDIR)$(icsconfdir)/managerd.conf"; \
+	fi
+.PHONY: install-managerd-conf uninstall-managerd-conf
+
+if HAVE_SYSTEMD_UNITDIR
+systemdsystemunit_DATA = manager/ics-managerd.service
+CLEANFILES += manager/ics-managerd.service
+manager/ics-managerd.service: $(srcdir)/manager/dist/ics-managerd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) manager && sed -e 's|@sbindir[@]|$(sbindir)|g' \
+	  -e 's|@sysconfdir[@]|$(sysconfdir)|g' "$(srcdir)/manager/dist/ics-managerd.service.in" > $@.tmp && mv $@.tmp $@
+endif
 
 EXTRA_DIST += manager/README.md manager/tests/lab-manager.test manager/tests/lab-volumes.test manager/tests/lab-drs.test
 

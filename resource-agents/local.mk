@@ -1,8 +1,8 @@
 # resource-agents/local.mk: OCF agents in C (vm, pool, net, manager), thin
 # mains over libocf (the OCF calling convention), libics and libicslock.
 # Agents are built as resource-agents/ocf_ics_<type> and installed as
-# $(prefix)/lib/ocf/resource.d/ics/<type>, the name Pacemaker looks up for
-# ocf:ics:<type>.
+# $(ocfdir)/ics/<type> (configure: Pacemaker's OCF directory, whatever the
+# prefix), the name Pacemaker looks up for ocf:ics:<type>.
 
 noinst_LTLIBRARIES += resource-agents/libocf.la
 resource_agents_libocf_la_SOURCES = resource-agents/ocf.c resource-agents/ocf.h
@@ -27,7 +27,7 @@ resource_agents_libvmagent_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) \
 	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS)
 resource_agents_libvmagent_la_LIBADD = resource-agents/libocf.la $(LIBVIRT_LIBS)
 
-ocfexecdir = $(prefix)/lib/ocf/resource.d/ics
+ocfexecdir = $(ocfdir)/ics
 ocfexec_PROGRAMS = resource-agents/ocf_ics_pool resource-agents/ocf_ics_vm
 ics_ocf_agents = pool vm
 

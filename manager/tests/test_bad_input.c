@@ -204,8 +204,10 @@ static void test_oversized(void **state)
 	assert_int_equal(r2->status, 413);
 	/* Unauthenticated: still 413, the body is never read. */
 	assert_int_equal(test_status(c->t, "POST", "/api/v1/sessions", NULL, big), 413);
-	/* The server is fine afterwards. */
-	assert_int_equal(test_status(c->t, "GET", "/api/v1/health", NULL, NULL), 200);
+	/* The server is fine afterwards, and says its version. */
+	g_autoptr(TestResp) h = test_http(c->t, "GET", "/api/v1/health", NULL, NULL);
+	assert_int_equal(h->status, 200);
+	assert_string_equal(test_str(h, "version"), PACKAGE_VERSION);
 }
 
 static void test_metacharacters_stored_literally(void **state)

@@ -307,6 +307,57 @@ static void test_config_file(void **state)
 	test_rm_rf(dir);
 }
 
+/* The configuration make install ships (manager/dist/managerd.conf) shows
+ * every key with its built-in default: with each "#key=value" line
+ * uncommented it loads and changes nothing. */
+static void test_shipped_config_defaults(void **state)
+{
+	g_autofree char *src = g_build_filename(g_getenv("ICS_SRCDIR") ? g_getenv("ICS_SRCDIR") : "..",
+					       "manager", "dist", "managerd.conf", NULL);
+	g_autofree char *text = NULL;
+	g_autofree char *dir = g_dir_make_tmp("ics-conf-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "managerd.conf", NULL);
+	g_autoptr(GString) open = g_string_new(NULL);
+	g_autoptr(GRegex) re = g_regex_new("^#([a-z_]+)=(\\S+)$", G_REGEX_MULTILINE, 0, NULL);
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GError) err = NULL;
+	IcsManagerConfig want, got;
+	guint keys = 0;
+
+	(void)state;
+	assert_true(g_file_get_contents(src, &text, NULL, NULL));
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		if (g_regex_match(re, lines[i], 0, NULL)) {
+			g_string_append_printf(open, "%s\n", lines[i] + 1);
+			keys++;
+		} else {
+			g_string_append_printf(open, "%s\n", lines[i]);
+		}
+	}
+	assert_true(keys >= 20);
+	assert_true(g_file_set_contents(path, open->str, -1, NULL));
+	ics_manager_config_init(&want);
+	ics_manager_config_init(&got);
+	if (!ics_manager_config_load(&got, path, TRUE, &err))
+		fail_msg("the shipped configuration, uncommented: %s", err->message);
+	assert_string_equal(got.state_dir, want.state_dir);
+	assert_string_equal(got.listen_address, want.listen_address);
+	assert_int_equal(got.port, want.port);
+	assert_int_equal(got.max_body, want.max_body);
+	assert_memory_equal(&got.policy, &want.policy, sizeof want.policy);
+	assert_int_equal(got.mirror_period_s, want.mirror_period_s);
+	assert_int_equal(got.audit_max_age_days, want.audit_max_age_days);
+	assert_int_equal(got.audit_max_rows, want.audit_max_rows);
+	assert_int_equal(got.event_streams_per_user, want.event_streams_per_user);
+	assert_int_equal(got.event_streams, want.event_streams);
+	assert_string_equal(got.totp_issuer, want.totp_issuer);
+	assert_string_equal(got.volume_uri ? got.volume_uri : "", "qemu:///system");
+	ics_manager_config_clear(&want);
+	ics_manager_config_clear(&got);
+	test_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_cipher_suites),
 		cmocka_unit_test(test_tmp_link_not_followed),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_shipped_config_defaults),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,11 @@
 #include "ics/manager/store.h"
 #include "ics/manager/task.h"
 
+/* SYSCONFDIR/ics/managerd.conf of the build (manager/local.mk; /etc with
+ * --sysconfdir=/etc, as the packages are built). */
+#ifndef ICS_MANAGER_DEFAULT_CONFIG
 #define ICS_MANAGER_DEFAULT_CONFIG "/etc/ics/managerd.conf"
+#endif
 #define ICS_MANAGER_DEFAULT_STATE_DIR "/var/lib/ics/manager"
 #define ICS_MANAGER_DEFAULT_PORT 8443
 
