@@ -109,7 +109,9 @@ static gboolean locate(void *data, const char *uuid, char **host)
 		g_clear_pointer(host, g_free);
 		return FALSE; /* not decided yet: ask again */
 	}
-	if (g_strcmp0(state, "running") != 0)
+	/* "starting": placed on that host, its start not yet confirmed --
+	 * QEMU (and so this console) may already be there. */
+	if (g_strcmp0(state, "running") != 0 && g_strcmp0(state, "starting") != 0)
 		g_clear_pointer(host, g_free);
 	return TRUE;
 }
@@ -203,12 +205,36 @@ static gboolean redeem(IcsManager *m, IcsRequest *req, const char *uuid, IcsCons
 	return TRUE;
 }
 
+/* A connected console of VM @uuid on the node that runs it (*@host): the
+ * serial console's socket, or the VNC server's, authenticated; -1 with
+ * @error. */
+static int open_endpoint(IcsManager *m, IcsConsoleKind kind, const char *uuid, char **host,
+			 GError **error)
+{
+	g_auto(IcsVncEndpoint) vnc = { 0 };
+	int fd;
+
+	if (kind == ICS_CONSOLE_SERIAL)
+		return m->cluster->vm_serial(m->cluster->self, uuid, host, error);
+	if (!m->cluster->vm_vnc(m->cluster->self, uuid, &vnc, error))
+		return -1;
+	fd = ics_console_tcp_connect(vnc.address, vnc.port, VNC_CONNECT_MS, error);
+	if (fd < 0)
+		return -1;
+	if (!ics_rfb_client_auth(fd, vnc.password, VNC_HANDSHAKE_MS, error)) {
+		close(fd);
+		ics_error_prefix(error, "VM %s on %s: ", uuid, vnc.host);
+		return -1;
+	}
+	*host = g_strdup(vnc.host);
+	return fd;
+}
+
 static gboolean open_console(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 			     IcsConsoleKind kind, GError **error)
 {
 	g_autofree char *uuid = NULL, *host = NULL;
 	g_auto(IcsConsoleGrant) grant = { 0 };
-	g_auto(IcsVncEndpoint) vnc = { 0 };
 	g_autoptr(IcsPrincipal) who = NULL;
 	IcsConsoleSessionSpec spec = { 0 };
 	IcsConsoleSession *s;
@@ -231,22 +257,14 @@ static gboolean open_console(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 			    "no cluster adapter: this manager keeps the inventory only");
 		return FALSE;
 	}
-	if (kind == ICS_CONSOLE_SERIAL) {
-		fd = m->cluster->vm_serial(m->cluster->self, uuid, &host, error);
-		if (fd < 0)
-			return FALSE;
-	} else {
-		if (!m->cluster->vm_vnc(m->cluster->self, uuid, &vnc, error))
-			return FALSE;
-		fd = ics_console_tcp_connect(vnc.address, vnc.port, VNC_CONNECT_MS, error);
-		if (fd < 0)
-			return FALSE;
-		if (!ics_rfb_client_auth(fd, vnc.password, VNC_HANDSHAKE_MS, error)) {
-			close(fd);
-			ics_error_prefix(error, "VM %s on %s: ", uuid, vnc.host);
-			return FALSE;
-		}
-		host = g_strdup(vnc.host);
+	/* The session's place first: a refusal (429) costs no connection to
+	 * a node and never takes a serial console from anyone. */
+	if (!ics_console_proxy_reserve(m->console_proxy, grant.user, error))
+		return FALSE;
+	fd = open_endpoint(m, kind, uuid, &host, error);
+	if (fd < 0) {
+		ics_console_proxy_release(m->console_proxy, grant.user);
+		return FALSE;
 	}
 	spec.kind = kind;
 	spec.vm_uuid = uuid;
@@ -268,8 +286,8 @@ static gboolean open_console(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 		spec.allowed_data = a;
 		spec.allowed_free = access_free;
 	}
-	s = ics_console_session_new(m->console_proxy, &spec, error);
-	return s != NULL && ics_console_session_respond(s, req, resp, error);
+	s = ics_console_session_new(m->console_proxy, &spec);
+	return ics_console_session_respond(s, req, resp, error);
 }
 
 static gboolean vnc_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)

@@ -144,6 +144,35 @@ static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 	return TRUE;
 }
 
+/* The VM's lease holder, read from the slot its definition names
+ * (cluster_lease.c); why not, in a few words, when it cannot be read (the
+ * adapter's message stays in the log: it names paths on the pool). */
+static void add_lease(IcsManager *m, const char *uuid, json_t *out)
+{
+	json_t *offset = json_object_get(
+		json_object_get(json_object_get(out, "definition"), "lease"), "offset");
+	g_autoptr(GError) lerr = NULL;
+	json_t *lease = NULL;
+
+	if (!json_is_integer(offset) || json_integer_value(offset) <= 0) {
+		json_object_set_new(out, "lease_error", json_string("the VM has no lease"));
+		return;
+	}
+	lease = m->cluster->vm_lease(m->cluster->self, uuid, (guint64)json_integer_value(offset),
+				     &lerr);
+	if (lease) {
+		json_object_set_new(out, "lease", lease);
+		return;
+	}
+	ics_info("VM %s: lease not read: %s", uuid, lerr->message);
+	json_object_set_new(out, "lease_error",
+			    json_string(lerr->code == ICS_ERROR_NOT_FOUND ? "the VM is not in the cluster"
+					: lerr->code == ICS_ERROR_CONFLICT || lerr->code == ICS_ERROR_PARSE ||
+							  lerr->code == ICS_ERROR_INVALID_ARGUMENT
+						? "the lease slot is not this VM's"
+						: "the pool cannot be read now"));
+}
+
 static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *uuid;
@@ -177,15 +206,8 @@ static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError
 			json_object_set_new(out, "runtime",
 					    json_pack("{s:s, s:s?}", "state", state, "host", host));
 	}
-	if (m->cluster && m->cluster->vm_lease) {
-		g_autoptr(GError) lerr = NULL;
-		json_t *lease = m->cluster->vm_lease(m->cluster->self, uuid, &lerr);
-
-		if (lease)
-			json_object_set_new(out, "lease", lease);
-		else
-			json_object_set_new(out, "lease_error", json_string(lerr->message));
-	}
+	if (m->cluster && m->cluster->vm_lease)
+		add_lease(m, uuid, out);
 	ics_response_json(resp, 200, out);
 	return TRUE;
 }

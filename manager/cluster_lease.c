@@ -2,14 +2,17 @@
  * cluster_lease.c: who holds a VM's sanlock lease -- the vm_lease
  * operation of IcsClusterOps (the "lease" of GET /api/v1/vms/{uuid}).
  *
- * The lease's leader record is read from the pool directly
- * (ics_lease_inspect: one read of the slot the VM's uuid owns, no sanlock
- * daemon needed), at the time of the request.  Its owner is a host id,
- * which ICS makes the corosync node id, so the name comes from the
- * current snapshot's nodes.  Where Pacemaker runs the VM and who holds
- * its lease are two facts from two sources: the page shows both, and they
- * agree unless something is wrong (a start in progress, a takeover
- * waiting for fencing, a lease left by a crashed host).
+ * The lease's leader record is read from the pool directly, at the time
+ * of the request, no sanlock daemon needed: the pool's metadata, then one
+ * read of the slot at the offset the caller names (the VM definition's),
+ * checked to be this VM's -- never a scan of the pool's slot records, so
+ * the cost does not grow with the number of VMs.  The I/O happens after
+ * the snapshot is released (the pool path and the node names copied out).
+ * Its owner is a host id, which ICS makes the corosync node id, so the
+ * name comes from the snapshot's nodes.  Where Pacemaker runs the VM and
+ * who holds its lease are two facts from two sources: they agree unless
+ * something is in progress (a start, a takeover waiting for fencing, a
+ * lease left by a crashed host).
  */
 #include "config.h"
 
@@ -20,11 +23,14 @@
 
 #include "cluster_service_internal.h"
 
-json_t *ics_cluster_vm_lease_json(void *self, const char *uuid, GError **error)
+json_t *ics_cluster_vm_lease_json(void *self, const char *uuid, guint64 offset, GError **error)
 {
-	g_autofree char *path = NULL, *holder = NULL;
+	g_autofree char *path = NULL;
+	g_autoptr(GHashTable) names =
+		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	g_autoptr(IcsPool) pool = NULL;
 	g_auto(IcsLeaseInfo) info = { 0 };
+	const char *holder;
 
 	{
 		g_autoptr(IcsSnapRef) ref = ics_cluster_service_snap(self, error);
@@ -44,19 +50,27 @@ json_t *ics_cluster_vm_lease_json(void *self, const char *uuid, GError **error)
 			return NULL;
 		}
 		path = g_strdup(vm->pool);
-		pool = ics_pool_open(path, NULL, error);
-		if (pool == NULL || !ics_lease_inspect(pool, uuid, &info, error))
-			return NULL;
-		for (guint i = 0; info.owner_host_id && i < ref->snap->nodes->len; i++) {
+		for (guint i = 0; i < ref->snap->nodes->len; i++) {
 			const IcsClusterNode *n = ref->snap->nodes->pdata[i];
+			gint64 *id = g_new(gint64, 1);
 
-			if (n->id && g_ascii_strtoull(n->id, NULL, 10) == info.owner_host_id)
-				holder = g_strdup(n->name);
+			*id = n->id ? (gint64)g_ascii_strtoull(n->id, NULL, 10) : 0;
+			g_hash_table_replace(names, id, g_strdup(n->name));
 		}
 	}
+	if (offset == 0 || offset % ICS_LOCK_ALIGN != 0 || offset / ICS_LOCK_ALIGN > G_MAXUINT) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "VM %s: lease offset %" G_GUINT64_FORMAT " is no slot's", uuid, offset);
+		return NULL;
+	}
+	pool = ics_pool_open(path, NULL, error);
+	if (pool == NULL ||
+	    !ics_lease_inspect_slot(pool, uuid, (guint)(offset / ICS_LOCK_ALIGN), &info, error))
+		return NULL;
 	if (info.owner_host_id == 0)
 		return json_pack("{s:n, s:I, s:I}", "holder", "slot", (json_int_t)info.slot,
 				 "version", (json_int_t)info.lver);
+	holder = g_hash_table_lookup(names, &(gint64){ (gint64)info.owner_host_id });
 	return json_pack("{s:s?, s:I, s:I, s:I, s:I}", "holder", holder, "host_id",
 			 (json_int_t)info.owner_host_id, "generation",
 			 (json_int_t)info.owner_generation, "slot", (json_int_t)info.slot,

@@ -100,7 +100,7 @@ json_t *ics_cluster_pool_json(void *self, const char *name, GError **error);
 json_t *ics_cluster_fence_history_json(void *self, const char *name, GError **error);
 
 /* cluster_lease.c: the vm_lease operation of IcsClusterOps. */
-json_t *ics_cluster_vm_lease_json(void *self, const char *uuid, GError **error);
+json_t *ics_cluster_vm_lease_json(void *self, const char *uuid, guint64 offset, GError **error);
 
 /* cluster_summary.c: the summary operation of IcsClusterOps. */
 json_t *ics_cluster_summary_json(void *self, GError **error);

@@ -50,9 +50,9 @@ static json_t *fencing(const IcsClusterSnapshot *snap)
 		nodes = json_array();
 		for (guint k = 0; k < r->nodes->len; k++)
 			json_array_append_new(nodes, json_string(r->nodes->pdata[k]));
-		json_array_append_new(devices, json_pack("{s:s, s:s?, s:o, s:b}", "id", r->id, "type",
-							 r->type, "active_on", nodes, "failed",
-							 r->failed));
+		json_array_append_new(devices,
+				      json_pack("{s:s, s:s?, s:o, s:b}", "id", r->id, "type",
+						r->type, "active_on", nodes, "failed", r->failed));
 	}
 	return json_pack("{s:b, s:s, s:b, s:o}", "enabled", enabled, "action",
 			 action ? action : "reboot", "configured",
@@ -72,8 +72,8 @@ json_t *ics_cluster_summary_json(void *self, GError **error)
 			  "maintenance", 0, "pending", 0, "offline", 0, "unclean", 0);
 	for (guint i = 0; i < snap->nodes->len; i++)
 		count(hosts, ics_node_state_name(((IcsClusterNode *)snap->nodes->pdata[i])->state));
-	vms = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "starting", 0, "running", 0, "stopped",
-			0, "migrating", 0, "failed", 0, "unknown", 0);
+	vms = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "starting", 0, "running", 0, "stopped", 0,
+			"migrating", 0, "failed", 0, "unknown", 0);
 	for (guint i = 0; i < snap->vms->len; i++)
 		count(vms, ics_cluster_vm_state_text(snap->vms->pdata[i]));
 	return json_pack("{s:s?, s:b, s:I, s:{s:I, s:o}, s:{s:I, s:o}, s:o}", "dc", snap->dc,

@@ -167,6 +167,7 @@ static guint per_user_add(IcsConsoleProxy *p, const char *user, int delta)
 static void session_free(IcsConsoleSession *s)
 {
 	IcsConsoleProxy *p = s->proxy;
+	char *user;
 
 	if (s->ws)
 		wslay_event_context_free(s->ws);
@@ -184,52 +185,57 @@ static void session_free(IcsConsoleSession *s)
 	g_free(s->protocol);
 	g_free(s->end_reason);
 	/* Last: after this the proxy may be freed. */
+	user = s->user;
+	g_free(s);
+	ics_console_proxy_release(p, user);
+	g_free(user);
+}
+
+gboolean ics_console_proxy_reserve(IcsConsoleProxy *p, const char *user, GError **error)
+{
+	guint mine, max;
+	gboolean stopping, full;
+
+	g_mutex_lock(&p->lock);
+	mine = GPOINTER_TO_UINT(g_hash_table_lookup(p->per_user, user));
+	stopping = g_atomic_int_get(&p->stopping);
+	full = p->count >= p->max;
+	max = p->max;
+	if (!stopping && !full && mine < ICS_CONSOLE_MAX_SESSIONS_PER_USER) {
+		p->count++;
+		per_user_add(p, user, +1);
+		g_mutex_unlock(&p->lock);
+		return TRUE;
+	}
+	g_mutex_unlock(&p->lock);
+	if (stopping)
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "the manager is stopping");
+	else if (full)
+		g_set_error(error, ICS_ERROR, ICS_ERROR_LIMIT,
+			    "%u console sessions are open, the most this manager serves; "
+			    "close one or try later",
+			    max);
+	else
+		g_set_error(error, ICS_ERROR, ICS_ERROR_LIMIT,
+			    "%s has %u console sessions open, the most one user may; close one first",
+			    user, mine);
+	return FALSE;
+}
+
+void ics_console_proxy_release(IcsConsoleProxy *p, const char *user)
+{
 	g_mutex_lock(&p->lock);
 	g_assert(p->count > 0);
 	p->count--;
-	per_user_add(p, s->user, -1);
-	g_free(s->user);
-	g_free(s);
+	per_user_add(p, user, -1);
 	g_cond_broadcast(&p->gone);
 	g_mutex_unlock(&p->lock);
 }
 
-IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleSessionSpec *spec,
-					   GError **error)
+IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleSessionSpec *spec)
 {
 	IcsConsoleSession *s;
-	guint mine;
 
-	g_mutex_lock(&p->lock);
-	mine = GPOINTER_TO_UINT(g_hash_table_lookup(p->per_user, spec->user));
-	if (g_atomic_int_get(&p->stopping) || p->count >= p->max ||
-	    mine >= ICS_CONSOLE_MAX_SESSIONS_PER_USER) {
-		guint max = p->max;
-		gboolean stopping = g_atomic_int_get(&p->stopping);
-		gboolean full = p->count >= p->max;
-
-		g_mutex_unlock(&p->lock);
-		close(spec->console_fd);
-		if (spec->allowed_free)
-			spec->allowed_free(spec->allowed_data);
-		if (stopping)
-			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
-				    "the manager is stopping");
-		else if (full)
-			g_set_error(error, ICS_ERROR, ICS_ERROR_LIMIT,
-				    "%u console sessions are open, the most this manager serves; "
-				    "close one or try later",
-				    max);
-		else
-			g_set_error(error, ICS_ERROR, ICS_ERROR_LIMIT,
-				    "%s has %u console sessions open, the most one user may; "
-				    "close one first",
-				    spec->user, mine);
-		return NULL;
-	}
-	p->count++;
-	per_user_add(p, spec->user, +1);
-	g_mutex_unlock(&p->lock);
 	s = g_new0(IcsConsoleSession, 1);
 	s->proxy = p;
 	s->kind = spec->kind;

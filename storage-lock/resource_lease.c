@@ -50,15 +50,28 @@ void ics_lease_info_clear(IcsLeaseInfo *info)
 
 gboolean ics_lease_inspect(IcsPool *pool, const char *owner, IcsLeaseInfo *info, GError **error)
 {
-	IcsLeaderRecord lr;
 	int k = ics_slot_lookup(pool, owner, error);
 
 	memset(info, 0, sizeof(*info));
 	if (k < 0)
 		return FALSE;
+	return ics_lease_inspect_slot(pool, owner, (guint)k, info, error);
+}
+
+gboolean ics_lease_inspect_slot(IcsPool *pool, const char *owner, guint k, IcsLeaseInfo *info,
+				GError **error)
+{
+	IcsLeaderRecord lr;
+
+	memset(info, 0, sizeof(*info));
+	if (k < 1 || k > pool->lease_slots) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "pool \"%s\": no lease slot %u (1..%u)", pool->name, k, pool->lease_slots);
+		return FALSE;
+	}
 	if (!ics_leader_read(pool->leases_path, ics_slot_offset((guint)k), &lr, error))
 		return FALSE;
-	g_autofree char *what = g_strdup_printf("pool \"%s\": lease of slot %d in %s", pool->name, k,
+	g_autofree char *what = g_strdup_printf("pool \"%s\": lease of slot %u in %s", pool->name, k,
 						pool->leases_path);
 	if (!ics_leader_check(&lr, ICS_PAXOS_MAGIC, pool->lockspace, what, error))
 		return FALSE;
@@ -70,7 +83,7 @@ gboolean ics_lease_inspect(IcsPool *pool, const char *owner, IcsLeaseInfo *info,
 		return FALSE;
 	}
 	info->owner = g_strdup(owner);
-	info->slot = (guint)k;
+	info->slot = k;
 	info->lver = lr.lver;
 	/* A released lease keeps owner_id with timestamp 0: report it free. */
 	if (lr.timestamp != 0) {

@@ -545,32 +545,35 @@ static char *migration_target(const xmlNode *status, const char *rsc_id)
 	return best;
 }
 
-/* Is @rsc_id's start on @node still in progress?  Pacemaker records a
- * pending operation (record-pending, on by default) with op-status -1
- * until it completes; crm_mon already counts the resource active there. */
-static gboolean start_pending(const xmlNode *status, const char *rsc_id, const char *node)
+/* The starts in progress: "NODE\nRESOURCE" for each start recorded as
+ * pending (op-status -1: Pacemaker records pending operations, on by
+ * default, and crm_mon already counts the resource active there).  One
+ * pass over the status section, so a snapshot stays linear in its size. */
+static GHashTable *pending_starts(const xmlNode *status)
 {
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
 	for (xmlNode *ns = status ? status->children : NULL; ns; ns = ns->next) {
 		g_autofree char *uname = ics_xml_is(ns, "node_state") ? ics_xml_prop(ns, "uname") : NULL;
-		xmlNode *lrm = g_strcmp0(uname, node) == 0 ? ics_xml_child(ns, "lrm") : NULL;
-		xmlNode *rscs = ics_xml_child(lrm, "lrm_resources");
+		xmlNode *rscs = ics_xml_child(ics_xml_child(ns, "lrm"), "lrm_resources");
 
-		for (xmlNode *lr = rscs ? rscs->children : NULL; lr; lr = lr->next) {
-			g_autofree char *id =
-				ics_xml_is(lr, "lrm_resource") ? ics_xml_prop(lr, "id") : NULL;
-
-			if (g_strcmp0(id, rsc_id) != 0)
+		for (xmlNode *lr = uname && rscs ? rscs->children : NULL; lr; lr = lr->next) {
+			if (!ics_xml_is(lr, "lrm_resource"))
 				continue;
 			for (xmlNode *op = lr->children; op; op = op->next) {
-				g_autofree char *task = ics_xml_prop(op, "operation");
+				g_autofree char *task = NULL;
+				g_autofree char *id = NULL;
 
-				if (ics_xml_is(op, "lrm_rsc_op") && g_strcmp0(task, "start") == 0 &&
-				    prop_int(op, "op-status") == -1)
-					return TRUE;
+				if (!ics_xml_is(op, "lrm_rsc_op") || prop_int(op, "op-status") != -1)
+					continue;
+				task = ics_xml_prop(op, "operation");
+				id = ics_xml_prop(lr, "id");
+				if (g_strcmp0(task, "start") == 0 && id)
+					g_hash_table_add(set, g_strdup_printf("%s\n%s", uname, id));
 			}
 		}
 	}
-	return FALSE;
+	return set;
 }
 
 static const IcsClusterFailure *latest_failure(const IcsClusterResource *r)
@@ -587,7 +590,8 @@ static const IcsClusterFailure *latest_failure(const IcsClusterResource *r)
 	return best;
 }
 
-static IcsClusterVm *new_vm(const IcsClusterResource *r, const xmlNode *status)
+static IcsClusterVm *new_vm(const IcsClusterResource *r, const xmlNode *status,
+			   GHashTable *starting)
 {
 	IcsClusterVm *v = g_new0(IcsClusterVm, 1);
 	const char *first = r->nodes->len ? g_ptr_array_index(r->nodes, 0) : NULL;
@@ -613,7 +617,9 @@ static IcsClusterVm *new_vm(const IcsClusterResource *r, const xmlNode *status)
 	} else if (first) {
 		v->state = ICS_VM_RUNNING;
 		v->node = g_strdup(first);
-		v->starting = start_pending(status, r->id, first);
+		g_autofree char *key = g_strdup_printf("%s\n%s", first, r->id);
+
+		v->starting = g_hash_table_contains(starting, key);
 	} else if (r->failures->len && should_run) {
 		v->state = ICS_VM_FAILED;
 		v->node = g_strdup(latest_failure(r)->node);
@@ -664,6 +670,7 @@ IcsClusterSnapshot *ics_cluster_snapshot_parse(xmlDoc *cib, xmlDoc *mon, GError 
 		croot ? require_root(mon, "pacemaker-result", "crm_mon output", error) : NULL;
 	xmlNode *config, *status, *summary, *dc, *crm_config;
 	g_autoptr(GHashTable) seen = NULL;
+	g_autoptr(GHashTable) starting = NULL;
 	IcsClusterSnapshot *snap;
 
 	if (mroot == NULL)
@@ -706,11 +713,12 @@ IcsClusterSnapshot *ics_cluster_snapshot_parse(xmlDoc *cib, xmlDoc *mon, GError 
 	read_mon_resources(snap, ics_xml_child(mroot, "resources"), seen);
 	read_mon_failures(snap, ics_xml_child(mroot, "failures"));
 
+	starting = pending_starts(status);
 	for (guint i = 0; i < snap->resources->len; i++) {
 		const IcsClusterResource *r = g_ptr_array_index(snap->resources, i);
 
 		if (strcmp(r->agent, "ocf:ics:vm") == 0) {
-			IcsClusterVm *v = new_vm(r, status);
+			IcsClusterVm *v = new_vm(r, status, starting);
 
 			g_ptr_array_add(snap->vms, v);
 			if (v->uuid) {

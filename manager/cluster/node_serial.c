@@ -29,6 +29,12 @@
  * releases a holder when its connection drops, so a manager that died
  * does not keep the console taken.
  *
+ * Threads: the opening thread (an HTTP request) opens the connection and
+ * the console, then hands the bridge to libvirt's event thread, which
+ * registers its callbacks itself (a one-shot timeout): from then on only
+ * that thread touches the bridge, so a callback that ends it cannot race
+ * with its setup.
+ *
  * Ending: EOF or an error on the stream closes our end of the socketpair
  * (the session sees the console close and asks the cluster why: 4001/4002
  * when the VM moved or stopped); the session closing its end makes us
@@ -58,6 +64,7 @@ typedef struct {
 	virStreamPtr st;
 	int fd;	   /* our end of the socketpair */
 	int watch; /* its handle in the event loop, -1 once removed */
+	int timer; /* the one-shot that registers the callbacks, -1 after */
 	gboolean stream_cb, eof, ended;
 	char *what;	      /* "VM UUID on NODE", for the log */
 	char out[BRIDGE_BUF]; /* console -> browser, not yet written */
@@ -234,6 +241,12 @@ static void on_socket(int watch, int fd, int events, void *opaque)
 		bridge_end(b);
 		return;
 	}
+	/* The session left: end now, whatever is still buffered towards the
+	 * console (a stream that does not drain must not keep it taken). */
+	if ((events & (VIR_EVENT_HANDLE_HANGUP | VIR_EVENT_HANDLE_ERROR)) && b->in_len > 0) {
+		bridge_end(b);
+		return;
+	}
 	if ((events &
 	     (VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_HANGUP | VIR_EVENT_HANDLE_ERROR)) &&
 	    b->in_len == 0) {
@@ -254,6 +267,26 @@ static void on_socket(int watch, int fd, int events, void *opaque)
 	bridge_interest(b);
 }
 
+/* On the event thread, once: watch both ends.  Registering here and not on
+ * the opening thread means the bridge is touched by one thread only from
+ * the hand-over on: a callback can end (and free) it at any moment. */
+static void bridge_register(int timer, void *opaque)
+{
+	SerialBridge *b = opaque;
+
+	virEventRemoveTimeout(timer);
+	b->timer = -1;
+	b->watch = virEventAddHandle(b->fd, VIR_EVENT_HANDLE_READABLE, on_socket, b, NULL);
+	if (b->watch >= 0 &&
+	    virStreamEventAddCallback(b->st, VIR_STREAM_EVENT_READABLE, on_stream, b, NULL) == 0) {
+		b->stream_cb = TRUE;
+		return;
+	}
+	ics_warning("serial console of %s: cannot watch it: %s", b->what,
+		    virGetLastErrorMessage());
+	bridge_end(b); /* the session sees the console close */
+}
+
 int ics_cluster_node_open_serial(const char *node, const char *uri, const char *uuid,
 				 GError **error)
 {
@@ -267,6 +300,7 @@ int ics_cluster_node_open_serial(const char *node, const char *uri, const char *
 	b = g_new0(SerialBridge, 1);
 	b->fd = -1;
 	b->watch = -1;
+	b->timer = -1;
 	b->what = g_strdup_printf("VM %s on %s", uuid, node);
 	b->conn = virConnectOpen(uri ? uri : own);
 	if (b->conn == NULL) {
@@ -299,19 +333,17 @@ int ics_cluster_node_open_serial(const char *node, const char *uri, const char *
 		goto fail;
 	}
 	b->fd = sv[0];
-	/* From here on the bridge belongs to the event thread. */
-	b->watch = virEventAddHandle(b->fd, VIR_EVENT_HANDLE_READABLE, on_socket, b, NULL);
-	if (b->watch < 0 ||
-	    virStreamEventAddCallback(b->st, VIR_STREAM_EVENT_READABLE, on_stream, b, NULL) != 0) {
+	/* From here on the bridge belongs to the event thread: it registers
+	 * the callbacks itself (bridge_register), this thread touches b no
+	 * more. */
+	b->timer = virEventAddTimeout(0, bridge_register, b, NULL);
+	if (b->timer < 0) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
 			    "VM %s on %s: cannot watch the serial console: %s", uuid, node,
 			    virGetLastErrorMessage());
-		if (b->watch >= 0)
-			virEventRemoveHandle(b->watch);
 		close(sv[1]);
 		goto fail;
 	}
-	b->stream_cb = TRUE;
 	return sv[1];
 fail:
 	b->watch = -1;

@@ -1113,31 +1113,35 @@ static void test_summary(void **state)
 	fx_free(f);
 }
 
-/* A VM's lease read from its pool: free until a host acquires it (the
- * holder's name is checked on the real lab, console-browser); a VM the
- * cluster does not have is NOT_FOUND. */
+/* A VM's lease read from its slot on the pool: free until a host acquires
+ * it (the holder's name is checked on the real lab, console-browser); a
+ * slot that is not the VM's is refused; a VM the cluster does not have is
+ * NOT_FOUND. */
 static void test_vm_lease(void **state)
 {
 	Fx *f = fx_new("vm-running", NULL, NULL);
-	g_autoptr(GError) e = NULL, e2 = NULL, e3 = NULL;
-	g_autoptr(json_t) before = NULL, lease = NULL;
+	g_autoptr(GError) e = NULL, e2 = NULL, e3 = NULL, e4 = NULL;
+	g_autoptr(json_t) lease = NULL;
 	g_autoptr(IcsPool) p = ics_pool_open(f->pool, NULL, NULL);
+	guint64 offset;
 	int slot;
 
 	(void)state;
-	/* no slot yet: the pool says why */
-	before = f->ops->vm_lease(f->ops->self, UUID, &e);
-	assert_null(before);
-	assert_int_equal(e->code, ICS_ERROR_NOT_FOUND);
-	slot = ics_slot_alloc(p, UUID, &e2);
+	slot = ics_slot_alloc(p, UUID, &e);
 	assert_true(slot >= 1);
-	lease = f->ops->vm_lease(f->ops->self, UUID, &e2);
+	offset = (guint64)slot * ICS_LOCK_ALIGN;
+	lease = f->ops->vm_lease(f->ops->self, UUID, offset, &e);
 	assert_non_null(lease);
 	assert_true(json_is_null(json_object_get(lease, "holder")));
 	assert_int_equal(json_integer_value(json_object_get(lease, "slot")), slot);
 	assert_null(json_object_get(lease, "host_id"));
-	assert_null(f->ops->vm_lease(f->ops->self, NEW_UUID, &e3));
-	assert_int_equal(e3->code, ICS_ERROR_NOT_FOUND);
+	/* another slot than the VM's own: refused, not another VM's holder */
+	assert_null(f->ops->vm_lease(f->ops->self, UUID, offset + ICS_LOCK_ALIGN, &e2));
+	assert_true(e2->code == ICS_ERROR_PARSE || e2->code == ICS_ERROR_CONFLICT);
+	assert_null(f->ops->vm_lease(f->ops->self, UUID, offset + 512, &e3));
+	assert_int_equal(e3->code, ICS_ERROR_INVALID_ARGUMENT);
+	assert_null(f->ops->vm_lease(f->ops->self, NEW_UUID, offset, &e4));
+	assert_int_equal(e4->code, ICS_ERROR_NOT_FOUND);
 	fx_free(f);
 }
 

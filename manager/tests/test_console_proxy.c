@@ -329,10 +329,12 @@ static IcsConsoleSession *session_for(IcsConsoleProxy *p, const char *user, GErr
 	IcsConsoleSessionSpec spec = { .kind = ICS_CONSOLE_SERIAL, .vm_uuid = "vm-a", .user = user,
 				       .client = "127.0.0.1", .host = "node1" };
 
+	if (!ics_console_proxy_reserve(p, user, error))
+		return NULL;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	close(sv[1]);
 	spec.console_fd = sv[0];
-	return ics_console_session_new(p, &spec, error);
+	return ics_console_session_new(p, &spec);
 }
 
 static void test_per_user_bounds(void **state)
@@ -368,6 +370,11 @@ static void test_per_user_bounds(void **state)
 	assert_non_null(strstr(e2->message, "alice has 16 console sessions open"));
 	s = session_for(p, "bob", NULL);
 	assert_non_null(s);
+	assert_int_equal(ics_console_proxy_sessions(p), 17);
+	/* an open that fails after its reservation gives it back */
+	assert_true(ics_console_proxy_reserve(p, "carol", NULL));
+	assert_int_equal(ics_console_proxy_sessions(p), 18);
+	ics_console_proxy_release(p, "carol");
 	assert_int_equal(ics_console_proxy_sessions(p), 17);
 	/* one of alice's ends: she may open one again */
 	drop_session(mine[0]);

@@ -15,9 +15,9 @@ import { Badge, bytes, ErrorBox, Loading, Section, useEvent, useResource, when }
 
 // The cluster's summary, re-read on host and VM events, at most once a
 // second (a mass start sends thousands of vm.state events); null when the
-// manager has no cluster.
-function useSummary() {
-  const summary = useResource(() => api.cluster().catch(() => null));
+// manager has no cluster or the user may not read hosts (never asked then).
+function useSummary(allowed: boolean) {
+  const summary = useResource(() => (allowed ? api.cluster().catch(() => null) : Promise.resolve(null)), [allowed]);
   const pending = useRef<number | null>(null);
   useEvent(["host.state", "host.fenced", "vm.state", "vm.created", "vm.deleted"], () => {
     if (pending.current === null) pending.current = window.setTimeout(() => { pending.current = null; summary.reload(); }, 1000);
@@ -156,13 +156,13 @@ export function describe(e: IcsEvent): string {
 
 export function DashboardPage({ me }: { me: WhoAmI }) {
   const can = (p: string) => me.permissions.includes(p);
-  const summary = useSummary();
+  const summary = useSummary(can("host.read"));
   return (
     <>
       <h1>Dashboard</h1>
       {can("host.read") && <Section title="Hosts and capacity"><Hosts summary={summary} /></Section>}
       {can("host.read") && <Section title="Pools"><Pools /></Section>}
-      {can("vm.read") && <Section title="Virtual machines"><VmStates summary={can("host.read") ? summary : null} /></Section>}
+      {can("vm.read") && <Section title="Virtual machines"><VmStates summary={summary} /></Section>}
       {can("task.read") && <Section title="Running tasks"><RunningTasks /></Section>}
       {can("event.read") && <Section title="Recent events"><RecentEvents /></Section>}
     </>

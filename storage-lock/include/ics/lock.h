@@ -228,6 +228,11 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IcsLeaseInfo, ics_lease_info_clear)
 
 /* Read a lease's leader record from disk (direct: no daemon needed). */
 gboolean ics_lease_inspect(IcsPool *pool, const char *owner, IcsLeaseInfo *info, GError **error);
+/* The same for slot @k known already (a VM definition's lease offset /
+ * ICS_LOCK_ALIGN): one read, no scan of the slot records; CONFLICT when
+ * the lease in that slot is not @owner's. */
+gboolean ics_lease_inspect_slot(IcsPool *pool, const char *owner, guint k, IcsLeaseInfo *info,
+				GError **error);
 
 /* ---- corosync's node list (node_names.c) ------------------------------ */
 

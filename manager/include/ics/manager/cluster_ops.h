@@ -174,13 +174,15 @@ typedef struct {
 	 * "configured", "devices": [{"id", "type", "active_on", "failed"}]}}
 	 * from the current state.  May be NULL. */
 	json_t *(*summary)(void *self, GError **error);
-	/* Who holds VM @uuid's sanlock lease, read from its pool now:
-	 * {"holder" (the node's name; null when free or an unknown host id),
-	 * "host_id", "generation" (absent when free), "slot", "version"};
-	 * NOT_FOUND when the cluster has no resource of it or it is on no
-	 * pool.  Does disk I/O: not from the main-context thread.  May be
-	 * NULL. */
-	json_t *(*vm_lease)(void *self, const char *uuid, GError **error);
+	/* Who holds VM @uuid's sanlock lease, at @offset of its pool's lease
+	 * area (its definition's lease offset), read from the pool now: {"holder" (the node's name; null when free or an
+	 * unknown host id), "host_id", "generation" (absent when free),
+	 * "slot", "version"}; NOT_FOUND when the cluster has no resource of
+	 * it or it is on no pool, CONFLICT when that slot is not its lease,
+	 * INVALID_ARGUMENT when @offset is no slot's.
+	 * A few small reads (no scan of the pool's slots), but disk I/O: not
+	 * from the main-context thread.  May be NULL. */
+	json_t *(*vm_lease)(void *self, const char *uuid, guint64 offset, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */

@@ -82,11 +82,18 @@ void ics_console_proxy_stop(IcsConsoleProxy *p);
 void ics_console_proxy_free(IcsConsoleProxy *p);
 guint ics_console_proxy_sessions(IcsConsoleProxy *p);
 
-/* A session for @spec, counted against the bounds (LIMIT when the proxy
- * or @spec->user's share is full, UNAVAILABLE when stopping); on failure @spec->console_fd is closed.  Hand it to the HTTP
- * layer with ics_console_session_respond(). */
-IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleSessionSpec *spec,
-					   GError **error);
+/* Count a session of @user against the bounds before anything is opened
+ * for it (LIMIT when the proxy or the user's share is full, UNAVAILABLE
+ * when stopping), so a refused open costs no connection to a node. */
+gboolean ics_console_proxy_reserve(IcsConsoleProxy *p, const char *user, GError **error);
+/* Give back a reservation that no session took (the open failed). */
+void ics_console_proxy_release(IcsConsoleProxy *p, const char *user);
+
+/* A session for @spec, on the reservation made for @spec->user (which it
+ * owns from now on, and gives back when it ends); it owns
+ * @spec->console_fd.  Hand it to the HTTP layer with
+ * ics_console_session_respond(). */
+IcsConsoleSession *ics_console_session_new(IcsConsoleProxy *p, const IcsConsoleSessionSpec *spec);
 
 /* The 101 answer for the WebSocket handshake of @req (Sec-WebSocket-Key,
  * version 13, subprotocol "binary" when offered) that starts @s; on a bad
