@@ -144,6 +144,22 @@ static gboolean create_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 	return TRUE;
 }
 
+/* What a failed lease read tells the client (the adapter's message names
+ * paths on the pool: it goes to the log only). */
+static const char *lease_error_text(int code)
+{
+	switch (code) {
+	case ICS_ERROR_NOT_FOUND:
+		return "the VM is not in the cluster";
+	case ICS_ERROR_CONFLICT:
+	case ICS_ERROR_PARSE:
+	case ICS_ERROR_INVALID_ARGUMENT:
+		return "the lease slot is not this VM's";
+	default:
+		return "the pool cannot be read now";
+	}
+}
+
 /* The VM's lease holder, read from the slot its definition names
  * (cluster_lease.c); why not, in a few words, when it cannot be read (the
  * adapter's message stays in the log: it names paths on the pool). */
@@ -165,12 +181,7 @@ static void add_lease(IcsManager *m, const char *uuid, json_t *out)
 		return;
 	}
 	ics_info("VM %s: lease not read: %s", uuid, lerr->message);
-	json_object_set_new(out, "lease_error",
-			    json_string(lerr->code == ICS_ERROR_NOT_FOUND ? "the VM is not in the cluster"
-					: lerr->code == ICS_ERROR_CONFLICT || lerr->code == ICS_ERROR_PARSE ||
-							  lerr->code == ICS_ERROR_INVALID_ARGUMENT
-						? "the lease slot is not this VM's"
-						: "the pool cannot be read now"));
+	json_object_set_new(out, "lease_error", json_string(lease_error_text(lerr->code)));
 }
 
 static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)

@@ -226,7 +226,7 @@ try {
   await until("the serial console to connect", async () => /Connected\./.test(await serial.locator("[role=status]").textContent()), 30000).catch(async (e) => {
     throw new Error(e.message + ": " + await serial.locator("[role=status]").textContent().catch(() => "no status"));
   });
-  const counterLine = /ics-guest boot=\d+ uptime_ms=\d+ counter=\d+/;
+  const counterLine = /ics-guest boot=(\d+) uptime_ms=\d+ counter=(\d+)/;
   let serialText = "";
   await until("the guest's counter line in xterm.js", async () => {
     serialText = await serial.locator(".xterm-rows").textContent().catch(() => "");
@@ -239,7 +239,8 @@ try {
   // ---- a live migration during the session: it closes saying where the VM
   // went, the page offers to reconnect, and the console goes on there (the
   // guest's counter higher, the same boot: its memory moved with it)
-  const counterOf = (t) => [...t.matchAll(/ics-guest boot=(\d+) uptime_ms=\d+ counter=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]).pop();
+  // [boot, counter] of the last counter line in @t
+  const counterOf = (t) => [...t.matchAll(new RegExp(counterLine, "g"))].map((m) => [Number(m[1]), Number(m[2])]).pop();
   const [boot0, count0] = counterOf(serialText);
   const hostD = nodes.find((n) => n !== hostC && n !== managerNode);
   const migrated = await page.evaluate(async ([u, target]) => {

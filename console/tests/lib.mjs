@@ -96,7 +96,7 @@ export function auditor(page, tap, axeSource, shots) {
 // The accessible name of the focused element, near enough for the tests: its
 // aria-label, else its first label's text (a select's label includes its
 // options' texts), else its own text.
-export const focusedName = (page) => page.evaluate(() => {
+const focusedName = (page) => page.evaluate(() => {
   const el = document.activeElement;
   if (!el || el === document.body) return "";
   const label = el.labels && el.labels.length ? el.labels[0].textContent : "";

@@ -13,7 +13,7 @@ manager_cluster_libicscluster_la_SOURCES = \
 	manager/cluster/cib_writes.c \
 	manager/cluster/snapshot_json.c \
 	manager/cluster/node_stats.c \
-	manager/cluster/node_domain.c \
+	manager/cluster/node_domain.h manager/cluster/node_domain.c \
 	manager/cluster/node_serial.c
 manager_cluster_libicscluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/cluster/include \
 	$(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)

@@ -19,6 +19,7 @@
 #include <libvirt/virterror.h>
 
 #include "cluster_internal.h"
+#include "node_domain.h"
 #include "ics/error.h"
 #include "ics/xml.h"
 
@@ -28,10 +29,8 @@ static void silent(void *user, virErrorPtr err)
 	(void)err;
 }
 
-/* The domain @uuid on @node's libvirtd (read-only for looking only);
- * NULL with @error set.  *@conn must be closed by the caller. */
-static virDomainPtr node_domain(const char *node, const char *uri, const char *uuid,
-				gboolean readonly, virConnectPtr *conn, GError **error)
+virDomainPtr ics_node_domain_open(const char *node, const char *uri, const char *uuid,
+				  gboolean readonly, virConnectPtr *conn, GError **error)
 {
 	g_autofree char *own = uri ? NULL : ics_node_libvirt_uri(node);
 	virDomainPtr dom;
@@ -64,7 +63,7 @@ gboolean ics_cluster_node_destroy_domain(const char *node, const char *uri, cons
 					 GError **error)
 {
 	virConnectPtr conn = NULL;
-	virDomainPtr dom = node_domain(node, uri, uuid, FALSE, &conn, error);
+	virDomainPtr dom = ics_node_domain_open(node, uri, uuid, FALSE, &conn, error);
 	gboolean ok = FALSE;
 
 	if (dom == NULL) {
@@ -83,7 +82,7 @@ gboolean ics_cluster_node_reboot_domain(const char *node, const char *uri, const
 					GError **error)
 {
 	virConnectPtr conn = NULL;
-	virDomainPtr dom = node_domain(node, uri, uuid, FALSE, &conn, error);
+	virDomainPtr dom = ics_node_domain_open(node, uri, uuid, FALSE, &conn, error);
 	gboolean ok = FALSE;
 
 	if (dom == NULL) {
@@ -107,7 +106,7 @@ static char *domain_xml(const char *node, const char *uri, const char *uuid, gbo
 			GError **error)
 {
 	virConnectPtr conn = NULL;
-	virDomainPtr dom = node_domain(node, uri, uuid, !secure, &conn, error);
+	virDomainPtr dom = ics_node_domain_open(node, uri, uuid, !secure, &conn, error);
 	char *xml = NULL, *copy = NULL;
 
 	if (dom != NULL) {

@@ -53,6 +53,7 @@
 #include <libvirt/virterror.h>
 
 #include "cluster_internal.h"
+#include "node_domain.h"
 #include "ics/error.h"
 #include "ics/log.h"
 
@@ -72,12 +73,6 @@ typedef struct {
 	char in[BRIDGE_BUF]; /* browser -> console, not yet sent */
 	gsize in_len, in_off;
 } SerialBridge;
-
-static void silent(void *user, virErrorPtr err)
-{
-	(void)user;
-	(void)err;
-}
 
 static gpointer event_loop(gpointer data)
 {
@@ -290,31 +285,19 @@ static void bridge_register(int timer, void *opaque)
 int ics_cluster_node_open_serial(const char *node, const char *uri, const char *uuid,
 				 GError **error)
 {
-	g_autofree char *own = uri ? NULL : ics_node_libvirt_uri(node);
 	SerialBridge *b;
 	int sv[2];
 
 	if (!event_loop_start(error))
 		return -1;
-	virSetErrorFunc(NULL, silent);
 	b = g_new0(SerialBridge, 1);
 	b->fd = -1;
 	b->watch = -1;
 	b->timer = -1;
 	b->what = g_strdup_printf("VM %s on %s", uuid, node);
-	b->conn = virConnectOpen(uri ? uri : own);
-	if (b->conn == NULL) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
-			    "node %s: cannot reach libvirtd at %s: %s", node, uri ? uri : own,
-			    virGetLastErrorMessage());
+	b->dom = ics_node_domain_open(node, uri, uuid, FALSE, &b->conn, error);
+	if (b->dom == NULL)
 		goto fail;
-	}
-	b->dom = virDomainLookupByUUIDString(b->conn, uuid);
-	if (b->dom == NULL) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
-			    "node %s: no domain %s (stopped already?)", node, uuid);
-		goto fail;
-	}
 	b->st = virStreamNew(b->conn, VIR_STREAM_NONBLOCK);
 	if (b->st == NULL ||
 	    virDomainOpenConsole(b->dom, NULL, b->st, VIR_DOMAIN_CONSOLE_SAFE) != 0) {
