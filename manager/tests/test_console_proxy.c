@@ -387,6 +387,72 @@ static void test_per_user_bounds(void **state)
 	ics_console_proxy_free(p);
 }
 
+/* Reservations from many threads at once, four users: the counts stay
+ * within each user's share and the proxy's bound, and all come back. */
+typedef struct {
+	IcsConsoleProxy *p;
+	const char *user;
+	gint over; /* a reservation beyond the user's share was granted */
+	guint *held; /* the user's reservations now, under its mutex */
+	GMutex *lock;
+} Reserver;
+
+static gpointer reserver(gpointer data)
+{
+	Reserver *r = data;
+
+	/* Six threads of a user hold up to four each: more than its share,
+	 * so refusals happen while others come back. */
+	for (guint i = 0; i < 500; i++) {
+		guint got = 0;
+
+		for (guint k = 0; k < 4; k++) {
+			if (!ics_console_proxy_reserve(r->p, r->user, NULL))
+				continue;
+			got++;
+			g_mutex_lock(r->lock);
+			if (++*r->held > ICS_CONSOLE_MAX_SESSIONS_PER_USER)
+				g_atomic_int_set(&r->over, 1);
+			g_mutex_unlock(r->lock);
+		}
+		g_thread_yield();
+		g_mutex_lock(r->lock);
+		*r->held -= got;
+		g_mutex_unlock(r->lock);
+		while (got--)
+			ics_console_proxy_release(r->p, r->user);
+	}
+	return NULL;
+}
+
+static void test_reserve_threads(void **state)
+{
+	static const char *users[] = { "alice", "bob", "carol", "dave" };
+	IcsConsoleProxy *p = ics_console_proxy_new(0);
+	guint held[G_N_ELEMENTS(users)] = { 0 };
+	GMutex locks[G_N_ELEMENTS(users)];
+	Reserver rs[24];
+	GThread *th[G_N_ELEMENTS(rs)];
+
+	(void)state;
+	for (guint u = 0; u < G_N_ELEMENTS(users); u++)
+		g_mutex_init(&locks[u]);
+	for (guint i = 0; i < G_N_ELEMENTS(rs); i++) {
+		guint u = i % G_N_ELEMENTS(users);
+
+		rs[i] = (Reserver){ p, users[u], 0, &held[u], &locks[u] };
+		th[i] = g_thread_new("reserver", reserver, &rs[i]);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(rs); i++) {
+		g_thread_join(th[i]);
+		assert_int_equal(g_atomic_int_get(&rs[i].over), 0);
+	}
+	assert_int_equal(ics_console_proxy_sessions(p), 0);
+	for (guint u = 0; u < G_N_ELEMENTS(users); u++)
+		g_mutex_clear(&locks[u]);
+	ics_console_proxy_free(p);
+}
+
 static void test_ticket_route(void **state)
 {
 	Ctx *c = *state;
@@ -971,6 +1037,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ticket_table),
 		cmocka_unit_test(test_per_user_bounds),
+		cmocka_unit_test(test_reserve_threads),
 		cmocka_unit_test(test_ticket_route),
 		cmocka_unit_test(test_vnc_end_to_end),
 		cmocka_unit_test(test_refusals),
