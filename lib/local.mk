@@ -6,12 +6,14 @@ noinst_LTLIBRARIES += lib/libics.la
 lib_libics_la_SOURCES = \
 	lib/error.c \
 	lib/exec.c \
+	lib/file.c \
 	lib/json.c \
 	lib/log.c \
 	lib/xml.c
 # ics/error.h is installed with the client SDK (client/local.mk).
 noinst_HEADERS += \
 	lib/include/ics/exec.h \
+	lib/include/ics/file.h \
 	lib/include/ics/json.h \
 	lib/include/ics/log.h \
 	lib/include/ics/xml.h

@@ -8,9 +8,8 @@
  *
  * Hosts read these files while another host may be rewriting them, and a
  * host may die in the middle of a write, so every file is replaced
- * atomically: written to a temporary name in the same directory, fsynced,
- * renamed over the old one, and the directory fsynced.  A reader sees the
- * old file or the new one, never half of one.  domain.xml is written before
+ * atomically (ics/file.h): a reader sees the old file or the new one, never
+ * half of one.  domain.xml is written before
  * vm.json, so a VM appears in the list (which looks for vm.json) only once
  * both exist.  The uuid given to every call is checked first: it becomes a
  * path component, and "../x" must not escape the pool.
@@ -18,7 +17,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +24,7 @@
 #include <glib/gstdio.h>
 
 #include "ics/error.h"
+#include "ics/file.h"
 #include "ics/json.h"
 #include "ics/vmdef.h"
 
@@ -45,65 +44,6 @@ static gboolean check_uuid(const char *uuid, GError **error)
 		return FALSE;
 	}
 	return TRUE;
-}
-
-static gboolean fsync_dir(const char *dir, GError **error)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) < 0) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		ics_error_set_errno(error, e, "cannot sync directory %s", dir);
-		return FALSE;
-	}
-	close(fd);
-	return TRUE;
-}
-
-/* Replace dir/name with @data: tmp + fsync + rename + fsync(dir). */
-static gboolean write_atomic(const char *dir, const char *name, const char *data, GError **error)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	g_autofree char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, name);
-	size_t len = strlen(data);
-	size_t done = 0;
-	int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0644);
-
-	if (fd < 0) {
-		ics_error_set_errno(error, errno, "cannot create a temporary file in %s", dir);
-		return FALSE;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		done += (size_t)n;
-	}
-	if (fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
-	return fsync_dir(dir, error);
-fail : {
-	int e = errno;
-
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	ics_error_set_errno(error, e, "cannot write %s", path);
-}
-	return FALSE;
 }
 
 gboolean ics_vm_store_save(const char *pool_path, const IcsVmMeta *m, GError **error)
@@ -132,8 +72,8 @@ gboolean ics_vm_store_save(const char *pool_path, const IcsVmMeta *m, GError **e
 		return FALSE;
 	}
 	/* A new VM dir must survive a crash too. */
-	if (!fsync_dir(vms, error) || !write_atomic(dir, DOMAIN_XML, xml, error) ||
-	    !write_atomic(dir, VM_JSON, json, error)) {
+	if (!ics_fsync_dir(vms, error) || !ics_file_write_atomic(dir, DOMAIN_XML, xml, error) ||
+	    !ics_file_write_atomic(dir, VM_JSON, json, error)) {
 		ics_error_prefix(error, "vm \"%s\": ", m->name);
 		return FALSE;
 	}
@@ -253,6 +193,6 @@ gboolean ics_vm_store_delete(const char *pool_path, const char *uuid, GError **e
 	{
 		g_autofree char *vms = g_path_get_dirname(dir);
 
-		return fsync_dir(vms, error);
+		return ics_fsync_dir(vms, error);
 	}
 }
