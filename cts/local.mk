@@ -22,6 +22,7 @@ CTS_FILES = \
 	cts/scenarios/basic.py \
 	cts/scenarios/storage.py \
 	cts/scenarios/vm.py \
+	cts/scenarios/backup.py \
 	cts/scenarios/manager.py \
 	cts/scenarios/manager_cert.py \
 	cts/scenarios/inventory.py \

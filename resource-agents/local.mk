@@ -33,9 +33,9 @@ ics_ocf_agents = pool vm
 
 resource_agents_ocf_ics_vm_SOURCES = resource-agents/vm.c
 resource_agents_ocf_ics_vm_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS) \
-	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS)
+	$(ICSBACKUP_CPPFLAGS) $(LIBVIRT_CFLAGS)
 resource_agents_ocf_ics_vm_LDADD = resource-agents/libvmagent.la resource-agents/libocf.la \
-	$(ICSVMDEF_LIBS) $(ICSLOCK_LIBS) $(LIBVIRT_LIBS)
+	$(ICSBACKUP_LIBS) $(ICSLOCK_LIBS) $(LIBVIRT_LIBS)
 
 resource_agents_ocf_ics_pool_SOURCES = resource-agents/pool.c
 resource_agents_ocf_ics_pool_CPPFLAGS = $(AM_CPPFLAGS) $(ICSLOCK_CPPFLAGS)

@@ -15,7 +15,11 @@
  * started it; only a start that waited out its budget fails.  monitor tells
  * running, cleanly stopped, failed, crashed and paused-on-I/O-error apart
  * and applies the VM's crash policy; migrate_to/migrate_from do a live
- * peer-to-peer migration.  The decisions are in vm_logic.c, the libvirt
+ * peer-to-peer migration (a running backup job is aborted first: libvirt
+ * runs one job per domain).  After a start or an incoming migration the
+ * VM's backup checkpoints recorded on the pool are redefined, so
+ * changed-block tracking survives both (libicsbackup).  The decisions are
+ * in vm_logic.c, the libvirt
  * calls in vm_runtime.c; this file gathers facts from the cluster.
  *
  * Nothing may hang: every action runs under an alarm at the operation's
@@ -39,6 +43,7 @@
 
 #include <glib/gstdio.h>
 
+#include "ics/backup.h"
 #include "ics/error.h"
 #include "ics/exec.h"
 #include "ics/lock.h"
@@ -527,6 +532,53 @@ static int check_quorum(const VmConfig *cfg, const char *vm)
 	}
 }
 
+/* ---- changed-block tracking (docs/backup-format.md) -------------------- */
+
+/* Redefine on the domain now running here the checkpoints recorded on the
+ * pool: libvirt forgets them with a transient domain's stop or migration,
+ * the bitmaps stay in the images.  A bitmap that did not survive is logged
+ * and marked; the next backup is then full and says why.  Never fails the
+ * action: a backup chain is not worth a VM. */
+static void redefine_checkpoints(virConnectPtr conn, const VmConfig *cfg, const char *name)
+{
+	g_autofree char *dir = ics_vm_dir(cfg->pool, cfg->uuid);
+	g_autoptr(GString) report = g_string_new(NULL);
+	g_auto(GStrv) lines = NULL;
+	virDomainPtr dom = virDomainLookupByUUIDString(conn, cfg->uuid);
+	guint n;
+
+	if (dom == NULL)
+		return;
+	n = ics_backup_checkpoints_redefine(dom, dir, report);
+	virDomainFree(dom);
+	lines = g_strsplit(report->str, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++)
+		if (lines[i][0])
+			ocf_log(ICS_LOG_WARNING, "vm %s: %s", name, lines[i]);
+	if (n > 0)
+		ocf_log(ICS_LOG_INFO, "vm %s: %u backup checkpoint%s redefined", name, n,
+			n == 1 ? "" : "s");
+}
+
+/* A backup job running on the domain is aborted: @why (a migration) goes
+ * first.  The backup fails cleanly and its chain stays valid. */
+static void abort_backup(virConnectPtr conn, const VmConfig *cfg, const char *name,
+			 const char *why)
+{
+	g_autoptr(GError) error = NULL;
+	virDomainPtr dom = virDomainLookupByUUIDString(conn, cfg->uuid);
+	gboolean aborted = FALSE;
+
+	if (dom == NULL)
+		return;
+	if (!ics_backup_abort_job(dom, &aborted, &error))
+		ocf_log(ICS_LOG_WARNING, "vm %s: %s", name, error->message);
+	else if (aborted)
+		ocf_log(ICS_LOG_NOTICE, "vm %s: aborted its running backup: the %s goes first",
+			name, why);
+	virDomainFree(dom);
+}
+
 /* ---- actions ---------------------------------------------------------- */
 
 static virConnectPtr connect_or_reason(const VmConfig *cfg)
@@ -576,6 +628,7 @@ static int vm_start(const OcfAgent *agent)
 	if (o.present && vm_health_classify(&o) == VM_HEALTH_RUNNING) {
 		ocf_log(ICS_LOG_INFO, "vm %s already runs here", m->name);
 		marker_write(&cfg);
+		redefine_checkpoints(conn, &cfg, m->name);
 		goto out;
 	}
 	/* The lease: looked at (and waited for) before the domain starts; if
@@ -602,6 +655,7 @@ static int vm_start(const OcfAgent *agent)
 		g_usleep(LEASE_POLL_MS * 1000);
 	}
 	marker_write(&cfg);
+	redefine_checkpoints(conn, &cfg, m->name);
 	ocf_log(ICS_LOG_INFO, "vm %s started in %" G_GINT64_FORMAT " ms%s", m->name,
 		(g_get_monotonic_time() - t0) / 1000, took_over ? " (lease taken over)" : "");
 out:
@@ -850,6 +904,8 @@ static int vm_migrate_to(const OcfAgent *agent)
 	opts.unsafe = migration_unsafe(agent);
 	opts.abort_after_ms = vm_migrate_abort_ms(op_ms);
 	opts.progress = log_progress;
+	/* libvirt runs one job at a time on a domain */
+	abort_backup(conn, &cfg, m->name, "migration");
 	if (!vm_domain_migrate(conn, cfg.uuid, &opts, &error)) {
 		ocf_exit_reason("vm %s: migration to %s: %s", m->name, target, error->message);
 		rc = OCF_ERR_GENERIC;
@@ -883,6 +939,8 @@ static int vm_migrate_from(const OcfAgent *agent)
 		return OCF_ERR_GENERIC;
 	}
 	vm_runtime_log_migration_stats(conn, cfg.uuid);
+	if (vm_health_classify(&o) == VM_HEALTH_RUNNING)
+		redefine_checkpoints(conn, &cfg, cfg.uuid);
 	virConnectClose(conn);
 	if (vm_health_classify(&o) != VM_HEALTH_RUNNING) {
 		ocf_exit_reason("vm %s does not run on this node after the migration", cfg.uuid);

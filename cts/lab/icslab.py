@@ -413,7 +413,7 @@ class Lab:
 
         for f in programs("fencing", "fence_"):
             install(os.path.join(builddir, "fencing", f), os.path.join(sbin, f))
-        for sub in ("storage-lock", "cli", "manager"):
+        for sub in ("storage-lock", "backup", "cli", "manager"):
             for f in programs(sub, "ics-"):
                 install(os.path.join(builddir, sub, f), os.path.join(sbin, f))
         for f in programs("resource-agents", "ocf_ics_"):

@@ -105,7 +105,7 @@ def guest_ready(ctx):
 
 
 def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_mib=0,
-              bandwidth_mibps=0, disk_beside_pool=False):
+              bandwidth_mibps=0, disk_beside_pool=False, disk_format="raw"):
     """A VM definition on the pool (vm.json; the agent generates the domain
     XML from it), its lease slot, and its CIB primitive ordered after the pool,
     named after the VM as ICS names it (docs/vm-definition.md, "Resource ids":
@@ -115,15 +115,21 @@ def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_m
     bandwidth_mibps > 0 caps its live migrations (metadata, read at migrate time).
     disk_beside_pool puts the disk on the same shared directory but reached
     without the nodes' fault injector: the pool's storage can fail (sanlock
-    loses its lockspace) while the guest's disk keeps working."""
+    loses its lockspace) while the guest's disk keeps working.
+    disk_format "qcow2" converts the guest's disk (for backups: bitmaps need
+    qcow2); read its header with read_header_qcow2()."""
     u = str(uuidlib.uuid4())
     kdir = guest_ready(ctx)
     host_pool = ctx.lab.require_state()["pool"]["host_path"]
     vdir_host = os.path.join(host_pool, ".ics", "vms", u)
-    disk_rel = "vms/%s/disk0.raw" % u
+    disk_rel = "vms/%s/disk0.%s" % (u, disk_format)
     os.makedirs(os.path.join(host_pool, "vms", u), exist_ok=True)
-    subprocess.run([os.path.join(GUEST_DIR, "guest-disk"), os.path.join(host_pool, disk_rel)],
-                   check=True, capture_output=True)
+    raw = os.path.join(host_pool, "vms", u, "disk0.raw")
+    subprocess.run([os.path.join(GUEST_DIR, "guest-disk"), raw], check=True, capture_output=True)
+    if disk_format != "raw":
+        subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", disk_format, raw,
+                        os.path.join(host_pool, disk_rel)], check=True, capture_output=True)
+        os.unlink(raw)
     slot = ctx.crm(["ics-lease", "slot", "alloc", POOL, u]).stdout.strip().split()[-1]
     slot = int("".join(c for c in slot if c.isdigit()))
     meta = {"format": 1, "uuid": u, "name": name, "vcpus": 1, "memory_mib": memory_mib,
@@ -131,9 +137,9 @@ def define_vm(ctx, name, memory_mib=128, crash_policy="ha", started=True, load_m
             "kernel": {"path": kdir + "/vmlinux", "initrd": kdir + "/initrd.img",
                        "cmdline": "console=ttyS0 quiet ics_tick=1" +
                                   (" ics_load=%d" % load_mib if load_mib else "")},
-            "disks": [{"path": os.path.join(host_pool, disk_rel), "format": "raw",
+            "disks": [{"path": os.path.join(host_pool, disk_rel), "format": disk_format,
                        "shared_outside_pool": True} if disk_beside_pool else
-                      {"path": POOL + "/" + disk_rel, "format": "raw"}],
+                      {"path": POOL + "/" + disk_rel, "format": disk_format}],
             "crash_policy": crash_policy,
             "lease": {"lockspace": storage.LOCKSPACE, "name": u,
                       "path": POOL + "/.ics/leases", "offset": slot * 1048576}}
@@ -212,6 +218,23 @@ def read_header(disk):
     fields = dict(kv.split("=", 1) for kv in p.stdout.decode(errors="replace").split()
                   if "=" in kv)
     return {k: int(v) if v.isdigit() else v for k, v in fields.items()}
+
+
+def read_header_qcow2(disk):
+    """The guest's disk header from a qcow2 image, read with qemu-img (-U:
+    the running QEMU holds the image's write lock)."""
+    d = os.path.dirname(disk)
+    out = os.path.join(d, ".header-%d" % os.getpid())
+    try:
+        p = subprocess.run(["qemu-img", "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512",
+                            "count=1", "if=" + disk, "of=" + out], capture_output=True,
+                           timeout=30)
+        if p.returncode != 0:
+            return {}
+        return read_header(out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(out)
 
 
 def migration_stats(ctx, node, uuid):

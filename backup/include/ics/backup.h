@@ -1,0 +1,186 @@
+/*
+ * ics/backup.h: VM backups -- the repository and its on-disk format, full
+ * and incremental backups through libvirt's backup API, verification,
+ * restore, and the checkpoint records that keep changed-block tracking
+ * alive across stop/start and migration.
+ *
+ * A repository is a directory (on a pool or any mounted path) that
+ * describes itself: everything needed to list, verify and restore a backup
+ * is in it, so `ics-backup` works on a machine that has only the
+ * repository.  The format is documented in docs/backup-format.md:
+ *
+ *   REPO/ics-backup-repository.json          {"format", "id", "created"}
+ *   REPO/vms/<vm-uuid>/.lock                  one writer per VM (flock)
+ *   REPO/vms/<vm-uuid>/<id>/manifest.json     written last: the backup is good
+ *   REPO/vms/<vm-uuid>/<id>/<target>.qcow2    one per disk; an incremental's
+ *                                             backing file is its parent's
+ *                                             (relative: ../<parent>/<target>.qcow2)
+ *   REPO/vms/<vm-uuid>/.<id>.partial/         a backup being written, or one
+ *                                             that failed: never listed
+ *
+ * A backup's directory appears (rename of the .partial one) only after its
+ * files and its manifest, with a sha256 of each file, are on disk.  So
+ * "listed" means "complete", and nothing half-written is ever taken for a
+ * backup.
+ *
+ * Errors: ICS_ERROR_NOT_FOUND (no such repository, backup, disk),
+ * ICS_ERROR_PARSE (a manifest that is not JSON or not ours),
+ * ICS_ERROR_INVALID_ARGUMENT (bad input, including a manifest of a newer
+ * format), ICS_ERROR_BUSY (another backup of the VM writes to the
+ * repository), ICS_ERROR_CONFLICT (a restore target exists),
+ * ICS_ERROR_IO (the disk said no: ENOSPC, EIO, a checksum that differs),
+ * ICS_ERROR_UNAVAILABLE (libvirtd), ICS_ERROR_EXEC (qemu-img failed).
+ */
+#ifndef ICS_BACKUP_H
+#define ICS_BACKUP_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <libvirt/libvirt.h>
+
+#include "ics/vmdef.h"
+
+#define ICS_BACKUP_FORMAT 1
+#define ICS_BACKUP_REPO_FILE "ics-backup-repository.json"
+#define ICS_BACKUP_MANIFEST "manifest.json"
+/* Checkpoints ICS makes are named ICS_BACKUP_CHECKPOINT_PREFIX<repo8>-<id>:
+ * each repository keeps its own (the newest of its chain), and checkpoints
+ * someone else made are left alone. */
+#define ICS_BACKUP_CHECKPOINT_PREFIX "ics-"
+
+/* ---- repository ----------------------------------------------------- */
+
+typedef struct IcsBackupRepo IcsBackupRepo;
+
+/* Create the repository at @path (the directory may exist, empty or not,
+ * but must not hold another format's repository file); an existing ICS
+ * repository is opened as it is. */
+IcsBackupRepo *ics_backup_repo_init(const char *path, GError **error);
+/* Open an existing repository: NOT_FOUND when @path has no repository
+ * file (not mounted?), INVALID_ARGUMENT when its format is newer. */
+IcsBackupRepo *ics_backup_repo_open(const char *path, GError **error);
+void ics_backup_repo_free(IcsBackupRepo *repo);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsBackupRepo, ics_backup_repo_free)
+const char *ics_backup_repo_path(const IcsBackupRepo *repo);
+const char *ics_backup_repo_id(const IcsBackupRepo *repo);
+
+/* ---- manifest ------------------------------------------------------- */
+
+typedef struct {
+	char *target;	     /* "vda" */
+	char *source;	     /* the disk's path when it was backed up */
+	char *source_format; /* "qcow2" | "raw" */
+	guint64 virtual_size;
+	char *file; /* "vda.qcow2", in the backup's directory */
+	guint64 file_size;
+	char *sha256; /* of the file, lower-case hex */
+} IcsBackupDisk;
+
+typedef struct {
+	guint format; /* ICS_BACKUP_FORMAT */
+	char *ics_version;
+	char *id; /* "20261207T142933Z-1a2b": sorts by time */
+	char *vm_uuid;
+	char *vm_name;
+	json_t *definition; /* the VM's vm.json when it was backed up */
+	char *created;	    /* RFC 3339 UTC: the point in time of the backup */
+	char *completed;
+	gboolean incremental;
+	char *parent;	   /* id of the backup this one is relative to, or NULL */
+	char *full_reason; /* why a full backup (NULL for an incremental) */
+	char *checkpoint;  /* the libvirt checkpoint made at this backup, or NULL */
+	char *consistency; /* "crash-consistent" | "filesystem-frozen" | "stopped" */
+	GPtrArray *disks;  /* IcsBackupDisk* */
+	guint64 bytes_written;
+	guint64 duration_ms;
+	/* Not serialised: the backup's directory when read from a repository. */
+	char *dir;
+} IcsBackupManifest;
+
+void ics_backup_manifest_free(IcsBackupManifest *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsBackupManifest, ics_backup_manifest_free)
+/* @what names the text in messages (its path). */
+IcsBackupManifest *ics_backup_manifest_parse(const char *text, const char *what, GError **error);
+json_t *ics_backup_manifest_to_json(const IcsBackupManifest *m);
+char *ics_backup_manifest_serialize(const IcsBackupManifest *m);
+const IcsBackupDisk *ics_backup_manifest_disk(const IcsBackupManifest *m, const char *target);
+
+/* ---- catalogue ------------------------------------------------------ */
+
+/* The complete backups of @vm_uuid (NULL: of every VM), oldest first
+ * (by VM, then id).  A backup whose manifest cannot be read is not listed;
+ * its path and reason are appended to @problems when not NULL. */
+GPtrArray *ics_backup_repo_list(IcsBackupRepo *repo, const char *vm_uuid, GPtrArray *problems,
+				GError **error);
+/* The backup @id (of any VM). */
+IcsBackupManifest *ics_backup_repo_find(IcsBackupRepo *repo, const char *id, GError **error);
+/* The chain that restores @m: its full backup first, @m last. */
+GPtrArray *ics_backup_chain(IcsBackupRepo *repo, const IcsBackupManifest *m, GError **error);
+
+/* ---- progress ------------------------------------------------------- */
+
+typedef struct {
+	const char *phase; /* "copying", "checksumming", "verifying", "restoring" */
+	guint64 done;	   /* bytes */
+	guint64 total;
+} IcsBackupProgress;
+typedef void (*IcsBackupProgressFn)(const IcsBackupProgress *p, gpointer data);
+
+/* ---- verify and restore --------------------------------------------- */
+
+/* Recompute the sha256 of every file of @m's chain and check the chain's
+ * links; IO naming the backup and the disk on the first difference. */
+gboolean ics_backup_verify(IcsBackupRepo *repo, const IcsBackupManifest *m,
+			   IcsBackupProgressFn progress, gpointer data, GError **error);
+
+/* Write disk @target of backup @m (with its chain) to the new file @dest
+ * in @format ("qcow2" or "raw"): CONFLICT when @dest exists.  The chain is
+ * verified first unless @skip_verify.  On failure @dest is removed. */
+gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m,
+				 const char *target, const char *dest, const char *format,
+				 gboolean skip_verify, GError **error);
+
+/* ---- taking a backup ------------------------------------------------ */
+
+typedef struct {
+	IcsBackupProgressFn progress;
+	gpointer progress_data;
+	/* Set to non-zero by another thread to cancel. */
+	const volatile gint *cancel;
+	/* A full backup even when an incremental one is possible. */
+	gboolean force_full;
+	/* Try the guest agent's filesystem freeze (default on). */
+	gboolean no_quiesce;
+	/* The VM's pool path: where its checkpoint records are kept. */
+	const char *pool_path;
+} IcsBackupRunOptions;
+
+/* Back up the running domain @dom of VM @vm into @repo: incremental from
+ * the VM's last backup in @repo when that backup's checkpoint is defined
+ * on @dom and every disk is qcow2, otherwise full, with the reason in the
+ * manifest.  Returns the manifest of the new (complete) backup. */
+IcsBackupManifest *ics_backup_run_live(IcsBackupRepo *repo, virDomainPtr dom, const IcsVmMeta *vm,
+				       const IcsBackupRunOptions *opts, GError **error);
+/* Back up VM @vm while it is stopped (the caller knows it is and that it
+ * will not start meanwhile): a full copy of each disk with qemu-img. */
+IcsBackupManifest *ics_backup_run_stopped(IcsBackupRepo *repo, const IcsVmMeta *vm,
+					  const IcsBackupRunOptions *opts, GError **error);
+
+/* ---- checkpoint records on the VM's pool ----------------------------- */
+
+/* The directory of @vm_dir's checkpoint records: <vm_dir>/checkpoints. */
+char *ics_backup_checkpoint_dir(const char *vm_dir);
+/* Redefine on @dom (just started or migrated in) every checkpoint recorded
+ * in @vm_dir, oldest first, validating its bitmaps.  A checkpoint whose
+ * bitmap is missing or inconsistent (the VM crashed, its disk was changed
+ * outside ICS) is not redefined; its record gets a ".broken" companion
+ * with libvirt's reason, which the next backup reports as the reason it is
+ * full.  Returns how many were redefined; @report gets a line per record
+ * that was not. */
+guint ics_backup_checkpoints_redefine(virDomainPtr dom, const char *vm_dir, GString *report);
+
+/* Abort a backup job running on @dom, if one does; *@aborted says whether
+ * there was one.  For the agent's migrate_to and stop: they go first. */
+gboolean ics_backup_abort_job(virDomainPtr dom, gboolean *aborted, GError **error);
+
+#endif /* ICS_BACKUP_H */

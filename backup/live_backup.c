@@ -1,0 +1,383 @@
+/*
+ * live_backup.c: a backup of a running VM through libvirt's backup API
+ * (see ics/backup.h).
+ *
+ * Push mode: libvirt has QEMU copy each disk into a qcow2 image we create
+ * in the backup's .partial directory (VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL).
+ * A full backup's image stands alone; an incremental's has the parent
+ * backup's image as its backing file and receives only the clusters the
+ * last checkpoint's bitmap marks dirty, so reading it gives the whole disk
+ * as of this backup.  The point in time is the moment backup-begin
+ * returns: the guest agent's freeze (when there is an agent) is held just
+ * across it.  The same call creates the new checkpoint, whose bitmap
+ * tracks the writes after that point.
+ *
+ * The last backup's checkpoint is redefined from the pool first when the
+ * domain lacks it (the agent does so after a start or an incoming
+ * migration, but a backup may come first).  The job is watched by polling (progress, the cancel flag); its outcome
+ * is read from the completed job's statistics.  When anything fails, the
+ * new checkpoint is deleted (its bitmap would only cost writes), the
+ * .partial directory goes, and the previous backup and its checkpoint stay
+ * as they were: the next backup is incremental from them.  After success
+ * the backup is committed first; then the repository's older checkpoints
+ * are deleted and the new one is recorded on the pool (checkpoint_store.c).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libvirt/virterror.h>
+
+#include "backup_internal.h"
+#include "ics/error.h"
+
+#define POLL_MS 250
+#define AGENT_TIMEOUT_S 5
+
+static const char *last_error(void)
+{
+	const char *m = virGetLastErrorMessage();
+
+	return m && m[0] ? m : "unknown libvirt error";
+}
+
+static void report(const IcsBackupRunOptions *opts, const char *phase, guint64 done,
+		   guint64 total)
+{
+	IcsBackupProgress p = { phase, done, total };
+
+	if (opts->progress)
+		opts->progress(&p, opts->progress_data);
+}
+
+static gboolean checkpoint_defined(virDomainPtr dom, const char *name)
+{
+	virDomainCheckpointPtr cp = virDomainCheckpointLookupByName(dom, name, 0);
+
+	if (cp == NULL)
+		return FALSE;
+	virDomainCheckpointFree(cp);
+	return TRUE;
+}
+
+static void delete_checkpoint(virDomainPtr dom, const char *name)
+{
+	virDomainCheckpointPtr cp = virDomainCheckpointLookupByName(dom, name, 0);
+
+	if (cp == NULL)
+		return;
+	if (virDomainCheckpointDelete(cp, 0) < 0)
+		g_warning("cannot delete checkpoint %s: %s", name, last_error());
+	virDomainCheckpointFree(cp);
+}
+
+/* Delete this repository's checkpoints other than @keep, on the domain and
+ * on the pool. */
+static void prune_checkpoints(virDomainPtr dom, const IcsBackupRepo *repo, const char *vm_dir,
+			      const char *keep)
+{
+	g_autofree char *prefix = backup_checkpoint_name(repo, "");
+	g_autoptr(GPtrArray) records = backup_checkpoint_records(vm_dir);
+	virDomainCheckpointPtr *cps = NULL;
+	int n = virDomainListAllCheckpoints(dom, &cps, 0);
+
+	for (int i = 0; i < n; i++) {
+		const char *name = virDomainCheckpointGetName(cps[i]);
+
+		if (g_str_has_prefix(name, prefix) && strcmp(name, keep) != 0 &&
+		    virDomainCheckpointDelete(cps[i], 0) < 0)
+			g_warning("cannot delete checkpoint %s: %s", name, last_error());
+		virDomainCheckpointFree(cps[i]);
+	}
+	free(cps);
+	for (guint i = 0; i < records->len; i++) {
+		const char *name = g_ptr_array_index(records, i);
+
+		if (g_str_has_prefix(name, prefix) && strcmp(name, keep) != 0)
+			backup_checkpoint_forget(vm_dir, name);
+	}
+}
+
+static char *backup_xml(const IcsVmMeta *vm, const char *dir, const char *incremental)
+{
+	GString *x = g_string_new("<domainbackup mode='push'>");
+
+	if (incremental)
+		g_string_append_printf(x, "<incremental>%s</incremental>", incremental);
+	g_string_append(x, "<disks>");
+	for (guint i = 0; i < vm->disks->len; i++) {
+		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
+		g_autofree char *file = NULL;
+		g_autofree char *esc = NULL;
+
+		if (!backup_disk_included(d)) {
+			g_string_append_printf(x, "<disk name='%s' backup='no'/>", d->target);
+			continue;
+		}
+		file = g_strdup_printf("%s/%s.qcow2", dir, d->target);
+		esc = g_markup_escape_text(file, -1);
+		g_string_append_printf(x,
+				       "<disk name='%s' backup='yes' type='file'>"
+				       "<target file='%s'/><driver type='qcow2'/></disk>",
+				       d->target, esc);
+	}
+	g_string_append(x, "</disks></domainbackup>");
+	return g_string_free(x, FALSE);
+}
+
+static char *checkpoint_xml(const IcsVmMeta *vm, const char *name, const char *backup_id,
+			    const IcsBackupRepo *repo)
+{
+	GString *x = g_string_new(NULL);
+	g_autofree char *desc = g_markup_printf_escaped("ICS backup %s into %s", backup_id,
+							ics_backup_repo_path(repo));
+
+	g_string_append_printf(x, "<domaincheckpoint><name>%s</name><description>%s</description>"
+			       "<disks>", name, desc);
+	for (guint i = 0; i < vm->disks->len; i++) {
+		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
+
+		g_string_append_printf(x, "<disk name='%s' checkpoint='%s'/>", d->target,
+				       backup_disk_included(d) ? "bitmap" : "no");
+	}
+	g_string_append(x, "</disks></domaincheckpoint>");
+	return g_string_free(x, FALSE);
+}
+
+/* Create each target image in the staging directory and list the disks in
+ * @m; the incremental's images are backed by the parent's. */
+static gboolean create_targets(virDomainPtr dom, const IcsVmMeta *vm, BackupStaging *s,
+			       const IcsBackupManifest *parent, IcsBackupManifest *m,
+			       guint64 *total, GError **error)
+{
+	*total = 0;
+	for (guint i = 0; i < vm->disks->len; i++) {
+		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
+		g_autofree char *file = NULL;
+		g_autofree char *path = NULL;
+		g_autofree char *size = NULL;
+		g_autofree char *backing = NULL;
+		virDomainBlockInfo info;
+		IcsBackupDisk *bd;
+
+		if (!backup_disk_included(d))
+			continue;
+		if (virDomainGetBlockInfo(dom, d->target, &info, 0) < 0) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "cannot read the size of disk %s: %s", d->target, last_error());
+			return FALSE;
+		}
+		file = g_strdup_printf("%s.qcow2", d->target);
+		path = g_build_filename(s->dir, file, NULL);
+		size = g_strdup_printf("%llu", info.capacity);
+		if (parent) {
+			const IcsBackupDisk *pd = ics_backup_manifest_disk(parent, d->target);
+
+			backing = g_strdup_printf("../%s/%s", parent->id, pd->file);
+		}
+		{
+			const char *full[] = { "qemu-img", "create", "-q", "-f", "qcow2",
+					       path, size, NULL };
+			const char *incr[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-b",
+					       backing, "-F", "qcow2", path, size, NULL };
+
+			if (!backup_qemu_img(backing ? incr : full, NULL, error)) {
+				ics_error_prefix(error, "disk %s: ", d->target);
+				return FALSE;
+			}
+		}
+		bd = g_new0(IcsBackupDisk, 1);
+		bd->target = g_strdup(d->target);
+		bd->source = g_strdup(d->path);
+		bd->source_format = g_strdup(d->format);
+		bd->virtual_size = info.capacity;
+		bd->file = g_steal_pointer(&file);
+		g_ptr_array_add(m->disks, bd);
+		*total += info.capacity;
+	}
+	if (m->disks->len == 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "vm %s has no writable disk to back up", vm->name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Wait for the backup job to end; TRUE when it completed. */
+static gboolean wait_job(virDomainPtr dom, const IcsBackupRunOptions *opts, GError **error)
+{
+	virTypedParameterPtr params = NULL;
+	int nparams = 0, type = VIR_DOMAIN_JOB_NONE, op = 0;
+	gboolean cancelled = FALSE;
+	const char *msg = NULL;
+	gboolean ok;
+
+	for (;;) {
+		unsigned long long done = 0, total = 0;
+
+		if (!cancelled && opts->cancel && g_atomic_int_get(opts->cancel)) {
+			cancelled = TRUE;
+			if (virDomainAbortJob(dom) < 0)
+				g_warning("cannot abort the backup job: %s", last_error());
+		}
+		if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "the VM stopped, or its host stopped answering, during the "
+				    "backup: %s",
+				    last_error());
+			return FALSE;
+		}
+		if (type == VIR_DOMAIN_JOB_NONE) {
+			virTypedParamsFree(params, nparams);
+			break;
+		}
+		if (virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_PROCESSED,
+					    &done) <= 0)
+			virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_PROCESSED,
+						&done);
+		if (virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_TOTAL, &total) <=
+		    0)
+			virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DATA_TOTAL, &total);
+		virTypedParamsFree(params, nparams);
+		params = NULL;
+		nparams = 0;
+		report(opts, "copying", done, total);
+		g_usleep(POLL_MS * 1000);
+	}
+	params = NULL;
+	nparams = 0;
+	if (virDomainGetJobStats(dom, &type, &params, &nparams,
+				 VIR_DOMAIN_JOB_STATS_COMPLETED) < 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "cannot read how the backup job ended: %s", last_error());
+		return FALSE;
+	}
+	virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op);
+	virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &msg);
+	ok = type == VIR_DOMAIN_JOB_COMPLETED && op == VIR_DOMAIN_JOB_OPERATION_BACKUP;
+	if (!ok) {
+		if (cancelled)
+			backup_set_cancelled(error);
+		else if (type == VIR_DOMAIN_JOB_CANCELLED)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+				    "the backup job was aborted (a migration or a stop of the VM "
+				    "goes first)");
+		else if (op != VIR_DOMAIN_JOB_OPERATION_BACKUP)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+				    "the backup job ended, how is unknown (libvirt reports "
+				    "another job)");
+		else
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "the backup job failed: %s",
+				    msg ? msg : "no reason given");
+	}
+	virTypedParamsFree(params, nparams);
+	return ok;
+}
+
+/* Freeze the guest's file systems through its agent; FALSE when there is
+ * no agent (or it does not answer soon): crash-consistent then. */
+static gboolean freeze(virDomainPtr dom, const IcsBackupRunOptions *opts)
+{
+	if (opts->no_quiesce)
+		return FALSE;
+	if (virDomainAgentSetResponseTimeout(dom, AGENT_TIMEOUT_S, 0) < 0)
+		return FALSE;
+	return virDomainFSFreeze(dom, NULL, 0, 0) >= 0;
+}
+
+IcsBackupManifest *ics_backup_run_live(IcsBackupRepo *repo, virDomainPtr dom, const IcsVmMeta *vm,
+				       const IcsBackupRunOptions *opts, GError **error)
+{
+	g_autoptr(BackupStaging) s = NULL;
+	g_autoptr(IcsBackupManifest) m = NULL;
+	g_autoptr(GPtrArray) backups = NULL;
+	g_autofree char *vm_dir = NULL;
+	g_autofree char *reason = NULL;
+	g_autofree char *broken = NULL;
+	g_autofree char *name = NULL;
+	g_autofree char *bxml = NULL;
+	g_autofree char *cxml = NULL;
+	g_autofree char *saved = NULL;
+	const IcsBackupManifest *last = NULL;
+	BackupPlanInput in = { .vm = vm, .force_full = opts->force_full };
+	gboolean frozen, tracked = TRUE;
+	guint64 total = 0;
+	int rc;
+
+	vm_dir = ics_vm_dir(opts->pool_path ? opts->pool_path : vm->pool_path, vm->uuid);
+	s = backup_staging_begin(repo, vm->uuid, error);
+	if (s == NULL)
+		return NULL;
+	backups = ics_backup_repo_list(repo, vm->uuid, NULL, error);
+	if (backups == NULL)
+		return NULL;
+	if (backups->len > 0)
+		last = g_ptr_array_index(backups, backups->len - 1);
+	in.last = last;
+	if (last && last->checkpoint) {
+		/* what the agent does after a start or a migration, in case it has
+		 * not yet (a migration is seen running before migrate_from ends) */
+		if (!checkpoint_defined(dom, last->checkpoint))
+			ics_backup_checkpoints_redefine(dom, vm_dir, NULL);
+		in.checkpoint_defined = checkpoint_defined(dom, last->checkpoint);
+		broken = backup_checkpoint_state(vm_dir, last->checkpoint,
+						 &in.checkpoint_recorded);
+		in.broken = broken;
+	}
+	reason = backup_full_reason(&in);
+	for (guint i = 0; i < vm->disks->len; i++) {
+		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
+
+		if (backup_disk_included(d) && strcmp(d->format, "qcow2") != 0)
+			tracked = FALSE;
+	}
+	m = backup_manifest_new(vm);
+	m->incremental = reason == NULL;
+	m->parent = reason ? NULL : g_strdup(last->id);
+	m->full_reason = g_steal_pointer(&reason);
+	if (!create_targets(dom, vm, s, m->incremental ? last : NULL, m, &total, error))
+		return NULL;
+	name = backup_checkpoint_name(repo, s->id);
+	bxml = backup_xml(vm, s->dir, m->incremental ? last->checkpoint : NULL);
+	cxml = tracked ? checkpoint_xml(vm, name, s->id, repo) : NULL;
+	report(opts, "copying", 0, total);
+	frozen = freeze(dom, opts);
+	rc = virDomainBackupBegin(dom, bxml, cxml, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL);
+	if (frozen && virDomainFSThaw(dom, NULL, 0, 0) < 0)
+		g_warning("vm %s: cannot thaw the guest's file systems: %s", vm->name,
+			  last_error());
+	if (rc < 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "libvirt refused the backup: %s",
+			    last_error());
+		return NULL;
+	}
+	m->checkpoint = cxml ? g_strdup(name) : NULL;
+	m->consistency = g_strdup(frozen ? "filesystem-frozen" : "crash-consistent");
+	if (!wait_job(dom, opts, error) ||
+	    !backup_staging_commit(s, m, opts->progress, opts->progress_data, opts->cancel,
+				   error)) {
+		if (cxml)
+			delete_checkpoint(dom, name);
+		return NULL;
+	}
+	if (cxml) {
+		g_autoptr(GError) err = NULL;
+
+		prune_checkpoints(dom, repo, vm_dir, name);
+		{
+			virDomainCheckpointPtr cp = virDomainCheckpointLookupByName(dom, name, 0);
+
+			if (cp != NULL) {
+				saved = virDomainCheckpointGetXMLDesc(
+					cp, VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN);
+				virDomainCheckpointFree(cp);
+			}
+		}
+		if (saved == NULL || !backup_checkpoint_save(vm_dir, name, saved, &err))
+			g_warning("vm %s: backup %s is good, but its checkpoint %s is not recorded "
+				  "on the pool (%s): after the VM's next start or migration the "
+				  "next backup will be full",
+				  vm->name, m->id, name, err ? err->message : last_error());
+	}
+	return g_steal_pointer(&m);
+}

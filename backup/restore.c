@@ -1,0 +1,88 @@
+/*
+ * restore.c: a disk of a backup, as of that backup, written to a new file
+ * (see ics/backup.h).
+ *
+ * qemu-img reads the chain through the incremental images' backing files
+ * (each names its parent's, relatively) and writes the disk as it was at
+ * the backup's point in time.  It writes to a temporary name beside the
+ * destination, which is renamed into place without replacing anything
+ * (RENAME_NOREPLACE): an existing file is never overwritten, also when it
+ * appears while the restore runs, and a failed restore leaves nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "backup_internal.h"
+#include "ics/error.h"
+
+gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m,
+				 const char *target, const char *dest, const char *format,
+				 gboolean skip_verify, GError **error)
+{
+	const IcsBackupDisk *d = ics_backup_manifest_disk(m, target);
+	g_autofree char *top = NULL;
+	g_autofree char *dir = NULL;
+	g_autofree char *base = NULL;
+	g_autofree char *tmp = NULL;
+
+	if (d == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "backup %s has no disk %s", m->id, target);
+		return FALSE;
+	}
+	if (g_strcmp0(format, "qcow2") != 0 && g_strcmp0(format, "raw") != 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "restore format must be qcow2 or raw, not \"%s\"",
+			    format ? format : "");
+		return FALSE;
+	}
+	if (dest == NULL || !g_path_is_absolute(dest)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "restore destination must be an absolute path");
+		return FALSE;
+	}
+	if (g_file_test(dest, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "%s exists: restore writes a new file, never over one", dest);
+		return FALSE;
+	}
+	dir = g_path_get_dirname(dest);
+	if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "%s is not a directory", dir);
+		return FALSE;
+	}
+	if (!skip_verify && !ics_backup_verify(repo, m, NULL, NULL, error))
+		return FALSE;
+	top = g_build_filename(m->dir, d->file, NULL);
+	base = g_path_get_basename(dest);
+	tmp = g_strdup_printf("%s/.%s.restore-%08x", dir, base, g_random_int());
+	{
+		const char *argv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", format,
+				       top, tmp, NULL };
+
+		if (!backup_qemu_img(argv, NULL, error)) {
+			g_unlink(tmp);
+			ics_error_prefix(error, "restore of disk %s of backup %s: ", target, m->id);
+			return FALSE;
+		}
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
+		int e = errno;
+
+		g_unlink(tmp);
+		if (e == EEXIST)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "%s appeared during the restore: left as it is", dest);
+		else
+			ics_error_set_errno(error, e, "cannot rename the restored disk to %s",
+					    dest);
+		return FALSE;
+	}
+	return TRUE;
+}

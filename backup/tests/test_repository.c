@@ -1,0 +1,339 @@
+/*
+ * test_repository.c: a repository on a temporary directory with real
+ * qemu-img images -- init/open, a stopped VM's backup, the catalogue
+ * (partial and foreign directories not listed), the writer's lock,
+ * verify finding a damaged byte and a relinked chain, restore refusing to
+ * overwrite, and a chain of 30 incrementals (made as the live path makes
+ * them: each image backed by its parent's) restoring bit-identical to a
+ * reference disk that saw the same writes.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+
+#include "backup_internal.h"
+#include "ics/error.h"
+#include "ics/exec.h"
+#include "ics/json.h"
+
+#define UUID "6f1c3c0e-8a4b-4d5e-9f00-1234567890ab"
+
+typedef struct {
+	char *tmp;
+	char *repo_path;
+	char *pool;
+	char *disk;
+	IcsBackupRepo *repo;
+	IcsVmMeta *vm;
+} Fx;
+
+static void run_ok(const char *const *argv)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!ics_exec_simple(argv, 60000, NULL, &err))
+		fail_msg("%s: %s", argv[0], err ? err->message : "failed");
+}
+
+static void qemu_io_write(const char *image, const char *fmt, guint pattern, guint64 off,
+			  guint64 len)
+{
+	g_autofree char *cmd = g_strdup_printf("write -P %u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+					       pattern, off, len);
+	const char *argv[] = { "qemu-io", "-f", fmt, "-c", cmd, image, NULL };
+
+	run_ok(argv);
+}
+
+static int setup(void **state)
+{
+	Fx *f = g_new0(Fx, 1);
+	g_autoptr(GError) err = NULL;
+	g_autofree char *json = NULL;
+	g_autofree char *vms = NULL;
+
+	f->tmp = g_dir_make_tmp("ics-backup-XXXXXX", NULL);
+	f->repo_path = g_build_filename(f->tmp, "repo", NULL);
+	f->pool = g_build_filename(f->tmp, "pool", NULL);
+	g_mkdir(f->repo_path, 0700);
+	g_mkdir(f->pool, 0700);
+	f->disk = g_build_filename(f->pool, "vda.qcow2", NULL);
+	{
+		const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", f->disk, "4M", NULL };
+
+		run_ok(argv);
+	}
+	qemu_io_write(f->disk, "qcow2", 0x11, 0, 65536);
+	json = g_strdup_printf("{\"uuid\": \"" UUID "\", \"name\": \"web1\", \"vcpus\": 1,"
+			       " \"memory_mib\": 128, \"disks\": [{\"path\": \"%s\", \"format\": "
+			       "\"qcow2\"}]}",
+			       f->disk);
+	f->vm = ics_vm_meta_parse(json, NULL, &err);
+	if (f->vm == NULL)
+		fail_msg("%s", err->message);
+	f->repo = ics_backup_repo_init(f->repo_path, &err);
+	assert_non_null(f->repo);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	Fx *f = *state;
+	const char *argv[] = { "rm", "-rf", f->tmp, NULL };
+
+	ics_exec_simple(argv, 60000, NULL, NULL);
+	ics_backup_repo_free(f->repo);
+	ics_vm_meta_free(f->vm);
+	g_free(f->tmp);
+	g_free(f->repo_path);
+	g_free(f->pool);
+	g_free(f->disk);
+	g_free(f);
+	return 0;
+}
+
+static void test_init_open(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsBackupRepo) again = ics_backup_repo_init(f->repo_path, &err);
+	g_autoptr(IcsBackupRepo) none = NULL;
+	g_autofree char *newer = g_build_filename(f->tmp, "newer", NULL);
+
+	assert_non_null(again);
+	assert_string_equal(ics_backup_repo_id(again), ics_backup_repo_id(f->repo));
+	none = ics_backup_repo_open(f->pool, &err);
+	assert_null(none);
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_NOT_FOUND));
+	assert_non_null(strstr(err->message, "is not a backup repository"));
+	g_clear_error(&err);
+	g_mkdir(newer, 0700);
+	{
+		g_autofree char *file = g_build_filename(newer, ICS_BACKUP_REPO_FILE, NULL);
+
+		g_file_set_contents(file,
+				    "{\"format\": 2, \"id\": \"" UUID "\", \"created\": \"x\"}",
+				    -1, NULL);
+	}
+	none = ics_backup_repo_open(newer, &err);
+	assert_null(none);
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
+	g_clear_error(&err);
+	none = ics_backup_repo_open("relative/path", &err);
+	assert_null(none);
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
+}
+
+static void test_stopped_backup_restore(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	IcsBackupRunOptions opts = { .pool_path = f->pool };
+	g_autoptr(IcsBackupManifest) m = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+	g_autoptr(GPtrArray) list = NULL;
+	g_autofree char *dest = g_build_filename(f->tmp, "restored.raw", NULL);
+
+	if (m == NULL)
+		fail_msg("%s", err->message);
+	assert_false(m->incremental);
+	assert_string_equal(m->consistency, "stopped");
+	assert_non_null(strstr(m->full_reason, "stopped"));
+	assert_null(m->checkpoint);
+	list = ics_backup_repo_list(f->repo, UUID, NULL, &err);
+	assert_int_equal(list->len, 1);
+	assert_string_equal(((IcsBackupManifest *)g_ptr_array_index(list, 0))->id, m->id);
+	assert_true(ics_backup_verify(f->repo, m, NULL, NULL, &err));
+	assert_true(ics_backup_restore_disk(f->repo, m, "vda", dest, "raw", FALSE, &err));
+	{
+		const char *argv[] = { "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "raw",
+				       f->disk, dest, NULL };
+
+		run_ok(argv);
+	}
+	/* never over an existing file */
+	assert_false(ics_backup_restore_disk(f->repo, m, "vda", dest, "raw", FALSE, &err));
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_CONFLICT));
+	g_clear_error(&err);
+	assert_false(ics_backup_restore_disk(f->repo, m, "vdz", "/tmp/x", "raw", FALSE, &err));
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_NOT_FOUND));
+}
+
+static void test_partial_and_lock(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(BackupStaging) s = backup_staging_begin(f->repo, UUID, &err);
+	g_autoptr(BackupStaging) s2 = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *partial = NULL;
+	g_autofree char *foreign = NULL;
+
+	assert_non_null(s);
+	partial = g_strdup(s->dir);
+	/* a second writer of the same VM is refused while the first runs */
+	s2 = backup_staging_begin(f->repo, UUID, &err);
+	assert_null(s2);
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY));
+	g_clear_error(&err);
+	/* a directory without a good manifest is not a backup */
+	foreign = g_build_filename(s->vm_dir, "20200101T000000Z-dead", NULL);
+	g_mkdir(foreign, 0700);
+	{
+		g_autofree char *mf = g_build_filename(foreign, ICS_BACKUP_MANIFEST, NULL);
+
+		g_file_set_contents(mf, "{\"format\": 9}", -1, NULL);
+	}
+	list = ics_backup_repo_list(f->repo, UUID, problems, &err);
+	assert_int_equal(list->len, 0);
+	assert_int_equal(problems->len, 1);
+	assert_non_null(strstr(g_ptr_array_index(problems, 0), "newer"));
+	/* a writer that dies leaves its .partial; the next one removes it */
+	g_clear_pointer(&s->dir, g_free); /* as if the process died: dir kept */
+	g_clear_pointer(&s, backup_staging_end);
+	assert_true(g_file_test(partial, G_FILE_TEST_IS_DIR));
+	s2 = backup_staging_begin(f->repo, UUID, &err);
+	assert_non_null(s2);
+	assert_false(g_file_test(partial, G_FILE_TEST_EXISTS));
+}
+
+/* Commit an incremental backup on top of @parent whose image gets one
+ * write; the reference image gets the same write. */
+static IcsBackupManifest *fake_incremental(Fx *f, const IcsBackupManifest *parent,
+					   const char *reference, guint n)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(BackupStaging) s = backup_staging_begin(f->repo, UUID, &err);
+	IcsBackupManifest *m = backup_manifest_new(f->vm);
+	IcsBackupDisk *d = g_new0(IcsBackupDisk, 1);
+	g_autofree char *path = NULL;
+	g_autofree char *backing = g_strdup_printf("../%s/vda.qcow2", parent->id);
+	guint64 off = (guint64)(n * 7 % 60) * 65536;
+
+	assert_non_null(s);
+	path = g_build_filename(s->dir, "vda.qcow2", NULL);
+	{
+		const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-b", backing,
+				       "-F", "qcow2", path, "4M", NULL };
+
+		run_ok(argv);
+	}
+	qemu_io_write(path, "qcow2", 0x20 + n, off, 65536 + n * 512);
+	qemu_io_write(reference, "raw", 0x20 + n, off, 65536 + n * 512);
+	m->incremental = TRUE;
+	m->parent = g_strdup(parent->id);
+	m->checkpoint = g_strdup_printf("ics-x-%u", n);
+	m->consistency = g_strdup("crash-consistent");
+	d->target = g_strdup("vda");
+	d->source = g_strdup(f->disk);
+	d->source_format = g_strdup("qcow2");
+	d->virtual_size = 4 << 20;
+	d->file = g_strdup("vda.qcow2");
+	g_ptr_array_add(m->disks, d);
+	if (!backup_staging_commit(s, m, NULL, NULL, NULL, &err))
+		fail_msg("%s", err->message);
+	return m;
+}
+
+static void test_chain_of_30(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	IcsBackupRunOptions opts = { .pool_path = f->pool };
+	g_autoptr(GPtrArray) all =
+		g_ptr_array_new_with_free_func((GDestroyNotify)ics_backup_manifest_free);
+	g_autofree char *reference = g_build_filename(f->tmp, "reference.raw", NULL);
+	IcsBackupManifest *full = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+
+	assert_non_null(full);
+	g_ptr_array_add(all, full);
+	{
+		const char *argv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", "raw",
+				       f->disk, reference, NULL };
+
+		run_ok(argv);
+	}
+	for (guint n = 1; n <= 30; n++) {
+		g_autofree char *dest = g_strdup_printf("%s/restore-%u.raw", f->tmp, n);
+
+		g_ptr_array_add(all, fake_incremental(f, g_ptr_array_index(all, n - 1), reference,
+						      n));
+		/* restore a few points of the chain, the last one included */
+		if (n % 10 != 0)
+			continue;
+		if (!ics_backup_restore_disk(f->repo, g_ptr_array_index(all, n), "vda", dest,
+					     "raw", FALSE, &err))
+			fail_msg("%s", err->message);
+		{
+			const char *argv[] = { "cmp", "-s", dest, reference, NULL };
+
+			run_ok(argv);
+		}
+	}
+	{
+		g_autoptr(GPtrArray) chain = ics_backup_chain(f->repo, g_ptr_array_index(all, 30),
+							      &err);
+
+		assert_int_equal(chain->len, 31);
+		assert_string_equal(((IcsBackupManifest *)g_ptr_array_index(chain, 0))->id,
+				    full->id);
+	}
+	/* a byte changed in the middle of the chain: verify names it, restore refuses */
+	{
+		IcsBackupManifest *mid = g_ptr_array_index(all, 15);
+		g_autofree char *file = g_build_filename(mid->dir, "vda.qcow2", NULL);
+		g_autofree char *dest = g_build_filename(f->tmp, "never.raw", NULL);
+		FILE *fp = fopen(file, "r+b");
+
+		assert_non_null(fp);
+		fseek(fp, 300000, SEEK_SET);
+		fputc(0x77, fp);
+		fclose(fp);
+		assert_false(ics_backup_verify(f->repo, g_ptr_array_index(all, 30), NULL, NULL,
+					       &err));
+		assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_IO));
+		assert_non_null(strstr(err->message, mid->id));
+		assert_non_null(strstr(err->message, "damaged"));
+		g_clear_error(&err);
+		assert_false(ics_backup_restore_disk(f->repo, g_ptr_array_index(all, 30), "vda",
+						     dest, "raw", FALSE, &err));
+		assert_false(g_file_test(dest, G_FILE_TEST_EXISTS));
+		g_clear_error(&err);
+		/* backups before the damage are still good */
+		assert_true(ics_backup_verify(f->repo, g_ptr_array_index(all, 14), NULL, NULL,
+					      &err));
+	}
+	/* an incremental relinked by hand to another parent: refused */
+	{
+		IcsBackupManifest *b = g_ptr_array_index(all, 5);
+		IcsBackupManifest *other = g_ptr_array_index(all, 2);
+		g_autofree char *file = g_build_filename(b->dir, "vda.qcow2", NULL);
+		g_autofree char *backing = g_strdup_printf("../%s/vda.qcow2", other->id);
+		const char *argv[] = { "qemu-img", "rebase", "-u", "-b", backing, "-F", "qcow2",
+				       file, NULL };
+
+		run_ok(argv);
+		assert_false(ics_backup_verify(f->repo, b, NULL, NULL, &err));
+		assert_non_null(strstr(err->message, "is backed by"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_backup_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_and_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_of_30, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
