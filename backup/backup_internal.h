@@ -28,13 +28,21 @@ typedef struct {
 	char *created;	   /* RFC 3339 */
 } BackupStaging;
 
-/* Take the VM's lock (BUSY when another backup of it runs), remove what
+/* One backup of a VM at a time, whatever the repository (libvirt runs one
+ * job per domain, and its checkpoints are shared): a flock on
+ * <vm_dir>/.backup.lock on the VM's pool; the fd to close, or -1 with
+ * BUSY. */
+int backup_vm_lock(const char *vm_dir, const char *vm_name, GError **error);
+
+/* Take the VM's lock in the repository (BUSY when another backup of it
+ * into the repository runs), remove what
  * failed backups left, make a new id and its .partial directory. */
 BackupStaging *backup_staging_begin(IcsBackupRepo *repo, const char *vm_uuid, GError **error);
-/* Checksum each disk file of @m in the staging directory (filling
- * file_size, sha256, bytes_written), write the manifest, and rename the
- * directory to its id: from then on the backup is listed.  @m->id and
- * created are taken from @s. */
+/* Sync and checksum each disk file of @m in the staging directory
+ * (filling file_size, sha256, bytes_written), write the manifest, and
+ * rename the directory to its id: from then on the backup is listed.
+ * @m->id is taken from @s, and created too unless set (the live path sets
+ * it to the backup's point in time). */
 gboolean backup_staging_commit(BackupStaging *s, IcsBackupManifest *m,
 			       IcsBackupProgressFn progress, gpointer data,
 			       const volatile gint *cancel, GError **error);
@@ -42,10 +50,24 @@ gboolean backup_staging_commit(BackupStaging *s, IcsBackupManifest *m,
 void backup_staging_end(BackupStaging *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BackupStaging, backup_staging_end)
 
-/* sha256 of a file, lower-case hex; progress reports bytes as they go. */
-char *backup_file_sha256(const char *path, guint64 *size, IcsBackupProgressFn progress,
-			 gpointer data, const char *phase, guint64 base, guint64 total,
-			 const volatile gint *cancel, GError **error);
+/* sha256 of a regular file (not through a link), lower-case hex, synced
+ * to disk first when @sync; progress reports bytes as they go. */
+char *backup_file_sha256(const char *path, guint64 *size, gboolean sync,
+			 IcsBackupProgressFn progress, gpointer data, const char *phase,
+			 guint64 base, guint64 total, const volatile gint *cancel, GError **error);
+
+/* Open @path for reading: a regular file, not through a symbolic link;
+ * -1 with @error otherwise (qcow2_header.c). */
+int backup_open_regular(const char *path, GError **error);
+/* @path is a qcow2 image (version 2 or 3, no external data file) whose
+ * backing file is exactly @backing with format qcow2, or none when
+ * @backing is NULL; IO naming what is wrong otherwise. */
+gboolean backup_qcow2_check(const char *path, const char *backing, GError **error);
+
+/* The chain of @m and what its images refer to (no checksums): what
+ * qemu-img may open (verify.c). */
+gboolean backup_chain_check_images(IcsBackupRepo *repo, const IcsBackupManifest *m,
+				   GError **error);
 
 /* Run qemu-img with @argv (argv[0] is ignored), a long deadline; EXEC with
  * its stderr on failure. */
@@ -58,12 +80,20 @@ IcsBackupManifest *backup_manifest_new(const IcsVmMeta *vm);
  * a .broken mark. */
 gboolean backup_checkpoint_save(const char *vm_dir, const char *name, const char *xml,
 				GError **error);
+/* Checkpoint @name is gone (its bitmap refused): remove its record, keep
+ * @why in its .broken mark for the next backup's reason. */
+void backup_checkpoint_mark_broken(const char *vm_dir, const char *name, const char *why);
 /* Remove the record of @name and its .broken mark. */
 void backup_checkpoint_forget(const char *vm_dir, const char *name);
 /* Whether @name is recorded, and why its redefinition failed (NULL: it
  * did not, or was not tried). */
 char *backup_checkpoint_state(const char *vm_dir, const char *name, gboolean *recorded);
-/* Names of the recorded checkpoints, sorted. */
+/* Delete checkpoint @cp (named @name) with its bitmap, or, when QEMU
+ * refuses, its metadata at least: it is never left defined.  What went
+ * wrong is appended to @report (may be NULL). */
+void backup_checkpoint_undefine(virDomainCheckpointPtr cp, const char *name, GString *report);
+/* Names of the recorded checkpoints (and of those only marked broken),
+ * sorted. */
 GPtrArray *backup_checkpoint_records(const char *vm_dir);
 
 /* What decides between a full and an incremental backup (plan.c). */

@@ -12,8 +12,9 @@
  * vm agent redefines them when it starts or migrates the domain in,
  * validating that each bitmap is present and consistent.  A bitmap that is
  * not (QEMU died without closing the image: the bitmap is marked in use
- * and may miss writes) is refused; <name>.xml.broken then holds libvirt's
- * reason, for the next backup to tell why it reads the whole disk.
+ * and may miss writes) is refused and its bitmap removed from the image;
+ * its record is replaced by <name>.xml.broken, libvirt's reason, for the
+ * next backup to tell why it reads the whole disk.
  */
 #include "config.h"
 
@@ -85,6 +86,18 @@ gboolean backup_checkpoint_save(const char *vm_dir, const char *name, const char
 	return TRUE;
 }
 
+void backup_checkpoint_mark_broken(const char *vm_dir, const char *name, const char *why)
+{
+	g_autofree char *dir = ics_backup_checkpoint_dir(vm_dir);
+	g_autofree char *b = record_name(name, ".broken");
+	g_autofree char *f = record_name(name, "");
+	g_autofree char *p = g_build_filename(dir, f, NULL);
+	g_autofree char *text = g_strdup_printf("%s\n", why);
+
+	ics_file_write_atomic(dir, b, text, NULL);
+	g_unlink(p);
+}
+
 void backup_checkpoint_forget(const char *vm_dir, const char *name)
 {
 	g_autofree char *dir = ics_backup_checkpoint_dir(vm_dir);
@@ -125,11 +138,35 @@ GPtrArray *backup_checkpoint_records(const char *vm_dir)
 	const char *f;
 
 	if (d != NULL)
-		while ((f = g_dir_read_name(d)) != NULL)
-			if (f[0] != '.' && g_str_has_suffix(f, ".xml"))
+		while ((f = g_dir_read_name(d)) != NULL) {
+			if (f[0] == '.')
+				continue;
+			if (g_str_has_suffix(f, ".xml"))
 				g_ptr_array_add(names, g_strndup(f, strlen(f) - 4));
+			else if (g_str_has_suffix(f, ".xml.broken"))
+				g_ptr_array_add(names, g_strndup(f, strlen(f) - 11));
+		}
 	g_ptr_array_sort(names, compare_names);
+	/* a name both recorded and marked: once */
+	for (guint i = 1; i < names->len;)
+		if (strcmp(g_ptr_array_index(names, i), g_ptr_array_index(names, i - 1)) == 0)
+			g_ptr_array_remove_index(names, i);
+		else
+			i++;
 	return names;
+}
+
+void backup_checkpoint_undefine(virDomainCheckpointPtr cp, const char *name, GString *report)
+{
+	if (virDomainCheckpointDelete(cp, 0) == 0)
+		return;
+	if (report)
+		g_string_append_printf(report, "checkpoint %s: its bitmap stays in the image: %s\n",
+				       name, virGetLastErrorMessage());
+	/* never left defined: a backup would trust it */
+	if (virDomainCheckpointDelete(cp, VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY) < 0 && report)
+		g_string_append_printf(report, "checkpoint %s: stays defined: %s\n", name,
+				       virGetLastErrorMessage());
 }
 
 guint ics_backup_checkpoints_redefine(virDomainPtr dom, const char *vm_dir, GString *report)
@@ -152,6 +189,8 @@ guint ics_backup_checkpoints_redefine(virDomainPtr dom, const char *vm_dir, GStr
 			ok++;
 			continue;
 		}
+		if (!g_file_test(p, G_FILE_TEST_EXISTS))
+			continue; /* marked broken only */
 		if (!g_file_get_contents(p, &xml, NULL, &err)) {
 			if (report)
 				g_string_append_printf(report, "checkpoint %s: %s\n", name,
@@ -167,14 +206,21 @@ guint ics_backup_checkpoints_redefine(virDomainPtr dom, const char *vm_dir, GStr
 			continue;
 		}
 		{
-			const char *why = virGetLastErrorMessage();
-			g_autofree char *b = record_name(name, ".broken");
-			g_autofree char *text = g_strdup_printf("%s\n", why ? why : "refused");
+			g_autofree char *why = g_strdup(virGetLastErrorMessage());
 
 			if (report)
 				g_string_append_printf(report, "checkpoint %s not redefined: %s\n",
 						       name, why ? why : "refused");
-			ics_file_write_atomic(dir, b, text, NULL);
+			/* its bitmap, kept by QEMU but no longer tracking, would
+			 * stay in the image for ever: defined without the check
+			 * only to be deleted, bitmap and all */
+			cp = virDomainCheckpointCreateXML(dom, xml,
+							  VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE);
+			if (cp != NULL) {
+				backup_checkpoint_undefine(cp, name, report);
+				virDomainCheckpointFree(cp);
+			}
+			backup_checkpoint_mark_broken(vm_dir, name, why ? why : "refused");
 		}
 	}
 	return ok;
@@ -201,5 +247,14 @@ gboolean ics_backup_abort_job(virDomainPtr dom, gboolean *aborted, GError **erro
 		return FALSE;
 	}
 	*aborted = TRUE;
-	return TRUE;
+	for (int i = 0; i < 100; i++) {
+		virDomainJobInfo info;
+
+		if (virDomainGetJobInfo(dom, &info) < 0 || info.type == VIR_DOMAIN_JOB_NONE)
+			return TRUE;
+		g_usleep(100 * 1000);
+	}
+	g_set_error(error, ICS_ERROR, ICS_ERROR_TIMEOUT,
+		    "the aborted backup job still runs after 10 s");
+	return FALSE;
 }

@@ -25,6 +25,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <libvirt/virterror.h>
 
@@ -60,15 +61,23 @@ static gboolean checkpoint_defined(virDomainPtr dom, const char *name)
 	return TRUE;
 }
 
-static void delete_checkpoint(virDomainPtr dom, const char *name)
+/* TRUE when @name is not (or no longer) defined on @dom. */
+static gboolean delete_checkpoint(virDomainPtr dom, const char *name)
 {
 	virDomainCheckpointPtr cp = virDomainCheckpointLookupByName(dom, name, 0);
+	gboolean ok = TRUE;
 
 	if (cp == NULL)
-		return;
-	if (virDomainCheckpointDelete(cp, 0) < 0)
-		g_warning("cannot delete checkpoint %s: %s", name, last_error());
+		return virDomainIsActive(dom) == 1;
+	if (virDomainCheckpointDelete(cp, 0) < 0) {
+		g_autoptr(GString) report = g_string_new(NULL);
+
+		backup_checkpoint_undefine(cp, name, report);
+		g_warning("%s", report->str);
+		ok = FALSE;
+	}
 	virDomainCheckpointFree(cp);
+	return ok;
 }
 
 /* Delete this repository's checkpoints other than @keep, on the domain and
@@ -102,8 +111,11 @@ static char *backup_xml(const IcsVmMeta *vm, const char *dir, const char *increm
 {
 	GString *x = g_string_new("<domainbackup mode='push'>");
 
-	if (incremental)
-		g_string_append_printf(x, "<incremental>%s</incremental>", incremental);
+	if (incremental) {
+		g_autofree char *esc = g_markup_escape_text(incremental, -1);
+
+		g_string_append_printf(x, "<incremental>%s</incremental>", esc);
+	}
 	g_string_append(x, "<disks>");
 	for (guint i = 0; i < vm->disks->len; i++) {
 		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
@@ -225,6 +237,9 @@ static gboolean wait_job(virDomainPtr dom, const IcsBackupRunOptions *opts, GErr
 				    "the VM stopped, or its host stopped answering, during the "
 				    "backup: %s",
 				    last_error());
+			/* if it still runs, QEMU must not write on into files that
+			 * are about to be removed */
+			virDomainAbortJob(dom);
 			return FALSE;
 		}
 		if (type == VIR_DOMAIN_JOB_NONE) {
@@ -274,37 +289,90 @@ static gboolean wait_job(virDomainPtr dom, const IcsBackupRunOptions *opts, GErr
 	return ok;
 }
 
-/* Freeze the guest's file systems through its agent; FALSE when there is
- * no agent (or it does not answer soon): crash-consistent then. */
-static gboolean freeze(virDomainPtr dom, const IcsBackupRunOptions *opts)
+/* Freeze the guest's file systems through its agent.  *@asked: a freeze
+ * was sent to an agent (it may have taken effect even when the call timed
+ * out: thaw then); TRUE when file systems were frozen. */
+static gboolean freeze(virDomainPtr dom, const IcsBackupRunOptions *opts, gboolean *asked)
 {
+	virErrorPtr err;
+	int n;
+
+	*asked = FALSE;
 	if (opts->no_quiesce)
 		return FALSE;
 	if (virDomainAgentSetResponseTimeout(dom, AGENT_TIMEOUT_S, 0) < 0)
 		return FALSE;
-	return virDomainFSFreeze(dom, NULL, 0, 0) >= 0;
+	n = virDomainFSFreeze(dom, NULL, 0, 0);
+	err = virGetLastError();
+	*asked = n >= 0 || (err && (err->code == VIR_ERR_AGENT_UNRESPONSIVE ||
+				    err->code == VIR_ERR_OPERATION_TIMEOUT));
+	return n > 0;
 }
 
-IcsBackupManifest *ics_backup_run_live(IcsBackupRepo *repo, virDomainPtr dom, const IcsVmMeta *vm,
-				       const IcsBackupRunOptions *opts, GError **error)
+/* Thaw after freeze() asked for one, a few times if need be; the agent's
+ * timeout back to libvirt's default.  FALSE: the guest may stay frozen. */
+static gboolean thaw(virDomainPtr dom, gboolean asked, GError **error)
+{
+	gboolean ok = !asked;
+
+	for (int i = 0; asked && i < 3 && !ok; i++) {
+		if (virDomainFSThaw(dom, NULL, 0, 0) >= 0)
+			ok = TRUE;
+		else
+			g_usleep(G_USEC_PER_SEC);
+	}
+	virDomainAgentSetResponseTimeout(dom, VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_DEFAULT, 0);
+	if (!ok)
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+			    "the guest's file systems may stay frozen: thawing them through its "
+			    "agent failed (%s); thaw them in the guest (fsfreeze -u) now",
+			    last_error());
+	return ok;
+}
+
+/* Record checkpoint @name of @dom on the pool (libvirt's XML without the
+ * domain). */
+static gboolean record_checkpoint(virDomainPtr dom, const char *vm_dir, const char *name,
+				  GError **error)
+{
+	virDomainCheckpointPtr cp = virDomainCheckpointLookupByName(dom, name, 0);
+	g_autofree char *xml = NULL;
+
+	if (cp != NULL) {
+		xml = virDomainCheckpointGetXMLDesc(cp, VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN);
+		virDomainCheckpointFree(cp);
+	}
+	if (xml == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "cannot read checkpoint %s: %s", name, last_error());
+		return FALSE;
+	}
+	return backup_checkpoint_save(vm_dir, name, xml, error);
+}
+
+/* One attempt; *@retry_full: libvirt found the last checkpoint's bitmap
+ * inconsistent only now (the checkpoint is dropped and marked broken):
+ * try again, which is then full and says why. */
+static IcsBackupManifest *run_once(IcsBackupRepo *repo, virDomainPtr dom, const IcsVmMeta *vm,
+				   const IcsBackupRunOptions *opts, const char *vm_dir,
+				   gboolean *retry_full, GError **error)
 {
 	g_autoptr(BackupStaging) s = NULL;
 	g_autoptr(IcsBackupManifest) m = NULL;
 	g_autoptr(GPtrArray) backups = NULL;
-	g_autofree char *vm_dir = NULL;
+	g_autoptr(GError) err = NULL;
 	g_autofree char *reason = NULL;
 	g_autofree char *broken = NULL;
 	g_autofree char *name = NULL;
 	g_autofree char *bxml = NULL;
 	g_autofree char *cxml = NULL;
-	g_autofree char *saved = NULL;
 	const IcsBackupManifest *last = NULL;
 	BackupPlanInput in = { .vm = vm, .force_full = opts->force_full };
-	gboolean frozen, tracked = TRUE;
+	gboolean frozen, asked, tracked = TRUE;
 	guint64 total = 0;
 	int rc;
 
-	vm_dir = ics_vm_dir(opts->pool_path ? opts->pool_path : vm->pool_path, vm->uuid);
+	*retry_full = FALSE;
 	s = backup_staging_begin(repo, vm->uuid, error);
 	if (s == NULL)
 		return NULL;
@@ -341,43 +409,89 @@ IcsBackupManifest *ics_backup_run_live(IcsBackupRepo *repo, virDomainPtr dom, co
 	bxml = backup_xml(vm, s->dir, m->incremental ? last->checkpoint : NULL);
 	cxml = tracked ? checkpoint_xml(vm, name, s->id, repo) : NULL;
 	report(opts, "copying", 0, total);
-	frozen = freeze(dom, opts);
+	frozen = freeze(dom, opts, &asked);
 	rc = virDomainBackupBegin(dom, bxml, cxml, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL);
-	if (frozen && virDomainFSThaw(dom, NULL, 0, 0) < 0)
-		g_warning("vm %s: cannot thaw the guest's file systems: %s", vm->name,
-			  last_error());
 	if (rc < 0) {
+		virErrorPtr e = virGetLastError();
+
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "libvirt refused the backup: %s",
 			    last_error());
+		if (e && e->code == VIR_ERR_CHECKPOINT_INCONSISTENT && m->incremental) {
+			g_autofree char *why = g_strdup(last_error());
+
+			/* drop the checkpoint whose bitmap QEMU refuses, and say why
+			 * the next backup reads the whole disk */
+			delete_checkpoint(dom, last->checkpoint);
+			backup_checkpoint_mark_broken(vm_dir, last->checkpoint, why);
+			*retry_full = TRUE;
+		}
+		thaw(dom, asked, NULL);
 		return NULL;
 	}
-	m->checkpoint = cxml ? g_strdup(name) : NULL;
-	m->consistency = g_strdup(frozen ? "filesystem-frozen" : "crash-consistent");
-	if (!wait_job(dom, opts, error) ||
-	    !backup_staging_commit(s, m, opts->progress, opts->progress_data, opts->cancel,
-				   error)) {
+	{
+		g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+		m->created = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+	}
+	if (!thaw(dom, asked, error)) {
+		virDomainAbortJob(dom);
 		if (cxml)
 			delete_checkpoint(dom, name);
 		return NULL;
 	}
+	m->checkpoint = cxml ? g_strdup(name) : NULL;
+	m->consistency = g_strdup(frozen ? "filesystem-frozen" : "crash-consistent");
+	/* recorded at once: whatever happens next, its bitmap is found and
+	 * removed again (pruning, or the failure path below) */
+	if (cxml && !record_checkpoint(dom, vm_dir, name, &err))
+		g_warning("vm %s: checkpoint %s: %s", vm->name, name, err->message);
+	if (!wait_job(dom, opts, error) ||
+	    !backup_staging_commit(s, m, opts->progress, opts->progress_data, opts->cancel,
+				   error)) {
+		/* the domain gone (stopped, migrated): the record stays, the agent
+		 * redefines it where the VM runs next, the next good backup
+		 * prunes it */
+		if (cxml && delete_checkpoint(dom, name))
+			backup_checkpoint_forget(vm_dir, name);
+		return NULL;
+	}
 	if (cxml) {
-		g_autoptr(GError) err = NULL;
-
 		prune_checkpoints(dom, repo, vm_dir, name);
-		{
-			virDomainCheckpointPtr cp = virDomainCheckpointLookupByName(dom, name, 0);
-
-			if (cp != NULL) {
-				saved = virDomainCheckpointGetXMLDesc(
-					cp, VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN);
-				virDomainCheckpointFree(cp);
-			}
-		}
-		if (saved == NULL || !backup_checkpoint_save(vm_dir, name, saved, &err))
+		g_clear_error(&err);
+		if (!record_checkpoint(dom, vm_dir, name, &err))
 			g_warning("vm %s: backup %s is good, but its checkpoint %s is not recorded "
 				  "on the pool (%s): after the VM's next start or migration the "
 				  "next backup will be full",
-				  vm->name, m->id, name, err ? err->message : last_error());
+				  vm->name, m->id, name, err->message);
 	}
 	return g_steal_pointer(&m);
+}
+
+IcsBackupManifest *ics_backup_run_live(IcsBackupRepo *repo, virDomainPtr dom, const IcsVmMeta *vm,
+				       const IcsBackupRunOptions *opts, GError **error)
+{
+	g_autofree char *vm_dir = NULL;
+	gboolean retry_full = FALSE;
+	IcsBackupManifest *m;
+	int lock;
+
+	if (opts->pool_path == NULL && vm->pool_path == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "vm %s: its pool is unknown, and with it where its checkpoints are "
+			    "recorded",
+			    vm->name);
+		return NULL;
+	}
+	vm_dir = ics_vm_dir(opts->pool_path ? opts->pool_path : vm->pool_path, vm->uuid);
+	lock = backup_vm_lock(vm_dir, vm->name, error);
+	if (lock == -1)
+		return NULL;
+	m = run_once(repo, dom, vm, opts, vm_dir, &retry_full, error);
+	if (m == NULL && retry_full) {
+		g_clear_error(error);
+		m = run_once(repo, dom, vm, opts, vm_dir, &retry_full, error);
+	}
+	if (lock >= 0)
+		close(lock);
+	return m;
 }

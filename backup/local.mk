@@ -9,6 +9,7 @@ backup_libicsbackup_la_SOURCES = \
 	backup/repository.c \
 	backup/staging.c \
 	backup/plan.c \
+	backup/qcow2_header.c \
 	backup/verify.c \
 	backup/restore.c \
 	backup/checkpoint_store.c \

@@ -184,6 +184,14 @@ IcsBackupManifest *ics_backup_manifest_parse(const char *text, const char *what,
 		g_propagate_error(error, g_steal_pointer(&err));
 		goto fail;
 	}
+	/* a checkpoint's name becomes a file name on the pool and goes into
+	 * libvirt's XML: ICS's own names only */
+	if (m->checkpoint != NULL && (!safe_component(m->checkpoint) ||
+				      !g_str_has_prefix(m->checkpoint, ICS_BACKUP_CHECKPOINT_PREFIX))) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+			    "\"checkpoint\" is not a checkpoint name ICS makes");
+		goto fail;
+	}
 	vm = json_object_get(root, "vm");
 	if (!json_is_object(vm)) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_PARSE, "\"vm\" must be an object");

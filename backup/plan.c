@@ -18,7 +18,7 @@
 
 char *backup_checkpoint_name(const IcsBackupRepo *repo, const char *backup_id)
 {
-	return g_strdup_printf(ICS_BACKUP_CHECKPOINT_PREFIX "%.8s-%s", ics_backup_repo_id(repo),
+	return g_strdup_printf(ICS_BACKUP_CHECKPOINT_PREFIX "%s-%s", ics_backup_repo_id(repo),
 			       backup_id);
 }
 

@@ -130,7 +130,7 @@ IcsBackupRepo *ics_backup_repo_init(const char *path, GError **error)
 		return NULL;
 	}
 	vms = g_build_filename(path, "vms", NULL);
-	if (g_mkdir(vms, 0700) < 0 && errno != EEXIST) {
+	if (g_mkdir(vms, 0711) < 0 && errno != EEXIST) {
 		ics_error_set_errno(error, errno, "cannot create %s", vms);
 		return NULL;
 	}
@@ -278,8 +278,19 @@ IcsBackupManifest *ics_backup_repo_find(IcsBackupRepo *repo, const char *id, GEr
 	for (guint i = 0; i < all->len; i++) {
 		IcsBackupManifest *m = g_ptr_array_index(all, i);
 
-		if (strcmp(m->id, id) == 0)
-			return g_ptr_array_steal_index(all, i);
+		if (strcmp(m->id, id) != 0)
+			continue;
+		/* ids carry 64 random bits; two alike were copied by hand */
+		for (guint k = i + 1; k < all->len; k++)
+			if (strcmp(((IcsBackupManifest *)g_ptr_array_index(all, k))->id, id) == 0) {
+				g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+					    "backup id %s is in the repository twice (vms %s and "
+					    "%s): restore from the VM's directory",
+					    id, m->vm_uuid,
+					    ((IcsBackupManifest *)g_ptr_array_index(all, k))->vm_uuid);
+				return NULL;
+			}
+		return g_ptr_array_steal_index(all, i);
 	}
 	g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
 		    "no complete backup %s in the repository %s", id, repo->path);
@@ -313,6 +324,15 @@ GPtrArray *ics_backup_chain(IcsBackupRepo *repo, const IcsBackupManifest *m, GEr
 				    "backup %s: the chain is broken at %s, whose parent %s is "
 				    "missing or unreadable (%s)",
 				    m->id, cur->id, cur->parent, err->message);
+			return NULL;
+		}
+		if (strcmp(p->id, cur->parent) != 0 ||
+		    g_ascii_strcasecmp(p->vm_uuid, m->vm_uuid) != 0) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+				    "backup %s: the chain is broken at %s: the directory of its "
+				    "parent %s holds backup %s of vm %s",
+				    m->id, cur->id, cur->parent, p->id, p->vm_uuid);
+			ics_backup_manifest_free(p);
 			return NULL;
 		}
 		g_ptr_array_add(chain, p);

@@ -6,8 +6,11 @@
  * (each names its parent's, relatively) and writes the disk as it was at
  * the backup's point in time.  It writes to a temporary name beside the
  * destination, which is renamed into place without replacing anything
- * (RENAME_NOREPLACE): an existing file is never overwritten, also when it
- * appears while the restore runs, and a failed restore leaves nothing.
+ * (RENAME_NOREPLACE) once synced: an existing file is never overwritten,
+ * also when it appears while the restore runs, and a failed restore
+ * leaves nothing.  Before qemu-img opens the chain, its images are checked
+ * to refer to nothing but each other (qcow2_header.c), with the checksums
+ * unless asked not to.
  */
 #include "config.h"
 
@@ -15,11 +18,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "backup_internal.h"
 #include "ics/error.h"
+#include "ics/file.h"
 
 gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m,
 				 const char *target, const char *dest, const char *format,
@@ -57,7 +62,9 @@ gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m
 		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "%s is not a directory", dir);
 		return FALSE;
 	}
-	if (!skip_verify && !ics_backup_verify(repo, m, NULL, NULL, error))
+	/* without the checksums, still what qemu-img will follow */
+	if (skip_verify ? !backup_chain_check_images(repo, m, error)
+			: !ics_backup_verify(repo, m, NULL, NULL, error))
 		return FALSE;
 	top = g_build_filename(m->dir, d->file, NULL);
 	base = g_path_get_basename(dest);
@@ -72,6 +79,19 @@ gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m
 			return FALSE;
 		}
 	}
+	{
+		/* qemu-img convert does not sync what it wrote */
+		int fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0 || fdatasync(fd) < 0) {
+			ics_error_set_errno(error, errno, "cannot sync the restored disk %s", tmp);
+			if (fd >= 0)
+				close(fd);
+			g_unlink(tmp);
+			return FALSE;
+		}
+		close(fd);
+	}
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dest, RENAME_NOREPLACE) < 0) {
 		int e = errno;
 
@@ -84,5 +104,5 @@ gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m
 					    dest);
 		return FALSE;
 	}
-	return TRUE;
+	return ics_fsync_dir(dir, error);
 }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -68,18 +69,23 @@ IcsBackupManifest *backup_manifest_new(const IcsVmMeta *vm)
 	return m;
 }
 
-char *backup_file_sha256(const char *path, guint64 *size, IcsBackupProgressFn progress,
-			 gpointer data, const char *phase, guint64 base, guint64 total,
-			 const volatile gint *cancel, GError **error)
+char *backup_file_sha256(const char *path, guint64 *size, gboolean sync,
+			 IcsBackupProgressFn progress, gpointer data, const char *phase,
+			 guint64 base, guint64 total, const volatile gint *cancel, GError **error)
 {
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_autofree guchar *buf = g_malloc(SHA_BLOCK);
 	gint64 next = 0;
 	guint64 n_total = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = backup_open_regular(path, error);
 
-	if (fd < 0) {
-		ics_error_set_errno(error, errno, "cannot open %s", path);
+	if (fd < 0)
+		return NULL;
+	/* what QEMU or qemu-img wrote reaches the disk before the manifest
+	 * that vouches for it */
+	if (sync && fdatasync(fd) < 0) {
+		ics_error_set_errno(error, errno, "cannot sync %s", path);
+		close(fd);
 		return NULL;
 	}
 	for (;;) {
@@ -114,34 +120,72 @@ char *backup_file_sha256(const char *path, guint64 *size, IcsBackupProgressFn pr
 	return g_strdup(g_checksum_get_string(sum));
 }
 
-/* Remove a .partial directory: it holds files only. */
-static void remove_partial(const char *dir)
+/* Remove @name, a .partial directory of @parent_fd, and the files in it:
+ * never through a symbolic link (a link named like a partial directory is
+ * left alone), never below it (it holds files only). */
+static void remove_partial_at(int parent_fd, const char *name)
 {
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
+	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
 
-	if (d != NULL)
-		while ((name = g_dir_read_name(d)) != NULL) {
-			g_autofree char *p = g_build_filename(dir, name, NULL);
-
-			g_unlink(p);
-		}
-	g_rmdir(dir);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	unlinkat(parent_fd, name, AT_REMOVEDIR);
 }
 
 static void remove_stale_partials(const char *vm_dir)
 {
-	g_autoptr(GDir) d = g_dir_open(vm_dir, 0, NULL);
-	const char *name;
+	int fd = open(vm_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	DIR *d;
+	struct dirent *e;
 
-	if (d == NULL)
+	if (fd < 0)
 		return;
-	while ((name = g_dir_read_name(d)) != NULL)
-		if (name[0] == '.' && g_str_has_suffix(name, ".partial")) {
-			g_autofree char *p = g_build_filename(vm_dir, name, NULL);
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] == '.' && g_str_has_suffix(e->d_name, ".partial"))
+			g_ptr_array_add(names, g_strdup(e->d_name));
+	for (guint i = 0; i < names->len; i++)
+		remove_partial_at(dirfd(d), g_ptr_array_index(names, i));
+	closedir(d);
+}
 
-			remove_partial(p);
-		}
+int backup_vm_lock(const char *vm_dir, const char *vm_name, GError **error)
+{
+	g_autofree char *path = g_build_filename(vm_dir, ".backup.lock", NULL);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		ics_error_set_errno(error, errno, "vm %s: cannot open %s", vm_name, path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_BUSY,
+				    "another backup of vm %s runs now (one at a time, whatever "
+				    "the repository)",
+				    vm_name);
+		else
+			ics_error_set_errno(error, errno, "vm %s: cannot lock %s", vm_name, path);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 BackupStaging *backup_staging_begin(IcsBackupRepo *repo, const char *vm_uuid, GError **error)
@@ -154,12 +198,13 @@ BackupStaging *backup_staging_begin(IcsBackupRepo *repo, const char *vm_uuid, GE
 	s->repo = repo;
 	s->started_us = g_get_monotonic_time();
 	s->vm_dir = backup_vm_dir(repo, vm_uuid);
-	if (g_mkdir_with_parents(s->vm_dir, 0700) < 0) {
+	/* 0711: QEMU, when it does not run as root, reaches its target */
+	if (g_mkdir_with_parents(s->vm_dir, 0711) < 0) {
 		ics_error_set_errno(error, errno, "cannot create %s", s->vm_dir);
 		return NULL;
 	}
 	lock = g_build_filename(s->vm_dir, ".lock", NULL);
-	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0) {
 		ics_error_set_errno(error, errno, "cannot open %s", lock);
 		return NULL;
@@ -175,18 +220,17 @@ BackupStaging *backup_staging_begin(IcsBackupRepo *repo, const char *vm_uuid, GE
 	}
 	remove_stale_partials(s->vm_dir);
 	s->created = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
-	for (int tries = 0;; tries++) {
-		g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%SZ");
-		g_autofree char *final = NULL;
+	/* sorts by time (to the microsecond: the VM's lock orders its
+	 * backups), unique across VMs (64 random bits) */
+	{
+		g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%S");
 
-		g_free(s->id);
-		s->id = g_strdup_printf("%s-%04x", stamp, g_random_int_range(0, 0x10000));
-		final = g_build_filename(s->vm_dir, s->id, NULL);
-		if (!g_file_test(final, G_FILE_TEST_EXISTS) || tries > 20)
-			break;
+		s->id = g_strdup_printf("%s.%06dZ-%08x%08x", stamp,
+					g_date_time_get_microsecond(now), g_random_int(),
+					g_random_int());
 	}
 	s->dir = g_strdup_printf("%s/.%s.partial", s->vm_dir, s->id);
-	if (g_mkdir(s->dir, 0700) < 0) {
+	if (g_mkdir(s->dir, 0711) < 0) {
 		ics_error_set_errno(error, errno, "cannot create %s", s->dir);
 		return NULL;
 	}
@@ -206,7 +250,7 @@ gboolean backup_staging_commit(BackupStaging *s, IcsBackupManifest *m,
 		g_autofree char *p = g_build_filename(s->dir, d->file, NULL);
 		GStatBuf st;
 
-		if (g_stat(p, &st) < 0) {
+		if (g_stat(p, &st) < 0 || g_chmod(p, 0600) < 0) {
 			ics_error_set_errno(error, errno, "backup of disk %s: %s", d->target, p);
 			return FALSE;
 		}
@@ -217,16 +261,16 @@ gboolean backup_staging_commit(BackupStaging *s, IcsBackupManifest *m,
 		g_autofree char *p = g_build_filename(s->dir, d->file, NULL);
 
 		g_free(d->sha256);
-		d->sha256 = backup_file_sha256(p, &d->file_size, progress, data, "checksumming",
-					       done, total, cancel, error);
+		d->sha256 = backup_file_sha256(p, &d->file_size, TRUE, progress, data,
+					       "checksumming", done, total, cancel, error);
 		if (d->sha256 == NULL)
 			return FALSE;
 		done += d->file_size;
 	}
 	g_free(m->id);
 	m->id = g_strdup(s->id);
-	g_free(m->created);
-	m->created = g_strdup(s->created);
+	if (m->created == NULL)
+		m->created = g_strdup(s->created);
 	g_free(m->completed);
 	m->completed = backup_now_rfc3339();
 	m->bytes_written = done;
@@ -239,8 +283,14 @@ gboolean backup_staging_commit(BackupStaging *s, IcsBackupManifest *m,
 		return FALSE;
 	}
 	g_clear_pointer(&s->dir, g_free);
-	if (!ics_fsync_dir(s->vm_dir, error))
-		return FALSE;
+	{
+		g_autoptr(GError) err = NULL;
+
+		/* listed from now on: a failed sync of the directory is not a
+		 * failed backup */
+		if (!ics_fsync_dir(s->vm_dir, &err))
+			g_warning("backup %s: %s", s->id, err->message);
+	}
 	g_free(m->dir);
 	m->dir = g_steal_pointer(&final);
 	return TRUE;
@@ -250,8 +300,15 @@ void backup_staging_end(BackupStaging *s)
 {
 	if (s == NULL)
 		return;
-	if (s->dir != NULL)
-		remove_partial(s->dir);
+	if (s->dir != NULL) {
+		g_autofree char *base = g_path_get_basename(s->dir);
+		int fd = open(s->vm_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd >= 0) {
+			remove_partial_at(fd, base);
+			close(fd);
+		}
+	}
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	g_free(s->vm_dir);

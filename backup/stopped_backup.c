@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "backup_internal.h"
 #include "ics/error.h"
@@ -33,8 +34,9 @@ static gboolean virtual_size(const char *path, const char *format, guint64 *size
 	return TRUE;
 }
 
-IcsBackupManifest *ics_backup_run_stopped(IcsBackupRepo *repo, const IcsVmMeta *vm,
-					  const IcsBackupRunOptions *opts, GError **error)
+/* The copy, under the VM's lock (if any). */
+static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm,
+			      const IcsBackupRunOptions *opts, GError **error)
 {
 	g_autoptr(BackupStaging) s = backup_staging_begin(repo, vm->uuid, error);
 	g_autoptr(IcsBackupManifest) m = NULL;
@@ -91,4 +93,23 @@ IcsBackupManifest *ics_backup_run_stopped(IcsBackupRepo *repo, const IcsVmMeta *
 	if (!backup_staging_commit(s, m, opts->progress, opts->progress_data, opts->cancel, error))
 		return NULL;
 	return g_steal_pointer(&m);
+}
+
+IcsBackupManifest *ics_backup_run_stopped(IcsBackupRepo *repo, const IcsVmMeta *vm,
+					  const IcsBackupRunOptions *opts, GError **error)
+{
+	const char *pool = opts->pool_path ? opts->pool_path : vm->pool_path;
+	g_autofree char *vm_dir = pool ? ics_vm_dir(pool, vm->uuid) : NULL;
+	IcsBackupManifest *m;
+	int lock = -2;
+
+	/* one backup of the VM at a time, also across repositories (when its
+	 * pool is known: a VM outside any pool has no directory there) */
+	if (vm_dir && g_file_test(vm_dir, G_FILE_TEST_IS_DIR) &&
+	    (lock = backup_vm_lock(vm_dir, vm->name, error)) == -1)
+		return NULL;
+	m = run(repo, vm, opts, error);
+	if (lock >= 0)
+		close(lock);
+	return m;
 }

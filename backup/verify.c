@@ -4,10 +4,10 @@
  *
  * Each file of each backup in the chain is read whole and its sha256
  * compared with the manifest's; the links are checked too (a parent of the
- * same VM, the same disks, an incremental's qcow2 backing file naming its
- * parent's file), so a chain whose middle was replaced by hand is not
- * restored.  The backing file is read from the qcow2 header by qemu-img,
- * never guessed.
+ * same VM, the same disks, an incremental's qcow2 backing file naming
+ * exactly its parent's file, a full backup's naming none), so a chain
+ * whose middle was replaced by hand is not restored, and qemu-img never
+ * follows an image to anything else (qcow2_header.c).
  */
 #include "config.h"
 
@@ -15,29 +15,14 @@
 
 #include "backup_internal.h"
 #include "ics/error.h"
-#include "ics/json.h"
 
-/* The backing file an image names, as written in its header (NULL: none). */
-static gboolean backing_of(const char *path, char **backing, GError **error)
+/* The links of @child to @parent: same VM, same disks, each image backed
+ * by exactly its parent's (qcow2_header.c); @parent NULL: a full backup,
+ * whose images stand alone. */
+static gboolean check_images(const IcsBackupManifest *child, const IcsBackupManifest *parent,
+			     GError **error)
 {
-	const char *argv[] = { "qemu-img", "info", "--output=json", "-U", path, NULL };
-	g_autofree char *out = NULL;
-	g_autoptr(json_t) root = NULL;
-
-	*backing = NULL;
-	if (!backup_qemu_img(argv, &out, error))
-		return FALSE;
-	root = ics_json_load_string(out, "qemu-img info", error);
-	if (root == NULL)
-		return FALSE;
-	*backing = g_strdup(ics_json_get_string_or(root, "backing-filename", NULL, NULL));
-	return TRUE;
-}
-
-static gboolean check_link(const IcsBackupManifest *child, const IcsBackupManifest *parent,
-			   GError **error)
-{
-	if (g_ascii_strcasecmp(child->vm_uuid, parent->vm_uuid) != 0) {
+	if (parent && g_ascii_strcasecmp(child->vm_uuid, parent->vm_uuid) != 0) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
 			    "backup %s: its parent %s is of another VM (%s)", child->id,
 			    parent->id, parent->vm_uuid);
@@ -45,29 +30,37 @@ static gboolean check_link(const IcsBackupManifest *child, const IcsBackupManife
 	}
 	for (guint i = 0; i < child->disks->len; i++) {
 		const IcsBackupDisk *d = g_ptr_array_index(child->disks, i);
-		const IcsBackupDisk *pd = ics_backup_manifest_disk(parent, d->target);
-		g_autofree char *path = NULL;
-		g_autofree char *backing = NULL;
+		const IcsBackupDisk *pd = parent ? ics_backup_manifest_disk(parent, d->target) : NULL;
+		g_autofree char *path = g_build_filename(child->dir, d->file, NULL);
 		g_autofree char *want = NULL;
 
-		if (pd == NULL) {
+		if (parent && pd == NULL) {
 			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
 				    "backup %s: disk %s is not in its parent %s", child->id,
 				    d->target, parent->id);
 			return FALSE;
 		}
-		path = g_build_filename(child->dir, d->file, NULL);
-		if (!backing_of(path, &backing, error))
-			return FALSE;
-		want = g_strdup_printf("../%s/%s", parent->id, pd->file);
-		if (g_strcmp0(backing, want) != 0) {
-			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
-				    "backup %s: disk %s's image is backed by \"%s\", not its "
-				    "parent's \"%s\"",
-				    child->id, d->target, backing ? backing : "(nothing)", want);
+		if (pd)
+			want = g_strdup_printf("../%s/%s", parent->id, pd->file);
+		if (!backup_qcow2_check(path, want, error)) {
+			ics_error_prefix(error, "backup %s, disk %s: ", child->id, d->target);
 			return FALSE;
 		}
 	}
+	return TRUE;
+}
+
+gboolean backup_chain_check_images(IcsBackupRepo *repo, const IcsBackupManifest *m,
+				   GError **error)
+{
+	g_autoptr(GPtrArray) chain = ics_backup_chain(repo, m, error);
+
+	if (chain == NULL)
+		return FALSE;
+	for (guint i = 0; i < chain->len; i++)
+		if (!check_images(g_ptr_array_index(chain, i),
+				  i ? g_ptr_array_index(chain, i - 1) : NULL, error))
+			return FALSE;
 	return TRUE;
 }
 
@@ -88,7 +81,7 @@ gboolean ics_backup_verify(IcsBackupRepo *repo, const IcsBackupManifest *m,
 	for (guint i = 0; i < chain->len; i++) {
 		const IcsBackupManifest *b = g_ptr_array_index(chain, i);
 
-		if (i > 0 && !check_link(b, g_ptr_array_index(chain, i - 1), error))
+		if (!check_images(b, i ? g_ptr_array_index(chain, i - 1) : NULL, error))
 			return FALSE;
 		for (guint k = 0; k < b->disks->len; k++) {
 			const IcsBackupDisk *d = g_ptr_array_index(b->disks, k);
@@ -96,8 +89,8 @@ gboolean ics_backup_verify(IcsBackupRepo *repo, const IcsBackupManifest *m,
 			g_autofree char *sum = NULL;
 			guint64 size = 0;
 
-			sum = backup_file_sha256(path, &size, progress, data, "verifying", done,
-						 total, NULL, error);
+			sum = backup_file_sha256(path, &size, FALSE, progress, data, "verifying",
+						 done, total, NULL, error);
 			if (sum == NULL) {
 				ics_error_prefix(error, "backup %s, disk %s: ", b->id, d->target);
 				return FALSE;

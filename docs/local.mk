@@ -8,6 +8,9 @@ EXTRA_DIST += docs/ocf_ics_pool.7 docs/fence_ics_storage.8 docs/ocf_ics_vm.7 doc
 	docs/lease-takeover.md docs/libvirt-lock-driver.md
 man_MANS += docs/ics-admin.8
 EXTRA_DIST += docs/ics-admin.8
+# Backups: the standalone tool; the repository format is in backup/local.mk.
+man_MANS += docs/ics-backup.8
+EXTRA_DIST += docs/ics-backup.8
 # The manager's cluster adapter.
 EXTRA_DIST += docs/cluster-adapter.md
 # The DRS/DPM engine and its file interface.

@@ -100,6 +100,10 @@ static void test_strict(void **state)
 		       ICS_ERROR_INVALID_ARGUMENT, "parent");
 	expect_refused("\"parent\": \"20261206T000000Z-0000\"", "\"parent\": null",
 		       ICS_ERROR_INVALID_ARGUMENT, "names its parent");
+	expect_refused("\"checkpoint\": \"ics-", "\"checkpoint\": \"../../ics-",
+		       ICS_ERROR_INVALID_ARGUMENT, "checkpoint name");
+	expect_refused("\"checkpoint\": \"ics-", "\"checkpoint\": \"user-",
+		       ICS_ERROR_INVALID_ARGUMENT, "checkpoint name");
 	expect_refused("\"kind\": \"incremental\"", "\"kind\": \"diff\"",
 		       ICS_ERROR_INVALID_ARGUMENT, "\"kind\" must be");
 	expect_refused(SHA, "0123", ICS_ERROR_INVALID_ARGUMENT, "sha256");

@@ -326,6 +326,71 @@ static void test_chain_of_30(void **state)
 	}
 }
 
+/* A repository from elsewhere: its images may name anything.  Nothing of
+ * it is followed: a full backup's image backed by a host file, an image
+ * with an external data file, an image that is a symbolic link, a
+ * .partial "directory" that is a link to a directory of the host. */
+static void test_hostile_repository(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	IcsBackupRunOptions opts = { .pool_path = f->pool };
+	g_autoptr(IcsBackupManifest) m = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+	g_autofree char *img = NULL, *dest = NULL, *victim_dir = NULL, *victim = NULL;
+	g_autofree char *link = NULL, *secret = NULL;
+
+	assert_non_null(m);
+	img = g_build_filename(m->dir, "vda.qcow2", NULL);
+	dest = g_build_filename(f->tmp, "out.raw", NULL);
+	secret = g_build_filename(f->tmp, "host-secret", NULL);
+	g_file_set_contents(secret, "root:password", -1, NULL);
+	/* the full backup's image now backed by a host file (the checksum
+	 * of the image is updated too: only the link check can see it) */
+	{
+		const char *argv[] = { "qemu-img", "rebase", "-u", "-b", secret, "-F", "raw", img,
+				       NULL };
+
+		run_ok(argv);
+	}
+	assert_false(ics_backup_restore_disk(f->repo, m, "vda", dest, "raw", TRUE, &err));
+	assert_non_null(strstr(err->message, "has a backing file"));
+	assert_false(g_file_test(dest, G_FILE_TEST_EXISTS));
+	g_clear_error(&err);
+	/* an external data file */
+	{
+		const char *rm[] = { "rm", "-f", img, NULL };
+		g_autofree char *opt = g_strdup_printf("data_file=%s", secret);
+		const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o", opt, img,
+				       "1M", NULL };
+
+		run_ok(rm);
+		run_ok(argv);
+	}
+	assert_false(ics_backup_restore_disk(f->repo, m, "vda", dest, "raw", TRUE, &err));
+	assert_non_null(strstr(err->message, "external data file"));
+	g_clear_error(&err);
+	/* a symbolic link instead of the image */
+	g_unlink(img);
+	assert_int_equal(symlink(f->disk, img), 0);
+	assert_false(ics_backup_verify(f->repo, m, NULL, NULL, &err));
+	assert_non_null(strstr(err->message, "symbolic link"));
+	g_clear_error(&err);
+	/* a link named like a failed backup's directory: the next backup
+	 * cleans up, and the host directory it points to keeps its files */
+	victim_dir = g_build_filename(f->tmp, "host-dir", NULL);
+	g_mkdir(victim_dir, 0700);
+	victim = g_build_filename(victim_dir, "keep-me", NULL);
+	g_file_set_contents(victim, "x", -1, NULL);
+	link = g_strdup_printf("%s/vms/%s/.20200101T000000.000000Z-0.partial", f->repo_path, UUID);
+	assert_int_equal(symlink(victim_dir, link), 0);
+	{
+		g_autoptr(BackupStaging) s = backup_staging_begin(f->repo, UUID, &err);
+
+		assert_non_null(s);
+	}
+	assert_true(g_file_test(victim, G_FILE_TEST_EXISTS));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +398,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stopped_backup_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_of_30, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_repository, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,7 +43,7 @@
 #define ICS_BACKUP_FORMAT 1
 #define ICS_BACKUP_REPO_FILE "ics-backup-repository.json"
 #define ICS_BACKUP_MANIFEST "manifest.json"
-/* Checkpoints ICS makes are named ICS_BACKUP_CHECKPOINT_PREFIX<repo8>-<id>:
+/* Checkpoints ICS makes are named ICS_BACKUP_CHECKPOINT_PREFIX<repo id>-<id>:
  * each repository keeps its own (the newest of its chain), and checkpoints
  * someone else made are left alone. */
 #define ICS_BACKUP_CHECKPOINT_PREFIX "ics-"
@@ -79,7 +79,7 @@ typedef struct {
 typedef struct {
 	guint format; /* ICS_BACKUP_FORMAT */
 	char *ics_version;
-	char *id; /* "20261207T142933Z-1a2b": sorts by time */
+	char *id; /* "20261207T142933.123456Z-<16 hex>": sorts by time */
 	char *vm_uuid;
 	char *vm_name;
 	json_t *definition; /* the VM's vm.json when it was backed up */
@@ -179,8 +179,10 @@ char *ics_backup_checkpoint_dir(const char *vm_dir);
  * that was not. */
 guint ics_backup_checkpoints_redefine(virDomainPtr dom, const char *vm_dir, GString *report);
 
-/* Abort a backup job running on @dom, if one does; *@aborted says whether
- * there was one.  For the agent's migrate_to and stop: they go first. */
+/* Abort a backup job running on @dom, if one does, and wait (up to 10 s)
+ * for it to end; *@aborted says whether there was one.  For the agent's
+ * migrate_to: the migration goes first (a stop needs nothing: QEMU ends
+ * the job when it exits). */
 gboolean ics_backup_abort_job(virDomainPtr dom, gboolean *aborted, GError **error);
 
 #endif /* ICS_BACKUP_H */
