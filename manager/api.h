@@ -67,6 +67,7 @@ extern const IcsApiRoute ics_api_host_routes[];
 extern const IcsApiRoute ics_api_pool_routes[];
 extern const IcsApiRoute ics_api_drs_routes[];
 extern const IcsApiRoute ics_api_volume_routes[];
+extern const IcsApiRoute ics_api_backup_routes[];
 extern const IcsApiRoute ics_api_console_routes[];
 /* A console asset named after its content hash (cached as immutable). */
 gboolean ics_console_name_hashed(const char *name);
@@ -105,6 +106,18 @@ gboolean ics_api_limit(const IcsRequest *req, gint64 *limit, GError **error);
 gboolean ics_api_int(const char *text, const char *what, gint64 *out, GError **error);
 /* The owner filter a list gets for @perm: 0 (all) or the principal's id. */
 gint64 ics_api_owner_filter(const IcsPrincipal *p, const char *perm);
+
+/* The {uuid} path parameter of a VM route, checked and lower-cased in
+ * place (INVALID_ARGUMENT when not a uuid). */
+gboolean ics_api_vm_uuid(IcsRequest *req, const char **uuid, GError **error);
+/* In the caller's read or transaction: NOT_FOUND unless the principal
+ * holds the route's object permission (authz_rules.c) on VM @uuid; its
+ * owner in @owner (may be NULL). */
+gboolean ics_api_vm_access(IcsManager *m, const IcsRequest *req, const char *uuid, gint64 *owner,
+			   GError **error);
+/* ics_api_vm_access() in a read of its own. */
+gboolean ics_api_vm_access_read(IcsManager *m, const IcsRequest *req, const char *uuid,
+				GError **error);
 /* Inside the write transaction the caller began: create a task (as
  * ics_task_create()), commit and answer 202 with it.  On failure the
  * transaction is rolled back. */

@@ -21,6 +21,7 @@
 #include "ics/manager/audit.h"
 #include "ics/manager/session.h"
 #include "ics/manager/timestamp.h"
+#include "ics/manager/vm_inventory.h"
 
 #include "api.h"
 
@@ -42,6 +43,7 @@ const IcsApiRoute *const *ics_api_route_tables(void)
 		ics_api_host_routes,
 		ics_api_pool_routes,
 		ics_api_volume_routes,
+		ics_api_backup_routes,
 		ics_api_console_routes,
 		ics_api_vm_console_routes,
 		ics_api_drs_routes,
@@ -325,4 +327,53 @@ void ics_manager_handle(IcsManager *m, IcsRequest *req, IcsResponse *resp)
 	ics_debug("%s %s %s -> %u", req->client ? req->client : "-", req->method, req->path,
 		  resp->status);
 	g_clear_pointer(&req->principal, ics_principal_free);
+}
+
+/* ---- the VM a route names ------------------------------------------------ */
+
+/* The {uuid} path parameter, checked and brought to the lower case every
+ * stored uuid has (RFC 4122 text compares case-insensitively). */
+gboolean ics_api_vm_uuid(IcsRequest *req, const char **uuid, GError **error)
+{
+	char *v = g_hash_table_lookup(req->params, "uuid");
+
+	if (v == NULL || !g_uuid_string_is_valid(v))
+		return ics_error_invalid(error, "VM id must be a UUID");
+	for (char *c = v; *c; c++)
+		*c = g_ascii_tolower(*c);
+	*uuid = v;
+	return TRUE;
+}
+
+/* In a read or a transaction (the caller's): NOT_FOUND unless the
+ * principal holds the route's object permission (authz_rules.c) on the VM;
+ * its owner in @owner (may be NULL). */
+gboolean ics_api_vm_access(IcsManager *m, const IcsRequest *req, const char *uuid, gint64 *owner,
+			   GError **error)
+{
+	const char *perm = ics_api_object_permission(req);
+	gint64 o = 0;
+
+	g_assert(perm != NULL);
+	if (!ics_vm_inventory_owner(m->store, uuid, &o, error))
+		return FALSE;
+	if (!ics_principal_can_on(req->principal, perm, o)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "VM %s does not exist", uuid);
+		return FALSE;
+	}
+	if (owner)
+		*owner = o;
+	return TRUE;
+}
+
+/* ics_api_vm_access() in a read of its own, for handlers that write nothing. */
+gboolean ics_api_vm_access_read(IcsManager *m, const IcsRequest *req, const char *uuid,
+				GError **error)
+{
+	gboolean ok;
+
+	ics_store_read_begin(m->store);
+	ok = ics_api_vm_access(m, req, uuid, NULL, error);
+	ics_store_read_end(m->store);
+	return ok;
 }

@@ -22,53 +22,6 @@
 
 #include "api.h"
 
-/* The {uuid} path parameter, checked and brought to the lower case every
- * stored uuid has (RFC 4122 text compares case-insensitively). */
-static gboolean uuid_param(IcsRequest *req, const char **uuid, GError **error)
-{
-	char *v = g_hash_table_lookup(req->params, "uuid");
-
-	if (v == NULL || !g_uuid_string_is_valid(v))
-		return ics_error_invalid(error, "VM id must be a UUID");
-	for (char *c = v; *c; c++)
-		*c = g_ascii_tolower(*c);
-	*uuid = v;
-	return TRUE;
-}
-
-/* In a read or a transaction (the caller's): NOT_FOUND unless the
- * principal holds the route's object permission (authz_rules.c) on the VM;
- * its owner in @owner (may be NULL). */
-static gboolean vm_access(IcsManager *m, const IcsRequest *req, const char *uuid, gint64 *owner,
-			  GError **error)
-{
-	const char *perm = ics_api_object_permission(req);
-	gint64 o = 0;
-
-	g_assert(perm != NULL);
-	if (!ics_vm_inventory_owner(m->store, uuid, &o, error))
-		return FALSE;
-	if (!ics_principal_can_on(req->principal, perm, o)) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "VM %s does not exist", uuid);
-		return FALSE;
-	}
-	if (owner)
-		*owner = o;
-	return TRUE;
-}
-
-/* vm_access() in a read of its own, for handlers that write nothing. */
-static gboolean vm_access_read(IcsManager *m, const IcsRequest *req, const char *uuid,
-			       GError **error)
-{
-	gboolean ok;
-
-	ics_store_read_begin(m->store);
-	ok = vm_access(m, req, uuid, NULL, error);
-	ics_store_read_end(m->store);
-	return ok;
-}
-
 /* A page's runtime, from one view of the cluster. */
 typedef struct {
 	const IcsClusterOps *ops;
@@ -189,10 +142,10 @@ static gboolean get_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError
 	const char *uuid;
 	json_t *out = NULL;
 
-	if (!uuid_param(req, &uuid, error))
+	if (!ics_api_vm_uuid(req, &uuid, error))
 		return FALSE;
 	ics_store_read_begin(m->store);
-	if (vm_access(m, req, uuid, NULL, error))
+	if (ics_api_vm_access(m, req, uuid, NULL, error))
 		out = ics_vm_inventory_get(m->store, uuid, error);
 	ics_store_read_end(m->store);
 	if (out == NULL)
@@ -230,7 +183,7 @@ static gboolean update_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 	const char *uuid;
 	json_t *def, *out;
 
-	if (!uuid_param(req, &uuid, error))
+	if (!ics_api_vm_uuid(req, &uuid, error))
 		return FALSE;
 	body = ics_api_body(req, &ics_schema_vm_update, error);
 	if (body == NULL)
@@ -260,7 +213,7 @@ static gboolean delete_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 {
 	const char *uuid;
 
-	if (!uuid_param(req, &uuid, error) ||
+	if (!ics_api_vm_uuid(req, &uuid, error) ||
 	    !ics_vm_service_delete(m->vms, req->principal, uuid, ics_api_object_permission(req),
 				   error))
 		return FALSE;
@@ -325,7 +278,7 @@ static gboolean power(IcsManager *m, IcsRequest *req, IcsResponse *resp, const c
 	const char *uuid;
 	gint64 owner;
 
-	if (!uuid_param(req, &uuid, error))
+	if (!ics_api_vm_uuid(req, &uuid, error))
 		return FALSE;
 	if (m->cluster == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
@@ -337,7 +290,7 @@ static gboolean power(IcsManager *m, IcsRequest *req, IcsResponse *resp, const c
 	json_object_set_new(params, "op", json_string(op));
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!vm_access(m, req, uuid, &owner, error)) {
+	if (!ics_api_vm_access(m, req, uuid, &owner, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}
@@ -400,7 +353,7 @@ static gboolean console_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 	const char *uuid;
 	json_t *out;
 
-	if (!uuid_param(req, &uuid, error) || !vm_access_read(m, req, uuid, error))
+	if (!ics_api_vm_uuid(req, &uuid, error) || !ics_api_vm_access_read(m, req, uuid, error))
 		return FALSE;
 	if (m->cluster == NULL || m->cluster->vm_console == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
@@ -421,7 +374,7 @@ static gboolean events_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 {
 	const char *uuid;
 
-	if (!uuid_param(req, &uuid, error) || !vm_access_read(m, req, uuid, error))
+	if (!ics_api_vm_uuid(req, &uuid, error) || !ics_api_vm_access_read(m, req, uuid, error))
 		return FALSE;
 	return ics_api_event_stream(m, req, resp, uuid, error);
 }

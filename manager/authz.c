@@ -20,11 +20,11 @@ const char *const ics_permissions[] = {
 	"event.read",	"user.read",	"user.admin", "role.read",	  "role.admin",
 	"audit.read",	"apikey.admin", "host.read",  "host.maintenance", "volume.read",
 	"volume.write", "drs.read",	"drs.admin",  "vm.host_path",	  "directory.read",
-	"directory.admin", "vm.console", NULL,
+	"directory.admin", "vm.console", "backup.read", "backup.run", "backup.admin", NULL,
 };
 
 static const char *const vm_manager_permissions[] = {
-	"vm.read",    "vm.write",   "vm.power", "vm.console",
+	"vm.read",    "vm.write",   "vm.power", "vm.console", "backup.read", "backup.run",
 	"task.read", "task.cancel", "event.read", NULL,
 };
 

@@ -132,6 +132,8 @@ const IcsRouteRule ics_route_rules[] = {
 	{ "GET", "/api/v1/vms/{uuid}/console/serial", PUB, NULL, NULL,
 	  "the ticket is the credential; vm.console checked again for its user", FALSE },
 	{ "GET", "/api/v1/vms/{uuid}/events", PERM, "event.read", "vm.read", NULL, FALSE },
+	{ "GET", "/api/v1/vms/{uuid}/backups", PERM, "backup.read", "backup.read", NULL, FALSE },
+	{ "POST", "/api/v1/vms/{uuid}/backups", PERM, "backup.run", "backup.run", NULL, FALSE },
 
 	{ "GET", "/api/v1/cluster", PERM, "host.read", NULL, NULL, FALSE },
 	{ "GET", "/api/v1/hosts", PERM, "host.read", NULL, NULL, FALSE },
@@ -146,6 +148,12 @@ const IcsRouteRule ics_route_rules[] = {
 	  FALSE },
 	{ "POST", "/api/v1/pools/{pool}/volumes/{volume}/resize", PERM, "volume.write", NULL, NULL,
 	  FALSE },
+
+	{ "GET", "/api/v1/backup-repositories", PERM, "backup.read", NULL, NULL, FALSE },
+	{ "POST", "/api/v1/backup-repositories", PERM, "backup.admin", NULL,
+	  "a host path: administrators", FALSE },
+	{ "DELETE", "/api/v1/backup-repositories/{repository}", PERM, "backup.admin", NULL,
+	  "unregisters; the backups stay on disk", FALSE },
 
 	{ "GET", "/api/v1/drs/config", PERM, "drs.read", NULL, NULL, FALSE },
 	{ "PUT", "/api/v1/drs/config", PERM, "drs.admin", NULL, NULL, FALSE },

@@ -744,6 +744,7 @@ IcsClusterService *ics_cluster_service_new(const IcsClusterServiceConfig *cfg, G
 		.fence_history = ics_cluster_fence_history_json,
 		.summary = ics_cluster_summary_json,
 		.vm_lease = ics_cluster_vm_lease_json,
+		.vm_backup = ics_cluster_vm_backup_json,
 	};
 	if (!connect_and_watch(svc, error)) {
 		ics_cluster_service_free(svc);

@@ -102,6 +102,10 @@ json_t *ics_cluster_fence_history_json(void *self, const char *name, GError **er
 /* cluster_lease.c: the vm_lease operation of IcsClusterOps. */
 json_t *ics_cluster_vm_lease_json(void *self, const char *uuid, guint64 offset, GError **error);
 
+/* cluster_backup.c: the vm_backup operation of IcsClusterOps. */
+json_t *ics_cluster_vm_backup_json(void *self, const char *uuid, IcsBackupRepo *repo,
+				   const IcsBackupRunOptions *opts, GError **error);
+
 /* cluster_summary.c: the summary operation of IcsClusterOps. */
 json_t *ics_cluster_summary_json(void *self, GError **error);
 

@@ -8,6 +8,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api.h \
 	manager/api_apikeys.c \
 	manager/api_audit.c \
+	manager/api_backups.c \
 	manager/api_console.c \
 	manager/api_directories.c \
 	manager/api_dispatch.c \
@@ -29,6 +30,8 @@ manager_libicsmanager_la_SOURCES = \
 	manager/audit.c \
 	manager/authz.c \
 	manager/authz_rules.c \
+	manager/backup_repos.c \
+	manager/backup_service.c \
 	manager/console_proxy.c \
 	manager/console_ticket.c \
 	manager/directory.c \
@@ -61,10 +64,11 @@ manager_libicsmanager_la_SOURCES = \
 	manager/vm_mirror.c \
 	manager/volumes.c
 manager_libicsmanager_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include $(ICSDRS_CPPFLAGS) \
-	$(ICSVMDEF_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS) \
+	$(ICSBACKUP_CPPFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(XCRYPT_CFLAGS) \
 	$(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS) $(LDAP_CFLAGS) $(OATH_CFLAGS) $(QRENCODE_CFLAGS) \
 	$(CONSOLE_CPPFLAGS) $(NETTLE_CFLAGS) $(WSLAY_CFLAGS)
-manager_libicsmanager_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la \
+manager_libicsmanager_la_LIBADD = $(top_builddir)/backup/libicsbackup.la \
+	$(top_builddir)/vmdef/libicsvmdef.la \
 	$(top_builddir)/manager/drs/libicsdrs.la \
 	$(top_builddir)/lib/libics.la $(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) \
 	$(LIBVIRT_LIBS) $(LIBXML_LIBS) $(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS) \
@@ -73,6 +77,8 @@ noinst_HEADERS += \
 	manager/include/ics/manager/apikey.h \
 	manager/include/ics/manager/audit.h \
 	manager/include/ics/manager/authz.h \
+	manager/include/ics/manager/backup_repos.h \
+	manager/include/ics/manager/backup_service.h \
 	manager/include/ics/manager/cluster_ops.h \
 	manager/include/ics/manager/console_proxy.h \
 	manager/include/ics/manager/console_ticket.h \
@@ -104,9 +110,9 @@ noinst_HEADERS += \
 	manager/include/ics/manager/volumes.h
 
 # What a program using libicsmanager links with.
-ICSMANAGER_CPPFLAGS = -I$(top_srcdir)/manager/include $(ICSVMDEF_CPPFLAGS) \
+ICSMANAGER_CPPFLAGS = -I$(top_srcdir)/manager/include $(ICSBACKUP_CPPFLAGS) \
 	$(MHD_CFLAGS) $(SQLITE_CFLAGS) $(GNUTLS_CFLAGS) $(OATH_CFLAGS) $(LDAP_CFLAGS)
-ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSVMDEF_LIBS) \
+ICSMANAGER_LIBS = $(top_builddir)/manager/libicsmanager.la $(ICSBACKUP_LIBS) \
 	$(MHD_LIBS) $(SQLITE_LIBS) $(GNUTLS_LIBS) $(XCRYPT_LIBS) $(LIBVIRT_LIBS) $(LIBXML_LIBS) \
 	$(LDAP_LIBS) $(OATH_LIBS) $(QRENCODE_LIBS) $(NETTLE_LIBS) $(WSLAY_LIBS)
 
@@ -122,9 +128,10 @@ manager_libicsmgrcluster_la_SOURCES = \
 	manager/cluster_hosts.c \
 	manager/cluster_summary.c \
 	manager/cluster_lease.c \
+	manager/cluster_backup.c \
 	manager/cluster_load.c
 manager_libicsmgrcluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/include \
-	$(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
+	$(ICSCLUSTER_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(ICSBACKUP_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
 manager_libicsmgrcluster_la_LIBADD = $(top_builddir)/manager/cluster/libicscluster.la \
 	$(top_builddir)/vmpool/libicsvmpool.la
 noinst_HEADERS += manager/include/ics/manager/cluster_service.h
@@ -185,6 +192,7 @@ icsmgr_tests = \
 	manager/tests/test_openapi \
 	manager/tests/test_request_fuzz \
 	manager/tests/test_volumes \
+	manager/tests/test_backups \
 	manager/tests/test_console \
 	manager/tests/test_console_proxy \
 	manager/tests/test_concurrency \
@@ -267,6 +275,10 @@ manager_tests_test_console_SOURCES = manager/tests/test_console.c manager/tests/
 manager_tests_test_console_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_console_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_console_LDADD = $(icsmgr_test_libs)
+manager_tests_test_backups_SOURCES = manager/tests/test_backups.c manager/tests/mgr_test_util.h
+manager_tests_test_backups_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_backups_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_backups_LDADD = $(icsmgr_test_libs)
 manager_tests_test_volumes_SOURCES = manager/tests/test_volumes.c manager/tests/mgr_test_util.h
 manager_tests_test_volumes_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_volumes_CFLAGS = $(ICS_TEST_CFLAGS)

@@ -31,6 +31,7 @@
 #include "ics/manager/vm_mirror.h"
 #include "ics/manager/vm_service.h"
 #include "ics/manager/volumes.h"
+#include "ics/manager/backup_service.h"
 
 #include "api.h"
 
@@ -333,6 +334,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 		return NULL;
 	m->volumes = ics_volumes_new(m->cfg.volume_uri);
 	ics_volume_tasks_register(m);
+	ics_backup_tasks_register(m);
 	ics_directory_sync_register(m);
 	if (m->cfg.test_mode)
 		ics_task_runner_register(m->tasks, &ics_task_kind_test_sleep);

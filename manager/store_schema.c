@@ -209,6 +209,18 @@ const char *const ics_store_migrations[] = {
 	"DROP INDEX vms_list;"
 	"CREATE INDEX vms_list ON vms(uuid, name, owner_id, vcpus, memory_mib, created_us,"
 	"  updated_us, broken);",
+
+	/* 9: backup repositories the manager backs up into (backup_repos.c):
+	 * a name for a path; the repository's own id (its
+	 * ics-backup-repository.json), so a path that now holds another
+	 * repository is noticed.  The backups themselves are not rows: the
+	 * repository describes them (docs/backup-format.md). */
+	"CREATE TABLE backup_repositories ("
+	"  name TEXT PRIMARY KEY,"
+	"  path TEXT NOT NULL UNIQUE,"
+	"  repo_id TEXT NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  created_us INTEGER NOT NULL);",
 };
 
 const guint ics_store_n_migrations = G_N_ELEMENTS(ics_store_migrations);

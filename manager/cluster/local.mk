@@ -14,17 +14,20 @@ manager_cluster_libicscluster_la_SOURCES = \
 	manager/cluster/snapshot_json.c \
 	manager/cluster/node_stats.c \
 	manager/cluster/node_domain.h manager/cluster/node_domain.c \
-	manager/cluster/node_serial.c
+	manager/cluster/node_serial.c \
+	manager/cluster/node_backup.c
 manager_cluster_libicscluster_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/manager/cluster/include \
-	$(ICSVMPOOL_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
+	$(ICSVMPOOL_CPPFLAGS) $(ICSBACKUP_CPPFLAGS) $(CIB_CFLAGS) $(LIBVIRT_CFLAGS)
 manager_cluster_libicscluster_la_LIBADD = $(top_builddir)/vmpool/libicsvmpool.la \
-	$(top_builddir)/lib/libics.la $(CIB_LIBS) $(LIBVIRT_LIBS)
+	$(top_builddir)/backup/libicsbackup.la $(top_builddir)/lib/libics.la $(CIB_LIBS) \
+	$(LIBVIRT_LIBS)
 noinst_HEADERS += manager/cluster/include/ics/cluster.h
 
 # What a program using libicscluster links with.
-ICSCLUSTER_CPPFLAGS = -I$(top_srcdir)/manager/cluster/include $(ICSVMPOOL_CPPFLAGS)
+ICSCLUSTER_CPPFLAGS = -I$(top_srcdir)/manager/cluster/include $(ICSVMPOOL_CPPFLAGS) \
+	$(ICSBACKUP_CPPFLAGS)
 ICSCLUSTER_LIBS = $(top_builddir)/manager/cluster/libicscluster.la $(ICSVMPOOL_LIBS) \
-	$(CIB_LIBS) $(LIBVIRT_LIBS) $(ICS_LIBS)
+	$(ICSBACKUP_LIBS) $(CIB_LIBS) $(LIBVIRT_LIBS) $(ICS_LIBS)
 
 # A debugging aid, built with the tests and used by the lab test.
 check_PROGRAMS += manager/cluster/ics-cluster-dump

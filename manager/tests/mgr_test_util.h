@@ -227,10 +227,12 @@ static inline char *test_vm_body(const char *name, const char *extra)
 }
 
 /* A cluster adapter that succeeds at everything (or fails define_vm when
- * asked), counting calls. */
+ * asked), counting calls.  Backups: of @backup_vm's disks (a real copy,
+ * as of a stopped VM, libicsbackup), or "unavailable" without one. */
 typedef struct {
 	gint defines, undefines, starts, stops, migrates;
 	gboolean fail_define;
+	IcsVmMeta *backup_vm;
 } FakeCluster;
 
 static inline gboolean fake_define(void *self, const IcsVmMeta *vm, GError **error)
@@ -409,6 +411,25 @@ static inline json_t *fake_summary(void *self, GError **error)
 			 "fence-lab", "type", "fence_ics_lab", "active_on", "node1", "failed", 0);
 }
 
+static inline json_t *fake_backup(void *self, const char *uuid, IcsBackupRepo *repo,
+				   const IcsBackupRunOptions *opts, GError **error)
+{
+	FakeCluster *f = self;
+	g_autoptr(IcsBackupManifest) m = NULL;
+	json_t *out;
+
+	if (f->backup_vm == NULL || g_strcmp0(f->backup_vm->uuid, uuid) != 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "fake cluster: no such VM");
+		return NULL;
+	}
+	m = ics_backup_run_stopped(repo, f->backup_vm, opts, error);
+	if (m == NULL)
+		return NULL;
+	out = ics_backup_manifest_to_json(m);
+	json_object_del(out, "definition");
+	return out;
+}
+
 static inline IcsClusterOps test_fake_ops(FakeCluster *f)
 {
 	IcsClusterOps ops = {
@@ -431,6 +452,7 @@ static inline IcsClusterOps test_fake_ops(FakeCluster *f)
 		.pool = fake_pool,
 		.load = fake_load,
 		.summary = fake_summary,
+		.vm_backup = fake_backup,
 	};
 	return ops;
 }

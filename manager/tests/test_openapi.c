@@ -242,6 +242,7 @@ typedef struct {
 	char *key_id;
 	char *task_id;
 	char *totp_secret; /* erin's, while she has one */
+	char *backup_dir;  /* the backup repository's directory */
 } Ctx;
 
 /* Volumes on libvirt's in-memory test driver. */
@@ -313,6 +314,9 @@ static int teardown(void **state)
 	g_free(c->key_id);
 	g_free(c->task_id);
 	g_free(c->totp_secret);
+	if (c->backup_dir)
+		test_rm_rf(c->backup_dir);
+	g_free(c->backup_dir);
 	g_free(c);
 	g_clear_pointer(&doc, json_decref);
 	return 0;
@@ -358,6 +362,8 @@ static char *concrete_path(Ctx *c, const char *tmpl)
 			v = "shared";
 		else if (g_str_equal(segs[i], "{volume}"))
 			v = "disk1.qcow2";
+		else if (g_str_equal(segs[i], "{repository}"))
+			v = "nightly";
 		else if (g_str_equal(segs[i], "{name}"))
 			v = g_str_has_prefix(tmpl, "/api/v1/pools/") ? "shared" : "node1";
 		else
@@ -520,6 +526,14 @@ static void prepare(Ctx *c, const char *what, char **token, char **body)
 		erin_enrolled(c, TRUE);
 	} else if (g_str_equal(what, "get /api/v1/users/{user}/totp")) {
 		*token = erin_token(c, TRUE);
+	} else if (g_str_equal(what, "post /api/v1/backup-repositories")) {
+		/* the example's path is a pool's; here a directory of the test's
+		 * (beside the state directory: a repository may not be in it) */
+		if (c->backup_dir == NULL)
+			c->backup_dir = g_dir_make_tmp("ics-openapi-backups-XXXXXX", NULL);
+		g_free(*body);
+		*body = g_strdup_printf("{\"name\": \"nightly\", \"path\": \"%s\"}",
+					c->backup_dir);
 	}
 	if (code_body) {
 		g_autofree char *code = erin_code(c);

@@ -35,6 +35,7 @@
 #include <jansson.h>
 #include <libxml/tree.h>
 
+#include "ics/backup.h"
 #include "ics/cib_objects.h"
 
 /* ------------------------------------------------------------------------
@@ -406,6 +407,13 @@ gboolean ics_cluster_node_destroy_domain(const char *node, const char *uri, cons
  * Pacemaker sees nothing.  CONFLICT when the domain is not running. */
 gboolean ics_cluster_node_reboot_domain(const char *node, const char *uri, const char *uuid,
 					GError **error);
+
+/* Back up the running domain @uuid on @node into @repo (libicsbackup's
+ * ics_backup_run_live with @vm, its definition); CONFLICT when it does not
+ * run there.  Blocks for the backup's duration (node_backup.c). */
+IcsBackupManifest *ics_cluster_node_backup(const char *node, const char *uri, const char *uuid,
+					   IcsBackupRepo *repo, const IcsVmMeta *vm,
+					   const IcsBackupRunOptions *opts, GError **error);
 
 /* The live domain XML of @uuid on @node (read-only connection; g_free). */
 char *ics_cluster_node_domain_xml(const char *node, const char *uri, const char *uuid,

@@ -35,6 +35,7 @@
 #include <glib.h>
 #include <jansson.h>
 
+#include "ics/backup.h"
 #include "ics/vmdef.h"
 
 /* Progress of a long operation: @percent 0..100 and what it is doing. */
@@ -183,6 +184,16 @@ typedef struct {
 	 * A few small reads (no scan of the pool's slots), but disk I/O: not
 	 * from the main-context thread.  May be NULL. */
 	json_t *(*vm_lease)(void *self, const char *uuid, guint64 offset, GError **error);
+	/* Back up VM @uuid into @repo (libicsbackup): through the libvirtd of
+	 * the node that runs it (incremental when changed-block tracking
+	 * allows), or, when it is stopped, by copying its disks; the
+	 * definition is read from its pool.  The new backup's manifest
+	 * (ics_backup_manifest_to_json, without the definition); CONFLICT
+	 * while it starts, migrates or has failed, NOT_FOUND without a
+	 * resource.  Blocks for the backup's duration: from a task thread;
+	 * @opts->cancel is polled.  May be NULL. */
+	json_t *(*vm_backup)(void *self, const char *uuid, IcsBackupRepo *repo,
+			     const IcsBackupRunOptions *opts, GError **error);
 } IcsClusterOps;
 
 #endif /* ICS_MANAGER_CLUSTER_OPS_H */

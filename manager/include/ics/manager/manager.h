@@ -129,6 +129,8 @@ typedef struct IcsManager {
 	 * sync (directory_sync.h). */
 	struct IcsDirectorySync *directory_sync;
 	IcsTaskKind directory_sync_kind;
+	/* The task kind of VM backups (backup_service.h). */
+	IcsTaskKind vm_backup_kind;
 	/* Bumped (atomically) whenever sessions, keys, accounts or roles
 	 * change in a way that may end what an open event stream was
 	 * allowed (ics_manager_credentials_revoked). */

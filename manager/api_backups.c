@@ -1,0 +1,148 @@
+/*
+ * api_backups.c: /api/v1/backup-repositories and /api/v1/vms/{uuid}/backups
+ * -- where backups go, what a VM has, and taking one (the work is in
+ * backup_service.c and libicsbackup; the format in docs/backup-format.md).
+ *
+ * A repository is a host path, so registering one needs backup.admin
+ * (administrators) and the path is checked (backup_repos.c); unregistering
+ * leaves the backups on disk.  A backup is a task (202) whose object is
+ * the VM and whose owner is the VM's owner; the repository must exist when
+ * it is asked for.  Listing a VM's backups reads every repository now: a
+ * repository that cannot be read is reported in "problems", not hidden.
+ */
+#include "config.h"
+
+#include "ics/error.h"
+#include "ics/manager/backup_repos.h"
+#include "ics/manager/backup_service.h"
+
+#include "api.h"
+
+static const IcsField repo_create_fields[] = {
+	{ "name", ICS_FIELD_NAME, TRUE, 0, 0 },
+	{ "path", ICS_FIELD_STRING, TRUE, 1, 4096 },
+	{ 0 },
+};
+static const IcsSchema repo_create_schema = { "backup repository", repo_create_fields };
+
+static const IcsField backup_fields[] = {
+	{ "repository", ICS_FIELD_NAME, TRUE, 0, 0 },
+	{ "full", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ 0 },
+};
+static const IcsSchema backup_schema = { "backup request", backup_fields };
+
+static gboolean list_repos(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	json_t *out;
+
+	(void)req;
+	ics_store_read_begin(m->store);
+	out = ics_backup_repos_list(m->store, error);
+	ics_store_read_end(m->store);
+	if (out == NULL)
+		return FALSE;
+	ics_response_json(resp, 200, out);
+	return TRUE;
+}
+
+static gboolean create_repo(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) body = ics_api_body(req, &repo_create_schema, error);
+	const char *name, *path;
+	json_t *out;
+
+	if (body == NULL)
+		return FALSE;
+	name = json_string_value(json_object_get(body, "name"));
+	path = json_string_value(json_object_get(body, "path"));
+	req->audit_object_id = g_strdup(name);
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!ics_backup_repos_add(m->store, name, path, m->cfg.state_dir, req->principal->name,
+				  error) ||
+	    (out = ics_backup_repos_get(m->store, name, error)) == NULL) {
+		ics_store_rollback(m->store);
+		return FALSE;
+	}
+	if (!ics_store_commit(m->store, error)) {
+		json_decref(out);
+		return FALSE;
+	}
+	ics_response_json(resp, 201, out);
+	return TRUE;
+}
+
+static gboolean delete_repo(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	const char *name = ics_request_param(req, "repository");
+
+	if (!ics_name_check("repository name", name, error))
+		return FALSE;
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!ics_backup_repos_remove(m->store, name, error)) {
+		ics_store_rollback(m->store);
+		return FALSE;
+	}
+	if (!ics_store_commit(m->store, error))
+		return FALSE;
+	resp->status = 204;
+	return TRUE;
+}
+
+static gboolean list_vm_backups(IcsManager *m, IcsRequest *req, IcsResponse *resp,
+				GError **error)
+{
+	const char *uuid;
+	json_t *out;
+
+	if (!ics_api_vm_uuid(req, &uuid, error) || !ics_api_vm_access_read(m, req, uuid, error))
+		return FALSE;
+	out = ics_backup_catalogue_vm(m, uuid, error);
+	if (out == NULL)
+		return FALSE;
+	ics_response_json(resp, 200, out);
+	return TRUE;
+}
+
+static gboolean backup_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
+{
+	g_autoptr(json_t) body = ics_api_body(req, &backup_schema, error);
+	g_autoptr(json_t) params = NULL;
+	g_autoptr(json_t) repo = NULL;
+	const char *uuid, *name;
+	gint64 owner;
+
+	if (body == NULL || !ics_api_vm_uuid(req, &uuid, error))
+		return FALSE;
+	if (m->cluster == NULL || m->cluster->vm_backup == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "no cluster adapter: this manager keeps the inventory only and cannot "
+			    "back up VMs");
+		return FALSE;
+	}
+	name = json_string_value(json_object_get(body, "repository"));
+	params = json_pack("{s:s, s:b}", "repository", name, "full",
+			   json_is_true(json_object_get(body, "full")));
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!ics_api_vm_access(m, req, uuid, &owner, error) ||
+	    (repo = ics_backup_repos_get(m->store, name, error)) == NULL) {
+		ics_store_rollback(m->store);
+		return FALSE;
+	}
+	return ics_api_task_accepted(m, resp, "vm.backup", "vm", uuid, owner, params, error);
+}
+
+const IcsApiRoute ics_api_backup_routes[] = {
+	{ "GET", "/api/v1/backup-repositories", list_repos, 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/backup-repositories", create_repo, ICS_API_MUTATING,
+	  "backup.repository.create", "backup-repository", NULL },
+	{ "DELETE", "/api/v1/backup-repositories/{repository}", delete_repo, ICS_API_MUTATING,
+	  "backup.repository.delete", "backup-repository", "repository" },
+	{ "GET", "/api/v1/vms/{uuid}/backups", list_vm_backups, 0, NULL, NULL, NULL },
+	{ "POST", "/api/v1/vms/{uuid}/backups", backup_vm, ICS_API_MUTATING, "vm.backup", "vm",
+	  "uuid" },
+	{ 0 },
+};

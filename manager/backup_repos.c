@@ -1,0 +1,180 @@
+/*
+ * backup_repos.c: the backup repositories the manager knows (see
+ * ics/manager/backup_repos.h).
+ *
+ * A repository is a host path, so registering one is an administrator's
+ * act (backup.admin) and the path is checked like a VM's host paths: the
+ * kernel's and the runtime's file systems, the manager's own state and a
+ * pool's lease area are refused however they are spelled (the real path,
+ * symbolic links followed, is checked and stored).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ics/backup.h"
+#include "ics/error.h"
+#include "ics/json.h"
+#include "ics/manager/backup_repos.h"
+#include "ics/manager/timestamp.h"
+
+static const char *const never_prefixes[] = { "/dev", "/proc", "/sys", "/run", NULL };
+
+static gboolean within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static gboolean path_check(const char *path, const char *state_dir, char **real, GError **error)
+{
+	g_autofree char *r = NULL;
+	g_auto(GStrv) parts = NULL;
+
+	if (path == NULL || !g_path_is_absolute(path))
+		return ics_error_invalid(error, "a repository path must be absolute");
+	r = realpath(path, NULL);
+	if (r == NULL) {
+		if (errno == ENOENT)
+			return ics_error_invalid(error,
+						 "%s does not exist: create (or mount) the "
+						 "directory first",
+						 path);
+		ics_error_set_errno(error, errno, "cannot resolve %s", path);
+		return FALSE;
+	}
+	if (!g_file_test(r, G_FILE_TEST_IS_DIR))
+		return ics_error_invalid(error, "%s is not a directory", path);
+	for (guint i = 0; never_prefixes[i]; i++)
+		if (within(r, never_prefixes[i]) || within(path, never_prefixes[i]))
+			return ics_error_invalid(error, "%s: a repository may not be under %s",
+						 path, never_prefixes[i]);
+	if (g_str_equal(r, "/"))
+		return ics_error_invalid(error, "a repository may not be /");
+	if (state_dir && (within(r, state_dir) || within(state_dir, r)))
+		return ics_error_invalid(error,
+					 "%s: a repository may not hold or be under the manager's "
+					 "state directory",
+					 path);
+	parts = g_strsplit(r, "/", -1);
+	for (guint i = 0; parts[i]; i++)
+		if (g_str_equal(parts[i], ".ics"))
+			return ics_error_invalid(error,
+						 "%s: a repository may not be under a pool's .ics "
+						 "directory",
+						 path);
+	*real = g_steal_pointer(&r);
+	return TRUE;
+}
+
+gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *path,
+			      const char *state_dir, const char *user, GError **error)
+{
+	g_autofree char *real = NULL;
+	g_autoptr(IcsBackupRepo) repo = NULL;
+	g_autoptr(IcsStmt) st = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (!path_check(path, state_dir, &real, error))
+		return FALSE;
+	repo = ics_backup_repo_init(real, &err);
+	if (repo == NULL) {
+		if (g_error_matches(err, ICS_ERROR, ICS_ERROR_IO))
+			g_propagate_error(error, g_steal_pointer(&err));
+		else
+			g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, "%s",
+				    err->message);
+		return FALSE;
+	}
+	st = ics_store_stmt(store,
+			    "INSERT INTO backup_repositories (name, path, repo_id, created_by,"
+			    " created_us) VALUES (?, ?, ?, ?, ?)",
+			    error);
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, name);
+	ics_stmt_bind_text(st, 2, real);
+	ics_stmt_bind_text(st, 3, ics_backup_repo_id(repo));
+	ics_stmt_bind_text(st, 4, user ? user : "");
+	ics_stmt_bind_int(st, 5, ics_now_us());
+	if (!ics_stmt_run(st, &err)) {
+		if (g_error_matches(err, ICS_ERROR, ICS_ERROR_CONFLICT))
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "a repository named %s, or one at %s, is registered already",
+				    name, real);
+		else
+			g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean ics_backup_repos_remove(IcsStore *store, const char *name, GError **error)
+{
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store, "DELETE FROM backup_repositories WHERE name = ?", error);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, name);
+	if (!ics_stmt_run(st, error))
+		return FALSE;
+	if (ics_store_changes(store) == 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "backup repository %s does not exist", name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static json_t *row_json(IcsStmt *st)
+{
+	g_autofree char *created = ics_timestamp_format(sqlite3_column_int64(st, 4));
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", ics_stmt_text(st, 0), "path",
+			 ics_stmt_text(st, 1), "id", ics_stmt_text(st, 2), "created", created,
+			 "created_by", ics_stmt_text(st, 3));
+}
+
+json_t *ics_backup_repos_get(IcsStore *store, const char *name, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(store,
+					       "SELECT name, path, repo_id, created_by, created_us"
+					       " FROM backup_repositories WHERE name = ?",
+					       error);
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	ics_stmt_bind_text(st, 1, name);
+	rc = ics_stmt_step(st, error);
+	if (rc < 0)
+		return NULL;
+	if (rc != SQLITE_ROW) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "backup repository %s does not exist", name);
+		return NULL;
+	}
+	return row_json(st);
+}
+
+json_t *ics_backup_repos_list(IcsStore *store, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(store,
+					       "SELECT name, path, repo_id, created_by, created_us"
+					       " FROM backup_repositories ORDER BY name",
+					       error);
+	g_autoptr(json_t) out = json_array();
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW)
+		json_array_append_new(out, row_json(st));
+	if (rc < 0)
+		return NULL;
+	return g_steal_pointer(&out);
+}

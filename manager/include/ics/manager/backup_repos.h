@@ -1,0 +1,33 @@
+/*
+ * ics/manager/backup_repos.h: the backup repositories the manager knows --
+ * a name for a directory that holds a repository (docs/backup-format.md).
+ *
+ * The manager keeps only the name, the path and the repository's id; the
+ * backups are described by the repository itself, read when asked for, so
+ * the catalogue can never disagree with the disk.  Registering a
+ * directory that is not yet a repository makes it one.  All functions
+ * run in the caller's store transaction or read (see store.h).
+ */
+#ifndef ICS_MANAGER_BACKUP_REPOS_H
+#define ICS_MANAGER_BACKUP_REPOS_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "ics/manager/store.h"
+
+/* Register @path (absolute, an existing directory, not under /dev, /proc,
+ * /sys, /run, @state_dir or a pool's .ics directory, also after following
+ * symbolic links) as @name: INVALID_ARGUMENT naming what is wrong,
+ * CONFLICT when the name or the directory is registered already.  In a
+ * write transaction. */
+gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *path,
+			      const char *state_dir, const char *user, GError **error);
+/* Forget @name (the backups stay on disk); NOT_FOUND when unknown. */
+gboolean ics_backup_repos_remove(IcsStore *store, const char *name, GError **error);
+/* {"name", "path", "id", "created", "created_by"} of @name, or NOT_FOUND. */
+json_t *ics_backup_repos_get(IcsStore *store, const char *name, GError **error);
+/* All, by name. */
+json_t *ics_backup_repos_list(IcsStore *store, GError **error);
+
+#endif /* ICS_MANAGER_BACKUP_REPOS_H */
