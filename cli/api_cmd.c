@@ -398,3 +398,34 @@ int ics_admin_dispatch(const char *group, const IcsAdminCommand *commands, const
 	g_printerr("usage: ics-admin %s COMMAND [OPTIONS]\n%s", group, usage);
 	return ICS_ADMIN_EXIT_USAGE;
 }
+
+/* The uuid of the VM @ref (a uuid or a name) names. */
+char *ics_admin_vm_uuid(IcsRest *rest, const char *ref, GError **error)
+{
+	g_autoptr(json_t) all = NULL;
+	char *found = NULL;
+	json_t *vm;
+	size_t i;
+
+	if (g_uuid_string_is_valid(ref))
+		return g_ascii_strdown(ref, -1);
+	all = ics_admin_list_pages(rest, "/api/v1/vms", NULL, "after", 0, error);
+	if (all == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(all, "items"), i, vm)
+	{
+		if (g_strcmp0(ics_admin_str(vm, "name", NULL), ref) != 0)
+			continue;
+		if (found) {
+			g_free(found);
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "more than one VM is named \"%s\"; give its uuid", ref);
+			return NULL;
+		}
+		found = g_strdup(ics_admin_str(vm, "uuid", ""));
+	}
+	if (found == NULL)
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
+			    "VM \"%s\" does not exist (or is not yours)", ref);
+	return found;
+}

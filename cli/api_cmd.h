@@ -43,6 +43,10 @@ gboolean ics_admin_parse(int *argc, char ***argv, IcsAdminCommon *c, const char 
  * @rc points into @s. */
 void ics_admin_rest_config(const IcsAdminSettings *s, gboolean credentials, IcsRestConfig *rc);
 
+/* The uuid of the VM @ref names (a uuid, or a name listed by the manager):
+ * NOT_FOUND, or CONFLICT when two VMs have that name. */
+char *ics_admin_vm_uuid(IcsRest *rest, const char *ref, GError **error);
+
 /* A client for the resolved settings, with the saved session or the access
  * keys; PERMISSION ("not logged in") when there are none and @need_auth. */
 IcsRest *ics_admin_connect(const IcsAdminCommon *c, gboolean need_auth, GError **error);
@@ -106,6 +110,7 @@ int ics_admin_events_main(int argc, char **argv);
 int ics_admin_manager_main(int argc, char **argv);
 int ics_admin_drs_main(int argc, char **argv);
 int ics_admin_volume_main(int argc, char **argv);
+int ics_admin_backup_main(int argc, char **argv);
 int ics_admin_directory_main(int argc, char **argv);
 int ics_admin_account_main(int argc, char **argv);
 

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		   "  events   follow the manager's events\n"
 		   "  drs      plan, apply, history, config of DRS (load balancing)\n"
 		   "  volume   list, show, create, resize, delete volumes on pools\n"
+		   "  backup   repositories (repo list, add, remove), a VM's backups (list),\n"
+		   "           back up a VM (run)\n"
 		   "on a cluster node, the manager as a cluster resource (CIB):\n"
 		   "  manager  manager setup|status|move|cert\n"
 		   "'ics-admin GROUP --help' lists a group's commands; see ics-admin(8).\n");
@@ -54,6 +56,7 @@ int ics_admin_main(int argc, char **argv)
 		{ "events", ics_admin_events_main },
 		{ "drs", ics_admin_drs_main },
 		{ "volume", ics_admin_volume_main },
+		{ "backup", ics_admin_backup_main },
 		{ NULL, NULL },
 	};
 

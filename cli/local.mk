@@ -25,6 +25,7 @@ cli_libicsadmin_la_SOURCES = \
 	cli/manager_ha.h cli/manager_ha_cmd.c \
 	cli/manager_cert.c cli/manager_cert.h cli/manager_cert_cmd.c \
 	cli/volume_cmd.c \
+	cli/backup_cmd.c \
 	cli/command_groups.c
 cli_libicsadmin_la_CPPFLAGS = $(AM_CPPFLAGS) $(ICSVMPOOL_CPPFLAGS) $(ICSCLIENT_CPPFLAGS)
 cli_libicsadmin_la_LIBADD = $(top_builddir)/client/libicsclient.la \
@@ -58,6 +59,7 @@ ics_cli_tests = \
 	cli/tests/test_admin_identity \
 	cli/tests/test_admin_drs \
 	cli/tests/test_admin_volume \
+	cli/tests/test_admin_backup \
 	cli/tests/test_manager_group \
 	cli/tests/test_manager_cert
 check_PROGRAMS += $(ics_cli_tests)
@@ -103,6 +105,11 @@ cli_tests_test_admin_volume_SOURCES = cli/tests/test_admin_volume.c \
 cli_tests_test_admin_volume_CPPFLAGS = $(ics_cli_api_test_cppflags)
 cli_tests_test_admin_volume_CFLAGS = $(ICS_TEST_CFLAGS)
 cli_tests_test_admin_volume_LDADD = $(ics_cli_api_test_libs)
+cli_tests_test_admin_backup_SOURCES = cli/tests/test_admin_backup.c \
+	cli/tests/admin_api_test_util.h
+cli_tests_test_admin_backup_CPPFLAGS = $(ics_cli_api_test_cppflags)
+cli_tests_test_admin_backup_CFLAGS = $(ICS_TEST_CFLAGS)
+cli_tests_test_admin_backup_LDADD = $(ics_cli_api_test_libs)
 cli_tests_test_manager_cert_SOURCES = cli/tests/test_manager_cert.c \
 	cli/tests/admin_api_test_util.h cli/tests/cert_test_util.h
 cli_tests_test_manager_cert_CPPFLAGS = $(ics_cli_api_test_cppflags)

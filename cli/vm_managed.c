@@ -48,37 +48,6 @@ static json_t *record_of(const json_t *vm)
 	return r;
 }
 
-/* The uuid of the VM @ref (a uuid or a name) names. */
-static char *resolve(IcsRest *rest, const char *ref, GError **error)
-{
-	g_autoptr(json_t) all = NULL;
-	char *found = NULL;
-	json_t *vm;
-	size_t i;
-
-	if (g_uuid_string_is_valid(ref))
-		return g_ascii_strdown(ref, -1);
-	all = ics_admin_list_pages(rest, "/api/v1/vms", NULL, "after", 0, error);
-	if (all == NULL)
-		return NULL;
-	json_array_foreach(json_object_get(all, "items"), i, vm)
-	{
-		if (g_strcmp0(ics_admin_str(vm, "name", NULL), ref) != 0)
-			continue;
-		if (found) {
-			g_free(found);
-			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "more than one VM is named \"%s\"; give its uuid", ref);
-			return NULL;
-		}
-		found = g_strdup(ics_admin_str(vm, "uuid", ""));
-	}
-	if (found == NULL)
-		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
-			    "VM \"%s\" does not exist (or is not yours)", ref);
-	return found;
-}
-
 static json_t *get_vm(IcsRest *rest, const char *uuid, GError **error)
 {
 	g_autofree char *path = g_strconcat("/api/v1/vms/", uuid, NULL);
@@ -141,7 +110,7 @@ static json_t *managed_list(gpointer self, const char *pool, GError **error)
 
 static json_t *managed_show(gpointer self, const char *ref, GError **error)
 {
-	g_autofree char *uuid = resolve(self, ref, error);
+	g_autofree char *uuid = ics_admin_vm_uuid(self, ref, error);
 	g_autoptr(json_t) vm = uuid ? get_vm(self, uuid, error) : NULL;
 
 	return vm ? record_of(vm) : NULL;
@@ -219,7 +188,7 @@ static gboolean managed_remove(gpointer self, const char *ref, gboolean force, g
 			       GError **error)
 {
 	IcsRest *rest = self;
-	g_autofree char *uuid = resolve(rest, ref, error);
+	g_autofree char *uuid = ics_admin_vm_uuid(rest, ref, error);
 	g_autofree char *path = NULL;
 	g_autoptr(json_t) vm = NULL, r = NULL;
 
@@ -254,7 +223,7 @@ static gboolean managed_power(gpointer self, const char *ref, const IcsAdminVmPo
 	if (p->keep_constraint)
 		return ics_error_invalid(error, "vm migrate --keep-constraint is for --direct; the "
 						"manager places VMs itself");
-	uuid = resolve(self, ref, error);
+	uuid = ics_admin_vm_uuid(self, ref, error);
 	return uuid &&
 	       run_task(self, uuid, verbs[p->action], p->force,
 			p->action == ICS_ADMIN_VM_MIGRATE ? p->node : NULL, p->wait_s, error);
@@ -262,7 +231,7 @@ static gboolean managed_power(gpointer self, const char *ref, const IcsAdminVmPo
 
 static json_t *managed_console(gpointer self, const char *ref, GError **error)
 {
-	g_autofree char *uuid = resolve(self, ref, error);
+	g_autofree char *uuid = ics_admin_vm_uuid(self, ref, error);
 	g_autofree char *path = NULL;
 
 	if (uuid == NULL)

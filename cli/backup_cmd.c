@@ -1,0 +1,239 @@
+/*
+ * backup_cmd.c: `ics-admin backup ...` -- backup repositories and VM
+ * backups through ics-managerd (/api/v1/backup-repositories,
+ * /api/v1/vms/{uuid}/backups).
+ *
+ * The manager checks everything (host paths, names, who may do what);
+ * this file maps argv to requests and prints the answers.  A backup is a
+ * task, followed like the power operations (progress, --no-wait,
+ * --timeout); its result says whether it was incremental, and when not,
+ * why.  `ics-backup` works on a repository without the manager.
+ */
+#include "config.h"
+
+#include "api_cmd.h"
+
+#include <string.h>
+
+#include "ics/error.h"
+#include "ics/json.h"
+
+static char *repos_path(const char *name)
+{
+	g_autofree char *n = name ? g_uri_escape_string(name, NULL, FALSE) : NULL;
+
+	return g_strconcat("/api/v1/backup-repositories", n ? "/" : "", n ? n : "", NULL);
+}
+
+static int cmd_repo_list(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) all = NULL;
+	g_autoptr(GPtrArray) t = NULL;
+	json_t *v;
+	size_t i;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "", "List the backup repositories.", NULL, 0, 0,
+			     &error) ||
+	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (all = ics_rest_call(rest, "GET", "/api/v1/backup-repositories", NULL, NULL,
+				 &error)) == NULL)
+		return ics_admin_finish(error);
+	if (c.json) {
+		ics_admin_print_json(all);
+		return ICS_ADMIN_EXIT_OK;
+	}
+	t = ics_admin_table_new("NAME", "PATH", "CREATED", "BY", NULL);
+	json_array_foreach(all, i, v)
+		ics_admin_table_add(t, ics_admin_str(v, "name", "?"), ics_admin_str(v, "path", "?"),
+				    ics_admin_str(v, "created", "-"),
+				    ics_admin_str(v, "created_by", "-"), NULL);
+	ics_admin_table_print(t);
+	return ICS_ADMIN_EXIT_OK;
+}
+
+static int cmd_repo_add(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) body = NULL, r = NULL;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "NAME PATH",
+			     "Register a directory (on a pool, or mounted at the same path on every "
+			     "host) as a backup repository.",
+			     NULL, 2, 2, &error))
+		return ics_admin_finish(error);
+	body = json_pack("{s:s, s:s}", "name", argv[1], "path", argv[2]);
+	if ((rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (r = ics_rest_call(rest, "POST", "/api/v1/backup-repositories", NULL, body,
+			       &error)) == NULL)
+		return ics_admin_finish(error);
+	if (c.json)
+		ics_admin_print_json(r);
+	else
+		printf("repository %s at %s\n", ics_admin_str(r, "name", "?"),
+		       ics_admin_str(r, "path", "?"));
+	return ICS_ADMIN_EXIT_OK;
+}
+
+static int cmd_repo_remove(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) r = NULL;
+	g_autofree char *path = NULL;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "NAME",
+			     "Unregister a backup repository (its backups stay on disk).", NULL, 1,
+			     1, &error) ||
+	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL)
+		return ics_admin_finish(error);
+	path = repos_path(argv[1]);
+	r = ics_rest_call(rest, "DELETE", path, NULL, NULL, &error);
+	return ics_admin_finish(error);
+}
+
+static int cmd_repo(int argc, char **argv)
+{
+	static const IcsAdminCommand cmds[] = {
+		{ "list", cmd_repo_list },
+		{ "add", cmd_repo_add },
+		{ "remove", cmd_repo_remove },
+		{ NULL, NULL },
+	};
+
+	return ics_admin_dispatch("backup repo", cmds,
+				  "  list\n"
+				  "  add NAME PATH\n"
+				  "  remove NAME\n",
+				  argc, argv);
+}
+
+static char *vm_backups_path(IcsRest *rest, const char *ref, GError **error)
+{
+	g_autofree char *uuid = ics_admin_vm_uuid(rest, ref, error);
+
+	return uuid ? g_strconcat("/api/v1/vms/", uuid, "/backups", NULL) : NULL;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) all = NULL;
+	g_autoptr(GPtrArray) t = NULL;
+	g_autofree char *path = NULL;
+	json_t *v;
+	size_t i;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "VM",
+			     "List a VM's backups in every repository, oldest first.", NULL, 1, 1,
+			     &error) ||
+	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (path = vm_backups_path(rest, argv[1], &error)) == NULL ||
+	    (all = ics_rest_call(rest, "GET", path, NULL, NULL, &error)) == NULL)
+		return ics_admin_finish(error);
+	if (c.json) {
+		ics_admin_print_json(all);
+		return ICS_ADMIN_EXIT_OK;
+	}
+	t = ics_admin_table_new("REPOSITORY", "ID", "KIND", "CONSISTENCY", "WRITTEN", "CREATED",
+				NULL);
+	json_array_foreach(json_object_get(all, "backups"), i, v)
+	{
+		g_autofree char *w = g_format_size(
+			(guint64)json_integer_value(json_object_get(v, "bytes_written")));
+
+		ics_admin_table_add(t, ics_admin_str(v, "repository", "?"),
+				    ics_admin_str(v, "id", "?"), ics_admin_str(v, "kind", "?"),
+				    ics_admin_str(v, "consistency", "-"), w,
+				    ics_admin_str(v, "created", "-"), NULL);
+	}
+	ics_admin_table_print(t);
+	json_array_foreach(json_object_get(all, "problems"), i, v)
+		fprintf(stderr, "ics-admin: %s\n", json_string_value(v));
+	return ICS_ADMIN_EXIT_OK;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) body = NULL, task = NULL;
+	g_autofree char *repo = NULL, *path = NULL;
+	gboolean full = FALSE, no_wait = FALSE;
+	gint timeout = 3600;
+	GOptionEntry extra[] = {
+		{ "repository", 'r', 0, G_OPTION_ARG_STRING, &repo, "The repository (required)",
+		  "NAME" },
+		{ "full", 0, 0, G_OPTION_ARG_NONE, &full,
+		  "A full backup even when an incremental is possible", NULL },
+		{ "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, "Print the task id and return",
+		  NULL },
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+		  "Seconds to wait for the task (3600)", "S" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+
+	if (!ics_admin_parse(&argc, &argv, &c, "VM",
+			     "Back up a VM (incremental when changed-block tracking allows; a "
+			     "task).",
+			     extra, 1, 1, &error))
+		return ics_admin_finish(error);
+	if (repo == NULL) {
+		ics_error_invalid(&error, "backup run: --repository is required");
+		return ics_admin_finish(error);
+	}
+	if (timeout <= 0) {
+		ics_error_invalid(&error, "backup run: --timeout must be positive");
+		return ics_admin_finish(error);
+	}
+	body = json_pack("{s:s, s:b}", "repository", repo, "full", full);
+	if ((rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (path = vm_backups_path(rest, argv[1], &error)) == NULL ||
+	    (task = ics_rest_call(rest, "POST", path, NULL, body, &error)) == NULL)
+		return ics_admin_finish(error);
+	if (no_wait || c.json)
+		return ics_admin_task_follow(rest, task, no_wait, c.json, (guint)timeout);
+	{
+		g_autoptr(json_t) done = NULL, last = NULL;
+		json_t *res;
+		g_autofree char *w = NULL;
+
+		done = ics_admin_task_wait(rest, json_integer_value(json_object_get(task, "id")),
+					   (guint)timeout, &last, &error);
+		if (done == NULL)
+			return ics_admin_finish(error);
+		res = json_object_get(done, "result");
+		w = g_format_size((guint64)json_integer_value(json_object_get(res, "bytes_written")));
+		if (g_strcmp0(ics_admin_str(res, "kind", ""), "incremental") == 0)
+			printf("backup %s: incremental from %s, %s written\n",
+			       ics_admin_str(res, "id", "?"), ics_admin_str(res, "parent", "?"), w);
+		else
+			printf("backup %s: full (%s), %s written\n", ics_admin_str(res, "id", "?"),
+			       ics_admin_str(res, "full_reason", "?"), w);
+	}
+	return ICS_ADMIN_EXIT_OK;
+}
+
+int ics_admin_backup_main(int argc, char **argv)
+{
+	static const IcsAdminCommand cmds[] = {
+		{ "repo", cmd_repo },
+		{ "list", cmd_list },
+		{ "run", cmd_run },
+		{ NULL, NULL },
+	};
+
+	return ics_admin_dispatch("backup", cmds,
+				  "  repo list | add NAME PATH | remove NAME\n"
+				  "  list VM\n"
+				  "  run VM --repository NAME [--full] [--no-wait] [--timeout S]\n",
+				  argc, argv);
+}

@@ -1,0 +1,124 @@
+/*
+ * test_admin_backup.c: `ics-admin backup repo list|add|remove`, `backup
+ * list` and `backup run` against a real in-process ics-managerd whose
+ * cluster adapter backs a VM up by really copying a qcow2 disk (the
+ * stopped-VM path of libicsbackup): the table, JSON and one-line outputs,
+ * a VM named by its name, and the exit status of bad paths and names (2),
+ * unknown VMs and repositories (3), a repository registered twice (4).
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "admin_api_test_util.h"
+#include "ics/backup.h"
+#include "ics/exec.h"
+
+static char *disk; /* the one disk every VM of this test has */
+
+static gboolean defined(void *self, const IcsVmMeta *vm, GError **error)
+{
+	(void)self, (void)vm, (void)error;
+	return TRUE;
+}
+
+static json_t *backed_up(void *self, const char *uuid, IcsBackupRepo *repo,
+			 const IcsBackupRunOptions *opts, GError **error)
+{
+	g_autofree char *json = g_strdup_printf(
+		"{\"uuid\": \"%s\", \"name\": \"db1\", \"vcpus\": 1, \"memory_mib\": 128,"
+		" \"disks\": [{\"path\": \"%s\", \"format\": \"qcow2\"}]}",
+		uuid, disk);
+	g_autoptr(IcsVmMeta) vm = ics_vm_meta_parse(json, NULL, error);
+	g_autoptr(IcsBackupManifest) m = NULL;
+
+	(void)self;
+	if (vm == NULL || (m = ics_backup_run_stopped(repo, vm, opts, error)) == NULL)
+		return NULL;
+	return ics_backup_manifest_to_json(m);
+}
+
+static const IcsClusterOps ops = {
+	.define_vm = defined,
+	.vm_backup = backed_up,
+};
+
+static int setup(void **state)
+{
+	ApiTest *t = api_test_start_with(TRUE, &ops);
+	const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", NULL, "1M", NULL };
+	g_autoptr(GError) err = NULL;
+
+	disk = g_build_filename(t->home, "db1.qcow2", NULL);
+	argv[5] = disk;
+	assert_true(ics_exec_simple(argv, 30000, NULL, &err));
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	api_test_stop(*state);
+	g_clear_pointer(&disk, g_free);
+	return 0;
+}
+
+static void test_backup_commands(void **state)
+{
+	ApiTest *t = *state;
+	g_auto(CliRun) r = { 0 };
+	g_autoptr(json_t) j = NULL;
+	g_autofree char *repo = g_build_filename(t->home, "repo", NULL);
+
+	g_mkdir(repo, 0700);
+	api_test_login_admin(t);
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "add", "nightly", repo, NULL), 0);
+	assert_non_null(strstr(r.out, "repository nightly at"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "add", "weekly", "rel/dir", NULL), 2);
+	assert_non_null(strstr(r.err, "absolute"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "add", "again", repo, NULL), 4);
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "list", NULL), 0);
+	assert_non_null(strstr(r.out, "NAME"));
+	assert_non_null(strstr(r.out, "nightly"));
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db1", "--vcpus", "1",
+				 "--memory", "128", NULL),
+			 0);
+	assert_int_equal(cli_run(&r, NULL, "backup", "run", "db1", "--repository", "nightly", NULL),
+			 0);
+	assert_non_null(strstr(r.out, ": full (the VM is stopped"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "run", "db1", NULL), 2);
+	assert_non_null(strstr(r.err, "--repository"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "run", "nope", "--repository", "nightly",
+				 NULL),
+			 3);
+	assert_int_equal(cli_run(&r, NULL, "backup", "run", "db1", "--repository", "nope", NULL),
+			 3);
+	assert_int_equal(cli_run(&r, NULL, "backup", "list", "db1", NULL), 0);
+	assert_non_null(strstr(r.out, "REPOSITORY"));
+	assert_non_null(strstr(r.out, "nightly"));
+	assert_non_null(strstr(r.out, "full"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "list", "db1", "--json", NULL), 0);
+	j = json_loads(r.out, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "backups")), 1);
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "remove", "nightly", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "remove", "nightly", NULL), 3);
+	assert_int_equal(cli_run(&r, NULL, "backup", "frobnicate", NULL), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_backup_commands, setup, teardown),
+	};
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
