@@ -23,6 +23,7 @@ CONSOLE_SRC = \
 	console/src/types.d.ts \
 	console/src/pages/access.tsx \
 	console/src/pages/audit.tsx \
+	console/src/pages/backups.tsx \
 	console/src/pages/dashboard.tsx \
 	console/src/pages/drs.tsx \
 	console/src/pages/hosts.tsx \

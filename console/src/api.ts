@@ -57,6 +57,12 @@ export interface PoolDetail extends PoolSummary {
   heartbeat: Heartbeat[] | null; heartbeat_error?: string;
 }
 export interface Volume { name: string; pool: string; path: string; format: string; capacity_bytes: number; allocation_bytes: number }
+export interface BackupRepository { name: string; path: string; id: string; created: string; created_by: string }
+export interface Backup {
+  id: string; repository: string; vm: { uuid: string; name: string }; created: string; completed: string | null;
+  kind: "full" | "incremental"; parent: string | null; full_reason: string | null; consistency: string;
+  bytes_written: number; duration_ms: number; disks: { target: string; virtual_size: number; file_size: number }[];
+}
 export interface User { name: string; enabled: boolean; roles: string[]; locked: boolean; created_at: string; directory?: string | null; second_factor_enrolled?: boolean }
 export interface Role { name: string; builtin: boolean; description: string; permissions: string[] }
 export interface ApiKey { access_key_id: string; user: string; description: string; created_at: string; last_used_at: string | null }
@@ -156,6 +162,11 @@ export const api = {
   resizeVolume: (pool: string, name: string, capacity: string) =>
     request<Task>("POST", `/api/v1/pools/${enc(pool)}/volumes/${enc(name)}/resize`, { capacity }),
 
+  backupRepos: () => request<BackupRepository[]>("GET", "/api/v1/backup-repositories"),
+  addBackupRepo: (name: string, path: string) => request<BackupRepository>("POST", "/api/v1/backup-repositories", { name, path }),
+  removeBackupRepo: (name: string) => request<void>("DELETE", `/api/v1/backup-repositories/${enc(name)}`),
+  vmBackups: (uuid: string) => request<{ backups: Backup[]; problems: string[] }>("GET", `/api/v1/vms/${enc(uuid)}/backups`),
+  backupVm: (uuid: string, repository: string, full: boolean) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/backups`, { repository, full }),
   tasks: (before?: number | null) => request<Page<Task, number>>("GET", "/api/v1/tasks" + query({ limit: 50, before })),
   cancelTask: (id: number) => request<Task>("POST", `/api/v1/tasks/${id}/cancel`),
 

@@ -17,6 +17,7 @@ import { VmListPage } from "./pages/vm_list";
 import { VmPage } from "./pages/vm";
 import { VmCreatePage } from "./pages/vm_create";
 import { PoolsPage, PoolPage } from "./pages/pools";
+import { BackupReposPage } from "./pages/backups";
 import { TasksPage, EventsPage } from "./pages/tasks";
 import { DrsPage } from "./pages/drs";
 import { AccessPage } from "./pages/access";
@@ -40,6 +41,7 @@ const NAV: NavItem[] = [
   { route: "/hosts", label: "Hosts", perm: "host.read" },
   { route: "/vms", label: "Virtual machines", perm: "vm.read" },
   { route: "/pools", label: "Pools and volumes", perm: "host.read" },
+  { route: "/backups", label: "Backups", perm: "backup.read" },
   { route: "/tasks", label: "Tasks", perm: "task.read" },
   { route: "/events", label: "Events", perm: "event.read" },
   { route: "/drs", label: "DRS", perm: "drs.read" },
@@ -58,6 +60,7 @@ const ROUTES: [string, Page][] = [
   ["/vms/:uuid/console", (p) => <VmConsolePage {...p} />],
   ["/pools", PoolsPage],
   ["/pools/:name", PoolPage],
+  ["/backups", BackupReposPage],
   ["/tasks", TasksPage],
   ["/events", EventsPage],
   ["/drs", DrsPage],

@@ -163,6 +163,28 @@ try {
   await audit("vm");
   noProblems("VM page");
 
+  // backups: a repository registered from its page, then the VM page's
+  // backups section offers to back the VM up into it
+  const backups = path.join(state, "backups");
+  fs.mkdirSync(backups);
+  await page.getByRole("link", { name: "Backups", exact: true }).click();
+  await page.waitForSelector("h1:text('Backup repositories')");
+  const reg = page.locator("form[aria-label='Register a repository']");
+  await reg.getByLabel("Name").fill("nightly");
+  await reg.getByLabel(/^Directory/).fill(backups);
+  await reg.getByRole("button", { name: "Register" }).click();
+  await page.waitForSelector("td:text-is('nightly')", { timeout: 10000 });
+  check("a backup repository registered from the Backups page is listed",
+    fs.existsSync(path.join(backups, "ics-backup-repository.json")));
+  await audit("backups");
+  noProblems("Backups");
+  await page.goto(base + `/console/#/vms/${vm.uuid}`);
+  await page.waitForSelector("section[aria-label='Backups'] button:text('Back up now')", { timeout: 10000 });
+  check("the VM page lists its backups (none yet) and offers to back it up into the repository",
+    await page.locator("section[aria-label='Backups']").getByText("No backup of this VM").count() === 1);
+  await audit("vm-backups");
+  noProblems("VM backups");
+
   for (const [link, title, shot] of [["Hosts", "Hosts", "hosts"], ["Pools and volumes", "Pools and volumes", "pools"], ["Tasks", "Tasks", "tasks"],
     ["Events", "Events", "events"], ["DRS", "DRS", "drs"], ["Users and keys", "Users, roles and API keys", "access"], ["Audit", "Audit", "audit"]]) {
     await page.getByRole("link", { name: link, exact: true }).click();

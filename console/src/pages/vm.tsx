@@ -2,13 +2,15 @@
 // events), who holds its sanlock lease (read from the pool with the VM,
 // again after each of its vm.state events), its definition, the power actions with their task's progress
 // (start, stop or power off, reboot, live migration to a chosen host),
-// deletion, the link to its screen and serial console, and the events
-// about it seen since the page opened.
+// deletion, the link to its screen and serial console, its backups (with
+// "back up now", backups.tsx), and the events about it seen since the page
+// opened.
 import { useState } from "preact/hooks";
 import { api, type WhoAmI } from "../api";
 import type { IcsEvent } from "../events";
 import { navigate } from "../router";
 import { Badge, ErrorBox, Loading, TaskProgress, useAction, useEvent, useResource, when } from "../ui";
+import { VmBackups } from "./backups";
 import { describe } from "./dashboard";
 
 export function VmPage({ params, me }: { params: Record<string, string>; me: WhoAmI }) {
@@ -82,6 +84,7 @@ export function VmPage({ params, me }: { params: Record<string, string>; me: Who
               <TaskProgress id={act.taskId} />
             </section>
           )}
+          {can("backup.read") && <VmBackups uuid={uuid} me={me} />}
           <h2>Events</h2>
           {events.length ? <ul>{events.map((e) => <li key={e.id}>{when(e.at.toISOString())} {e.type}: <code>{describe(e)}</code></li>)}</ul>
             : <p class="note">No event about this VM since the page opened.</p>}
