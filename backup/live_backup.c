@@ -234,8 +234,8 @@ static gboolean wait_job(virDomainPtr dom, const IcsBackupRunOptions *opts, GErr
 		}
 		if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0) {
 			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
-				    "the VM stopped, or its host stopped answering, during the "
-				    "backup: %s",
+				    "the VM stopped or left this host (migrated), or the host "
+				    "stopped answering, during the backup: %s",
 				    last_error());
 			/* if it still runs, QEMU must not write on into files that
 			 * are about to be removed */

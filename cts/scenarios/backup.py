@@ -12,11 +12,14 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
+import time
 
 import icslab
 from ctslib.runner import ScenarioFailed
 from scenarios import storage
-from scenarios.vm import QemuTracked, _Vm, define_vm, read_header, read_header_qcow2
+from scenarios.vm import (QemuTracked, _Vm, define_vm, read_header, read_header_qcow2,
+                          settled)
 
 POOL = storage.POOL
 REPO = POOL + "/cts-backups"
@@ -29,10 +32,16 @@ class VmBackupChain(_Vm):
                    "after QEMU is killed, a restore bit-identical to the paused guest's disk")
     timeout = 120
 
+    def prepare_disk(self):
+        """Before the VM starts (QEMU then holds the image's write lock)."""
+
     def setup(self, ctx):
         storage.pool_ready(ctx)
         self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name,
-                                                   disk_format="qcow2")
+                                                   disk_format="qcow2", started=False)
+        self.prepare_disk()
+        ctx.crm(["crm_resource", "--resource", self.rid, "--meta", "--set-parameter",
+                 "target-role", "--parameter-value", "Started"])
         host_pool = ctx.lab.require_state()["pool"]["host_path"]
         self.node_disk = POOL + self.disk[len(host_pool):]
         self.host_repo = os.path.join(host_pool, "cts-backups")
@@ -44,7 +53,9 @@ class VmBackupChain(_Vm):
 
     # ---- helpers ---------------------------------------------------------
     def tool(self, ctx, args, node=None, rc=0):
-        p = ctx.crm(["ics-backup"] + args, node=node, check=False)
+        node = node or ctx.any_node()
+        # checksums of whole disks take their time
+        p = ctx.lab.node_run(node, ["ics-backup"] + args, check=False, timeout=300)
         if rc is not None and p.returncode != rc:
             raise ScenarioFailed("ics-backup %s: exit %d, expected %d: %s"
                                  % (" ".join(args), p.returncode, rc,
@@ -115,6 +126,9 @@ class VmBackupChain(_Vm):
         target = [n for n in ctx.lab.nodes() if n != src][0]
         ctx.crm(["crm_resource", "--move", "--resource", self.rid, "--node", target])
         ctx.wait(lambda: ctx.sampler.where(self.rid) == [target], 90, "the VM on %s" % target)
+        # the migration ends with migrate_from: a CIB change before it would
+        # make Pacemaker recover the VM by a stop and a start
+        settled(ctx)
         ctx.crm(["crm_resource", "--clear", "--resource", self.rid], check=False)
         h = self.wait_newer(ctx, self.header())
         b3 = self.backup(ctx, "after migration", node=target)
@@ -196,4 +210,126 @@ class VmBackupChain(_Vm):
         shutil.rmtree(self.host_repo, ignore_errors=True)
 
 
-SCENARIOS = [VmBackupChain]
+class VmBackupFaults(VmBackupChain):
+    """Faults while a backup runs, on a guest whose 512 MiB disk is full of
+    data (so a full backup lasts long enough to be hit): a live migration
+    (the agent aborts the backup, which fails cleanly; the chain stays
+    valid and the next backup is incremental), then a power-off of the
+    VM's host (the backup dies with it and leaves only a .partial
+    directory; the VM fails over; the next backup is full, says why,
+    removes the leftovers, and restores bit-identical)."""
+    name = "vm-backup-faults"
+    description = ("backups hit by a live migration (aborted cleanly, the next one "
+                   "incremental) and by a power-off of the VM's host (nothing half-written "
+                   "listed; the next one full, correct)")
+    timeout = 150
+
+    def prepare_disk(self):
+        # 512 MiB, written full (the guest's header sector left alone)
+        subprocess.run(["qemu-img", "resize", "-q", "-f", "qcow2", self.disk, "512M"],
+                       check=True, capture_output=True, timeout=60)
+        subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 1M 508M", self.disk],
+                       check=True, capture_output=True, timeout=120)
+
+    def in_background(self, ctx, node, full=True):
+        argv = ctx.lab.nsenter(node) + ["ics-backup", "run", REPO, "--vm", self.uuid,
+                                        "--pool", POOL, "--json"] + (["--full"] if full else [])
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def partial(self):
+        d = os.path.join(self.host_repo, "vms", self.uuid)
+        return [n for n in os.listdir(d) if n.endswith(".partial")] if os.path.isdir(d) else []
+
+    def copying(self, ctx, bg):
+        """Until the backup in flight has written some of its image."""
+        def ok():
+            if bg.poll() is not None:
+                raise ScenarioFailed("the backup ended before the fault (exit %d; the VM on "
+                                     "%s): %s"
+                                     % (bg.returncode, ctx.sampler.where(self.rid),
+                                        (bg.stderr.read() or bg.stdout.read()).strip()[-300:]))
+            for n in self.partial():
+                f = os.path.join(self.host_repo, "vms", self.uuid, n, "vda.qcow2")
+                if os.path.exists(f) and os.stat(f).st_blocks * 512 > (16 << 20):
+                    return True
+            return False
+        ctx.wait(ok, 30, "the backup to be copying")
+
+    def fault(self, ctx):
+        self.backups = []
+        self.wait_counting(ctx, 1)
+        t0 = time.monotonic()
+        b1 = self.backup(ctx, "first")
+        self.expect(b1, "full", "first backup")
+        ctx.info["full_512m_s"] = round(time.monotonic() - t0, 1)
+
+        # a live migration while a full backup copies
+        src = self.node(ctx)
+        target = [n for n in ctx.lab.nodes() if n != src][0]
+        bg = self.in_background(ctx, src)
+        self.copying(ctx, bg)
+        ctx.crm(["crm_resource", "--move", "--resource", self.rid, "--node", target])
+        out, err = bg.communicate(timeout=120)
+        ctx.wait(lambda: ctx.sampler.where(self.rid) == [target], 90, "the VM on %s" % target)
+        settled(ctx)
+        ctx.crm(["crm_resource", "--clear", "--resource", self.rid], check=False)
+        if bg.returncode == 0:
+            raise ScenarioFailed("the backup survived the migration it should have given way "
+                                 "to: %s" % out.strip()[-200:])
+        ctx.info["backup_during_migration"] = err.strip()[-200:]
+        if self.partial():
+            raise ScenarioFailed("the aborted backup left %s" % self.partial())
+        b2 = self.backup(ctx, "after the aborted one", node=target)
+        self.expect(b2, "incremental")
+        if b2["parent"] != b1["id"]:
+            raise ScenarioFailed("the backup after the aborted one is relative to %s, not %s"
+                                 % (b2["parent"], b1["id"]))
+
+        # the VM's host powered off while a full backup copies
+        self.wait_newer(ctx, self.header())
+        bg = self.in_background(ctx, target)
+        self.copying(ctx, bg)
+        ctx.lab.power_off(target)
+        bg.communicate(timeout=60)
+        self.crashed = target
+        if not self.partial():
+            raise ScenarioFailed("no .partial directory after the host died mid-backup")
+        self.leftover = self.partial()
+
+    def recovered(self, ctx):
+        where = ctx.wait_started(self.rid, self.timeout, not_on=(self.crashed,))
+        self.wait_counting(ctx, 2, 90)
+        listed = json.loads(self.tool(ctx, ["list", REPO, "--json"], node=where).stdout)
+        if len(listed["backups"]) != 2:
+            raise ScenarioFailed("the backup cut by the power-off is listed: %s"
+                                 % [b["id"] for b in listed["backups"]])
+        b3 = self.backup(ctx, "after the host died", node=where)
+        self.expect(b3, "full", "did not survive")
+        if self.partial():
+            raise ScenarioFailed("the next backup left the dead one's %s" % self.partial())
+        # correct: of the paused guest, bit-identical
+        p = self.virsh(ctx, where, "suspend", self.uuid)
+        if p.returncode != 0:
+            raise ScenarioFailed("virsh suspend: %s" % p.stderr.strip())
+        try:
+            b4 = self.backup(ctx, "paused", node=where)
+            self.expect(b4, "incremental")
+            restored = REPO + "/restored-%s.raw" % b4["id"]
+            self.tool(ctx, ["restore", REPO, b4["id"], "--format", "raw", "--to", restored],
+                      node=where)
+            p = ctx.lab.node_run(where, ["qemu-img", "compare", "-U", "-f", "qcow2", "-F",
+                                         "raw", self.node_disk, restored],
+                                 check=False, timeout=120)
+            if p.returncode != 0:
+                raise ScenarioFailed("the restored disk differs from the paused guest's: %s"
+                                     % (p.stdout + p.stderr).strip()[-300:])
+        finally:
+            self.virsh(ctx, where, "resume", self.uuid)
+        p = self.tool(ctx, ["verify", REPO, b4["id"]], node=where)
+        ctx.info.update({"from": self.crashed, "to": where, "left_by_the_dead": self.leftover,
+                         "chain": ["%s: %s (%d MiB)" % (b["label"], b["kind"],
+                                                        b["bytes_written"] >> 20)
+                                   for b in self.backups]})
+
+
+SCENARIOS = [VmBackupChain, VmBackupFaults]
