@@ -32,6 +32,9 @@
 #include "backup_internal.h"
 #include "ics/error.h"
 
+/* The job is polled every 10 ms at first (an incremental of a few MiB
+ * ends within tens of ms), backing off to every 250 ms. */
+#define POLL_FIRST_MS 10
 #define POLL_MS 250
 #define AGENT_TIMEOUT_S 5
 
@@ -222,6 +225,7 @@ static gboolean wait_job(virDomainPtr dom, const IcsBackupRunOptions *opts, GErr
 	int nparams = 0, type = VIR_DOMAIN_JOB_NONE, op = 0;
 	gboolean cancelled = FALSE;
 	const char *msg = NULL;
+	guint poll_ms = POLL_FIRST_MS;
 	gboolean ok;
 
 	for (;;) {
@@ -257,7 +261,8 @@ static gboolean wait_job(virDomainPtr dom, const IcsBackupRunOptions *opts, GErr
 		params = NULL;
 		nparams = 0;
 		report(opts, "copying", done, total);
-		g_usleep(POLL_MS * 1000);
+		g_usleep(poll_ms * 1000);
+		poll_ms = MIN(poll_ms * 2, POLL_MS);
 	}
 	params = NULL;
 	nparams = 0;

@@ -16,14 +16,15 @@ backup_libicsbackup_la_SOURCES = \
 	backup/live_backup.c \
 	backup/stopped_backup.c
 backup_libicsbackup_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backup/include \
-	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS)
+	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS) $(NETTLE_CFLAGS)
 backup_libicsbackup_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la $(top_builddir)/lib/libics.la \
-	$(LIBVIRT_LIBS)
+	$(LIBVIRT_LIBS) $(NETTLE_LIBS)
 noinst_HEADERS += backup/include/ics/backup.h
 
 # What a program using libicsbackup links with.
 ICSBACKUP_CPPFLAGS = -I$(top_srcdir)/backup/include $(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS)
-ICSBACKUP_LIBS = $(top_builddir)/backup/libicsbackup.la $(ICSVMDEF_LIBS) $(LIBVIRT_LIBS)
+ICSBACKUP_LIBS = $(top_builddir)/backup/libicsbackup.la $(ICSVMDEF_LIBS) $(LIBVIRT_LIBS) \
+	$(NETTLE_LIBS)
 
 sbin_PROGRAMS += backup/ics-backup
 backup_ics_backup_SOURCES = backup/ics-backup.c

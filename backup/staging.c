@@ -9,7 +9,9 @@
  * atomically, then renames the directory to <id>: a crash or an error at
  * any earlier point leaves only a .partial directory, which is never
  * listed and which the next backup of the VM removes.  Older backups are
- * never opened for writing.
+ * never opened for writing.  Checksums are nettle's sha256 (its assembly
+ * uses the CPU's SHA instructions: ~5x GLib's on these machines, and the
+ * checksum pass is a whole read of the backup).
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <nettle/sha2.h>
 
 #include "backup_internal.h"
 #include "ics/error.h"
@@ -73,7 +76,8 @@ char *backup_file_sha256(const char *path, guint64 *size, gboolean sync,
 			 IcsBackupProgressFn progress, gpointer data, const char *phase,
 			 guint64 base, guint64 total, const volatile gint *cancel, GError **error)
 {
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	struct sha256_ctx sum;
+	guint8 digest[SHA256_DIGEST_SIZE];
 	g_autofree guchar *buf = g_malloc(SHA_BLOCK);
 	gint64 next = 0;
 	guint64 n_total = 0;
@@ -81,6 +85,7 @@ char *backup_file_sha256(const char *path, guint64 *size, gboolean sync,
 
 	if (fd < 0)
 		return NULL;
+	sha256_init(&sum);
 	/* what QEMU or qemu-img wrote reaches the disk before the manifest
 	 * that vouches for it */
 	if (sync && fdatasync(fd) < 0) {
@@ -100,7 +105,7 @@ char *backup_file_sha256(const char *path, guint64 *size, gboolean sync,
 		}
 		if (n == 0)
 			break;
-		g_checksum_update(sum, buf, (gssize)n);
+		sha256_update(&sum, (size_t)n, buf);
 		n_total += (guint64)n;
 		if (cancel && g_atomic_int_get(cancel)) {
 			backup_set_cancelled(error);
@@ -117,7 +122,14 @@ char *backup_file_sha256(const char *path, guint64 *size, gboolean sync,
 	close(fd);
 	if (size)
 		*size = n_total;
-	return g_strdup(g_checksum_get_string(sum));
+	sha256_digest(&sum, sizeof(digest), digest);
+	{
+		char *hex = g_malloc(2 * sizeof(digest) + 1);
+
+		for (gsize i = 0; i < sizeof(digest); i++)
+			g_snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+		return hex;
+	}
 }
 
 /* Remove @name, a .partial directory of @parent_fd, and the files in it:
