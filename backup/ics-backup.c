@@ -95,6 +95,20 @@ static IcsBackupRepo *open_repo(const char *arg, GError **error)
 	return ics_backup_repo_open(path, error);
 }
 
+/* The repository of args[0] and its backup args[1]; an exit code when not. */
+static int open_backup(char **args, IcsBackupRepo **repo, IcsBackupManifest **m)
+{
+	g_autoptr(GError) err = NULL;
+
+	*repo = open_repo(args[0], &err);
+	if (*repo == NULL)
+		return fail(err);
+	*m = ics_backup_repo_find(*repo, args[1], &err);
+	if (*m == NULL)
+		return fail(err);
+	return EXIT_OK;
+}
+
 static json_t *summary_json(const IcsBackupManifest *m)
 {
 	guint64 size = 0;
@@ -182,14 +196,12 @@ static int cmd_show(char **args, int n)
 	g_autoptr(IcsBackupManifest) m = NULL;
 	g_autoptr(GPtrArray) chain = NULL;
 
+	int rc;
+
 	if (n != 2)
 		return usage("usage: show REPO ID [--json]");
-	repo = open_repo(args[0], &err);
-	if (repo == NULL)
-		return fail(err);
-	m = ics_backup_repo_find(repo, args[1], &err);
-	if (m == NULL)
-		return fail(err);
+	if ((rc = open_backup(args, &repo, &m)) != EXIT_OK)
+		return rc;
 	chain = ics_backup_chain(repo, m, &err);
 	if (chain == NULL)
 		return fail(err);
@@ -271,16 +283,13 @@ static int cmd_restore(char **args, int n)
 	g_autoptr(IcsBackupRepo) repo = NULL;
 	g_autoptr(IcsBackupManifest) m = NULL;
 	g_autofree char *to = NULL;
+	int rc;
 
 	if (n != 2 || opt_to == NULL)
 		return usage("usage: restore REPO ID --to PATH [--disk TARGET] [--format qcow2|raw] "
 			     "[--no-verify]");
-	repo = open_repo(args[0], &err);
-	if (repo == NULL)
-		return fail(err);
-	m = ics_backup_repo_find(repo, args[1], &err);
-	if (m == NULL)
-		return fail(err);
+	if ((rc = open_backup(args, &repo, &m)) != EXIT_OK)
+		return rc;
 	if (opt_disk == NULL && m->disks->len != 1)
 		return usage("the backup has several disks: name one with --disk");
 	to = absolute(opt_to);

@@ -55,6 +55,15 @@ char *backup_now_rfc3339(void)
 	return g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
 }
 
+static gboolean absolute_path(const char *path, GError **error)
+{
+	if (path != NULL && g_path_is_absolute(path))
+		return TRUE;
+	g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
+		    "a backup repository is an absolute path, not \"%s\"", path ? path : "");
+	return FALSE;
+}
+
 IcsBackupRepo *ics_backup_repo_open(const char *path, GError **error)
 {
 	g_autofree char *file = NULL;
@@ -64,12 +73,8 @@ IcsBackupRepo *ics_backup_repo_open(const char *path, GError **error)
 	gint64 format = 0;
 	const char *id;
 
-	if (path == NULL || !g_path_is_absolute(path)) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
-			    "a backup repository is an absolute path, not \"%s\"",
-			    path ? path : "");
+	if (!absolute_path(path, error))
 		return NULL;
-	}
 	file = g_build_filename(path, ICS_BACKUP_REPO_FILE, NULL);
 	root = ics_json_load_file(file, &err);
 	if (root == NULL) {
@@ -115,12 +120,8 @@ IcsBackupRepo *ics_backup_repo_init(const char *path, GError **error)
 	g_autofree char *id = NULL;
 	g_autoptr(json_t) root = NULL;
 
-	if (path == NULL || !g_path_is_absolute(path)) {
-		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
-			    "a backup repository is an absolute path, not \"%s\"",
-			    path ? path : "");
+	if (!absolute_path(path, error))
 		return NULL;
-	}
 	file = g_build_filename(path, ICS_BACKUP_REPO_FILE, NULL);
 	if (g_file_test(file, G_FILE_TEST_EXISTS))
 		return ics_backup_repo_open(path, error);

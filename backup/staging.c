@@ -135,19 +135,28 @@ char *backup_file_sha256(const char *path, guint64 *size, gboolean sync,
 /* Remove @name, a .partial directory of @parent_fd, and the files in it:
  * never through a symbolic link (a link named like a partial directory is
  * left alone), never below it (it holds files only). */
-static void remove_partial_at(int parent_fd, const char *name)
+/* The directory @name of @parent_fd (AT_FDCWD: a path), never through a
+ * symbolic link; NULL when it is not one. */
+static DIR *open_dir_at(int parent_fd, const char *name)
 {
 	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d;
-	struct dirent *e;
 
 	if (fd < 0)
-		return;
+		return NULL;
 	d = fdopendir(fd);
-	if (d == NULL) {
+	if (d == NULL)
 		close(fd);
+	return d;
+}
+
+static void remove_partial_at(int parent_fd, const char *name)
+{
+	DIR *d = open_dir_at(parent_fd, name);
+	struct dirent *e;
+
+	if (d == NULL)
 		return;
-	}
 	while ((e = readdir(d)) != NULL)
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
 			unlinkat(dirfd(d), e->d_name, 0);
@@ -157,18 +166,12 @@ static void remove_partial_at(int parent_fd, const char *name)
 
 static void remove_stale_partials(const char *vm_dir)
 {
-	int fd = open(vm_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-	DIR *d;
+	DIR *d = open_dir_at(AT_FDCWD, vm_dir);
 	struct dirent *e;
 
-	if (fd < 0)
+	if (d == NULL)
 		return;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
 	while ((e = readdir(d)) != NULL)
 		if (e->d_name[0] == '.' && g_str_has_suffix(e->d_name, ".partial"))
 			g_ptr_array_add(names, g_strdup(e->d_name));

@@ -104,6 +104,30 @@ class VmBackupChain(_Vm):
         return ctx.lab.node_run(node, ["virsh", "-c", "qemu:///system"] + list(args),
                                 check=False, timeout=30)
 
+    def paused_backup_restored(self, ctx, node):
+        """A backup of the paused guest (its disk stands still), incremental,
+        restored to raw and compared with the disk: (the backup, the
+        restored file's path on the nodes)."""
+        p = self.virsh(ctx, node, "suspend", self.uuid)
+        if p.returncode != 0:
+            raise ScenarioFailed("virsh suspend: %s" % p.stderr.strip())
+        try:
+            b = self.backup(ctx, "paused", node=node)
+            self.expect(b, "incremental")
+            restored = REPO + "/restored-%s.raw" % b["id"]
+            self.tool(ctx, ["restore", REPO, b["id"], "--format", "raw", "--to", restored],
+                      node=node)
+            p = ctx.lab.node_run(node, ["qemu-img", "compare", "-U", "-f", "qcow2", "-F",
+                                        "raw", self.node_disk, restored],
+                                 check=False, timeout=120)
+            if p.returncode != 0:
+                raise ScenarioFailed("the restored disk differs from the paused guest's: %s"
+                                     % (p.stdout + p.stderr).strip()[-300:])
+            ctx.info["identical"] = p.stdout.strip()
+        finally:
+            self.virsh(ctx, node, "resume", self.uuid)
+        return b, restored
+
     # ---- the walk ------------------------------------------------------------
     def fault(self, ctx):
         self.backups = []
@@ -162,27 +186,10 @@ class VmBackupChain(_Vm):
     def recovered(self, ctx):
         # the paused guest: its disk stands still; backup, restore, compare
         node = self.node(ctx)
-        p = self.virsh(ctx, node, "suspend", self.uuid)
-        if p.returncode != 0:
-            raise ScenarioFailed("virsh suspend: %s" % p.stderr.strip())
-        try:
-            b6 = self.backup(ctx, "paused", node=node)
-            self.expect(b6, "incremental")
-            restored = REPO + "/restored-%s.raw" % b6["id"]
-            self.tool(ctx, ["restore", REPO, b6["id"], "--format", "raw", "--to", restored],
-                      node=node)
-            p = ctx.lab.node_run(node, ["qemu-img", "compare", "-U", "-f", "qcow2", "-F",
-                                        "raw", self.node_disk, restored],
-                                 check=False, timeout=60)
-            if p.returncode != 0:
-                raise ScenarioFailed("the restored disk differs from the paused guest's: %s"
-                                     % (p.stdout + p.stderr).strip()[-300:])
-            ctx.info["identical"] = p.stdout.strip()
-            # restoring onto an existing file is refused, the file untouched
-            self.tool(ctx, ["restore", REPO, b6["id"], "--format", "raw", "--to", restored],
-                      node=node, rc=3)
-        finally:
-            self.virsh(ctx, node, "resume", self.uuid)
+        b6, restored = self.paused_backup_restored(ctx, node)
+        # restoring onto an existing file is refused, the file untouched
+        self.tool(ctx, ["restore", REPO, b6["id"], "--format", "raw", "--to", restored],
+                  node=node, rc=3)
         # an older point: the backup after the migration holds that boot's header
         b3 = self.backups[2]
         older = REPO + "/restored-%s.raw" % b3["id"]
@@ -308,23 +315,7 @@ class VmBackupFaults(VmBackupChain):
         if self.partial():
             raise ScenarioFailed("the next backup left the dead one's %s" % self.partial())
         # correct: of the paused guest, bit-identical
-        p = self.virsh(ctx, where, "suspend", self.uuid)
-        if p.returncode != 0:
-            raise ScenarioFailed("virsh suspend: %s" % p.stderr.strip())
-        try:
-            b4 = self.backup(ctx, "paused", node=where)
-            self.expect(b4, "incremental")
-            restored = REPO + "/restored-%s.raw" % b4["id"]
-            self.tool(ctx, ["restore", REPO, b4["id"], "--format", "raw", "--to", restored],
-                      node=where)
-            p = ctx.lab.node_run(where, ["qemu-img", "compare", "-U", "-f", "qcow2", "-F",
-                                         "raw", self.node_disk, restored],
-                                 check=False, timeout=120)
-            if p.returncode != 0:
-                raise ScenarioFailed("the restored disk differs from the paused guest's: %s"
-                                     % (p.stdout + p.stderr).strip()[-300:])
-        finally:
-            self.virsh(ctx, where, "resume", self.uuid)
+        b4, _ = self.paused_backup_restored(ctx, where)
         p = self.tool(ctx, ["verify", REPO, b4["id"]], node=where)
         ctx.info.update({"from": self.crashed, "to": where, "left_by_the_dead": self.leftover,
                          "chain": ["%s: %s (%d MiB)" % (b["label"], b["kind"],
