@@ -13,6 +13,11 @@ void backup_disk_free(gpointer disk);
  * tasks report it. */
 void backup_set_cancelled(GError **error);
 
+/* @path is a directory (not a link) of this process's user that nobody
+ * else can write: PERMISSION otherwise.  Every directory of a repository
+ * is checked before it is used (repository.c). */
+gboolean backup_dir_trusted(const char *path, GError **error);
+
 /* REPO/vms/<uuid> */
 char *backup_vm_dir(const IcsBackupRepo *repo, const char *vm_uuid);
 
@@ -98,6 +103,7 @@ GPtrArray *backup_checkpoint_records(const char *vm_dir);
 
 /* What decides between a full and an incremental backup (plan.c). */
 typedef struct {
+	const IcsBackupRepo *repo; /* whose checkpoints are named after it (may be NULL) */
 	const IcsVmMeta *vm;
 	const IcsBackupManifest *last; /* the VM's newest backup in the repository, or NULL */
 	gboolean force_full;

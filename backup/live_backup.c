@@ -372,7 +372,7 @@ static IcsBackupManifest *run_once(IcsBackupRepo *repo, virDomainPtr dom, const 
 	g_autofree char *bxml = NULL;
 	g_autofree char *cxml = NULL;
 	const IcsBackupManifest *last = NULL;
-	BackupPlanInput in = { .vm = vm, .force_full = opts->force_full };
+	BackupPlanInput in = { .repo = repo, .vm = vm, .force_full = opts->force_full };
 	gboolean frozen, asked, tracked = TRUE;
 	guint64 total = 0;
 	int rc;

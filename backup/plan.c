@@ -49,6 +49,14 @@ char *backup_full_reason(const BackupPlanInput *in)
 					       last->id);
 		n++;
 	}
+	if (last->checkpoint != NULL && in->repo != NULL) {
+		g_autofree char *ours = backup_checkpoint_name(in->repo, last->id);
+
+		if (strcmp(ours, last->checkpoint) != 0)
+			return g_strdup_printf("the last backup (%s) names checkpoint %s, not this "
+					       "repository's (copied from another repository?)",
+					       last->id, last->checkpoint);
+	}
 	if (last->checkpoint == NULL)
 		return g_strdup_printf("the last backup (%s) made no checkpoint: it was %s",
 				       last->id,

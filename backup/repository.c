@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -18,6 +20,8 @@
 #include "ics/error.h"
 #include "ics/file.h"
 #include "ics/json.h"
+
+#define MAX_MANIFEST (1 << 20)
 
 struct IcsBackupRepo {
 	char *path;
@@ -53,6 +57,25 @@ char *backup_now_rfc3339(void)
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 
 	return g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+gboolean backup_dir_trusted(const char *path, GError **error)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		ics_error_set_errno(error, errno, "%s", path);
+		return FALSE;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
+			    "%s is not a directory of this user's that only it can write (a "
+			    "link, another owner, or group- or world-writable): a repository's "
+			    "directories are refused otherwise",
+			    path);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static gboolean absolute_path(const char *path, GError **error)
@@ -105,6 +128,15 @@ IcsBackupRepo *ics_backup_repo_open(const char *path, GError **error)
 			    "%s: \"id\" is not a uuid", file);
 		return NULL;
 	}
+	{
+		/* whoever can write the repository's directories could make this
+		 * process write and delete elsewhere through links */
+		g_autofree char *vms = g_build_filename(path, "vms", NULL);
+
+		if (!backup_dir_trusted(path, error) ||
+		    (g_file_test(vms, G_FILE_TEST_EXISTS) && !backup_dir_trusted(vms, error)))
+			return NULL;
+	}
 	repo = g_new0(IcsBackupRepo, 1);
 	repo->path = g_strdup(path);
 	repo->id = g_strdup(id);
@@ -145,21 +177,33 @@ IcsBackupRepo *ics_backup_repo_init(const char *path, GError **error)
 	return ics_backup_repo_open(path, error);
 }
 
+/* A manifest: a regular file (not a link, a FIFO, a device), at most
+ * MAX_MANIFEST bytes. */
 static IcsBackupManifest *load_manifest(const char *dir, GError **error)
 {
 	g_autofree char *path = g_build_filename(dir, ICS_BACKUP_MANIFEST, NULL);
 	g_autofree char *text = NULL;
-	g_autoptr(GError) err = NULL;
+	struct stat st;
 	IcsBackupManifest *m;
+	ssize_t n;
+	int fd = backup_open_regular(path, error);
 
-	if (!g_file_get_contents(path, &text, NULL, &err)) {
-		g_set_error(error, ICS_ERROR,
-			    g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-				    ? ICS_ERROR_NOT_FOUND
-				    : ICS_ERROR_IO,
-			    "%s", err->message);
+	if (fd < 0)
+		return NULL; /* NOT_FOUND when there is none (ENOENT) */
+	if (fstat(fd, &st) < 0 || st.st_size > MAX_MANIFEST) {
+		close(fd);
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "%s is larger than a manifest can be",
+			    path);
 		return NULL;
 	}
+	text = g_malloc((gsize)st.st_size + 1);
+	n = pread(fd, text, (size_t)st.st_size, 0);
+	close(fd);
+	if (n != st.st_size) {
+		ics_error_set_errno(error, n < 0 ? errno : EIO, "cannot read %s", path);
+		return NULL;
+	}
+	text[n] = '\0';
 	m = ics_backup_manifest_parse(text, path, error);
 	if (m == NULL)
 		return NULL;
@@ -184,10 +228,12 @@ static gboolean list_vm(const char *vm_dir, const char *uuid, GPtrArray *out, GP
 	g_autoptr(GError) err = NULL;
 	const char *name;
 
+	if (!g_file_test(vm_dir, G_FILE_TEST_EXISTS))
+		return TRUE;
+	if (!backup_dir_trusted(vm_dir, error))
+		return FALSE;
 	d = g_dir_open(vm_dir, 0, &err);
 	if (d == NULL) {
-		if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			return TRUE;
 		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "%s", err->message);
 		return FALSE;
 	}

@@ -218,6 +218,8 @@ BackupStaging *backup_staging_begin(IcsBackupRepo *repo, const char *vm_uuid, GE
 		ics_error_set_errno(error, errno, "cannot create %s", s->vm_dir);
 		return NULL;
 	}
+	if (!backup_dir_trusted(s->vm_dir, error))
+		return NULL;
 	lock = g_build_filename(s->vm_dir, ".lock", NULL);
 	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (s->lock_fd < 0) {
@@ -308,6 +310,30 @@ gboolean backup_staging_commit(BackupStaging *s, IcsBackupManifest *m,
 	}
 	g_free(m->dir);
 	m->dir = g_steal_pointer(&final);
+	return TRUE;
+}
+
+gboolean ics_backup_discard(IcsBackupRepo *repo, const IcsBackupManifest *m, GError **error)
+{
+	g_autofree char *vm_dir = backup_vm_dir(repo, m->vm_uuid);
+	g_autofree char *partial = g_strdup_printf(".%s.partial", m->id);
+	int fd;
+
+	if (!backup_dir_trusted(vm_dir, error))
+		return FALSE;
+	fd = open(vm_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		ics_error_set_errno(error, errno, "cannot open %s", vm_dir);
+		return FALSE;
+	}
+	/* unlisted first (one rename), then removed like any partial */
+	if (renameat(fd, m->id, fd, partial) < 0) {
+		ics_error_set_errno(error, errno, "cannot remove backup %s", m->id);
+		close(fd);
+		return FALSE;
+	}
+	remove_partial_at(fd, partial);
+	close(fd);
 	return TRUE;
 }
 

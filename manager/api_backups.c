@@ -7,8 +7,11 @@
  * (administrators) and the path is checked (backup_repos.c); unregistering
  * leaves the backups on disk.  A backup is a task (202) whose object is
  * the VM and whose owner is the VM's owner; the repository must exist when
- * it is asked for.  Listing a VM's backups reads every repository now: a
- * repository that cannot be read is reported in "problems", not hidden.
+ * it is asked for, and a VM has one backup task queued or running at a
+ * time (409: the task runner's threads are everyone's).  Listing a VM's
+ * backups reads every repository now: a repository that cannot be read is
+ * reported in "problems", not hidden.  Repository paths are shown to
+ * backup.admin only, in lists and in problems.
  */
 #include "config.h"
 
@@ -32,16 +35,28 @@ static const IcsField backup_fields[] = {
 };
 static const IcsSchema backup_schema = { "backup request", backup_fields };
 
+/* Host paths are an administrator's business: shown to backup.admin. */
+static gboolean sees_paths(const IcsRequest *req)
+{
+	return ics_principal_can_on(req->principal, "backup.admin", 0);
+}
+
 static gboolean list_repos(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
-	json_t *out;
+	json_t *out, *r;
+	size_t i;
 
-	(void)req;
 	ics_store_read_begin(m->store);
 	out = ics_backup_repos_list(m->store, error);
 	ics_store_read_end(m->store);
 	if (out == NULL)
 		return FALSE;
+	if (!sees_paths(req))
+		json_array_foreach(out, i, r)
+		{
+			json_object_del(r, "path");
+			json_object_del(r, "created_by");
+		}
 	ics_response_json(resp, 200, out);
 	return TRUE;
 }
@@ -49,6 +64,7 @@ static gboolean list_repos(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 static gboolean create_repo(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &repo_create_schema, error);
+	g_autofree char *real = NULL, *id = NULL;
 	const char *name, *path;
 	json_t *out;
 
@@ -57,10 +73,13 @@ static gboolean create_repo(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	name = json_string_value(json_object_get(body, "name"));
 	path = json_string_value(json_object_get(body, "path"));
 	req->audit_object_id = g_strdup(name);
+	/* the directory is checked and made a repository before the write
+	 * transaction: a slow file system holds no lock */
+	if (!ics_backup_repos_prepare(path, m->cfg.state_dir, &real, &id, error))
+		return FALSE;
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!ics_backup_repos_add(m->store, name, path, m->cfg.state_dir, req->principal->name,
-				  error) ||
+	if (!ics_backup_repos_add(m->store, name, real, id, req->principal->name, error) ||
 	    (out = ics_backup_repos_get(m->store, name, error)) == NULL) {
 		ics_store_rollback(m->store);
 		return FALSE;
@@ -99,7 +118,7 @@ static gboolean list_vm_backups(IcsManager *m, IcsRequest *req, IcsResponse *res
 
 	if (!ics_api_vm_uuid(req, &uuid, error) || !ics_api_vm_access_read(m, req, uuid, error))
 		return FALSE;
-	out = ics_backup_catalogue_vm(m, uuid, error);
+	out = ics_backup_catalogue_vm(m, uuid, sees_paths(req), error);
 	if (out == NULL)
 		return FALSE;
 	ics_response_json(resp, 200, out);
@@ -128,7 +147,8 @@ static gboolean backup_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
 	if (!ics_api_vm_access(m, req, uuid, &owner, error) ||
-	    (repo = ics_backup_repos_get(m->store, name, error)) == NULL) {
+	    (repo = ics_backup_repos_get(m->store, name, error)) == NULL ||
+	    !ics_backup_none_pending(m->store, uuid, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}

@@ -169,8 +169,9 @@ const IcsFieldRule ics_field_rules[] = {
 	  "a VM definition's disk, cdrom, kernel or initrd path outside every pool and outside "
 	  "[security] vm_path_roots" },
 	{ "never-path", NULL,
-	  "a VM definition path under /dev, /proc, /sys, /run, the manager's state directory or "
-	  "a pool's .ics directory (also after following symbolic links)" },
+	  "a VM definition path under /dev, /proc, /sys, /run, the manager's state directory, "
+	  "a pool's .ics directory or a backup repository (also after following symbolic "
+	  "links)" },
 	{ "foreign-disk", NULL,
 	  "a disk path that a VM the caller cannot see already uses (callers that see every "
 	  "VM may share disks)" },

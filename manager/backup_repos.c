@@ -70,25 +70,32 @@ static gboolean path_check(const char *path, const char *state_dir, char **real,
 	return TRUE;
 }
 
-gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *path,
-			      const char *state_dir, const char *user, GError **error)
+gboolean ics_backup_repos_prepare(const char *path, const char *state_dir, char **real,
+				  char **id, GError **error)
 {
-	g_autofree char *real = NULL;
 	g_autoptr(IcsBackupRepo) repo = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (!path_check(path, state_dir, real, error))
+		return FALSE;
+	repo = ics_backup_repo_init(*real, &err);
+	if (repo == NULL) {
+		/* the administrator's directory: EROFS, ENOSPC, a foreign
+		 * repository file -- all bad input */
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, "%s", err->message);
+		g_clear_pointer(real, g_free);
+		return FALSE;
+	}
+	*id = g_strdup(ics_backup_repo_id(repo));
+	return TRUE;
+}
+
+gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *real,
+			      const char *id, const char *user, GError **error)
+{
 	g_autoptr(IcsStmt) st = NULL;
 	g_autoptr(GError) err = NULL;
 
-	if (!path_check(path, state_dir, &real, error))
-		return FALSE;
-	repo = ics_backup_repo_init(real, &err);
-	if (repo == NULL) {
-		if (g_error_matches(err, ICS_ERROR, ICS_ERROR_IO))
-			g_propagate_error(error, g_steal_pointer(&err));
-		else
-			g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, "%s",
-				    err->message);
-		return FALSE;
-	}
 	st = ics_store_stmt(store,
 			    "INSERT INTO backup_repositories (name, path, repo_id, created_by,"
 			    " created_us) VALUES (?, ?, ?, ?, ?)",
@@ -97,7 +104,7 @@ gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *pat
 		return FALSE;
 	ics_stmt_bind_text(st, 1, name);
 	ics_stmt_bind_text(st, 2, real);
-	ics_stmt_bind_text(st, 3, ics_backup_repo_id(repo));
+	ics_stmt_bind_text(st, 3, id);
 	ics_stmt_bind_text(st, 4, user ? user : "");
 	ics_stmt_bind_int(st, 5, ics_now_us());
 	if (!ics_stmt_run(st, &err)) {
@@ -107,6 +114,31 @@ gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *pat
 				    name, real);
 		else
 			g_propagate_error(error, g_steal_pointer(&err));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(store,
+					       "SELECT id FROM tasks WHERE kind = 'vm.backup'"
+					       " AND object_id = ? AND state IN ('queued', 'running')"
+					       " LIMIT 1",
+					       error);
+	int rc;
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, uuid);
+	rc = ics_stmt_step(st, error);
+	if (rc < 0)
+		return FALSE;
+	if (rc == SQLITE_ROW) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "a backup of VM %s is queued or running already (task %" G_GINT64_FORMAT
+			    "): one at a time",
+			    uuid, (gint64)sqlite3_column_int64(st, 0));
 		return FALSE;
 	}
 	return TRUE;

@@ -109,7 +109,8 @@ void ics_backup_tasks_register(IcsManager *m)
 	ics_task_runner_register(m->tasks, &m->vm_backup_kind);
 }
 
-json_t *ics_backup_catalogue_vm(IcsManager *m, const char *uuid, GError **error)
+json_t *ics_backup_catalogue_vm(IcsManager *m, const char *uuid, gboolean with_paths,
+				GError **error)
 {
 	g_autoptr(json_t) repos = NULL;
 	g_autoptr(json_t) backups = json_array();
@@ -133,7 +134,12 @@ json_t *ics_backup_catalogue_vm(IcsManager *m, const char *uuid, GError **error)
 		if (repo != NULL)
 			list = ics_backup_repo_list(repo, uuid, bad, &err);
 		if (list == NULL) {
-			json_array_append_new(problems, json_string(err->message));
+			json_array_append_new(problems,
+					      with_paths ? json_string(err->message)
+							 : json_sprintf("repository %s cannot be read "
+									"now (its details: ask an "
+									"administrator)",
+									name));
 			continue;
 		}
 		for (guint k = 0; k < list->len; k++) {
@@ -144,9 +150,14 @@ json_t *ics_backup_catalogue_vm(IcsManager *m, const char *uuid, GError **error)
 			json_array_append_new(backups, b);
 		}
 		for (guint k = 0; k < bad->len; k++)
-			json_array_append_new(problems,
-					      json_sprintf("repository %s: %s", name,
-							   (char *)g_ptr_array_index(bad, k)));
+			json_array_append_new(
+				problems,
+				with_paths ? json_sprintf("repository %s: %s", name,
+							  (char *)g_ptr_array_index(bad, k))
+					   : json_sprintf("repository %s: a backup of this VM cannot "
+							  "be read (its details: ask an "
+							  "administrator)",
+							  name));
 	}
 	return json_pack("{s:O, s:O}", "backups", backups, "problems", problems);
 }

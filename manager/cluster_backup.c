@@ -13,8 +13,6 @@
  */
 #include "config.h"
 
-#include <glib/gstdio.h>
-
 #include "ics/error.h"
 
 #include "cluster_service_internal.h"
@@ -58,22 +56,6 @@ static gboolean locate(IcsClusterService *svc, const char *uuid, VmWhere *w, GEr
 	return TRUE;
 }
 
-/* Remove a committed backup that must not be kept. */
-static void discard(const IcsBackupManifest *m)
-{
-	g_autoptr(GDir) d = m->dir ? g_dir_open(m->dir, 0, NULL) : NULL;
-	const char *name;
-
-	if (d == NULL)
-		return;
-	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree char *p = g_build_filename(m->dir, name, NULL);
-
-		g_unlink(p);
-	}
-	g_rmdir(m->dir);
-}
-
 json_t *ics_cluster_vm_backup_json(void *self, const char *uuid, IcsBackupRepo *repo,
 				   const IcsBackupRunOptions *opts, GError **error)
 {
@@ -99,7 +81,10 @@ json_t *ics_cluster_vm_backup_json(void *self, const char *uuid, IcsBackupRepo *
 		m = ics_backup_run_stopped(repo, vm, &o, error);
 		if (m != NULL && (!locate(svc, uuid, &after, error) ||
 				  after.state != ICS_VM_STOPPED)) {
-			discard(m);
+			g_autoptr(GError) err = NULL;
+
+			if (!ics_backup_discard(repo, m, &err))
+				g_warning("backup %s: %s", m->id, err->message);
 			if (error && *error == NULL)
 				g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
 					    "VM %s started while its disks were copied: the copy "

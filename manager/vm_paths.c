@@ -6,9 +6,11 @@
  * that they are normalised absolute paths; this file decides, for the
  * caller, whether it may name them at all, applying three field rules of
  * the authorization table (authz_rules.c):
- *   never-path    /dev, /proc, /sys, /run, the manager's state directory and
- *                 any pool's .ics directory (leases, definitions) are
- *                 refused to everyone, administrators included;
+ *   never-path    /dev, /proc, /sys, /run, the manager's state directory,
+ *                 any pool's .ics directory (leases, definitions) and any
+ *                 backup repository (a directory above holds its
+ *                 ics-backup-repository.json) are refused to everyone,
+ *                 administrators included;
  *   host-path     a path outside the roots -- the cluster's pools and
  *                 [security] vm_path_roots -- needs vm.host_path (held by
  *                 administrators): host paths are an administrator's
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ics/backup.h"
 #include "ics/error.h"
 #include "ics/manager/authz.h"
 #include "ics/manager/vm_paths.h"
@@ -53,6 +56,25 @@ static gboolean has_component(const char *path, const char *name)
 }
 
 /* The never-path rule on one spelling of a path. */
+/* @path lies in a backup repository (a directory above it holds the
+ * repository's file): its images are backups, not disks. */
+static gboolean in_a_repository(const char *path)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+
+	while (strcmp(dir, "/") != 0 && strcmp(dir, ".") != 0) {
+		g_autofree char *f = g_build_filename(dir, ICS_BACKUP_REPO_FILE, NULL);
+		char *up;
+
+		if (g_file_test(f, G_FILE_TEST_EXISTS))
+			return TRUE;
+		up = g_path_get_dirname(dir);
+		g_free(dir);
+		dir = up;
+	}
+	return FALSE;
+}
+
 static gboolean never(const IcsVmPathPolicy *pol, const char *path)
 {
 	for (guint i = 0; never_prefixes[i]; i++)
@@ -60,7 +82,7 @@ static gboolean never(const IcsVmPathPolicy *pol, const char *path)
 			return TRUE;
 	if (pol->state_dir && within(path, pol->state_dir))
 		return TRUE;
-	return has_component(path, ".ics");
+	return has_component(path, ".ics") || in_a_repository(path);
 }
 
 static gboolean under_a_root(const IcsVmPathPolicy *pol, const char *path)

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "backup_internal.h"
 #include "ics/error.h"
@@ -389,6 +390,61 @@ static void test_hostile_repository(void **state)
 		assert_non_null(s);
 	}
 	assert_true(g_file_test(victim, G_FILE_TEST_EXISTS));
+	/* a manifest that is a link (to a host file) or a FIFO is no backup */
+	{
+		g_autofree char *mf = g_build_filename(m->dir, ICS_BACKUP_MANIFEST, NULL);
+		g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(GPtrArray) list = NULL;
+
+		g_unlink(mf);
+		assert_int_equal(mkfifo(mf, 0600), 0);
+		list = ics_backup_repo_list(f->repo, UUID, problems, &err);
+		assert_non_null(list);
+		assert_int_equal(list->len, 0);
+		assert_int_equal(problems->len, 1);
+		g_unlink(mf);
+		assert_int_equal(symlink(secret, mf), 0);
+		g_clear_pointer(&list, g_ptr_array_unref);
+		list = ics_backup_repo_list(f->repo, UUID, NULL, &err);
+		assert_int_equal(list->len, 0);
+	}
+	/* a VM directory that is a link, a repository others may write: refused */
+	{
+		g_autofree char *vmdir = g_strdup_printf("%s/vms/%s", f->repo_path, UUID);
+		g_autofree char *moved = g_strdup_printf("%s.moved", vmdir);
+		g_autoptr(GPtrArray) list = NULL;
+		g_autoptr(IcsBackupRepo) again = NULL;
+
+		assert_int_equal(g_rename(vmdir, moved), 0);
+		assert_int_equal(symlink(victim_dir, vmdir), 0);
+		list = ics_backup_repo_list(f->repo, UUID, NULL, &err);
+		assert_null(list);
+		assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_PERMISSION));
+		g_clear_error(&err);
+		assert_null(backup_staging_begin(f->repo, UUID, &err));
+		g_clear_error(&err);
+		assert_int_equal(g_chmod(f->repo_path, 0777), 0);
+		again = ics_backup_repo_open(f->repo_path, &err);
+		assert_null(again);
+		assert_non_null(strstr(err->message, "writable"));
+		g_chmod(f->repo_path, 0700);
+	}
+}
+
+/* A backup that must not be kept: unlisted, its files gone. */
+static void test_discard(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	IcsBackupRunOptions opts = { .pool_path = f->pool };
+	g_autoptr(IcsBackupManifest) m = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+	g_autoptr(GPtrArray) list = NULL;
+
+	assert_non_null(m);
+	assert_true(ics_backup_discard(f->repo, m, &err));
+	assert_false(g_file_test(m->dir, G_FILE_TEST_EXISTS));
+	list = ics_backup_repo_list(f->repo, UUID, NULL, &err);
+	assert_int_equal(list->len, 0);
 }
 
 int main(void)
@@ -399,6 +455,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_partial_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_of_30, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_repository, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discard, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

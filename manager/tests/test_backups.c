@@ -5,9 +5,10 @@
  * as tasks that really copy a disk (the fake adapter runs libicsbackup's
  * stopped-VM path on a qcow2 image made with qemu-img), the catalogue read
  * from the repository, a repository that went away, a vm_manager backing
- * up its own VM but not another's, and several users asking for backups
- * of one VM at the same time (one writer at a time: the others fail as
- * busy, nothing half-written is listed).
+ * up its own VM but not another's, repository paths shown to
+ * administrators only, and several users asking for backups of one VM at
+ * the same time (one at a time: the others are refused, nothing
+ * half-written is listed).
  */
 #include "config.h"
 
@@ -146,6 +147,16 @@ static void test_repositories(void **state)
 	assert_int_equal(add_repo(c, alice, "nightly", c->repo_dir), 403);
 	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
 	assert_true(g_file_test(c->repo_dir, G_FILE_TEST_IS_DIR));
+	/* a repository's files are backups, never a VM's disks (never-path) */
+	{
+		g_autofree char *body = g_strdup_printf(
+			"{\"definition\": {\"name\": \"thief\", \"vcpus\": 1, \"memory_mib\": 128,"
+			" \"disks\": [{\"path\": \"%s/vms/x/vda.qcow2\", \"format\": \"qcow2\"}]}}",
+			c->repo_dir);
+
+		assert_int_equal(test_status(c->t, "POST", "/api/v1/vms", c->t->admin_token, body),
+				 403);
+	}
 	/* the name, or the directory, once */
 	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->tmp), 409);
 	assert_int_equal(add_repo(c, c->t->admin_token, "weekly", c->repo_dir), 409);
@@ -155,6 +166,14 @@ static void test_repositories(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(list->json, 0),
 							      "name")),
 			    "nightly");
+	/* a host path: an administrator's business */
+	assert_null(json_object_get(json_array_get(list->json, 0), "path"));
+	{
+		g_autoptr(TestResp) adm = test_http(c->t, "GET", "/api/v1/backup-repositories",
+						    c->t->admin_token, NULL);
+
+		assert_non_null(json_object_get(json_array_get(adm->json, 0), "path"));
+	}
 	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/backup-repositories/nightly", alice,
 				     NULL),
 			 403);
@@ -256,14 +275,25 @@ typedef struct {
 static gpointer race(gpointer data)
 {
 	Racer *r = data;
+	g_autofree char *path = g_strdup_printf("/api/v1/vms/%s/backups", r->c->vm_uuid);
+	g_autoptr(TestResp) resp =
+		test_http(r->c->t, "POST", path, r->token, "{\"repository\": \"nightly\"}");
 
-	r->state = backup(r->c, r->token, r->c->vm_uuid, "{\"repository\": \"nightly\"}", NULL);
+	if (resp->status == 409) {
+		r->state = g_strdup("refused");
+		return NULL;
+	}
+	assert_int_equal(resp->status, 202);
+	r->state = test_wait_task(r->c->t, r->c->t->admin_token,
+				  json_integer_value(json_object_get(resp->json, "id")));
 	return NULL;
 }
 
-/* Four users ask for a backup of the same VM at once: every task ends, the
- * ones that ran while another wrote fail as busy, and the repository lists
- * exactly the ones that succeeded, with no partial directory left. */
+/* Four users ask for a backup of the same VM at once: the ones asking
+ * while another's is queued or running are refused (409), a task that
+ * still meets another writer fails as busy, every task ends, and the
+ * repository lists exactly the ones that succeeded, with no partial
+ * directory left. */
 static void test_concurrent_backups(void **state)
 {
 	Ctx *c = *state;
@@ -284,7 +314,8 @@ static void test_concurrent_backups(void **state)
 	for (guint i = 0; i < 4; i++) {
 		g_thread_join(threads[i]);
 		assert_true(g_str_equal(racers[i].state, "succeeded") ||
-			    g_str_equal(racers[i].state, "failed"));
+			    g_str_equal(racers[i].state, "failed") ||
+			    g_str_equal(racers[i].state, "refused"));
 		ok += g_str_equal(racers[i].state, "succeeded");
 		g_free(racers[i].state);
 		g_free(racers[i].token);

@@ -23,6 +23,11 @@
  * "listed" means "complete", and nothing half-written is ever taken for a
  * backup.
  *
+ * A repository's directories must belong to the user that runs ICS (root)
+ * and be writable by it alone, and nothing in them is followed through a
+ * symbolic link: whoever could write there could otherwise make root write
+ * or delete elsewhere.
+ *
  * Errors: ICS_ERROR_NOT_FOUND (no such repository, backup, disk),
  * ICS_ERROR_PARSE (a manifest that is not JSON or not ours),
  * ICS_ERROR_INVALID_ARGUMENT (bad input, including a manifest of a newer
@@ -114,6 +119,9 @@ GPtrArray *ics_backup_repo_list(IcsBackupRepo *repo, const char *vm_uuid, GPtrAr
 				GError **error);
 /* The backup @id (of any VM). */
 IcsBackupManifest *ics_backup_repo_find(IcsBackupRepo *repo, const char *id, GError **error);
+/* Remove backup @m from @repo (a backup that must not be kept): unlisted
+ * at once, then its files.  Never through a symbolic link. */
+gboolean ics_backup_discard(IcsBackupRepo *repo, const IcsBackupManifest *m, GError **error);
 /* The chain that restores @m: its full backup first, @m last. */
 GPtrArray *ics_backup_chain(IcsBackupRepo *repo, const IcsBackupManifest *m, GError **error);
 

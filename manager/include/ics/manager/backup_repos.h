@@ -16,13 +16,21 @@
 
 #include "ics/manager/store.h"
 
-/* Register @path (absolute, an existing directory, not under /dev, /proc,
+/* Check @path (absolute, an existing directory, not under /dev, /proc,
  * /sys, /run, @state_dir or a pool's .ics directory, also after following
- * symbolic links) as @name: INVALID_ARGUMENT naming what is wrong,
- * CONFLICT when the name or the directory is registered already.  In a
- * write transaction. */
-gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *path,
-			      const char *state_dir, const char *user, GError **error);
+ * symbolic links) and make it a repository if it is not one: its real
+ * path and the repository's id (g_free both); INVALID_ARGUMENT naming what
+ * is wrong.  File system work: outside any store transaction. */
+gboolean ics_backup_repos_prepare(const char *path, const char *state_dir, char **real,
+				  char **id, GError **error);
+/* Register the repository @id at @real (from ics_backup_repos_prepare) as
+ * @name: CONFLICT when the name or the directory is registered already.  In
+ * a write transaction. */
+gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *real,
+			      const char *id, const char *user, GError **error);
+/* CONFLICT when a vm.backup task of VM @uuid is queued or running.  In the
+ * caller's read or transaction. */
+gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error);
 /* Forget @name (the backups stay on disk); NOT_FOUND when unknown. */
 gboolean ics_backup_repos_remove(IcsStore *store, const char *name, GError **error);
 /* {"name", "path", "id", "created", "created_by"} of @name, or NOT_FOUND. */

@@ -20,9 +20,11 @@ void ics_backup_tasks_register(IcsManager *m);
 /* The backups of VM @uuid in every registered repository, oldest first per
  * repository: {"backups": [...], "problems": [...]} -- a repository that
  * cannot be read (unmounted, another repository at its path) or a backup
- * whose manifest cannot be read is a problem, not an error.  Takes a
+ * whose manifest cannot be read is a problem, not an error; the problems
+ * name paths only @with_paths (the caller holds backup.admin).  Takes a
  * reader itself. */
-json_t *ics_backup_catalogue_vm(IcsManager *m, const char *uuid, GError **error);
+json_t *ics_backup_catalogue_vm(IcsManager *m, const char *uuid, gboolean with_paths,
+				GError **error);
 
 /* The repository registered as @name, opened, checked to be the one
  * registered there (its id); NOT_FOUND, or UNAVAILABLE when its path no
