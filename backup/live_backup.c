@@ -12,15 +12,22 @@
  * across it.  The same call creates the new checkpoint, whose bitmap
  * tracks the writes after that point.
  *
- * The last backup's checkpoint is redefined from the pool first when the
- * domain lacks it (the agent does so after a start or an incoming
- * migration, but a backup may come first).  The job is watched by polling (progress, the cancel flag); its outcome
- * is read from the completed job's statistics.  When anything fails, the
- * new checkpoint is deleted (its bitmap would only cost writes), the
- * .partial directory goes, and the previous backup and its checkpoint stay
- * as they were: the next backup is incremental from them.  After success
- * the backup is committed first; then the repository's older checkpoints
- * are deleted and the new one is recorded on the pool (checkpoint_store.c).
+ * One backup of a VM at a time, whatever the repository (a flock on the
+ * VM's pool directory).  The last backup's checkpoint is redefined from
+ * the pool first when the domain lacks it (the agent does so after a start
+ * or an incoming migration, but a backup may come first).  The new
+ * checkpoint is recorded on the pool as soon as the backup begins, so its
+ * bitmap is never one nobody knows about.  The job is watched by polling
+ * (progress, the cancel flag); its outcome is read from the completed
+ * job's statistics.  When anything fails, the job is aborted if it still
+ * runs, the new checkpoint is deleted (and its record with it; when the
+ * domain is gone, the record stays for the agent to redefine and the next
+ * good backup to prune), the .partial directory goes, and the previous
+ * backup and its checkpoint stay as they were: the next backup is
+ * incremental from them.  A bitmap QEMU refuses only at backup-begin drops
+ * its checkpoint and the backup is taken again, full, saying why.  After
+ * success the backup is committed first; then the repository's older
+ * checkpoints are deleted and the new one recorded again without them.
  */
 #include "config.h"
 
