@@ -215,6 +215,10 @@ class VmBackupChain(_Vm):
     def cleanup(self, ctx):
         super().cleanup(ctx)
         shutil.rmtree(self.host_repo, ignore_errors=True)
+        # a backup writes disks' worth of data to the pool: flushed before
+        # the next scenario, whose sanlock renewals (io_timeout 1 s in the
+        # lab) must not queue behind it
+        subprocess.run(["sync"], timeout=300, check=False)
 
 
 class VmBackupFaults(VmBackupChain):
