@@ -74,8 +74,8 @@ gboolean backup_qcow2_check(const char *path, const char *backing, GError **erro
 gboolean backup_chain_check_images(IcsBackupRepo *repo, const IcsBackupManifest *m,
 				   GError **error);
 
-/* Run qemu-img with @argv (argv[0] is ignored), a long deadline; EXEC with
- * its stderr on failure. */
+/* Run @argv ({"qemu-img", ...}) with a long deadline; EXEC with its stderr
+ * on failure. */
 gboolean backup_qemu_img(const char *const *argv, char **out, GError **error);
 
 /* A new manifest for @vm with its definition, no disks yet. */
@@ -117,6 +117,9 @@ typedef struct {
 char *backup_full_reason(const BackupPlanInput *in);
 /* Disks a backup copies: all but the read-only ones. */
 gboolean backup_disk_included(const IcsVmDisk *d);
+/* Every disk a backup copies is qcow2: it can have a bitmap, and the
+ * backup makes a checkpoint. */
+gboolean backup_disks_tracked(const IcsVmMeta *vm);
 /* The checkpoint a backup @backup_id into @repo makes. */
 char *backup_checkpoint_name(const IcsBackupRepo *repo, const char *backup_id);
 

@@ -27,7 +27,7 @@
  * incremental from them.  A bitmap QEMU refuses only at backup-begin drops
  * its checkpoint and the backup is taken again, full, saying why.  After
  * success the backup is committed first; then the repository's older
- * checkpoints are deleted and the new one recorded again without them.
+ * checkpoints are deleted (their records too).
  */
 #include "config.h"
 
@@ -380,7 +380,7 @@ static IcsBackupManifest *run_once(IcsBackupRepo *repo, virDomainPtr dom, const 
 	g_autofree char *cxml = NULL;
 	const IcsBackupManifest *last = NULL;
 	BackupPlanInput in = { .repo = repo, .vm = vm, .force_full = opts->force_full };
-	gboolean frozen, asked, tracked = TRUE;
+	gboolean frozen, asked, recorded = FALSE;
 	guint64 total = 0;
 	int rc;
 
@@ -405,12 +405,6 @@ static IcsBackupManifest *run_once(IcsBackupRepo *repo, virDomainPtr dom, const 
 		in.broken = broken;
 	}
 	reason = backup_full_reason(&in);
-	for (guint i = 0; i < vm->disks->len; i++) {
-		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
-
-		if (backup_disk_included(d) && strcmp(d->format, "qcow2") != 0)
-			tracked = FALSE;
-	}
 	m = backup_manifest_new(vm);
 	m->incremental = reason == NULL;
 	m->parent = reason ? NULL : g_strdup(last->id);
@@ -419,7 +413,7 @@ static IcsBackupManifest *run_once(IcsBackupRepo *repo, virDomainPtr dom, const 
 		return NULL;
 	name = backup_checkpoint_name(repo, s->id);
 	bxml = backup_xml(vm, s->dir, m->incremental ? last->checkpoint : NULL);
-	cxml = tracked ? checkpoint_xml(vm, name, s->id, repo) : NULL;
+	cxml = backup_disks_tracked(vm) ? checkpoint_xml(vm, name, s->id, repo) : NULL;
 	report(opts, "copying", 0, total);
 	frozen = freeze(dom, opts, &asked);
 	rc = virDomainBackupBegin(dom, bxml, cxml, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL);
@@ -455,7 +449,7 @@ static IcsBackupManifest *run_once(IcsBackupRepo *repo, virDomainPtr dom, const 
 	m->consistency = g_strdup(frozen ? "filesystem-frozen" : "crash-consistent");
 	/* recorded at once: whatever happens next, its bitmap is found and
 	 * removed again (pruning, or the failure path below) */
-	if (cxml && !record_checkpoint(dom, vm_dir, name, &err))
+	if (cxml && !(recorded = record_checkpoint(dom, vm_dir, name, &err)))
 		g_warning("vm %s: checkpoint %s: %s", vm->name, name, err->message);
 	if (!wait_job(dom, opts, error) ||
 	    !backup_staging_commit(s, m, opts->progress, opts->progress_data, opts->cancel,
@@ -470,7 +464,9 @@ static IcsBackupManifest *run_once(IcsBackupRepo *repo, virDomainPtr dom, const 
 	if (cxml) {
 		prune_checkpoints(dom, repo, vm_dir, name);
 		g_clear_error(&err);
-		if (!record_checkpoint(dom, vm_dir, name, &err))
+		/* the record (its <parent> stripped) stands; again only if it
+		 * could not be written at the start */
+		if (!recorded && !record_checkpoint(dom, vm_dir, name, &err))
 			g_warning("vm %s: backup %s is good, but its checkpoint %s is not recorded "
 				  "on the pool (%s): after the VM's next start or migration the "
 				  "next backup will be full",

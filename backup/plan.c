@@ -27,6 +27,17 @@ gboolean backup_disk_included(const IcsVmDisk *d)
 	return !d->readonly;
 }
 
+gboolean backup_disks_tracked(const IcsVmMeta *vm)
+{
+	for (guint i = 0; i < vm->disks->len; i++) {
+		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
+
+		if (backup_disk_included(d) && strcmp(d->format, "qcow2") != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
 char *backup_full_reason(const BackupPlanInput *in)
 {
 	const IcsBackupManifest *last = in->last;

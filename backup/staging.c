@@ -37,16 +37,9 @@
 
 gboolean backup_qemu_img(const char *const *argv, char **out, GError **error)
 {
-	g_autoptr(GPtrArray) args = g_ptr_array_new();
 	g_auto(IcsExecResult) res = { 0 };
-	IcsExecOptions opts = { 0 };
+	IcsExecOptions opts = { .argv = argv, .timeout_ms = QEMU_IMG_TIMEOUT_MS };
 
-	g_ptr_array_add(args, (gpointer) "qemu-img");
-	for (guint i = 1; argv[i] != NULL; i++)
-		g_ptr_array_add(args, (gpointer)argv[i]);
-	g_ptr_array_add(args, NULL);
-	opts.argv = (const char *const *)args->pdata;
-	opts.timeout_ms = QEMU_IMG_TIMEOUT_MS;
 	if (!ics_exec_run(&opts, &res, error) || !ics_exec_check_exit(&res, "qemu-img", error))
 		return FALSE;
 	if (out)

@@ -65,6 +65,7 @@ static gboolean create_repo(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 {
 	g_autoptr(json_t) body = ics_api_body(req, &repo_create_schema, error);
 	g_autofree char *real = NULL, *id = NULL;
+	g_autoptr(json_t) taken = NULL;
 	const char *name, *path;
 	json_t *out;
 
@@ -73,6 +74,15 @@ static gboolean create_repo(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	name = json_string_value(json_object_get(body, "name"));
 	path = json_string_value(json_object_get(body, "path"));
 	req->audit_object_id = g_strdup(name);
+	/* a taken name first: nothing is made of the directory then */
+	ics_store_read_begin(m->store);
+	taken = ics_backup_repos_get(m->store, name, NULL);
+	ics_store_read_end(m->store);
+	if (taken) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "a repository named %s is registered already", name);
+		return FALSE;
+	}
 	/* the directory is checked and made a repository before the write
 	 * transaction: a slow file system holds no lock */
 	if (!ics_backup_repos_prepare(path, m->cfg.state_dir, &real, &id, error))

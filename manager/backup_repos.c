@@ -3,10 +3,11 @@
  * ics/manager/backup_repos.h).
  *
  * A repository is a host path, so registering one is an administrator's
- * act (backup.admin) and the path is checked like a VM's host paths: the
- * kernel's and the runtime's file systems, the manager's own state and a
- * pool's lease area are refused however they are spelled (the real path,
- * symbolic links followed, is checked and stored).
+ * act (backup.admin) and the path is checked with the VMs' never-path rule
+ * (vm_paths.c): the kernel's and the runtime's file systems, the manager's
+ * own state, a pool's lease area and another repository are refused
+ * however they are spelled (the real path, symbolic links followed, is
+ * checked and stored).
  */
 #include "config.h"
 
@@ -19,20 +20,12 @@
 #include "ics/json.h"
 #include "ics/manager/backup_repos.h"
 #include "ics/manager/timestamp.h"
-
-static const char *const never_prefixes[] = { "/dev", "/proc", "/sys", "/run", NULL };
-
-static gboolean within(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
+#include "ics/manager/vm_paths.h"
 
 static gboolean path_check(const char *path, const char *state_dir, char **real, GError **error)
 {
+	IcsVmPathPolicy never = { .state_dir = state_dir };
 	g_autofree char *r = NULL;
-	g_auto(GStrv) parts = NULL;
 
 	if (path == NULL || !g_path_is_absolute(path))
 		return ics_error_invalid(error, "a repository path must be absolute");
@@ -48,24 +41,17 @@ static gboolean path_check(const char *path, const char *state_dir, char **real,
 	}
 	if (!g_file_test(r, G_FILE_TEST_IS_DIR))
 		return ics_error_invalid(error, "%s is not a directory", path);
-	for (guint i = 0; never_prefixes[i]; i++)
-		if (within(r, never_prefixes[i]) || within(path, never_prefixes[i]))
-			return ics_error_invalid(error, "%s: a repository may not be under %s",
-						 path, never_prefixes[i]);
-	if (g_str_equal(r, "/"))
-		return ics_error_invalid(error, "a repository may not be /");
-	if (state_dir && (within(r, state_dir) || within(state_dir, r)))
+	/* where no VM may point, no repository goes (and the other way round) */
+	if (ics_vm_path_never(&never, r) || ics_vm_path_never(&never, path))
 		return ics_error_invalid(error,
-					 "%s: a repository may not hold or be under the manager's "
-					 "state directory",
+					 "%s: a repository may not be under /dev, /proc, /sys, /run, "
+					 "the manager's state directory, a pool's .ics directory or "
+					 "another repository",
 					 path);
-	parts = g_strsplit(r, "/", -1);
-	for (guint i = 0; parts[i]; i++)
-		if (g_str_equal(parts[i], ".ics"))
-			return ics_error_invalid(error,
-						 "%s: a repository may not be under a pool's .ics "
-						 "directory",
-						 path);
+	if (g_str_equal(r, "/") || (state_dir && ics_path_within(state_dir, r)))
+		return ics_error_invalid(error,
+					 "%s: a repository may not hold the manager's state directory",
+					 path);
 	*real = g_steal_pointer(&r);
 	return TRUE;
 }

@@ -21,21 +21,16 @@
 #include "ics/manager/backup_service.h"
 #include "ics/manager/task.h"
 
-IcsBackupRepo *ics_backup_repo_named(IcsManager *m, const char *name, GError **error)
+/* The repository of a registry row {"name", "path", "id"}, checked to be
+ * the one registered there. */
+static IcsBackupRepo *open_registered(const json_t *row, GError **error)
 {
-	g_autoptr(json_t) row = NULL;
+	const char *name = json_string_value(json_object_get(row, "name"));
+	const char *path = json_string_value(json_object_get(row, "path"));
+	const char *id = json_string_value(json_object_get(row, "id"));
 	g_autoptr(GError) err = NULL;
-	IcsBackupRepo *repo;
-	const char *path, *id;
+	IcsBackupRepo *repo = ics_backup_repo_open(path, &err);
 
-	ics_store_read_begin(m->store);
-	row = ics_backup_repos_get(m->store, name, error);
-	ics_store_read_end(m->store);
-	if (row == NULL)
-		return NULL;
-	path = json_string_value(json_object_get(row, "path"));
-	id = json_string_value(json_object_get(row, "id"));
-	repo = ics_backup_repo_open(path, &err);
 	if (repo == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
 			    "backup repository %s cannot be used: %s", name, err->message);
@@ -50,6 +45,16 @@ IcsBackupRepo *ics_backup_repo_named(IcsManager *m, const char *name, GError **e
 		return NULL;
 	}
 	return repo;
+}
+
+IcsBackupRepo *ics_backup_repo_named(IcsManager *m, const char *name, GError **error)
+{
+	g_autoptr(json_t) row = NULL;
+
+	ics_store_read_begin(m->store);
+	row = ics_backup_repos_get(m->store, name, error);
+	ics_store_read_end(m->store);
+	return row ? open_registered(row, error) : NULL;
 }
 
 static void on_progress(const IcsBackupProgress *p, gpointer data)
@@ -127,7 +132,7 @@ json_t *ics_backup_catalogue_vm(IcsManager *m, const char *uuid, gboolean with_p
 	{
 		const char *name = json_string_value(json_object_get(r, "name"));
 		g_autoptr(GError) err = NULL;
-		g_autoptr(IcsBackupRepo) repo = ics_backup_repo_named(m, name, &err);
+		g_autoptr(IcsBackupRepo) repo = open_registered(r, &err);
 		g_autoptr(GPtrArray) list = NULL;
 		g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func(g_free);
 

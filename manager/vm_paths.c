@@ -37,7 +37,7 @@
 static const char *const never_prefixes[] = { "/dev", "/proc", "/sys", "/run", NULL };
 
 /* @path equals @dir or lies below it (both normalised, absolute). */
-static gboolean within(const char *path, const char *dir)
+gboolean ics_path_within(const char *path, const char *dir)
 {
 	gsize n = strlen(dir);
 
@@ -55,7 +55,6 @@ static gboolean has_component(const char *path, const char *name)
 	return g_strv_contains((const char *const *)parts, name);
 }
 
-/* The never-path rule on one spelling of a path. */
 /* @path lies in a backup repository (a directory above it holds the
  * repository's file): its images are backups, not disks. */
 static gboolean in_a_repository(const char *path)
@@ -75,12 +74,12 @@ static gboolean in_a_repository(const char *path)
 	return FALSE;
 }
 
-static gboolean never(const IcsVmPathPolicy *pol, const char *path)
+gboolean ics_vm_path_never(const IcsVmPathPolicy *pol, const char *path)
 {
 	for (guint i = 0; never_prefixes[i]; i++)
-		if (within(path, never_prefixes[i]))
+		if (ics_path_within(path, never_prefixes[i]))
 			return TRUE;
-	if (pol->state_dir && within(path, pol->state_dir))
+	if (pol->state_dir && ics_path_within(path, pol->state_dir))
 		return TRUE;
 	return has_component(path, ".ics") || in_a_repository(path);
 }
@@ -88,7 +87,7 @@ static gboolean never(const IcsVmPathPolicy *pol, const char *path)
 static gboolean under_a_root(const IcsVmPathPolicy *pol, const char *path)
 {
 	for (guint i = 0; pol->roots && pol->roots[i]; i++)
-		if (within(path, pol->roots[i]) && strcmp(path, pol->roots[i]) != 0)
+		if (ics_path_within(path, pol->roots[i]) && strcmp(path, pol->roots[i]) != 0)
 			return TRUE;
 	return FALSE;
 }
@@ -108,7 +107,7 @@ static gboolean check_one(const IcsVmPathPolicy *pol, const IcsPrincipal *p, con
 				       i ? " (a link to " : "", i ? spellings[i] : "",
 				       i ? ")" : "");
 		*rule = "never-path";
-		if (never(pol, spellings[i]))
+		if (ics_vm_path_never(pol, spellings[i]))
 			return ics_field_rule_check(p, *rule, what, error);
 		*rule = "host-path";
 		if (!under_a_root(pol, spellings[i]) &&

@@ -65,12 +65,6 @@ class VmBackupChain(_Vm):
     def header(self):
         return read_header_qcow2(self.disk)
 
-    def wait_counting(self, ctx, boots, timeout=60):
-        ctx.wait(lambda: self.header().get("boots") == boots and
-                 self.header().get("counter", 0) > 0, timeout,
-                 "the guest to count (boot %d)" % boots)
-        return self.header()
-
     def wait_newer(self, ctx, than):
         ctx.wait(lambda: self.header().get("counter", 0) > than.get("counter", 0) or
                  self.header().get("boots", 0) != than.get("boots"), 30,

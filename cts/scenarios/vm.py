@@ -260,12 +260,16 @@ class _Vm(Scenario):
         self.qemu = QemuTracked(self.rid, self.uuid)
         return [self.qemu, storage.LeaseTracked(self.uuid)]
 
+    def header(self):
+        """The guest's disk header now."""
+        return read_header(self.disk)
+
     def wait_counting(self, ctx, boots, timeout=60):
         """Until the guest has written a header with this boot count."""
-        ctx.wait(lambda: read_header(self.disk).get("boots") == boots and
-                 read_header(self.disk).get("counter", 0) > 0, timeout,
+        ctx.wait(lambda: self.header().get("boots") == boots and
+                 self.header().get("counter", 0) > 0, timeout,
                  "the guest to count (boot %d)" % boots)
-        return read_header(self.disk)
+        return self.header()
 
     def teardown(self, ctx):
         pass

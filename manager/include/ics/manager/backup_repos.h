@@ -16,9 +16,10 @@
 
 #include "ics/manager/store.h"
 
-/* Check @path (absolute, an existing directory, not under /dev, /proc,
- * /sys, /run, @state_dir or a pool's .ics directory, also after following
- * symbolic links) and make it a repository if it is not one: its real
+/* Check @path (absolute, an existing directory, not where the VMs'
+ * never-path rule forbids -- /dev, /proc, /sys, /run, @state_dir, a pool's
+ * .ics directory, another repository -- also after following symbolic
+ * links) and make it a repository if it is not one: its real
  * path and the repository's id (g_free both); INVALID_ARGUMENT naming what
  * is wrong.  File system work: outside any store transaction. */
 gboolean ics_backup_repos_prepare(const char *path, const char *state_dir, char **real,

@@ -27,4 +27,11 @@ typedef struct {
 gboolean ics_vm_paths_check(IcsStore *store, const IcsVmPathPolicy *policy, const IcsPrincipal *p,
 			    const IcsVmMeta *vm, const char **failed_rule, GError **error);
 
+/* The never-path rule on one spelling of @path: under /dev, /proc, /sys,
+ * /run, @pol->state_dir, a pool's .ics directory or a backup repository.
+ * (Backup repositories are refused the same places, backup_repos.c.) */
+gboolean ics_vm_path_never(const IcsVmPathPolicy *pol, const char *path);
+/* @path is @dir or below it. */
+gboolean ics_path_within(const char *path, const char *dir);
+
 #endif /* ICS_MANAGER_VM_PATHS_H */
