@@ -212,7 +212,9 @@ class Context:
     def sampler_or_truth(self, rid):
         return self.sampler.where(rid) if self.sampler else []
 
-    def wait(self, pred, timeout, what):
+    def wait(self, pred, timeout, what, last=None):
+        """Until pred() is true; on timeout the failure says what was
+        awaited and, when given, what last() says the state was."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             try:
@@ -221,7 +223,26 @@ class Context:
             except icslab.LabError:
                 pass
             time.sleep(0.1)
-        raise ScenarioFailed("timed out after %ds waiting for %s" % (timeout, what))
+        state = ""
+        if last is not None:
+            try:
+                state = " (last: %s)" % last()
+            except icslab.LabError as e:
+                state = " (last: %s)" % e
+        raise ScenarioFailed("timed out after %ds waiting for %s%s" % (timeout, what, state))
+
+    def failed_ops(self, prefix):
+        """Failed operations Pacemaker recorded for resources whose id starts
+        with prefix: "op_key status on node: exit reason"."""
+        import xml.etree.ElementTree as ET
+        try:
+            p = self.crm(["crm_mon", "-1", "--output-as=xml"], check=False)
+            root = ET.fromstring(p.stdout)
+        except (icslab.LabError, ET.ParseError):
+            return []
+        return ["%s %s on %s: %s" % (f.get("op_key"), f.get("status"), f.get("node"),
+                                     (f.get("exitreason") or "")[:600])
+                for f in root.iter("failure") if f.get("op_key", "").startswith(prefix)]
 
     def wait_started(self, rid, timeout=60, not_on=()):
         """Until the resource is really active on exactly one node (not in not_on)."""

@@ -351,15 +351,7 @@ def verify(ctx, token, writer):
 
 def failed_starts(ctx):
     """Failed operations of the manager's primitives Pacemaker recorded."""
-    import xml.etree.ElementTree as ET
-    try:
-        p = ctx.crm(["crm_mon", "-1", "--output-as=xml"], check=False)
-        root = ET.fromstring(p.stdout)
-    except (icslab.LabError, ET.ParseError):
-        return []
-    return ["%s %s on %s: %s" % (f.get("op_key"), f.get("status"), f.get("node"),
-                                 (f.get("exitreason") or "")[:600])
-            for f in root.iter("failure") if f.get("op_key", "").startswith(GROUP)]
+    return ctx.failed_ops(GROUP)
 
 
 def observers_ready(ctx, holder, timeout=60):
@@ -372,8 +364,14 @@ def observers_ready(ctx, holder, timeout=60):
     t = time.monotonic()
     for n in ctx.lab.nodes():
         if n != holder:
-            ctx.wait(lambda: takeover_verdict(ctx, n) == "refuse-alive", timeout,
-                     "%s to watch the manager's lease holder %s renew" % (n, holder))
+            seen = {}
+
+            def alive():
+                seen["v"] = takeover_verdict(ctx, n, why=True)
+                return seen["v"].startswith("refuse-alive")
+            ctx.wait(alive, timeout,
+                     "%s to watch the manager's lease holder %s renew" % (n, holder),
+                     last=lambda: seen.get("v", "no verdict yet"))
     ctx.info["observers_wait_s"] = round(time.monotonic() - t, 1)
 
 
@@ -482,9 +480,10 @@ class ManagerCableCut(_ManagerFault):
             ctx.lab.heal(self.node)
 
 
-def takeover_verdict(ctx, node):
+def takeover_verdict(ctx, node, why=False):
     """What `ics-lease takeover --dry-run` says about the manager's lease on
-    `node` now (a verdict, or why it cannot say)."""
+    `node` now (a verdict, with its reason when why, or why it cannot
+    say)."""
     try:
         # a dry run that reaches the renewal watch lasts 10.5 s
         p = ctx.lab.node_run(node, ["ics-lease", "takeover", storage.POOL, LEASE,
@@ -492,7 +491,8 @@ def takeover_verdict(ctx, node):
     except icslab.LabError as e:
         return "n/a (%s)" % e
     try:
-        return json.loads(p.stdout)["verdict"]
+        j = json.loads(p.stdout)
+        return "%s: %s" % (j["verdict"], j.get("reason")) if why else j["verdict"]
     except (ValueError, KeyError):
         err = (p.stderr or p.stdout).strip().splitlines()
         return "n/a (%s)" % (err[-1][:80] if err else "exit %d" % p.returncode)

@@ -521,6 +521,16 @@ def takeover_verdict(ctx, node, lease, pool=POOL, extra=()):
         raise ScenarioFailed("takeover --dry-run on %s printed %r %r" % (node, p.stdout, p.stderr))
 
 
+def forget_fencing(ctx, target):
+    """Clear the fencer's history of target.  A scenario that leaves a manual
+    confirmation, an unfencing or a failed fencing of a node as its newest
+    record changes every later takeover verdict about that node's live
+    incarnations (refuse-manual, refuse-not-confirmed instead of
+    refuse-alive): the manager scenarios, which wait for refuse-alive as
+    the steady state, then time out whenever the manager runs there."""
+    ctx.crm(["stonith_admin", "--history", target, "--cleanup"], check=False)
+
+
 def fence_history(ctx, node, target):
     """The fencer's history of target as node sees it (stonith_admin's text)."""
     p = ctx.crm(["stonith_admin", "--history", target, "--verbose"], node=node, check=False)
@@ -545,6 +555,11 @@ class _HoleScenario(_Lease):
                 raise ScenarioFailed("%s took the lease from the live %s" % (self.b, self.a))
             tries.append(r)
         return tries
+
+    def teardown(self, ctx):
+        super().teardown(ctx)
+        if getattr(self, "a", None):
+            forget_fencing(ctx, self.a)
 
 
 class LeaseUnfence(_HoleScenario):

@@ -696,6 +696,8 @@ class VmManualConfirm(_Vm):
                  '<primitive id="%s"/>' % self.device], check=False)
         if getattr(self, "node", None):
             ctx.lab.power_on(self.node)
+            # its failed fencing and the manual confirmation stay behind
+            storage.forget_fencing(ctx, self.node)
 
 
 SCENARIOS = [VmCrash, VmHostCrash, VmLiveMigration, VmMigrationTargetCrash, VmCableCut,
@@ -750,7 +752,10 @@ class VmRollingMaintenance(Scenario):
             def ok():
                 h = read_header(disk)
                 if h.get("boots", 1) != 1:
-                    raise ScenarioFailed("%s restarted (boot %s)" % (rid, h.get("boots")))
+                    raise ScenarioFailed("%s restarted (boot %s); Pacemaker's failed "
+                                         "operations: %s" % (rid, h.get("boots"),
+                                                             "; ".join(ctx.failed_ops(rid))
+                                                             or "none"))
                 el = (time.monotonic() - t0) * 1000
                 return h.get("uptime_ms", 0) >= h0["uptime_ms"] + el - 3000
             ctx.wait(ok, 30, "%s's uptime to continue" % rid)
