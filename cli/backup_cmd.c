@@ -8,6 +8,8 @@
  * task, followed like the power operations (progress, --no-wait,
  * --timeout); its result says whether it was incremental, and when not,
  * why.  `ics-backup` works on a repository without the manager.
+ * `backup system` lists and takes the manager's own backups
+ * (/api/v1/system/backups).
  */
 #include "config.h"
 
@@ -222,18 +224,116 @@ static int cmd_run(int argc, char **argv)
 	return ICS_ADMIN_EXIT_OK;
 }
 
+/* ---- the manager's own backups (/api/v1/system/backups) ---------------- */
+
+static int cmd_system_list(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) all = NULL;
+	g_autoptr(GPtrArray) t = NULL;
+	json_t *v;
+	size_t i;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "",
+			     "List the manager's own backups, newest first.", NULL, 0, 0,
+			     &error) ||
+	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (all = ics_rest_call(rest, "GET", "/api/v1/system/backups", NULL, NULL, &error)) ==
+		    NULL)
+		return ics_admin_finish(error);
+	if (c.json) {
+		ics_admin_print_json(all);
+		return ICS_ADMIN_EXIT_OK;
+	}
+	t = ics_admin_table_new("NAME", "CREATED", "SIZE", "SCHEMA", "ICS", NULL);
+	json_array_foreach(json_object_get(all, "backups"), i, v)
+	{
+		g_autofree char *size =
+			g_format_size((guint64)json_integer_value(json_object_get(v, "bytes")));
+		g_autofree char *schema = g_strdup_printf(
+			"%" JSON_INTEGER_FORMAT,
+			json_integer_value(json_object_get(v, "schema_version")));
+
+		ics_admin_table_add(t, ics_admin_str(v, "name", "?"),
+				    ics_admin_str(v, "created", "-"), size, schema,
+				    ics_admin_str(v, "ics_version", "-"), NULL);
+	}
+	ics_admin_table_print(t);
+	json_array_foreach(json_object_get(all, "problems"), i, v)
+		fprintf(stderr, "ics-admin: %s\n", json_string_value(v));
+	return ICS_ADMIN_EXIT_OK;
+}
+
+static int cmd_system_run(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) task = NULL, done = NULL, last = NULL;
+	gboolean no_wait = FALSE;
+	gint timeout = 600;
+	GOptionEntry extra[] = {
+		{ "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, "Print the task id and return",
+		  NULL },
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+		  "Seconds to wait for the task (600)", "S" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+
+	if (!ics_admin_parse(&argc, &argv, &c, "",
+			     "Back up the manager now: its database, sealing key and TLS files "
+			     "(a task).",
+			     extra, 0, 0, &error))
+		return ics_admin_finish(error);
+	if (timeout <= 0) {
+		ics_error_invalid(&error, "backup system run: --timeout must be positive");
+		return ics_admin_finish(error);
+	}
+	if ((rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (task = ics_rest_call(rest, "POST", "/api/v1/system/backups", NULL, NULL, &error)) ==
+		    NULL)
+		return ics_admin_finish(error);
+	if (no_wait || c.json)
+		return ics_admin_task_follow(rest, task, no_wait, c.json, (guint)timeout);
+	done = ics_admin_task_wait(rest, json_integer_value(json_object_get(task, "id")),
+				   (guint)timeout, &last, &error);
+	if (done == NULL)
+		return ics_admin_finish(error);
+	printf("system backup %s written\n",
+	       ics_admin_str(json_object_get(done, "result"), "name", "?"));
+	return ICS_ADMIN_EXIT_OK;
+}
+
+static int cmd_system(int argc, char **argv)
+{
+	static const IcsAdminCommand cmds[] = {
+		{ "list", cmd_system_list },
+		{ "run", cmd_system_run },
+		{ NULL, NULL },
+	};
+
+	return ics_admin_dispatch("backup system", cmds,
+				  "  list\n"
+				  "  run [--no-wait] [--timeout S]\n",
+				  argc, argv);
+}
+
 int ics_admin_backup_main(int argc, char **argv)
 {
 	static const IcsAdminCommand cmds[] = {
 		{ "repo", cmd_repo },
 		{ "list", cmd_list },
 		{ "run", cmd_run },
+		{ "system", cmd_system },
 		{ NULL, NULL },
 	};
 
 	return ics_admin_dispatch("backup", cmds,
 				  "  repo list | add NAME PATH | remove NAME\n"
 				  "  list VM\n"
-				  "  run VM --repository NAME [--full] [--no-wait] [--timeout S]\n",
+				  "  run VM --repository NAME [--full] [--no-wait] [--timeout S]\n"
+				  "  system list | run [--no-wait] [--timeout S]\n",
 				  argc, argv);
 }

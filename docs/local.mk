@@ -21,4 +21,4 @@ man_MANS += docs/ics-managerd.8
 EXTRA_DIST += docs/ics-managerd.8 docs/openapi.yaml docs/manager-security.md docs/console-security.md
 # Manager HA: the manager agent, its state backends and quorum disk.
 man_MANS += docs/ocf_ics_manager.7
-EXTRA_DIST += docs/ocf_ics_manager.7 docs/manager-ha.md
+EXTRA_DIST += docs/ocf_ics_manager.7 docs/manager-ha.md docs/manager-backup.md

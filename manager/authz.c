@@ -20,7 +20,8 @@ const char *const ics_permissions[] = {
 	"event.read",	"user.read",	"user.admin", "role.read",	  "role.admin",
 	"audit.read",	"apikey.admin", "host.read",  "host.maintenance", "volume.read",
 	"volume.write", "drs.read",	"drs.admin",  "vm.host_path",	  "directory.read",
-	"directory.admin", "vm.console", "backup.read", "backup.run", "backup.admin", NULL,
+	"directory.admin", "vm.console", "backup.read", "backup.run", "backup.admin",
+	"system.backup", NULL,
 };
 
 static const char *const vm_manager_permissions[] = {

@@ -155,6 +155,10 @@ const IcsRouteRule ics_route_rules[] = {
 	{ "DELETE", "/api/v1/backup-repositories/{repository}", PERM, "backup.admin", NULL,
 	  "unregisters; the backups stay on disk", FALSE },
 
+	{ "GET", "/api/v1/system/backups", PERM, "system.backup", NULL,
+	  "holds every secret: administrators", FALSE },
+	{ "POST", "/api/v1/system/backups", PERM, "system.backup", NULL, "one at a time (409)",
+	  FALSE },
 	{ "GET", "/api/v1/drs/config", PERM, "drs.read", NULL, NULL, FALSE },
 	{ "PUT", "/api/v1/drs/config", PERM, "drs.admin", NULL, NULL, FALSE },
 	{ "GET", "/api/v1/drs/plan", PERM, "drs.read", NULL, NULL, FALSE },

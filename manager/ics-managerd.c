@@ -28,6 +28,7 @@
 #include "ics/manager/cluster_service.h"
 #include "ics/manager/fence_events.h"
 #include "ics/manager/manager.h"
+#include "ics/manager/system_backup.h"
 #include "ics/manager/vm_mirror.h"
 
 static gboolean on_signal(gpointer data)
@@ -40,6 +41,7 @@ static gboolean on_signal(gpointer data)
 int main(int argc, char **argv)
 {
 	g_autofree char *config = NULL, *state_dir = NULL, *listen = NULL, *tls_names = NULL;
+	g_autofree char *restore = NULL;
 	gboolean foreground = FALSE, bootstrap = FALSE, insecure = FALSE, test_mode = FALSE;
 	gboolean with_cluster = FALSE, no_cluster = FALSE, authz_table = FALSE;
 	GOptionEntry entries[] = {
@@ -66,6 +68,9 @@ int main(int argc, char **argv)
 		{ "authz-table", 0, 0, G_OPTION_ARG_NONE, &authz_table,
 		  "Print who may call each API route and what request fields need, and exit",
 		  NULL },
+		{ "restore", 0, 0, G_OPTION_ARG_FILENAME, &restore,
+		  "Rebuild the (empty) state directory from a system backup, and exit",
+		  "BACKUP-DIR" },
 		{ "test-mode", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &test_mode, NULL, NULL },
 		{ NULL },
 	};
@@ -93,7 +98,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ics-managerd: --cluster and --no-cluster exclude each other\n");
 		return 2;
 	}
-	ics_log_init("ics-managerd", foreground ? ICS_LOG_STDERR : ICS_LOG_SYSLOG, ICS_LOG_INFO);
+	ics_log_init("ics-managerd", foreground || restore ? ICS_LOG_STDERR : ICS_LOG_SYSLOG, ICS_LOG_INFO);
 	ics_manager_config_init(&cfg);
 	if (!ics_manager_config_load(&cfg, config ? config : ICS_MANAGER_DEFAULT_CONFIG,
 				     config != NULL, &err))
@@ -108,6 +113,14 @@ int main(int argc, char **argv)
 		goto fail;
 	cfg.insecure_http = insecure;
 	cfg.test_mode = test_mode;
+	if (restore) {
+		if (!ics_system_backup_restore(restore, cfg.state_dir, &err))
+			goto fail;
+		printf("state directory %s restored from %s; start ics-managerd to serve it\n",
+		       cfg.state_dir, restore);
+		ics_manager_config_clear(&cfg);
+		return 0;
+	}
 	if (!foreground && daemon(0, 0) != 0) {
 		ics_error_set_errno(&err, errno, "cannot become a daemon");
 		goto fail;

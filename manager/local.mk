@@ -9,6 +9,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_apikeys.c \
 	manager/api_audit.c \
 	manager/api_backups.c \
+	manager/api_system.c \
 	manager/api_console.c \
 	manager/api_directories.c \
 	manager/api_dispatch.c \
@@ -32,6 +33,8 @@ manager_libicsmanager_la_SOURCES = \
 	manager/authz_rules.c \
 	manager/backup_repos.c \
 	manager/backup_service.c \
+	manager/system_backup.c \
+	manager/system_backup_service.c \
 	manager/console_proxy.c \
 	manager/console_ticket.c \
 	manager/directory.c \
@@ -79,6 +82,8 @@ noinst_HEADERS += \
 	manager/include/ics/manager/authz.h \
 	manager/include/ics/manager/backup_repos.h \
 	manager/include/ics/manager/backup_service.h \
+	manager/include/ics/manager/system_backup.h \
+	manager/include/ics/manager/system_backup_service.h \
 	manager/include/ics/manager/cluster_ops.h \
 	manager/include/ics/manager/console_proxy.h \
 	manager/include/ics/manager/console_ticket.h \
@@ -193,6 +198,7 @@ icsmgr_tests = \
 	manager/tests/test_request_fuzz \
 	manager/tests/test_volumes \
 	manager/tests/test_backups \
+	manager/tests/test_system_backup \
 	manager/tests/test_console \
 	manager/tests/test_console_proxy \
 	manager/tests/test_concurrency \
@@ -279,6 +285,11 @@ manager_tests_test_backups_SOURCES = manager/tests/test_backups.c manager/tests/
 manager_tests_test_backups_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_backups_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_backups_LDADD = $(icsmgr_test_libs)
+manager_tests_test_system_backup_SOURCES = manager/tests/test_system_backup.c \
+	manager/tests/mgr_test_util.h
+manager_tests_test_system_backup_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_system_backup_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_system_backup_LDADD = $(icsmgr_test_libs)
 manager_tests_test_volumes_SOURCES = manager/tests/test_volumes.c manager/tests/mgr_test_util.h
 manager_tests_test_volumes_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_volumes_CFLAGS = $(ICS_TEST_CFLAGS)

@@ -32,6 +32,8 @@
 #include "ics/manager/vm_service.h"
 #include "ics/manager/volumes.h"
 #include "ics/manager/backup_service.h"
+#include "ics/manager/system_backup.h"
+#include "ics/manager/system_backup_service.h"
 
 #include "api.h"
 
@@ -57,6 +59,8 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->audit_max_rows = 1000000;
 	cfg->totp_issuer = g_strdup("ICS");
 	cfg->directory_check_ms = 10000;
+	cfg->system_backup_keep = ICS_SYSTEM_BACKUP_DEFAULT_KEEP;
+	cfg->system_backup_period_s = ICS_SYSTEM_BACKUP_DEFAULT_PERIOD_S;
 	ics_login_policy_defaults(&cfg->policy);
 #ifdef ICS_CONSOLE_DEFAULT_DIR
 	/* configure --enable-console: where make install put the console */
@@ -76,6 +80,7 @@ void ics_manager_config_clear(IcsManagerConfig *cfg)
 	g_strfreev(cfg->vm_path_roots);
 	g_strfreev(cfg->tls_names);
 	g_free(cfg->totp_issuer);
+	g_free(cfg->system_backup_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -185,7 +190,10 @@ static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
 	    !load_uint(kf, "manager", "mirror_period_seconds", 0, 86400, &cfg->mirror_period_s,
 		       error) ||
 	    !load_uint(kf, "audit", "max_age_days", 1, 36500, &cfg->audit_max_age_days, error) ||
-	    !load_uint(kf, "audit", "max_rows", 1000, G_MAXINT32, &cfg->audit_max_rows, error))
+	    !load_uint(kf, "audit", "max_rows", 1000, G_MAXINT32, &cfg->audit_max_rows, error) ||
+	    !load_uint(kf, "system_backup", "keep", 1, 1000, &cfg->system_backup_keep, error) ||
+	    !load_uint(kf, "system_backup", "period_seconds", 0, 366 * 86400,
+		       &cfg->system_backup_period_s, error))
 		return FALSE;
 	if (g_key_file_has_key(kf, "directories", "check_seconds", NULL)) {
 		guint s = 0;
@@ -240,6 +248,7 @@ gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboole
 	    !load_path_list(kf, "security", "vm_path_roots", &cfg->vm_path_roots, error))
 		goto bad;
 	replace_string(kf, "security", "totp_issuer", &cfg->totp_issuer);
+	replace_string(kf, "system_backup", "directory", &cfg->system_backup_dir);
 	if (cfg->totp_issuer[0] == '\0' || strlen(cfg->totp_issuer) > 64 ||
 	    !g_utf8_validate(cfg->totp_issuer, -1, NULL) || strchr(cfg->totp_issuer, ':')) {
 		ics_error_invalid(error, "[security] totp_issuer must be 1 to 64 characters of "
@@ -294,6 +303,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->cfg.vm_path_roots = g_strdupv(cfg->vm_path_roots);
 	m->cfg.tls_names = g_strdupv(cfg->tls_names);
 	m->cfg.totp_issuer = g_strdup(cfg->totp_issuer);
+	m->cfg.system_backup_dir = g_strdup(cfg->system_backup_dir);
 	ics_totp_global_init();
 	m->cluster = cluster;
 	if (g_mkdir_with_parents(m->cfg.state_dir, 0700) != 0) {
@@ -335,6 +345,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->volumes = ics_volumes_new(m->cfg.volume_uri);
 	ics_volume_tasks_register(m);
 	ics_backup_tasks_register(m);
+	ics_system_backup_register(m);
 	ics_directory_sync_register(m);
 	if (m->cfg.test_mode)
 		ics_task_runner_register(m->tasks, &ics_task_kind_test_sleep);
@@ -342,6 +353,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 		return NULL;
 	m->directory_sync = ics_directory_sync_start(m, m->cfg.directory_check_ms);
 	ics_drs_service_start(m->drs);
+	m->system_backups = ics_system_backup_start(m);
 	m->router = ics_router_new();
 	m->routes = g_ptr_array_new_with_free_func(g_free);
 	ics_api_register(m->router, m->routes);
@@ -421,10 +433,11 @@ void ics_manager_free(IcsManager *m)
 	ics_console_proxy_free(m->console_proxy);
 	/* The mirror writes through the store and publishes: stopped first. */
 	ics_vm_mirror_free(m->mirror);
-	/* DRS and the directory sync queue tasks: stopped before the tasks
-	 * are. */
+	/* DRS, the directory sync and the system backup period queue
+	 * tasks: stopped before the tasks are. */
 	ics_drs_service_stop(m->drs);
 	ics_directory_sync_free(m->directory_sync);
+	ics_system_backup_stop(m->system_backups);
 	ics_task_runner_free(m->tasks);
 	ics_drs_service_free(m->drs);
 	ics_volumes_free(m->volumes);

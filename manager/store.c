@@ -19,11 +19,17 @@
  * ics_store_read_begin(); until ics_store_read_end(), ics_store_stmt() on
  * that thread prepares on it, so the modules' query functions need not
  * know which connection they run on.
+ *
+ * A snapshot (the system backup) copies the database with SQLite's online
+ * backup API from a reader: one read transaction, so the copy is one
+ * consistent point in time, and the writer goes on committing meanwhile.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ics/error.h"
 #include "ics/log.h"
@@ -428,5 +434,88 @@ gboolean ics_store_writable(IcsStore *store, GError **error)
 	if (!ics_store_begin(store, error))
 		return FALSE;
 	ics_store_rollback(store);
+	return TRUE;
+}
+
+gboolean ics_store_snapshot(IcsStore *store, const char *dest, const volatile gint *cancel,
+			    GError **error)
+{
+	sqlite3 *out = NULL;
+	sqlite3_backup *b;
+	Reader *r;
+	int fd, rc;
+
+	g_assert(g_private_get(&current_reader) == NULL);
+	/* owner only from the first byte: password hashes and sealed secrets */
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		ics_error_set_errno(error, errno, "cannot create %s", dest);
+		return FALSE;
+	}
+	close(fd);
+	rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "database copy %s: %s", dest,
+			    out ? sqlite3_errmsg(out) : sqlite3_errstr(rc));
+		sqlite3_close(out);
+		return FALSE;
+	}
+	r = g_async_queue_pop(store->free_readers);
+	/* One read transaction on the source across every step: the copy is
+	 * that snapshot, however the writer commits meanwhile, and it goes in
+	 * steps so that a cancel (the manager stopping) is heard. */
+	rc = sqlite3_exec(r->db, "BEGIN; SELECT count(*) FROM sqlite_master;", NULL, NULL, NULL);
+	b = rc == SQLITE_OK ? sqlite3_backup_init(out, "main", r->db, "main") : NULL;
+	if (b == NULL && rc == SQLITE_OK)
+		rc = sqlite3_errcode(out);
+	while (b && (rc = sqlite3_backup_step(b, 32)) == SQLITE_OK) {
+		if (cancel && g_atomic_int_get(cancel)) {
+			rc = SQLITE_INTERRUPT;
+			break;
+		}
+	}
+	if (b && sqlite3_backup_finish(b) != SQLITE_OK && rc == SQLITE_DONE)
+		rc = sqlite3_errcode(out);
+	if (!sqlite3_get_autocommit(r->db))
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	g_async_queue_push(store->free_readers, r);
+	if (rc == SQLITE_INTERRUPT) {
+		sqlite3_close(out);
+		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT, "cancelled");
+		return FALSE;
+	}
+	/* one self-contained file, checked before it is called a copy */
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_stmt *st = NULL;
+
+		rc = sqlite3_prepare_v2(out, "PRAGMA quick_check", -1, &st, NULL);
+		if (rc == SQLITE_OK &&
+		    (sqlite3_step(st) != SQLITE_ROW ||
+		     g_strcmp0((const char *)sqlite3_column_text(st, 0), "ok") != 0))
+			rc = SQLITE_CORRUPT;
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_OK) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "database copy %s: %s", dest,
+			    rc == SQLITE_CORRUPT ? "the copy fails its integrity check"
+						 : sqlite3_errmsg(out));
+		sqlite3_close(out);
+		return FALSE;
+	}
+	if (sqlite3_close(out) != SQLITE_OK) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "database copy %s: cannot close it",
+			    dest);
+		return FALSE;
+	}
+	fd = open(dest, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fsync(fd) < 0) {
+		ics_error_set_errno(error, errno, "cannot sync %s", dest);
+		if (fd >= 0)
+			close(fd);
+		return FALSE;
+	}
+	close(fd);
 	return TRUE;
 }

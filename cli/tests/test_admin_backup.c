@@ -4,7 +4,8 @@
  * cluster adapter backs a VM up by really copying a qcow2 disk (the
  * stopped-VM path of libicsbackup): the table, JSON and one-line outputs,
  * a VM named by its name, and the exit status of bad paths and names (2),
- * unknown VMs and repositories (3), a repository registered twice (4).
+ * unknown VMs and repositories (3), a repository registered twice (4);
+ * `backup system run|list` on the manager's own backups.
  */
 #include "config.h"
 
@@ -112,10 +113,34 @@ static void test_backup_commands(void **state)
 	assert_int_equal(cli_run(&r, NULL, "backup", "frobnicate", NULL), 2);
 }
 
+/* The manager's own backups: run (waits for the task), list as a table
+ * and as JSON, a bad --timeout. */
+static void test_system_backup_commands(void **state)
+{
+	ApiTest *t = *state;
+	g_auto(CliRun) r = { 0 };
+	g_autoptr(json_t) j = NULL;
+
+	api_test_login_admin(t);
+	assert_int_equal(cli_run(&r, NULL, "backup", "system", "run", NULL), 0);
+	assert_non_null(strstr(r.out, "system backup ics-manager-"));
+	assert_non_null(strstr(r.out, " written"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "system", "run", "--timeout", "0", NULL), 2);
+	assert_int_equal(cli_run(&r, NULL, "backup", "system", "list", NULL), 0);
+	assert_non_null(strstr(r.out, "SCHEMA"));
+	assert_non_null(strstr(r.out, "ics-manager-"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "system", "list", "--json", NULL), 0);
+	j = json_loads(r.out, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "backups")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "keep")), 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_backup_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_system_backup_commands, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,7 @@ export interface Backup {
   kind: "full" | "incremental"; parent: string | null; full_reason: string | null; consistency: string;
   bytes_written: number; duration_ms: number; disks: { target: string; virtual_size: number; file_size: number }[];
 }
+export interface SystemBackup { name: string; created: string; ics_version: string; schema_version: number; bytes: number }
 export interface User { name: string; enabled: boolean; roles: string[]; locked: boolean; created_at: string; directory?: string | null; second_factor_enrolled?: boolean }
 export interface Role { name: string; builtin: boolean; description: string; permissions: string[] }
 export interface ApiKey { access_key_id: string; user: string; description: string; created_at: string; last_used_at: string | null }
@@ -167,6 +168,8 @@ export const api = {
   removeBackupRepo: (name: string) => request<void>("DELETE", `/api/v1/backup-repositories/${enc(name)}`),
   vmBackups: (uuid: string) => request<{ backups: Backup[]; problems: string[] }>("GET", `/api/v1/vms/${enc(uuid)}/backups`),
   backupVm: (uuid: string, repository: string, full: boolean) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/backups`, { repository, full }),
+  systemBackups: () => request<{ backups: SystemBackup[]; problems: string[]; keep: number; period_seconds: number }>("GET", "/api/v1/system/backups"),
+  backupSystem: () => request<Task>("POST", "/api/v1/system/backups"),
   tasks: (before?: number | null) => request<Page<Task, number>>("GET", "/api/v1/tasks" + query({ limit: 50, before })),
   cancelTask: (id: number) => request<Task>("POST", `/api/v1/tasks/${id}/cancel`),
 

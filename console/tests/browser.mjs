@@ -176,6 +176,11 @@ try {
   await page.waitForSelector("td:text-is('nightly')", { timeout: 10000 });
   check("a backup repository registered from the Backups page is listed",
     fs.existsSync(path.join(backups, "ics-backup-repository.json")));
+  // the manager's own backups: taken from the same page, then listed
+  await page.getByRole("button", { name: "Back up the manager now" }).click();
+  await page.waitForSelector("table[aria-label='Manager backups'] code:text('ics-manager-')", { timeout: 20000 });
+  check("the manager backed up from the Backups page lists the new backup",
+    await page.locator("table[aria-label='Manager backups'] tbody tr").count() >= 1);
   await audit("backups");
   noProblems("Backups");
   await page.goto(base + `/console/#/vms/${vm.uuid}`);

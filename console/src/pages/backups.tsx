@@ -1,7 +1,8 @@
 // backups.tsx: backup repositories -- the directories VMs are backed up
 // into (register one: administrators, it is a host path; unregister: the
-// backups stay on disk) -- and a VM's backups with "back up now", shown on
-// the VM's page.  The backups themselves are read from the repositories
+// backups stay on disk) --, the manager's own backups (system.backup:
+// they hold every secret) with "back up the manager now", and a VM's
+// backups with "back up now", shown on the VM's page.  The backups themselves are read from the repositories
 // at each request (docs/backup-format.md); a backup is a task whose
 // progress shows here, and the list reloads when one ends.
 import { useState } from "preact/hooks";
@@ -54,7 +55,38 @@ export function BackupReposPage({ me }: { params: Record<string, string>; me: Wh
         </form>
       )}
       <ErrorBox error={act.error} />
+      {me.permissions.includes("system.backup") && <SystemBackups />}
     </>
+  );
+}
+
+function SystemBackups() {
+  const list = useResource(() => api.systemBackups(), []);
+  const act = useAction();
+  useEvent(["task.updated"], (e) => {
+    const t = e.data as Task | undefined;
+    if (e.type === "reset" || (t?.kind === "manager.backup" && t.state !== "running" && t.state !== "queued")) list.reload();
+  });
+  const period = list.data?.period_seconds;
+  return (
+    <section aria-label="Manager backups">
+      <h2>Manager backups</h2>
+      <p class="note">The manager's own database, sealing key and TLS files: {period ? `one every ${period % 86400 === 0 ? `${period / 86400} day(s)` : `${period} s`}` : "on demand only"}, the newest {list.data?.keep ?? "…"} kept. <code>ics-managerd --restore</code> rebuilds a manager from one.</p>
+      <ErrorBox error={list.error} />
+      {!list.data && !list.error && <Loading what="manager backups" />}
+      {list.data && (list.data.backups.length ? (
+        <table aria-label="Manager backups">
+          <thead><tr><th scope="col">Created</th><th scope="col">Name</th><th scope="col">Size</th><th scope="col">Schema</th><th scope="col">ICS</th></tr></thead>
+          <tbody>{list.data.backups.map((b) => (
+            <tr key={b.name}><td>{when(b.created)}</td><td><code>{b.name}</code></td><td>{bytes(b.bytes)}</td><td>{b.schema_version}</td><td>{b.ics_version}</td></tr>
+          ))}</tbody>
+        </table>
+      ) : <p class="note">No manager backup yet.</p>)}
+      {list.data?.problems.map((p) => <p key={p} class="error-box" role="alert">{p}</p>)}
+      <button disabled={act.busy} onClick={() => act.run(() => api.backupSystem())}>Back up the manager now</button>
+      <ErrorBox error={act.error} />
+      <TaskProgress id={act.taskId} label="Manager backup" />
+    </section>
   );
 }
 

@@ -77,6 +77,13 @@ typedef struct {
 	/* [directories] check_seconds: how often the periodic sync looks for
 	 * domains due (kept in ms: tests use less than a second). */
 	guint directory_check_ms;
+	/* [system_backup]: where the manager's own backups go (directory;
+	 * NULL: <state_dir>/system-backups), how many are kept (keep, 7)
+	 * and how old the newest may get before the next is taken
+	 * (period_seconds, a day; 0: on demand only). */
+	char *system_backup_dir;
+	guint system_backup_keep;
+	guint system_backup_period_s;
 } IcsManagerConfig;
 
 /* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS with
@@ -88,8 +95,8 @@ void ics_manager_config_init(IcsManagerConfig *cfg);
 /* Override from a GKeyFile ([manager] state_dir, listen, max_body;
  * [tls] cert, key, priorities; [limits] max_connections,
  * per_ip_connections, idle_timeout_seconds, event_streams_per_user,
- * event_streams; [audit] max_age_days, max_rows; [security] see
- * login_policy.h).  A missing file is an error only when @required. */
+ * event_streams; [audit] max_age_days, max_rows; [system_backup]
+ * directory, keep, period_seconds; [security] see login_policy.h).  A missing file is an error only when @required. */
 gboolean ics_manager_config_load(IcsManagerConfig *cfg, const char *path, gboolean required,
 				 GError **error);
 /* Parse "ADDR:PORT" or "[ADDR6]:PORT" into the config. */
@@ -131,6 +138,10 @@ typedef struct IcsManager {
 	IcsTaskKind directory_sync_kind;
 	/* The task kind of VM backups (backup_service.h). */
 	IcsTaskKind vm_backup_kind;
+	/* The manager's own backup: its task kind and its period
+	 * (system_backup_service.h; NULL when the period is 0). */
+	IcsTaskKind system_backup_kind;
+	struct IcsSystemBackups *system_backups;
 	/* Bumped (atomically) whenever sessions, keys, accounts or roles
 	 * change in a way that may end what an open event stream was
 	 * allowed (ics_manager_credentials_revoked). */

@@ -97,6 +97,17 @@ gint64 ics_store_last_insert_id(IcsStore *store);
  * started (and is rolled back at once). */
 gboolean ics_store_writable(IcsStore *store, GError **error);
 
+/* Copy the whole database, as of one moment, into the new file @dest
+ * (mode 0600; refused if it exists) with SQLite's online backup API, on
+ * a reader: writers are not held up.  The copy is a single file (no
+ * journal), passes quick_check and is synced.  It is copied in steps,
+ * all in one read transaction; when *@cancel (may be NULL) becomes true it
+ * stops with INVALID_ARGUMENT "cancelled".  The caller holds neither the
+ * lock nor a reader; on failure @dest may be left for the caller to
+ * remove. */
+gboolean ics_store_snapshot(IcsStore *store, const char *dest, const volatile gint *cancel,
+			    GError **error);
+
 /* ---- schema (store_schema.c) ------------------------------------------ */
 
 /* The migrations, oldest first: migration i (0-based) brings the schema
