@@ -17,9 +17,8 @@
  * The periodic thread only queues tasks; the task runner's threads do the
  * work, so a sync is a task wherever it came from (visible and recorded;
  * a sync is not cancelled half-way: it reads, then applies in one
- * transaction).  The thread wakes every check_ms and is
- * stopped (and joined) before the task runner.  Its one lock, @lock,
- * guards @stop.
+ * transaction).  The thread (an IcsPeriodic) wakes every check_ms and is
+ * stopped (and joined) before the task runner.
  */
 #include "config.h"
 
@@ -33,6 +32,7 @@
 #include "ics/manager/directory.h"
 #include "ics/manager/directory_ldap.h"
 #include "ics/manager/directory_sync.h"
+#include "ics/manager/periodic.h"
 #include "ics/manager/request_schema.h"
 #include "ics/manager/session.h"
 #include "ics/manager/task.h"
@@ -41,15 +41,6 @@
 #define MAX_USERS 100000
 #define MAX_GROUP_ENTRIES 10000
 #define NO_PASSWORD "!"
-
-struct IcsDirectorySync {
-	IcsManager *m;
-	GThread *thread;
-	guint check_ms;
-	GMutex lock;
-	GCond cond;
-	gboolean stop;
-};
 
 /* A user as the directory has it. */
 typedef struct {
@@ -564,9 +555,9 @@ static json_t *run_task(IcsTaskContext *ctx, const json_t *params, GError **erro
 
 /* Queue a sync of every domain whose period has passed and that has none
  * queued or running. */
-static void tick(IcsDirectorySync *s)
+static void tick(gpointer data)
 {
-	IcsManager *m = s->m;
+	IcsManager *m = data;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func(g_free);
 	gint64 now = ics_now_us();
@@ -610,26 +601,6 @@ static void tick(IcsDirectorySync *s)
 		ics_error("directory sync: cannot queue a periodic sync: %s", err->message);
 }
 
-static gpointer period_thread(gpointer data)
-{
-	IcsDirectorySync *s = data;
-
-	g_mutex_lock(&s->lock);
-	while (!s->stop) {
-		gint64 until = g_get_monotonic_time() + (gint64)s->check_ms * 1000;
-
-		while (!s->stop && g_cond_wait_until(&s->cond, &s->lock, until))
-			;
-		if (s->stop)
-			break;
-		g_mutex_unlock(&s->lock);
-		tick(s);
-		g_mutex_lock(&s->lock);
-	}
-	g_mutex_unlock(&s->lock);
-	return NULL;
-}
-
 void ics_directory_sync_register(IcsManager *m)
 {
 	m->directory_sync_kind = (IcsTaskKind){
@@ -641,28 +612,7 @@ void ics_directory_sync_register(IcsManager *m)
 	ics_task_runner_register(m->tasks, &m->directory_sync_kind);
 }
 
-IcsDirectorySync *ics_directory_sync_start(IcsManager *m, guint check_ms)
+IcsPeriodic *ics_directory_sync_start(IcsManager *m, guint check_ms)
 {
-	IcsDirectorySync *s = g_new0(IcsDirectorySync, 1);
-
-	s->m = m;
-	s->check_ms = check_ms;
-	g_mutex_init(&s->lock);
-	g_cond_init(&s->cond);
-	s->thread = g_thread_new("ics-dir-sync", period_thread, s);
-	return s;
-}
-
-void ics_directory_sync_free(IcsDirectorySync *s)
-{
-	if (s == NULL)
-		return;
-	g_mutex_lock(&s->lock);
-	s->stop = TRUE;
-	g_cond_signal(&s->cond);
-	g_mutex_unlock(&s->lock);
-	g_thread_join(s->thread);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->cond);
-	g_free(s);
+	return ics_periodic_start("ics-dir-sync", check_ms, tick, m);
 }

@@ -35,6 +35,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/backup_service.c \
 	manager/system_backup.c \
 	manager/system_backup_service.c \
+	manager/periodic.c \
 	manager/console_proxy.c \
 	manager/console_ticket.c \
 	manager/directory.c \
@@ -84,6 +85,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/backup_service.h \
 	manager/include/ics/manager/system_backup.h \
 	manager/include/ics/manager/system_backup_service.h \
+	manager/include/ics/manager/periodic.h \
 	manager/include/ics/manager/cluster_ops.h \
 	manager/include/ics/manager/console_proxy.h \
 	manager/include/ics/manager/console_ticket.h \

@@ -436,8 +436,8 @@ void ics_manager_free(IcsManager *m)
 	/* DRS, the directory sync and the system backup period queue
 	 * tasks: stopped before the tasks are. */
 	ics_drs_service_stop(m->drs);
-	ics_directory_sync_free(m->directory_sync);
-	ics_system_backup_stop(m->system_backups);
+	ics_periodic_stop(m->directory_sync);
+	ics_periodic_stop(m->system_backups);
 	ics_task_runner_free(m->tasks);
 	ics_drs_service_free(m->drs);
 	ics_volumes_free(m->volumes);

@@ -14,7 +14,7 @@
  * queues a backup when the newest one on disk is a period old or there is
  * none.  Deciding from the disk rather than
  * from memory is what makes it survive a failover: the manager that
- * takes over sees the same backups.  Its one lock, @lock, guards @stop.
+ * takes over sees the same backups.  The thread is an IcsPeriodic.
  */
 #include "config.h"
 
@@ -22,17 +22,10 @@
 #include "ics/log.h"
 #include "ics/manager/system_backup.h"
 #include "ics/manager/system_backup_service.h"
+#include "ics/manager/periodic.h"
 #include "ics/manager/task.h"
 
 #define KIND "manager.backup"
-
-struct IcsSystemBackups {
-	IcsManager *m;
-	GThread *thread;
-	GMutex lock;
-	GCond cond;
-	gboolean stop;
-};
 
 char *ics_system_backup_dir(IcsManager *m)
 {
@@ -84,9 +77,9 @@ void ics_system_backup_register(IcsManager *m)
 	ics_task_runner_register(m->tasks, &m->system_backup_kind);
 }
 
-static void tick(IcsSystemBackups *s)
+static void tick(gpointer data)
 {
-	IcsManager *m = s->m;
+	IcsManager *m = data;
 	g_autofree char *dir = ics_system_backup_dir(m);
 	g_autoptr(GError) err = NULL;
 	gint64 age = ics_system_backup_newest_age_s(dir);
@@ -108,51 +101,11 @@ out:
 		ics_error("system backup: cannot queue the periodic backup: %s", err->message);
 }
 
-static gpointer period_thread(gpointer data)
+IcsPeriodic *ics_system_backup_start(IcsManager *m)
 {
-	IcsSystemBackups *s = data;
-	guint check_s = CLAMP(s->m->cfg.system_backup_period_s / 4, 1, 600);
-
-	g_mutex_lock(&s->lock);
-	while (!s->stop) {
-		gint64 until = g_get_monotonic_time() + (gint64)check_s * G_USEC_PER_SEC;
-
-		while (!s->stop && g_cond_wait_until(&s->cond, &s->lock, until))
-			;
-		if (s->stop)
-			break;
-		g_mutex_unlock(&s->lock);
-		tick(s);
-		g_mutex_lock(&s->lock);
-	}
-	g_mutex_unlock(&s->lock);
-	return NULL;
-}
-
-IcsSystemBackups *ics_system_backup_start(IcsManager *m)
-{
-	IcsSystemBackups *s;
+	guint check_s = CLAMP(m->cfg.system_backup_period_s / 4, 1, 600);
 
 	if (m->cfg.system_backup_period_s == 0)
 		return NULL;
-	s = g_new0(IcsSystemBackups, 1);
-	s->m = m;
-	g_mutex_init(&s->lock);
-	g_cond_init(&s->cond);
-	s->thread = g_thread_new("ics-sys-backup", period_thread, s);
-	return s;
-}
-
-void ics_system_backup_stop(IcsSystemBackups *s)
-{
-	if (s == NULL)
-		return;
-	g_mutex_lock(&s->lock);
-	s->stop = TRUE;
-	g_cond_signal(&s->cond);
-	g_mutex_unlock(&s->lock);
-	g_thread_join(s->thread);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->cond);
-	g_free(s);
+	return ics_periodic_start("ics-sys-backup", check_s * 1000, tick, m);
 }

@@ -31,17 +31,15 @@
 #include <jansson.h>
 
 #include "ics/manager/manager.h"
+#include "ics/manager/periodic.h"
 #include "ics/manager/users.h"
-
-typedef struct IcsDirectorySync IcsDirectorySync;
 
 /* Register the "directory.sync" task kind (before the runner recovers
  * tasks). */
 void ics_directory_sync_register(IcsManager *m);
-/* Start the periodic thread, checking every @check_ms (after recovery). */
-IcsDirectorySync *ics_directory_sync_start(IcsManager *m, guint check_ms);
-/* Stop the thread (before the task runner goes) and free. */
-void ics_directory_sync_free(IcsDirectorySync *s);
+/* Start the periodic thread, checking every @check_ms (after recovery);
+ * stop it with ics_periodic_stop() before the task runner goes. */
+IcsPeriodic *ics_directory_sync_start(IcsManager *m, guint check_ms);
 
 /* Sync domain @name now: {"users", "created", "removed", "updated",
  * "warnings": [...]}; the outcome is recorded on the domain either way. */

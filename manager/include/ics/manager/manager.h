@@ -134,14 +134,14 @@ typedef struct IcsManager {
 	IcsTaskKind volume_resize_kind;
 	/* LDAP directory domains: the periodic sync and the task kind of a
 	 * sync (directory_sync.h). */
-	struct IcsDirectorySync *directory_sync;
+	struct IcsPeriodic *directory_sync;
 	IcsTaskKind directory_sync_kind;
 	/* The task kind of VM backups (backup_service.h). */
 	IcsTaskKind vm_backup_kind;
 	/* The manager's own backup: its task kind and its period
 	 * (system_backup_service.h; NULL when the period is 0). */
 	IcsTaskKind system_backup_kind;
-	struct IcsSystemBackups *system_backups;
+	struct IcsPeriodic *system_backups;
 	/* Bumped (atomically) whenever sessions, keys, accounts or roles
 	 * change in a way that may end what an open event stream was
 	 * allowed (ics_manager_credentials_revoked). */

@@ -9,8 +9,7 @@
 #include <jansson.h>
 
 #include "ics/manager/manager.h"
-
-typedef struct IcsSystemBackups IcsSystemBackups;
+#include "ics/manager/periodic.h"
 
 /* Where the manager's backups go: [system_backup] directory, or
  * <state_dir>/system-backups.  Free with g_free. */
@@ -28,8 +27,8 @@ gboolean ics_system_backup_none_pending(IcsStore *store, GError **error);
 /* The period: a thread that queues a backup whenever the newest one is
  * older than [system_backup] period_seconds (none when 0).  Because the
  * decision is read from the backups on disk, a manager that failed over
- * neither skips nor doubles a day.  Stopped (joined) before the tasks. */
-IcsSystemBackups *ics_system_backup_start(IcsManager *m);
-void ics_system_backup_stop(IcsSystemBackups *s);
+ * neither skips nor doubles a day.  NULL when the period is 0; stopped
+ * (ics_periodic_stop) before the tasks. */
+IcsPeriodic *ics_system_backup_start(IcsManager *m);
 
 #endif /* ICS_MANAGER_SYSTEM_BACKUP_SERVICE_H */
