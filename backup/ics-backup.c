@@ -1,6 +1,7 @@
 /*
  * ics-backup: a backup repository without the manager -- init, list, show,
- * verify, restore, and run a backup of a VM on this node.  A thin main over
+ * verify, restore, prune by a retention, and run a backup of a VM on this
+ * node.  A thin main over
  * libicsbackup: a machine that has only the repository (and qemu-img) can
  * list, verify and restore.  Exit codes: 0 ok, 1 error (a damaged backup
  * included), 2 usage or bad input, 3 busy or conflict (another backup of
@@ -22,6 +23,8 @@
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_BUSY = 3 };
 
 static gboolean opt_json, opt_full, opt_stopped, opt_no_verify, opt_no_quiesce, opt_progress;
+static gboolean opt_dry_run;
+static gint opt_keep_last = -1, opt_keep_daily = -1, opt_keep_weekly = -1, opt_keep_monthly = -1;
 static char *opt_vm, *opt_pool, *opt_disk, *opt_to, *opt_format, *opt_connect;
 
 static GOptionEntry entries[] = {
@@ -40,6 +43,11 @@ static GOptionEntry entries[] = {
 	{ "to", 0, 0, G_OPTION_ARG_STRING, &opt_to, "Restore into this new file", "PATH" },
 	{ "format", 0, 0, G_OPTION_ARG_STRING, &opt_format, "Restored disk format: qcow2 (default) or raw", "FMT" },
 	{ "no-verify", 0, 0, G_OPTION_ARG_NONE, &opt_no_verify, "Restore without verifying the chain first", NULL },
+	{ "keep-last", 0, 0, G_OPTION_ARG_INT, &opt_keep_last, "Keep the newest N backups (prune)", "N" },
+	{ "keep-daily", 0, 0, G_OPTION_ARG_INT, &opt_keep_daily, "Keep the newest backup of each of the last N days (prune)", "N" },
+	{ "keep-weekly", 0, 0, G_OPTION_ARG_INT, &opt_keep_weekly, "... of each of the last N ISO weeks (prune)", "N" },
+	{ "keep-monthly", 0, 0, G_OPTION_ARG_INT, &opt_keep_monthly, "... of each of the last N months (prune)", "N" },
+	{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run, "Say what would be pruned, prune nothing (prune)", NULL },
 	{ NULL },
 };
 
@@ -310,6 +318,57 @@ static void quiet_error(void *data, virErrorPtr e)
 	(void)e;
 }
 
+static int cmd_prune(char **args, int n)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsBackupRepo) repo = NULL;
+	g_autoptr(json_t) out = NULL;
+	IcsBackupRetention r = { 0 };
+	const gint given[] = { opt_keep_last, opt_keep_daily, opt_keep_weekly, opt_keep_monthly };
+	guint *fields[] = { &r.last, &r.daily, &r.weekly, &r.monthly };
+	json_t *vm;
+	size_t i;
+
+	if (n != 1)
+		return usage("usage: prune REPO [--keep-last N] [--keep-daily N] [--keep-weekly N] "
+			     "[--keep-monthly N] [--vm UUID] [--dry-run] [--json]");
+	for (guint k = 0; k < G_N_ELEMENTS(given); k++) {
+		if (given[k] < -1 || given[k] > 100000)
+			return usage("a --keep-* count is from 0 to 100000");
+		*fields[k] = given[k] < 0 ? 0 : (guint)given[k];
+	}
+	if (!ics_backup_retention_check(&r, &err))
+		return fail(err);
+	repo = open_repo(args[0], &err);
+	if (repo == NULL)
+		return fail(err);
+	out = ics_backup_prune(repo, opt_vm, &r, opt_dry_run, &err);
+	if (out == NULL)
+		return fail(err);
+	if (opt_json) {
+		print_json(out);
+		return EXIT_OK;
+	}
+	json_array_foreach(json_object_get(out, "vms"), i, vm)
+	{
+		json_t *b;
+		size_t k;
+
+		printf("vm %s (%s): %zu kept, %zu %s\n",
+		       json_string_value(json_object_get(vm, "vm_name")),
+		       json_string_value(json_object_get(vm, "vm_uuid")),
+		       json_array_size(json_object_get(vm, "kept")),
+		       json_array_size(json_object_get(vm, "pruned")),
+		       opt_dry_run ? "would be pruned" : "pruned");
+		json_array_foreach(json_object_get(vm, "kept"), k, b)
+			printf("  keep  %s  %s\n", json_string_value(json_object_get(b, "id")),
+			       json_string_value(json_object_get(b, "why")));
+		json_array_foreach(json_object_get(vm, "pruned"), k, b)
+			printf("  prune %s\n", json_string_value(b));
+	}
+	return EXIT_OK;
+}
+
 static int cmd_run(char **args, int n)
 {
 	g_autoptr(GError) err = NULL;
@@ -387,6 +446,8 @@ int main(int argc, char **argv)
 		     "  show REPO ID [--json]\n"
 		     "  verify REPO [ID...]\n"
 		     "  restore REPO ID --to PATH [--disk TARGET] [--format qcow2|raw] [--no-verify]\n"
+		     "  prune REPO [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N]\n"
+		     "        [--vm UUID] [--dry-run] [--json]\n"
 		     "  run REPO --vm UUID --pool PATH [--full] [--stopped] [--connect URI] [--json]");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err))
@@ -408,5 +469,7 @@ int main(int argc, char **argv)
 		return cmd_restore(args, n);
 	if (strcmp(c, "run") == 0)
 		return cmd_run(args, n);
+	if (strcmp(c, "prune") == 0)
+		return cmd_prune(args, n);
 	return usage("unknown command");
 }

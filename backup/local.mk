@@ -8,6 +8,7 @@ backup_libicsbackup_la_SOURCES = \
 	backup/manifest.c \
 	backup/repository.c \
 	backup/staging.c \
+	backup/retention.c \
 	backup/plan.c \
 	backup/qcow2_header.c \
 	backup/verify.c \

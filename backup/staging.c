@@ -196,38 +196,49 @@ int backup_vm_lock(const char *vm_dir, const char *vm_name, GError **error)
 	return fd;
 }
 
+int backup_repo_vm_lock(IcsBackupRepo *repo, const char *vm_uuid, GError **error)
+{
+	g_autofree char *vm_dir = backup_vm_dir(repo, vm_uuid);
+	g_autofree char *lock = g_build_filename(vm_dir, ".lock", NULL);
+	int fd;
+
+	/* 0711: QEMU, when it does not run as root, reaches its target */
+	if (g_mkdir_with_parents(vm_dir, 0711) < 0) {
+		ics_error_set_errno(error, errno, "cannot create %s", vm_dir);
+		return -1;
+	}
+	if (!backup_dir_trusted(vm_dir, error))
+		return -1;
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ics_error_set_errno(error, errno, "cannot open %s", lock);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_BUSY,
+				    "another backup or prune of vm %s in %s runs now", vm_uuid,
+				    ics_backup_repo_path(repo));
+		else
+			ics_error_set_errno(error, errno, "cannot lock %s", lock);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 BackupStaging *backup_staging_begin(IcsBackupRepo *repo, const char *vm_uuid, GError **error)
 {
 	g_autoptr(BackupStaging) s = g_new0(BackupStaging, 1);
-	g_autofree char *lock = NULL;
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 
 	s->lock_fd = -1;
 	s->repo = repo;
 	s->started_us = g_get_monotonic_time();
 	s->vm_dir = backup_vm_dir(repo, vm_uuid);
-	/* 0711: QEMU, when it does not run as root, reaches its target */
-	if (g_mkdir_with_parents(s->vm_dir, 0711) < 0) {
-		ics_error_set_errno(error, errno, "cannot create %s", s->vm_dir);
+	s->lock_fd = backup_repo_vm_lock(repo, vm_uuid, error);
+	if (s->lock_fd < 0)
 		return NULL;
-	}
-	if (!backup_dir_trusted(s->vm_dir, error))
-		return NULL;
-	lock = g_build_filename(s->vm_dir, ".lock", NULL);
-	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (s->lock_fd < 0) {
-		ics_error_set_errno(error, errno, "cannot open %s", lock);
-		return NULL;
-	}
-	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			g_set_error(error, ICS_ERROR, ICS_ERROR_BUSY,
-				    "another backup of vm %s into %s runs now", vm_uuid,
-				    ics_backup_repo_path(repo));
-		else
-			ics_error_set_errno(error, errno, "cannot lock %s", lock);
-		return NULL;
-	}
 	remove_stale_partials(s->vm_dir);
 	s->created = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
 	/* sorts by time (to the microsecond: the VM's lock orders its

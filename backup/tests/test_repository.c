@@ -5,7 +5,8 @@
  * verify finding a damaged byte and a relinked chain, restore refusing to
  * overwrite, and a chain of 30 incrementals (made as the live path makes
  * them: each image backed by its parent's) restoring bit-identical to a
- * reference disk that saw the same writes.
+ * reference disk that saw the same writes; retention (which backups each
+ * rule keeps, chains never cut) and prune.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <glib/gstdio.h>
@@ -447,6 +449,193 @@ static void test_discard(void **state)
 	assert_int_equal(list->len, 0);
 }
 
+/* A backup as the retention sees it: an id, a time, a parent. */
+static IcsBackupManifest *fake(const char *id, const char *created, const char *parent)
+{
+	IcsBackupManifest *m = g_new0(IcsBackupManifest, 1);
+
+	m->id = g_strdup(id);
+	m->created = g_strdup(created);
+	m->incremental = parent != NULL;
+	m->parent = g_strdup(parent);
+	return m;
+}
+
+static GPtrArray *decide(GPtrArray *list, const char *rules)
+{
+	IcsBackupRetention r;
+	g_autoptr(GError) err = NULL;
+
+	if (!ics_backup_retention_parse(rules, &r, &err))
+		fail_msg("%s: %s", rules, err->message);
+	return ics_backup_retention_decide(list, &r);
+}
+
+#define WHY(w, i) ((const char *)g_ptr_array_index((w), (i)))
+
+static void test_retention_decide(void **state)
+{
+	g_autoptr(GPtrArray) l = g_ptr_array_new_with_free_func((GDestroyNotify)ics_backup_manifest_free);
+	IcsBackupRetention r;
+	g_autoptr(GError) err = NULL;
+
+	(void)state;
+	/* two a day from Monday 2026-11-30 to Sunday 2026-12-13 (ISO weeks
+	 * 49 and 50), then one on 2027-01-04: 29 fulls, oldest first */
+	for (guint day = 0; day < 14; day++)
+		for (guint h = 0; h < 2; h++) {
+			g_autoptr(GDateTime) base = g_date_time_new_utc(2026, 11, 30, 6, 0, 0);
+			g_autoptr(GDateTime) t = g_date_time_add_hours(base, (gint)(day * 24 + h * 12));
+			g_autofree char *created = g_date_time_format(t, "%Y-%m-%dT%H:%M:%SZ");
+			g_autofree char *id = g_strdup_printf("b%02u", day * 2 + h);
+
+			g_ptr_array_add(l, fake(id, created, NULL));
+		}
+	g_ptr_array_add(l, fake("b28", "2027-01-04T06:00:00Z", NULL));
+	{
+		g_autoptr(GPtrArray) w = decide(l, "last=3");
+
+		for (guint i = 0; i < l->len; i++)
+			assert_true((WHY(w, i) != NULL) == (i >= 26));
+		assert_string_equal(WHY(w, 28), "last");
+	}
+	{
+		/* the newest of each of the 3 newest days: 2027-01-04, 12-13, 12-12 */
+		g_autoptr(GPtrArray) w = decide(l, "daily=3");
+
+		for (guint i = 0; i < l->len; i++)
+			assert_true((WHY(w, i) != NULL) == (i == 28 || i == 27 || i == 25));
+	}
+	{
+		/* ISO weeks: 2027-W01, 2026-W50 (its newest: b27), 2026-W49 (b13) */
+		g_autoptr(GPtrArray) w = decide(l, "weekly=5");
+
+		for (guint i = 0; i < l->len; i++)
+			assert_true((WHY(w, i) != NULL) == (i == 28 || i == 27 || i == 13));
+	}
+	{
+		/* months: 2027-01 (b28), 2026-12 (b27), 2026-11 (b1, the 30th's newest) */
+		g_autoptr(GPtrArray) w = decide(l, "monthly=12,last=1");
+
+		for (guint i = 0; i < l->len; i++)
+			assert_true((WHY(w, i) != NULL) == (i == 28 || i == 27 || i == 1));
+		assert_string_equal(WHY(w, 28), "last, monthly");
+	}
+	/* rules that keep nothing, and what is not a rule */
+	assert_false(ics_backup_retention_parse("last=0", &r, &err));
+	assert_non_null(strstr(err->message, "must keep something"));
+	g_clear_error(&err);
+	assert_false(ics_backup_retention_parse("", &r, &err));
+	g_clear_error(&err);
+	assert_false(ics_backup_retention_parse("hourly=3", &r, &err));
+	assert_non_null(strstr(err->message, "unknown rule"));
+	g_clear_error(&err);
+	assert_false(ics_backup_retention_parse("last=-1", &r, &err));
+	g_clear_error(&err);
+	assert_false(ics_backup_retention_parse("last", &r, &err));
+	g_clear_error(&err);
+}
+
+static void test_retention_chains(void **state)
+{
+	g_autoptr(GPtrArray) l = g_ptr_array_new_with_free_func((GDestroyNotify)ics_backup_manifest_free);
+	g_autoptr(GPtrArray) w = NULL;
+
+	(void)state;
+	/* F1 <- i1 <- i2 <- i3, F2 <- j1 <- j2, all on one day */
+	g_ptr_array_add(l, fake("a0", "2026-12-07T01:00:00Z", NULL));
+	g_ptr_array_add(l, fake("a1", "2026-12-07T02:00:00Z", "a0"));
+	g_ptr_array_add(l, fake("a2", "2026-12-07T03:00:00Z", "a1"));
+	g_ptr_array_add(l, fake("a3", "2026-12-07T04:00:00Z", "a2"));
+	g_ptr_array_add(l, fake("c0", "2026-12-07T05:00:00Z", NULL));
+	g_ptr_array_add(l, fake("c1", "2026-12-07T06:00:00Z", "c0"));
+	g_ptr_array_add(l, fake("c2", "2026-12-07T07:00:00Z", "c1"));
+	/* the newest needs its whole chain, the older chain goes */
+	w = decide(l, "last=1");
+	assert_null(WHY(w, 0));
+	assert_null(WHY(w, 3));
+	assert_string_equal(WHY(w, 6), "last");
+	assert_string_equal(WHY(w, 5), "needed by c2");
+	assert_string_equal(WHY(w, 4), "needed by c2");
+	g_clear_pointer(&w, g_ptr_array_unref);
+	/* the newest 5 reach into the older chain: all of it stays */
+	w = decide(l, "last=5");
+	for (guint i = 0; i < l->len; i++)
+		assert_non_null(WHY(w, i));
+	assert_string_equal(WHY(w, 1), "needed by a2");
+	assert_string_equal(WHY(w, 0), "needed by a2");
+}
+
+/* Prune on a real repository: a dry run touches nothing; then the older
+ * chain goes, newest first, and what is left restores; a prune while a
+ * backup of the VM runs is refused. */
+static void test_prune(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	IcsBackupRunOptions opts = { .pool_path = f->pool };
+	g_autoptr(GPtrArray) all =
+		g_ptr_array_new_with_free_func((GDestroyNotify)ics_backup_manifest_free);
+	g_autofree char *reference = g_build_filename(f->tmp, "reference.raw", NULL);
+	g_autofree char *dest = g_build_filename(f->tmp, "restored.raw", NULL);
+	IcsBackupRetention r = { .last = 1 };
+	g_autoptr(json_t) dry = NULL, done = NULL;
+	g_autoptr(GPtrArray) left = NULL;
+
+	for (guint chain = 0; chain < 2; chain++) {
+		IcsBackupManifest *full = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+		/* each chain starts from the disk: the reference too */
+		const char *argv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", "raw",
+				       f->disk, reference, NULL };
+
+		g_unlink(reference);
+		run_ok(argv);
+		assert_non_null(full);
+		g_ptr_array_add(all, full);
+		for (guint n = 1; n <= 2; n++)
+			g_ptr_array_add(all, fake_incremental(f, g_ptr_array_index(all, all->len - 1),
+							      reference, chain * 10 + n));
+	}
+	dry = ics_backup_prune(f->repo, UUID, &r, TRUE, &err);
+	assert_non_null(dry);
+	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(dry, "vms"), 0),
+							 "pruned")),
+			 3);
+	left = ics_backup_repo_list(f->repo, UUID, NULL, &err);
+	assert_int_equal(left->len, 6);
+	g_clear_pointer(&left, g_ptr_array_unref);
+	/* a backup of the VM runs: refused */
+	{
+		int lock = backup_repo_vm_lock(f->repo, UUID, &err);
+
+		assert_true(lock >= 0);
+		assert_null(ics_backup_prune(f->repo, UUID, &r, FALSE, &err));
+		assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY));
+		g_clear_error(&err);
+		close(lock);
+	}
+	assert_null(ics_backup_prune(f->repo, "../../etc", &r, FALSE, &err));
+	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
+	g_clear_error(&err);
+	done = ics_backup_prune(f->repo, NULL, &r, FALSE, &err);
+	assert_non_null(done);
+	left = ics_backup_repo_list(f->repo, UUID, NULL, &err);
+	assert_int_equal(left->len, 3);
+	for (guint i = 0; i < 3; i++)
+		assert_string_equal(((IcsBackupManifest *)g_ptr_array_index(left, i))->id,
+				    ((IcsBackupManifest *)g_ptr_array_index(all, 3 + i))->id);
+	for (guint i = 0; i < 3; i++)
+		assert_false(g_file_test(((IcsBackupManifest *)g_ptr_array_index(all, i))->dir,
+					 G_FILE_TEST_EXISTS));
+	assert_true(ics_backup_restore_disk(f->repo, g_ptr_array_index(left, 2), "vda", dest, "raw",
+					    FALSE, &err));
+	{
+		const char *argv[] = { "cmp", "-s", dest, reference, NULL };
+
+		run_ok(argv);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +645,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chain_of_30, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_repository, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discard, setup, teardown),
+		cmocka_unit_test(test_retention_decide),
+		cmocka_unit_test(test_retention_chains),
+		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,39 @@ gboolean ics_backup_discard(IcsBackupRepo *repo, const IcsBackupManifest *m, GEr
 /* The chain that restores @m: its full backup first, @m last. */
 GPtrArray *ics_backup_chain(IcsBackupRepo *repo, const IcsBackupManifest *m, GError **error);
 
+/* ---- retention ------------------------------------------------------ */
+
+/* Which backups of a VM to keep (retention.c).  Each count keeps, newest
+ * first: @last the newest backups; @daily, @weekly, @monthly the newest
+ * backup of each of that many days, ISO weeks, months (UTC) that have
+ * one.  A backup an incremental that is kept depends on (its chain) is
+ * kept too.  At least one count is above 0: a rule that keeps nothing is
+ * refused rather than emptying a repository. */
+typedef struct {
+	guint last;
+	guint daily;
+	guint weekly;
+	guint monthly;
+} IcsBackupRetention;
+
+/* "last=3,daily=7,weekly=4,monthly=12" (any subset, any order);
+ * INVALID_ARGUMENT naming what is wrong. */
+gboolean ics_backup_retention_parse(const char *text, IcsBackupRetention *r, GError **error);
+gboolean ics_backup_retention_check(const IcsBackupRetention *r, GError **error);
+/* Why each of @backups (one VM's, oldest first, as listed) is kept --
+ * "last", "daily", "weekly", "monthly" joined with ", ", or "needed by
+ * <id>" -- or NULL when it is to be pruned; the array has one entry per
+ * backup. */
+GPtrArray *ics_backup_retention_decide(GPtrArray *backups, const IcsBackupRetention *r);
+/* Apply @r to the backups of @vm_uuid (NULL: of every VM) in @repo: under
+ * the VM's lock in the repository (BUSY while one of its backups runs),
+ * discard what is not kept, newest first (an incremental goes before the
+ * backup it depends on, so an interrupted prune leaves no listed backup
+ * whose chain is broken).  @dry_run: decide only.  Returns {"vms": [{"vm_uuid",
+ * "vm_name", "kept": [{"id", "why"}], "pruned": [id]}]}. */
+json_t *ics_backup_prune(IcsBackupRepo *repo, const char *vm_uuid, const IcsBackupRetention *r,
+			 gboolean dry_run, GError **error);
+
 /* ---- progress ------------------------------------------------------- */
 
 typedef struct {
