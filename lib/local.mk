@@ -4,6 +4,7 @@
 
 noinst_LTLIBRARIES += lib/libics.la
 lib_libics_la_SOURCES = \
+	lib/cron.c \
 	lib/error.c \
 	lib/exec.c \
 	lib/file.c \
@@ -12,6 +13,7 @@ lib_libics_la_SOURCES = \
 	lib/xml.c
 # ics/error.h is installed with the client SDK (client/local.mk).
 noinst_HEADERS += \
+	lib/include/ics/cron.h \
 	lib/include/ics/exec.h \
 	lib/include/ics/file.h \
 	lib/include/ics/json.h \
@@ -26,6 +28,7 @@ ICS_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 ICS_TEST_LIBS = $(ICS_LIBS) $(CMOCKA_LIBS)
 
 ics_lib_tests = \
+	lib/tests/test_cron \
 	lib/tests/test_error \
 	lib/tests/test_exec \
 	lib/tests/test_json \
@@ -34,6 +37,8 @@ ics_lib_tests = \
 check_PROGRAMS += $(ics_lib_tests)
 TESTS += $(ics_lib_tests)
 
+lib_tests_test_cron_CFLAGS = $(ICS_TEST_CFLAGS)
+lib_tests_test_cron_LDADD = $(ICS_TEST_LIBS)
 lib_tests_test_error_CFLAGS = $(ICS_TEST_CFLAGS)
 lib_tests_test_error_LDADD = $(ICS_TEST_LIBS)
 lib_tests_test_exec_CFLAGS = $(ICS_TEST_CFLAGS)
