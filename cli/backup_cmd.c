@@ -8,6 +8,7 @@
  * task, followed like the power operations (progress, --no-wait,
  * --timeout); its result says whether it was incremental, and when not,
  * why.  `ics-backup` works on a repository without the manager.
+ * `backup policy` manages scheduled backups (/api/v1/backup-policies);
  * `backup system` lists and takes the manager's own backups
  * (/api/v1/system/backups).
  */
@@ -224,6 +225,216 @@ static int cmd_run(int argc, char **argv)
 	return ICS_ADMIN_EXIT_OK;
 }
 
+/* ---- backup policies (/api/v1/backup-policies) --------------------------- */
+
+static char *policy_path(const char *name, const char *suffix)
+{
+	g_autofree char *n = g_uri_escape_string(name, NULL, FALSE);
+
+	return g_strconcat("/api/v1/backup-policies/", n, suffix, NULL);
+}
+
+static void print_policy(const json_t *p)
+{
+	json_t *v;
+	size_t i;
+
+	printf("name:           %s\n", ics_admin_str(p, "name", "?"));
+	printf("schedule:       %s (UTC)\n", ics_admin_str(p, "schedule", "?"));
+	printf("repository:     %s\n", ics_admin_str(p, "repository", "?"));
+	if (json_is_true(json_object_get(p, "all_vms")))
+		printf("vms:            all\n");
+	else
+		json_array_foreach(json_object_get(p, "vms"), i, v)
+			printf("%s%s\n", i ? "                " : "vms:            ",
+			       json_string_value(v));
+	printf("retention:      %s\n", ics_admin_str(p, "retention", "keep everything"));
+	printf("max concurrent: %" JSON_INTEGER_FORMAT "\n",
+	       json_integer_value(json_object_get(p, "max_concurrent")));
+	printf("enabled:        %s\n", json_is_true(json_object_get(p, "enabled")) ? "yes" : "no");
+	printf("last run:       %s\n", ics_admin_str(p, "last_run", "-"));
+	printf("next run:       %s\n", ics_admin_str(p, "next_run", "-"));
+	printf("due:            %" JSON_INTEGER_FORMAT " VMs\n",
+	       json_integer_value(json_object_get(p, "due")));
+}
+
+static int cmd_policy_list(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) all = NULL;
+	g_autoptr(GPtrArray) t = NULL;
+	json_t *v;
+	size_t i;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "", "List the backup policies.", NULL, 0, 0,
+			     &error) ||
+	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (all = ics_rest_call(rest, "GET", "/api/v1/backup-policies", NULL, NULL, &error)) ==
+		    NULL)
+		return ics_admin_finish(error);
+	if (c.json) {
+		ics_admin_print_json(all);
+		return ICS_ADMIN_EXIT_OK;
+	}
+	t = ics_admin_table_new("NAME", "SCHEDULE", "REPOSITORY", "VMS", "RETENTION", "ENABLED",
+				"NEXT RUN", NULL);
+	json_array_foreach(all, i, v)
+	{
+		g_autofree char *vms =
+			json_is_true(json_object_get(v, "all_vms"))
+				? g_strdup("all")
+				: g_strdup_printf("%zu", json_array_size(json_object_get(v, "vms")));
+
+		ics_admin_table_add(t, ics_admin_str(v, "name", "?"), ics_admin_str(v, "schedule", "?"),
+				    ics_admin_str(v, "repository", "?"), vms,
+				    ics_admin_str(v, "retention", "-"),
+				    json_is_true(json_object_get(v, "enabled")) ? "yes" : "no",
+				    ics_admin_str(v, "next_run", "-"), NULL);
+	}
+	ics_admin_table_print(t);
+	return ICS_ADMIN_EXIT_OK;
+}
+
+/* show NAME, delete NAME, run NAME, enable NAME, disable NAME: one request
+ * on the policy, the policy printed when one comes back. */
+static int policy_call(int argc, char **argv, const char *summary, const char *method,
+		       const char *suffix, const char *body_text)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) body = body_text ? json_loads(body_text, 0, NULL) : NULL;
+	g_autoptr(json_t) r = NULL;
+	g_autofree char *path = NULL;
+
+	if (!ics_admin_parse(&argc, &argv, &c, "NAME", summary, NULL, 1, 1, &error) ||
+	    (rest = ics_admin_connect(&c, TRUE, &error)) == NULL)
+		return ics_admin_finish(error);
+	path = policy_path(argv[1], suffix);
+	r = ics_rest_call(rest, method, path, NULL, body, &error);
+	if (error)
+		return ics_admin_finish(error);
+	if (r && c.json)
+		ics_admin_print_json(r);
+	else if (r)
+		print_policy(r);
+	return ICS_ADMIN_EXIT_OK;
+}
+
+static int cmd_policy_show(int argc, char **argv)
+{
+	return policy_call(argc, argv, "Show a backup policy.", "GET", "", NULL);
+}
+
+static int cmd_policy_delete(int argc, char **argv)
+{
+	return policy_call(argc, argv, "Delete a backup policy (its backups stay).", "DELETE", "",
+			   NULL);
+}
+
+static int cmd_policy_run(int argc, char **argv)
+{
+	return policy_call(argc, argv,
+			   "Run a backup policy now: its VMs are backed up within a minute, "
+			   "as many at once as it allows.",
+			   "POST", "/run", NULL);
+}
+
+static int cmd_policy_enable(int argc, char **argv)
+{
+	return policy_call(argc, argv, "Enable a backup policy.", "PATCH", "",
+			   "{\"enabled\": true}");
+}
+
+static int cmd_policy_disable(int argc, char **argv)
+{
+	return policy_call(argc, argv, "Disable a backup policy (its schedule is ignored).",
+			   "PATCH", "", "{\"enabled\": false}");
+}
+
+static int cmd_policy_create(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) body = NULL, r = NULL;
+	g_autofree char *schedule = NULL, *repo = NULL, *retention = NULL;
+	g_auto(GStrv) vms = NULL;
+	gboolean all = FALSE, disabled = FALSE;
+	gint max = 0;
+	GOptionEntry extra[] = {
+		{ "schedule", 's', 0, G_OPTION_ARG_STRING, &schedule,
+		  "When: crontab(5) in UTC, or @hourly, @daily, @weekly, @monthly (required)",
+		  "CRON" },
+		{ "repository", 'r', 0, G_OPTION_ARG_STRING, &repo, "Where (required)", "NAME" },
+		{ "vm", 0, 0, G_OPTION_ARG_STRING_ARRAY, &vms, "A VM, by name or uuid (repeatable)",
+		  "VM" },
+		{ "all-vms", 0, 0, G_OPTION_ARG_NONE, &all, "Every VM", NULL },
+		{ "retention", 0, 0, G_OPTION_ARG_STRING, &retention,
+		  "What to keep after each backup: last=N,daily=N,weekly=N,monthly=N", "RULES" },
+		{ "max-concurrent", 0, 0, G_OPTION_ARG_INT, &max,
+		  "Its backups running at once (2)", "N" },
+		{ "disabled", 0, 0, G_OPTION_ARG_NONE, &disabled, "Create it disabled", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+
+	if (!ics_admin_parse(&argc, &argv, &c, "NAME",
+			     "Create a backup policy: VMs backed up into a repository on a "
+			     "schedule, then pruned by a retention.",
+			     extra, 1, 1, &error))
+		return ics_admin_finish(error);
+	if (schedule == NULL || repo == NULL) {
+		ics_error_invalid(&error, "backup policy create: --schedule and --repository are "
+					  "required");
+		return ics_admin_finish(error);
+	}
+	body = json_pack("{s:s, s:s, s:s, s:b}", "name", argv[1], "schedule", schedule,
+			 "repository", repo, "enabled", !disabled);
+	if (all)
+		json_object_set_new(body, "all_vms", json_true());
+	if (vms) {
+		json_t *list = json_array();
+
+		for (guint i = 0; vms[i]; i++)
+			json_array_append_new(list, json_string(vms[i]));
+		json_object_set_new(body, "vms", list);
+	}
+	if (retention)
+		json_object_set_new(body, "retention", json_string(retention));
+	if (max)
+		json_object_set_new(body, "max_concurrent", json_integer(max));
+	if ((rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (r = ics_rest_call(rest, "POST", "/api/v1/backup-policies", NULL, body, &error)) ==
+		    NULL)
+		return ics_admin_finish(error);
+	if (c.json)
+		ics_admin_print_json(r);
+	else
+		print_policy(r);
+	return ICS_ADMIN_EXIT_OK;
+}
+
+static int cmd_policy(int argc, char **argv)
+{
+	static const IcsAdminCommand cmds[] = {
+		{ "list", cmd_policy_list },	   { "show", cmd_policy_show },
+		{ "create", cmd_policy_create },   { "delete", cmd_policy_delete },
+		{ "run", cmd_policy_run },	   { "enable", cmd_policy_enable },
+		{ "disable", cmd_policy_disable }, { NULL, NULL },
+	};
+
+	return ics_admin_dispatch("backup policy", cmds,
+				  "  list\n"
+				  "  show NAME\n"
+				  "  create NAME --schedule CRON --repository NAME (--vm VM... | "
+				  "--all-vms)\n"
+				  "         [--retention RULES] [--max-concurrent N] [--disabled]\n"
+				  "  delete NAME | run NAME | enable NAME | disable NAME\n",
+				  argc, argv);
+}
+
 /* ---- the manager's own backups (/api/v1/system/backups) ---------------- */
 
 static int cmd_system_list(int argc, char **argv)
@@ -327,6 +538,7 @@ int ics_admin_backup_main(int argc, char **argv)
 		{ "list", cmd_list },
 		{ "run", cmd_run },
 		{ "system", cmd_system },
+		{ "policy", cmd_policy },
 		{ NULL, NULL },
 	};
 
@@ -334,6 +546,7 @@ int ics_admin_backup_main(int argc, char **argv)
 				  "  repo list | add NAME PATH | remove NAME\n"
 				  "  list VM\n"
 				  "  run VM --repository NAME [--full] [--no-wait] [--timeout S]\n"
-				  "  system list | run [--no-wait] [--timeout S]\n",
+				  "  system list | run [--no-wait] [--timeout S]\n"
+				  "  policy list | show | create | delete | run | enable | disable\n",
 				  argc, argv);
 }

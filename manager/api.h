@@ -69,6 +69,7 @@ extern const IcsApiRoute ics_api_drs_routes[];
 extern const IcsApiRoute ics_api_volume_routes[];
 extern const IcsApiRoute ics_api_backup_routes[];
 extern const IcsApiRoute ics_api_system_routes[];
+extern const IcsApiRoute ics_api_backup_policy_routes[];
 extern const IcsApiRoute ics_api_console_routes[];
 /* A console asset named after its content hash (cached as immutable). */
 gboolean ics_console_name_hashed(const char *name);

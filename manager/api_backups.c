@@ -5,7 +5,7 @@
  *
  * A repository is a host path, so registering one needs backup.admin
  * (administrators) and the path is checked (backup_repos.c); unregistering
- * leaves the backups on disk.  A backup is a task (202) whose object is
+ * leaves the backups on disk, and is refused while a policy uses it.  A backup is a task (202) whose object is
  * the VM and whose owner is the VM's owner; the repository must exist when
  * it is asked for, and a VM has one backup task queued or running at a
  * time (409: the task runner's threads are everyone's).  Listing a VM's
@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "ics/error.h"
+#include "ics/manager/backup_policies.h"
 #include "ics/manager/backup_repos.h"
 #include "ics/manager/backup_service.h"
 
@@ -110,7 +111,8 @@ static gboolean delete_repo(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 		return FALSE;
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!ics_backup_repos_remove(m->store, name, error)) {
+	if (!ics_backup_policy_repo_unused(m->store, name, error) ||
+	    !ics_backup_repos_remove(m->store, name, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}

@@ -45,6 +45,7 @@ const IcsApiRoute *const *ics_api_route_tables(void)
 		ics_api_volume_routes,
 		ics_api_backup_routes,
 		ics_api_system_routes,
+		ics_api_backup_policy_routes,
 		ics_api_console_routes,
 		ics_api_vm_console_routes,
 		ics_api_drs_routes,

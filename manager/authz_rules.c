@@ -155,6 +155,15 @@ const IcsRouteRule ics_route_rules[] = {
 	{ "DELETE", "/api/v1/backup-repositories/{repository}", PERM, "backup.admin", NULL,
 	  "unregisters; the backups stay on disk", FALSE },
 
+	{ "GET", "/api/v1/backup-policies", PERM, "backup.read", NULL, NULL, FALSE },
+	{ "POST", "/api/v1/backup-policies", PERM, "backup.admin", NULL,
+	  "may back up any VM: administrators", FALSE },
+	{ "GET", "/api/v1/backup-policies/{policy}", PERM, "backup.read", NULL, NULL, FALSE },
+	{ "PATCH", "/api/v1/backup-policies/{policy}", PERM, "backup.admin", NULL, NULL, FALSE },
+	{ "DELETE", "/api/v1/backup-policies/{policy}", PERM, "backup.admin", NULL, NULL, FALSE },
+	{ "POST", "/api/v1/backup-policies/{policy}/run", PERM, "backup.admin", NULL,
+	  "its VMs due now", FALSE },
+
 	{ "GET", "/api/v1/system/backups", PERM, "system.backup", NULL,
 	  "holds every secret: administrators", FALSE },
 	{ "POST", "/api/v1/system/backups", PERM, "system.backup", NULL, "one at a time (409)",

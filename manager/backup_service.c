@@ -73,6 +73,30 @@ static void on_progress(const IcsBackupProgress *p, gpointer data)
 	ics_task_progress(ctx, MIN(pct, 99), msg);
 }
 
+/* A policy's backup: its retention prunes the VM's backups in the
+ * repository once the new one is complete.  A prune that fails does not
+ * fail the backup (which is good); the result says why. */
+static void apply_retention(IcsTaskContext *ctx, IcsBackupRepo *repo, const char *uuid,
+			    const json_t *params, json_t *out)
+{
+	const char *text = json_string_value(json_object_get(params, "retention"));
+	g_autoptr(GError) err = NULL;
+	g_autoptr(json_t) done = NULL;
+	IcsBackupRetention r;
+
+	if (text == NULL || *text == '\0')
+		return;
+	ics_task_progress(ctx, 99, "applying the retention");
+	if (ics_backup_retention_parse(text, &r, &err))
+		done = ics_backup_prune(repo, uuid, &r, FALSE, &err);
+	if (done == NULL) {
+		json_object_set_new(out, "retention_error", json_string(err->message));
+		return;
+	}
+	json_object_set(out, "pruned",
+			json_object_get(json_array_get(json_object_get(done, "vms"), 0), "pruned"));
+}
+
 static json_t *run_backup(IcsTaskContext *ctx, const json_t *params, GError **error)
 {
 	IcsManager *m = ics_task_data(ctx);
@@ -105,6 +129,7 @@ static json_t *run_backup(IcsTaskContext *ctx, const json_t *params, GError **er
 		return NULL;
 	}
 	json_object_set_new(out, "repository", json_string(name));
+	apply_retention(ctx, repo, uuid, params, out);
 	return out;
 }
 

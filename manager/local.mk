@@ -10,6 +10,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/api_audit.c \
 	manager/api_backups.c \
 	manager/api_system.c \
+	manager/api_backup_policies.c \
 	manager/api_console.c \
 	manager/api_directories.c \
 	manager/api_dispatch.c \
@@ -33,6 +34,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/authz_rules.c \
 	manager/backup_repos.c \
 	manager/backup_service.c \
+	manager/backup_policies.c \
 	manager/system_backup.c \
 	manager/system_backup_service.c \
 	manager/periodic.c \
@@ -83,6 +85,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/authz.h \
 	manager/include/ics/manager/backup_repos.h \
 	manager/include/ics/manager/backup_service.h \
+	manager/include/ics/manager/backup_policies.h \
 	manager/include/ics/manager/system_backup.h \
 	manager/include/ics/manager/system_backup_service.h \
 	manager/include/ics/manager/periodic.h \
@@ -201,6 +204,7 @@ icsmgr_tests = \
 	manager/tests/test_volumes \
 	manager/tests/test_backups \
 	manager/tests/test_system_backup \
+	manager/tests/test_backup_policies \
 	manager/tests/test_console \
 	manager/tests/test_console_proxy \
 	manager/tests/test_concurrency \
@@ -287,6 +291,11 @@ manager_tests_test_backups_SOURCES = manager/tests/test_backups.c manager/tests/
 manager_tests_test_backups_CPPFLAGS = $(icsmgr_test_cppflags)
 manager_tests_test_backups_CFLAGS = $(ICS_TEST_CFLAGS)
 manager_tests_test_backups_LDADD = $(icsmgr_test_libs)
+manager_tests_test_backup_policies_SOURCES = manager/tests/test_backup_policies.c \
+	manager/tests/mgr_test_util.h
+manager_tests_test_backup_policies_CPPFLAGS = $(icsmgr_test_cppflags)
+manager_tests_test_backup_policies_CFLAGS = $(ICS_TEST_CFLAGS)
+manager_tests_test_backup_policies_LDADD = $(icsmgr_test_libs)
 manager_tests_test_system_backup_SOURCES = manager/tests/test_system_backup.c \
 	manager/tests/mgr_test_util.h
 manager_tests_test_system_backup_CPPFLAGS = $(icsmgr_test_cppflags)

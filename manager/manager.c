@@ -31,6 +31,7 @@
 #include "ics/manager/vm_mirror.h"
 #include "ics/manager/vm_service.h"
 #include "ics/manager/volumes.h"
+#include "ics/manager/backup_policies.h"
 #include "ics/manager/backup_service.h"
 #include "ics/manager/system_backup.h"
 #include "ics/manager/system_backup_service.h"
@@ -61,6 +62,7 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->directory_check_ms = 10000;
 	cfg->system_backup_keep = ICS_SYSTEM_BACKUP_DEFAULT_KEEP;
 	cfg->system_backup_period_s = ICS_SYSTEM_BACKUP_DEFAULT_PERIOD_S;
+	cfg->backup_policy_check_ms = 30000;
 	ics_login_policy_defaults(&cfg->policy);
 #ifdef ICS_CONSOLE_DEFAULT_DIR
 	/* configure --enable-console: where make install put the console */
@@ -354,6 +356,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->directory_sync = ics_directory_sync_start(m, m->cfg.directory_check_ms);
 	ics_drs_service_start(m->drs);
 	m->system_backups = ics_system_backup_start(m);
+	m->backup_policies = ics_backup_policies_start(m, m->cfg.backup_policy_check_ms);
 	m->router = ics_router_new();
 	m->routes = g_ptr_array_new_with_free_func(g_free);
 	ics_api_register(m->router, m->routes);
@@ -433,11 +436,12 @@ void ics_manager_free(IcsManager *m)
 	ics_console_proxy_free(m->console_proxy);
 	/* The mirror writes through the store and publishes: stopped first. */
 	ics_vm_mirror_free(m->mirror);
-	/* DRS, the directory sync and the system backup period queue
-	 * tasks: stopped before the tasks are. */
+	/* DRS, the directory sync, the system backup period and the backup
+	 * policies queue tasks: stopped before the tasks are. */
 	ics_drs_service_stop(m->drs);
 	ics_periodic_stop(m->directory_sync);
 	ics_periodic_stop(m->system_backups);
+	ics_periodic_stop(m->backup_policies);
 	ics_task_runner_free(m->tasks);
 	ics_drs_service_free(m->drs);
 	ics_volumes_free(m->volumes);

@@ -221,6 +221,31 @@ const char *const ics_store_migrations[] = {
 	"  repo_id TEXT NOT NULL,"
 	"  created_by TEXT NOT NULL,"
 	"  created_us INTEGER NOT NULL);",
+
+	/* 10: backup policies (backup_policies.c): a cron schedule, a
+	 * repository, the VMs (a list of uuids, or all), a retention applied
+	 * after each of its backups, how many of its backups may run at once;
+	 * last_fired_us is the schedule time handled last, and the VMs a
+	 * fired time made due wait in backup_policy_due until a backup of
+	 * each is queued -- both in the database, so a manager that fails
+	 * over neither loses nor doubles a run. */
+	"CREATE TABLE backup_policies ("
+	"  name TEXT PRIMARY KEY,"
+	"  schedule TEXT NOT NULL,"
+	"  repository TEXT NOT NULL REFERENCES backup_repositories(name),"
+	"  vms TEXT NOT NULL DEFAULT '[]',"
+	"  all_vms INTEGER NOT NULL DEFAULT 0,"
+	"  retention TEXT,"
+	"  max_concurrent INTEGER NOT NULL DEFAULT 2,"
+	"  enabled INTEGER NOT NULL DEFAULT 1,"
+	"  last_fired_us INTEGER,"
+	"  created_by TEXT NOT NULL,"
+	"  created_us INTEGER NOT NULL);"
+	"CREATE TABLE backup_policy_due ("
+	"  policy TEXT NOT NULL REFERENCES backup_policies(name) ON DELETE CASCADE,"
+	"  vm_uuid TEXT NOT NULL,"
+	"  due_us INTEGER NOT NULL,"
+	"  PRIMARY KEY (policy, vm_uuid));",
 };
 
 const guint ics_store_n_migrations = G_N_ELEMENTS(ics_store_migrations);

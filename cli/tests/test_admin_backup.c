@@ -5,7 +5,8 @@
  * stopped-VM path of libicsbackup): the table, JSON and one-line outputs,
  * a VM named by its name, and the exit status of bad paths and names (2),
  * unknown VMs and repositories (3), a repository registered twice (4);
- * `backup system run|list` on the manager's own backups.
+ * `backup policy ...` on scheduled backups; `backup system run|list` on
+ * the manager's own backups.
  */
 #include "config.h"
 
@@ -113,6 +114,47 @@ static void test_backup_commands(void **state)
 	assert_int_equal(cli_run(&r, NULL, "backup", "frobnicate", NULL), 2);
 }
 
+/* Backup policies: create (names resolved, bad schedule 2), list, show,
+ * disable, run, delete (twice: 3). */
+static void test_policy_commands(void **state)
+{
+	ApiTest *t = *state;
+	g_auto(CliRun) r = { 0 };
+	g_autofree char *repo = g_build_filename(t->home, "repo", NULL);
+
+	g_mkdir(repo, 0700);
+	api_test_login_admin(t);
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "add", "nightly", repo, NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db1", "--vcpus", "1",
+				 "--memory", "128", NULL),
+			 0);
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p1", "--schedule",
+				 "0 2 * * *", "--repository", "nightly", "--vm", "db1",
+				 "--retention", "last=3,weekly=4", NULL),
+			 0);
+	assert_non_null(strstr(r.out, "schedule:       0 2 * * * (UTC)"));
+	assert_non_null(strstr(r.out, "T02:00:00"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p2", "--schedule",
+				 "0 25 * * *", "--repository", "nightly", "--all-vms", NULL),
+			 2);
+	assert_non_null(strstr(r.err, "cron hour"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p2", "--repository",
+				 "nightly", "--all-vms", NULL),
+			 2);
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "list", NULL), 0);
+	assert_non_null(strstr(r.out, "NEXT RUN"));
+	assert_non_null(strstr(r.out, "last=3,weekly=4"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "disable", "p1", NULL), 0);
+	assert_non_null(strstr(r.out, "enabled:        no"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "run", "p1", NULL), 0);
+	assert_non_null(strstr(r.out, "due:            1 VMs"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "show", "p1", "--json", NULL), 0);
+	assert_non_null(strstr(r.out, "\"repository\": \"nightly\""));
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "remove", "nightly", NULL), 4);
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "delete", "p1", NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "delete", "p1", NULL), 3);
+}
+
 /* The manager's own backups: run (waits for the task), list as a table
  * and as JSON, a bad --timeout. */
 static void test_system_backup_commands(void **state)
@@ -141,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_backup_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_system_backup_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_commands, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,10 @@ export interface Backup {
   kind: "full" | "incremental"; parent: string | null; full_reason: string | null; consistency: string;
   bytes_written: number; duration_ms: number; disks: { target: string; virtual_size: number; file_size: number }[];
 }
+export interface BackupPolicy {
+  name: string; schedule: string; repository: string; vms: string[]; all_vms: boolean; retention: string | null;
+  max_concurrent: number; enabled: boolean; last_run: string | null; next_run: string | null; due: number; created: string; created_by: string;
+}
 export interface SystemBackup { name: string; created: string; ics_version: string; schema_version: number; bytes: number }
 export interface User { name: string; enabled: boolean; roles: string[]; locked: boolean; created_at: string; directory?: string | null; second_factor_enrolled?: boolean }
 export interface Role { name: string; builtin: boolean; description: string; permissions: string[] }
@@ -168,6 +172,12 @@ export const api = {
   removeBackupRepo: (name: string) => request<void>("DELETE", `/api/v1/backup-repositories/${enc(name)}`),
   vmBackups: (uuid: string) => request<{ backups: Backup[]; problems: string[] }>("GET", `/api/v1/vms/${enc(uuid)}/backups`),
   backupVm: (uuid: string, repository: string, full: boolean) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/backups`, { repository, full }),
+  backupPolicies: () => request<BackupPolicy[]>("GET", "/api/v1/backup-policies"),
+  createBackupPolicy: (p: { name: string; schedule: string; repository: string; vms?: string[]; all_vms?: boolean; retention?: string; max_concurrent?: number }) =>
+    request<BackupPolicy>("POST", "/api/v1/backup-policies", p),
+  updateBackupPolicy: (name: string, p: { enabled?: boolean }) => request<BackupPolicy>("PATCH", `/api/v1/backup-policies/${enc(name)}`, p),
+  deleteBackupPolicy: (name: string) => request<void>("DELETE", `/api/v1/backup-policies/${enc(name)}`),
+  runBackupPolicy: (name: string) => request<BackupPolicy>("POST", `/api/v1/backup-policies/${enc(name)}/run`),
   systemBackups: () => request<{ backups: SystemBackup[]; problems: string[]; keep: number; period_seconds: number }>("GET", "/api/v1/system/backups"),
   backupSystem: () => request<Task>("POST", "/api/v1/system/backups"),
   tasks: (before?: number | null) => request<Page<Task, number>>("GET", "/api/v1/tasks" + query({ limit: 50, before })),

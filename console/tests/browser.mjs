@@ -176,6 +176,22 @@ try {
   await page.waitForSelector("td:text-is('nightly')", { timeout: 10000 });
   check("a backup repository registered from the Backups page is listed",
     fs.existsSync(path.join(backups, "ics-backup-repository.json")));
+  // a backup policy created from the same page, listed with its next run,
+  // then run now (its VMs due)
+  const pol = page.getByRole("form", { name: "Create a backup policy" });
+  await pol.getByLabel("Name").fill("nightly-all");
+  await pol.getByLabel(/^Schedule/).fill("0 2 * * *");
+  await pol.getByLabel("Retention").fill("last=7,weekly=4");
+  await pol.getByRole("button", { name: "Create" }).click();
+  await page.waitForSelector("table[aria-label='Backup policies'] td:text('nightly-all')", { timeout: 10000 });
+  const policyRow = page.locator("table[aria-label='Backup policies'] tbody tr").first();
+  const nextRun = (await policyRow.locator("td").nth(5).textContent()).trim();
+  check("a backup policy created from the Backups page is listed with its next run", nextRun !== "" && nextRun !== "—");
+  check("a new policy has no VM due", (await policyRow.locator("td").nth(6).textContent()) === "0");
+  await page.getByRole("button", { name: "Run now: nightly-all" }).click();
+  await page.waitForFunction(() => document.querySelector("table[aria-label='Backup policies'] tbody tr td:nth-child(7)")?.textContent !== "0", null, { timeout: 10000 }).catch(() => {});
+  check("running the policy now makes its VMs due",
+    Number(await policyRow.locator("td").nth(6).textContent()) >= 1);
   // the manager's own backups: taken from the same page, then listed
   await page.getByRole("button", { name: "Back up the manager now" }).click();
   await page.waitForSelector("table[aria-label='Manager backups'] code:text('ics-manager-')", { timeout: 20000 });

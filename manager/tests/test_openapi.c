@@ -243,6 +243,7 @@ typedef struct {
 	char *task_id;
 	char *totp_secret; /* erin's, while she has one */
 	char *backup_dir;  /* the backup repository's directory */
+	char *policy_dir;  /* the repository the policy example backs up into */
 } Ctx;
 
 /* Volumes on libvirt's in-memory test driver. */
@@ -280,6 +281,22 @@ static int setup(void **state)
 				     "{\"definition\": {\"uuid\": \"" FIXTURE_UUID "\", \"name\":"
 				     " \"web1\", \"vcpus\": 1, \"memory_mib\": 128}}"),
 			 201);
+	/* a backup policy (and the repository it uses): {policy} */
+	{
+		g_autofree char *repo = NULL;
+
+		c->policy_dir = g_dir_make_tmp("ics-openapi-policy-XXXXXX", NULL);
+		repo = g_strdup_printf("{\"name\": \"for-policies\", \"path\": \"%s\"}",
+				       c->policy_dir);
+		assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-repositories",
+					     c->t->admin_token, repo),
+				 201);
+		assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies",
+					     c->t->admin_token,
+					     "{\"name\": \"nightly-db\", \"schedule\": \"@daily\","
+					     " \"repository\": \"for-policies\", \"all_vms\": true}"),
+				 201);
+	}
 	assert_int_equal(test_status(c->t, "POST", "/api/v1/pools/shared/volumes",
 				     c->t->admin_token,
 				     "{\"name\": \"disk1.qcow2\", \"capacity\": \"10G\"}"),
@@ -317,6 +334,9 @@ static int teardown(void **state)
 	if (c->backup_dir)
 		test_rm_rf(c->backup_dir);
 	g_free(c->backup_dir);
+	if (c->policy_dir)
+		test_rm_rf(c->policy_dir);
+	g_free(c->policy_dir);
 	g_free(c);
 	g_clear_pointer(&doc, json_decref);
 	return 0;
@@ -364,6 +384,8 @@ static char *concrete_path(Ctx *c, const char *tmpl)
 			v = "disk1.qcow2";
 		else if (g_str_equal(segs[i], "{repository}"))
 			v = "nightly";
+		else if (g_str_equal(segs[i], "{policy}"))
+			v = "nightly-db";
 		else if (g_str_equal(segs[i], "{name}"))
 			v = g_str_has_prefix(tmpl, "/api/v1/pools/") ? "shared" : "node1";
 		else
@@ -534,6 +556,14 @@ static void prepare(Ctx *c, const char *what, char **token, char **body)
 		g_free(*body);
 		*body = g_strdup_printf("{\"name\": \"nightly\", \"path\": \"%s\"}",
 					c->backup_dir);
+	} else if (g_str_equal(what, "post /api/v1/backup-policies")) {
+		/* the example's repository is registered after this (its own
+		 * example), and its name is the fixture's: another policy into
+		 * the fixture's repository */
+		g_free(*body);
+		*body = g_strdup("{\"name\": \"nightly-db-2\", \"schedule\": \"0 2 * * *\","
+				 " \"repository\": \"for-policies\", \"vms\": [\"web1\"],"
+				 " \"retention\": \"last=7,weekly=4\"}");
 	}
 	if (code_body) {
 		g_autofree char *code = erin_code(c);

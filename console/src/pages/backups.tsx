@@ -1,6 +1,8 @@
 // backups.tsx: backup repositories -- the directories VMs are backed up
 // into (register one: administrators, it is a host path; unregister: the
-// backups stay on disk) --, the manager's own backups (system.backup:
+// backups stay on disk) --, backup policies (scheduled backups of a list
+// of VMs or all of them, with a retention; backup.admin makes, runs,
+// pauses and deletes them), the manager's own backups (system.backup:
 // they hold every secret) with "back up the manager now", and a VM's
 // backups with "back up now", shown on the VM's page.  The backups themselves are read from the repositories
 // at each request (docs/backup-format.md); a backup is a task whose
@@ -55,8 +57,78 @@ export function BackupReposPage({ me }: { params: Record<string, string>; me: Wh
         </form>
       )}
       <ErrorBox error={act.error} />
+      <BackupPolicies admin={admin} repos={repos.data?.map((r) => r.name) ?? []} />
       {me.permissions.includes("system.backup") && <SystemBackups />}
     </>
+  );
+}
+
+function BackupPolicies({ admin, repos }: { admin: boolean; repos: string[] }) {
+  const list = useResource(() => api.backupPolicies(), []);
+  const act = useAction();
+  const [all, setAll] = useState(true);
+  const create = (ev: Event) => {
+    ev.preventDefault();
+    const form = ev.target as HTMLFormElement;
+    const f = new FormData(form);
+    const vms = String(f.get("vms") ?? "").split(/[\s,]+/).filter(Boolean);
+    const retention = String(f.get("retention") ?? "").trim();
+    act.run(async () => {
+      await api.createBackupPolicy({
+        name: String(f.get("name")), schedule: String(f.get("schedule")), repository: String(f.get("repository")),
+        ...(all ? { all_vms: true } : { vms }), ...(retention ? { retention } : {}),
+        max_concurrent: Number(f.get("max_concurrent")) || 2,
+      });
+      form.reset();
+      setAll(true);
+      list.reload();
+    });
+  };
+  const remove = (name: string) => {
+    if (!confirm(`Delete backup policy ${name}? Its backups stay.`)) return;
+    act.run(async () => { await api.deleteBackupPolicy(name); list.reload(); });
+  };
+  return (
+    <section aria-label="Backup policies">
+      <h2>Backup policies</h2>
+      <p class="note">Scheduled backups: the VMs of a policy are backed up into its repository whenever its schedule comes (cron, UTC), as many at once as it allows; its retention then prunes each VM's backups there, never cutting a chain.</p>
+      <ErrorBox error={list.error} />
+      {!list.data && !list.error && <Loading what="backup policies" />}
+      {list.data && (list.data.length ? (
+        <table aria-label="Backup policies">
+          <thead><tr><th scope="col">Name</th><th scope="col">Schedule (UTC)</th><th scope="col">Repository</th><th scope="col">VMs</th><th scope="col">Retention</th><th scope="col">Next run</th><th scope="col">Due</th>{admin && <th scope="col">Actions</th>}</tr></thead>
+          <tbody>{list.data.map((p) => (
+            <tr key={p.name}>
+              <td>{p.name}{!p.enabled && <> <Badge value="disabled" /></>}</td><td><code>{p.schedule}</code></td><td>{p.repository}</td>
+              <td>{p.all_vms ? "all" : p.vms.length}</td><td>{p.retention ?? "keep all"}</td><td>{p.enabled ? when(p.next_run) : "—"}</td><td>{p.due}</td>
+              {admin && <td class="actions">
+                <button class="secondary outline" disabled={act.busy} onClick={() => act.run(async () => { await api.runBackupPolicy(p.name); list.reload(); })} aria-label={`Run now: ${p.name}`}>Run now</button>
+                <button class="secondary outline" disabled={act.busy} onClick={() => act.run(async () => { await api.updateBackupPolicy(p.name, { enabled: !p.enabled }); list.reload(); })} aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>{p.enabled ? "Disable" : "Enable"}</button>
+                <button class="secondary outline" disabled={act.busy} onClick={() => remove(p.name)} aria-label={`Delete ${p.name}`}>Delete</button>
+              </td>}
+            </tr>
+          ))}</tbody>
+        </table>
+      ) : <p class="note">No backup policy yet.</p>)}
+      {admin && repos.length > 0 && (
+        <form onSubmit={create} aria-label="Create a backup policy">
+          <h3>Create a backup policy</h3>
+          <div class="grid">
+            <label>Name<input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,62}" autocomplete="off" /></label>
+            <label>Schedule (cron, UTC)<input name="schedule" required placeholder="0 2 * * *  or  @daily" autocomplete="off" /></label>
+            <label>Repository<select name="repository">{repos.map((r) => <option key={r} value={r}>{r}</option>)}</select></label>
+          </div>
+          <div class="grid">
+            <label><input type="checkbox" role="switch" checked={all} onChange={(e) => setAll((e.target as HTMLInputElement).checked)} /> Every VM</label>
+            {!all && <label>VMs (names or uuids, comma-separated)<input name="vms" required autocomplete="off" /></label>}
+            <label>Retention<input name="retention" placeholder="last=7,daily=7,weekly=4,monthly=6" autocomplete="off" /></label>
+            <label>At once<input name="max_concurrent" type="number" min="1" max="64" value="2" /></label>
+          </div>
+          <button type="submit" disabled={act.busy}>Create</button>
+        </form>
+      )}
+      <ErrorBox error={act.error} />
+    </section>
   );
 }
 

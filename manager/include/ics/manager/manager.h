@@ -84,6 +84,9 @@ typedef struct {
 	char *system_backup_dir;
 	guint system_backup_keep;
 	guint system_backup_period_s;
+	/* How often the backup policies' scheduler looks for policies due
+	 * (30 s; in ms: tests use less than a second). */
+	guint backup_policy_check_ms;
 } IcsManagerConfig;
 
 /* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS with
@@ -142,6 +145,8 @@ typedef struct IcsManager {
 	 * (system_backup_service.h; NULL when the period is 0). */
 	IcsTaskKind system_backup_kind;
 	struct IcsPeriodic *system_backups;
+	/* The backup policies' scheduler (backup_policies.h). */
+	struct IcsPeriodic *backup_policies;
 	/* Bumped (atomically) whenever sessions, keys, accounts or roles
 	 * change in a way that may end what an open event stream was
 	 * allowed (ics_manager_credentials_revoked). */

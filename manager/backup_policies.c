@@ -1,0 +1,528 @@
+/*
+ * backup_policies.c: backup policies -- their rows, and the scheduler that
+ * turns their cron schedules into vm.backup tasks.
+ *
+ * The scheduler works in two steps, both in the database.  When a
+ * policy's next schedule time (after last_fired_us) has come, its VMs are
+ * marked due (backup_policy_due) and last_fired_us moves to the newest
+ * time that has come: a manager down for three days runs a daily policy
+ * once when it is back, not three times.  Then each due VM gets a backup
+ * task when it has none queued or running and fewer than max_concurrent
+ * of the policy's backups are queued or running; the others stay due for
+ * the next pass.  A manager that fails over reads the same rows: a fired
+ * time is neither lost nor fired twice, and a VM due is backed up once.
+ *
+ * The task carries the policy's name and retention; backup_service.c
+ * prunes the VM's backups in the repository after a backup succeeds.
+ * Times are UTC.  Every pass runs in one write transaction, short: no I/O
+ * but the database.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ics/backup.h"
+#include "ics/cron.h"
+#include "ics/error.h"
+#include "ics/json.h"
+#include "ics/log.h"
+#include "ics/manager/backup_policies.h"
+#include "ics/manager/backup_repos.h"
+#include "ics/manager/timestamp.h"
+#include "ics/manager/vm_inventory.h"
+
+#define MAX_CONCURRENT 64
+
+static const IcsField create_fields[] = {
+	{ "name", ICS_FIELD_NAME, TRUE, 0, 0 },
+	{ "schedule", ICS_FIELD_STRING, TRUE, 1, 256 },
+	{ "repository", ICS_FIELD_NAME, TRUE, 0, 0 },
+	{ "vms", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
+	{ "all_vms", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ "retention", ICS_FIELD_STRING, FALSE, 0, 256 },
+	{ "max_concurrent", ICS_FIELD_INT, FALSE, 1, MAX_CONCURRENT },
+	{ "enabled", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ 0 },
+};
+const IcsSchema ics_schema_backup_policy_create = { "backup policy", create_fields };
+
+static const IcsField update_fields[] = {
+	{ "schedule", ICS_FIELD_STRING, FALSE, 1, 256 },
+	{ "vms", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
+	{ "all_vms", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ "retention", ICS_FIELD_STRING, FALSE, 0, 256 },
+	{ "max_concurrent", ICS_FIELD_INT, FALSE, 1, MAX_CONCURRENT },
+	{ "enabled", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ 0 },
+};
+const IcsSchema ics_schema_backup_policy_update = { "backup policy update", update_fields };
+
+#define COLUMNS                                                                              \
+	"name, schedule, repository, vms, all_vms, retention, max_concurrent, enabled,"      \
+	" last_fired_us, created_by, created_us,"                                            \
+	" (SELECT count(*) FROM backup_policy_due d WHERE d.policy = p.name)"
+
+/* The next time (us) of @schedule after @after_us; -1 when none. */
+static gint64 next_us(const char *schedule, gint64 after_us)
+{
+	g_autoptr(IcsCron) c = ics_cron_parse(schedule, NULL);
+	gint64 t = c ? ics_cron_next(c, after_us / G_USEC_PER_SEC) : -1;
+
+	return t < 0 ? -1 : t * G_USEC_PER_SEC;
+}
+
+static json_t *row_json(IcsStmt *st)
+{
+	const char *schedule = ics_stmt_text(st, 1);
+	gint64 fired = sqlite3_column_type(st, 8) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 8);
+	gint64 created_us = sqlite3_column_int64(st, 10);
+	gint64 next = next_us(schedule, MAX(fired, created_us));
+	g_autofree char *created = ics_timestamp_format(created_us);
+	g_autofree char *last = fired ? ics_timestamp_format(fired) : NULL;
+	g_autofree char *nxt = next > 0 ? ics_timestamp_format(next) : NULL;
+	json_t *vms = json_loads(ics_stmt_text(st, 3), 0, NULL);
+
+	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:s?, s:i, s:b, s:s?, s:s?, s:I, s:s, s:s}",
+			 "name", ics_stmt_text(st, 0), "schedule", schedule, "repository",
+			 ics_stmt_text(st, 2), "vms", vms ? vms : json_array(), "all_vms",
+			 sqlite3_column_int(st, 4), "retention", ics_stmt_text(st, 5),
+			 "max_concurrent", sqlite3_column_int(st, 6), "enabled",
+			 sqlite3_column_int(st, 7), "last_run", last, "next_run", nxt, "due",
+			 (json_int_t)sqlite3_column_int64(st, 11), "created", created, "created_by",
+			 ics_stmt_text(st, 9));
+}
+
+json_t *ics_backup_policy_get(IcsStore *store, const char *name, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "SELECT " COLUMNS " FROM backup_policies p WHERE name = ?", error);
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	ics_stmt_bind_text(st, 1, name);
+	rc = ics_stmt_step(st, error);
+	if (rc < 0)
+		return NULL;
+	if (rc != SQLITE_ROW) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "backup policy %s does not exist",
+			    name);
+		return NULL;
+	}
+	return row_json(st);
+}
+
+json_t *ics_backup_policy_list(IcsStore *store, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "SELECT " COLUMNS " FROM backup_policies p ORDER BY name", error);
+	g_autoptr(json_t) out = json_array();
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW)
+		json_array_append_new(out, row_json(st));
+	if (rc < 0)
+		return NULL;
+	return g_steal_pointer(&out);
+}
+
+gboolean ics_backup_policy_repo_unused(IcsStore *store, const char *name, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store, "SELECT name FROM backup_policies WHERE repository = ? LIMIT 1", error);
+	int rc;
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, name);
+	rc = ics_stmt_step(st, error);
+	if (rc < 0)
+		return FALSE;
+	if (rc == SQLITE_ROW) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "backup repository %s is used by backup policy %s: change or delete "
+			    "the policy first",
+			    name, ics_stmt_text(st, 0));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The checks a body's fields need beyond the schema; @vms_out gets the
+ * VMs as a JSON array text of uuids when "vms" is given. */
+static gboolean check_fields(IcsStore *store, const json_t *body, char **vms_out, GError **error)
+{
+	const char *schedule = json_string_value(json_object_get(body, "schedule"));
+	const char *retention = json_string_value(json_object_get(body, "retention"));
+	json_t *vms = json_object_get(body, "vms"), *v;
+	size_t i;
+
+	if (schedule) {
+		g_autoptr(IcsCron) c = ics_cron_parse(schedule, error);
+
+		if (c == NULL)
+			return FALSE;
+		if (ics_cron_next(c, ics_now_us() / G_USEC_PER_SEC) < 0)
+			return ics_error_invalid(error, "schedule \"%s\" never comes", schedule);
+	}
+	if (retention && *retention) {
+		IcsBackupRetention r;
+
+		if (!ics_backup_retention_parse(retention, &r, error))
+			return FALSE;
+	}
+	if (vms) {
+		g_autoptr(json_t) uuids = json_array();
+
+		json_array_foreach(vms, i, v)
+		{
+			const char *ref = json_string_value(v);
+			g_autofree char *uuid = NULL;
+			gint64 owner;
+
+			if (g_uuid_string_is_valid(ref) &&
+			    ics_vm_inventory_owner(store, ref, &owner, NULL))
+				uuid = g_ascii_strdown(ref, -1);
+			else
+				uuid = ics_vm_inventory_uuid_of(store, ref, NULL);
+			if (uuid == NULL)
+				return ics_error_invalid(error, "vms: VM %s does not exist", ref);
+			json_array_append_new(uuids, json_string(uuid));
+		}
+		*vms_out = json_dumps(uuids, JSON_COMPACT);
+	}
+	return TRUE;
+}
+
+json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char *by,
+				 GError **error)
+{
+	const char *name = json_string_value(json_object_get(body, "name"));
+	const char *repo = json_string_value(json_object_get(body, "repository"));
+	const char *retention = json_string_value(json_object_get(body, "retention"));
+	gboolean all = json_is_true(json_object_get(body, "all_vms"));
+	g_autofree char *vms = NULL;
+	g_autoptr(json_t) r = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(IcsStmt) st = NULL;
+	gint64 max = 2;
+
+	g_assert(ics_store_locked(store));
+	if (!check_fields(store, body, &vms, error))
+		return NULL;
+	if (all == (vms != NULL && strcmp(vms, "[]") != 0))
+		return ics_error_invalid(error, "give either \"vms\" (a list) or \"all_vms\": true"),
+		       NULL;
+	r = ics_backup_repos_get(store, repo, &err);
+	if (r == NULL) {
+		ics_error_invalid(error, "repository: %s", err->message);
+		return NULL;
+	}
+	ics_json_get_int_or(body, "max_concurrent", 2, &max, NULL);
+	st = ics_store_stmt(store,
+			    "INSERT INTO backup_policies (name, schedule, repository, vms, all_vms,"
+			    " retention, max_concurrent, enabled, created_by, created_us)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    error);
+	if (st == NULL)
+		return NULL;
+	ics_stmt_bind_text(st, 1, name);
+	ics_stmt_bind_text(st, 2, json_string_value(json_object_get(body, "schedule")));
+	ics_stmt_bind_text(st, 3, repo);
+	ics_stmt_bind_text(st, 4, vms ? vms : "[]");
+	ics_stmt_bind_int(st, 5, all);
+	ics_stmt_bind_text(st, 6, retention && *retention ? retention : NULL);
+	ics_stmt_bind_int(st, 7, max);
+	ics_stmt_bind_int(st, 8, !json_is_false(json_object_get(body, "enabled")));
+	ics_stmt_bind_text(st, 9, by);
+	ics_stmt_bind_int(st, 10, ics_now_us());
+	if (!ics_stmt_run(st, &err)) {
+		if (g_error_matches(err, ICS_ERROR, ICS_ERROR_CONFLICT))
+			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+				    "a backup policy named %s exists already", name);
+		else
+			g_propagate_error(error, g_steal_pointer(&err));
+		return NULL;
+	}
+	return ics_backup_policy_get(store, name, error);
+}
+
+json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t *body,
+				 GError **error)
+{
+	g_autoptr(json_t) cur = ics_backup_policy_get(store, name, error);
+	g_autofree char *vms = NULL;
+	g_autoptr(IcsStmt) st = NULL;
+	json_t *v;
+	const char *retention;
+	gboolean all;
+	gint64 max;
+
+	g_assert(ics_store_locked(store));
+	if (cur == NULL || !check_fields(store, body, &vms, error))
+		return NULL;
+	all = json_object_get(body, "all_vms") ? json_is_true(json_object_get(body, "all_vms"))
+					       : json_is_true(json_object_get(cur, "all_vms"));
+	if (vms == NULL)
+		vms = json_dumps(json_object_get(cur, "vms"), JSON_COMPACT);
+	if (all && json_object_get(body, "all_vms") && !json_object_get(body, "vms"))
+		g_free(vms), vms = g_strdup("[]");
+	if (all == (strcmp(vms, "[]") != 0))
+		return ics_error_invalid(error, "give either \"vms\" (a list) or \"all_vms\": true"),
+		       NULL;
+	v = json_object_get(body, "retention");
+	retention = v ? json_string_value(v) : json_string_value(json_object_get(cur, "retention"));
+	ics_json_get_int_or(body, "max_concurrent",
+			    json_integer_value(json_object_get(cur, "max_concurrent")), &max, NULL);
+	st = ics_store_stmt(store,
+			    "UPDATE backup_policies SET schedule = ?, vms = ?, all_vms = ?,"
+			    " retention = ?, max_concurrent = ?, enabled = ? WHERE name = ?",
+			    error);
+	if (st == NULL)
+		return NULL;
+	ics_stmt_bind_text(st, 1,
+			   json_string_value(json_object_get(body, "schedule"))
+				   ?: json_string_value(json_object_get(cur, "schedule")));
+	ics_stmt_bind_text(st, 2, vms);
+	ics_stmt_bind_int(st, 3, all);
+	ics_stmt_bind_text(st, 4, retention && *retention ? retention : NULL);
+	ics_stmt_bind_int(st, 5, max);
+	ics_stmt_bind_int(st, 6,
+			  json_object_get(body, "enabled")
+				  ? json_is_true(json_object_get(body, "enabled"))
+				  : json_is_true(json_object_get(cur, "enabled")));
+	ics_stmt_bind_text(st, 7, name);
+	if (!ics_stmt_run(st, error))
+		return NULL;
+	return ics_backup_policy_get(store, name, error);
+}
+
+gboolean ics_backup_policy_delete(IcsStore *store, const char *name, GError **error)
+{
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store, "DELETE FROM backup_policies WHERE name = ?", error);
+
+	g_assert(ics_store_locked(store));
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, name);
+	if (!ics_stmt_run(st, error))
+		return FALSE;
+	if (ics_store_changes(store) == 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "backup policy %s does not exist",
+			    name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Mark the VMs of policy @name due at @when: its list, or every VM. */
+static gboolean make_due(IcsStore *store, const char *name, gint64 when, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		store,
+		"INSERT OR IGNORE INTO backup_policy_due (policy, vm_uuid, due_us)"
+		" SELECT p.name, v.uuid, ?2 FROM backup_policies p, vms v WHERE p.name = ?1"
+		" AND (p.all_vms OR v.uuid IN (SELECT value FROM json_each(p.vms)))",
+		error);
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, name);
+	ics_stmt_bind_int(st, 2, when);
+	return ics_stmt_run(st, error);
+}
+
+json_t *ics_backup_policy_run_now(IcsStore *store, const char *name, GError **error)
+{
+	g_autoptr(json_t) p = ics_backup_policy_get(store, name, error);
+
+	g_assert(ics_store_locked(store));
+	if (p == NULL || !make_due(store, name, ics_now_us(), error))
+		return NULL;
+	return ics_backup_policy_get(store, name, error);
+}
+
+/* Step 1: policies whose time has come make their VMs due. */
+static gboolean fire(IcsStore *store, gint64 now, GError **error)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gint64));
+
+	{
+		g_autoptr(IcsStmt) st = ics_store_stmt(
+			store,
+			"SELECT name, schedule, coalesce(last_fired_us, created_us)"
+			" FROM backup_policies WHERE enabled",
+			error);
+		int rc;
+
+		if (st == NULL)
+			return FALSE;
+		while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
+			g_autoptr(IcsCron) c = ics_cron_parse(ics_stmt_text(st, 1), NULL);
+			gint64 t = c ? ics_cron_next(c, sqlite3_column_int64(st, 2) / G_USEC_PER_SEC)
+				     : -1;
+			gint64 latest = -1;
+
+			/* the newest time that has come: missed ones run once */
+			for (guint n = 0; t > 0 && t * G_USEC_PER_SEC <= now && n < 600000; n++) {
+				latest = t;
+				t = ics_cron_next(c, t);
+			}
+			if (latest > 0) {
+				gint64 us = latest * G_USEC_PER_SEC;
+
+				g_ptr_array_add(names, g_strdup(ics_stmt_text(st, 0)));
+				g_array_append_val(times, us);
+			}
+		}
+		if (rc < 0)
+			return FALSE;
+	}
+	for (guint i = 0; i < names->len; i++) {
+		const char *name = g_ptr_array_index(names, i);
+		gint64 when = g_array_index(times, gint64, i);
+		g_autoptr(IcsStmt) st = ics_store_stmt(
+			store, "UPDATE backup_policies SET last_fired_us = ? WHERE name = ?", error);
+
+		if (st == NULL || !make_due(store, name, when, error))
+			return FALSE;
+		ics_stmt_bind_int(st, 1, when);
+		ics_stmt_bind_text(st, 2, name);
+		if (!ics_stmt_run(st, error))
+			return FALSE;
+		{
+			char at[ICS_TIMESTAMP_LEN];
+
+			ics_timestamp_format_into(when, at);
+			ics_info("backup policy %s: its time %s has come", name, at);
+		}
+	}
+	return TRUE;
+}
+
+typedef struct {
+	char *policy, *vm, *repository, *retention;
+	gint64 owner;
+} Due;
+
+static void due_free(gpointer p)
+{
+	Due *d = p;
+
+	g_free(d->policy);
+	g_free(d->vm);
+	g_free(d->repository);
+	g_free(d->retention);
+	g_free(d);
+}
+
+/* Step 2: a backup task for each due VM that may have one now. */
+static gboolean queue(IcsManager *m, GError **error)
+{
+	g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func(due_free);
+	IcsStore *store = m->store;
+
+	{
+		/* oldest due first; the policy's backups queued or running,
+		 * counted by the task's "policy" */
+		g_autoptr(IcsStmt) st = ics_store_stmt(
+			store,
+			"SELECT d.policy, d.vm_uuid, p.repository, p.retention, v.owner_id,"
+			" p.max_concurrent - (SELECT count(*) FROM tasks t WHERE t.kind = 'vm.backup'"
+			"   AND t.state IN ('queued', 'running')"
+			"   AND json_extract(t.params, '$.policy') = p.name),"
+			" EXISTS (SELECT 1 FROM tasks t WHERE t.kind = 'vm.backup'"
+			"   AND t.object_id = d.vm_uuid AND t.state IN ('queued', 'running')),"
+			" v.uuid IS NULL"
+			" FROM backup_policy_due d JOIN backup_policies p ON p.name = d.policy"
+			" LEFT JOIN vms v ON v.uuid = d.vm_uuid"
+			" WHERE p.enabled ORDER BY d.due_us, d.policy, d.vm_uuid",
+			error);
+		g_autoptr(GHashTable) room = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+								   NULL);
+		int rc;
+
+		if (st == NULL)
+			return FALSE;
+		while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
+			const char *policy = ics_stmt_text(st, 0);
+			gpointer left;
+			gint64 n;
+
+			if (!g_hash_table_lookup_extended(room, policy, NULL, &left))
+				left = GINT_TO_POINTER((gint)sqlite3_column_int64(st, 5));
+			n = GPOINTER_TO_INT(left);
+			/* a VM deleted since it became due is dropped below */
+			if (!sqlite3_column_int(st, 7) && (n <= 0 || sqlite3_column_int(st, 6)))
+				continue; /* stays due */
+			if (!sqlite3_column_int(st, 7))
+				g_hash_table_replace(room, g_strdup(policy),
+						     GINT_TO_POINTER((gint)n - 1));
+			{
+				Due *d = g_new0(Due, 1);
+
+				d->policy = g_strdup(policy);
+				d->vm = g_strdup(ics_stmt_text(st, 1));
+				d->repository = g_strdup(ics_stmt_text(st, 2));
+				d->retention = g_strdup(ics_stmt_text(st, 3));
+				d->owner = sqlite3_column_int(st, 7) ? -1
+								      : sqlite3_column_int64(st, 4);
+				g_ptr_array_add(due, d);
+			}
+		}
+		if (rc < 0)
+			return FALSE;
+	}
+	for (guint i = 0; i < due->len; i++) {
+		Due *d = g_ptr_array_index(due, i);
+		g_autoptr(IcsStmt) del = ics_store_stmt(
+			store, "DELETE FROM backup_policy_due WHERE policy = ? AND vm_uuid = ?",
+			error);
+		g_autoptr(json_t) params = json_pack("{s:s, s:b, s:s, s:s?}", "repository",
+						     d->repository, "full", FALSE, "policy",
+						     d->policy, "retention", d->retention);
+
+		if (del == NULL)
+			return FALSE;
+		ics_stmt_bind_text(del, 1, d->policy);
+		ics_stmt_bind_text(del, 2, d->vm);
+		if (!ics_stmt_run(del, error))
+			return FALSE;
+		/* a VM deleted since it became due: dropped, not backed up */
+		if (d->owner < 0)
+			continue;
+		if (ics_task_create(m->tasks, "vm.backup", "vm", d->vm, d->owner, params, error) < 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+void ics_backup_policies_tick(IcsManager *m)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!ics_store_begin(m->store, &err))
+		goto out;
+	if (!fire(m->store, ics_now_us(), &err) || !queue(m, &err)) {
+		ics_store_rollback(m->store);
+		goto out;
+	}
+	ics_store_commit(m->store, &err);
+out:
+	if (err)
+		ics_error("backup policies: %s", err->message);
+}
+
+static void tick(gpointer data)
+{
+	ics_backup_policies_tick(data);
+}
+
+IcsPeriodic *ics_backup_policies_start(IcsManager *m, guint check_ms)
+{
+	return ics_periodic_start("ics-backup-policies", check_ms, tick, m);
+}

@@ -1,0 +1,370 @@
+/*
+ * test_backup_policies.c: scheduled backups through the REST API and the
+ * scheduler -- a policy's checks (schedule, VMs, retention, repository,
+ * one name), who may do what, its time coming (once, however many times
+ * were missed), its concurrency limit (the rest stay due), the backups
+ * really written (the adapter copies a qcow2 disk per VM with
+ * libicsbackup's stopped path), the retention pruning after each, a VM
+ * deleted while due, "run now", a repository a policy uses refused for
+ * removal, and a manager restarted over the same database neither losing
+ * nor doubling a run.  The scheduler's passes are called directly with the
+ * manager's clock moved forward: no test waits for a cron minute.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+
+#include "ics/exec.h"
+#include "ics/manager/backup_policies.h"
+#include "ics/manager/timestamp.h"
+#include "mgr_test_util.h"
+
+static char *disks; /* a qcow2 disk per VM uuid, made when first backed up */
+
+static json_t *backed_up(void *self, const char *uuid, IcsBackupRepo *repo,
+			 const IcsBackupRunOptions *opts, GError **error)
+{
+	g_autofree char *disk = g_strdup_printf("%s/%s.qcow2", disks, uuid);
+	g_autofree char *json = g_strdup_printf(
+		"{\"uuid\": \"%s\", \"name\": \"p\", \"vcpus\": 1, \"memory_mib\": 128,"
+		" \"disks\": [{\"path\": \"%s\", \"format\": \"qcow2\"}]}",
+		uuid, disk);
+	g_autoptr(IcsVmMeta) vm = NULL;
+	g_autoptr(IcsBackupManifest) m = NULL;
+	json_t *out;
+
+	(void)self;
+	if (!g_file_test(disk, G_FILE_TEST_EXISTS)) {
+		const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", disk, "1M", NULL };
+
+		if (!ics_exec_simple(argv, 30000, NULL, error))
+			return NULL;
+	}
+	vm = ics_vm_meta_parse(json, NULL, error);
+	if (vm == NULL || (m = ics_backup_run_stopped(repo, vm, opts, error)) == NULL)
+		return NULL;
+	out = ics_backup_manifest_to_json(m);
+	json_object_del(out, "definition");
+	return out;
+}
+
+typedef struct {
+	TestMgr *t;
+	FakeCluster fake;
+	IcsClusterOps ops;
+	char *tmp;
+	char *vm[3];
+} Ctx;
+
+static void never_by_itself(IcsManagerConfig *cfg)
+{
+	/* the test runs the scheduler's passes itself */
+	cfg->backup_policy_check_ms = 3600 * 1000;
+}
+
+static char *vm_of(Ctx *c, const char *name)
+{
+	g_autofree char *body = test_vm_body(name, NULL);
+	g_autoptr(TestResp) r = test_http(c->t, "POST", "/api/v1/vms", c->t->admin_token, body);
+
+	assert_int_equal(r->status, 201);
+	return g_strdup(test_str(r, "uuid"));
+}
+
+static int setup(void **state)
+{
+	Ctx *c = g_new0(Ctx, 1);
+	g_autofree char *repo = NULL, *body = NULL;
+
+	c->ops = test_fake_ops(&c->fake);
+	c->ops.vm_backup = backed_up;
+	c->tmp = g_dir_make_tmp("ics-policies-XXXXXX", NULL);
+	disks = c->tmp;
+	c->t = test_mgr_start_in(NULL, &c->ops, never_by_itself);
+	repo = g_build_filename(c->tmp, "repo", NULL);
+	g_mkdir(repo, 0700);
+	body = g_strdup_printf("{\"name\": \"nightly\", \"path\": \"%s\"}", repo);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-repositories",
+				     c->t->admin_token, body),
+			 201);
+	for (int i = 0; i < 3; i++) {
+		g_autofree char *name = g_strdup_printf("db%d", i);
+
+		c->vm[i] = vm_of(c, name);
+	}
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	Ctx *c = *state;
+
+	test_mgr_stop(c->t, FALSE);
+	test_rm_rf(c->tmp);
+	for (int i = 0; i < 3; i++)
+		g_free(c->vm[i]);
+	g_free(c->tmp);
+	g_free(c);
+	return 0;
+}
+
+static json_t *policy(Ctx *c, const char *name)
+{
+	g_autofree char *path = g_strdup_printf("/api/v1/backup-policies/%s", name);
+	g_autoptr(TestResp) r = test_http(c->t, "GET", path, c->t->admin_token, NULL);
+
+	assert_int_equal(r->status, 200);
+	return json_incref(r->json);
+}
+
+/* The vm.backup tasks, and how many are queued or running. */
+static int backups_pending(Ctx *c, int *total)
+{
+	g_autoptr(TestResp) r =
+		test_http(c->t, "GET", "/api/v1/tasks?limit=200", c->t->admin_token, NULL);
+	json_t *task;
+	size_t i;
+	int pending = 0;
+
+	*total = 0;
+	json_array_foreach (json_object_get(r->json, "items"), i, task) {
+		const char *st = json_string_value(json_object_get(task, "state"));
+
+		if (g_strcmp0(json_string_value(json_object_get(task, "kind")), "vm.backup") != 0)
+			continue;
+		(*total)++;
+		pending += g_str_equal(st, "queued") || g_str_equal(st, "running");
+	}
+	return pending;
+}
+
+static void wait_backups_done(Ctx *c)
+{
+	int total;
+
+	for (int i = 0; i < 3000 && backups_pending(c, &total) > 0; i++)
+		g_usleep(10000);
+	assert_int_equal(backups_pending(c, &total), 0);
+}
+
+static int backups_of(Ctx *c, const char *uuid)
+{
+	g_autofree char *path = g_strdup_printf("/api/v1/vms/%s/backups", uuid);
+	g_autoptr(TestResp) r = test_http(c->t, "GET", path, c->t->admin_token, NULL);
+
+	assert_int_equal(r->status, 200);
+	return (int)json_array_size(json_object_get(r->json, "backups"));
+}
+
+static void test_checks_and_access(void **state)
+{
+	Ctx *c = *state;
+	static const struct {
+		const char *body, *words;
+		long status;
+	} bad[] = {
+		{ "{\"name\": \"p\", \"schedule\": \"61 * * * *\", \"repository\": \"nightly\","
+		  " \"all_vms\": true}", "cron minute", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"0 0 30 2 *\", \"repository\": \"nightly\","
+		  " \"all_vms\": true}", "never comes", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"vms\": [\"nosuchvm\"]}", "nosuchvm does not exist", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\"}",
+		  "either", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"vms\": [\"db0\"], \"all_vms\": true}", "either", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"all_vms\": true, \"retention\": \"last=0\"}", "must keep something", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"elsewhere\","
+		  " \"all_vms\": true}", "elsewhere does not exist", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"all_vms\": true, \"max_concurrent\": 0}", "max_concurrent", 400 },
+	};
+	g_autofree char *alice = NULL, *ro = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(TestResp) r = test_http(c->t, "POST", "/api/v1/backup-policies",
+						  c->t->admin_token, bad[i].body);
+
+		assert_int_equal(r->status, bad[i].status);
+		if (strstr(r->body->str, bad[i].words) == NULL)
+			fail_msg("%s: %s lacks \"%s\"", bad[i].body, r->body->str, bad[i].words);
+	}
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", c->t->admin_token,
+				     "{\"name\": \"p\", \"schedule\": \"0 2 * * *\","
+				     " \"repository\": \"nightly\", \"vms\": [\"db0\", \"db1\"],"
+				     " \"retention\": \"last=2\"}"),
+			 201);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", c->t->admin_token,
+				     "{\"name\": \"p\", \"schedule\": \"@daily\","
+				     " \"repository\": \"nightly\", \"all_vms\": true}"),
+			 409);
+	{
+		g_autoptr(json_t) p = policy(c, "p");
+
+		/* names resolved to uuids; the next run is at 02:00 UTC */
+		assert_string_equal(json_string_value(json_array_get(json_object_get(p, "vms"), 0)),
+				    c->vm[0]);
+		assert_non_null(strstr(json_string_value(json_object_get(p, "next_run")),
+				       "T02:00:00"));
+		assert_int_equal(json_integer_value(json_object_get(p, "max_concurrent")), 2);
+	}
+	/* a repository a policy uses is not unregistered */
+	{
+		g_autoptr(TestResp) r = test_http(c->t, "DELETE", "/api/v1/backup-repositories/nightly",
+						  c->t->admin_token, NULL);
+
+		assert_int_equal(r->status, 409);
+		assert_non_null(strstr(r->body->str, "used by backup policy p"));
+	}
+	/* a vm_manager may not make or run policies; readonly may read them */
+	assert_int_equal(test_make_user(c->t, "alice", "[\"vm_manager\"]"), 201);
+	assert_int_equal(test_make_user(c->t, "ro", "[\"readonly\"]"), 201);
+	alice = test_login(c->t, "alice", TEST_PASSWORD);
+	ro = test_login(c->t, "ro", TEST_PASSWORD);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", alice,
+				     "{\"name\": \"q\", \"schedule\": \"@daily\","
+				     " \"repository\": \"nightly\", \"all_vms\": true}"),
+			 403);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/p/run", alice, NULL),
+			 403);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/p", ro,
+				     "{\"enabled\": false}"),
+			 403);
+	assert_int_equal(test_status(c->t, "GET", "/api/v1/backup-policies", ro, NULL), 200);
+	assert_int_equal(test_status(c->t, "GET", "/api/v1/backup-policies/nope",
+				     c->t->admin_token, NULL),
+			 404);
+	/* an update is checked like a creation */
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/p", c->t->admin_token,
+				     "{\"schedule\": \"* * * *\"}"),
+			 400);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/p", c->t->admin_token,
+				     "{\"schedule\": \"30 3 * * *\", \"max_concurrent\": 1}"),
+			 200);
+	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/backup-policies/p", c->t->admin_token,
+				     NULL),
+			 204);
+	assert_int_equal(test_status(c->t, "DELETE", "/api/v1/backup-policies/p", c->t->admin_token,
+				     NULL),
+			 404);
+}
+
+/* Move the manager's clock on; the admin's session, idle that long, ended:
+ * log in again. */
+static void advance(Ctx *c, gint64 seconds)
+{
+	ics_clock_advance_for_test(seconds * G_USEC_PER_SEC);
+	g_free(c->t->admin_token);
+	c->t->admin_token = test_login(c->t, "admin", c->t->admin_password);
+	assert_non_null(c->t->admin_token);
+}
+
+static void test_schedule(void **state)
+{
+	Ctx *c = *state;
+	int total;
+
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", c->t->admin_token,
+				     "{\"name\": \"hourly\", \"schedule\": \"@hourly\","
+				     " \"repository\": \"nightly\", \"all_vms\": true,"
+				     " \"retention\": \"last=1\", \"max_concurrent\": 2}"),
+			 201);
+	/* not yet */
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(backups_pending(c, &total), 0);
+	assert_int_equal(total, 0);
+	/* three hours later: the time has come (once), two of three VMs at once */
+	advance(c, 3 * 3600);
+	ics_backup_policies_tick(c->t->m);
+	{
+		g_autoptr(json_t) p = policy(c, "hourly");
+
+		assert_int_equal(json_integer_value(json_object_get(p, "due")), 1);
+		assert_non_null(json_string_value(json_object_get(p, "last_run")));
+	}
+	assert_true(backups_pending(c, &total) <= 2);
+	assert_int_equal(total, 2);
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	backups_pending(c, &total);
+	assert_int_equal(total, 3);
+	wait_backups_done(c);
+	/* the same time does not fire twice */
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(backups_pending(c, &total), 0);
+	assert_int_equal(total, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(backups_of(c, c->vm[i]), 1);
+
+	/* a manager restarted over the same database: the next hour fires
+	 * once there, with what was due carried over */
+	{
+		g_autofree char *dir = g_strdup(c->t->dir);
+		g_autofree char *password = g_strdup(c->t->admin_password);
+
+		test_mgr_stop(c->t, TRUE);
+		c->t = test_mgr_start_in(dir, &c->ops, never_by_itself);
+		c->t->admin_password = g_steal_pointer(&password);
+		c->t->admin_token = test_login(c->t, "admin", c->t->admin_password);
+	}
+	advance(c, 3600);
+	ics_backup_policies_tick(c->t->m);
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(backups_pending(c, &total), 0);
+	assert_int_equal(total, 6);
+	/* last=1: each VM's older backup was pruned after its new one */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(backups_of(c, c->vm[i]), 1);
+
+	/* run now, with a VM deleted while due: dropped, the others backed up */
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/hourly",
+				     c->t->admin_token, "{\"max_concurrent\": 1}"),
+			 200);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/hourly/run",
+				     c->t->admin_token, NULL),
+			 202);
+	{
+		g_autofree char *path = g_strdup_printf("/api/v1/vms/%s", c->vm[2]);
+
+		assert_int_equal(test_status(c->t, "DELETE", path, c->t->admin_token, NULL), 204);
+	}
+	for (int pass = 0; pass < 3; pass++) {
+		ics_backup_policies_tick(c->t->m);
+		assert_true(backups_pending(c, &total) <= 1);
+		wait_backups_done(c);
+	}
+	assert_int_equal(total, 8);
+	{
+		g_autoptr(json_t) p = policy(c, "hourly");
+
+		assert_int_equal(json_integer_value(json_object_get(p, "due")), 0);
+	}
+	/* disabled: its time comes and nothing happens */
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/hourly",
+				     c->t->admin_token, "{\"enabled\": false}"),
+			 200);
+	advance(c, 2 * 3600);
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(backups_pending(c, &total), 0);
+	assert_int_equal(total, 8);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_checks_and_access, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
