@@ -328,6 +328,7 @@ static int cmd_prune(char **args, int n)
 	guint *fields[] = { &r.last, &r.daily, &r.weekly, &r.monthly };
 	json_t *vm;
 	size_t i;
+	int rc = EXIT_OK;
 
 	if (n != 1)
 		return usage("usage: prune REPO [--keep-last N] [--keep-daily N] [--keep-weekly N] "
@@ -342,12 +343,15 @@ static int cmd_prune(char **args, int n)
 	repo = open_repo(args[0], &err);
 	if (repo == NULL)
 		return fail(err);
-	out = ics_backup_prune(repo, opt_vm, &r, opt_dry_run, &err);
+	out = ics_backup_prune(repo, opt_vm, &r, NULL, opt_dry_run, &err);
 	if (out == NULL)
 		return fail(err);
+	json_array_foreach(json_object_get(out, "vms"), i, vm)
+		if (json_object_get(vm, "error"))
+			rc = EXIT_ERROR;
 	if (opt_json) {
 		print_json(out);
-		return EXIT_OK;
+		return rc;
 	}
 	json_array_foreach(json_object_get(out, "vms"), i, vm)
 	{
@@ -355,7 +359,8 @@ static int cmd_prune(char **args, int n)
 		size_t k;
 
 		printf("vm %s (%s): %zu kept, %zu %s\n",
-		       json_string_value(json_object_get(vm, "vm_name")),
+		       json_string_value(json_object_get(vm, "vm_name"))
+			       ?: "?",
 		       json_string_value(json_object_get(vm, "vm_uuid")),
 		       json_array_size(json_object_get(vm, "kept")),
 		       json_array_size(json_object_get(vm, "pruned")),
@@ -365,8 +370,12 @@ static int cmd_prune(char **args, int n)
 			       json_string_value(json_object_get(b, "why")));
 		json_array_foreach(json_object_get(vm, "pruned"), k, b)
 			printf("  prune %s\n", json_string_value(b));
+		if (json_object_get(vm, "error"))
+			fprintf(stderr, "ics-backup: vm %s: %s\n",
+				json_string_value(json_object_get(vm, "vm_uuid")),
+				json_string_value(json_object_get(vm, "error")));
 	}
-	return EXIT_OK;
+	return rc;
 }
 
 static int cmd_run(char **args, int n)

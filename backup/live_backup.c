@@ -447,6 +447,7 @@ static IcsBackupManifest *run_once(IcsBackupRepo *repo, virDomainPtr dom, const 
 	}
 	m->checkpoint = cxml ? g_strdup(name) : NULL;
 	m->consistency = g_strdup(frozen ? "filesystem-frozen" : "crash-consistent");
+	m->policy = g_strdup(opts->policy);
 	/* recorded at once: whatever happens next, its bitmap is found and
 	 * removed again (pruning, or the failure path below) */
 	if (cxml && !(recorded = record_checkpoint(dom, vm_dir, name, &err)))

@@ -46,6 +46,7 @@ void ics_backup_manifest_free(IcsBackupManifest *m)
 	g_free(m->parent);
 	g_free(m->full_reason);
 	g_free(m->checkpoint);
+	g_free(m->policy);
 	g_free(m->consistency);
 	if (m->disks)
 		g_ptr_array_unref(m->disks);
@@ -180,6 +181,7 @@ IcsBackupManifest *ics_backup_manifest_parse(const char *text, const char *what,
 	m->parent = dup_member(root, "parent", FALSE, err ? NULL : &err);
 	m->full_reason = dup_member(root, "full_reason", FALSE, err ? NULL : &err);
 	m->checkpoint = dup_member(root, "checkpoint", FALSE, err ? NULL : &err);
+	m->policy = dup_member(root, "policy", FALSE, err ? NULL : &err);
 	if (err != NULL) {
 		g_propagate_error(error, g_steal_pointer(&err));
 		goto fail;
@@ -288,6 +290,7 @@ json_t *ics_backup_manifest_to_json(const IcsBackupManifest *m)
 	set_opt_string(root, "parent", m->parent);
 	set_opt_string(root, "full_reason", m->full_reason);
 	set_opt_string(root, "checkpoint", m->checkpoint);
+	set_opt_string(root, "policy", m->policy);
 	json_object_set_new(root, "consistency", json_string(m->consistency));
 	json_object_set_new(root, "bytes_written", json_integer((json_int_t)m->bytes_written));
 	json_object_set_new(root, "duration_ms", json_integer((json_int_t)m->duration_ms));

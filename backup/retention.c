@@ -10,10 +10,15 @@
  * unrestorable.  The newest backup is always kept (every rule starts with
  * it), which also keeps the parent the next incremental will use.
  *
+ * A policy's retention governs only the backups that policy took (the
+ * manifest's "policy"): another policy's or a person's backups are kept,
+ * and so are the backups they depend on.
+ *
  * The decision is a pure function of the list (tested on its own); the
  * prune takes the VM's lock in the repository, so no backup of the VM is
  * written into it meanwhile, reads the list under the lock, and discards
- * newest first.
+ * newest first.  A VM that cannot be pruned (busy, a discard that failed)
+ * is reported with what was done, and the other VMs are still pruned.
  */
 #include "config.h"
 
@@ -87,7 +92,8 @@ static void add_reason(GPtrArray *why, guint i, const char *reason)
 	g_free(old);
 }
 
-GPtrArray *ics_backup_retention_decide(GPtrArray *backups, const IcsBackupRetention *r)
+GPtrArray *ics_backup_retention_decide(GPtrArray *backups, const IcsBackupRetention *r,
+				       const char *policy)
 {
 	static const struct {
 		char rule;
@@ -100,6 +106,8 @@ GPtrArray *ics_backup_retention_decide(GPtrArray *backups, const IcsBackupRetent
 	};
 	GPtrArray *why = g_ptr_array_new_full(backups->len, g_free);
 	g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GArray) mine = g_array_new(FALSE, FALSE, sizeof(guint)); /* newest first */
+	g_autofree char *others = policy ? g_strdup_printf("not policy %s's", policy) : NULL;
 	guint n = backups->len;
 
 	g_ptr_array_set_size(why, n);
@@ -108,20 +116,30 @@ GPtrArray *ics_backup_retention_decide(GPtrArray *backups, const IcsBackupRetent
 
 		g_hash_table_insert(index, m->id, GUINT_TO_POINTER(i + 1));
 	}
-	/* newest first: index n-1 down to 0 */
-	for (guint k = 0; k < n && k < r->last; k++)
-		add_reason(why, n - 1 - k, "last");
+	/* the rules count the backups they own; the others are kept */
+	for (guint k = 0; k < n; k++) {
+		guint i = n - 1 - k;
+		const IcsBackupManifest *m = g_ptr_array_index(backups, i);
+
+		if (policy == NULL || g_strcmp0(m->policy, policy) == 0)
+			g_array_append_val(mine, i);
+		else
+			add_reason(why, i, others);
+	}
+	for (guint k = 0; k < mine->len && k < r->last; k++)
+		add_reason(why, g_array_index(mine, guint, k), "last");
 	for (guint p = 0; p < G_N_ELEMENTS(periods); p++) {
 		guint want = G_STRUCT_MEMBER(guint, r, periods[p].offset), kept = 0;
 		g_autofree char *last_period = NULL;
 
-		for (guint k = 0; k < n && kept < want; k++) {
-			const IcsBackupManifest *m = g_ptr_array_index(backups, n - 1 - k);
+		for (guint k = 0; k < mine->len && kept < want; k++) {
+			guint i = g_array_index(mine, guint, k);
+			const IcsBackupManifest *m = g_ptr_array_index(backups, i);
 			g_autofree char *period = period_of(m->created, periods[p].rule);
 
 			if (period == NULL || g_strcmp0(period, last_period) == 0)
 				continue;
-			add_reason(why, n - 1 - k, periods[p].name);
+			add_reason(why, i, periods[p].name);
 			g_free(last_period);
 			last_period = g_steal_pointer(&period);
 			kept++;
@@ -151,24 +169,24 @@ GPtrArray *ics_backup_retention_decide(GPtrArray *backups, const IcsBackupRetent
 	return why;
 }
 
-/* Prune one VM's backups (its lock taken by the caller). */
-static json_t *prune_vm(IcsBackupRepo *repo, const char *vm_uuid, const IcsBackupRetention *r,
-			gboolean dry_run, GError **error)
+/* Prune one VM's backups (its lock taken by the caller) into @out's
+ * "kept" and "pruned"; FALSE with @error when a discard failed (what was
+ * pruned before it is in @out). */
+static gboolean prune_vm(IcsBackupRepo *repo, const char *vm_uuid, const IcsBackupRetention *r,
+			 const char *policy, gboolean dry_run, json_t *out, GError **error)
 {
 	g_autoptr(GPtrArray) list = ics_backup_repo_list(repo, vm_uuid, NULL, error);
 	g_autoptr(GPtrArray) why = NULL;
-	g_autoptr(json_t) kept = json_array();
-	g_autoptr(json_t) pruned = json_array();
-	const char *name = NULL;
+	json_t *kept = json_object_get(out, "kept"), *pruned = json_object_get(out, "pruned");
 
 	if (list == NULL)
-		return NULL;
-	why = ics_backup_retention_decide(list, r);
+		return FALSE;
+	why = ics_backup_retention_decide(list, r, policy);
 	for (guint i = 0; i < list->len; i++) {
 		const IcsBackupManifest *m = g_ptr_array_index(list, i);
 		const char *reason = g_ptr_array_index(why, i);
 
-		name = m->vm_name;
+		json_object_set_new(out, "vm_name", json_string(m->vm_name));
 		if (reason)
 			json_array_append_new(kept, json_pack("{s:s, s:s}", "id", m->id, "why",
 							      reason));
@@ -179,18 +197,15 @@ static json_t *prune_vm(IcsBackupRepo *repo, const char *vm_uuid, const IcsBacku
 
 		if (g_ptr_array_index(why, i) != NULL)
 			continue;
-		if (!dry_run && !ics_backup_discard(repo, m, error)) {
-			ics_error_prefix(error, "pruning vm %s: ", vm_uuid);
-			return NULL;
-		}
+		if (!dry_run && !ics_backup_discard(repo, m, error))
+			return FALSE;
 		json_array_append_new(pruned, json_string(m->id));
 	}
-	return json_pack("{s:s, s:s?, s:O, s:O}", "vm_uuid", vm_uuid, "vm_name", name, "kept",
-			 kept, "pruned", pruned);
+	return TRUE;
 }
 
 json_t *ics_backup_prune(IcsBackupRepo *repo, const char *vm_uuid, const IcsBackupRetention *r,
-			 gboolean dry_run, GError **error)
+			 const char *policy, gboolean dry_run, GError **error)
 {
 	g_autoptr(json_t) vms = json_array();
 	g_autoptr(GPtrArray) uuids = g_ptr_array_new_with_free_func(g_free);
@@ -218,16 +233,18 @@ json_t *ics_backup_prune(IcsBackupRepo *repo, const char *vm_uuid, const IcsBack
 	}
 	for (guint i = 0; i < uuids->len; i++) {
 		const char *u = g_ptr_array_index(uuids, i);
-		int lock = backup_repo_vm_lock(repo, u, error);
-		json_t *one;
+		g_autoptr(GError) err = NULL;
+		json_t *one = json_pack("{s:s, s:n, s:[], s:[]}", "vm_uuid", u, "vm_name", "kept",
+					"pruned");
+		int lock = backup_repo_vm_lock(repo, u, &err);
 
-		if (lock < 0)
-			return NULL;
-		one = prune_vm(repo, u, r, dry_run, error);
-		close(lock);
-		if (one == NULL)
-			return NULL;
 		json_array_append_new(vms, one);
+		if (lock >= 0) {
+			prune_vm(repo, u, r, policy, dry_run, one, &err);
+			close(lock);
+		}
+		if (err)
+			json_object_set_new(one, "error", json_string(err->message));
 	}
 	return json_pack("{s:O}", "vms", vms);
 }

@@ -47,6 +47,7 @@ static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm,
 	m = backup_manifest_new(vm);
 	m->full_reason = g_strdup("the VM is stopped: its disks are copied whole");
 	m->consistency = g_strdup("stopped");
+	m->policy = g_strdup(opts->policy);
 	for (guint i = 0; i < vm->disks->len; i++) {
 		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
 		IcsBackupDisk *bd;

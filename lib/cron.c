@@ -100,7 +100,9 @@ static gboolean field(const Field *f, const char *text, guint64 *set, gboolean *
 	g_auto(GStrv) items = g_strsplit(text, ",", -1);
 
 	*set = 0;
-	*any = g_str_equal(text, "*");
+	/* as Vixie cron: a field starting with "*" ("*", "*\/2") is not a
+	 * restriction for the either-day rule */
+	*any = text[0] == '*';
 	for (guint i = 0; items[i]; i++)
 		if (!item(f, items[i], set, error))
 			return FALSE;

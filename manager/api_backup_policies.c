@@ -4,7 +4,9 @@
  *
  * A policy may back up any VM (or all of them) into a repository on a
  * schedule, so creating, changing, deleting and running one needs
- * backup.admin; backup.read lists them.  "Run now" makes the policy's VMs
+ * backup.admin; backup.read lists them -- held for every VM: a caller who
+ * reads only the backups of its own VMs (vm_manager) sees no policy, as
+ * a policy names other owners' VMs.  "Run now" makes the policy's VMs
  * due at once: the scheduler queues their backups at its next pass, within
  * the policy's concurrency limit.
  */
@@ -22,12 +24,21 @@ static const char *policy_param(IcsRequest *req, GError **error)
 	return ics_name_check("policy name", name, error) ? name : NULL;
 }
 
+/* Does the caller read every VM's backups (not only its own VMs')? */
+static gboolean reads_all(const IcsRequest *req)
+{
+	return ics_api_owner_filter(req->principal, "backup.read") == 0;
+}
+
 static gboolean list_policies(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 			      GError **error)
 {
 	json_t *out;
 
-	(void)req;
+	if (!reads_all(req)) {
+		ics_response_json(resp, 200, json_array());
+		return TRUE;
+	}
 	ics_store_read_begin(m->store);
 	out = ics_backup_policy_list(m->store, error);
 	ics_store_read_end(m->store);
@@ -44,6 +55,11 @@ static gboolean get_policy(IcsManager *m, IcsRequest *req, IcsResponse *resp, GE
 
 	if (name == NULL)
 		return FALSE;
+	if (!reads_all(req)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "backup policy %s does not exist",
+			    name);
+		return FALSE;
+	}
 	ics_store_read_begin(m->store);
 	out = ics_backup_policy_get(m->store, name, error);
 	ics_store_read_end(m->store);

@@ -9,8 +9,14 @@
  * once when it is back, not three times.  Then each due VM gets a backup
  * task when it has none queued or running and fewer than max_concurrent
  * of the policy's backups are queued or running; the others stay due for
- * the next pass.  A manager that fails over reads the same rows: a fired
- * time is neither lost nor fired twice, and a VM due is backed up once.
+ * the next pass.  A due row keeps its task's id until the task ends: a
+ * task that ended because the manager restarted (vm.backup is not run
+ * again by the task runner) makes the VM due again, any other end
+ * finishes the row (a failure is in the task).  A manager that fails over
+ * reads the same rows: a fired time is neither lost nor fired twice, and
+ * a VM due is backed up once.  Enabling a policy or changing its schedule
+ * starts it afresh from now: times that passed while it was off are not
+ * run.
  *
  * The task carries the policy's name and retention; backup_service.c
  * prunes the VM's backups in the repository after a backup succeeds.
@@ -277,11 +283,14 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 	ics_json_get_int_or(body, "max_concurrent",
 			    json_integer_value(json_object_get(cur, "max_concurrent")), &max, NULL);
 	st = ics_store_stmt(store,
-			    "UPDATE backup_policies SET schedule = ?, vms = ?, all_vms = ?,"
-			    " retention = ?, max_concurrent = ?, enabled = ? WHERE name = ?",
+			    "UPDATE backup_policies SET schedule = ?1, vms = ?2, all_vms = ?3,"
+			    " retention = ?4, max_concurrent = ?5, enabled = ?6,"
+			    " last_fired_us = CASE WHEN (?6 AND NOT enabled) OR schedule <> ?1"
+			    "   THEN ?8 ELSE last_fired_us END WHERE name = ?7",
 			    error);
 	if (st == NULL)
 		return NULL;
+	ics_stmt_bind_int(st, 8, ics_now_us());
 	ics_stmt_bind_text(st, 1,
 			   json_string_value(json_object_get(body, "schedule"))
 				   ?: json_string_value(json_object_get(cur, "schedule")));
@@ -296,6 +305,22 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 	ics_stmt_bind_text(st, 7, name);
 	if (!ics_stmt_run(st, error))
 		return NULL;
+	/* VMs no longer in the policy are no longer due (a backup already
+	 * queued for one runs) */
+	{
+		g_autoptr(IcsStmt) drop = ics_store_stmt(
+			store,
+			"DELETE FROM backup_policy_due WHERE policy = ?1 AND task_id IS NULL"
+			" AND NOT EXISTS (SELECT 1 FROM backup_policies p WHERE p.name = ?1"
+			"   AND (p.all_vms OR vm_uuid IN (SELECT value FROM json_each(p.vms))))",
+			error);
+
+		if (drop == NULL)
+			return NULL;
+		ics_stmt_bind_text(drop, 1, name);
+		if (!ics_stmt_run(drop, error))
+			return NULL;
+	}
 	return ics_backup_policy_get(store, name, error);
 }
 
@@ -340,7 +365,14 @@ json_t *ics_backup_policy_run_now(IcsStore *store, const char *name, GError **er
 	g_autoptr(json_t) p = ics_backup_policy_get(store, name, error);
 
 	g_assert(ics_store_locked(store));
-	if (p == NULL || !make_due(store, name, ics_now_us(), error))
+	if (p == NULL)
+		return NULL;
+	if (!json_is_true(json_object_get(p, "enabled"))) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "backup policy %s is disabled: enable it to run it", name);
+		return NULL;
+	}
+	if (!make_due(store, name, ics_now_us(), error))
 		return NULL;
 	return ics_backup_policy_get(store, name, error);
 }
@@ -367,8 +399,14 @@ static gboolean fire(IcsStore *store, gint64 now, GError **error)
 				     : -1;
 			gint64 latest = -1;
 
-			/* the newest time that has come: missed ones run once */
-			for (guint n = 0; t > 0 && t * G_USEC_PER_SEC <= now && n < 600000; n++) {
+			/* the newest time that has come: missed ones run once (past
+			 * the bound -- more than a year of minutes -- now stands for
+			 * it) */
+			for (guint n = 0; t > 0 && t * G_USEC_PER_SEC <= now; n++) {
+				if (n == 600000) {
+					latest = now / G_USEC_PER_SEC;
+					break;
+				}
 				latest = t;
 				t = ics_cron_next(c, t);
 			}
@@ -420,12 +458,33 @@ static void due_free(gpointer p)
 	g_free(d);
 }
 
-/* Step 2: a backup task for each due VM that may have one now. */
+/* Step 2a: rows whose task ended.  A restart ended it: due again;
+ * anything else: done (the outcome is the task's). */
+static gboolean settle(IcsStore *store, GError **error)
+{
+	g_autoptr(IcsStmt) again = ics_store_stmt(
+		store,
+		"UPDATE backup_policy_due SET task_id = NULL WHERE task_id IN (SELECT id FROM tasks"
+		" WHERE state = 'failed' AND error LIKE 'manager restarted%')",
+		error);
+	g_autoptr(IcsStmt) done = ics_store_stmt(
+		store,
+		"DELETE FROM backup_policy_due WHERE task_id IS NOT NULL AND NOT EXISTS"
+		" (SELECT 1 FROM tasks t WHERE t.id = task_id AND t.state IN ('queued', 'running'))",
+		error);
+
+	return again && done && ics_stmt_run(again, error) && ics_stmt_run(done, error);
+}
+
+/* Step 2b: a backup task for each due VM that may have one now. */
 static gboolean queue(IcsManager *m, GError **error)
 {
 	g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func(due_free);
+	g_autoptr(GHashTable) queued = g_hash_table_new(g_str_hash, g_str_equal);
 	IcsStore *store = m->store;
 
+	if (!settle(store, error))
+		return FALSE;
 	{
 		/* oldest due first; the policy's backups queued or running,
 		 * counted by the task's "policy" */
@@ -440,7 +499,7 @@ static gboolean queue(IcsManager *m, GError **error)
 			" v.uuid IS NULL"
 			" FROM backup_policy_due d JOIN backup_policies p ON p.name = d.policy"
 			" LEFT JOIN vms v ON v.uuid = d.vm_uuid"
-			" WHERE p.enabled ORDER BY d.due_us, d.policy, d.vm_uuid",
+			" WHERE p.enabled AND d.task_id IS NULL ORDER BY d.due_us, d.policy, d.vm_uuid",
 			error);
 		g_autoptr(GHashTable) room = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 								   NULL);
@@ -479,24 +538,39 @@ static gboolean queue(IcsManager *m, GError **error)
 	}
 	for (guint i = 0; i < due->len; i++) {
 		Due *d = g_ptr_array_index(due, i);
-		g_autoptr(IcsStmt) del = ics_store_stmt(
-			store, "DELETE FROM backup_policy_due WHERE policy = ? AND vm_uuid = ?",
-			error);
 		g_autoptr(json_t) params = json_pack("{s:s, s:b, s:s, s:s?}", "repository",
 						     d->repository, "full", FALSE, "policy",
 						     d->policy, "retention", d->retention);
+		gint64 id = 0;
 
-		if (del == NULL)
-			return FALSE;
-		ics_stmt_bind_text(del, 1, d->policy);
-		ics_stmt_bind_text(del, 2, d->vm);
-		if (!ics_stmt_run(del, error))
-			return FALSE;
-		/* a VM deleted since it became due: dropped, not backed up */
-		if (d->owner < 0)
+		/* a VM deleted since it became due: dropped, not backed up; one
+		 * due under two policies: the second waits for the first */
+		if (d->owner >= 0 && g_hash_table_contains(queued, d->vm))
 			continue;
-		if (ics_task_create(m->tasks, "vm.backup", "vm", d->vm, d->owner, params, error) < 0)
-			return FALSE;
+		if (d->owner >= 0) {
+			id = ics_task_create(m->tasks, "vm.backup", "vm", d->vm, d->owner, params,
+					     error);
+			if (id < 0)
+				return FALSE;
+			g_hash_table_add(queued, d->vm);
+		}
+		{
+			g_autoptr(IcsStmt) st = ics_store_stmt(
+				store,
+				id ? "UPDATE backup_policy_due SET task_id = ?3 WHERE policy = ?1"
+				     " AND vm_uuid = ?2"
+				   : "DELETE FROM backup_policy_due WHERE policy = ?1 AND vm_uuid = ?2"
+				     " AND ?3 = 0",
+				error);
+
+			if (st == NULL)
+				return FALSE;
+			ics_stmt_bind_text(st, 1, d->policy);
+			ics_stmt_bind_text(st, 2, d->vm);
+			ics_stmt_bind_int(st, 3, id);
+			if (!ics_stmt_run(st, error))
+				return FALSE;
+		}
 	}
 	return TRUE;
 }

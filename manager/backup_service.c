@@ -73,28 +73,32 @@ static void on_progress(const IcsBackupProgress *p, gpointer data)
 	ics_task_progress(ctx, MIN(pct, 99), msg);
 }
 
-/* A policy's backup: its retention prunes the VM's backups in the
- * repository once the new one is complete.  A prune that fails does not
+/* A policy's backup: its retention prunes the VM's backups that policy
+ * took in the repository once the new one is complete.  A prune that fails does not
  * fail the backup (which is good); the result says why. */
 static void apply_retention(IcsTaskContext *ctx, IcsBackupRepo *repo, const char *uuid,
 			    const json_t *params, json_t *out)
 {
 	const char *text = json_string_value(json_object_get(params, "retention"));
+	const char *policy = json_string_value(json_object_get(params, "policy"));
 	g_autoptr(GError) err = NULL;
 	g_autoptr(json_t) done = NULL;
+	json_t *vm;
 	IcsBackupRetention r;
 
 	if (text == NULL || *text == '\0')
 		return;
 	ics_task_progress(ctx, 99, "applying the retention");
 	if (ics_backup_retention_parse(text, &r, &err))
-		done = ics_backup_prune(repo, uuid, &r, FALSE, &err);
+		done = ics_backup_prune(repo, uuid, &r, policy, FALSE, &err);
 	if (done == NULL) {
 		json_object_set_new(out, "retention_error", json_string(err->message));
 		return;
 	}
-	json_object_set(out, "pruned",
-			json_object_get(json_array_get(json_object_get(done, "vms"), 0), "pruned"));
+	vm = json_array_get(json_object_get(done, "vms"), 0);
+	json_object_set(out, "pruned", json_object_get(vm, "pruned"));
+	if (json_object_get(vm, "error"))
+		json_object_set(out, "retention_error", json_object_get(vm, "error"));
 }
 
 static json_t *run_backup(IcsTaskContext *ctx, const json_t *params, GError **error)
@@ -108,6 +112,7 @@ static json_t *run_backup(IcsTaskContext *ctx, const json_t *params, GError **er
 		.progress_data = ctx,
 		.cancel = ics_task_cancel_flag(ctx),
 		.force_full = json_is_true(json_object_get(params, "full")),
+		.policy = json_string_value(json_object_get(params, "policy")),
 	};
 	json_t *out;
 

@@ -226,9 +226,10 @@ const char *const ics_store_migrations[] = {
 	 * repository, the VMs (a list of uuids, or all), a retention applied
 	 * after each of its backups, how many of its backups may run at once;
 	 * last_fired_us is the schedule time handled last, and the VMs a
-	 * fired time made due wait in backup_policy_due until a backup of
-	 * each is queued -- both in the database, so a manager that fails
-	 * over neither loses nor doubles a run. */
+	 * fired time made due wait in backup_policy_due, with the task once
+	 * one is queued, until that task has ended other than by a manager
+	 * restart -- both in the database, so a manager that fails over
+	 * neither loses nor doubles a run. */
 	"CREATE TABLE backup_policies ("
 	"  name TEXT PRIMARY KEY,"
 	"  schedule TEXT NOT NULL,"
@@ -245,6 +246,7 @@ const char *const ics_store_migrations[] = {
 	"  policy TEXT NOT NULL REFERENCES backup_policies(name) ON DELETE CASCADE,"
 	"  vm_uuid TEXT NOT NULL,"
 	"  due_us INTEGER NOT NULL,"
+	"  task_id INTEGER,"
 	"  PRIMARY KEY (policy, vm_uuid));",
 };
 

@@ -461,14 +461,19 @@ static IcsBackupManifest *fake(const char *id, const char *created, const char *
 	return m;
 }
 
-static GPtrArray *decide(GPtrArray *list, const char *rules)
+static GPtrArray *decide_for(GPtrArray *list, const char *rules, const char *policy)
 {
 	IcsBackupRetention r;
 	g_autoptr(GError) err = NULL;
 
 	if (!ics_backup_retention_parse(rules, &r, &err))
 		fail_msg("%s: %s", rules, err->message);
-	return ics_backup_retention_decide(list, &r);
+	return ics_backup_retention_decide(list, &r, policy);
+}
+
+static GPtrArray *decide(GPtrArray *list, const char *rules)
+{
+	return decide_for(list, rules, NULL);
 }
 
 #define WHY(w, i) ((const char *)g_ptr_array_index((w), (i)))
@@ -564,6 +569,28 @@ static void test_retention_chains(void **state)
 		assert_non_null(WHY(w, i));
 	assert_string_equal(WHY(w, 1), "needed by a2");
 	assert_string_equal(WHY(w, 0), "needed by a2");
+	g_clear_pointer(&w, g_ptr_array_unref);
+
+	/* a policy's retention governs its own backups only: the person's c0
+	 * and c2 and the other policy's e0 stay; of the hourly policy's (a0..a3,
+	 * c1), last=1 keeps c1 (which c2 would need anyway) and a0..a3 go */
+	for (guint i = 0; i < 4; i++)
+		((IcsBackupManifest *)g_ptr_array_index(l, i))->policy = g_strdup("hourly");
+	((IcsBackupManifest *)g_ptr_array_index(l, 5))->policy = g_strdup("hourly");
+	g_ptr_array_add(l, fake("e0", "2026-12-07T08:00:00Z", NULL));
+	((IcsBackupManifest *)g_ptr_array_index(l, 7))->policy = g_strdup("weekly");
+	w = decide_for(l, "last=1", "hourly");
+	assert_string_equal(WHY(w, 4), "not policy hourly's");
+	assert_string_equal(WHY(w, 6), "not policy hourly's");
+	assert_string_equal(WHY(w, 7), "not policy hourly's");
+	assert_string_equal(WHY(w, 5), "last");
+	for (guint i = 0; i < 4; i++)
+		assert_null(WHY(w, i));
+	g_clear_pointer(&w, g_ptr_array_unref);
+	w = decide_for(l, "last=2", "hourly");
+	/* the policy's newest two: c1, a3 (and a3's chain) */
+	assert_string_equal(WHY(w, 3), "last");
+	assert_string_equal(WHY(w, 0), "needed by a3");
 }
 
 /* Prune on a real repository: a dry run touches nothing; then the older
@@ -596,7 +623,7 @@ static void test_prune(void **state)
 			g_ptr_array_add(all, fake_incremental(f, g_ptr_array_index(all, all->len - 1),
 							      reference, chain * 10 + n));
 	}
-	dry = ics_backup_prune(f->repo, UUID, &r, TRUE, &err);
+	dry = ics_backup_prune(f->repo, UUID, &r, NULL, TRUE, &err);
 	assert_non_null(dry);
 	assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(dry, "vms"), 0),
 							 "pruned")),
@@ -604,20 +631,25 @@ static void test_prune(void **state)
 	left = ics_backup_repo_list(f->repo, UUID, NULL, &err);
 	assert_int_equal(left->len, 6);
 	g_clear_pointer(&left, g_ptr_array_unref);
-	/* a backup of the VM runs: refused */
+	/* a backup of the VM runs: that VM is not pruned, and says why */
 	{
 		int lock = backup_repo_vm_lock(f->repo, UUID, &err);
+		g_autoptr(json_t) busy = NULL;
+		json_t *vm;
 
 		assert_true(lock >= 0);
-		assert_null(ics_backup_prune(f->repo, UUID, &r, FALSE, &err));
-		assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY));
-		g_clear_error(&err);
+		busy = ics_backup_prune(f->repo, UUID, &r, NULL, FALSE, &err);
+		assert_non_null(busy);
+		vm = json_array_get(json_object_get(busy, "vms"), 0);
+		assert_non_null(strstr(json_string_value(json_object_get(vm, "error")),
+				       "another backup"));
+		assert_int_equal(json_array_size(json_object_get(vm, "pruned")), 0);
 		close(lock);
 	}
-	assert_null(ics_backup_prune(f->repo, "../../etc", &r, FALSE, &err));
+	assert_null(ics_backup_prune(f->repo, "../../etc", &r, NULL, FALSE, &err));
 	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT));
 	g_clear_error(&err);
-	done = ics_backup_prune(f->repo, NULL, &r, FALSE, &err);
+	done = ics_backup_prune(f->repo, NULL, &r, NULL, FALSE, &err);
 	assert_non_null(done);
 	left = ics_backup_repo_list(f->repo, UUID, NULL, &err);
 	assert_int_equal(left->len, 3);

@@ -144,10 +144,13 @@ static void test_policy_commands(void **state)
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "list", NULL), 0);
 	assert_non_null(strstr(r.out, "NEXT RUN"));
 	assert_non_null(strstr(r.out, "last=3,weekly=4"));
-	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "disable", "p1", NULL), 0);
-	assert_non_null(strstr(r.out, "enabled:        no"));
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "run", "p1", NULL), 0);
 	assert_non_null(strstr(r.out, "due:            1 VMs"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "disable", "p1", NULL), 0);
+	assert_non_null(strstr(r.out, "enabled:        no"));
+	/* a disabled policy does not run */
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "run", "p1", NULL), 4);
+	assert_non_null(strstr(r.err, "disabled"));
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "show", "p1", "--json", NULL), 0);
 	assert_non_null(strstr(r.out, "\"repository\": \"nightly\""));
 	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "remove", "nightly", NULL), 4);

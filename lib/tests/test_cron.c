@@ -65,6 +65,9 @@ static void test_next(void **state)
 	assert_int_equal(next("0 0 15 * fri", at(2026, 12, 12, 0, 0)), at(2026, 12, 15, 0, 0));
 	/* one restricted: that one (the 15th that is a Friday would be "and") */
 	assert_int_equal(next("0 0 15 * *", now), at(2026, 12, 15, 0, 0));
+	/* a day field starting with "*" is not a restriction (Vixie): odd days
+	 * that are Mondays, not odd days or Mondays */
+	assert_int_equal(next("0 0 */2 * mon", now), at(2026, 12, 21, 0, 0));
 	/* never */
 	assert_int_equal(next("0 0 30 2 *", now), -1);
 }

@@ -7,7 +7,11 @@
  * libicsbackup's stopped path), the retention pruning after each, a VM
  * deleted while due, "run now", a repository a policy uses refused for
  * removal, and a manager restarted over the same database neither losing
- * nor doubling a run.  The scheduler's passes are called directly with the
+ * nor doubling a run; two policies sharing a VM, a policy's retention
+ * sparing the other's backups, a task a restart ended making its VM due
+ * again, a VM taken out of a policy, a re-enabled policy not firing for
+ * the time it missed, run now refused while disabled, a vm_manager seeing
+ * no policy.  The scheduler's passes are called directly with the
  * manager's clock moved forward: no test waits for a cron minute.
  */
 #include "config.h"
@@ -286,7 +290,8 @@ static void test_schedule(void **state)
 	{
 		g_autoptr(json_t) p = policy(c, "hourly");
 
-		assert_int_equal(json_integer_value(json_object_get(p, "due")), 1);
+		/* three due: two running, one waiting */
+		assert_int_equal(json_integer_value(json_object_get(p, "due")), 3);
 		assert_non_null(json_string_value(json_object_get(p, "last_run")));
 	}
 	assert_true(backups_pending(c, &total) <= 2);
@@ -344,6 +349,7 @@ static void test_schedule(void **state)
 		wait_backups_done(c);
 	}
 	assert_int_equal(total, 8);
+	ics_backup_policies_tick(c->t->m);
 	{
 		g_autoptr(json_t) p = policy(c, "hourly");
 
@@ -359,11 +365,125 @@ static void test_schedule(void **state)
 	assert_int_equal(total, 8);
 }
 
+/* The number of VMs due (waiting or running) of policy @name. */
+static gint64 due_of(Ctx *c, const char *name)
+{
+	g_autoptr(json_t) p = policy(c, name);
+
+	return json_integer_value(json_object_get(p, "due"));
+}
+
+static void test_edges(void **state)
+{
+	Ctx *c = *state;
+	int total;
+
+	/* two policies share db0: one pass queues one backup of it; the
+	 * other policy's waits for it to end */
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", c->t->admin_token,
+				     "{\"name\": \"a\", \"schedule\": \"@daily\","
+				     " \"repository\": \"nightly\", \"vms\": [\"db0\"]}"),
+			 201);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", c->t->admin_token,
+				     "{\"name\": \"b\", \"schedule\": \"@daily\","
+				     " \"repository\": \"nightly\", \"vms\": [\"db0\", \"db1\"],"
+				     " \"retention\": \"last=1\"}"),
+			 201);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/a/run",
+				     c->t->admin_token, NULL),
+			 202);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/b/run",
+				     c->t->admin_token, NULL),
+			 202);
+	ics_backup_policies_tick(c->t->m);
+	backups_pending(c, &total);
+	assert_int_equal(total, 2); /* db0 once, db1 */
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	backups_pending(c, &total);
+	assert_int_equal(total, 3); /* db0 for the other policy */
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(due_of(c, "a") + due_of(c, "b"), 0);
+	/* b's retention (last=1) pruned only b's own backups of db0: a's stays */
+	assert_int_equal(backups_of(c, c->vm[0]), 2);
+
+	/* a task a manager restart ended: its VM is due again */
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/a/run",
+				     c->t->admin_token, NULL),
+			 202);
+	ics_backup_policies_tick(c->t->m);
+	wait_backups_done(c);
+	{
+		g_autoptr(GError) err = NULL;
+		g_autoptr(IcsStmt) st = NULL;
+
+		assert_true(ics_store_begin(c->t->m->store, &err));
+		st = ics_store_stmt(c->t->m->store,
+				    "UPDATE tasks SET state = 'failed', error = 'manager restarted"
+				    " while the task was running' WHERE id = (SELECT max(id) FROM tasks)",
+				    &err);
+		assert_non_null(st);
+		assert_true(ics_stmt_run(st, &err));
+		ics_stmt_release(g_steal_pointer(&st));
+		assert_true(ics_store_commit(c->t->m->store, &err));
+	}
+	ics_backup_policies_tick(c->t->m);
+	backups_pending(c, &total);
+	assert_int_equal(total, 5);
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(due_of(c, "a"), 0);
+
+	/* a VM taken out of a policy is no longer due */
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/b",
+				     c->t->admin_token, "{\"max_concurrent\": 1}"),
+			 200);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/b/run",
+				     c->t->admin_token, NULL),
+			 202);
+	assert_int_equal(due_of(c, "b"), 2);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/b",
+				     c->t->admin_token, "{\"vms\": [\"db0\"]}"),
+			 200);
+	assert_int_equal(due_of(c, "b"), 1);
+
+	/* disabled: run now is refused; enabled again after its time passed,
+	 * it does not fire for the time it missed */
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/a",
+				     c->t->admin_token, "{\"enabled\": false}"),
+			 200);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/a/run",
+				     c->t->admin_token, NULL),
+			 409);
+	advance(c, 2 * 86400);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/a",
+				     c->t->admin_token, "{\"enabled\": true}"),
+			 200);
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(due_of(c, "a"), 0);
+
+	/* a vm_manager reads its own VMs' backups, not the policies */
+	{
+		g_autofree char *alice = NULL;
+		g_autoptr(TestResp) r = NULL;
+
+		assert_int_equal(test_make_user(c->t, "alice", "[\"vm_manager\"]"), 201);
+		alice = test_login(c->t, "alice", TEST_PASSWORD);
+		r = test_http(c->t, "GET", "/api/v1/backup-policies", alice, NULL);
+		assert_int_equal(r->status, 200);
+		assert_int_equal(json_array_size(r->json), 0);
+		assert_int_equal(test_status(c->t, "GET", "/api/v1/backup-policies/a", alice, NULL),
+				 404);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_checks_and_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edges, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,6 +94,7 @@ typedef struct {
 	char *parent;	   /* id of the backup this one is relative to, or NULL */
 	char *full_reason; /* why a full backup (NULL for an incremental) */
 	char *checkpoint;  /* the libvirt checkpoint made at this backup, or NULL */
+	char *policy;	   /* the manager's backup policy that took it, or NULL */
 	char *consistency; /* "crash-consistent" | "filesystem-frozen" | "stopped" */
 	GPtrArray *disks;  /* IcsBackupDisk* */
 	guint64 bytes_written;
@@ -145,18 +146,23 @@ typedef struct {
 gboolean ics_backup_retention_parse(const char *text, IcsBackupRetention *r, GError **error);
 gboolean ics_backup_retention_check(const IcsBackupRetention *r, GError **error);
 /* Why each of @backups (one VM's, oldest first, as listed) is kept --
- * "last", "daily", "weekly", "monthly" joined with ", ", or "needed by
- * <id>" -- or NULL when it is to be pruned; the array has one entry per
- * backup. */
-GPtrArray *ics_backup_retention_decide(GPtrArray *backups, const IcsBackupRetention *r);
-/* Apply @r to the backups of @vm_uuid (NULL: of every VM) in @repo: under
- * the VM's lock in the repository (BUSY while one of its backups runs),
- * discard what is not kept, newest first (an incremental goes before the
- * backup it depends on, so an interrupted prune leaves no listed backup
- * whose chain is broken).  @dry_run: decide only.  Returns {"vms": [{"vm_uuid",
- * "vm_name", "kept": [{"id", "why"}], "pruned": [id]}]}. */
+ * "last", "daily", "weekly", "monthly" joined with ", ", "needed by <id>",
+ * or, when @policy is given, "not policy <name>'s" for a backup another
+ * policy or a person took (the rules count only @policy's backups) -- or
+ * NULL when it is to be pruned; one entry per backup. */
+GPtrArray *ics_backup_retention_decide(GPtrArray *backups, const IcsBackupRetention *r,
+				       const char *policy);
+/* Apply @r to the backups of @vm_uuid (NULL: of every VM) in @repo, only
+ * to @policy's when given: under the VM's lock in the repository, discard
+ * what is not kept, newest first (an incremental goes before the backup
+ * it depends on, so an interrupted prune leaves no listed backup whose
+ * chain is broken).  @dry_run: decide only.  Returns {"vms": [{"vm_uuid",
+ * "vm_name", "kept": [{"id", "why"}], "pruned": [id], "error"?}]}: a VM
+ * that could not be pruned (BUSY while one of its backups runs, a discard
+ * that failed) has its error there, with what was pruned before it, and
+ * the others are still pruned.  NULL only for a bad argument. */
 json_t *ics_backup_prune(IcsBackupRepo *repo, const char *vm_uuid, const IcsBackupRetention *r,
-			 gboolean dry_run, GError **error);
+			 const char *policy, gboolean dry_run, GError **error);
 
 /* ---- progress ------------------------------------------------------- */
 
@@ -194,6 +200,8 @@ typedef struct {
 	gboolean no_quiesce;
 	/* The VM's pool path: where its checkpoint records are kept. */
 	const char *pool_path;
+	/* The backup policy taking it (recorded in the manifest), or NULL. */
+	const char *policy;
 } IcsBackupRunOptions;
 
 /* Back up the running domain @dom of VM @vm into @repo: incremental from

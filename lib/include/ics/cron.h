@@ -7,7 +7,8 @@
  * "a-b/n" or "a/n" (from a to the field's end), or a comma list of those.
  * Months take JAN..DEC, weekdays SUN..SAT, 0 and 7 both Sunday.  As in
  * Vixie cron, when both the day of month and the day of week are
- * restricted, a day matching either one matches.
+ * restricted (neither starts with "*"), a day matching either one matches;
+ * otherwise a day must match both.
  */
 #ifndef ICS_CRON_H
 #define ICS_CRON_H

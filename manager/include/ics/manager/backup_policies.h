@@ -6,7 +6,8 @@
  * A policy JSON: {"name", "schedule" (crontab(5), UTC), "repository",
  * "vms" [uuid...] or "all_vms": true, "retention" ("last=7,daily=7", or
  * null: keep everything), "max_concurrent" (its backups running at once),
- * "enabled", "next_run", "last_run", "due" (VMs waiting for their backup),
+ * "enabled", "next_run", "last_run", "due" (VMs whose backup is waiting
+ * or running),
  * "created", "created_by"}.
  */
 #ifndef ICS_MANAGER_BACKUP_POLICIES_H
@@ -26,14 +27,16 @@ extern const IcsSchema ics_schema_backup_policy_update;
 /* In the caller's write transaction.  Create from a checked body (the
  * schedule, the retention, the repository and each VM, given by name or
  * uuid, are checked here: INVALID_ARGUMENT naming what is wrong; CONFLICT
- * for a taken name); update the fields given; delete (its due VMs go
- * too).  NOT_FOUND for an unknown policy. */
+ * for a taken name); update the fields given (enabling it or changing its
+ * schedule starts it from now; VMs taken out are no longer due); delete
+ * (its due VMs go too).  NOT_FOUND for an unknown policy. */
 json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char *by,
 				 GError **error);
 json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t *body,
 				 GError **error);
 gboolean ics_backup_policy_delete(IcsStore *store, const char *name, GError **error);
-/* Make every VM of the policy due now (run it now). */
+/* Make every VM of the policy due now (run it now); CONFLICT when it is
+ * disabled. */
 json_t *ics_backup_policy_run_now(IcsStore *store, const char *name, GError **error);
 
 /* In a read or a transaction. */
@@ -46,7 +49,9 @@ gboolean ics_backup_policy_repo_unused(IcsStore *store, const char *name, GError
  * policy whose next schedule time has come makes its VMs due (once, however
  * many times were missed while no manager ran), then a backup task is
  * queued for each due VM that has none queued or running, while fewer
- * than max_concurrent of the policy's backups are queued or running. */
+ * than max_concurrent of the policy's backups are queued or running; a
+ * VM's row ends with its task (or comes due again if a restart ended
+ * it). */
 void ics_backup_policies_tick(IcsManager *m);
 /* The scheduler's thread, every @check_ms; stop it (ics_periodic_stop)
  * before the tasks. */
