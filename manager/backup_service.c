@@ -57,20 +57,38 @@ IcsBackupRepo *ics_backup_repo_named(IcsManager *m, const char *name, GError **e
 	return row ? open_registered(row, error) : NULL;
 }
 
+/* A backup's progress, with the rate and the time left of its phase. */
+typedef struct {
+	IcsTaskContext *ctx;
+	const char *phase; /* the phase being timed */
+	gint64 phase_start;  /* monotonic us */
+} Progress;
+
 static void on_progress(const IcsBackupProgress *p, gpointer data)
 {
-	IcsTaskContext *ctx = data;
-	g_autofree char *msg = NULL;
+	Progress *pr = data;
+	g_autofree char *msg = NULL, *eta = NULL;
+	gint64 now = g_get_monotonic_time(), elapsed;
+	double rate;
 	guint pct;
 
+	if (g_strcmp0(p->phase, pr->phase) != 0) {
+		pr->phase = p->phase;
+		pr->phase_start = now;
+	}
+	elapsed = now - pr->phase_start;
+	rate = elapsed > 0 ? (double)p->done * G_USEC_PER_SEC / (double)elapsed : 0;
 	/* copying is most of the work; the checksums read the backup again */
 	if (g_strcmp0(p->phase, "copying") == 0)
 		pct = p->total ? (guint)(p->done * 90 / p->total) : 0;
 	else
 		pct = 90 + (p->total ? (guint)(p->done * 9 / p->total) : 0);
-	msg = g_strdup_printf("%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " MiB", p->phase,
-			      p->done >> 20, p->total >> 20);
-	ics_task_progress(ctx, MIN(pct, 99), msg);
+	if (rate >= 1 << 20 && p->total > p->done && elapsed >= G_USEC_PER_SEC)
+		eta = g_strdup_printf(", %.0f s left", (double)(p->total - p->done) / rate);
+	msg = g_strdup_printf("%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " MiB, %.0f MiB/s%s",
+			      p->phase, p->done >> 20, p->total >> 20, rate / (1 << 20),
+			      eta ? eta : "");
+	ics_task_progress(pr->ctx, MIN(pct, 99), msg);
 }
 
 /* A policy's backup: its retention prunes the VM's backups that policy
@@ -103,13 +121,14 @@ static void apply_retention(IcsTaskContext *ctx, IcsBackupRepo *repo, const char
 
 static json_t *run_backup(IcsTaskContext *ctx, const json_t *params, GError **error)
 {
+	Progress progress = { ctx, NULL, 0 };
 	IcsManager *m = ics_task_data(ctx);
 	const char *uuid = ics_task_object_id(ctx);
 	const char *name = json_string_value(json_object_get(params, "repository"));
 	g_autoptr(IcsBackupRepo) repo = NULL;
 	IcsBackupRunOptions opts = {
 		.progress = on_progress,
-		.progress_data = ctx,
+		.progress_data = &progress,
 		.cancel = ics_task_cancel_flag(ctx),
 		.force_full = json_is_true(json_object_get(params, "full")),
 		.policy = json_string_value(json_object_get(params, "policy")),
