@@ -251,6 +251,7 @@ static void print_policy(const json_t *p)
 	printf("retention:      %s\n", ics_admin_str(p, "retention", "keep everything"));
 	printf("max concurrent: %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(p, "max_concurrent")));
+	printf("window:         %s\n", ics_admin_str(p, "window", "any time"));
 	printf("enabled:        %s\n", json_is_true(json_object_get(p, "enabled")) ? "yes" : "no");
 	printf("last run:       %s\n", ics_admin_str(p, "last_run", "-"));
 	printf("next run:       %s\n", ics_admin_str(p, "next_run", "-"));
@@ -360,7 +361,7 @@ static int cmd_policy_create(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(IcsRest) rest = NULL;
 	g_autoptr(json_t) body = NULL, r = NULL;
-	g_autofree char *schedule = NULL, *repo = NULL, *retention = NULL;
+	g_autofree char *schedule = NULL, *repo = NULL, *retention = NULL, *window = NULL;
 	g_auto(GStrv) vms = NULL;
 	gboolean all = FALSE, disabled = FALSE;
 	gint max = 0;
@@ -376,6 +377,8 @@ static int cmd_policy_create(int argc, char **argv)
 		  "What to keep after each backup: last=N,daily=N,weekly=N,monthly=N", "RULES" },
 		{ "max-concurrent", 0, 0, G_OPTION_ARG_INT, &max,
 		  "Its backups running at once (2)", "N" },
+		{ "window", 0, 0, G_OPTION_ARG_STRING, &window,
+		  "When its backups may start, UTC (22:00-06:00)", "HH:MM-HH:MM" },
 		{ "disabled", 0, 0, G_OPTION_ARG_NONE, &disabled, "Create it disabled", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
@@ -405,6 +408,8 @@ static int cmd_policy_create(int argc, char **argv)
 		json_object_set_new(body, "retention", json_string(retention));
 	if (max)
 		json_object_set_new(body, "max_concurrent", json_integer(max));
+	if (window)
+		json_object_set_new(body, "window", json_string(window));
 	if ((rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
 	    (r = ics_rest_call(rest, "POST", "/api/v1/backup-policies", NULL, body, &error)) ==
 		    NULL)
@@ -430,7 +435,8 @@ static int cmd_policy(int argc, char **argv)
 				  "  show NAME\n"
 				  "  create NAME --schedule CRON --repository NAME (--vm VM... | "
 				  "--all-vms)\n"
-				  "         [--retention RULES] [--max-concurrent N] [--disabled]\n"
+				  "         [--retention RULES] [--max-concurrent N] [--window HH:MM-HH:MM]\n"
+				  "         [--disabled]\n"
 				  "  delete NAME | run NAME | enable NAME | disable NAME\n",
 				  argc, argv);
 }

@@ -9,7 +9,9 @@
  * once when it is back, not three times.  Then each due VM gets a backup
  * task when it has none queued or running and fewer than max_concurrent
  * of the policy's backups are queued or running; the others stay due for
- * the next pass.  A due row keeps its task's id until the task ends: a
+ * the next pass, and so do those of a policy whose window ("HH:MM-HH:MM"
+ * UTC, across midnight when the end comes first) is closed: the window
+ * bounds when backups start, not when they end.  A due row keeps its task's id until the task ends: a
  * task that ended because the manager restarted (vm.backup is not run
  * again by the task runner) makes the VM due again, any other end
  * finishes the row (a failure is in the task).  A manager that fails over
@@ -47,6 +49,7 @@ static const IcsField create_fields[] = {
 	{ "all_vms", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ "retention", ICS_FIELD_STRING, FALSE, 0, 256 },
 	{ "max_concurrent", ICS_FIELD_INT, FALSE, 1, MAX_CONCURRENT },
+	{ "window", ICS_FIELD_STRING, FALSE, 0, 11 },
 	{ "enabled", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ 0 },
 };
@@ -58,6 +61,7 @@ static const IcsField update_fields[] = {
 	{ "all_vms", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ "retention", ICS_FIELD_STRING, FALSE, 0, 256 },
 	{ "max_concurrent", ICS_FIELD_INT, FALSE, 1, MAX_CONCURRENT },
+	{ "window", ICS_FIELD_STRING, FALSE, 0, 11 },
 	{ "enabled", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ 0 },
 };
@@ -66,7 +70,36 @@ const IcsSchema ics_schema_backup_policy_update = { "backup policy update", upda
 #define COLUMNS                                                                              \
 	"name, schedule, repository, vms, all_vms, retention, max_concurrent, enabled,"      \
 	" last_fired_us, created_by, created_us,"                                            \
-	" (SELECT count(*) FROM backup_policy_due d WHERE d.policy = p.name)"
+	" (SELECT count(*) FROM backup_policy_due d WHERE d.policy = p.name), backup_window"
+
+/* "HH:MM-HH:MM" (UTC; the end may be before the start: across midnight)
+ * into minutes of the day. */
+static gboolean window_parse(const char *text, guint *start, guint *end, GError **error)
+{
+	guint h1, m1, h2, m2;
+	char tail;
+
+	if (text == NULL || sscanf(text, "%2u:%2u-%2u:%2u%c", &h1, &m1, &h2, &m2, &tail) != 4 ||
+	    h1 > 23 || m1 > 59 || h2 > 23 || m2 > 59 || (h1 == h2 && m1 == m2))
+		return ics_error_invalid(error,
+					 "window \"%s\": expected HH:MM-HH:MM (UTC), start and "
+					 "end different",
+					 text ? text : "");
+	*start = h1 * 60 + m1;
+	*end = h2 * 60 + m2;
+	return TRUE;
+}
+
+/* Whether @now_us falls in @window (NULL: always). */
+static gboolean window_open(const char *window, gint64 now_us)
+{
+	guint start, end, minute;
+
+	if (window == NULL || !window_parse(window, &start, &end, NULL))
+		return TRUE;
+	minute = (guint)((now_us / G_USEC_PER_SEC / 60) % (24 * 60));
+	return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+}
 
 /* The next time (us) of @schedule after @after_us; -1 when none. */
 static gint64 next_us(const char *schedule, gint64 after_us)
@@ -88,11 +121,13 @@ static json_t *row_json(IcsStmt *st)
 	g_autofree char *nxt = next > 0 ? ics_timestamp_format(next) : NULL;
 	json_t *vms = json_loads(ics_stmt_text(st, 3), 0, NULL);
 
-	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:s?, s:i, s:b, s:s?, s:s?, s:I, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:s?, s:i, s:s?, s:b, s:s?, s:s?, s:I, s:s,"
+			 " s:s}",
 			 "name", ics_stmt_text(st, 0), "schedule", schedule, "repository",
 			 ics_stmt_text(st, 2), "vms", vms ? vms : json_array(), "all_vms",
 			 sqlite3_column_int(st, 4), "retention", ics_stmt_text(st, 5),
-			 "max_concurrent", sqlite3_column_int(st, 6), "enabled",
+			 "max_concurrent", sqlite3_column_int(st, 6), "window", ics_stmt_text(st, 12),
+			 "enabled",
 			 sqlite3_column_int(st, 7), "last_run", last, "next_run", nxt, "due",
 			 (json_int_t)sqlite3_column_int64(st, 11), "created", created, "created_by",
 			 ics_stmt_text(st, 9));
@@ -179,6 +214,13 @@ static gboolean check_fields(IcsStore *store, const json_t *body, char **vms_out
 		if (!ics_backup_retention_parse(retention, &r, error))
 			return FALSE;
 	}
+	{
+		const char *window = json_string_value(json_object_get(body, "window"));
+		guint a, b;
+
+		if (window && *window && !window_parse(window, &a, &b, error))
+			return FALSE;
+	}
 	if (vms) {
 		g_autoptr(json_t) uuids = json_array();
 
@@ -229,8 +271,8 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 	ics_json_get_int_or(body, "max_concurrent", 2, &max, NULL);
 	st = ics_store_stmt(store,
 			    "INSERT INTO backup_policies (name, schedule, repository, vms, all_vms,"
-			    " retention, max_concurrent, enabled, created_by, created_us)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    " retention, max_concurrent, enabled, created_by, created_us, backup_window)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    error);
 	if (st == NULL)
 		return NULL;
@@ -244,6 +286,11 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 	ics_stmt_bind_int(st, 8, !json_is_false(json_object_get(body, "enabled")));
 	ics_stmt_bind_text(st, 9, by);
 	ics_stmt_bind_int(st, 10, ics_now_us());
+	{
+		const char *window = json_string_value(json_object_get(body, "window"));
+
+		ics_stmt_bind_text(st, 11, window && *window ? window : NULL);
+	}
 	if (!ics_stmt_run(st, &err)) {
 		if (g_error_matches(err, ICS_ERROR, ICS_ERROR_CONFLICT))
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
@@ -284,13 +331,20 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 			    json_integer_value(json_object_get(cur, "max_concurrent")), &max, NULL);
 	st = ics_store_stmt(store,
 			    "UPDATE backup_policies SET schedule = ?1, vms = ?2, all_vms = ?3,"
-			    " retention = ?4, max_concurrent = ?5, enabled = ?6,"
+			    " retention = ?4, max_concurrent = ?5, enabled = ?6, backup_window = ?9,"
 			    " last_fired_us = CASE WHEN (?6 AND NOT enabled) OR schedule <> ?1"
 			    "   THEN ?8 ELSE last_fired_us END WHERE name = ?7",
 			    error);
 	if (st == NULL)
 		return NULL;
 	ics_stmt_bind_int(st, 8, ics_now_us());
+	{
+		json_t *w = json_object_get(body, "window");
+		const char *window = w ? json_string_value(w)
+				       : json_string_value(json_object_get(cur, "window"));
+
+		ics_stmt_bind_text(st, 9, window && *window ? window : NULL);
+	}
 	ics_stmt_bind_text(st, 1,
 			   json_string_value(json_object_get(body, "schedule"))
 				   ?: json_string_value(json_object_get(cur, "schedule")));
@@ -477,7 +531,7 @@ static gboolean settle(IcsStore *store, GError **error)
 }
 
 /* Step 2b: a backup task for each due VM that may have one now. */
-static gboolean queue(IcsManager *m, GError **error)
+static gboolean queue(IcsManager *m, gint64 now, GError **error)
 {
 	g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func(due_free);
 	g_autoptr(GHashTable) queued = g_hash_table_new(g_str_hash, g_str_equal);
@@ -496,7 +550,7 @@ static gboolean queue(IcsManager *m, GError **error)
 			"   AND json_extract(t.params, '$.policy') = p.name),"
 			" EXISTS (SELECT 1 FROM tasks t WHERE t.kind = 'vm.backup'"
 			"   AND t.object_id = d.vm_uuid AND t.state IN ('queued', 'running')),"
-			" v.uuid IS NULL"
+			" v.uuid IS NULL, p.backup_window"
 			" FROM backup_policy_due d JOIN backup_policies p ON p.name = d.policy"
 			" LEFT JOIN vms v ON v.uuid = d.vm_uuid"
 			" WHERE p.enabled AND d.task_id IS NULL ORDER BY d.due_us, d.policy, d.vm_uuid",
@@ -512,6 +566,9 @@ static gboolean queue(IcsManager *m, GError **error)
 			gpointer left;
 			gint64 n;
 
+			/* outside its window: stays due until it opens */
+			if (!sqlite3_column_int(st, 7) && !window_open(ics_stmt_text(st, 8), now))
+				continue;
 			if (!g_hash_table_lookup_extended(room, policy, NULL, &left))
 				left = GINT_TO_POINTER((gint)sqlite3_column_int64(st, 5));
 			n = GPOINTER_TO_INT(left);
@@ -578,10 +635,11 @@ static gboolean queue(IcsManager *m, GError **error)
 void ics_backup_policies_tick(IcsManager *m)
 {
 	g_autoptr(GError) err = NULL;
+	gint64 now = ics_now_us();
 
 	if (!ics_store_begin(m->store, &err))
 		goto out;
-	if (!fire(m->store, ics_now_us(), &err) || !queue(m, &err)) {
+	if (!fire(m->store, now, &err) || !queue(m, now, &err)) {
 		ics_store_rollback(m->store);
 		goto out;
 	}

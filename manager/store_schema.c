@@ -224,7 +224,8 @@ const char *const ics_store_migrations[] = {
 
 	/* 10: backup policies (backup_policies.c): a cron schedule, a
 	 * repository, the VMs (a list of uuids, or all), a retention applied
-	 * after each of its backups, how many of its backups may run at once;
+	 * after each of its backups, how many of its backups may run at once
+	 * and when they may start (backup_window, "HH:MM-HH:MM" UTC);
 	 * last_fired_us is the schedule time handled last, and the VMs a
 	 * fired time made due wait in backup_policy_due, with the task once
 	 * one is queued, until that task has ended other than by a manager
@@ -238,6 +239,7 @@ const char *const ics_store_migrations[] = {
 	"  all_vms INTEGER NOT NULL DEFAULT 0,"
 	"  retention TEXT,"
 	"  max_concurrent INTEGER NOT NULL DEFAULT 2,"
+	"  backup_window TEXT,"
 	"  enabled INTEGER NOT NULL DEFAULT 1,"
 	"  last_fired_us INTEGER,"
 	"  created_by TEXT NOT NULL,"

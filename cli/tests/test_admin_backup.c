@@ -130,9 +130,10 @@ static void test_policy_commands(void **state)
 			 0);
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p1", "--schedule",
 				 "0 2 * * *", "--repository", "nightly", "--vm", "db1",
-				 "--retention", "last=3,weekly=4", NULL),
+				 "--retention", "last=3,weekly=4", "--window", "22:00-06:00", NULL),
 			 0);
 	assert_non_null(strstr(r.out, "schedule:       0 2 * * * (UTC)"));
+	assert_non_null(strstr(r.out, "window:         22:00-06:00"));
 	assert_non_null(strstr(r.out, "T02:00:00"));
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p2", "--schedule",
 				 "0 25 * * *", "--repository", "nightly", "--all-vms", NULL),

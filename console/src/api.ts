@@ -65,7 +65,7 @@ export interface Backup {
 }
 export interface BackupPolicy {
   name: string; schedule: string; repository: string; vms: string[]; all_vms: boolean; retention: string | null;
-  max_concurrent: number; enabled: boolean; last_run: string | null; next_run: string | null; due: number; created: string; created_by: string;
+  max_concurrent: number; window: string | null; enabled: boolean; last_run: string | null; next_run: string | null; due: number; created: string; created_by: string;
 }
 export interface SystemBackup { name: string; created: string; ics_version: string; schema_version: number; bytes: number }
 export interface User { name: string; enabled: boolean; roles: string[]; locked: boolean; created_at: string; directory?: string | null; second_factor_enrolled?: boolean }
@@ -173,7 +173,7 @@ export const api = {
   vmBackups: (uuid: string) => request<{ backups: Backup[]; problems: string[] }>("GET", `/api/v1/vms/${enc(uuid)}/backups`),
   backupVm: (uuid: string, repository: string, full: boolean) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/backups`, { repository, full }),
   backupPolicies: () => request<BackupPolicy[]>("GET", "/api/v1/backup-policies"),
-  createBackupPolicy: (p: { name: string; schedule: string; repository: string; vms?: string[]; all_vms?: boolean; retention?: string; max_concurrent?: number }) =>
+  createBackupPolicy: (p: { name: string; schedule: string; repository: string; vms?: string[]; all_vms?: boolean; retention?: string; max_concurrent?: number; window?: string }) =>
     request<BackupPolicy>("POST", "/api/v1/backup-policies", p),
   updateBackupPolicy: (name: string, p: { enabled?: boolean }) => request<BackupPolicy>("PATCH", `/api/v1/backup-policies/${enc(name)}`, p),
   deleteBackupPolicy: (name: string) => request<void>("DELETE", `/api/v1/backup-policies/${enc(name)}`),

@@ -189,6 +189,12 @@ static void test_checks_and_access(void **state)
 		  " \"all_vms\": true}", "elsewhere does not exist", 400 },
 		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
 		  " \"all_vms\": true, \"max_concurrent\": 0}", "max_concurrent", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"all_vms\": true, \"window\": \"25:00-01:00\"}", "HH:MM-HH:MM", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"all_vms\": true, \"window\": \"10:00-10:00\"}", "different", 400 },
+		{ "{\"name\": \"p\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"all_vms\": true, \"window\": \"1:00-2:00x\"}", "HH:MM-HH:MM", 400 },
 	};
 	g_autofree char *alice = NULL, *ro = NULL;
 
@@ -462,6 +468,41 @@ static void test_edges(void **state)
 			 200);
 	ics_backup_policies_tick(c->t->m);
 	assert_int_equal(due_of(c, "a"), 0);
+
+	/* a window that is closed now: due, not started; two hours on, open */
+	{
+		guint h = (guint)((ics_now_us() / G_USEC_PER_SEC / 3600) % 24);
+		g_autofree char *body = g_strdup_printf(
+			"{\"name\": \"w\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+			" \"vms\": [\"db1\"], \"window\": \"%02u:00-%02u:00\"}",
+			(h + 2) % 24, (h + 3) % 24);
+		int before;
+
+		/* the other policies paused, what they started ended */
+		for (int k = 0; k < 2; k++)
+			assert_int_equal(test_status(c->t, "PATCH",
+						     k ? "/api/v1/backup-policies/b"
+						       : "/api/v1/backup-policies/a",
+						     c->t->admin_token, "{\"enabled\": false}"),
+					 200);
+		wait_backups_done(c);
+		assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies",
+					     c->t->admin_token, body),
+				 201);
+		backups_pending(c, &before);
+		assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/w/run",
+					     c->t->admin_token, NULL),
+				 202);
+		ics_backup_policies_tick(c->t->m);
+		backups_pending(c, &total);
+		assert_int_equal(total, before);
+		assert_int_equal(due_of(c, "w"), 1);
+		advance(c, 2 * 3600);
+		ics_backup_policies_tick(c->t->m);
+		backups_pending(c, &total);
+		assert_int_equal(total, before + 1);
+		wait_backups_done(c);
+	}
 
 	/* a vm_manager reads its own VMs' backups, not the policies */
 	{

@@ -73,10 +73,11 @@ function BackupPolicies({ admin, repos }: { admin: boolean; repos: string[] }) {
     const f = new FormData(form);
     const vms = String(f.get("vms") ?? "").split(/[\s,]+/).filter(Boolean);
     const retention = String(f.get("retention") ?? "").trim();
+    const window = String(f.get("window") ?? "").trim();
     act.run(async () => {
       await api.createBackupPolicy({
         name: String(f.get("name")), schedule: String(f.get("schedule")), repository: String(f.get("repository")),
-        ...(all ? { all_vms: true } : { vms }), ...(retention ? { retention } : {}),
+        ...(all ? { all_vms: true } : { vms }), ...(retention ? { retention } : {}), ...(window ? { window } : {}),
         max_concurrent: Number(f.get("max_concurrent")) || 2,
       });
       form.reset();
@@ -100,7 +101,7 @@ function BackupPolicies({ admin, repos }: { admin: boolean; repos: string[] }) {
           <tbody>{list.data.map((p) => (
             <tr key={p.name}>
               <td>{p.name}{!p.enabled && <> <Badge value="disabled" /></>}</td><td><code>{p.schedule}</code></td><td>{p.repository}</td>
-              <td>{p.all_vms ? "all" : p.vms.length}</td><td>{p.retention ?? "keep all"}</td><td>{p.enabled ? when(p.next_run) : "—"}</td><td>{p.due}</td>
+              <td>{p.all_vms ? "all" : p.vms.length}</td><td>{p.retention ?? "keep all"}{p.window && <><br /><small>starts {p.window} UTC</small></>}</td><td>{p.enabled ? when(p.next_run) : "—"}</td><td>{p.due}</td>
               {admin && <td class="actions">
                 <button class="secondary outline" disabled={act.busy} onClick={() => act.run(async () => { await api.runBackupPolicy(p.name); list.reload(); })} aria-label={`Run now: ${p.name}`}>Run now</button>
                 <button class="secondary outline" disabled={act.busy} onClick={() => act.run(async () => { await api.updateBackupPolicy(p.name, { enabled: !p.enabled }); list.reload(); })} aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>{p.enabled ? "Disable" : "Enable"}</button>
@@ -123,6 +124,7 @@ function BackupPolicies({ admin, repos }: { admin: boolean; repos: string[] }) {
             {!all && <label>VMs (names or uuids, comma-separated)<input name="vms" required autocomplete="off" /></label>}
             <label>Retention<input name="retention" placeholder="last=7,daily=7,weekly=4,monthly=6" autocomplete="off" /></label>
             <label>At once<input name="max_concurrent" type="number" min="1" max="64" value="2" /></label>
+            <label>Window (UTC)<input name="window" placeholder="22:00-06:00" pattern="[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}" autocomplete="off" /></label>
           </div>
           <button type="submit" disabled={act.busy}>Create</button>
         </form>
