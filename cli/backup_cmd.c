@@ -21,6 +21,16 @@
 #include "ics/error.h"
 #include "ics/json.h"
 
+/* What a listing could not read (a repository, a manifest): on stderr. */
+static void print_problems(const json_t *answer)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(answer, "problems"), i, v)
+		fprintf(stderr, "ics-admin: %s\n", json_string_value(v));
+}
+
 static char *repos_path(const char *name)
 {
 	g_autofree char *n = name ? g_uri_escape_string(name, NULL, FALSE) : NULL;
@@ -158,8 +168,7 @@ static int cmd_list(int argc, char **argv)
 				    ics_admin_str(v, "created", "-"), NULL);
 	}
 	ics_admin_table_print(t);
-	json_array_foreach(json_object_get(all, "problems"), i, v)
-		fprintf(stderr, "ics-admin: %s\n", json_string_value(v));
+	print_problems(all);
 	return ICS_ADMIN_EXIT_OK;
 }
 
@@ -478,8 +487,7 @@ static int cmd_system_list(int argc, char **argv)
 				    ics_admin_str(v, "ics_version", "-"), NULL);
 	}
 	ics_admin_table_print(t);
-	json_array_foreach(json_object_get(all, "problems"), i, v)
-		fprintf(stderr, "ics-admin: %s\n", json_string_value(v));
+	print_problems(all);
 	return ICS_ADMIN_EXIT_OK;
 }
 

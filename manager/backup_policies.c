@@ -563,32 +563,32 @@ static gboolean queue(IcsManager *m, gint64 now, GError **error)
 			return FALSE;
 		while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
 			const char *policy = ics_stmt_text(st, 0);
-			gpointer left;
-			gint64 n;
+			/* a VM deleted since it became due is dropped below,
+			 * whatever the window and the room */
+			gboolean gone = sqlite3_column_int(st, 7);
+			Due *d;
 
-			/* outside its window: stays due until it opens */
-			if (!sqlite3_column_int(st, 7) && !window_open(ics_stmt_text(st, 8), now))
-				continue;
-			if (!g_hash_table_lookup_extended(room, policy, NULL, &left))
-				left = GINT_TO_POINTER((gint)sqlite3_column_int64(st, 5));
-			n = GPOINTER_TO_INT(left);
-			/* a VM deleted since it became due is dropped below */
-			if (!sqlite3_column_int(st, 7) && (n <= 0 || sqlite3_column_int(st, 6)))
-				continue; /* stays due */
-			if (!sqlite3_column_int(st, 7))
-				g_hash_table_replace(room, g_strdup(policy),
-						     GINT_TO_POINTER((gint)n - 1));
-			{
-				Due *d = g_new0(Due, 1);
+			if (!gone) {
+				gpointer left;
+				gint n;
 
-				d->policy = g_strdup(policy);
-				d->vm = g_strdup(ics_stmt_text(st, 1));
-				d->repository = g_strdup(ics_stmt_text(st, 2));
-				d->retention = g_strdup(ics_stmt_text(st, 3));
-				d->owner = sqlite3_column_int(st, 7) ? -1
-								      : sqlite3_column_int64(st, 4);
-				g_ptr_array_add(due, d);
+				/* outside its window: stays due until it opens */
+				if (!window_open(ics_stmt_text(st, 8), now))
+					continue;
+				if (!g_hash_table_lookup_extended(room, policy, NULL, &left))
+					left = GINT_TO_POINTER((gint)sqlite3_column_int64(st, 5));
+				n = GPOINTER_TO_INT(left);
+				if (n <= 0 || sqlite3_column_int(st, 6))
+					continue; /* stays due */
+				g_hash_table_replace(room, g_strdup(policy), GINT_TO_POINTER(n - 1));
 			}
+			d = g_new0(Due, 1);
+			d->policy = g_strdup(policy);
+			d->vm = g_strdup(ics_stmt_text(st, 1));
+			d->repository = g_strdup(ics_stmt_text(st, 2));
+			d->retention = g_strdup(ics_stmt_text(st, 3));
+			d->owner = gone ? -1 : sqlite3_column_int64(st, 4);
+			g_ptr_array_add(due, d);
 		}
 		if (rc < 0)
 			return FALSE;
@@ -612,19 +612,20 @@ static gboolean queue(IcsManager *m, gint64 now, GError **error)
 			g_hash_table_add(queued, d->vm);
 		}
 		{
+			/* the row waits for its task, or goes with its VM */
 			g_autoptr(IcsStmt) st = ics_store_stmt(
 				store,
 				id ? "UPDATE backup_policy_due SET task_id = ?3 WHERE policy = ?1"
 				     " AND vm_uuid = ?2"
-				   : "DELETE FROM backup_policy_due WHERE policy = ?1 AND vm_uuid = ?2"
-				     " AND ?3 = 0",
+				   : "DELETE FROM backup_policy_due WHERE policy = ?1 AND vm_uuid = ?2",
 				error);
 
 			if (st == NULL)
 				return FALSE;
 			ics_stmt_bind_text(st, 1, d->policy);
 			ics_stmt_bind_text(st, 2, d->vm);
-			ics_stmt_bind_int(st, 3, id);
+			if (id)
+				ics_stmt_bind_int(st, 3, id);
 			if (!ics_stmt_run(st, error))
 				return FALSE;
 		}
