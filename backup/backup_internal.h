@@ -41,8 +41,13 @@ int backup_vm_lock(const char *vm_dir, const char *vm_name, GError **error);
 
 /* The VM's lock in the repository: a flock on REPO/vms/<uuid>/.lock (the
  * directory made if needed, and checked); the fd to close, or -1 with BUSY
- * when a backup of the VM into the repository, or a prune, holds it. */
+ * when a backup of the VM into the repository, a restore from it or a
+ * prune holds it. */
 int backup_repo_vm_lock(IcsBackupRepo *repo, const char *vm_uuid, GError **error);
+/* The same lock, shared when @shared: restores read a chain side by side,
+ * and neither a backup nor a prune of the VM runs meanwhile (BUSY). */
+int backup_repo_vm_lock_mode(IcsBackupRepo *repo, const char *vm_uuid, gboolean shared,
+			     GError **error);
 
 /* Take the VM's lock in the repository (BUSY when another backup of it
  * into the repository runs), remove what

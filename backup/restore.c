@@ -10,7 +10,9 @@
  * also when it appears while the restore runs, and a failed restore
  * leaves nothing.  Before qemu-img opens the chain, its images are checked
  * to refer to nothing but each other (qcow2_header.c), with the checksums
- * unless asked not to.
+ * unless asked not to.  The VM's lock in the repository is held, shared,
+ * from the check to the end: restores run side by side, a prune or a
+ * backup of that VM into the repository waits (BUSY) for them.
  */
 #include "config.h"
 
@@ -26,15 +28,18 @@
 #include "ics/error.h"
 #include "ics/file.h"
 
+static gboolean restore_locked(IcsBackupRepo *repo, const IcsBackupManifest *m,
+			       const IcsBackupDisk *d, const char *dest, const char *format,
+			       gboolean skip_verify, GError **error);
+
 gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m,
 				 const char *target, const char *dest, const char *format,
 				 gboolean skip_verify, GError **error)
 {
 	const IcsBackupDisk *d = ics_backup_manifest_disk(m, target);
-	g_autofree char *top = NULL;
 	g_autofree char *dir = NULL;
-	g_autofree char *base = NULL;
-	g_autofree char *tmp = NULL;
+	gboolean ok;
+	int lock;
 
 	if (d == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
@@ -62,6 +67,26 @@ gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m
 		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "%s is not a directory", dir);
 		return FALSE;
 	}
+	lock = backup_repo_vm_lock_mode(repo, m->vm_uuid, TRUE, error);
+	if (lock < 0)
+		return FALSE;
+	ok = restore_locked(repo, m, d, dest, format, skip_verify, error);
+	close(lock);
+	return ok;
+}
+
+/* The work of ics_backup_restore_disk(), under the VM's shared lock in the
+ * repository: no prune removes the chain while it is read. */
+static gboolean restore_locked(IcsBackupRepo *repo, const IcsBackupManifest *m,
+			       const IcsBackupDisk *d, const char *dest, const char *format,
+			       gboolean skip_verify, GError **error)
+{
+	const char *target = d->target;
+	g_autofree char *top = NULL;
+	g_autofree char *dir = g_path_get_dirname(dest);
+	g_autofree char *base = NULL;
+	g_autofree char *tmp = NULL;
+
 	/* without the checksums, still what qemu-img will follow */
 	if (skip_verify ? !backup_chain_check_images(repo, m, error)
 			: !ics_backup_verify(repo, m, NULL, NULL, error))

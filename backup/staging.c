@@ -198,6 +198,12 @@ int backup_vm_lock(const char *vm_dir, const char *vm_name, GError **error)
 
 int backup_repo_vm_lock(IcsBackupRepo *repo, const char *vm_uuid, GError **error)
 {
+	return backup_repo_vm_lock_mode(repo, vm_uuid, FALSE, error);
+}
+
+int backup_repo_vm_lock_mode(IcsBackupRepo *repo, const char *vm_uuid, gboolean shared,
+			     GError **error)
+{
 	g_autofree char *vm_dir = backup_vm_dir(repo, vm_uuid);
 	g_autofree char *lock = g_build_filename(vm_dir, ".lock", NULL);
 	int fd;
@@ -214,11 +220,14 @@ int backup_repo_vm_lock(IcsBackupRepo *repo, const char *vm_uuid, GError **error
 		ics_error_set_errno(error, errno, "cannot open %s", lock);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			g_set_error(error, ICS_ERROR, ICS_ERROR_BUSY,
-				    "another backup or prune of vm %s in %s runs now", vm_uuid,
-				    ics_backup_repo_path(repo));
+				    shared ? "a prune or a backup of vm %s in %s runs now: restore "
+					     "when it has finished"
+					   : "another backup, a restore or a prune of vm %s in %s "
+					     "runs now",
+				    vm_uuid, ics_backup_repo_path(repo));
 		else
 			ics_error_set_errno(error, errno, "cannot lock %s", lock);
 		close(fd);

@@ -234,6 +234,102 @@ static int cmd_run(int argc, char **argv)
 	return ICS_ADMIN_EXIT_OK;
 }
 
+static int cmd_restore(int argc, char **argv)
+{
+	g_auto(IcsAdminCommon) c = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(IcsRest) rest = NULL;
+	g_autoptr(json_t) body = NULL, task = NULL;
+	g_autofree char *repo = NULL, *to = NULL, *name = NULL, *pool = NULL, *base = NULL,
+			*path = NULL;
+	g_auto(GStrv) disks = NULL;
+	gboolean no_wait = FALSE;
+	gint timeout = 3600;
+	GOptionEntry extra[] = {
+		{ "repository", 'r', 0, G_OPTION_ARG_STRING, &repo, "The repository (required)",
+		  "NAME" },
+		{ "to", 0, 0, G_OPTION_ARG_STRING, &to,
+		  "new-vm (default), in-place (the VM stopped) or volume", "KIND" },
+		{ "name", 0, 0, G_OPTION_ARG_STRING, &name, "The new VM's or volume's name",
+		  "NAME" },
+		{ "pool", 0, 0, G_OPTION_ARG_STRING, &pool,
+		  "The pool to restore to (default: the VM's)", "POOL" },
+		{ "disk", 0, 0, G_OPTION_ARG_STRING_ARRAY, &disks,
+		  "A disk to restore (repeatable; default all; one to a volume)", "TARGET" },
+		{ "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, "Print the task id and return",
+		  NULL },
+		{ "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+		  "Seconds to wait for the task (3600)", "S" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+
+	if (!ics_admin_parse(&argc, &argv, &c, "VM BACKUP",
+			     "Restore a backup to a new VM, over the stopped VM's disks, or one "
+			     "disk to a volume (a task).  A deleted VM is named by its uuid.",
+			     extra, 2, 2, &error))
+		return ics_admin_finish(error);
+	if (repo == NULL) {
+		ics_error_invalid(&error, "backup restore: --repository is required");
+		return ics_admin_finish(error);
+	}
+	if (timeout <= 0) {
+		ics_error_invalid(&error, "backup restore: --timeout must be positive");
+		return ics_admin_finish(error);
+	}
+	body = json_pack("{s:s}", "repository", repo);
+	if (to)
+		json_object_set_new(body, "to", json_string(to));
+	if (name)
+		json_object_set_new(body, "name", json_string(name));
+	if (pool)
+		json_object_set_new(body, "pool", json_string(pool));
+	if (disks) {
+		json_t *a = json_array();
+
+		for (guint i = 0; disks[i]; i++)
+			json_array_append_new(a, json_string(disks[i]));
+		json_object_set_new(body, "disks", a);
+	}
+	if ((rest = ics_admin_connect(&c, TRUE, &error)) == NULL ||
+	    (base = vm_backups_path(rest, argv[1], &error)) == NULL)
+		return ics_admin_finish(error);
+	path = g_strdup_printf("%s/%s/restore", base, argv[2]);
+	if ((task = ics_rest_call(rest, "POST", path, NULL, body, &error)) == NULL)
+		return ics_admin_finish(error);
+	if (no_wait || c.json)
+		return ics_admin_task_follow(rest, task, no_wait, c.json, (guint)timeout);
+	{
+		g_autoptr(json_t) done = NULL, last = NULL;
+		json_t *res, *vm, *vol;
+		g_autofree char *which = NULL;
+
+		done = ics_admin_task_wait(rest, json_integer_value(json_object_get(task, "id")),
+					   (guint)timeout, &last, &error);
+		if (done == NULL)
+			return ics_admin_finish(error);
+		res = json_object_get(done, "result");
+		which = ics_admin_join(json_object_get(res, "disks"));
+		vm = json_object_get(res, "vm");
+		vol = json_object_get(res, "volume");
+		if (vol)
+			printf("restored disk %s of backup %s to volume %s on pool %s\n", which,
+			       ics_admin_str(res, "backup", "?"), ics_admin_str(vol, "name", "?"),
+			       ics_admin_str(vol, "pool", "?"));
+		else
+			printf("restored %s of backup %s %s VM %s (%s)\n", which,
+			       ics_admin_str(res, "backup", "?"),
+			       g_strcmp0(ics_admin_str(res, "to", ""), "in-place") == 0 ? "over"
+											 : "to the new",
+			       ics_admin_str(vm, "name", "?"), ics_admin_str(vm, "uuid", "?"));
+		if (json_array_size(json_object_get(res, "not_restored"))) {
+			g_autofree char *left = ics_admin_join(json_object_get(res, "not_restored"));
+
+			printf("not restored: %s\n", left);
+		}
+	}
+	return ICS_ADMIN_EXIT_OK;
+}
+
 /* ---- backup policies (/api/v1/backup-policies) --------------------------- */
 
 static char *policy_path(const char *name, const char *suffix)
@@ -551,6 +647,7 @@ int ics_admin_backup_main(int argc, char **argv)
 		{ "repo", cmd_repo },
 		{ "list", cmd_list },
 		{ "run", cmd_run },
+		{ "restore", cmd_restore },
 		{ "system", cmd_system },
 		{ "policy", cmd_policy },
 		{ NULL, NULL },
@@ -560,6 +657,8 @@ int ics_admin_backup_main(int argc, char **argv)
 				  "  repo list | add NAME PATH | remove NAME\n"
 				  "  list VM\n"
 				  "  run VM --repository NAME [--full] [--no-wait] [--timeout S]\n"
+				  "  restore VM BACKUP --repository NAME [--to new-vm|in-place|volume]\n"
+				  "          [--name NAME] [--pool POOL] [--disk TARGET...] [--no-wait]\n"
 				  "  system list | run [--no-wait] [--timeout S]\n"
 				  "  policy list | show | create | delete | run | enable | disable\n",
 				  argc, argv);

@@ -18,6 +18,7 @@
 #include "ics/error.h"
 #include "ics/manager/backup_policies.h"
 #include "ics/manager/backup_repos.h"
+#include "ics/manager/backup_restore.h"
 #include "ics/manager/backup_service.h"
 
 #include "api.h"
@@ -35,6 +36,16 @@ static const IcsField backup_fields[] = {
 	{ 0 },
 };
 static const IcsSchema backup_schema = { "backup request", backup_fields };
+
+static const IcsField restore_fields[] = {
+	{ "repository", ICS_FIELD_NAME, TRUE, 0, 0 },
+	{ "to", ICS_FIELD_STRING, FALSE, 1, 16 },
+	{ "name", ICS_FIELD_NAME, FALSE, 0, 0 },
+	{ "pool", ICS_FIELD_NAME, FALSE, 0, 0 },
+	{ "disks", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
+	{ 0 },
+};
+static const IcsSchema restore_schema = { "restore request", restore_fields };
 
 /* Host paths are an administrator's business: shown to backup.admin. */
 static gboolean sees_paths(const IcsRequest *req)
@@ -122,13 +133,37 @@ static gboolean delete_repo(IcsManager *m, IcsRequest *req, IcsResponse *resp, G
 	return TRUE;
 }
 
+/* The route's object permission on VM @uuid, also when the VM is gone
+ * (deleted, its backups kept): then to callers who hold the permission on
+ * every VM only, and *@owner is 0. */
+static gboolean backed_vm_access(IcsManager *m, const IcsRequest *req, const char *uuid,
+				 gint64 *owner, GError **error)
+{
+	g_autoptr(GError) err = NULL;
+
+	ics_store_read_begin(m->store);
+	if (ics_api_vm_access(m, req, uuid, owner, &err)) {
+		ics_store_read_end(m->store);
+		return TRUE;
+	}
+	ics_store_read_end(m->store);
+	if (g_error_matches(err, ICS_ERROR, ICS_ERROR_NOT_FOUND) &&
+	    ics_principal_scope(req->principal, ics_api_object_permission(req)) == ICS_SCOPE_ALL) {
+		*owner = 0;
+		return TRUE;
+	}
+	g_propagate_error(error, g_steal_pointer(&err));
+	return FALSE;
+}
+
 static gboolean list_vm_backups(IcsManager *m, IcsRequest *req, IcsResponse *resp,
 				GError **error)
 {
 	const char *uuid;
+	gint64 owner;
 	json_t *out;
 
-	if (!ics_api_vm_uuid(req, &uuid, error) || !ics_api_vm_access_read(m, req, uuid, error))
+	if (!ics_api_vm_uuid(req, &uuid, error) || !backed_vm_access(m, req, uuid, &owner, error))
 		return FALSE;
 	out = ics_backup_catalogue_vm(m, uuid, sees_paths(req), error);
 	if (out == NULL)
@@ -167,6 +202,30 @@ static gboolean backup_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 	return ics_api_task_accepted(m, resp, "vm.backup", "vm", uuid, owner, params, error);
 }
 
+static gboolean restore_backup(IcsManager *m, IcsRequest *req, IcsResponse *resp,
+			       GError **error)
+{
+	g_autoptr(json_t) body = ics_api_body(req, &restore_schema, error);
+	g_autoptr(json_t) params = NULL;
+	const char *uuid, *backup = ics_request_param(req, "backup");
+	gint64 vm_owner, owner;
+
+	if (body == NULL || !ics_api_vm_uuid(req, &uuid, error) ||
+	    !backed_vm_access(m, req, uuid, &vm_owner, error))
+		return FALSE;
+	params = ics_backup_restore_plan(m, req->principal, uuid, vm_owner, backup, body, &owner,
+					 error);
+	if (params == NULL)
+		return FALSE;
+	if (!ics_store_begin(m->store, error))
+		return FALSE;
+	if (!ics_backup_none_pending(m->store, uuid, error)) {
+		ics_store_rollback(m->store);
+		return FALSE;
+	}
+	return ics_api_task_accepted(m, resp, "vm.restore", "vm", uuid, owner, params, error);
+}
+
 const IcsApiRoute ics_api_backup_routes[] = {
 	{ "GET", "/api/v1/backup-repositories", list_repos, 0, NULL, NULL, NULL },
 	{ "POST", "/api/v1/backup-repositories", create_repo, ICS_API_MUTATING,
@@ -176,5 +235,7 @@ const IcsApiRoute ics_api_backup_routes[] = {
 	{ "GET", "/api/v1/vms/{uuid}/backups", list_vm_backups, 0, NULL, NULL, NULL },
 	{ "POST", "/api/v1/vms/{uuid}/backups", backup_vm, ICS_API_MUTATING, "vm.backup", "vm",
 	  "uuid" },
+	{ "POST", "/api/v1/vms/{uuid}/backups/{backup}/restore", restore_backup, ICS_API_MUTATING,
+	  "vm.restore", "vm", "uuid" },
 	{ 0 },
 };

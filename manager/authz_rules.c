@@ -132,8 +132,13 @@ const IcsRouteRule ics_route_rules[] = {
 	{ "GET", "/api/v1/vms/{uuid}/console/serial", PUB, NULL, NULL,
 	  "the ticket is the credential; vm.console checked again for its user", FALSE },
 	{ "GET", "/api/v1/vms/{uuid}/events", PERM, "event.read", "vm.read", NULL, FALSE },
-	{ "GET", "/api/v1/vms/{uuid}/backups", PERM, "backup.read", "backup.read", NULL, FALSE },
+	{ "GET", "/api/v1/vms/{uuid}/backups", PERM, "backup.read", "backup.read",
+	  "a deleted VM's: callers holding it on every VM", FALSE },
 	{ "POST", "/api/v1/vms/{uuid}/backups", PERM, "backup.run", "backup.run", NULL, FALSE },
+	{ "POST", "/api/v1/vms/{uuid}/backups/{backup}/restore", PERM, "backup.run", "backup.run",
+	  "a deleted VM's: callers holding it on every VM; to a new VM also vm.write, in place "
+	  "vm.write on the VM, to a volume volume.write",
+	  FALSE },
 
 	{ "GET", "/api/v1/cluster", PERM, "host.read", NULL, NULL, FALSE },
 	{ "GET", "/api/v1/hosts", PERM, "host.read", NULL, NULL, FALSE },

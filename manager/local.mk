@@ -34,6 +34,7 @@ manager_libicsmanager_la_SOURCES = \
 	manager/authz_rules.c \
 	manager/backup_repos.c \
 	manager/backup_service.c \
+	manager/backup_restore.c \
 	manager/backup_policies.c \
 	manager/system_backup.c \
 	manager/system_backup_service.c \
@@ -85,6 +86,7 @@ noinst_HEADERS += \
 	manager/include/ics/manager/authz.h \
 	manager/include/ics/manager/backup_repos.h \
 	manager/include/ics/manager/backup_service.h \
+	manager/include/ics/manager/backup_restore.h \
 	manager/include/ics/manager/backup_policies.h \
 	manager/include/ics/manager/system_backup.h \
 	manager/include/ics/manager/system_backup_service.h \

@@ -32,6 +32,7 @@
 #include "ics/manager/vm_service.h"
 #include "ics/manager/volumes.h"
 #include "ics/manager/backup_policies.h"
+#include "ics/manager/backup_restore.h"
 #include "ics/manager/backup_service.h"
 #include "ics/manager/system_backup.h"
 #include "ics/manager/system_backup_service.h"
@@ -347,6 +348,7 @@ IcsManager *ics_manager_new(const IcsManagerConfig *cfg, const IcsClusterOps *cl
 	m->volumes = ics_volumes_new(m->cfg.volume_uri);
 	ics_volume_tasks_register(m);
 	ics_backup_tasks_register(m);
+	ics_backup_restore_tasks_register(m);
 	ics_system_backup_register(m);
 	ics_directory_sync_register(m);
 	if (m->cfg.test_mode)

@@ -6,7 +6,7 @@
  * a VM named by its name, and the exit status of bad paths and names (2),
  * unknown VMs and repositories (3), a repository registered twice (4);
  * `backup policy ...` on scheduled backups; `backup system run|list` on
- * the manager's own backups.
+ * the manager's own backups; `backup restore` to a new VM and a volume.
  */
 #include "config.h"
 
@@ -46,9 +46,29 @@ static json_t *backed_up(void *self, const char *uuid, IcsBackupRepo *repo,
 	return ics_backup_manifest_to_json(m);
 }
 
+/* One pool, "shared": the test's home, where the disk is. */
+static json_t *pools(void *self, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(disk);
+
+	(void)self, (void)error;
+	return json_pack("[{s:s, s:s}]", "name", "shared", "path", dir);
+}
+
+static gboolean stopped(void *self, const char *uuid, char **state, char **host,
+			GError **error)
+{
+	(void)self, (void)uuid, (void)error;
+	*state = g_strdup("stopped");
+	*host = NULL;
+	return TRUE;
+}
+
 static const IcsClusterOps ops = {
 	.define_vm = defined,
 	.vm_backup = backed_up,
+	.pools = pools,
+	.vm_status = stopped,
 };
 
 static int setup(void **state)
@@ -112,6 +132,53 @@ static void test_backup_commands(void **state)
 	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "remove", "nightly", NULL), 0);
 	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "remove", "nightly", NULL), 3);
 	assert_int_equal(cli_run(&r, NULL, "backup", "frobnicate", NULL), 2);
+}
+
+/* backup restore: to a new VM, to a volume; a name taken (4), a bad kind
+ * or no repository (2), in place over a disk the VM does not have (4). */
+static void test_restore_commands(void **state)
+{
+	ApiTest *t = *state;
+	g_auto(CliRun) r = { 0 };
+	g_autoptr(json_t) j = NULL;
+	g_autofree char *repo = g_build_filename(t->home, "repo", NULL);
+	g_autofree char *id = NULL;
+
+	g_mkdir(repo, 0700);
+	api_test_login_admin(t);
+	assert_int_equal(cli_run(&r, NULL, "backup", "repo", "add", "nightly", repo, NULL), 0);
+	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db1", "--vcpus", "1",
+				 "--memory", "128", NULL),
+			 0);
+	assert_int_equal(cli_run(&r, NULL, "backup", "run", "db1", "--repository", "nightly", NULL),
+			 0);
+	assert_int_equal(cli_run(&r, NULL, "backup", "list", "db1", "--json", NULL), 0);
+	j = json_loads(r.out, 0, NULL);
+	id = g_strdup(json_string_value(
+		json_object_get(json_array_get(json_object_get(j, "backups"), 0), "id")));
+	assert_non_null(id);
+	assert_int_equal(cli_run(&r, NULL, "backup", "restore", "db1", id, "--repository",
+				 "nightly", "--name", "db2", NULL),
+			 0);
+	assert_non_null(strstr(r.out, "to the new VM db2"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "restore", "db1", id, "--repository",
+				 "nightly", "--name", "db2", NULL),
+			 4);
+	assert_non_null(strstr(r.err, "taken"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "restore", "db1", id, "--repository",
+				 "nightly", "--to", "volume", "--disk", "vda", "--name", "v.qcow2",
+				 NULL),
+			 0);
+	assert_non_null(strstr(r.out, "to volume v.qcow2 on pool shared"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "restore", "db1", id, "--repository",
+				 "nightly", "--to", "sideways", "--name", "x", NULL),
+			 2);
+	assert_int_equal(cli_run(&r, NULL, "backup", "restore", "db1", id, NULL), 2);
+	assert_non_null(strstr(r.err, "--repository"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "restore", "db1", id, "--repository",
+				 "nightly", "--to", "in-place", NULL),
+			 4);
+	assert_non_null(strstr(r.err, "has no disk vda"));
 }
 
 /* Backup policies: create (names resolved, bad schedule 2), list, show,
@@ -188,6 +255,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_system_backup_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_commands, setup, teardown),
 	};
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

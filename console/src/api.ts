@@ -63,6 +63,7 @@ export interface Backup {
   kind: "full" | "incremental"; parent: string | null; full_reason: string | null; consistency: string;
   bytes_written: number; duration_ms: number; disks: { target: string; virtual_size: number; file_size: number }[];
 }
+export interface RestoreRequest { repository: string; to: "new-vm" | "in-place" | "volume"; name?: string; pool?: string; disks?: string[] }
 export interface BackupPolicy {
   name: string; schedule: string; repository: string; vms: string[]; all_vms: boolean; retention: string | null;
   max_concurrent: number; window: string | null; enabled: boolean; last_run: string | null; next_run: string | null; due: number; created: string; created_by: string;
@@ -172,6 +173,7 @@ export const api = {
   removeBackupRepo: (name: string) => request<void>("DELETE", `/api/v1/backup-repositories/${enc(name)}`),
   vmBackups: (uuid: string) => request<{ backups: Backup[]; problems: string[] }>("GET", `/api/v1/vms/${enc(uuid)}/backups`),
   backupVm: (uuid: string, repository: string, full: boolean) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/backups`, { repository, full }),
+  restoreBackup: (uuid: string, id: string, body: RestoreRequest) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/backups/${enc(id)}/restore`, body),
   backupPolicies: () => request<BackupPolicy[]>("GET", "/api/v1/backup-policies"),
   createBackupPolicy: (p: { name: string; schedule: string; repository: string; vms?: string[]; all_vms?: boolean; retention?: string; max_concurrent?: number; window?: string }) =>
     request<BackupPolicy>("POST", "/api/v1/backup-policies", p),

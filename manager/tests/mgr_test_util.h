@@ -240,6 +240,10 @@ typedef struct {
 	gint defines, undefines, starts, stops, migrates;
 	gboolean fail_define;
 	IcsVmMeta *backup_vm;
+	/* The path of pool "shared" (NULL: /srv/ics/pools/shared) and the state
+	 * vm_status answers (NULL: "running"). */
+	const char *pool_path;
+	const char *vm_state;
 } FakeCluster;
 
 static inline gboolean fake_define(void *self, const IcsVmMeta *vm, GError **error)
@@ -285,8 +289,10 @@ static inline gboolean fake_migrate(void *self, const char *uuid, const char *ho
 static inline gboolean fake_status(void *self, const char *uuid, char **state, char **host,
 				   GError **error)
 {
-	*state = g_strdup("running");
-	*host = g_strdup("node1");
+	FakeCluster *f = self;
+
+	*state = g_strdup(f->vm_state ? f->vm_state : "running");
+	*host = f->vm_state && g_str_equal(f->vm_state, "stopped") ? NULL : g_strdup("node1");
 	return TRUE;
 }
 
@@ -362,10 +368,10 @@ static inline gboolean fake_maintenance(void *self, const char *name, gboolean e
 	return TRUE;
 }
 
-static inline json_t *fake_pool_json(gboolean detail)
+static inline json_t *fake_pool_json(const FakeCluster *f, gboolean detail)
 {
 	json_t *p = json_pack("{s:s, s:s, s:s, s:[s]}", "name", "shared", "path",
-			      "/srv/ics/pools/shared", "resource", "ics-pool-shared", "active_on",
+			      f->pool_path ? f->pool_path : "/srv/ics/pools/shared", "resource", "ics-pool-shared", "active_on",
 			      "node1");
 
 	if (detail) {
@@ -381,7 +387,7 @@ static inline json_t *fake_pool_json(gboolean detail)
 
 static inline json_t *fake_pools(void *self, GError **error)
 {
-	return json_pack("[o]", fake_pool_json(FALSE));
+	return json_pack("[o]", fake_pool_json(self, FALSE));
 }
 
 static inline json_t *fake_pool(void *self, const char *name, GError **error)
@@ -390,7 +396,7 @@ static inline json_t *fake_pool(void *self, const char *name, GError **error)
 		g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND, "pool %s is not a pool", name);
 		return NULL;
 	}
-	return fake_pool_json(TRUE);
+	return fake_pool_json(self, TRUE);
 }
 
 /* DRS load: node1 runs the fixture VM, node2 is empty (cluster_load.c's

@@ -333,6 +333,366 @@ static void test_concurrent_backups(void **state)
 	}
 }
 
+/* ---- restore ------------------------------------------------------------ */
+
+/* A VM whose definition names its disk on pool "shared" (c->tmp): the one
+ * an in-place restore writes over.  Its uuid. */
+static char *vm_with_disk(Ctx *c, const char *token, const char *name)
+{
+	g_autofree char *disk = g_strdup_printf("%s/%s-disk.qcow2", c->tmp, name);
+	g_autofree char *body = g_strdup_printf(
+		"{\"definition\": {\"name\": \"%s\", \"vcpus\": 1, \"memory_mib\": 128,"
+		" \"nics\": [{\"source\": {\"type\": \"bridge\", \"name\": \"br0\"}}],"
+		" \"disks\": [{\"path\": \"%s\", \"format\": \"qcow2\"}]}}",
+		name, disk);
+	const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", disk, "2M", NULL };
+	const char *write[] = { "qemu-io", "-f", "qcow2", "-c", "write -P 7 0 65536", disk, NULL };
+	g_autoptr(GError) err = NULL;
+	g_autoptr(TestResp) r = NULL;
+	g_autofree char *json = NULL;
+
+	assert_true(ics_exec_simple(create, 30000, NULL, &err));
+	assert_true(ics_exec_simple(write, 30000, NULL, &err));
+	r = test_http(c->t, "POST", "/api/v1/vms", token, body);
+	if (r->status != 201)
+		fail_msg("POST /api/v1/vms: %ld %s", r->status, r->body->str);
+	json = json_dumps(json_object_get(r->json, "definition"), 0);
+	ics_vm_meta_free(c->fake.backup_vm);
+	c->fake.backup_vm = ics_vm_meta_parse(json, NULL, &err);
+	assert_non_null(c->fake.backup_vm);
+	return g_strdup(test_str(r, "uuid"));
+}
+
+/* Write pattern @pattern at the start of @disk. */
+static void scribble(const char *disk, int pattern)
+{
+	g_autofree char *cmd = g_strdup_printf("write -P %d 0 65536", pattern);
+	const char *argv[] = { "qemu-io", "-f", "qcow2", "-c", cmd, disk, NULL };
+	g_autoptr(GError) err = NULL;
+
+	assert_true(ics_exec_simple(argv, 30000, NULL, &err));
+}
+
+/* Do images @a and @b hold the same data? */
+static gboolean same_data(const char *a, const char *b)
+{
+	const char *argv[] = { "qemu-img", "compare", "-q", a, b, NULL };
+
+	return ics_exec_simple(argv, 30000, NULL, NULL);
+}
+
+/* POST a restore of backup @id of @uuid: the HTTP status; when 202, the
+ * task's final state and result. */
+static long restore(Ctx *c, const char *token, const char *uuid, const char *id,
+		    const char *body, char **state, json_t **result)
+{
+	g_autofree char *path = g_strdup_printf("/api/v1/vms/%s/backups/%s/restore", uuid, id);
+	g_autoptr(TestResp) r = test_http(c->t, "POST", path, token, body);
+	gint64 task;
+
+	if (r->status != 202 || state == NULL)
+		return r->status;
+	task = json_integer_value(json_object_get(r->json, "id"));
+	assert_string_equal(test_str(r, "kind"), "vm.restore");
+	*state = test_wait_task(c->t, c->t->admin_token, task);
+	if (result) {
+		g_autofree char *tp = g_strdup_printf("/api/v1/tasks/%" G_GINT64_FORMAT, task);
+		g_autoptr(TestResp) t = test_http(c->t, "GET", tp, c->t->admin_token, NULL);
+		json_t *res = json_object_get(t->json, "result");
+
+		*result = json_incref(res && !json_is_null(res) ? res
+							  : json_object_get(t->json, "error"));
+	}
+	return r->status;
+}
+
+/* A backup of @uuid into "nightly": its id. */
+static char *backup_id(Ctx *c, const char *uuid)
+{
+	g_autoptr(json_t) res = NULL;
+	g_autofree char *st = backup(c, c->t->admin_token, uuid, "{\"repository\": \"nightly\"}", &res);
+
+	assert_string_equal(st, "succeeded");
+	return g_strdup(json_string_value(json_object_get(res, "id")));
+}
+
+/* To a new VM: the disk as it was at the backup, a new uuid, name, MAC
+ * and lease, the caller's; the same name again, a file in the way and a
+ * failed create leave nothing behind. */
+static void test_restore_new_vm(void **state)
+{
+	Ctx *c = *state;
+	g_autofree char *uuid = NULL, *id = NULL, *st = NULL, *st2 = NULL, *then = NULL;
+	g_autofree char *disk = g_strdup_printf("%s/db1-disk.qcow2", c->tmp);
+	g_autofree char *copy = g_strdup_printf("%s/db1-copy-vda.qcow2", c->tmp);
+	g_autoptr(json_t) res = NULL, res2 = NULL;
+	const char *new_uuid;
+
+	c->fake.pool_path = c->tmp;
+	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
+	uuid = vm_with_disk(c, c->t->admin_token, "db1");
+	id = backup_id(c, uuid);
+	then = g_strdup_printf("%s/then.qcow2", c->tmp);
+	{
+		const char *argv[] = { "qemu-img", "convert", "-O", "qcow2", disk, then, NULL };
+
+		assert_true(ics_exec_simple(argv, 30000, NULL, NULL));
+	}
+	scribble(disk, 9);
+	assert_false(same_data(disk, then));
+	assert_int_equal(restore(c, c->t->admin_token, uuid, id,
+				 "{\"repository\": \"nightly\", \"name\": \"db1-copy\"}", &st,
+				 &res),
+			 202);
+	assert_string_equal(st, "succeeded");
+	assert_string_equal(json_string_value(json_object_get(res, "to")), "new-vm");
+	new_uuid = json_string_value(json_object_get(json_object_get(res, "vm"), "uuid"));
+	assert_non_null(new_uuid);
+	assert_string_not_equal(new_uuid, uuid);
+	assert_true(same_data(copy, then));
+	{
+		g_autofree char *p = g_strdup_printf("/api/v1/vms/%s", new_uuid);
+		g_autoptr(TestResp) r = test_http(c->t, "GET", p, c->t->admin_token, NULL);
+		json_t *def = json_object_get(r->json, "definition");
+		json_t *d0 = json_array_get(json_object_get(def, "disks"), 0);
+		json_t *n0 = json_array_get(json_object_get(def, "nics"), 0);
+		g_autofree char *mac = ics_vm_default_mac(new_uuid, 0);
+
+		assert_int_equal(r->status, 200);
+		assert_string_equal(test_str(r, "name"), "db1-copy");
+		assert_string_equal(json_string_value(json_object_get(d0, "path")), copy);
+		assert_string_equal(json_string_value(json_object_get(n0, "mac")), mac);
+	}
+	/* the name is taken now, and so is the file */
+	assert_int_equal(restore(c, c->t->admin_token, uuid, id,
+				 "{\"repository\": \"nightly\", \"name\": \"db1-copy\"}", NULL,
+				 NULL),
+			 409);
+	assert_int_equal(restore(c, c->t->admin_token, uuid, id,
+				 "{\"repository\": \"nightly\", \"name\": \"db1\"}", NULL, NULL),
+			 409);
+	/* the cluster refuses the VM: the restored disk goes again */
+	c->fake.fail_define = TRUE;
+	assert_int_equal(restore(c, c->t->admin_token, uuid, id,
+				 "{\"repository\": \"nightly\", \"name\": \"db1-again\"}", &st2,
+				 &res2),
+			 202);
+	c->fake.fail_define = FALSE;
+	assert_string_equal(st2, "failed");
+	{
+		g_autofree char *again = g_strdup_printf("%s/db1-again-vda.qcow2", c->tmp);
+
+		assert_false(g_file_test(again, G_FILE_TEST_EXISTS));
+	}
+}
+
+/* In place: refused while the VM runs; stopped, its disk is the backup's
+ * again. */
+static void test_restore_in_place(void **state)
+{
+	Ctx *c = *state;
+	g_autofree char *uuid = NULL, *id = NULL, *st = NULL, *then = NULL;
+	g_autofree char *disk = g_strdup_printf("%s/db1-disk.qcow2", c->tmp);
+	g_autoptr(json_t) res = NULL;
+	const char *body = "{\"repository\": \"nightly\", \"to\": \"in-place\"}";
+
+	c->fake.pool_path = c->tmp;
+	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
+	uuid = vm_with_disk(c, c->t->admin_token, "db1");
+	id = backup_id(c, uuid);
+	then = g_strdup_printf("%s/then.qcow2", c->tmp);
+	{
+		const char *argv[] = { "qemu-img", "convert", "-O", "qcow2", disk, then, NULL };
+
+		assert_true(ics_exec_simple(argv, 30000, NULL, NULL));
+	}
+	scribble(disk, 9);
+	/* running (the fake's default): refused, nothing written */
+	assert_int_equal(restore(c, c->t->admin_token, uuid, id, body, NULL, NULL), 409);
+	assert_false(same_data(disk, then));
+	/* a name or a pool makes no sense in place */
+	c->fake.vm_state = "stopped";
+	assert_int_equal(restore(c, c->t->admin_token, uuid, id,
+				 "{\"repository\": \"nightly\", \"to\": \"in-place\","
+				 " \"name\": \"x\"}",
+				 NULL, NULL),
+			 400);
+	assert_int_equal(restore(c, c->t->admin_token, uuid, id, body, &st, &res), 202);
+	assert_string_equal(st, "succeeded");
+	assert_true(same_data(disk, then));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(res, "vm"), "uuid")),
+			    uuid);
+	/* no hidden file is left beside the disk */
+	{
+		g_autoptr(GDir) d = g_dir_open(c->tmp, 0, NULL);
+		const char *name;
+
+		while ((name = g_dir_read_name(d)) != NULL)
+			assert_false(g_str_has_prefix(name, "."));
+	}
+}
+
+/* One disk to a volume; bad requests; who may restore what, also after
+ * the VM was deleted. */
+static void test_restore_volume_and_access(void **state)
+{
+	Ctx *c = *state;
+	g_autofree char *uuid = NULL, *id = NULL, *st = NULL, *alice = NULL, *hers = NULL,
+			*her_id = NULL, *st2 = NULL;
+	g_autofree char *vol = g_strdup_printf("%s/restored.qcow2", c->tmp);
+	g_autofree char *list = NULL, *vm_path = NULL;
+
+	c->fake.pool_path = c->tmp;
+	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
+	uuid = vm_with_disk(c, c->t->admin_token, "db1");
+	id = backup_id(c, uuid);
+	/* bad requests: each one message, nothing written */
+	{
+		static const struct {
+			const char *body;
+			long status;
+		} bad[] = {
+			{ "{}", 400 },
+			{ "{\"repository\": \"nightly\", \"to\": \"sideways\", \"name\": \"x\"}", 400 },
+			{ "{\"repository\": \"nightly\"}", 400 }, /* a new VM needs a name */
+			{ "{\"repository\": \"nightly\", \"name\": \"x\", \"disks\": [\"vdz\"]}", 400 },
+			{ "{\"repository\": \"nightly\", \"name\": \"x\", \"disks\": []}", 400 },
+			{ "{\"repository\": \"nightly\", \"name\": \"../x\"}", 400 },
+			{ "{\"repository\": \"nightly\", \"to\": \"volume\"}", 400 },
+			{ "{\"repository\": \"nope\", \"name\": \"x\"}", 404 },
+			{ "{\"repository\": \"nightly\", \"name\": \"x\", \"pool\": \"nope\"}", 404 },
+		};
+
+		for (guint i = 0; i < G_N_ELEMENTS(bad); i++)
+			if (restore(c, c->t->admin_token, uuid, id, bad[i].body, NULL, NULL) !=
+			    bad[i].status)
+				fail_msg("%s: not %ld", bad[i].body, bad[i].status);
+		assert_int_equal(restore(c, c->t->admin_token, uuid,
+					 "20260101T000000.000000Z-0000000000000000",
+					 "{\"repository\": \"nightly\", \"name\": \"x\"}", NULL, NULL),
+				 404);
+	}
+	assert_int_equal(restore(c, c->t->admin_token, uuid, id,
+				 "{\"repository\": \"nightly\", \"to\": \"volume\","
+				 " \"disks\": [\"vda\"], \"name\": \"restored.qcow2\"}",
+				 &st, NULL),
+			 202);
+	assert_string_equal(st, "succeeded");
+	assert_true(g_file_test(vol, G_FILE_TEST_IS_REGULAR));
+	/* alice (vm_manager): not admin's VM; her own, to a new VM, but no
+	 * volume (volume.write) */
+	assert_int_equal(test_make_user(c->t, "alice", "[\"vm_manager\"]"), 201);
+	alice = test_login(c->t, "alice", TEST_PASSWORD);
+	assert_int_equal(restore(c, alice, uuid, id,
+				 "{\"repository\": \"nightly\", \"name\": \"mine\"}", NULL, NULL),
+			 404);
+	hers = vm_with_disk(c, alice, "alices");
+	her_id = backup_id(c, hers);
+	assert_int_equal(restore(c, alice, hers, her_id,
+				 "{\"repository\": \"nightly\", \"to\": \"volume\","
+				 " \"disks\": [\"vda\"], \"name\": \"hers.qcow2\"}",
+				 NULL, NULL),
+			 403);
+	assert_int_equal(restore(c, alice, hers, her_id,
+				 "{\"repository\": \"nightly\", \"name\": \"alices-copy\"}", &st2,
+				 NULL),
+			 202);
+	assert_string_equal(st2, "succeeded");
+	{
+		g_autoptr(TestResp) r = test_http(c->t, "GET", "/api/v1/vms?limit=100", alice, NULL);
+
+		assert_non_null(strstr(r->body->str, "alices-copy"));
+	}
+	/* the VM is deleted: its backups stay, listed and restored by
+	 * administrators only */
+	vm_path = g_strdup_printf("/api/v1/vms/%s", uuid);
+	assert_int_equal(test_status(c->t, "DELETE", vm_path, c->t->admin_token, NULL), 204);
+	list = g_strdup_printf("/api/v1/vms/%s/backups", uuid);
+	{
+		g_autoptr(TestResp) r = test_http(c->t, "GET", list, c->t->admin_token, NULL);
+
+		assert_int_equal(r->status, 200);
+		assert_int_equal(json_array_size(json_object_get(r->json, "backups")), 1);
+	}
+	assert_int_equal(test_status(c->t, "GET", list, alice, NULL), 404);
+	{
+		g_autofree char *st3 = NULL;
+
+		assert_int_equal(restore(c, c->t->admin_token, uuid, id,
+					 "{\"repository\": \"nightly\", \"name\": \"db1\"}", &st3,
+					 NULL),
+				 202);
+		assert_string_equal(st3, "succeeded");
+	}
+}
+
+typedef struct {
+	Ctx *c;
+	const char *uuid, *id;
+	char *token;
+	char *name;
+	long status;
+	char *state;
+} Restorer;
+
+static gpointer restore_racer(gpointer data)
+{
+	Restorer *r = data;
+	g_autofree char *body =
+		g_strdup_printf("{\"repository\": \"nightly\", \"name\": \"%s\"}", r->name);
+
+	r->status = restore(r->c, r->token, r->uuid, r->id, body, &r->state, NULL);
+	return NULL;
+}
+
+/* Four users restore the same backup at once, each to a VM of its own:
+ * those asking while another's restore is queued or running are refused
+ * (409), every accepted restore makes its VM, and the pool holds exactly
+ * their disks. */
+static void test_concurrent_restores(void **state)
+{
+	Ctx *c = *state;
+	g_autofree char *uuid = NULL, *id = NULL;
+	Restorer rs[4];
+	GThread *th[4];
+	guint accepted = 0;
+
+	c->fake.pool_path = c->tmp;
+	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
+	uuid = vm_with_disk(c, c->t->admin_token, "db1");
+	id = backup_id(c, uuid);
+	for (guint i = 0; i < 4; i++) {
+		g_autofree char *user = g_strdup_printf("admin%u", i);
+
+		assert_int_equal(test_make_user(c->t, user, "[\"administrator\"]"), 201);
+		rs[i] = (Restorer){ c, uuid, id, test_login(c->t, user, TEST_PASSWORD),
+				    g_strdup_printf("copy%u", i), 0, NULL };
+	}
+	for (guint i = 0; i < 4; i++)
+		th[i] = g_thread_new("restore", restore_racer, &rs[i]);
+	for (guint i = 0; i < 4; i++) {
+		g_autofree char *disk = g_strdup_printf("%s/copy%u-vda.qcow2", c->tmp, i);
+		g_autofree char *q = g_strdup_printf("/api/v1/vms?limit=100");
+		g_autoptr(TestResp) r = NULL;
+
+		g_thread_join(th[i]);
+		if (rs[i].status == 409) {
+			assert_false(g_file_test(disk, G_FILE_TEST_EXISTS));
+		} else {
+			assert_int_equal(rs[i].status, 202);
+			assert_string_equal(rs[i].state, "succeeded");
+			assert_true(g_file_test(disk, G_FILE_TEST_IS_REGULAR));
+			r = test_http(c->t, "GET", q, c->t->admin_token, NULL);
+			assert_non_null(strstr(r->body->str, rs[i].name));
+			accepted++;
+		}
+		g_free(rs[i].token);
+		g_free(rs[i].name);
+		g_free(rs[i].state);
+	}
+	assert_true(accepted >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +700,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup_and_catalogue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owned_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_backups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_new_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_in_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_volume_and_access, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_restores, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

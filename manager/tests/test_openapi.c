@@ -33,6 +33,8 @@
 #include <yaml.h>
 
 #include "api.h"
+#include "ics/exec.h"
+#include "ics/manager/backup_repos.h"
 #include "ics/manager/task.h"
 #include "ics/manager/timestamp.h"
 #include "ics/manager/totp.h"
@@ -244,6 +246,8 @@ typedef struct {
 	char *totp_secret; /* erin's, while she has one */
 	char *backup_dir;  /* the backup repository's directory */
 	char *policy_dir;  /* the repository the policy example backs up into */
+	char *pool_dir;	   /* pool "shared" */
+	char *backup_id;   /* a backup of the fixture VM in policy_dir: {backup} */
 } Ctx;
 
 /* Volumes on libvirt's in-memory test driver. */
@@ -251,6 +255,37 @@ static void volume_test_driver(IcsManagerConfig *cfg)
 {
 	g_free(cfg->volume_uri);
 	cfg->volume_uri = g_strdup("test:///default");
+}
+
+/* A backup of the fixture VM (a 1 MiB qcow2 disk on pool "shared") in the
+ * policies' repository: {backup}, restored by its operation. */
+static void fixture_backup(Ctx *c)
+{
+	g_autofree char *disk = g_build_filename(c->pool_dir, "web1-vda.qcow2", NULL);
+	g_autofree char *json = g_strdup_printf(
+		"{\"uuid\": \"" FIXTURE_UUID "\", \"name\": \"web1\", \"vcpus\": 1,"
+		" \"memory_mib\": 128, \"disks\": [{\"path\": \"%s\", \"format\": \"qcow2\"}]}",
+		disk);
+	const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", disk, "1M", NULL };
+	g_autoptr(GError) err = NULL;
+	g_autoptr(TestResp) r = NULL;
+	g_autoptr(TestResp) list = NULL;
+	g_autofree char *st = NULL;
+
+	assert_true(ics_exec_simple(create, 30000, NULL, &err));
+	c->fake.backup_vm = ics_vm_meta_parse(json, NULL, &err);
+	assert_non_null(c->fake.backup_vm);
+	r = test_http(c->t, "POST", "/api/v1/vms/" FIXTURE_UUID "/backups", c->t->admin_token,
+		      "{\"repository\": \"for-policies\"}");
+	assert_int_equal(r->status, 202);
+	st = test_wait_task(c->t, c->t->admin_token,
+			    json_integer_value(json_object_get(r->json, "id")));
+	assert_string_equal(st, "succeeded");
+	list = test_http(c->t, "GET", "/api/v1/vms/" FIXTURE_UUID "/backups", c->t->admin_token,
+			 NULL);
+	c->backup_id = g_strdup(json_string_value(
+		json_object_get(json_array_get(json_object_get(list->json, "backups"), 0), "id")));
+	assert_non_null(c->backup_id);
 }
 
 static int setup(void **state)
@@ -266,6 +301,8 @@ static int setup(void **state)
 	doc = yaml_load(spec);
 	assert_non_null(doc);
 	c->ops = test_fake_ops(&c->fake);
+	c->pool_dir = g_dir_make_tmp("ics-openapi-pool-XXXXXX", NULL);
+	c->fake.pool_path = c->pool_dir;
 	c->t = test_mgr_start_in(NULL, &c->ops, volume_test_driver);
 	/* Fixtures the operations' parameters and examples name. */
 	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/users/admin", c->t->admin_token,
@@ -297,6 +334,7 @@ static int setup(void **state)
 					     " \"repository\": \"for-policies\", \"all_vms\": true}"),
 				 201);
 	}
+	fixture_backup(c);
 	assert_int_equal(test_status(c->t, "POST", "/api/v1/pools/shared/volumes",
 				     c->t->admin_token,
 				     "{\"name\": \"disk1.qcow2\", \"capacity\": \"10G\"}"),
@@ -333,6 +371,10 @@ static int teardown(void **state)
 	g_free(c->totp_secret);
 	if (c->backup_dir)
 		test_rm_rf(c->backup_dir);
+	test_rm_rf(c->pool_dir);
+	g_free(c->pool_dir);
+	g_free(c->backup_id);
+	ics_vm_meta_free(c->fake.backup_vm);
 	g_free(c->backup_dir);
 	if (c->policy_dir)
 		test_rm_rf(c->policy_dir);
@@ -384,6 +426,8 @@ static char *concrete_path(Ctx *c, const char *tmpl)
 			v = "disk1.qcow2";
 		else if (g_str_equal(segs[i], "{repository}"))
 			v = "nightly";
+		else if (g_str_equal(segs[i], "{backup}"))
+			v = c->backup_id;
 		else if (g_str_equal(segs[i], "{policy}"))
 			v = "nightly-db";
 		else if (g_str_equal(segs[i], "{name}"))
@@ -524,6 +568,17 @@ static void erin_enrolled(Ctx *c, gboolean enrolled)
 	}
 }
 
+/* No backup of the fixture VM is queued or running. */
+static gboolean backups_idle(Ctx *c)
+{
+	gboolean idle;
+
+	ics_store_read_begin(c->t->m->store);
+	idle = ics_backup_none_pending(c->t->m->store, FIXTURE_UUID, NULL);
+	ics_store_read_end(c->t->m->store);
+	return idle;
+}
+
 /* Before operation @what: put erin in the state it needs, and give the
  * token (NULL: the admin's) and body it is called with. */
 static void prepare(Ctx *c, const char *what, char **token, char **body)
@@ -556,6 +611,14 @@ static void prepare(Ctx *c, const char *what, char **token, char **body)
 		g_free(*body);
 		*body = g_strdup_printf("{\"name\": \"nightly\", \"path\": \"%s\"}",
 					c->backup_dir);
+	} else if (g_str_equal(what, "post /api/v1/vms/{uuid}/backups/{backup}/restore")) {
+		/* the fixture's backup is in the policies' repository; the
+		 * backup the operation before queued ends first (one at a time) */
+		for (int i = 0; i < 3000 && !backups_idle(c); i++)
+			g_usleep(10000);
+		g_free(*body);
+		*body = g_strdup("{\"repository\": \"for-policies\", \"to\": \"new-vm\","
+				 " \"name\": \"web1-restored\"}");
 	} else if (g_str_equal(what, "post /api/v1/backup-policies")) {
 		/* the example's repository is registered after this (its own
 		 * example), and its name is the fixture's: another policy into

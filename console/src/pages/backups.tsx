@@ -4,11 +4,13 @@
 // of VMs or all of them, with a retention; backup.admin makes, runs,
 // pauses and deletes them), the manager's own backups (system.backup:
 // they hold every secret) with "back up the manager now", and a VM's
-// backups with "back up now", shown on the VM's page.  The backups themselves are read from the repositories
-// at each request (docs/backup-format.md); a backup is a task whose
-// progress shows here, and the list reloads when one ends.
+// backups with "back up now" and "restore" (to a new VM, over the stopped
+// VM's disks, or one disk to a volume), shown on the VM's page.  The
+// backups themselves are read from the repositories at each request
+// (docs/backup-format.md); a backup or a restore is a task whose progress
+// shows here, and the list reloads when one ends.
 import { useState } from "preact/hooks";
-import { api, type Task, type WhoAmI } from "../api";
+import { api, type Backup, type RestoreRequest, type Task, type WhoAmI } from "../api";
 import { Badge, bytes, ErrorBox, Loading, TaskProgress, useAction, useEvent, useResource, when } from "../ui";
 
 export function BackupReposPage({ me }: { params: Record<string, string>; me: WhoAmI }) {
@@ -164,12 +166,58 @@ function SystemBackups() {
   );
 }
 
+// Restore backup @b of VM @uuid: what to restore to, and where.
+function RestoreForm({ uuid, b, me, onDone }: { uuid: string; b: Backup; me: WhoAmI; onDone: () => void }) {
+  const can = (p: string) => me.permissions.includes(p);
+  const [to, setTo] = useState<RestoreRequest["to"]>("new-vm");
+  const act = useAction();
+  const submit = (ev: Event) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target as HTMLFormElement);
+    const body: RestoreRequest = { repository: b.repository, to };
+    const name = String(f.get("name") ?? "").trim(), pool = String(f.get("pool") ?? "").trim();
+    const disks = b.disks.map((d) => d.target).filter((t) => f.get("disk-" + t) !== null);
+    if (to !== "in-place") { body.name = name; if (pool) body.pool = pool; }
+    if (to === "in-place" && !confirm(`Write backup ${b.id} over this VM's disks (${disks.join(", ")})? What they hold now is lost.`)) return;
+    if (disks.length !== b.disks.length || to === "volume") body.disks = disks;
+    act.run(() => api.restoreBackup(uuid, b.id, body));
+  };
+  return (
+    <form aria-label={`Restore backup ${b.id}`} onSubmit={submit}>
+      <h3>Restore backup <code>{b.id}</code></h3>
+      <fieldset>
+        <legend>Restore to</legend>
+        {can("vm.write") && <label><input type="radio" name="to" checked={to === "new-vm"} onChange={() => setTo("new-vm")} /> a new VM</label>}
+        {can("vm.write") && <label><input type="radio" name="to" checked={to === "in-place"} onChange={() => setTo("in-place")} /> this VM, over its disks (stopped)</label>}
+        {can("volume.write") && <label><input type="radio" name="to" checked={to === "volume"} onChange={() => setTo("volume")} /> a volume (one disk)</label>}
+      </fieldset>
+      {to !== "in-place" && <>
+        <label>{to === "volume" ? "Volume name" : "New VM name"}<input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._\-]{0,62}" autocomplete="off" /></label>
+        <label>Pool (empty: the VM's)<input name="pool" autocomplete="off" /></label>
+      </>}
+      <fieldset>
+        <legend>Disks</legend>
+        {b.disks.map((d, i) => (
+          <label key={d.target}><input type={to === "volume" ? "radio" : "checkbox"} name={"disk-" + d.target} defaultChecked={to !== "volume" || i === 0} /> {d.target} ({bytes(d.virtual_size)})</label>
+        ))}
+      </fieldset>
+      <div class="toolbar">
+        <button type="submit" disabled={act.busy}>Restore</button>
+        <button type="button" class="secondary" onClick={onDone}>Close</button>
+      </div>
+      <ErrorBox error={act.error} />
+      <TaskProgress id={act.taskId} label="Restore" />
+    </form>
+  );
+}
+
 export function VmBackups({ uuid, me }: { uuid: string; me: WhoAmI }) {
   const list = useResource(() => api.vmBackups(uuid), [uuid]);
   const can = (p: string) => me.permissions.includes(p);
   const repos = useResource(() => (can("backup.run") ? api.backupRepos() : Promise.resolve([])), []);
   const [repo, setRepo] = useState("");
   const [full, setFull] = useState(false);
+  const [restoring, setRestoring] = useState<Backup | null>(null);
   const act = useAction();
   useEvent(["task.updated"], (e) => {
     const t = e.data as Task | undefined;
@@ -183,17 +231,19 @@ export function VmBackups({ uuid, me }: { uuid: string; me: WhoAmI }) {
       {!list.data && !list.error && <Loading what="backups" />}
       {list.data && (list.data.backups.length ? (
         <table aria-label="Backups of this VM">
-          <thead><tr><th scope="col">Created</th><th scope="col">Repository</th><th scope="col">Kind</th><th scope="col">Consistency</th><th scope="col">Written</th><th scope="col">Id</th></tr></thead>
+          <thead><tr><th scope="col">Created</th><th scope="col">Repository</th><th scope="col">Kind</th><th scope="col">Consistency</th><th scope="col">Written</th><th scope="col">Id</th>{can("backup.run") && <th scope="col">Actions</th>}</tr></thead>
           <tbody>{list.data.backups.map((b) => (
             <tr key={b.repository + b.id}>
               <td>{when(b.created)}</td><td>{b.repository}</td>
               <td><Badge value={b.kind} />{b.full_reason && <><br /><small>{b.full_reason}</small></>}</td>
               <td>{b.consistency}</td><td>{bytes(b.bytes_written)}</td><td><code>{b.id}</code></td>
+              {can("backup.run") && <td><button type="button" onClick={() => setRestoring(b)} aria-label={`Restore backup ${b.id}`}>Restore…</button></td>}
             </tr>
           ))}</tbody>
         </table>
       ) : <p class="note">No backup of this VM in any repository.</p>)}
       {list.data?.problems.map((p) => <p key={p} class="error-box" role="alert">{p}</p>)}
+      {restoring && <RestoreForm key={restoring.repository + restoring.id} uuid={uuid} b={restoring} me={me} onDone={() => setRestoring(null)} />}
       {can("backup.run") && (
         repos.data?.length ? (
           <form class="toolbar" onSubmit={(e) => { e.preventDefault(); act.run(() => api.backupVm(uuid, chosen, full)); }}>

@@ -141,6 +141,8 @@ typedef struct IcsManager {
 	IcsTaskKind directory_sync_kind;
 	/* The task kind of VM backups (backup_service.h). */
 	IcsTaskKind vm_backup_kind;
+	/* The task kind of restores (backup_restore.h). */
+	IcsTaskKind vm_restore_kind;
 	/* The manager's own backup: its task kind and its period
 	 * (system_backup_service.h; NULL when the period is 0). */
 	IcsTaskKind system_backup_kind;
