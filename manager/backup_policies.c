@@ -9,7 +9,10 @@
  * once when it is back, not three times.  Then each due VM gets a backup
  * task when it has none queued or running and fewer than max_concurrent
  * of the policy's backups are queued or running; the others stay due for
- * the next pass, and so do those of a policy whose window ("HH:MM-HH:MM"
+ * the next pass -- as they do while [backup] max_per_repository backups
+ * go into the policy's repository or max_per_host are of VMs on the VM's
+ * host (any backup counts, a policy's or not; a stopped VM's disks are
+ * copied on the manager's node) --, and so do those of a policy whose window ("HH:MM-HH:MM"
  * UTC, across midnight when the end comes first) is closed: the window
  * bounds when backups start, not when they end.  A due row keeps its task's id until the task ends: a
  * task that ended because the manager restarted (vm.backup is not run
@@ -530,15 +533,71 @@ static gboolean settle(IcsStore *store, GError **error)
 	return again && done && ics_stmt_run(again, error) && ics_stmt_run(done, error);
 }
 
-/* Step 2b: a backup task for each due VM that may have one now. */
-static gboolean queue(IcsManager *m, gint64 now, GError **error)
+/* Where a VM's backup runs: the host running it, "" (the manager's node)
+ * for a stopped VM or without a cluster view. */
+static char *backup_host(IcsManager *m, gpointer view, const char *uuid)
+{
+	IcsVmRuntime rt = { 0 };
+
+	if (view && m->cluster->vm_view_get(view, uuid, &rt) && rt.host &&
+	    g_strcmp0(rt.state, "stopped") != 0)
+		return g_strdup(rt.host);
+	return g_strdup("");
+}
+
+/* The backups queued or running now, per repository and per host (name
+ * -> count). */
+static gboolean count_load(IcsManager *m, gpointer view, GHashTable *per_repo,
+			   GHashTable *per_host, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(
+		m->store,
+		"SELECT object_id, json_extract(params, '$.repository') FROM tasks"
+		" WHERE kind = 'vm.backup' AND state IN ('queued', 'running')",
+		error);
+	int rc;
+
+	if (st == NULL)
+		return FALSE;
+	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
+		char *host = backup_host(m, view, ics_stmt_text(st, 0));
+		const char *repo = ics_stmt_text(st, 1) ? ics_stmt_text(st, 1) : "";
+
+		gint h = GPOINTER_TO_INT(g_hash_table_lookup(per_host, host));
+		gint r = GPOINTER_TO_INT(g_hash_table_lookup(per_repo, repo));
+
+		g_hash_table_replace(per_host, host, GINT_TO_POINTER(h + 1));
+		g_hash_table_replace(per_repo, g_strdup(repo), GINT_TO_POINTER(r + 1));
+	}
+	return rc >= 0;
+}
+
+/* Room for a backup of @vm into @repo under [backup] max_per_repository
+ * and max_per_host; taken in both counts when there is. */
+static gboolean has_room(IcsManager *m, gpointer view, GHashTable *per_repo,
+			 GHashTable *per_host, const char *vm, const char *repo)
+{
+	g_autofree char *host = backup_host(m, view, vm);
+	gint r = GPOINTER_TO_INT(g_hash_table_lookup(per_repo, repo));
+	gint h = GPOINTER_TO_INT(g_hash_table_lookup(per_host, host));
+	guint max_r = m->cfg.backup_max_per_repository, max_h = m->cfg.backup_max_per_host;
+
+	if ((max_r > 0 && r >= (gint)max_r) || (max_h > 0 && h >= (gint)max_h))
+		return FALSE;
+	g_hash_table_replace(per_repo, g_strdup(repo), GINT_TO_POINTER(r + 1));
+	g_hash_table_replace(per_host, g_steal_pointer(&host), GINT_TO_POINTER(h + 1));
+	return TRUE;
+}
+
+/* Step 2b's work: a task for each due VM that may start now; @per_repo
+ * and @per_host count the backups queued or running. */
+static gboolean queue_due(IcsManager *m, gint64 now, gpointer view, GHashTable *per_repo,
+			  GHashTable *per_host, GError **error)
 {
 	g_autoptr(GPtrArray) due = g_ptr_array_new_with_free_func(due_free);
 	g_autoptr(GHashTable) queued = g_hash_table_new(g_str_hash, g_str_equal);
 	IcsStore *store = m->store;
 
-	if (!settle(store, error))
-		return FALSE;
 	{
 		/* oldest due first; the policy's backups queued or running,
 		 * counted by the task's "policy" */
@@ -548,7 +607,7 @@ static gboolean queue(IcsManager *m, gint64 now, GError **error)
 			" p.max_concurrent - (SELECT count(*) FROM tasks t WHERE t.kind = 'vm.backup'"
 			"   AND t.state IN ('queued', 'running')"
 			"   AND json_extract(t.params, '$.policy') = p.name),"
-			" EXISTS (SELECT 1 FROM tasks t WHERE t.kind = 'vm.backup'"
+			" EXISTS (SELECT 1 FROM tasks t WHERE t.kind IN ('vm.backup', 'vm.restore')"
 			"   AND t.object_id = d.vm_uuid AND t.state IN ('queued', 'running')),"
 			" v.uuid IS NULL, p.backup_window"
 			" FROM backup_policy_due d JOIN backup_policies p ON p.name = d.policy"
@@ -578,7 +637,13 @@ static gboolean queue(IcsManager *m, gint64 now, GError **error)
 				if (!g_hash_table_lookup_extended(room, policy, NULL, &left))
 					left = GINT_TO_POINTER((gint)sqlite3_column_int64(st, 5));
 				n = GPOINTER_TO_INT(left);
-				if (n <= 0 || sqlite3_column_int(st, 6))
+				/* busy, or due under two policies: the second
+				 * waits for the first */
+				if (n <= 0 || sqlite3_column_int(st, 6) ||
+				    g_hash_table_contains(queued, ics_stmt_text(st, 1)))
+					continue; /* stays due */
+				if (!has_room(m, view, per_repo, per_host, ics_stmt_text(st, 1),
+					      ics_stmt_text(st, 2)))
 					continue; /* stays due */
 				g_hash_table_replace(room, g_strdup(policy), GINT_TO_POINTER(n - 1));
 			}
@@ -589,6 +654,8 @@ static gboolean queue(IcsManager *m, gint64 now, GError **error)
 			d->retention = g_strdup(ics_stmt_text(st, 3));
 			d->owner = gone ? -1 : sqlite3_column_int64(st, 4);
 			g_ptr_array_add(due, d);
+			if (!gone)
+				g_hash_table_add(queued, d->vm);
 		}
 		if (rc < 0)
 			return FALSE;
@@ -600,16 +667,12 @@ static gboolean queue(IcsManager *m, gint64 now, GError **error)
 						     d->policy, "retention", d->retention);
 		gint64 id = 0;
 
-		/* a VM deleted since it became due: dropped, not backed up; one
-		 * due under two policies: the second waits for the first */
-		if (d->owner >= 0 && g_hash_table_contains(queued, d->vm))
-			continue;
+		/* a VM deleted since it became due: dropped, not backed up */
 		if (d->owner >= 0) {
 			id = ics_task_create(m->tasks, "vm.backup", "vm", d->vm, d->owner, params,
 					     error);
 			if (id < 0)
 				return FALSE;
-			g_hash_table_add(queued, d->vm);
 		}
 		{
 			/* the row waits for its task, or goes with its VM */
@@ -631,6 +694,24 @@ static gboolean queue(IcsManager *m, gint64 now, GError **error)
 		}
 	}
 	return TRUE;
+}
+
+/* Step 2b: a backup task for each due VM that may have one now. */
+static gboolean queue(IcsManager *m, gint64 now, GError **error)
+{
+	g_autoptr(GHashTable) per_repo =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) per_host =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gpointer view = m->cluster && m->cluster->vm_view ? m->cluster->vm_view(m->cluster->self)
+							  : NULL;
+	gboolean ok;
+
+	ok = settle(m->store, error) && count_load(m, view, per_repo, per_host, error) &&
+	     queue_due(m, now, view, per_repo, per_host, error);
+	if (view)
+		m->cluster->vm_view_release(view);
+	return ok;
 }
 
 void ics_backup_policies_tick(IcsManager *m)

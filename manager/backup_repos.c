@@ -108,7 +108,7 @@ gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *rea
 gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(store,
-					       "SELECT id FROM tasks WHERE kind = 'vm.backup'"
+					       "SELECT kind, id FROM tasks WHERE kind IN ('vm.backup', 'vm.restore')"
 					       " AND object_id = ? AND state IN ('queued', 'running')"
 					       " LIMIT 1",
 					       error);
@@ -122,9 +122,12 @@ gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **err
 		return FALSE;
 	if (rc == SQLITE_ROW) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-			    "a backup of VM %s is queued or running already (task %" G_GINT64_FORMAT
-			    "): one at a time",
-			    uuid, (gint64)sqlite3_column_int64(st, 0));
+			    "a %s of VM %s is queued or running already (task %" G_GINT64_FORMAT
+			    "): one backup or restore at a time",
+			    g_strcmp0((const char *)sqlite3_column_text(st, 0), "vm.restore") == 0
+				    ? "restore"
+				    : "backup",
+			    uuid, (gint64)sqlite3_column_int64(st, 1));
 		return FALSE;
 	}
 	return TRUE;

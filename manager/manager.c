@@ -64,6 +64,8 @@ void ics_manager_config_init(IcsManagerConfig *cfg)
 	cfg->system_backup_keep = ICS_SYSTEM_BACKUP_DEFAULT_KEEP;
 	cfg->system_backup_period_s = ICS_SYSTEM_BACKUP_DEFAULT_PERIOD_S;
 	cfg->backup_policy_check_ms = 30000;
+	cfg->backup_max_per_repository = 4;
+	cfg->backup_max_per_host = 2;
 	ics_login_policy_defaults(&cfg->policy);
 #ifdef ICS_CONSOLE_DEFAULT_DIR
 	/* configure --enable-console: where make install put the console */
@@ -196,7 +198,10 @@ static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
 	    !load_uint(kf, "audit", "max_rows", 1000, G_MAXINT32, &cfg->audit_max_rows, error) ||
 	    !load_uint(kf, "system_backup", "keep", 1, 1000, &cfg->system_backup_keep, error) ||
 	    !load_uint(kf, "system_backup", "period_seconds", 0, 366 * 86400,
-		       &cfg->system_backup_period_s, error))
+		       &cfg->system_backup_period_s, error) ||
+	    !load_uint(kf, "backup", "max_per_repository", 0, 1000,
+		       &cfg->backup_max_per_repository, error) ||
+	    !load_uint(kf, "backup", "max_per_host", 0, 1000, &cfg->backup_max_per_host, error))
 		return FALSE;
 	if (g_key_file_has_key(kf, "directories", "check_seconds", NULL)) {
 		guint s = 0;

@@ -519,12 +519,72 @@ static void test_edges(void **state)
 	}
 }
 
+/* [backup] max_per_host and max_per_repository hold back due VMs as the
+ * policy's max_concurrent does (the fake runs every VM on node1); a
+ * manual backup counts too. */
+static void test_host_and_repository_limits(void **state)
+{
+	Ctx *c = *state;
+	int total;
+
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", c->t->admin_token,
+				     "{\"name\": \"all\", \"schedule\": \"@daily\","
+				     " \"repository\": \"nightly\", \"all_vms\": true,"
+				     " \"max_concurrent\": 3}"),
+			 201);
+	c->t->m->cfg.backup_max_per_host = 1;
+	c->t->m->cfg.backup_max_per_repository = 0;
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/all/run",
+				     c->t->admin_token, NULL),
+			 202);
+	ics_backup_policies_tick(c->t->m);
+	backups_pending(c, &total);
+	assert_int_equal(total, 1);
+	wait_backups_done(c);
+	/* one host's room, one repository's two: two at once */
+	c->t->m->cfg.backup_max_per_host = 0;
+	c->t->m->cfg.backup_max_per_repository = 2;
+	ics_backup_policies_tick(c->t->m);
+	backups_pending(c, &total);
+	assert_int_equal(total, 3);
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(due_of(c, "all"), 0);
+	/* a manual backup fills the repository's room: the policy waits */
+	c->t->m->cfg.backup_max_per_repository = 1;
+	{
+		g_autofree char *path = g_strdup_printf("/api/v1/vms/%s/backups", c->vm[0]);
+
+		assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/all/run",
+					     c->t->admin_token, NULL),
+				 202);
+		assert_int_equal(test_status(c->t, "POST", path, c->t->admin_token,
+					     "{\"repository\": \"nightly\"}"),
+				 202);
+		ics_backup_policies_tick(c->t->m);
+		/* at most the manual one and, once it ended, one of the policy's */
+		assert_true(backups_pending(c, &total) <= 1);
+		assert_true(total <= 5);
+	}
+	for (int pass = 0; pass < 4; pass++) {
+		wait_backups_done(c);
+		ics_backup_policies_tick(c->t->m);
+		assert_true(backups_pending(c, &total) <= 1);
+	}
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(due_of(c, "all"), 0);
+	backups_pending(c, &total);
+	assert_int_equal(total, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_checks_and_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_and_repository_limits, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,8 +29,8 @@ gboolean ics_backup_repos_prepare(const char *path, const char *state_dir, char 
  * a write transaction. */
 gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *real,
 			      const char *id, const char *user, GError **error);
-/* CONFLICT when a vm.backup task of VM @uuid is queued or running.  In the
- * caller's read or transaction. */
+/* CONFLICT when a vm.backup or vm.restore task of VM @uuid is queued or
+ * running.  In the caller's read or transaction. */
 gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error);
 /* Forget @name (the backups stay on disk); NOT_FOUND when unknown. */
 gboolean ics_backup_repos_remove(IcsStore *store, const char *name, GError **error);

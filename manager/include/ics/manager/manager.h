@@ -87,6 +87,12 @@ typedef struct {
 	/* How often the backup policies' scheduler looks for policies due
 	 * (30 s; in ms: tests use less than a second). */
 	guint backup_policy_check_ms;
+	/* [backup] max_per_repository, max_per_host: at most so many VM
+	 * backups queued or running at once into one repository (4) and of
+	 * VMs on one host (2; a stopped VM's counts on the manager's node);
+	 * the policies' scheduler leaves the others due.  0: no limit. */
+	guint backup_max_per_repository;
+	guint backup_max_per_host;
 } IcsManagerConfig;
 
 /* Defaults: state dir /var/lib/ics/manager, 0.0.0.0:8443, TLS with
