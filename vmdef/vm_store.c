@@ -151,6 +151,40 @@ GPtrArray *ics_vm_store_list(const char *pool_path, GError **error)
 	return g_steal_pointer(&out);
 }
 
+/* Remove @path: a file or a symbolic link (never followed), or, when
+ * @dirs, a directory of such (one level). */
+static gboolean remove_entry(const char *path, gboolean dirs, GError **error)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? TRUE
+				       : (ics_error_set_errno(error, errno, "cannot read %s", path),
+					  FALSE);
+	if (S_ISDIR(st.st_mode) && dirs) {
+		g_autoptr(GError) err = NULL;
+		g_autoptr(GDir) d = g_dir_open(path, 0, &err);
+		const char *name;
+
+		if (d == NULL) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "%s", err->message);
+			return FALSE;
+		}
+		while ((name = g_dir_read_name(d)) != NULL) {
+			g_autofree char *p = g_build_filename(path, name, NULL);
+
+			if (!remove_entry(p, FALSE, error))
+				return FALSE;
+		}
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return TRUE;
+	} else if (unlink(path) == 0 || errno == ENOENT) {
+		return TRUE;
+	}
+	ics_error_set_errno(error, errno, "cannot remove %s", path);
+	return FALSE;
+}
+
 gboolean ics_vm_store_delete(const char *pool_path, const char *uuid, GError **error)
 {
 	g_autofree char *dir = NULL;
@@ -177,12 +211,13 @@ gboolean ics_vm_store_delete(const char *pool_path, const char *uuid, GError **e
 		ics_error_set_errno(error, errno, "vm %s: cannot remove %s", uuid, json);
 		return FALSE;
 	}
-	/* Only files live here (vm.json, domain.xml, nvram.fd, temporaries). */
+	/* Files (vm.json, domain.xml, nvram.fd, temporaries) and directories
+	 * of files (checkpoints/, the backups' records: ics/backup.h). */
 	while ((name = g_dir_read_name(d)) != NULL) {
 		g_autofree char *p = g_build_filename(dir, name, NULL);
 
-		if (unlink(p) < 0 && errno != ENOENT) {
-			ics_error_set_errno(error, errno, "vm %s: cannot remove %s", uuid, p);
+		if (!remove_entry(p, TRUE, error)) {
+			ics_error_prefix(error, "vm %s: ", uuid);
 			return FALSE;
 		}
 	}

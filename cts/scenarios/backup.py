@@ -16,8 +16,9 @@ import subprocess
 import time
 
 import icslab
+from ctslib import icsapi
 from ctslib.runner import ScenarioFailed
-from scenarios import storage
+from scenarios import manager, storage
 from scenarios.vm import (QemuTracked, _Vm, define_vm, read_header, read_header_qcow2,
                           settled)
 
@@ -321,4 +322,116 @@ class VmBackupFaults(VmBackupChain):
                                    for b in self.backups]})
 
 
-SCENARIOS = [VmBackupChain, VmBackupFaults]
+class VmRestoreDeleted(_Vm):
+    """Through the manager on the VIP: a running guest backed up (the
+    manager asks the libvirtd of its host), stopped, deleted, its disk
+    removed from the pool; its backup is still listed, restored to a new VM
+    (new name, uuid and lease), which starts and boots from the restored
+    disk: the guest's header counts boot 2 of the disk it wrote in boot 1."""
+    name = "vm-restore-deleted"
+    description = ("a guest backed up through the manager, deleted with its disk, restored "
+                   "to a new VM that boots from the restored disk")
+    timeout = 150
+
+    def setup(self, ctx):
+        self.password = manager.setup_manager(ctx)
+        self.api = manager.api(ctx.lab, manager.login(ctx, self.password), timeout=30,
+                               connect_timeout=5)
+        storage.pool_ready(ctx)
+        self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name, disk_format="qcow2")
+        tracked = [QemuTracked(self.rid, self.uuid), storage.LeaseTracked(self.uuid)]
+        host_pool = ctx.lab.require_state()["pool"]["host_path"]
+        self.host_repo = os.path.join(host_pool, "cts-mgr-backups")
+        shutil.rmtree(self.host_repo, ignore_errors=True)
+        os.makedirs(self.host_repo)
+        self.restored = None
+        self.call("POST", "/api/v1/backup-repositories",
+                  {"name": "cts-mgr", "path": POOL + "/cts-mgr-backups"})
+        return tracked + [manager.ProcessTracked(), storage.LeaseTracked(manager.LEASE)]
+
+    def header(self):
+        return read_header_qcow2(self.disk)
+
+    # ---- the API -----------------------------------------------------------
+    def call(self, method, path, body=None):
+        try:
+            return self.api.call(method, path, body)
+        except (icsapi.ApiError,) + icsapi.TRANSPORT_ERRORS as e:
+            raise ScenarioFailed("%s %s: %s" % (method, path, e))
+
+    def task(self, ctx, method, path, body=None, timeout=120):
+        """A call answered by a task: the task once it ended well."""
+        t = self.call(method, path, body)
+        last = {}
+
+        def ended():
+            last.update(self.call("GET", "/api/v1/tasks/%d" % t["id"]))
+            return last["state"] not in ("queued", "running")
+        ctx.wait(ended, timeout, "task %d (%s %s)" % (t["id"], method, path))
+        if last["state"] != "succeeded":
+            raise ScenarioFailed("%s %s: task %s: %s" % (method, path, last["state"],
+                                                         last.get("error")))
+        return last.get("result") or {}
+
+    def state(self, u):
+        try:
+            return (self.api.get("/api/v1/vms/" + u).get("runtime") or {}).get("state")
+        except (icsapi.ApiError,) + icsapi.TRANSPORT_ERRORS:
+            return None
+
+    # ---- the walk ------------------------------------------------------------
+    def fault(self, ctx):
+        h = self.wait_counting(ctx, 1)
+        ctx.wait(lambda: self.state(self.uuid) == "running", 30, "the manager to see the VM")
+        b = self.task(ctx, "POST", "/api/v1/vms/%s/backups" % self.uuid,
+                      {"repository": "cts-mgr"})
+        if b.get("kind") != "full":
+            raise ScenarioFailed("the first backup is %s" % b)
+        self.backup = b
+        self.counter_before = h["counter"]
+        self.task(ctx, "POST", "/api/v1/vms/%s/stop" % self.uuid)
+        ctx.wait(lambda: self.state(self.uuid) == "stopped", 60, "the VM stopped")
+        self.call("DELETE", "/api/v1/vms/" + self.uuid)
+        os.unlink(self.disk)
+        listed = self.call("GET", "/api/v1/vms/%s/backups" % self.uuid)
+        if [x["id"] for x in listed["backups"]] != [b["id"]]:
+            raise ScenarioFailed("the deleted VM's backups: %s" % listed)
+
+    def recovered(self, ctx):
+        r = self.task(ctx, "POST", "/api/v1/vms/%s/backups/%s/restore"
+                      % (self.uuid, self.backup["id"]),
+                      {"repository": "cts-mgr", "name": "cts-restored"}, timeout=180)
+        self.restored = r["vm"]["uuid"]
+        host_pool = ctx.lab.require_state()["pool"]["host_path"]
+        disk = os.path.join(host_pool, "cts-restored-vda.qcow2")
+        h = read_header_qcow2(disk)
+        if h.get("boots") != 1 or h.get("counter", 0) < self.counter_before:
+            raise ScenarioFailed("the restored disk holds %s, expected boot 1, counter >= %d"
+                                 % (h, self.counter_before))
+        self.task(ctx, "POST", "/api/v1/vms/%s/start" % self.restored)
+        ctx.wait(lambda: read_header_qcow2(disk).get("boots") == 2, 90,
+                 "the restored guest to boot from its disk")
+        where = QemuTracked("cts-restored", self.restored).active_on(ctx.lab, ctx.lab.nodes(),
+                                                                     {})
+        if len(where) != 1:
+            raise ScenarioFailed("the restored VM runs on %s" % where)
+        ctx.info.update({"backup": self.backup["id"], "restored": self.restored,
+                         "restored_header": h, "runs_on": where})
+
+    def cleanup(self, ctx):
+        if self.restored:
+            with contextlib.suppress(ScenarioFailed):
+                self.task(ctx, "POST", "/api/v1/vms/%s/stop?force=true" % self.restored)
+            with contextlib.suppress(icsapi.ApiError, *icsapi.TRANSPORT_ERRORS):
+                self.api.call("DELETE", "/api/v1/vms/" + self.restored)
+        with contextlib.suppress(icsapi.ApiError, *icsapi.TRANSPORT_ERRORS):
+            self.api.call("DELETE", "/api/v1/backup-repositories/cts-mgr")
+        super().cleanup(ctx)
+        host_pool = ctx.lab.require_state()["pool"]["host_path"]
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(host_pool, "cts-restored-vda.qcow2"))
+        shutil.rmtree(self.host_repo, ignore_errors=True)
+        manager.remove_manager(ctx)
+
+
+SCENARIOS = [VmBackupChain, VmBackupFaults, VmRestoreDeleted]

@@ -187,7 +187,26 @@ static void test_list_and_delete(void **state)
 	assert_string_equal(list->pdata[1], TEST_UUID);
 	g_clear_pointer(&list, g_ptr_array_unref);
 
-	assert_true(ics_vm_store_delete(pool, TEST_UUID, &err));
+	/* what backups keep beside the definition goes with it: the
+	 * checkpoint records, a lock; a symbolic link is removed, its target
+	 * left alone */
+	{
+		g_autofree char *dir = ics_vm_dir(pool, TEST_UUID);
+		g_autofree char *cps = g_build_filename(dir, "checkpoints", NULL);
+		g_autofree char *rec = g_build_filename(cps, "ics-1.xml", NULL);
+		g_autofree char *lock = g_build_filename(dir, ".backup.lock", NULL);
+		g_autofree char *outside = g_build_filename(pool, "outside", NULL);
+		g_autofree char *link = g_build_filename(cps, "link", NULL);
+
+		assert_int_equal(g_mkdir(cps, 0700), 0);
+		assert_true(g_file_set_contents(rec, "<domaincheckpoint/>", -1, NULL));
+		assert_true(g_file_set_contents(lock, "", -1, NULL));
+		assert_true(g_file_set_contents(outside, "keep", -1, NULL));
+		assert_int_equal(symlink(outside, link), 0);
+		assert_true(ics_vm_store_delete(pool, TEST_UUID, &err));
+		assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+		assert_true(g_file_test(outside, G_FILE_TEST_IS_REGULAR));
+	}
 	list = ics_vm_store_list(pool, NULL);
 	assert_int_equal(list->len, 1);
 	assert_string_equal(list->pdata[0], UUID2);

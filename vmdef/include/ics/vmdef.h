@@ -170,8 +170,10 @@ IcsVmMeta *ics_vm_store_load(const char *pool_path, const char *uuid, GError **e
 GPtrArray *ics_vm_store_list(const char *pool_path, GError **error);
 
 /* Remove the VM's directory (vm.json first, so a half-deleted VM is no longer
- * listed).  NOT_FOUND when absent.  Whether the lease is free is the
- * caller's business. */
+ * listed), with its files and its directories of files (the backups'
+ * checkpoint records); symbolic links are removed, never followed.
+ * NOT_FOUND when absent.  Whether the lease is free is the caller's
+ * business. */
 gboolean ics_vm_store_delete(const char *pool_path, const char *uuid, GError **error);
 
 #endif /* ICS_VMDEF_H */
