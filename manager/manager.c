@@ -203,6 +203,13 @@ static gboolean load_limits(IcsManagerConfig *cfg, GKeyFile *kf, GError **error)
 		       &cfg->backup_max_per_repository, error) ||
 	    !load_uint(kf, "backup", "max_per_host", 0, 1000, &cfg->backup_max_per_host, error))
 		return FALSE;
+	if (g_key_file_has_key(kf, "backup", "policy_check_seconds", NULL)) {
+		guint s = 0;
+
+		if (!load_uint(kf, "backup", "policy_check_seconds", 1, 3600, &s, error))
+			return FALSE;
+		cfg->backup_policy_check_ms = s * 1000;
+	}
 	if (g_key_file_has_key(kf, "directories", "check_seconds", NULL)) {
 		guint s = 0;
 

@@ -434,4 +434,134 @@ class VmRestoreDeleted(_Vm):
         manager.remove_manager(ctx)
 
 
-SCENARIOS = [VmBackupChain, VmBackupFaults, VmRestoreDeleted]
+class ManagerCrashDuringBackup(VmRestoreDeleted):
+    """A backup policy's backup of a guest with a 512 MiB disk full of data
+    runs when the manager's node is powered off.  The manager comes back on
+    the other node; the backup cut short is not listed and leaves nothing;
+    the VM, still due, is backed up once more by the new manager; the
+    policy's time fired once (its last run unchanged) -- neither lost nor
+    doubled.  The guest runs on a node the manager does not."""
+    name = "manager-crash-during-backup"
+    description = ("the manager's node powered off during a backup policy's backup: after "
+                   "the failover the VM is backed up once, nothing half-written is listed, "
+                   "the schedule neither lost nor doubled")
+    timeout = 240
+
+    def setup(self, ctx):
+        self.password = manager.setup_manager(ctx)
+        self.api = manager.api(ctx.lab, manager.login(ctx, self.password), timeout=30,
+                               connect_timeout=5)
+        host_pool = ctx.lab.require_state()["pool"]["host_path"]
+        # the scheduler looks every second (30 s by default)
+        with open(os.path.join(host_pool, "cts-manager.conf"), "w") as f:
+            f.write("[backup]\npolicy_check_seconds=1\n")
+        ctx.crm(["crm_resource", "--resource", "ics-manager-daemon", "--set-parameter",
+                 "config", "--parameter-value", POOL + "/cts-manager.conf"])
+        storage.pool_ready(ctx)
+        self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name, disk_format="qcow2",
+                                                   started=False)
+        # 512 MiB full of data: a full backup lasts long enough to be hit
+        subprocess.run(["qemu-img", "resize", "-q", "-f", "qcow2", self.disk, "512M"],
+                       check=True, capture_output=True, timeout=60)
+        subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 1M 508M", self.disk],
+                       check=True, capture_output=True, timeout=120)
+        ctx.prefer(self.rid, "node3")
+        ctx.crm(["crm_resource", "--resource", self.rid, "--meta", "--set-parameter",
+                 "target-role", "--parameter-value", "Started"])
+        self.host_repo = os.path.join(host_pool, "cts-mgr-backups")
+        shutil.rmtree(self.host_repo, ignore_errors=True)
+        os.makedirs(self.host_repo)
+        self.restored = None
+        ctx.wait(lambda: self.health(), 60, "the manager to answer with its new configuration")
+        self.call("POST", "/api/v1/backup-repositories",
+                  {"name": "cts-mgr", "path": POOL + "/cts-mgr-backups"})
+        self.call("POST", "/api/v1/backup-policies",
+                  {"name": "cts-failover", "schedule": "@yearly", "repository": "cts-mgr",
+                   "vms": ["cts-" + self.name]})
+        return [QemuTracked(self.rid, self.uuid), storage.LeaseTracked(self.uuid),
+                manager.ProcessTracked(), storage.LeaseTracked(manager.LEASE),
+                manager.VipTracked()]
+
+    def health(self):
+        try:
+            self.api.get("/api/v1/health")
+            return True
+        except (icsapi.ApiError,) + icsapi.TRANSPORT_ERRORS:
+            return False
+
+    def try_get(self, path):
+        try:
+            return self.api.get(path)
+        except (icsapi.ApiError,) + icsapi.TRANSPORT_ERRORS:
+            return None
+
+    def backup_tasks(self):
+        items = [t for t in self.api.list_all("/api/v1/tasks", limit=200)
+                 if t["kind"] == "vm.backup" and t.get("object_id") == self.uuid]
+        return sorted(items, key=lambda t: t["id"])
+
+    def partial(self):
+        d = os.path.join(self.host_repo, "vms", self.uuid)
+        return [n for n in os.listdir(d) if n.endswith(".partial")] if os.path.isdir(d) else []
+
+    def copying(self):
+        for n in self.partial():
+            f = os.path.join(self.host_repo, "vms", self.uuid, n, "vda.qcow2")
+            if os.path.exists(f) and os.stat(f).st_blocks * 512 > (16 << 20):
+                return True
+        return False
+
+    def fault(self, ctx):
+        self.wait_counting(ctx, 1, 90)
+        where = ctx.sampler.where(self.rid)
+        self.node = manager.manager_node(ctx)
+        if where == [self.node] or len(where) != 1:
+            raise ScenarioFailed("the VM runs on %s, the manager on %s" % (where, self.node))
+        manager.observers_ready(ctx, self.node)
+        self.call("POST", "/api/v1/backup-policies/cts-failover/run")
+        self.fired = self.call("GET", "/api/v1/backup-policies/cts-failover")["last_run"]
+        ctx.wait(self.copying, 60, "the policy's backup to be copying")
+        self.first_task = self.backup_tasks()[-1]["id"]
+        self.t0 = time.monotonic()
+        ctx.lab.power_off(self.node)
+
+    def recovered(self, ctx):
+        ctx.wait(self.health, 120, "the API to answer on the VIP again")
+        ctx.info["api_back_s"] = round(time.monotonic() - self.t0, 1)
+
+        def backed_up():
+            got = self.try_get("/api/v1/vms/%s/backups" % self.uuid)
+            pol = self.try_get("/api/v1/backup-policies/cts-failover")
+            return got and pol and len(got["backups"]) >= 1 and pol["due"] == 0
+        ctx.wait(backed_up, 150, "the VM backed up again after the failover")
+        got = self.call("GET", "/api/v1/vms/%s/backups" % self.uuid)
+        pol = self.call("GET", "/api/v1/backup-policies/cts-failover")
+        tasks = self.backup_tasks()
+        ctx.info.update({"from": self.node, "to": manager.manager_node(ctx),
+                         "tasks": ["%d %s %s" % (t["id"], t["state"], (t.get("error") or "")[:80])
+                                   for t in tasks],
+                         "backup": [b["id"] for b in got["backups"]]})
+        if len(got["backups"]) != 1 or got["backups"][0].get("policy") != "cts-failover":
+            raise ScenarioFailed("backups after the failover: %s" % got)
+        if pol["last_run"] != self.fired:
+            raise ScenarioFailed("the policy fired again: last run %s, was %s"
+                                 % (pol["last_run"], self.fired))
+        first = [t for t in tasks if t["id"] == self.first_task]
+        done = [t for t in tasks if t["state"] == "succeeded"]
+        if not first or first[0]["state"] != "failed" or len(done) != 1:
+            raise ScenarioFailed("backup tasks: %s" % ctx.info["tasks"])
+        if self.partial():
+            raise ScenarioFailed("left behind: %s" % self.partial())
+
+    def cleanup(self, ctx):
+        with contextlib.suppress(icsapi.ApiError, *icsapi.TRANSPORT_ERRORS):
+            self.api.call("DELETE", "/api/v1/backup-policies/cts-failover")
+        ctx.crm(["cibadmin", "-D", "-o", "constraints", "-X",
+                 '<rsc_location id="cts-prefer-%s"/>' % self.rid], check=False)
+        super().cleanup(ctx)
+        host_pool = ctx.lab.require_state()["pool"]["host_path"]
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(host_pool, "cts-manager.conf"))
+
+
+SCENARIOS = [VmBackupChain, VmBackupFaults, VmRestoreDeleted, ManagerCrashDuringBackup]

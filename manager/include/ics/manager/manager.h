@@ -85,7 +85,8 @@ typedef struct {
 	guint system_backup_keep;
 	guint system_backup_period_s;
 	/* How often the backup policies' scheduler looks for policies due
-	 * (30 s; in ms: tests use less than a second). */
+	 * ([backup] policy_check_seconds, 30 s; in ms: tests use less than a
+	 * second). */
 	guint backup_policy_check_ms;
 	/* [backup] max_per_repository, max_per_host: at most so many VM
 	 * backups queued or running at once into one repository (4) and of
