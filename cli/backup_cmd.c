@@ -349,10 +349,12 @@ static void print_policy(const json_t *p)
 	printf("repository:     %s\n", ics_admin_str(p, "repository", "?"));
 	if (json_is_true(json_object_get(p, "all_vms")))
 		printf("vms:            all\n");
-	else
-		json_array_foreach(json_object_get(p, "vms"), i, v)
-			printf("%s%s\n", i ? "                " : "vms:            ",
-			       json_string_value(v));
+	json_array_foreach(json_object_get(p, "vms"), i, v)
+		printf("%s%s\n", i ? "                " : "vms:            ", json_string_value(v));
+	json_array_foreach(json_object_get(p, "pools"), i, v)
+		printf("%s%s\n", i ? "                " : "pools:          ", json_string_value(v));
+	json_array_foreach(json_object_get(p, "hosts"), i, v)
+		printf("%s%s\n", i ? "                " : "hosts:          ", json_string_value(v));
 	printf("retention:      %s\n", ics_admin_str(p, "retention", "keep everything"));
 	printf("max concurrent: %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(p, "max_concurrent")));
@@ -362,6 +364,28 @@ static void print_policy(const json_t *p)
 	printf("next run:       %s\n", ics_admin_str(p, "next_run", "-"));
 	printf("due:            %" JSON_INTEGER_FORMAT " VMs\n",
 	       json_integer_value(json_object_get(p, "due")));
+}
+
+/* What a policy backs up, in a few words: "all", "3", "2, pools a,b". */
+static char *policy_selection(const json_t *p)
+{
+	GString *out = g_string_new(NULL);
+	size_t n = json_array_size(json_object_get(p, "vms"));
+
+	if (json_is_true(json_object_get(p, "all_vms")))
+		return g_string_free(g_string_append(out, "all"), FALSE);
+	if (n)
+		g_string_append_printf(out, "%zu", n);
+	for (guint k = 0; k < 2; k++) {
+		const char *field = k ? "hosts" : "pools";
+		g_autofree char *names = NULL;
+
+		if (json_array_size(json_object_get(p, field)) == 0)
+			continue;
+		names = ics_admin_join(json_object_get(p, field));
+		g_string_append_printf(out, "%s%s %s", out->len ? ", " : "", field, names);
+	}
+	return g_string_free(out, FALSE);
 }
 
 static int cmd_policy_list(int argc, char **argv)
@@ -388,10 +412,7 @@ static int cmd_policy_list(int argc, char **argv)
 				"NEXT RUN", NULL);
 	json_array_foreach(all, i, v)
 	{
-		g_autofree char *vms =
-			json_is_true(json_object_get(v, "all_vms"))
-				? g_strdup("all")
-				: g_strdup_printf("%zu", json_array_size(json_object_get(v, "vms")));
+		g_autofree char *vms = policy_selection(v);
 
 		ics_admin_table_add(t, ics_admin_str(v, "name", "?"), ics_admin_str(v, "schedule", "?"),
 				    ics_admin_str(v, "repository", "?"), vms,
@@ -467,7 +488,7 @@ static int cmd_policy_create(int argc, char **argv)
 	g_autoptr(IcsRest) rest = NULL;
 	g_autoptr(json_t) body = NULL, r = NULL;
 	g_autofree char *schedule = NULL, *repo = NULL, *retention = NULL, *window = NULL;
-	g_auto(GStrv) vms = NULL;
+	g_auto(GStrv) vms = NULL, pools = NULL, hosts = NULL;
 	gboolean all = FALSE, disabled = FALSE;
 	gint max = 0;
 	GOptionEntry extra[] = {
@@ -478,6 +499,10 @@ static int cmd_policy_create(int argc, char **argv)
 		{ "vm", 0, 0, G_OPTION_ARG_STRING_ARRAY, &vms, "A VM, by name or uuid (repeatable)",
 		  "VM" },
 		{ "all-vms", 0, 0, G_OPTION_ARG_NONE, &all, "Every VM", NULL },
+		{ "pool", 0, 0, G_OPTION_ARG_STRING_ARRAY, &pools,
+		  "The VMs on a pool when its time comes (repeatable)", "POOL" },
+		{ "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
+		  "The VMs running on a host when its time comes (repeatable)", "HOST" },
 		{ "retention", 0, 0, G_OPTION_ARG_STRING, &retention,
 		  "What to keep after each backup: last=N,daily=N,weekly=N,monthly=N", "RULES" },
 		{ "max-concurrent", 0, 0, G_OPTION_ARG_INT, &max,
@@ -502,12 +527,16 @@ static int cmd_policy_create(int argc, char **argv)
 			 "repository", repo, "enabled", !disabled);
 	if (all)
 		json_object_set_new(body, "all_vms", json_true());
-	if (vms) {
-		json_t *list = json_array();
+	for (guint k = 0; k < 3; k++) {
+		char **names = k == 0 ? vms : k == 1 ? pools : hosts;
+		json_t *list;
 
-		for (guint i = 0; vms[i]; i++)
-			json_array_append_new(list, json_string(vms[i]));
-		json_object_set_new(body, "vms", list);
+		if (names == NULL)
+			continue;
+		list = json_array();
+		for (guint i = 0; names[i]; i++)
+			json_array_append_new(list, json_string(names[i]));
+		json_object_set_new(body, k == 0 ? "vms" : k == 1 ? "pools" : "hosts", list);
 	}
 	if (retention)
 		json_object_set_new(body, "retention", json_string(retention));
@@ -538,8 +567,8 @@ static int cmd_policy(int argc, char **argv)
 	return ics_admin_dispatch("backup policy", cmds,
 				  "  list\n"
 				  "  show NAME\n"
-				  "  create NAME --schedule CRON --repository NAME (--vm VM... | "
-				  "--all-vms)\n"
+				  "  create NAME --schedule CRON --repository NAME (--all-vms | "
+				  "--vm VM... --pool POOL... --host HOST...)\n"
 				  "         [--retention RULES] [--max-concurrent N] [--window HH:MM-HH:MM]\n"
 				  "         [--disabled]\n"
 				  "  delete NAME | run NAME | enable NAME | disable NAME\n",

@@ -2,8 +2,8 @@
  * api_backup_policies.c: /api/v1/backup-policies -- scheduled backups
  * (the rows and the scheduler are backup_policies.c).
  *
- * A policy may back up any VM (or all of them) into a repository on a
- * schedule, so creating, changing, deleting and running one needs
+ * A policy may back up any VM (or all of them, or those on some pools or
+ * hosts: names the cluster must have) into a repository on a schedule, so creating, changing, deleting and running one needs
  * backup.admin; backup.read lists them -- held for every VM: a caller who
  * reads only the backups of its own VMs (vm_manager) sees no policy, as
  * a policy names other owners' VMs.  "Run now" makes the policy's VMs
@@ -91,6 +91,47 @@ static gboolean in_transaction(IcsManager *m, IcsResponse *resp, guint status, j
 	return TRUE;
 }
 
+/* Each name of @body's @field ("pools", "hosts") is one the cluster's
+ * list @all ({"name"} objects) has: a typo would select nothing. */
+static gboolean names_known(const json_t *body, const char *field, json_t *(*list)(
+	void *self, GError **error), IcsManager *m, GError **error)
+{
+	const json_t *names = json_object_get(body, field);
+	g_autoptr(json_t) all = NULL;
+	size_t i, k;
+	json_t *n, *e;
+
+	if (json_array_size(names) == 0)
+		return TRUE;
+	if (m->cluster == NULL || list == NULL) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+			    "%s: no cluster adapter: this manager knows no %s", field, field);
+		return FALSE;
+	}
+	all = list(m->cluster->self, error);
+	if (all == NULL)
+		return FALSE;
+	json_array_foreach(names, i, n)
+	{
+		gboolean found = FALSE;
+
+		json_array_foreach(all, k, e)
+			found |= g_strcmp0(json_string_value(json_object_get(e, "name")),
+					   json_string_value(n)) == 0;
+		if (!found)
+			return ics_error_invalid(error, "%s: the cluster has no %s %s", field,
+						 g_str_equal(field, "pools") ? "pool" : "host",
+						 json_string_value(n));
+	}
+	return TRUE;
+}
+
+static gboolean selectors_known(IcsManager *m, const json_t *body, GError **error)
+{
+	return names_known(body, "pools", m->cluster ? m->cluster->pools : NULL, m, error) &&
+	       names_known(body, "hosts", m->cluster ? m->cluster->hosts : NULL, m, error);
+}
+
 static json_t *do_create(IcsManager *m, IcsRequest *req, const json_t *body, GError **error)
 {
 	return ics_backup_policy_create(m->store, body, req->principal->name, error);
@@ -104,21 +145,22 @@ static json_t *do_update(IcsManager *m, IcsRequest *req, const json_t *body, GEr
 static json_t *do_run(IcsManager *m, IcsRequest *req, const json_t *body, GError **error)
 {
 	(void)body;
-	return ics_backup_policy_run_now(m->store, ics_request_param(req, "policy"), error);
+	return ics_backup_policy_run_now(m, ics_request_param(req, "policy"), error);
 }
 
 static gboolean create_policy(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_backup_policy_create, error);
 
-	return body && in_transaction(m, resp, 201, do_create, req, body, error);
+	return body && selectors_known(m, body, error) &&
+	       in_transaction(m, resp, 201, do_create, req, body, error);
 }
 
 static gboolean update_policy(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	g_autoptr(json_t) body = ics_api_body(req, &ics_schema_backup_policy_update, error);
 
-	return body && policy_param(req, error) &&
+	return body && policy_param(req, error) && selectors_known(m, body, error) &&
 	       in_transaction(m, resp, 200, do_update, req, body, error);
 }
 

@@ -4,7 +4,9 @@
  *
  * The scheduler works in two steps, both in the database.  When a
  * policy's next schedule time (after last_fired_us) has come, its VMs are
- * marked due (backup_policy_due) and last_fired_us moves to the newest
+ * marked due (backup_policy_due) -- every VM, or those it lists, those on
+ * its pools and those running on its hosts at that moment (the cluster
+ * adapter's snapshot: no I/O) -- and last_fired_us moves to the newest
  * time that has come: a manager down for three days runs a daily policy
  * once when it is back, not three times.  Then each due VM gets a backup
  * task when it has none queued or running and fewer than max_concurrent
@@ -50,6 +52,8 @@ static const IcsField create_fields[] = {
 	{ "repository", ICS_FIELD_NAME, TRUE, 0, 0 },
 	{ "vms", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "all_vms", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ "pools", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
+	{ "hosts", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "retention", ICS_FIELD_STRING, FALSE, 0, 256 },
 	{ "max_concurrent", ICS_FIELD_INT, FALSE, 1, MAX_CONCURRENT },
 	{ "window", ICS_FIELD_STRING, FALSE, 0, 11 },
@@ -62,6 +66,8 @@ static const IcsField update_fields[] = {
 	{ "schedule", ICS_FIELD_STRING, FALSE, 1, 256 },
 	{ "vms", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "all_vms", ICS_FIELD_BOOL, FALSE, 0, 0 },
+	{ "pools", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
+	{ "hosts", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "retention", ICS_FIELD_STRING, FALSE, 0, 256 },
 	{ "max_concurrent", ICS_FIELD_INT, FALSE, 1, MAX_CONCURRENT },
 	{ "window", ICS_FIELD_STRING, FALSE, 0, 11 },
@@ -73,7 +79,8 @@ const IcsSchema ics_schema_backup_policy_update = { "backup policy update", upda
 #define COLUMNS                                                                              \
 	"name, schedule, repository, vms, all_vms, retention, max_concurrent, enabled,"      \
 	" last_fired_us, created_by, created_us,"                                            \
-	" (SELECT count(*) FROM backup_policy_due d WHERE d.policy = p.name), backup_window"
+	" (SELECT count(*) FROM backup_policy_due d WHERE d.policy = p.name), backup_window,"   \
+	" pools, hosts"
 
 /* "HH:MM-HH:MM" (UTC; the end may be before the start: across midnight)
  * into minutes of the day. */
@@ -123,12 +130,15 @@ static json_t *row_json(IcsStmt *st)
 	g_autofree char *last = fired ? ics_timestamp_format(fired) : NULL;
 	g_autofree char *nxt = next > 0 ? ics_timestamp_format(next) : NULL;
 	json_t *vms = json_loads(ics_stmt_text(st, 3), 0, NULL);
+	json_t *pools = json_loads(ics_stmt_text(st, 13), 0, NULL);
+	json_t *hosts = json_loads(ics_stmt_text(st, 14), 0, NULL);
 
-	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:s?, s:i, s:s?, s:b, s:s?, s:s?, s:I, s:s,"
-			 " s:s}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:s?, s:i, s:s?, s:b, s:s?, s:s?, s:I,"
+			 " s:s, s:s}",
 			 "name", ics_stmt_text(st, 0), "schedule", schedule, "repository",
 			 ics_stmt_text(st, 2), "vms", vms ? vms : json_array(), "all_vms",
-			 sqlite3_column_int(st, 4), "retention", ics_stmt_text(st, 5),
+			 sqlite3_column_int(st, 4), "pools", pools ? pools : json_array(), "hosts",
+			 hosts ? hosts : json_array(), "retention", ics_stmt_text(st, 5),
 			 "max_concurrent", sqlite3_column_int(st, 6), "window", ics_stmt_text(st, 12),
 			 "enabled",
 			 sqlite3_column_int(st, 7), "last_run", last, "next_run", nxt, "due",
@@ -247,6 +257,25 @@ static gboolean check_fields(IcsStore *store, const json_t *body, char **vms_out
 	return TRUE;
 }
 
+/* A JSON array's text, "[]" when absent. */
+static char *array_text(const json_t *a)
+{
+	return a ? json_dumps(a, JSON_COMPACT) : g_strdup("[]");
+}
+
+/* all_vms, or at least one of the lists -- not both. */
+static gboolean selection_check(gboolean all, const char *vms, const char *pools,
+				const char *hosts, GError **error)
+{
+	gboolean some = strcmp(vms, "[]") != 0 || strcmp(pools, "[]") != 0 ||
+			strcmp(hosts, "[]") != 0;
+
+	if (all != some)
+		return TRUE;
+	return ics_error_invalid(error, "give either \"all_vms\": true or what to back up: "
+					"\"vms\", \"pools\", \"hosts\" (lists)");
+}
+
 json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char *by,
 				 GError **error)
 {
@@ -255,17 +284,17 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 	const char *retention = json_string_value(json_object_get(body, "retention"));
 	gboolean all = json_is_true(json_object_get(body, "all_vms"));
 	g_autofree char *vms = NULL;
+	g_autofree char *pools = array_text(json_object_get(body, "pools"));
+	g_autofree char *hosts = array_text(json_object_get(body, "hosts"));
 	g_autoptr(json_t) r = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(IcsStmt) st = NULL;
 	gint64 max = 2;
 
 	g_assert(ics_store_locked(store));
-	if (!check_fields(store, body, &vms, error))
+	if (!check_fields(store, body, &vms, error) ||
+	    !selection_check(all, vms ? vms : "[]", pools, hosts, error))
 		return NULL;
-	if (all == (vms != NULL && strcmp(vms, "[]") != 0))
-		return ics_error_invalid(error, "give either \"vms\" (a list) or \"all_vms\": true"),
-		       NULL;
 	r = ics_backup_repos_get(store, repo, &err);
 	if (r == NULL) {
 		ics_error_invalid(error, "repository: %s", err->message);
@@ -274,8 +303,8 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 	ics_json_get_int_or(body, "max_concurrent", 2, &max, NULL);
 	st = ics_store_stmt(store,
 			    "INSERT INTO backup_policies (name, schedule, repository, vms, all_vms,"
-			    " retention, max_concurrent, enabled, created_by, created_us, backup_window)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    " retention, max_concurrent, enabled, created_by, created_us, backup_window,"
+			    " pools, hosts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    error);
 	if (st == NULL)
 		return NULL;
@@ -294,6 +323,8 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 
 		ics_stmt_bind_text(st, 11, window && *window ? window : NULL);
 	}
+	ics_stmt_bind_text(st, 12, pools);
+	ics_stmt_bind_text(st, 13, hosts);
 	if (!ics_stmt_run(st, &err)) {
 		if (g_error_matches(err, ICS_ERROR, ICS_ERROR_CONFLICT))
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
@@ -309,7 +340,7 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 				 GError **error)
 {
 	g_autoptr(json_t) cur = ics_backup_policy_get(store, name, error);
-	g_autofree char *vms = NULL;
+	g_autofree char *vms = NULL, *pools = NULL, *hosts = NULL;
 	g_autoptr(IcsStmt) st = NULL;
 	json_t *v;
 	const char *retention;
@@ -323,11 +354,17 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 					       : json_is_true(json_object_get(cur, "all_vms"));
 	if (vms == NULL)
 		vms = json_dumps(json_object_get(cur, "vms"), JSON_COMPACT);
-	if (all && json_object_get(body, "all_vms") && !json_object_get(body, "vms"))
+	pools = array_text(json_object_get(body, "pools") ?: json_object_get(cur, "pools"));
+	hosts = array_text(json_object_get(body, "hosts") ?: json_object_get(cur, "hosts"));
+	/* "all_vms": true alone replaces the lists */
+	if (all && json_object_get(body, "all_vms") && !json_object_get(body, "vms") &&
+	    !json_object_get(body, "pools") && !json_object_get(body, "hosts")) {
 		g_free(vms), vms = g_strdup("[]");
-	if (all == (strcmp(vms, "[]") != 0))
-		return ics_error_invalid(error, "give either \"vms\" (a list) or \"all_vms\": true"),
-		       NULL;
+		g_free(pools), pools = g_strdup("[]");
+		g_free(hosts), hosts = g_strdup("[]");
+	}
+	if (!selection_check(all, vms, pools, hosts, error))
+		return NULL;
 	v = json_object_get(body, "retention");
 	retention = v ? json_string_value(v) : json_string_value(json_object_get(cur, "retention"));
 	ics_json_get_int_or(body, "max_concurrent",
@@ -335,6 +372,7 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 	st = ics_store_stmt(store,
 			    "UPDATE backup_policies SET schedule = ?1, vms = ?2, all_vms = ?3,"
 			    " retention = ?4, max_concurrent = ?5, enabled = ?6, backup_window = ?9,"
+			    " pools = ?10, hosts = ?11,"
 			    " last_fired_us = CASE WHEN (?6 AND NOT enabled) OR schedule <> ?1"
 			    "   THEN ?8 ELSE last_fired_us END WHERE name = ?7",
 			    error);
@@ -360,16 +398,20 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 				  ? json_is_true(json_object_get(body, "enabled"))
 				  : json_is_true(json_object_get(cur, "enabled")));
 	ics_stmt_bind_text(st, 7, name);
+	ics_stmt_bind_text(st, 10, pools);
+	ics_stmt_bind_text(st, 11, hosts);
 	if (!ics_stmt_run(st, error))
 		return NULL;
 	/* VMs no longer in the policy are no longer due (a backup already
-	 * queued for one runs) */
+	 * queued for one runs); those a pool or a host selected stay due
+	 * while the policy selects by either */
 	{
 		g_autoptr(IcsStmt) drop = ics_store_stmt(
 			store,
 			"DELETE FROM backup_policy_due WHERE policy = ?1 AND task_id IS NULL"
 			" AND NOT EXISTS (SELECT 1 FROM backup_policies p WHERE p.name = ?1"
-			"   AND (p.all_vms OR vm_uuid IN (SELECT value FROM json_each(p.vms))))",
+			"   AND (p.all_vms OR p.pools <> '[]' OR p.hosts <> '[]'"
+			"     OR vm_uuid IN (SELECT value FROM json_each(p.vms))))",
 			error);
 
 		if (drop == NULL)
@@ -400,25 +442,99 @@ gboolean ics_backup_policy_delete(IcsStore *store, const char *name, GError **er
 	return TRUE;
 }
 
-/* Mark the VMs of policy @name due at @when: its list, or every VM. */
-static gboolean make_due(IcsStore *store, const char *name, gint64 when, GError **error)
+/* Is @name in the JSON array text @list? */
+static gboolean listed(const json_t *list, const char *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v)
+		if (g_strcmp0(json_string_value(v), name) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Mark due at @when the VMs policy @name selects by pool (@pools, names)
+ * or host (@hosts): where the cluster has them now.  Without a cluster
+ * adapter none is. */
+static gboolean due_by_placement(IcsManager *m, const char *name, const json_t *pools,
+				 const json_t *hosts, gint64 when, GError **error)
+{
+	const IcsClusterOps *c = m->cluster;
+	g_autoptr(json_t) known = NULL;
+	g_autoptr(json_t) paths = json_array();
+	g_autoptr(IcsStmt) vms = NULL;
+	g_autoptr(IcsStmt) ins = NULL;
+	gpointer view;
+	gboolean ok = TRUE;
+	size_t i;
+	json_t *p;
+	int rc = SQLITE_DONE;
+
+	if (json_array_size(pools) + json_array_size(hosts) == 0 || c == NULL ||
+	    c->vm_view == NULL || c->pools == NULL)
+		return TRUE;
+	known = c->pools(c->self, NULL);
+	json_array_foreach(known, i, p)
+		if (listed(pools, json_string_value(json_object_get(p, "name"))))
+			json_array_append(paths, json_object_get(p, "path"));
+	vms = ics_store_stmt(m->store, "SELECT uuid FROM vms", error);
+	ins = ics_store_stmt(m->store,
+			     "INSERT OR IGNORE INTO backup_policy_due (policy, vm_uuid, due_us)"
+			     " VALUES (?1, ?2, ?3)",
+			     error);
+	if (vms == NULL || ins == NULL)
+		return FALSE;
+	view = c->vm_view(c->self);
+	while (ok && (rc = ics_stmt_step(vms, error)) == SQLITE_ROW) {
+		const char *uuid = ics_stmt_text(vms, 0);
+		IcsVmRuntime rt = { 0 };
+
+		if (view == NULL || !c->vm_view_get(view, uuid, &rt))
+			continue;
+		if (!listed(paths, rt.pool) &&
+		    !(rt.host && g_strcmp0(rt.state, "stopped") != 0 && listed(hosts, rt.host)))
+			continue;
+		sqlite3_reset(ins);
+		ics_stmt_bind_text(ins, 1, name);
+		ics_stmt_bind_text(ins, 2, uuid);
+		ics_stmt_bind_int(ins, 3, when);
+		ok = ics_stmt_run(ins, error);
+	}
+	if (view)
+		c->vm_view_release(view);
+	return ok && rc >= 0;
+}
+
+/* Mark the VMs of policy @name due at @when: every VM, or its list and
+ * those on its pools and hosts now. */
+static gboolean make_due(IcsManager *m, const char *name, gint64 when, GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
-		store,
+		m->store,
 		"INSERT OR IGNORE INTO backup_policy_due (policy, vm_uuid, due_us)"
 		" SELECT p.name, v.uuid, ?2 FROM backup_policies p, vms v WHERE p.name = ?1"
 		" AND (p.all_vms OR v.uuid IN (SELECT value FROM json_each(p.vms)))",
 		error);
+	g_autoptr(IcsStmt) sel = ics_store_stmt(
+		m->store, "SELECT pools, hosts FROM backup_policies WHERE name = ?1", error);
+	g_autoptr(json_t) pools = NULL, hosts = NULL;
 
-	if (st == NULL)
+	if (st == NULL || sel == NULL)
 		return FALSE;
 	ics_stmt_bind_text(st, 1, name);
 	ics_stmt_bind_int(st, 2, when);
-	return ics_stmt_run(st, error);
+	ics_stmt_bind_text(sel, 1, name);
+	if (!ics_stmt_run(st, error) || ics_stmt_step(sel, error) != SQLITE_ROW)
+		return FALSE;
+	pools = json_loads(ics_stmt_text(sel, 0), 0, NULL);
+	hosts = json_loads(ics_stmt_text(sel, 1), 0, NULL);
+	return due_by_placement(m, name, pools, hosts, when, error);
 }
 
-json_t *ics_backup_policy_run_now(IcsStore *store, const char *name, GError **error)
+json_t *ics_backup_policy_run_now(IcsManager *m, const char *name, GError **error)
 {
+	IcsStore *store = m->store;
 	g_autoptr(json_t) p = ics_backup_policy_get(store, name, error);
 
 	g_assert(ics_store_locked(store));
@@ -429,14 +545,15 @@ json_t *ics_backup_policy_run_now(IcsStore *store, const char *name, GError **er
 			    "backup policy %s is disabled: enable it to run it", name);
 		return NULL;
 	}
-	if (!make_due(store, name, ics_now_us(), error))
+	if (!make_due(m, name, ics_now_us(), error))
 		return NULL;
 	return ics_backup_policy_get(store, name, error);
 }
 
 /* Step 1: policies whose time has come make their VMs due. */
-static gboolean fire(IcsStore *store, gint64 now, GError **error)
+static gboolean fire(IcsManager *m, gint64 now, GError **error)
 {
+	IcsStore *store = m->store;
 	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gint64));
 
@@ -483,7 +600,7 @@ static gboolean fire(IcsStore *store, gint64 now, GError **error)
 		g_autoptr(IcsStmt) st = ics_store_stmt(
 			store, "UPDATE backup_policies SET last_fired_us = ? WHERE name = ?", error);
 
-		if (st == NULL || !make_due(store, name, when, error))
+		if (st == NULL || !make_due(m, name, when, error))
 			return FALSE;
 		ics_stmt_bind_int(st, 1, when);
 		ics_stmt_bind_text(st, 2, name);
@@ -721,7 +838,7 @@ void ics_backup_policies_tick(IcsManager *m)
 
 	if (!ics_store_begin(m->store, &err))
 		goto out;
-	if (!fire(m->store, now, &err) || !queue(m, now, &err)) {
+	if (!fire(m, now, &err) || !queue(m, now, &err)) {
 		ics_store_rollback(m->store);
 		goto out;
 	}

@@ -250,6 +250,12 @@ const char *const ics_store_migrations[] = {
 	"  due_us INTEGER NOT NULL,"
 	"  task_id INTEGER,"
 	"  PRIMARY KEY (policy, vm_uuid));",
+
+	/* 11: backup policies select VMs by pool and by host too (JSON
+	 * arrays of names): the VMs on those pools, and those running on
+	 * those hosts, when the policy's time comes. */
+	"ALTER TABLE backup_policies ADD COLUMN pools TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE backup_policies ADD COLUMN hosts TEXT NOT NULL DEFAULT '[]';",
 };
 
 const guint ics_store_n_migrations = G_N_ELEMENTS(ics_store_migrations);

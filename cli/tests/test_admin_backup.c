@@ -209,9 +209,21 @@ static void test_policy_commands(void **state)
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p2", "--repository",
 				 "nightly", "--all-vms", NULL),
 			 2);
+	/* by pool too; a pool the cluster lacks is 2 */
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p3", "--schedule",
+				 "@daily", "--repository", "nightly", "--vm", "db1", "--pool",
+				 "shared", NULL),
+			 0);
+	assert_non_null(strstr(r.out, "pools:          shared"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p4", "--schedule",
+				 "@daily", "--repository", "nightly", "--pool", "nope", NULL),
+			 2);
+	assert_non_null(strstr(r.err, "no pool nope"));
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "list", NULL), 0);
 	assert_non_null(strstr(r.out, "NEXT RUN"));
 	assert_non_null(strstr(r.out, "last=3,weekly=4"));
+	assert_non_null(strstr(r.out, "1, pools shared"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "delete", "p3", NULL), 0);
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "run", "p1", NULL), 0);
 	assert_non_null(strstr(r.out, "due:            1 VMs"));
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "disable", "p1", NULL), 0);

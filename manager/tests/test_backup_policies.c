@@ -519,6 +519,82 @@ static void test_edges(void **state)
 	}
 }
 
+/* A policy selects VMs by pool and by host: those the cluster has there
+ * when its time comes (the fake: every VM runs on node1 from pool
+ * "shared"); names the cluster lacks, or a list beside all_vms, are 400;
+ * all_vms alone replaces the lists. */
+static void test_select_by_pool_and_host(void **state)
+{
+	Ctx *c = *state;
+	static const struct {
+		const char *body;
+		long status;
+	} cases[] = {
+		{ "{\"name\": \"bad\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"pools\": [\"nope\"]}", 400 },
+		{ "{\"name\": \"bad\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"hosts\": [\"node9\"]}", 400 },
+		{ "{\"name\": \"bad\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"hosts\": [\"node1\"], \"all_vms\": true}", 400 },
+		{ "{\"name\": \"bad\", \"schedule\": \"@daily\", \"repository\": \"nightly\","
+		  " \"pools\": []}", 400 },
+		{ "{\"name\": \"on-shared\", \"schedule\": \"@daily\", \"repository\":"
+		  " \"nightly\", \"pools\": [\"shared\"], \"max_concurrent\": 3}", 201 },
+		{ "{\"name\": \"on-node1\", \"schedule\": \"@daily\", \"repository\":"
+		  " \"nightly\", \"hosts\": [\"node1\"], \"vms\": [\"db0\"]}", 201 },
+	};
+	int total;
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(TestResp) r = test_http(c->t, "POST", "/api/v1/backup-policies",
+						  c->t->admin_token, cases[i].body);
+
+		if (r->status != cases[i].status)
+			fail_msg("%s: %ld %s", cases[i].body, r->status, r->body->str);
+	}
+	{
+		g_autoptr(json_t) p = policy(c, "on-shared");
+
+		assert_string_equal(json_string_value(json_array_get(json_object_get(p, "pools"), 0)),
+				    "shared");
+		assert_int_equal(json_array_size(json_object_get(p, "hosts")), 0);
+	}
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/on-shared/run",
+				     c->t->admin_token, NULL),
+			 202);
+	assert_int_equal(due_of(c, "on-shared"), 3);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/on-node1/run",
+				     c->t->admin_token, NULL),
+			 202);
+	assert_int_equal(due_of(c, "on-node1"), 3);
+	c->t->m->cfg.backup_max_per_host = 0;
+	for (int pass = 0; pass < 4; pass++) {
+		ics_backup_policies_tick(c->t->m);
+		wait_backups_done(c);
+	}
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(due_of(c, "on-shared"), 0);
+	assert_int_equal(due_of(c, "on-node1"), 0);
+	backups_pending(c, &total);
+	assert_int_equal(total, 6);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(backups_of(c, c->vm[i]), 2);
+	/* all_vms alone replaces the lists; a host the cluster lacks is 400 */
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/on-node1",
+				     c->t->admin_token, "{\"hosts\": [\"node9\"]}"),
+			 400);
+	assert_int_equal(test_status(c->t, "PATCH", "/api/v1/backup-policies/on-node1",
+				     c->t->admin_token, "{\"all_vms\": true}"),
+			 200);
+	{
+		g_autoptr(json_t) p = policy(c, "on-node1");
+
+		assert_int_equal(json_array_size(json_object_get(p, "hosts")), 0);
+		assert_int_equal(json_array_size(json_object_get(p, "vms")), 0);
+		assert_true(json_is_true(json_object_get(p, "all_vms")));
+	}
+}
+
 /* [backup] max_per_host and max_per_repository hold back due VMs as the
  * policy's max_concurrent does (the fake runs every VM on node1); a
  * manual backup counts too. */
@@ -585,6 +661,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_and_repository_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_select_by_pool_and_host, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

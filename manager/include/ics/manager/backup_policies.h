@@ -4,7 +4,9 @@
  * of them afterwards (backup_policies.c).
  *
  * A policy JSON: {"name", "schedule" (crontab(5), UTC), "repository",
- * "vms" [uuid...] or "all_vms": true, "retention" ("last=7,daily=7", or
+ * "all_vms": true, or what it backs up: "vms" [uuid...], "pools" [name...]
+ * (the VMs on them), "hosts" [name...] (the VMs running there) -- read
+ * when its time comes --, "retention" ("last=7,daily=7", or
  * null: keep everything), "max_concurrent" (its backups running at once),
  * "enabled", "next_run", "last_run", "due" (VMs whose backup is waiting
  * or running),
@@ -36,8 +38,9 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 				 GError **error);
 gboolean ics_backup_policy_delete(IcsStore *store, const char *name, GError **error);
 /* Make every VM of the policy due now (run it now); CONFLICT when it is
- * disabled. */
-json_t *ics_backup_policy_run_now(IcsStore *store, const char *name, GError **error);
+ * disabled.  Those it selects by pool or host: where @m's cluster has
+ * them now. */
+json_t *ics_backup_policy_run_now(IcsManager *m, const char *name, GError **error);
 
 /* In a read or a transaction. */
 json_t *ics_backup_policy_get(IcsStore *store, const char *name, GError **error);
