@@ -38,6 +38,13 @@ ics_backup_tests = \
 check_PROGRAMS += $(ics_backup_tests)
 TESTS += $(ics_backup_tests)
 
+# A repository whose file system fills up mid-backup: needs ics-faultfs
+# (built with the CTS), root and FUSE; skips otherwise.
+EXTRA_DIST += backup/tests/enospc.test
+if ENABLE_CTS
+TESTS += backup/tests/enospc.test
+endif
+
 backup_tests_test_manifest_SOURCES = backup/tests/test_manifest.c
 backup_tests_test_manifest_CPPFLAGS = $(AM_CPPFLAGS) $(ICSBACKUP_CPPFLAGS) -I$(top_srcdir)/backup
 backup_tests_test_manifest_CFLAGS = $(ICS_TEST_CFLAGS)

@@ -15,7 +15,12 @@
  *         FC/iSCSI path with no timeout; a blocked operation gives up with
  *         EIO after HANG_MAX_SEC (600 s) and with EINTR when the caller is
  *         signalled (the kernel forwards the interrupt);
- *   ro    reads pass, every modification fails with EROFS.
+ *   ro    reads pass, every modification fails with EROFS;
+ *   enospc  what would take space fails with ENOSPC (writes, fallocate, new
+ *         files, directories and links), like a full file system: reads,
+ *         removals, renames and metadata changes pass.  "enospc MIB" lets
+ *         MIB more MiB be written first (a file system filling up during a
+ *         copy); the budget is set when the control file changes.
  *
  * A few operations are never faulted: getattr of the mount root and statfs,
  * so that `mountpoint`, `df` and `fusermount3 -u` still work on a "dead"
@@ -84,21 +89,23 @@
 #define HANG_SLICE_MS 20
 #define DIO_ALIGN 4096
 
-enum fault_mode { MODE_OK, MODE_EIO, MODE_HANG, MODE_RO };
+enum fault_mode { MODE_OK, MODE_EIO, MODE_HANG, MODE_RO, MODE_ENOSPC };
 
 /* What an operation does, which decides how each mode treats it. */
 enum op_kind {
 	OP_READ,   /* reads data or metadata: fails in eio, blocks in hang */
 	OP_MODIFY, /* changes data or metadata: also fails EROFS in ro */
+	OP_GROW,   /* may take space: also fails ENOSPC in enospc */
 };
 
-static const char *const mode_names[] = { "ok", "eio", "hang", "ro" };
+static const char *const mode_names[] = { "ok", "eio", "hang", "ro", "enospc" };
 
 static struct {
 	int src_fd;             /* SOURCE_DIR, opened before daemonizing */
 	char *src_path;         /* absolute, for messages */
 	char *control_path;     /* absolute */
 	atomic_int mode;
+	atomic_llong budget;    /* enospc: bytes still writable */
 	pthread_mutex_t lock;   /* guards nothing but the condition below */
 	pthread_cond_t changed; /* broadcast on every change of mode */
 	pthread_t poller;
@@ -115,7 +122,7 @@ static struct {
  * yet (a writer truncated it and has not written), -2 for an unknown word,
  * and -errno when it cannot be read.  *word gets the first word read.
  */
-static int control_read(char *word, size_t wordsz)
+static int control_read(char *word, size_t wordsz, long long *mib)
 {
 	char buf[64];
 	int fd = open(faultfs.control_path, O_RDONLY | O_CLOEXEC);
@@ -133,6 +140,7 @@ static int control_read(char *word, size_t wordsz)
 	snprintf(word, wordsz, "%.*s", (int)len, p);
 	if (len == 0)
 		return -1;
+	*mib = strtoll(p + len, NULL, 10);
 	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
 		if (strcmp(word, mode_names[i]) == 0)
 			return (int)i;
@@ -154,17 +162,25 @@ static void mode_set(int mode)
 static void *control_poll(void *arg)
 {
 	char word[32], last_bad[32] = "";
-	int last_err = 0;
+	int last_err = 0, last_mode = -1;
+	long long last_mib = -1;
 
 	while (!atomic_load(&faultfs.stop)) {
-		int rc = control_read(word, sizeof(word));
+		long long mib = 0;
+		int rc = control_read(word, sizeof(word), &mib);
 		if (rc >= 0) {
+			/* a new text: a new budget (a poll of the same text
+			 * must not refill it) */
+			if (rc != last_mode || mib != last_mib)
+				atomic_store(&faultfs.budget, mib > 0 ? mib << 20 : 0);
+			last_mode = rc;
+			last_mib = mib;
 			mode_set(rc);
 			last_bad[0] = '\0';
 			last_err = 0;
 		} else if (rc == -2 && strcmp(word, last_bad) != 0) {
 			fprintf(stderr, "ics-faultfs: control file %s: unknown mode '%s' "
-				"(expected ok, eio, hang or ro); keeping mode %s\n",
+				"(expected ok, eio, hang, ro or enospc); keeping mode %s\n",
 				faultfs.control_path, word, mode_names[atomic_load(&faultfs.mode)]);
 			snprintf(last_bad, sizeof(last_bad), "%s", word);
 		} else if (rc < -2 && rc != last_err) {
@@ -204,7 +220,9 @@ static int fault_gate(enum op_kind kind)
 		case MODE_EIO:
 			return -EIO;
 		case MODE_RO:
-			return kind == OP_MODIFY ? -EROFS : 0;
+			return kind != OP_READ ? -EROFS : 0;
+		case MODE_ENOSPC:
+			return kind == OP_GROW && atomic_load(&faultfs.budget) <= 0 ? -ENOSPC : 0;
 		case MODE_HANG:
 			break;
 		}
@@ -350,7 +368,7 @@ static int ffs_releasedir(const char *path, struct fuse_file_info *fi)
 
 static int ffs_mknod(const char *path, mode_t mode, dev_t rdev)
 {
-	GATE(OP_MODIFY);
+	GATE(OP_GROW);
 	if (mknodat(faultfs.src_fd, rel(path), mode, rdev) < 0)
 		return -errno;
 	own_to_caller(path);
@@ -359,7 +377,7 @@ static int ffs_mknod(const char *path, mode_t mode, dev_t rdev)
 
 static int ffs_mkdir(const char *path, mode_t mode)
 {
-	GATE(OP_MODIFY);
+	GATE(OP_GROW);
 	if (mkdirat(faultfs.src_fd, rel(path), mode) < 0)
 		return -errno;
 	own_to_caller(path);
@@ -380,7 +398,7 @@ static int ffs_rmdir(const char *path)
 
 static int ffs_symlink(const char *target, const char *path)
 {
-	GATE(OP_MODIFY);
+	GATE(OP_GROW);
 	if (symlinkat(target, faultfs.src_fd, rel(path)) < 0)
 		return -errno;
 	own_to_caller(path);
@@ -395,7 +413,7 @@ static int ffs_rename(const char *from, const char *to, unsigned int flags)
 
 static int ffs_link(const char *from, const char *to)
 {
-	GATE(OP_MODIFY);
+	GATE(OP_GROW);
 	return linkat(faultfs.src_fd, rel(from), faultfs.src_fd, rel(to), 0) < 0 ? -errno : 0;
 }
 
@@ -454,7 +472,7 @@ static int open_backing(const char *path, struct fuse_file_info *fi, int flags, 
 
 static int ffs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-	GATE(OP_MODIFY);
+	GATE(OP_GROW);
 	int rc = open_backing(path, fi, fi->flags | O_CREAT, mode);
 	if (rc == 0)
 		own_to_caller(path);
@@ -495,7 +513,11 @@ static int ffs_read(const char *path, char *buf, size_t size, off_t off, struct 
 static int ffs_write(const char *path, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	GATE(OP_MODIFY);
+	GATE(OP_GROW);
+	/* enospc with a budget: this write takes its share of it */
+	if (atomic_load(&faultfs.mode) == MODE_ENOSPC &&
+	    atomic_fetch_sub(&faultfs.budget, (long long)size) < (long long)size)
+		return -ENOSPC;
 	int fd = (int)fi->fh;
 	if (!is_direct(fd)) {
 		ssize_t n = pwrite(fd, buf, size, off);
@@ -541,7 +563,7 @@ static int ffs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 static int ffs_fallocate(const char *path, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
-	GATE(OP_MODIFY);
+	GATE(OP_GROW);
 	return fallocate((int)fi->fh, mode, off, len) < 0 ? -errno : 0;
 }
 
@@ -666,9 +688,10 @@ int main(int argc, char **argv)
 		return die("source directory %s: %s", source, strerror(errno));
 
 	char word[32];
-	int mode = control_read(word, sizeof(word));
+	long long mib = 0;
+	int mode = control_read(word, sizeof(word), &mib);
 	if (mode == -2)
-		return die("control file %s: unknown mode '%s' (expected ok, eio, hang or ro)",
+		return die("control file %s: unknown mode '%s' (expected ok, eio, hang, ro or enospc)",
 			   faultfs.control_path, word);
 	if (mode < -2)
 		return die("control file %s: %s", faultfs.control_path, strerror(-mode));

@@ -1,6 +1,6 @@
 # cts/faultfs/local.mk: ics-faultfs, a FUSE passthrough filesystem the lab
 # mounts per node over the shared pool to fail that node's storage path on
-# command (eio, hang, ro).  Lab tooling: built for 'make check', never
+# command (eio, hang, ro, enospc).  Lab tooling: built for 'make check', never
 # installed.  faultfs.test proves it (root only; skips otherwise).
 
 cts_faultfs_ics_faultfs_SOURCES = cts/faultfs/ics-faultfs.c
