@@ -215,11 +215,26 @@ static gboolean restore_backup(IcsManager *m, IcsRequest *req, IcsResponse *resp
 		return FALSE;
 	params = ics_backup_restore_plan(m, req->principal, uuid, vm_owner, backup, body, &owner,
 					 error);
-	if (params == NULL)
+	if (params == NULL) {
+		/* host paths are an administrator's business */
+		if (!sees_paths(req) && error && *error &&
+		    ((*error)->code == ICS_ERROR_UNAVAILABLE || (*error)->code == ICS_ERROR_IO ||
+		     (*error)->code == ICS_ERROR_BUSY)) {
+			int code = (*error)->code;
+
+			g_clear_error(error);
+			g_set_error(error, ICS_ERROR, code,
+				    "the restore cannot be done now: repository or pool not usable "
+				    "(its details: ask an administrator)");
+		}
 		return FALSE;
+	}
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!ics_backup_none_pending(m->store, uuid, error)) {
+	if (!ics_backup_none_pending(m->store, uuid, error) ||
+	    (g_strcmp0(json_string_value(json_object_get(params, "to")), "in-place") == 0 &&
+	     !ics_backup_task_none(m->store, "vm.power", uuid,
+				   "restore in place when the VM has settled", error))) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ics/error.h"
+#include "ics/manager/backup_repos.h"
 #include "ics/log.h"
 #include "ics/manager/users.h"
 #include "ics/manager/vm_inventory.h"
@@ -290,7 +291,10 @@ static gboolean power(IcsManager *m, IcsRequest *req, IcsResponse *resp, const c
 	json_object_set_new(params, "op", json_string(op));
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!ics_api_vm_access(m, req, uuid, &owner, error)) {
+	if (!ics_api_vm_access(m, req, uuid, &owner, error) ||
+	    (g_str_equal(op, "start") &&
+	     !ics_backup_task_none(m->store, "vm.restore", uuid,
+				   "start the VM when it has ended", error))) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}

@@ -136,8 +136,8 @@ const IcsRouteRule ics_route_rules[] = {
 	  "a deleted VM's: callers holding it on every VM", FALSE },
 	{ "POST", "/api/v1/vms/{uuid}/backups", PERM, "backup.run", "backup.run", NULL, FALSE },
 	{ "POST", "/api/v1/vms/{uuid}/backups/{backup}/restore", PERM, "backup.run", "backup.run",
-	  "a deleted VM's: callers holding it on every VM; to a new VM also vm.write, in place "
-	  "vm.write on the VM, to a volume volume.write",
+	  "also vm.read on the VM; a deleted VM's: callers holding both on every VM; to a new VM "
+	  "also vm.write, in place vm.write on the VM, to a volume volume.write",
 	  FALSE },
 
 	{ "GET", "/api/v1/cluster", PERM, "host.read", NULL, NULL, FALSE },

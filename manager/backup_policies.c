@@ -13,8 +13,9 @@
  * of the policy's backups are queued or running; the others stay due for
  * the next pass -- as they do while [backup] max_per_repository backups
  * go into the policy's repository or max_per_host are of VMs on the VM's
- * host (any backup counts, a policy's or not; a stopped VM's disks are
- * copied on the manager's node) --, and so do those of a policy whose window ("HH:MM-HH:MM"
+ * host (any backup counts, a policy's or not, and a restore from the
+ * repository; a stopped VM's disks are copied, and restores written, on
+ * the manager's node) --, and so do those of a policy whose window ("HH:MM-HH:MM"
  * UTC, across midnight when the end comes first) is closed: the window
  * bounds when backups start, not when they end.  A due row keeps its task's id until the task ends: a
  * task that ended because the manager restarted (vm.backup is not run
@@ -474,7 +475,20 @@ static gboolean due_by_placement(IcsManager *m, const char *name, const json_t *
 	if (json_array_size(pools) + json_array_size(hosts) == 0 || c == NULL ||
 	    c->vm_view == NULL || c->pools == NULL)
 		return TRUE;
-	known = c->pools(c->self, NULL);
+	known = c->pools(c->self, error);
+	view = c->vm_view(c->self);
+	if (known == NULL || view == NULL) {
+		/* not known yet (a manager just started): the pass is tried
+		 * again, not the run skipped */
+		if (view)
+			c->vm_view_release(view);
+		if (error && *error == NULL)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "backup policy %s selects by pool or host and the cluster's "
+				    "state is not known yet",
+				    name);
+		return FALSE;
+	}
 	json_array_foreach(known, i, p)
 		if (listed(pools, json_string_value(json_object_get(p, "name"))))
 			json_array_append(paths, json_object_get(p, "path"));
@@ -483,14 +497,15 @@ static gboolean due_by_placement(IcsManager *m, const char *name, const json_t *
 			     "INSERT OR IGNORE INTO backup_policy_due (policy, vm_uuid, due_us)"
 			     " VALUES (?1, ?2, ?3)",
 			     error);
-	if (vms == NULL || ins == NULL)
+	if (vms == NULL || ins == NULL) {
+		c->vm_view_release(view);
 		return FALSE;
-	view = c->vm_view(c->self);
+	}
 	while (ok && (rc = ics_stmt_step(vms, error)) == SQLITE_ROW) {
 		const char *uuid = ics_stmt_text(vms, 0);
 		IcsVmRuntime rt = { 0 };
 
-		if (view == NULL || !c->vm_view_get(view, uuid, &rt))
+		if (!c->vm_view_get(view, uuid, &rt))
 			continue;
 		if (!listed(paths, rt.pool) &&
 		    !(rt.host && g_strcmp0(rt.state, "stopped") != 0 && listed(hosts, rt.host)))
@@ -501,8 +516,7 @@ static gboolean due_by_placement(IcsManager *m, const char *name, const json_t *
 		ics_stmt_bind_int(ins, 3, when);
 		ok = ics_stmt_run(ins, error);
 	}
-	if (view)
-		c->vm_view_release(view);
+	c->vm_view_release(view);
 	return ok && rc >= 0;
 }
 
@@ -669,15 +683,18 @@ static gboolean count_load(IcsManager *m, gpointer view, GHashTable *per_repo,
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		m->store,
-		"SELECT object_id, json_extract(params, '$.repository') FROM tasks"
-		" WHERE kind = 'vm.backup' AND state IN ('queued', 'running')",
+		"SELECT object_id, json_extract(params, '$.repository'), kind FROM tasks"
+		" WHERE kind IN ('vm.backup', 'vm.restore') AND state IN ('queued', 'running')",
 		error);
 	int rc;
 
 	if (st == NULL)
 		return FALSE;
 	while ((rc = ics_stmt_step(st, error)) == SQLITE_ROW) {
-		char *host = backup_host(m, view, ics_stmt_text(st, 0));
+		/* a restore writes on the manager's node */
+		char *host = g_str_equal(ics_stmt_text(st, 2), "vm.restore")
+				     ? g_strdup("")
+				     : backup_host(m, view, ics_stmt_text(st, 0));
 		const char *repo = ics_stmt_text(st, 1) ? ics_stmt_text(st, 1) : "";
 
 		gint h = GPOINTER_TO_INT(g_hash_table_lookup(per_host, host));

@@ -133,6 +133,33 @@ gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **err
 	return TRUE;
 }
 
+gboolean ics_backup_task_none(IcsStore *store, const char *kind, const char *uuid,
+			      const char *why, GError **error)
+{
+	g_autoptr(IcsStmt) st = ics_store_stmt(store,
+					       "SELECT id FROM tasks WHERE kind = ? AND object_id = ?"
+					       " AND state IN ('queued', 'running') AND (kind <> 'vm.restore'"
+					       "   OR json_extract(params, '$.to') = 'in-place') LIMIT 1",
+					       error);
+	int rc;
+
+	if (st == NULL)
+		return FALSE;
+	ics_stmt_bind_text(st, 1, kind);
+	ics_stmt_bind_text(st, 2, uuid);
+	rc = ics_stmt_step(st, error);
+	if (rc < 0)
+		return FALSE;
+	if (rc == SQLITE_ROW) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "%s of VM %s is queued or running (task %" G_GINT64_FORMAT "): %s",
+			    g_str_equal(kind, "vm.restore") ? "an in-place restore" : "a power operation",
+			    uuid, (gint64)sqlite3_column_int64(st, 0), why);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean ics_backup_repos_remove(IcsStore *store, const char *name, GError **error)
 {
 	g_autoptr(IcsStmt) st =

@@ -108,7 +108,7 @@ static gboolean resolve_pool(IcsManager *m, const char *name, const IcsBackupMan
 		const char *path = json_string_value(json_object_get(p, "path"));
 
 		if (name ? g_strcmp0(pname, name) == 0
-			 : (first && path && ics_path_within(first->source, path)))
+			 : (first && first->source && path && ics_path_within(first->source, path)))
 			found = p;
 	}
 	if (found == NULL && name == NULL && json_array_size(pools) == 1)
@@ -238,6 +238,42 @@ static gboolean plan_new_vm(IcsManager *m, const IcsPrincipal *p, Plan *pl, GErr
 	return TRUE;
 }
 
+/* Does another VM of the inventory have @path as a disk?  -1 on error. */
+static int shared_with(IcsStore *store, const char *uuid, const char *path, GError **error)
+{
+	g_autoptr(IcsStmt) st =
+		ics_store_stmt(store,
+			       "SELECT 1 FROM vms v, json_each(v.definition, '$.disks') d"
+			       " WHERE json_extract(d.value, '$.path') = ?1 AND v.uuid != ?2 LIMIT 1",
+			       error);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	ics_stmt_bind_text(st, 1, path);
+	ics_stmt_bind_text(st, 2, uuid);
+	rc = ics_stmt_step(st, error);
+	return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
+/* No other VM has disk @target (@path) of VM @uuid: writing over it would
+ * roll that VM back too. */
+static gboolean disk_not_shared(IcsManager *m, const char *uuid, const char *target,
+				const char *path, GError **error)
+{
+	int shared;
+
+	ics_store_read_begin(m->store);
+	shared = shared_with(m->store, uuid, path, error);
+	ics_store_read_end(m->store);
+	if (shared > 0)
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
+			    "disk %s is also a disk of another VM: writing over it would roll that "
+			    "VM back too; restore it to a new VM or a volume",
+			    target);
+	return shared == 0;
+}
+
 static gboolean plan_in_place(IcsManager *m, const IcsPrincipal *p, const char *uuid,
 			     gint64 vm_owner, Plan *pl, GError **error)
 {
@@ -267,6 +303,8 @@ static gboolean plan_in_place(IcsManager *m, const IcsPrincipal *p, const char *
 				    pl->current->name, d ? "writable " : "", t);
 			return FALSE;
 		}
+		if (!disk_not_shared(m, uuid, t, d->path, error))
+			return FALSE;
 		g_ptr_array_add(pl->dests, g_strdup(d->path));
 		g_ptr_array_add(pl->formats, g_strdup(d->format));
 	}
@@ -357,6 +395,16 @@ static gboolean plan(IcsManager *m, const IcsPrincipal *p, const char *uuid, gin
 			     backup_id, error);
 	if (pl->mf == NULL)
 		return FALSE;
+	/* a restore hands over the VM's data and definition: the caller backs
+	 * it up and reads it (on every VM when the VM is gone or has no owner) */
+	if (!ics_principal_can_on(p, "backup.run", vm_owner) ||
+	    !ics_principal_can_on(p, "vm.read", vm_owner)) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_PERMISSION,
+			    "a restore copies the VM's disks and definition: needs permissions "
+			    "backup.run and vm.read on it%s",
+			    vm_owner ? "" : " (a VM that is gone: on every VM)");
+		return FALSE;
+	}
 	if (!choose_disks(pl->mf, json_object_get(req, "disks"), pl, error))
 		return FALSE;
 	pl->dests = g_ptr_array_new_with_free_func(g_free);
@@ -504,33 +552,68 @@ static gboolean finish_new_vm(IcsManager *m, const Plan *pl, const json_t *param
 	return TRUE;
 }
 
-/* Rename each restored file over the VM's disk, the VM still stopped. */
-static gboolean finish_in_place(IcsManager *m, const Plan *pl, const char *uuid,
-				GPtrArray *tmps, json_t *out, GError **error)
+/* The VM as planned: still stopped, its disks still where they were when
+ * the restore began, nothing cancelled. */
+static gboolean still_as_planned(IcsTaskContext *ctx, IcsManager *m, const Plan *pl,
+				 const char *uuid, GError **error)
 {
 	g_autofree char *state = NULL, *host = NULL;
+	g_autoptr(IcsVmMeta) now = NULL;
 
-	if (!m->cluster->vm_status(m->cluster->self, uuid, &state, &host, error) ||
-	    g_strcmp0(state, "stopped") != 0) {
-		if (error && *error == NULL)
+	if (ics_task_cancelled(ctx)) {
+		ics_task_set_cancelled_error(error);
+		return FALSE;
+	}
+	if (!m->cluster->vm_status(m->cluster->self, uuid, &state, &host, error))
+		return FALSE;
+	if (g_strcmp0(state, "stopped") != 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT, "VM %s is %s now",
+			    pl->current->name, state);
+		return FALSE;
+	}
+	ics_store_read_begin(m->store);
+	now = ics_vm_inventory_meta(m->store, uuid, error);
+	ics_store_read_end(m->store);
+	if (now == NULL)
+		return FALSE;
+	for (guint i = 0; i < pl->targets->len; i++) {
+		const IcsVmDisk *d = current_disk(now, pl->targets->pdata[i]);
+
+		if (d == NULL || g_strcmp0(d->path, pl->dests->pdata[i]) != 0) {
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-				    "VM %s is %s now: its disks are left as they were",
-				    pl->current->name, state);
+				    "VM %s: disk %s changed during the restore",
+				    pl->current->name, (char *)pl->targets->pdata[i]);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Rename each restored file (@tmps) over the VM's disk, the VM still as
+ * planned. */
+static gboolean finish_in_place(IcsTaskContext *ctx, IcsManager *m, const Plan *pl,
+				const char *uuid, GPtrArray *tmps, json_t *out, GError **error)
+{
+	if (!still_as_planned(ctx, m, pl, uuid, error)) {
+		ics_error_prefix(error, "its disks are left as they were: ");
 		unlink_all(tmps);
 		return FALSE;
 	}
 	for (guint i = 0; i < tmps->len; i++) {
 		const char *dest = pl->dests->pdata[i];
 		g_autofree char *dir = g_path_get_dirname(dest);
+		guint done = i;
 
-		if (rename(tmps->pdata[i], dest) < 0 || !ics_fsync_dir(dir, error)) {
+		if (rename(tmps->pdata[i], dest) == 0)
+			done++;
+		if (done == i || !ics_fsync_dir(dir, error)) {
 			if (error && *error == NULL)
 				ics_error_set_errno(error, errno, "cannot put the restored disk %s "
 						    "in place",
 						    (char *)pl->targets->pdata[i]);
-			ics_error_prefix(error, "%u of %u disks of VM %s restored: ", i,
+			ics_error_prefix(error, "%u of %u disks of VM %s restored: ", done,
 					 tmps->len, pl->current->name);
-			g_ptr_array_remove_range(tmps, 0, i);
+			g_ptr_array_remove_range(tmps, 0, done);
 			unlink_all(tmps);
 			return FALSE;
 		}
@@ -561,7 +644,7 @@ static json_t *run_restore(IcsTaskContext *ctx, const json_t *params, GError **e
 	json_object_del(req, "new_uuid");
 	ics_task_progress(ctx, 0, "checking the request");
 	ics_store_read_begin(m->store);
-	p = ics_principal_of_user(
+	p = ics_principal_load(
 		m->store, json_integer_value(json_object_get(params, "user_id")), error);
 	if (p != NULL && !ics_vm_inventory_owner(m->store, uuid, &vm_owner, NULL))
 		vm_owner = 0;
@@ -600,7 +683,7 @@ static json_t *run_restore(IcsTaskContext *ctx, const json_t *params, GError **e
 		ok = finish_new_vm(m, &pl, params, p, out, error);
 		break;
 	case TO_IN_PLACE:
-		ok = finish_in_place(m, &pl, uuid, paths, out, error);
+		ok = finish_in_place(ctx, m, &pl, uuid, paths, out, error);
 		break;
 	case TO_VOLUME:
 	default:

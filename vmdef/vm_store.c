@@ -16,7 +16,9 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -151,83 +153,97 @@ GPtrArray *ics_vm_store_list(const char *pool_path, GError **error)
 	return g_steal_pointer(&out);
 }
 
-/* Remove @path: a file or a symbolic link (never followed), or, when
- * @dirs, a directory of such (one level). */
-static gboolean remove_entry(const char *path, gboolean dirs, GError **error)
+/* Remove entry @name of directory @parent (@where names it in messages): a
+ * file or a symbolic link (removed, never followed), or a directory with
+ * what it holds, at most @depth levels down.  Everything by descriptor:
+ * a directory swapped for a link meanwhile is not followed. */
+static gboolean remove_at(int parent, const char *name, const char *where, guint depth,
+			  GError **error)
 {
 	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int fd;
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? TRUE
-				       : (ics_error_set_errno(error, errno, "cannot read %s", path),
-					  FALSE);
-	if (S_ISDIR(st.st_mode) && dirs) {
-		g_autoptr(GError) err = NULL;
-		g_autoptr(GDir) d = g_dir_open(path, 0, &err);
-		const char *name;
-
-		if (d == NULL) {
-			g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "%s", err->message);
-			return FALSE;
-		}
-		while ((name = g_dir_read_name(d)) != NULL) {
-			g_autofree char *p = g_build_filename(path, name, NULL);
-
-			if (!remove_entry(p, FALSE, error))
-				return FALSE;
-		}
-		if (rmdir(path) == 0 || errno == ENOENT)
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
 			return TRUE;
-	} else if (unlink(path) == 0 || errno == ENOENT) {
-		return TRUE;
+		ics_error_set_errno(error, errno, "cannot read %s/%s", where, name);
+		return FALSE;
 	}
-	ics_error_set_errno(error, errno, "cannot remove %s", path);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+			return TRUE;
+		ics_error_set_errno(error, errno, "cannot remove %s/%s", where, name);
+		return FALSE;
+	}
+	if (depth == 0) {
+		g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+			    "cannot remove %s/%s: directories nested deeper than ICS makes them",
+			    where, name);
+		return FALSE;
+	}
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		ics_error_set_errno(error, errno, "cannot open %s/%s", where, name);
+		if (fd >= 0)
+			close(fd);
+		return FALSE;
+	}
+	{
+		g_autofree char *sub = g_build_filename(where, name, NULL);
+
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			if (!remove_at(dirfd(d), e->d_name, sub, depth - 1, error)) {
+				closedir(d);
+				return FALSE;
+			}
+		}
+	}
+	closedir(d);
+	if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return TRUE;
+	ics_error_set_errno(error, errno, "cannot remove %s/%s", where, name);
 	return FALSE;
 }
 
 gboolean ics_vm_store_delete(const char *pool_path, const char *uuid, GError **error)
 {
-	g_autofree char *dir = NULL;
-	g_autofree char *json = NULL;
-	g_autoptr(GDir) d = NULL;
-	g_autoptr(GError) err = NULL;
-	const char *name;
+	g_autofree char *dir = NULL, *json = NULL, *vms = NULL;
+	struct stat st;
+	gboolean ok;
+	int fd;
 
 	if (!check_uuid(uuid, error))
 		return FALSE;
 	dir = ics_vm_dir(pool_path, uuid);
 	json = g_build_filename(dir, VM_JSON, NULL);
-	d = g_dir_open(dir, 0, &err);
-	if (d == NULL) {
-		if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+	vms = g_path_get_dirname(dir);
+	fd = open(vms, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstatat(fd, uuid, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
 			g_set_error(error, ICS_ERROR, ICS_ERROR_NOT_FOUND,
 				    "vm %s is not defined on pool %s", uuid, pool_path);
 		else
-			g_set_error(error, ICS_ERROR, ICS_ERROR_IO, "vm %s: %s", uuid,
-				    err->message);
+			ics_error_set_errno(error, errno, "vm %s: cannot read %s", uuid, dir);
+		if (fd >= 0)
+			close(fd);
 		return FALSE;
 	}
-	if (unlink(json) < 0 && errno != ENOENT) {
+	/* vm.json first: a VM half removed is no longer listed */
+	if (S_ISDIR(st.st_mode) && unlink(json) < 0 && errno != ENOENT) {
 		ics_error_set_errno(error, errno, "vm %s: cannot remove %s", uuid, json);
+		close(fd);
 		return FALSE;
 	}
-	/* Files (vm.json, domain.xml, nvram.fd, temporaries) and directories
-	 * of files (checkpoints/, the backups' records: ics/backup.h). */
-	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree char *p = g_build_filename(dir, name, NULL);
-
-		if (!remove_entry(p, TRUE, error)) {
-			ics_error_prefix(error, "vm %s: ", uuid);
-			return FALSE;
-		}
-	}
-	if (rmdir(dir) < 0) {
-		ics_error_set_errno(error, errno, "vm %s: cannot remove %s", uuid, dir);
-		return FALSE;
-	}
-	{
-		g_autofree char *vms = g_path_get_dirname(dir);
-
-		return ics_fsync_dir(vms, error);
-	}
+	/* files (domain.xml, nvram.fd, temporaries) and directories of files
+	 * (checkpoints/, the backups' records: ics/backup.h); deeper ones are
+	 * not ICS's, removed all the same */
+	ok = remove_at(fd, uuid, vms, 8, error) && ics_fsync_dir(vms, error);
+	close(fd);
+	if (!ok)
+		ics_error_prefix(error, "vm %s: ", uuid);
+	return ok;
 }

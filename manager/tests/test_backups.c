@@ -522,6 +522,18 @@ static void test_restore_in_place(void **state)
 	assert_true(same_data(disk, then));
 	assert_string_equal(json_string_value(json_object_get(json_object_get(res, "vm"), "uuid")),
 			    uuid);
+	/* a disk another VM shares is not written over */
+	{
+		g_autofree char *sharer = g_strdup_printf(
+			"{\"definition\": {\"name\": \"sharer\", \"vcpus\": 1, \"memory_mib\": 128,"
+			" \"disks\": [{\"path\": \"%s\", \"format\": \"qcow2\"}]}}",
+			disk);
+		g_autoptr(TestResp) r =
+			test_http(c->t, "POST", "/api/v1/vms", c->t->admin_token, sharer);
+
+		assert_int_equal(r->status, 201);
+		assert_int_equal(restore(c, c->t->admin_token, uuid, id, body, NULL, NULL), 409);
+	}
 	/* no hidden file is left beside the disk */
 	{
 		g_autoptr(GDir) d = g_dir_open(c->tmp, 0, NULL);
@@ -602,6 +614,21 @@ static void test_restore_volume_and_access(void **state)
 		g_autoptr(TestResp) r = test_http(c->t, "GET", "/api/v1/vms?limit=100", alice, NULL);
 
 		assert_non_null(strstr(r->body->str, "alices-copy"));
+	}
+	/* a backup operator (backup.run and backup.read on every VM, vm.write
+	 * on its own) may not copy a VM it cannot read into one it owns */
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/roles", c->t->admin_token,
+				     "{\"name\": \"backup-ops\", \"permissions\":"
+				     " [\"backup.run\", \"backup.read\"]}"),
+			 201);
+	assert_int_equal(test_make_user(c->t, "carol", "[\"vm_manager\", \"backup-ops\"]"), 201);
+	{
+		g_autofree char *carol = test_login(c->t, "carol", TEST_PASSWORD);
+
+		assert_int_equal(restore(c, carol, uuid, id,
+					 "{\"repository\": \"nightly\", \"name\": \"carols\"}", NULL,
+					 NULL),
+				 403);
 	}
 	/* the VM is deleted: its backups stay, listed and restored by
 	 * administrators only */

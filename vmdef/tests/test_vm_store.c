@@ -188,8 +188,8 @@ static void test_list_and_delete(void **state)
 	g_clear_pointer(&list, g_ptr_array_unref);
 
 	/* what backups keep beside the definition goes with it: the
-	 * checkpoint records, a lock; a symbolic link is removed, its target
-	 * left alone */
+	 * checkpoint records, a lock, deeper directories; a symbolic link (to
+	 * a file or a directory) is removed, its target left alone */
 	{
 		g_autofree char *dir = ics_vm_dir(pool, TEST_UUID);
 		g_autofree char *cps = g_build_filename(dir, "checkpoints", NULL);
@@ -202,10 +202,20 @@ static void test_list_and_delete(void **state)
 		assert_true(g_file_set_contents(rec, "<domaincheckpoint/>", -1, NULL));
 		assert_true(g_file_set_contents(lock, "", -1, NULL));
 		assert_true(g_file_set_contents(outside, "keep", -1, NULL));
+		g_autofree char *nested = g_build_filename(cps, "a", "b", NULL);
+		g_autofree char *away = g_build_filename(pool, "away", NULL);
+		g_autofree char *away_file = g_build_filename(away, "kept", NULL);
+		g_autofree char *dirlink = g_build_filename(dir, "to-away", NULL);
+
 		assert_int_equal(symlink(outside, link), 0);
+		assert_int_equal(g_mkdir_with_parents(nested, 0700), 0);
+		assert_int_equal(g_mkdir(away, 0700), 0);
+		assert_true(g_file_set_contents(away_file, "keep", -1, NULL));
+		assert_int_equal(symlink(away, dirlink), 0);
 		assert_true(ics_vm_store_delete(pool, TEST_UUID, &err));
 		assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
 		assert_true(g_file_test(outside, G_FILE_TEST_IS_REGULAR));
+		assert_true(g_file_test(away_file, G_FILE_TEST_IS_REGULAR));
 	}
 	list = ics_vm_store_list(pool, NULL);
 	assert_int_equal(list->len, 1);

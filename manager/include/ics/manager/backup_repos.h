@@ -32,6 +32,12 @@ gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *rea
 /* CONFLICT when a vm.backup or vm.restore task of VM @uuid is queued or
  * running.  In the caller's read or transaction. */
 gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error);
+/* CONFLICT, saying @why, when a task of kind @kind ("vm.power", or
+ * "vm.restore": in place only) of VM @uuid is queued or running: a start
+ * while an in-place restore writes the VM's disks, and the reverse.  In
+ * the caller's read or transaction. */
+gboolean ics_backup_task_none(IcsStore *store, const char *kind, const char *uuid,
+			      const char *why, GError **error);
 /* Forget @name (the backups stay on disk); NOT_FOUND when unknown. */
 gboolean ics_backup_repos_remove(IcsStore *store, const char *name, GError **error);
 /* {"name", "path", "id", "created", "created_by"} of @name, or NOT_FOUND. */

@@ -21,7 +21,15 @@
  *   volume    one disk restored to <pool>/<name>, a volume.
  *
  * Every restore verifies the backup's checksums first and never writes
- * over a file that exists, except the VM's own disks in place.
+ * over a file that exists, except the VM's own disks in place -- and not
+ * those another VM also has as a disk.  A restore hands over the VM's
+ * data and definition: the caller needs backup.run and vm.read on the VM
+ * (on every VM when the VM is gone), checked again, with the caller's
+ * permissions as they are then (a disabled account restores nothing),
+ * when the task runs.  While an in-place restore is queued or running the
+ * VM is not started through the API, and it is not begun while a power
+ * operation of the VM is; right before the renames the VM's state and
+ * disk paths are read again.
  */
 #ifndef ICS_MANAGER_BACKUP_RESTORE_H
 #define ICS_MANAGER_BACKUP_RESTORE_H
