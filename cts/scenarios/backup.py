@@ -334,20 +334,28 @@ class VmRestoreDeleted(_Vm):
     timeout = 150
 
     def setup(self, ctx):
+        self.manager_ready(ctx)
+        storage.pool_ready(ctx)
+        self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name, disk_format="qcow2")
+        self.repository_ready(ctx)
+        return [QemuTracked(self.rid, self.uuid), storage.LeaseTracked(self.uuid),
+                manager.ProcessTracked(), storage.LeaseTracked(manager.LEASE)]
+
+    def manager_ready(self, ctx):
+        """The manager set up, and a client of its API logged in."""
         self.password = manager.setup_manager(ctx)
         self.api = manager.api(ctx.lab, manager.login(ctx, self.password), timeout=30,
                                connect_timeout=5)
-        storage.pool_ready(ctx)
-        self.rid, self.uuid, self.disk = define_vm(ctx, "cts-" + self.name, disk_format="qcow2")
-        tracked = [QemuTracked(self.rid, self.uuid), storage.LeaseTracked(self.uuid)]
+        self.restored = None
+
+    def repository_ready(self, ctx):
+        """An empty repository on the pool, registered as cts-mgr."""
         host_pool = ctx.lab.require_state()["pool"]["host_path"]
         self.host_repo = os.path.join(host_pool, "cts-mgr-backups")
         shutil.rmtree(self.host_repo, ignore_errors=True)
         os.makedirs(self.host_repo)
-        self.restored = None
         self.call("POST", "/api/v1/backup-repositories",
                   {"name": "cts-mgr", "path": POOL + "/cts-mgr-backups"})
-        return tracked + [manager.ProcessTracked(), storage.LeaseTracked(manager.LEASE)]
 
     def header(self):
         return read_header_qcow2(self.disk)
@@ -419,18 +427,22 @@ class VmRestoreDeleted(_Vm):
                          "restored_header": h, "runs_on": where})
 
     def cleanup(self, ctx):
-        if self.restored:
+        """Also after a setup that stopped half-way."""
+        api = getattr(self, "api", None)
+        if api and getattr(self, "restored", None):
             with contextlib.suppress(ScenarioFailed):
                 self.task(ctx, "POST", "/api/v1/vms/%s/stop?force=true" % self.restored)
             with contextlib.suppress(icsapi.ApiError, *icsapi.TRANSPORT_ERRORS):
-                self.api.call("DELETE", "/api/v1/vms/" + self.restored)
-        with contextlib.suppress(icsapi.ApiError, *icsapi.TRANSPORT_ERRORS):
-            self.api.call("DELETE", "/api/v1/backup-repositories/cts-mgr")
-        super().cleanup(ctx)
+                api.call("DELETE", "/api/v1/vms/" + self.restored)
+        if api:
+            with contextlib.suppress(icsapi.ApiError, *icsapi.TRANSPORT_ERRORS):
+                api.call("DELETE", "/api/v1/backup-repositories/cts-mgr")
+        if getattr(self, "rid", None):
+            super().cleanup(ctx)
         host_pool = ctx.lab.require_state()["pool"]["host_path"]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(host_pool, "cts-restored-vda.qcow2"))
-        shutil.rmtree(self.host_repo, ignore_errors=True)
+        shutil.rmtree(os.path.join(host_pool, "cts-mgr-backups"), ignore_errors=True)
         manager.remove_manager(ctx)
 
 
@@ -448,9 +460,7 @@ class ManagerCrashDuringBackup(VmRestoreDeleted):
     timeout = 240
 
     def setup(self, ctx):
-        self.password = manager.setup_manager(ctx)
-        self.api = manager.api(ctx.lab, manager.login(ctx, self.password), timeout=30,
-                               connect_timeout=5)
+        self.manager_ready(ctx)
         host_pool = ctx.lab.require_state()["pool"]["host_path"]
         # the scheduler looks every second (30 s by default)
         with open(os.path.join(host_pool, "cts-manager.conf"), "w") as f:
@@ -468,13 +478,8 @@ class ManagerCrashDuringBackup(VmRestoreDeleted):
         ctx.prefer(self.rid, "node3")
         ctx.crm(["crm_resource", "--resource", self.rid, "--meta", "--set-parameter",
                  "target-role", "--parameter-value", "Started"])
-        self.host_repo = os.path.join(host_pool, "cts-mgr-backups")
-        shutil.rmtree(self.host_repo, ignore_errors=True)
-        os.makedirs(self.host_repo)
-        self.restored = None
         ctx.wait(lambda: self.health(), 60, "the manager to answer with its new configuration")
-        self.call("POST", "/api/v1/backup-repositories",
-                  {"name": "cts-mgr", "path": POOL + "/cts-mgr-backups"})
+        self.repository_ready(ctx)
         self.call("POST", "/api/v1/backup-policies",
                   {"name": "cts-failover", "schedule": "@yearly", "repository": "cts-mgr",
                    "vms": ["cts-" + self.name]})
@@ -554,10 +559,11 @@ class ManagerCrashDuringBackup(VmRestoreDeleted):
             raise ScenarioFailed("left behind: %s" % self.partial())
 
     def cleanup(self, ctx):
-        with contextlib.suppress(icsapi.ApiError, *icsapi.TRANSPORT_ERRORS):
-            self.api.call("DELETE", "/api/v1/backup-policies/cts-failover")
+        if getattr(self, "api", None):
+            with contextlib.suppress(icsapi.ApiError, *icsapi.TRANSPORT_ERRORS):
+                self.api.call("DELETE", "/api/v1/backup-policies/cts-failover")
         ctx.crm(["cibadmin", "-D", "-o", "constraints", "-X",
-                 '<rsc_location id="cts-prefer-%s"/>' % self.rid], check=False)
+                 '<rsc_location id="cts-prefer-cts-%s"/>' % self.name], check=False)
         super().cleanup(ctx)
         host_pool = ctx.lab.require_state()["pool"]["host_path"]
         with contextlib.suppress(FileNotFoundError):

@@ -416,6 +416,23 @@ static char *backup_id(Ctx *c, const char *uuid)
 	return g_strdup(json_string_value(json_object_get(res, "id")));
 }
 
+/* VM db1 on pool "shared" (c->tmp), backed up into "nightly", then its
+ * disk changed: a copy of the disk as it was at the backup (g_free it). */
+static char *db1_backed_up_then_changed(Ctx *c, char **uuid, char **id)
+{
+	g_autofree char *disk = g_strdup_printf("%s/db1-disk.qcow2", c->tmp);
+	char *then = g_strdup_printf("%s/then.qcow2", c->tmp);
+	const char *argv[] = { "qemu-img", "convert", "-O", "qcow2", disk, then, NULL };
+
+	c->fake.pool_path = c->tmp;
+	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
+	*uuid = vm_with_disk(c, c->t->admin_token, "db1");
+	*id = backup_id(c, *uuid);
+	assert_true(ics_exec_simple(argv, 30000, NULL, NULL));
+	scribble(disk, 9);
+	return then;
+}
+
 /* To a new VM: the disk as it was at the backup, a new uuid, name, MAC
  * and lease, the caller's; the same name again, a file in the way and a
  * failed create leave nothing behind. */
@@ -428,17 +445,7 @@ static void test_restore_new_vm(void **state)
 	g_autoptr(json_t) res = NULL, res2 = NULL;
 	const char *new_uuid;
 
-	c->fake.pool_path = c->tmp;
-	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
-	uuid = vm_with_disk(c, c->t->admin_token, "db1");
-	id = backup_id(c, uuid);
-	then = g_strdup_printf("%s/then.qcow2", c->tmp);
-	{
-		const char *argv[] = { "qemu-img", "convert", "-O", "qcow2", disk, then, NULL };
-
-		assert_true(ics_exec_simple(argv, 30000, NULL, NULL));
-	}
-	scribble(disk, 9);
+	then = db1_backed_up_then_changed(c, &uuid, &id);
 	assert_false(same_data(disk, then));
 	assert_int_equal(restore(c, c->t->admin_token, uuid, id,
 				 "{\"repository\": \"nightly\", \"name\": \"db1-copy\"}", &st,
@@ -496,17 +503,7 @@ static void test_restore_in_place(void **state)
 	g_autoptr(json_t) res = NULL;
 	const char *body = "{\"repository\": \"nightly\", \"to\": \"in-place\"}";
 
-	c->fake.pool_path = c->tmp;
-	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
-	uuid = vm_with_disk(c, c->t->admin_token, "db1");
-	id = backup_id(c, uuid);
-	then = g_strdup_printf("%s/then.qcow2", c->tmp);
-	{
-		const char *argv[] = { "qemu-img", "convert", "-O", "qcow2", disk, then, NULL };
-
-		assert_true(ics_exec_simple(argv, 30000, NULL, NULL));
-	}
-	scribble(disk, 9);
+	then = db1_backed_up_then_changed(c, &uuid, &id);
 	/* running (the fake's default): refused, nothing written */
 	assert_int_equal(restore(c, c->t->admin_token, uuid, id, body, NULL, NULL), 409);
 	assert_false(same_data(disk, then));
