@@ -443,7 +443,7 @@ gboolean ics_backup_policy_delete(IcsStore *store, const char *name, GError **er
 	return TRUE;
 }
 
-/* Is @name in the JSON array text @list? */
+/* Is @name in @list (a JSON array of strings)? */
 static gboolean listed(const json_t *list, const char *name)
 {
 	size_t i;

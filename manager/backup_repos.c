@@ -105,59 +105,64 @@ gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *rea
 	return TRUE;
 }
 
-gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error)
+#define PENDING_SQL(filter)                                                                  \
+	"SELECT kind, id FROM tasks WHERE object_id = ?1 AND state IN ('queued', 'running')" \
+	" AND (" filter ") LIMIT 1"
+
+/* The first task that @sql (a PENDING_SQL: a static string, which the
+ * store's statement cache keeps) selects for VM @uuid, ?2 bound to @kind:
+ * 1 with its kind and id, 0 when none, -1 on error. */
+static int pending_task(IcsStore *store, const char *sql, const char *uuid, const char *kind,
+			char **found_kind, gint64 *id, GError **error)
 {
-	g_autoptr(IcsStmt) st = ics_store_stmt(store,
-					       "SELECT kind, id FROM tasks WHERE kind IN ('vm.backup', 'vm.restore')"
-					       " AND object_id = ? AND state IN ('queued', 'running')"
-					       " LIMIT 1",
-					       error);
+	g_autoptr(IcsStmt) st = ics_store_stmt(store, sql, error);
 	int rc;
 
 	if (st == NULL)
-		return FALSE;
+		return -1;
 	ics_stmt_bind_text(st, 1, uuid);
+	if (kind)
+		ics_stmt_bind_text(st, 2, kind);
 	rc = ics_stmt_step(st, error);
-	if (rc < 0)
-		return FALSE;
-	if (rc == SQLITE_ROW) {
+	if (rc != SQLITE_ROW)
+		return rc < 0 ? -1 : 0;
+	*found_kind = g_strdup(ics_stmt_text(st, 0));
+	*id = sqlite3_column_int64(st, 1);
+	return 1;
+}
+
+gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error)
+{
+	g_autofree char *kind = NULL;
+	gint64 id = 0;
+	int rc = pending_task(store, PENDING_SQL("kind IN ('vm.backup', 'vm.restore')"), uuid,
+			      NULL, &kind, &id, error);
+
+	if (rc > 0)
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
 			    "a %s of VM %s is queued or running already (task %" G_GINT64_FORMAT
 			    "): one backup or restore at a time",
-			    g_strcmp0((const char *)sqlite3_column_text(st, 0), "vm.restore") == 0
-				    ? "restore"
-				    : "backup",
-			    uuid, (gint64)sqlite3_column_int64(st, 1));
-		return FALSE;
-	}
-	return TRUE;
+			    g_str_equal(kind, "vm.restore") ? "restore" : "backup", uuid, id);
+	return rc == 0;
 }
 
 gboolean ics_backup_task_none(IcsStore *store, const char *kind, const char *uuid,
 			      const char *why, GError **error)
 {
-	g_autoptr(IcsStmt) st = ics_store_stmt(store,
-					       "SELECT id FROM tasks WHERE kind = ? AND object_id = ?"
-					       " AND state IN ('queued', 'running') AND (kind <> 'vm.restore'"
-					       "   OR json_extract(params, '$.to') = 'in-place') LIMIT 1",
-					       error);
-	int rc;
+	g_autofree char *found = NULL;
+	gint64 id = 0;
+	int rc = pending_task(store,
+			      PENDING_SQL("kind = ?2 AND (kind <> 'vm.restore'"
+					  " OR json_extract(params, '$.to') = 'in-place')"),
+			      uuid, kind, &found, &id, error);
 
-	if (st == NULL)
-		return FALSE;
-	ics_stmt_bind_text(st, 1, kind);
-	ics_stmt_bind_text(st, 2, uuid);
-	rc = ics_stmt_step(st, error);
-	if (rc < 0)
-		return FALSE;
-	if (rc == SQLITE_ROW) {
+	if (rc > 0)
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
 			    "%s of VM %s is queued or running (task %" G_GINT64_FORMAT "): %s",
-			    g_str_equal(kind, "vm.restore") ? "an in-place restore" : "a power operation",
-			    uuid, (gint64)sqlite3_column_int64(st, 0), why);
-		return FALSE;
-	}
-	return TRUE;
+			    g_str_equal(kind, "vm.restore") ? "an in-place restore"
+							    : "a power operation",
+			    uuid, id, why);
+	return rc == 0;
 }
 
 gboolean ics_backup_repos_remove(IcsStore *store, const char *name, GError **error)

@@ -192,6 +192,12 @@ static gboolean holds(const IcsPrincipal *p, const char *perm, const char *why, 
 	return FALSE;
 }
 
+/* The format disk @d of a backup is restored in: the one it had. */
+static const char *restored_format(const IcsBackupDisk *d)
+{
+	return g_strcmp0(d->source_format, "raw") == 0 ? "raw" : "qcow2";
+}
+
 /* A new file: CONFLICT when something is at @path. */
 static gboolean free_path(const char *path, const char *what, GError **error)
 {
@@ -225,8 +231,7 @@ static gboolean plan_new_vm(IcsManager *m, const IcsPrincipal *p, Plan *pl, GErr
 	}
 	for (guint i = 0; i < pl->targets->len; i++) {
 		const char *t = pl->targets->pdata[i];
-		const IcsBackupDisk *d = ics_backup_manifest_disk(pl->mf, t);
-		const char *fmt = g_strcmp0(d->source_format, "raw") == 0 ? "raw" : "qcow2";
+		const char *fmt = restored_format(ics_backup_manifest_disk(pl->mf, t));
 		g_autofree char *file = g_strdup_printf("%s-%s.%s", pl->name, t, fmt);
 		char *path = g_build_filename(pl->pool_path, file, NULL);
 
@@ -322,7 +327,6 @@ static gboolean plan_in_place(IcsManager *m, const IcsPrincipal *p, const char *
 
 static gboolean plan_volume(const IcsPrincipal *p, Plan *pl, GError **error)
 {
-	const IcsBackupDisk *d;
 	char *path;
 
 	if (!holds(p, "volume.write", "a restore to a volume creates one", error))
@@ -344,9 +348,8 @@ static gboolean plan_volume(const IcsPrincipal *p, Plan *pl, GError **error)
 	g_ptr_array_add(pl->dests, path);
 	if (!free_path(path, pl->name, error))
 		return FALSE;
-	d = ics_backup_manifest_disk(pl->mf, pl->targets->pdata[0]);
-	g_ptr_array_add(pl->formats,
-			g_strdup(g_strcmp0(d->source_format, "raw") == 0 ? "raw" : "qcow2"));
+	g_ptr_array_add(pl->formats, g_strdup(restored_format(
+					     ics_backup_manifest_disk(pl->mf, pl->targets->pdata[0]))));
 	return TRUE;
 }
 
@@ -372,6 +375,7 @@ static gboolean plan(IcsManager *m, const IcsPrincipal *p, const char *uuid, gin
 {
 	const char *to = json_string_value(json_object_get(req, "to"));
 	const char *pool = json_string_value(json_object_get(req, "pool"));
+	const char *repository = json_string_value(json_object_get(req, "repository"));
 
 	if (m->cluster == NULL || m->cluster->pools == NULL || m->cluster->vm_status == NULL) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
@@ -387,12 +391,10 @@ static gboolean plan(IcsManager *m, const IcsPrincipal *p, const char *uuid, gin
 			    pl->name ? "name" : "pool");
 		return FALSE;
 	}
-	pl->repo = ics_backup_repo_named(
-		m, json_string_value(json_object_get(req, "repository")), error);
+	pl->repo = ics_backup_repo_named(m, repository, error);
 	if (pl->repo == NULL)
 		return FALSE;
-	pl->mf = find_backup(pl->repo, json_string_value(json_object_get(req, "repository")), uuid,
-			     backup_id, error);
+	pl->mf = find_backup(pl->repo, repository, uuid, backup_id, error);
 	if (pl->mf == NULL)
 		return FALSE;
 	/* a restore hands over the VM's data and definition: the caller backs
@@ -444,21 +446,14 @@ json_t *ics_backup_restore_plan(IcsManager *m, const IcsPrincipal *p, const char
 
 /* ---- the task ------------------------------------------------------------ */
 
-typedef struct {
-	IcsTaskContext *ctx;
-	guint base, span; /* the part of the task's percent this phase covers */
-} Progress;
-
+/* Verifying the backup is the task's first 40%. */
 static void on_verify(const IcsBackupProgress *bp, gpointer data)
 {
-	Progress *pr = data;
 	g_autofree char *msg = g_strdup_printf(
 		"verifying the backup: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " MiB",
 		bp->done >> 20, bp->total >> 20);
 
-	ics_task_progress(pr->ctx,
-			  pr->base + (bp->total ? (guint)(bp->done * pr->span / bp->total) : 0),
-			  msg);
+	ics_task_progress(data, bp->total ? (guint)(bp->done * 40 / bp->total) : 0, msg);
 }
 
 /* The backed-up definition as the new VM: its name and uuid, MACs and
@@ -632,7 +627,6 @@ static json_t *run_restore(IcsTaskContext *ctx, const json_t *params, GError **e
 	g_autoptr(json_t) req = json_deep_copy(params);
 	g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
 	g_auto(Plan) pl = { 0 };
-	Progress pr = { ctx, 0, 40 };
 	gint64 vm_owner = 0;
 	g_autoptr(json_t) out = NULL;
 	json_t *disks, *not_restored;
@@ -651,7 +645,7 @@ static json_t *run_restore(IcsTaskContext *ctx, const json_t *params, GError **e
 	ics_store_read_end(m->store);
 	if (p == NULL || !plan(m, p, uuid, vm_owner, backup, req, &pl, error))
 		return NULL;
-	if (!ics_backup_verify(pl.repo, pl.mf, on_verify, &pr, error))
+	if (!ics_backup_verify(pl.repo, pl.mf, on_verify, ctx, error))
 		return NULL;
 	for (guint i = 0; i < pl.dests->len; i++) {
 		const char *dest = pl.dests->pdata[i];
