@@ -61,6 +61,12 @@ BackupStaging *backup_staging_begin(IcsBackupRepo *repo, const char *vm_uuid, GE
 gboolean backup_staging_commit(BackupStaging *s, IcsBackupManifest *m,
 			       IcsBackupProgressFn progress, gpointer data,
 			       const volatile gint *cancel, GError **error);
+/* Create the image of disk @d (@size bytes) in the staging directory --
+ * standalone, or backed by @parent's image of the disk -- and list it in
+ * @m; the new entry, or NULL. */
+IcsBackupDisk *backup_staging_add_disk(BackupStaging *s, IcsBackupManifest *m,
+				       const IcsVmDisk *d, guint64 size,
+				       const IcsBackupManifest *parent, GError **error);
 /* Remove the .partial directory (if not committed) and release the lock. */
 void backup_staging_end(BackupStaging *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BackupStaging, backup_staging_end)
@@ -110,6 +116,21 @@ void backup_checkpoint_undefine(virDomainCheckpointPtr cp, const char *name, GSt
 /* Names of the recorded checkpoints (and of those only marked broken),
  * sorted. */
 GPtrArray *backup_checkpoint_records(const char *vm_dir);
+
+/* A private qemu-storage-daemon with the images @blockdevs (json_t*,
+ * its --blockdev options) open, driven over QMP (qsd.c): block jobs on a
+ * stopped VM's disks. */
+typedef struct BackupQsd BackupQsd;
+BackupQsd *backup_qsd_start(GPtrArray *blockdevs, GError **error);
+/* Run QMP @command with @args (stolen; may be NULL): its "return" value,
+ * or NULL with IO and the daemon's reason, or TIMEOUT. */
+json_t *backup_qsd_execute(BackupQsd *q, const char *command, json_t *args, GError **error);
+/* The same, for a command whose answer does not matter. */
+gboolean backup_qsd_run(BackupQsd *q, const char *command, json_t *args, GError **error);
+/* Quit (the images are closed, their persistent bitmaps written), killed
+ * if it does not within 30 s, and reaped. */
+void backup_qsd_stop(BackupQsd *q);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BackupQsd, backup_qsd_stop)
 
 /* What decides between a full and an incremental backup (plan.c). */
 typedef struct {

@@ -75,7 +75,8 @@ gboolean backup_checkpoint_save(const char *vm_dir, const char *name, const char
 
 	if (text == NULL)
 		return FALSE;
-	if (g_mkdir_with_parents(dir, 0755) < 0) {
+	/* not its parent: a VM deleted meanwhile gets no directory again */
+	if (g_mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		ics_error_set_errno(error, errno, "cannot create %s", dir);
 		return FALSE;
 	}

@@ -175,12 +175,7 @@ static gboolean create_targets(virDomainPtr dom, const IcsVmMeta *vm, BackupStag
 	*total = 0;
 	for (guint i = 0; i < vm->disks->len; i++) {
 		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
-		g_autofree char *file = NULL;
-		g_autofree char *path = NULL;
-		g_autofree char *size = NULL;
-		g_autofree char *backing = NULL;
 		virDomainBlockInfo info;
-		IcsBackupDisk *bd;
 
 		if (!backup_disk_included(d))
 			continue;
@@ -189,32 +184,8 @@ static gboolean create_targets(virDomainPtr dom, const IcsVmMeta *vm, BackupStag
 				    "cannot read the size of disk %s: %s", d->target, last_error());
 			return FALSE;
 		}
-		file = g_strdup_printf("%s.qcow2", d->target);
-		path = g_build_filename(s->dir, file, NULL);
-		size = g_strdup_printf("%llu", info.capacity);
-		if (parent) {
-			const IcsBackupDisk *pd = ics_backup_manifest_disk(parent, d->target);
-
-			backing = g_strdup_printf("../%s/%s", parent->id, pd->file);
-		}
-		{
-			const char *full[] = { "qemu-img", "create", "-q", "-f", "qcow2",
-					       path, size, NULL };
-			const char *incr[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-b",
-					       backing, "-F", "qcow2", path, size, NULL };
-
-			if (!backup_qemu_img(backing ? incr : full, NULL, error)) {
-				ics_error_prefix(error, "disk %s: ", d->target);
-				return FALSE;
-			}
-		}
-		bd = g_new0(IcsBackupDisk, 1);
-		bd->target = g_strdup(d->target);
-		bd->source = g_strdup(d->path);
-		bd->source_format = g_strdup(d->format);
-		bd->virtual_size = info.capacity;
-		bd->file = g_steal_pointer(&file);
-		g_ptr_array_add(m->disks, bd);
+		if (backup_staging_add_disk(s, m, d, info.capacity, parent, error) == NULL)
+			return FALSE;
 		*total += info.capacity;
 	}
 	if (m->disks->len == 0) {

@@ -236,6 +236,41 @@ int backup_repo_vm_lock_mode(IcsBackupRepo *repo, const char *vm_uuid, gboolean 
 	return fd;
 }
 
+IcsBackupDisk *backup_staging_add_disk(BackupStaging *s, IcsBackupManifest *m, const IcsVmDisk *d,
+				       guint64 size, const IcsBackupManifest *parent,
+				       GError **error)
+{
+	g_autofree char *file = g_strdup_printf("%s.qcow2", d->target);
+	g_autofree char *path = g_build_filename(s->dir, file, NULL);
+	g_autofree char *vsize = g_strdup_printf("%" G_GUINT64_FORMAT, size);
+	g_autofree char *backing = NULL;
+	IcsBackupDisk *bd;
+
+	if (parent) {
+		const IcsBackupDisk *pd = ics_backup_manifest_disk(parent, d->target);
+
+		backing = g_strdup_printf("../%s/%s", parent->id, pd->file);
+	}
+	{
+		const char *full[] = { "qemu-img", "create", "-q", "-f", "qcow2", path, vsize, NULL };
+		const char *incr[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-b",
+				       backing,	   "-F",     "qcow2", path, vsize, NULL };
+
+		if (!backup_qemu_img(backing ? incr : full, NULL, error)) {
+			ics_error_prefix(error, "disk %s: ", d->target);
+			return NULL;
+		}
+	}
+	bd = g_new0(IcsBackupDisk, 1);
+	bd->target = g_strdup(d->target);
+	bd->source = g_strdup(d->path);
+	bd->source_format = g_strdup(d->format);
+	bd->virtual_size = size;
+	bd->file = g_steal_pointer(&file);
+	g_ptr_array_add(m->disks, bd);
+	return bd;
+}
+
 BackupStaging *backup_staging_begin(IcsBackupRepo *repo, const char *vm_uuid, GError **error)
 {
 	g_autoptr(BackupStaging) s = g_new0(BackupStaging, 1);

@@ -1,6 +1,7 @@
 /*
  * test_repository.c: a repository on a temporary directory with real
- * qemu-img images -- init/open, a stopped VM's backup, the catalogue
+ * qemu-img images -- init/open, a stopped VM's backups (full, and
+ * incremental from the bitmap the last one left in its image), the catalogue
  * (partial and foreign directories not listed), the writer's lock,
  * verify finding a damaged byte and a relinked chain, restore refusing to
  * overwrite, and a chain of 30 incrementals (made as the live path makes
@@ -148,7 +149,8 @@ static void test_stopped_backup_restore(void **state)
 		fail_msg("%s", err->message);
 	assert_false(m->incremental);
 	assert_string_equal(m->consistency, "stopped");
-	assert_non_null(strstr(m->full_reason, "stopped"));
+	assert_non_null(strstr(m->full_reason, "first backup"));
+	/* the VM has no directory on the pool: no record, so no checkpoint */
 	assert_null(m->checkpoint);
 	list = ics_backup_repo_list(f->repo, UUID, NULL, &err);
 	assert_int_equal(list->len, 1);
@@ -167,6 +169,93 @@ static void test_stopped_backup_restore(void **state)
 	g_clear_error(&err);
 	assert_false(ics_backup_restore_disk(f->repo, m, "vdz", "/tmp/x", "raw", FALSE, &err));
 	assert_true(g_error_matches(err, ICS_ERROR, ICS_ERROR_NOT_FOUND));
+}
+
+/* The bitmaps qemu-img lists in @image, space-separated. */
+static char *bitmaps_of(const char *image)
+{
+	const char *argv[] = { "qemu-img", "info", "--output=json", image, NULL };
+	g_autofree char *out = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(json_t) root = NULL;
+	GString *names = g_string_new(NULL);
+	json_t *data;
+	size_t i;
+	json_t *b;
+
+	if (!ics_exec_simple(argv, 60000, &out, &err))
+		fail_msg("%s", err->message);
+	root = json_loads(out, 0, NULL);
+	data = json_object_get(json_object_get(root, "format-specific"), "data");
+	json_array_foreach(json_object_get(data, "bitmaps"), i, b)
+		g_string_append_printf(names, "%s%s", names->len ? " " : "",
+				       json_string_value(json_object_get(b, "name")));
+	return g_string_free(names, FALSE);
+}
+
+/* A stopped VM on a pool is tracked as a running one: its backup adds a
+ * bitmap to the image and records the checkpoint; the next backup copies
+ * only what changed and restores identical to the disk; the older bitmap
+ * and record go; a bitmap removed by hand makes the next backup full,
+ * saying why. */
+static void test_stopped_incremental(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *vm_dir = ics_vm_dir(f->pool, UUID);
+	g_autofree char *cp_dir = ics_backup_checkpoint_dir(vm_dir);
+	g_autofree char *dest = g_build_filename(f->tmp, "restored.raw", NULL);
+	g_autofree char *bitmaps = NULL;
+	g_autofree char *record = NULL;
+	IcsBackupRunOptions opts = { .pool_path = f->pool };
+	g_autoptr(IcsBackupManifest) full = NULL;
+	g_autoptr(IcsBackupManifest) incr = NULL;
+	g_autoptr(IcsBackupManifest) again = NULL;
+
+	assert_int_equal(g_mkdir_with_parents(vm_dir, 0755), 0);
+	full = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+	if (full == NULL)
+		fail_msg("%s", err->message);
+	assert_false(full->incremental);
+	assert_non_null(full->checkpoint);
+	bitmaps = bitmaps_of(f->disk);
+	assert_string_equal(bitmaps, full->checkpoint);
+	record = g_strdup_printf("%s/%s.xml", cp_dir, full->checkpoint);
+	assert_true(g_file_test(record, G_FILE_TEST_IS_REGULAR));
+
+	qemu_io_write(f->disk, "qcow2", 0x22, 1048576, 65536);
+	incr = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+	if (incr == NULL)
+		fail_msg("%s", err->message);
+	assert_true(incr->incremental);
+	assert_null(incr->full_reason);
+	assert_string_equal(incr->parent, full->id);
+	/* the changed 64 KiB, not the 4 MiB disk */
+	assert_true(incr->bytes_written < 1048576);
+	g_free(bitmaps);
+	bitmaps = bitmaps_of(f->disk);
+	assert_string_equal(bitmaps, incr->checkpoint);
+	assert_false(g_file_test(record, G_FILE_TEST_EXISTS));
+	assert_true(ics_backup_verify(f->repo, incr, NULL, NULL, &err));
+	assert_true(ics_backup_restore_disk(f->repo, incr, "vda", dest, "raw", FALSE, &err));
+	{
+		const char *argv[] = { "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "raw",
+				       f->disk, dest, NULL };
+
+		run_ok(argv);
+	}
+
+	{
+		const char *argv[] = { "qemu-img", "bitmap", "--remove", f->disk,
+				       incr->checkpoint, NULL };
+
+		run_ok(argv);
+	}
+	again = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+	if (again == NULL)
+		fail_msg("%s", err->message);
+	assert_false(again->incremental);
+	assert_non_null(strstr(again->full_reason, "is not in the image"));
 }
 
 static void test_partial_and_lock(void **state)
@@ -673,6 +762,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_backup_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_incremental, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_of_30, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_repository, setup, teardown),

@@ -3,9 +3,10 @@
 The guest (cts/guest) rewrites the header of its qcow2 disk every second,
 so every backup has something new, and a restored disk tells by its header
 which moment it holds.  The scenario walks a chain through what used to
-break changed-block tracking -- a live migration, a clean stop and start, a
-crash of QEMU -- and checks after each which kind of backup ICS made and
-why, then restores a backup of the paused guest bit-identical to its disk.
+break changed-block tracking -- a live migration, a clean stop and start
+(with a backup of the stopped VM between them), a crash of QEMU -- and
+checks after each which kind of backup ICS made and why, then restores the
+stopped VM's and the paused guest's backups bit-identical to their disk.
 """
 
 import contextlib
@@ -29,8 +30,9 @@ REPO = POOL + "/cts-backups"
 class VmBackupChain(_Vm):
     name = "vm-backup-chain"
     description = ("ics-backup on a guest writing to its qcow2 disk: full, incremental, "
-                   "incremental after a live migration and after a stop/start, full (and why) "
-                   "after QEMU is killed, a restore bit-identical to the paused guest's disk")
+                   "incremental after a live migration, while stopped and after the start, "
+                   "full (and why) after QEMU is killed, restores bit-identical to the "
+                   "stopped and the paused guest's disk")
     timeout = 120
 
     def prepare_disk(self):
@@ -78,11 +80,12 @@ class VmBackupChain(_Vm):
             raise ScenarioFailed("the VM runs on %s" % where)
         return where[0]
 
-    def backup(self, ctx, label, node=None):
-        """A backup on the node that runs the VM: its JSON summary."""
-        node = node or self.node(ctx)
-        p = self.tool(ctx, ["run", REPO, "--vm", self.uuid, "--pool", POOL, "--json"],
-                      node=node)
+    def backup(self, ctx, label, node=None, stopped=False):
+        """A backup on the node that runs the VM (any node when it is
+        stopped): its JSON summary."""
+        node = node or (ctx.any_node() if stopped else self.node(ctx))
+        p = self.tool(ctx, ["run", REPO, "--vm", self.uuid, "--pool", POOL, "--json"] +
+                      (["--stopped"] if stopped else []), node=node)
         b = json.loads(p.stdout)
         b["label"] = label
         b["node"] = node
@@ -109,19 +112,25 @@ class VmBackupChain(_Vm):
         try:
             b = self.backup(ctx, "paused", node=node)
             self.expect(b, "incremental")
-            restored = REPO + "/restored-%s.raw" % b["id"]
-            self.tool(ctx, ["restore", REPO, b["id"], "--format", "raw", "--to", restored],
-                      node=node)
-            p = ctx.lab.node_run(node, ["qemu-img", "compare", "-U", "-f", "qcow2", "-F",
-                                        "raw", self.node_disk, restored],
-                                 check=False, timeout=120)
-            if p.returncode != 0:
-                raise ScenarioFailed("the restored disk differs from the paused guest's: %s"
-                                     % (p.stdout + p.stderr).strip()[-300:])
-            ctx.info["identical"] = p.stdout.strip()
+            restored = self.restored_identical(ctx, b, node, "the paused guest's")
         finally:
             self.virsh(ctx, node, "resume", self.uuid)
         return b, restored
+
+    def restored_identical(self, ctx, b, node, whose):
+        """Backup @b restored to raw on @node and compared with the disk,
+        which stands still meanwhile: the restored file's path on the nodes."""
+        restored = REPO + "/restored-%s.raw" % b["id"]
+        self.tool(ctx, ["restore", REPO, b["id"], "--format", "raw", "--to", restored],
+                  node=node)
+        p = ctx.lab.node_run(node, ["qemu-img", "compare", "-U", "-f", "qcow2", "-F",
+                                    "raw", self.node_disk, restored],
+                             check=False, timeout=120)
+        if p.returncode != 0:
+            raise ScenarioFailed("the restored disk differs from %s: %s"
+                                 % (whose, (p.stdout + p.stderr).strip()[-300:]))
+        ctx.info.setdefault("identical", []).append("%s: %s" % (b["label"], p.stdout.strip()))
+        return restored
 
     # ---- the walk ------------------------------------------------------------
     def fault(self, ctx):
@@ -154,16 +163,25 @@ class VmBackupChain(_Vm):
         self.expect(b3, "incremental")
         self.after_migration = h
 
-        # clean stop and start: the bitmap is stored in the image at stop
+        # clean stop and start: the bitmap is stored in the image at stop;
+        # the stopped VM's backup reads it (qemu-storage-daemon), adds the
+        # next checkpoint's, and restores identical to the still disk; the
+        # agent redefines that checkpoint at the start
         for role in ("Stopped", "Started"):
             ctx.crm(["crm_resource", "--resource", self.rid, "--meta", "--set-parameter",
                      "target-role", "--parameter-value", role])
             if role == "Stopped":
                 ctx.wait(lambda: ctx.sampler.where(self.rid) == [], 90, "the VM stopped")
+                bs = self.backup(ctx, "while stopped", stopped=True)
+                self.expect(bs, "incremental")
+                self.restored_identical(ctx, bs, bs["node"], "the stopped VM's")
         ctx.wait_started(self.rid, 90)
         h = self.wait_counting(ctx, 2, 60)
         b4 = self.backup(ctx, "after stop/start")
         self.expect(b4, "incremental")
+        if b4["parent"] != bs["id"]:
+            raise ScenarioFailed("the backup after the start has parent %s, not the stopped "
+                                 "VM's %s" % (b4["parent"], bs["id"]))
 
         # QEMU killed: the bitmap is marked in use, not trusted; the next is full
         node = self.node(ctx)
