@@ -30,6 +30,9 @@ static const IcsField repo_create_fields[] = {
 };
 static const IcsSchema repo_create_schema = { "backup repository", repo_create_fields };
 
+/* why a second backup or restore of a VM is refused */
+#define ONE_AT_A_TIME "one backup or restore at a time"
+
 static const IcsField backup_fields[] = {
 	{ "repository", ICS_FIELD_NAME, TRUE, 0, 0 },
 	{ "full", ICS_FIELD_BOOL, FALSE, 0, 0 },
@@ -195,7 +198,7 @@ static gboolean backup_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 		return FALSE;
 	if (!ics_api_vm_access(m, req, uuid, &owner, error) ||
 	    (repo = ics_backup_repos_get(m->store, name, error)) == NULL ||
-	    !ics_backup_none_pending(m->store, uuid, error)) {
+	    !ics_backup_none_pending(m->store, uuid, ONE_AT_A_TIME, error)) {
 		ics_store_rollback(m->store);
 		return FALSE;
 	}
@@ -231,7 +234,7 @@ static gboolean restore_backup(IcsManager *m, IcsRequest *req, IcsResponse *resp
 	}
 	if (!ics_store_begin(m->store, error))
 		return FALSE;
-	if (!ics_backup_none_pending(m->store, uuid, error) ||
+	if (!ics_backup_none_pending(m->store, uuid, ONE_AT_A_TIME, error) ||
 	    (g_strcmp0(json_string_value(json_object_get(params, "to")), "in-place") == 0 &&
 	     !ics_backup_task_none(m->store, "vm.power", uuid,
 				   "restore in place when the VM has settled", error))) {

@@ -213,10 +213,18 @@ static gboolean update_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GEr
 static gboolean delete_vm(IcsManager *m, IcsRequest *req, IcsResponse *resp, GError **error)
 {
 	const char *uuid;
+	gboolean idle;
 
-	if (!ics_api_vm_uuid(req, &uuid, error) ||
-	    !ics_vm_service_delete(m->vms, req->principal, uuid, ics_api_object_permission(req),
-				   error))
+	if (!ics_api_vm_uuid(req, &uuid, error))
+		return FALSE;
+	/* one queued now fails cleanly when it finds the VM gone; one running
+	 * would copy (or write) disks being deleted */
+	ics_store_read_begin(m->store);
+	idle = ics_backup_none_pending(m->store, uuid,
+				       "cancel it or delete the VM when it has ended", error);
+	ics_store_read_end(m->store);
+	if (!idle || !ics_vm_service_delete(m->vms, req->principal, uuid,
+					    ics_api_object_permission(req), error))
 		return FALSE;
 	resp->status = 204;
 	return TRUE;

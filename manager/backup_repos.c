@@ -131,7 +131,8 @@ static int pending_task(IcsStore *store, const char *sql, const char *uuid, cons
 	return 1;
 }
 
-gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error)
+gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, const char *why,
+				 GError **error)
 {
 	g_autofree char *kind = NULL;
 	gint64 id = 0;
@@ -140,9 +141,8 @@ gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **err
 
 	if (rc > 0)
 		g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
-			    "a %s of VM %s is queued or running already (task %" G_GINT64_FORMAT
-			    "): one backup or restore at a time",
-			    g_str_equal(kind, "vm.restore") ? "restore" : "backup", uuid, id);
+			    "a %s of VM %s is queued or running (task %" G_GINT64_FORMAT "): %s",
+			    g_str_equal(kind, "vm.restore") ? "restore" : "backup", uuid, id, why);
 	return rc == 0;
 }
 

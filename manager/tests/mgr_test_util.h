@@ -240,6 +240,8 @@ typedef struct {
 	gint defines, undefines, starts, stops, migrates;
 	gboolean fail_define;
 	IcsVmMeta *backup_vm;
+	/* While set, a backup waits (up to 30 s) before it copies. */
+	volatile gint hold_backups;
 	/* The path of pool "shared" (NULL: /srv/ics/pools/shared) and the state
 	 * vm_status answers (NULL: "running"). */
 	const char *pool_path;
@@ -435,6 +437,8 @@ static inline json_t *fake_backup(void *self, const char *uuid, IcsBackupRepo *r
 		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "fake cluster: no such VM");
 		return NULL;
 	}
+	for (int i = 0; i < 3000 && g_atomic_int_get(&f->hold_backups); i++)
+		g_usleep(10 * 1000);
 	m = ics_backup_run_stopped(repo, f->backup_vm, opts, error);
 	if (m == NULL)
 		return NULL;

@@ -333,6 +333,33 @@ static void test_concurrent_backups(void **state)
 	}
 }
 
+/* A VM whose backup is queued or running cannot be deleted (409, saying
+ * why): it would copy disks being deleted.  Once the backup has ended, it
+ * can. */
+static void test_delete_while_backup(void **state)
+{
+	Ctx *c = *state;
+	g_autofree char *path = g_strdup_printf("/api/v1/vms/%s/backups", c->vm_uuid);
+	g_autofree char *vm = g_strdup_printf("/api/v1/vms/%s", c->vm_uuid);
+	g_autoptr(TestResp) r = NULL;
+	g_autoptr(TestResp) del = NULL;
+	g_autofree char *st = NULL;
+
+	assert_int_equal(add_repo(c, c->t->admin_token, "nightly", c->repo_dir), 201);
+	g_atomic_int_set(&c->fake.hold_backups, 1);
+	r = test_http(c->t, "POST", path, c->t->admin_token, "{\"repository\": \"nightly\"}");
+	assert_int_equal(r->status, 202);
+	del = test_http(c->t, "DELETE", vm, c->t->admin_token, NULL);
+	assert_int_equal(del->status, 409);
+	assert_non_null(strstr(del->body->str, "a backup of VM"));
+	assert_non_null(strstr(del->body->str, "delete the VM when it has ended"));
+	g_atomic_int_set(&c->fake.hold_backups, 0);
+	st = test_wait_task(c->t, c->t->admin_token,
+			    json_integer_value(json_object_get(r->json, "id")));
+	assert_string_equal(st, "succeeded");
+	assert_int_equal(test_status(c->t, "DELETE", vm, c->t->admin_token, NULL), 204);
+}
+
 /* ---- restore ------------------------------------------------------------ */
 
 /* A VM whose definition names its disk on pool "shared" (c->tmp): the one
@@ -724,6 +751,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backup_and_catalogue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owned_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_backups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_while_backup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_new_vm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_volume_and_access, setup, teardown),

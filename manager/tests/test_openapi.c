@@ -574,7 +574,7 @@ static gboolean backups_idle(Ctx *c)
 	gboolean idle;
 
 	ics_store_read_begin(c->t->m->store);
-	idle = ics_backup_none_pending(c->t->m->store, FIXTURE_UUID, NULL);
+	idle = ics_backup_none_pending(c->t->m->store, FIXTURE_UUID, "", NULL);
 	ics_store_read_end(c->t->m->store);
 	return idle;
 }

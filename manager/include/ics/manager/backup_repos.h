@@ -29,9 +29,10 @@ gboolean ics_backup_repos_prepare(const char *path, const char *state_dir, char 
  * a write transaction. */
 gboolean ics_backup_repos_add(IcsStore *store, const char *name, const char *real,
 			      const char *id, const char *user, GError **error);
-/* CONFLICT when a vm.backup or vm.restore task of VM @uuid is queued or
- * running.  In the caller's read or transaction. */
-gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, GError **error);
+/* CONFLICT, saying @why, when a vm.backup or vm.restore task of VM @uuid
+ * is queued or running.  In the caller's read or transaction. */
+gboolean ics_backup_none_pending(IcsStore *store, const char *uuid, const char *why,
+				 GError **error);
 /* CONFLICT, saying @why, when a task of kind @kind ("vm.power", or
  * "vm.restore": in place only) of VM @uuid is queued or running: a start
  * while an in-place restore writes the VM's disks, and the reverse.  In
