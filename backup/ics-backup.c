@@ -35,7 +35,7 @@ static GOptionEntry entries[] = {
 	  "libvirt URI (run; default qemu:///system)", "URI" },
 	{ "full", 0, 0, G_OPTION_ARG_NONE, &opt_full, "A full backup even when an incremental is possible (run)", NULL },
 	{ "stopped", 0, 0, G_OPTION_ARG_NONE, &opt_stopped,
-	  "The VM is stopped and stays so: copy its disks (run)", NULL },
+	  "The VM is stopped and stays so: back up its disks (run)", NULL },
 	{ "no-quiesce", 0, 0, G_OPTION_ARG_NONE, &opt_no_quiesce,
 	  "Do not freeze the guest's file systems through its agent (run)", NULL },
 	{ "progress", 0, 0, G_OPTION_ARG_NONE, &opt_progress, "Progress lines on stderr", NULL },

@@ -355,6 +355,8 @@ static void print_policy(const json_t *p)
 		printf("%s%s\n", i ? "                " : "pools:          ", json_string_value(v));
 	json_array_foreach(json_object_get(p, "hosts"), i, v)
 		printf("%s%s\n", i ? "                " : "hosts:          ", json_string_value(v));
+	json_array_foreach(json_object_get(p, "tags"), i, v)
+		printf("%s%s\n", i ? "                " : "tags:           ", json_string_value(v));
 	printf("retention:      %s\n", ics_admin_str(p, "retention", "keep everything"));
 	printf("max concurrent: %" JSON_INTEGER_FORMAT "\n",
 	       json_integer_value(json_object_get(p, "max_concurrent")));
@@ -366,7 +368,8 @@ static void print_policy(const json_t *p)
 	       json_integer_value(json_object_get(p, "due")));
 }
 
-/* What a policy backs up, in a few words: "all", "3", "2, pools a,b". */
+/* What a policy backs up, in a few words: "all", "3", "2, pools a,b, tags
+ * prod". */
 static char *policy_selection(const json_t *p)
 {
 	GString *out = g_string_new(NULL);
@@ -376,8 +379,8 @@ static char *policy_selection(const json_t *p)
 		return g_string_free(g_string_append(out, "all"), FALSE);
 	if (n)
 		g_string_append_printf(out, "%zu", n);
-	for (guint k = 0; k < 2; k++) {
-		const char *field = k ? "hosts" : "pools";
+	for (guint k = 0; k < 3; k++) {
+		const char *field = (const char *[]){ "pools", "hosts", "tags" }[k];
 		g_autofree char *names = NULL;
 
 		if (json_array_size(json_object_get(p, field)) == 0)
@@ -488,7 +491,7 @@ static int cmd_policy_create(int argc, char **argv)
 	g_autoptr(IcsRest) rest = NULL;
 	g_autoptr(json_t) body = NULL, r = NULL;
 	g_autofree char *schedule = NULL, *repo = NULL, *retention = NULL, *window = NULL;
-	g_auto(GStrv) vms = NULL, pools = NULL, hosts = NULL;
+	g_auto(GStrv) vms = NULL, pools = NULL, hosts = NULL, tags = NULL;
 	gboolean all = FALSE, disabled = FALSE;
 	gint max = 0;
 	GOptionEntry extra[] = {
@@ -503,6 +506,8 @@ static int cmd_policy_create(int argc, char **argv)
 		  "The VMs on a pool when its time comes (repeatable)", "POOL" },
 		{ "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hosts,
 		  "The VMs running on a host when its time comes (repeatable)", "HOST" },
+		{ "tag", 0, 0, G_OPTION_ARG_STRING_ARRAY, &tags,
+		  "The VMs with a tag when its time comes (repeatable)", "TAG" },
 		{ "retention", 0, 0, G_OPTION_ARG_STRING, &retention,
 		  "What to keep after each backup: last=N,daily=N,weekly=N,monthly=N", "RULES" },
 		{ "max-concurrent", 0, 0, G_OPTION_ARG_INT, &max,
@@ -527,8 +532,8 @@ static int cmd_policy_create(int argc, char **argv)
 			 "repository", repo, "enabled", !disabled);
 	if (all)
 		json_object_set_new(body, "all_vms", json_true());
-	for (guint k = 0; k < 3; k++) {
-		char **names = k == 0 ? vms : k == 1 ? pools : hosts;
+	for (guint k = 0; k < 4; k++) {
+		char **names = (char **[]){ vms, pools, hosts, tags }[k];
 		json_t *list;
 
 		if (names == NULL)
@@ -536,7 +541,8 @@ static int cmd_policy_create(int argc, char **argv)
 		list = json_array();
 		for (guint i = 0; names[i]; i++)
 			json_array_append_new(list, json_string(names[i]));
-		json_object_set_new(body, k == 0 ? "vms" : k == 1 ? "pools" : "hosts", list);
+		json_object_set_new(body, (const char *[]){ "vms", "pools", "hosts", "tags" }[k],
+				    list);
 	}
 	if (retention)
 		json_object_set_new(body, "retention", json_string(retention));

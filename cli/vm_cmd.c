@@ -156,7 +156,7 @@ gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, IcsA
 	g_autofree char *name = NULL, *kernel = NULL, *initrd = NULL;
 	g_autofree char *cmdline = NULL, *virt_type = NULL, *crash = NULL, *uuid = NULL;
 	g_autofree char *from_json = NULL;
-	g_auto(GStrv) disks = NULL;
+	g_auto(GStrv) disks = NULL, tags = NULL;
 	gint vcpus = -1;
 	gint64 memory = -1;
 	gboolean start = FALSE, unsafe = FALSE, safe = FALSE;
@@ -181,6 +181,8 @@ gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, IcsA
 		  "ha, restart, poweroff or none", "POLICY" },
 		{ "uuid", 0, 0, G_OPTION_ARG_STRING, &uuid, "The VM's uuid (default: a new one)",
 		  "UUID" },
+		{ "tag", 0, 0, G_OPTION_ARG_STRING_ARRAY, &tags,
+		  "A tag, by which backup policies select VMs (repeatable)", "TAG" },
 		{ "owner", 0, 0, G_OPTION_ARG_STRING, &args->owner,
 		  "Its owner in the manager (default: you)", "USER" },
 		{ "from-json", 0, 0, G_OPTION_ARG_FILENAME, &from_json,
@@ -257,6 +259,13 @@ gboolean ics_admin_parse_define(int argc, char **argv, IcsAdminDefine *req, IcsA
 				return FALSE;
 			json_array_append_new(arr, d);
 		}
+	}
+	if (tags) {
+		json_t *arr = json_array();
+
+		for (guint i = 0; tags[i]; i++)
+			json_array_append_new(arr, json_string(tags[i]));
+		json_object_set_new(def, "tags", arr);
 	}
 	req->definition = g_steal_pointer(&def);
 	if (pool_abs)

@@ -4,9 +4,10 @@
  *
  * The scheduler works in two steps, both in the database.  When a
  * policy's next schedule time (after last_fired_us) has come, its VMs are
- * marked due (backup_policy_due) -- every VM, or those it lists, those on
- * its pools and those running on its hosts at that moment (the cluster
- * adapter's snapshot: no I/O) -- and last_fired_us moves to the newest
+ * marked due (backup_policy_due) -- every VM, or those it lists, those
+ * whose definition has one of its tags, those on its pools and those
+ * running on its hosts at that moment (the cluster adapter's snapshot: no
+ * I/O) -- and last_fired_us moves to the newest
  * time that has come: a manager down for three days runs a daily policy
  * once when it is back, not three times.  Then each due VM gets a backup
  * task when it has none queued or running and fewer than max_concurrent
@@ -55,6 +56,7 @@ static const IcsField create_fields[] = {
 	{ "all_vms", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ "pools", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "hosts", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
+	{ "tags", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "retention", ICS_FIELD_STRING, FALSE, 0, 256 },
 	{ "max_concurrent", ICS_FIELD_INT, FALSE, 1, MAX_CONCURRENT },
 	{ "window", ICS_FIELD_STRING, FALSE, 0, 11 },
@@ -69,6 +71,7 @@ static const IcsField update_fields[] = {
 	{ "all_vms", ICS_FIELD_BOOL, FALSE, 0, 0 },
 	{ "pools", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "hosts", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
+	{ "tags", ICS_FIELD_NAME_ARRAY, FALSE, 0, 0 },
 	{ "retention", ICS_FIELD_STRING, FALSE, 0, 256 },
 	{ "max_concurrent", ICS_FIELD_INT, FALSE, 1, MAX_CONCURRENT },
 	{ "window", ICS_FIELD_STRING, FALSE, 0, 11 },
@@ -81,7 +84,7 @@ const IcsSchema ics_schema_backup_policy_update = { "backup policy update", upda
 	"name, schedule, repository, vms, all_vms, retention, max_concurrent, enabled,"      \
 	" last_fired_us, created_by, created_us,"                                            \
 	" (SELECT count(*) FROM backup_policy_due d WHERE d.policy = p.name), backup_window,"   \
-	" pools, hosts"
+	" pools, hosts, tags"
 
 /* "HH:MM-HH:MM" (UTC; the end may be before the start: across midnight)
  * into minutes of the day. */
@@ -133,13 +136,15 @@ static json_t *row_json(IcsStmt *st)
 	json_t *vms = json_loads(ics_stmt_text(st, 3), 0, NULL);
 	json_t *pools = json_loads(ics_stmt_text(st, 13), 0, NULL);
 	json_t *hosts = json_loads(ics_stmt_text(st, 14), 0, NULL);
+	json_t *tags = json_loads(ics_stmt_text(st, 15), 0, NULL);
 
-	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:s?, s:i, s:s?, s:b, s:s?, s:s?, s:I,"
-			 " s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:o, s:s?, s:i, s:s?, s:b, s:s?, s:s?,"
+			 " s:I, s:s, s:s}",
 			 "name", ics_stmt_text(st, 0), "schedule", schedule, "repository",
 			 ics_stmt_text(st, 2), "vms", vms ? vms : json_array(), "all_vms",
 			 sqlite3_column_int(st, 4), "pools", pools ? pools : json_array(), "hosts",
-			 hosts ? hosts : json_array(), "retention", ics_stmt_text(st, 5),
+			 hosts ? hosts : json_array(), "tags", tags ? tags : json_array(),
+			 "retention", ics_stmt_text(st, 5),
 			 "max_concurrent", sqlite3_column_int(st, 6), "window", ics_stmt_text(st, 12),
 			 "enabled",
 			 sqlite3_column_int(st, 7), "last_run", last, "next_run", nxt, "due",
@@ -266,15 +271,15 @@ static char *array_text(const json_t *a)
 
 /* all_vms, or at least one of the lists -- not both. */
 static gboolean selection_check(gboolean all, const char *vms, const char *pools,
-				const char *hosts, GError **error)
+				const char *hosts, const char *tags, GError **error)
 {
 	gboolean some = strcmp(vms, "[]") != 0 || strcmp(pools, "[]") != 0 ||
-			strcmp(hosts, "[]") != 0;
+			strcmp(hosts, "[]") != 0 || strcmp(tags, "[]") != 0;
 
 	if (all != some)
 		return TRUE;
 	return ics_error_invalid(error, "give either \"all_vms\": true or what to back up: "
-					"\"vms\", \"pools\", \"hosts\" (lists)");
+					"\"vms\", \"pools\", \"hosts\", \"tags\" (lists)");
 }
 
 json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char *by,
@@ -287,6 +292,7 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 	g_autofree char *vms = NULL;
 	g_autofree char *pools = array_text(json_object_get(body, "pools"));
 	g_autofree char *hosts = array_text(json_object_get(body, "hosts"));
+	g_autofree char *tags = array_text(json_object_get(body, "tags"));
 	g_autoptr(json_t) r = NULL;
 	g_autoptr(GError) err = NULL;
 	g_autoptr(IcsStmt) st = NULL;
@@ -294,7 +300,7 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 
 	g_assert(ics_store_locked(store));
 	if (!check_fields(store, body, &vms, error) ||
-	    !selection_check(all, vms ? vms : "[]", pools, hosts, error))
+	    !selection_check(all, vms ? vms : "[]", pools, hosts, tags, error))
 		return NULL;
 	r = ics_backup_repos_get(store, repo, &err);
 	if (r == NULL) {
@@ -305,7 +311,7 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 	st = ics_store_stmt(store,
 			    "INSERT INTO backup_policies (name, schedule, repository, vms, all_vms,"
 			    " retention, max_concurrent, enabled, created_by, created_us, backup_window,"
-			    " pools, hosts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    " pools, hosts, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    error);
 	if (st == NULL)
 		return NULL;
@@ -326,6 +332,7 @@ json_t *ics_backup_policy_create(IcsStore *store, const json_t *body, const char
 	}
 	ics_stmt_bind_text(st, 12, pools);
 	ics_stmt_bind_text(st, 13, hosts);
+	ics_stmt_bind_text(st, 14, tags);
 	if (!ics_stmt_run(st, &err)) {
 		if (g_error_matches(err, ICS_ERROR, ICS_ERROR_CONFLICT))
 			g_set_error(error, ICS_ERROR, ICS_ERROR_CONFLICT,
@@ -341,7 +348,7 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 				 GError **error)
 {
 	g_autoptr(json_t) cur = ics_backup_policy_get(store, name, error);
-	g_autofree char *vms = NULL, *pools = NULL, *hosts = NULL;
+	g_autofree char *vms = NULL, *pools = NULL, *hosts = NULL, *tags = NULL;
 	g_autoptr(IcsStmt) st = NULL;
 	json_t *v;
 	const char *retention;
@@ -357,14 +364,17 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 		vms = json_dumps(json_object_get(cur, "vms"), JSON_COMPACT);
 	pools = array_text(json_object_get(body, "pools") ?: json_object_get(cur, "pools"));
 	hosts = array_text(json_object_get(body, "hosts") ?: json_object_get(cur, "hosts"));
+	tags = array_text(json_object_get(body, "tags") ?: json_object_get(cur, "tags"));
 	/* "all_vms": true alone replaces the lists */
 	if (all && json_object_get(body, "all_vms") && !json_object_get(body, "vms") &&
-	    !json_object_get(body, "pools") && !json_object_get(body, "hosts")) {
+	    !json_object_get(body, "pools") && !json_object_get(body, "hosts") &&
+	    !json_object_get(body, "tags")) {
 		g_free(vms), vms = g_strdup("[]");
 		g_free(pools), pools = g_strdup("[]");
 		g_free(hosts), hosts = g_strdup("[]");
+		g_free(tags), tags = g_strdup("[]");
 	}
-	if (!selection_check(all, vms, pools, hosts, error))
+	if (!selection_check(all, vms, pools, hosts, tags, error))
 		return NULL;
 	v = json_object_get(body, "retention");
 	retention = v ? json_string_value(v) : json_string_value(json_object_get(cur, "retention"));
@@ -373,7 +383,7 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 	st = ics_store_stmt(store,
 			    "UPDATE backup_policies SET schedule = ?1, vms = ?2, all_vms = ?3,"
 			    " retention = ?4, max_concurrent = ?5, enabled = ?6, backup_window = ?9,"
-			    " pools = ?10, hosts = ?11,"
+			    " pools = ?10, hosts = ?11, tags = ?12,"
 			    " last_fired_us = CASE WHEN (?6 AND NOT enabled) OR schedule <> ?1"
 			    "   THEN ?8 ELSE last_fired_us END WHERE name = ?7",
 			    error);
@@ -401,17 +411,18 @@ json_t *ics_backup_policy_update(IcsStore *store, const char *name, const json_t
 	ics_stmt_bind_text(st, 7, name);
 	ics_stmt_bind_text(st, 10, pools);
 	ics_stmt_bind_text(st, 11, hosts);
+	ics_stmt_bind_text(st, 12, tags);
 	if (!ics_stmt_run(st, error))
 		return NULL;
 	/* VMs no longer in the policy are no longer due (a backup already
-	 * queued for one runs); those a pool or a host selected stay due
+	 * queued for one runs); those a pool, a host or a tag selected stay due
 	 * while the policy selects by either */
 	{
 		g_autoptr(IcsStmt) drop = ics_store_stmt(
 			store,
 			"DELETE FROM backup_policy_due WHERE policy = ?1 AND task_id IS NULL"
 			" AND NOT EXISTS (SELECT 1 FROM backup_policies p WHERE p.name = ?1"
-			"   AND (p.all_vms OR p.pools <> '[]' OR p.hosts <> '[]'"
+			"   AND (p.all_vms OR p.pools <> '[]' OR p.hosts <> '[]' OR p.tags <> '[]'"
 			"     OR vm_uuid IN (SELECT value FROM json_each(p.vms))))",
 			error);
 
@@ -520,15 +531,17 @@ static gboolean due_by_placement(IcsManager *m, const char *name, const json_t *
 	return ok && rc >= 0;
 }
 
-/* Mark the VMs of policy @name due at @when: every VM, or its list and
- * those on its pools and hosts now. */
+/* Mark the VMs of policy @name due at @when: every VM, or its list, those
+ * with one of its tags and those on its pools and hosts now. */
 static gboolean make_due(IcsManager *m, const char *name, gint64 when, GError **error)
 {
 	g_autoptr(IcsStmt) st = ics_store_stmt(
 		m->store,
 		"INSERT OR IGNORE INTO backup_policy_due (policy, vm_uuid, due_us)"
 		" SELECT p.name, v.uuid, ?2 FROM backup_policies p, vms v WHERE p.name = ?1"
-		" AND (p.all_vms OR v.uuid IN (SELECT value FROM json_each(p.vms)))",
+		" AND (p.all_vms OR v.uuid IN (SELECT value FROM json_each(p.vms))"
+		"   OR EXISTS (SELECT 1 FROM json_each(v.definition, '$.tags') t"
+		"     WHERE t.value IN (SELECT value FROM json_each(p.tags))))",
 		error);
 	g_autoptr(IcsStmt) sel = ics_store_stmt(
 		m->store, "SELECT pools, hosts FROM backup_policies WHERE name = ?1", error);

@@ -256,6 +256,10 @@ const char *const ics_store_migrations[] = {
 	 * those hosts, when the policy's time comes. */
 	"ALTER TABLE backup_policies ADD COLUMN pools TEXT NOT NULL DEFAULT '[]';"
 	"ALTER TABLE backup_policies ADD COLUMN hosts TEXT NOT NULL DEFAULT '[]';",
+
+	/* 12: ... and by tag (a JSON array of names): the VMs whose
+	 * definition has one of them when the policy's time comes. */
+	"ALTER TABLE backup_policies ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';",
 };
 
 const guint ics_store_n_migrations = G_N_ELEMENTS(ics_store_migrations);

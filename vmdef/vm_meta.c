@@ -397,6 +397,7 @@ void ics_vm_meta_free(IcsVmMeta *m)
 		return;
 	g_free(m->uuid);
 	g_free(m->name);
+	g_strfreev(m->tags);
 	g_free(m->virt_type);
 	g_free(m->arch);
 	g_free(m->machine);
@@ -422,7 +423,8 @@ void ics_vm_meta_free(IcsVmMeta *m)
 
 /* ---- parsing ----------------------------------------------------------- */
 
-static const char *const top_keys[] = { "format",	"uuid",	     "name",	       "vcpus",
+static const char *const top_keys[] = { "format",	"uuid",	     "name",	       "tags",
+					"vcpus",
 					"memory_mib",	"virt_type", "arch",	       "machine",
 					"firmware",	"boot",	     "kernel",	       "disks",
 					"cdrom",	"nics",	     "serial_console", "watchdog",
@@ -466,6 +468,32 @@ static gboolean parse_kernel(Ctx *c, IcsVmMeta *m, const json_t *k)
 		return FALSE;
 	if (m->kernel_cmdline && strlen(m->kernel_cmdline) > 2048)
 		return reject(c, "kernel.cmdline is longer than 2048 bytes");
+	return TRUE;
+}
+
+static gboolean parse_tags(Ctx *c, IcsVmMeta *m, const json_t *t)
+{
+	size_t i;
+	json_t *v;
+
+	if (json_array_size(t) > ICS_VM_MAX_TAGS)
+		return reject(c, "tags lists %zu tags, at most %d are supported",
+			      json_array_size(t), ICS_VM_MAX_TAGS);
+	if (json_array_size(t) == 0)
+		return TRUE;
+	m->tags = g_new0(char *, json_array_size(t) + 1);
+	json_array_foreach(t, i, v)
+	{
+		if (!json_is_string(v))
+			return reject(c, "tags[%zu] must be a string, not %s", i, ics_json_type_name(v));
+		if (!valid_name(json_string_value(v)))
+			return reject(c, "tags[%zu] \"%s\" must match [A-Za-z0-9][A-Za-z0-9._-]{0,62}",
+				      i, json_string_value(v));
+		if (g_strv_contains((const char *const *)m->tags, json_string_value(v)))
+			return reject(c, "tags[%zu] \"%s\" is listed twice", i,
+				      json_string_value(v));
+		m->tags[i] = g_strdup(json_string_value(v));
+	}
 	return TRUE;
 }
 
@@ -731,6 +759,9 @@ static gboolean parse_all(Ctx *c, IcsVmMeta *m, const json_t *root)
 		return FALSE;
 	if (!valid_name(m->name))
 		return reject(c, "name \"%s\" must match [A-Za-z0-9][A-Za-z0-9._-]{0,62}", m->name);
+	v = member(c, root, "", "tags", JSON_ARRAY, FALSE, &ok);
+	if (!ok || (v && !parse_tags(c, m, v)))
+		return FALSE;
 
 	if (!get_int(c, root, "", "vcpus", TRUE, 0, ICS_VM_MIN_VCPUS, ICS_VM_MAX_VCPUS, &num))
 		return FALSE;
@@ -895,6 +926,13 @@ json_t *ics_vm_meta_to_json(const IcsVmMeta *m)
 	json_object_set_new(o, "format", json_integer(m->format ? m->format : ICS_VM_FORMAT));
 	set_str(o, "uuid", m->uuid);
 	set_str(o, "name", m->name);
+	if (m->tags) {
+		json_t *t = json_array();
+
+		for (char **s = m->tags; *s; s++)
+			json_array_append_new(t, json_string(*s));
+		json_object_set_new(o, "tags", t);
+	}
 	json_object_set_new(o, "vcpus", json_integer(m->vcpus));
 	json_object_set_new(o, "memory_mib", json_integer((json_int_t)m->memory_mib));
 	set_str(o, "virt_type", m->virt_type);

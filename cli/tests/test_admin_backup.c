@@ -113,7 +113,7 @@ static void test_backup_commands(void **state)
 			 0);
 	assert_int_equal(cli_run(&r, NULL, "backup", "run", "db1", "--repository", "nightly", NULL),
 			 0);
-	assert_non_null(strstr(r.out, ": full (the VM is stopped"));
+	assert_non_null(strstr(r.out, ": full (the first backup"));
 	assert_int_equal(cli_run(&r, NULL, "backup", "run", "db1", NULL), 2);
 	assert_non_null(strstr(r.err, "--repository"));
 	assert_int_equal(cli_run(&r, NULL, "backup", "run", "nope", "--repository", "nightly",
@@ -219,6 +219,14 @@ static void test_policy_commands(void **state)
 				 "@daily", "--repository", "nightly", "--pool", "nope", NULL),
 			 2);
 	assert_non_null(strstr(r.err, "no pool nope"));
+	/* by tag */
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "create", "p5", "--schedule",
+				 "@daily", "--repository", "nightly", "--tag", "prod", NULL),
+			 0);
+	assert_non_null(strstr(r.out, "tags:           prod"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "list", NULL), 0);
+	assert_non_null(strstr(r.out, "tags prod"));
+	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "delete", "p5", NULL), 0);
 	assert_int_equal(cli_run(&r, NULL, "backup", "policy", "list", NULL), 0);
 	assert_non_null(strstr(r.out, "NEXT RUN"));
 	assert_non_null(strstr(r.out, "last=3,weekly=4"));

@@ -70,7 +70,8 @@ static void test_full(void **state)
 			  "data.img,readonly", "--kernel", "/srv/ics/pools/shared/guest/vmlinux",
 			  "--initrd", "/srv/ics/pools/shared/guest/initrd.img", "--cmdline",
 			  "console=ttyS0", "--virt-type", "qemu", "--crash-policy", "restart",
-			  "--uuid", UUID, "--start", "--migration-unsafe", "--json", NULL));
+			  "--uuid", UUID, "--tag", "prod", "--tag", "eu", "--start",
+			  "--migration-unsafe", "--json", NULL));
 	assert_true(json);
 	assert_true(req.start);
 	assert_int_equal(req.migration_unsafe, ICS_ADMIN_UNSAFE_YES);
@@ -84,6 +85,8 @@ static void test_full(void **state)
 	assert_int_equal(m->memory_mib, 256);
 	assert_string_equal(m->virt_type, "qemu");
 	assert_int_equal(m->crash_policy, ICS_VM_CRASH_RESTART);
+	assert_int_equal(g_strv_length(m->tags), 2);
+	assert_string_equal(m->tags[1], "eu");
 	assert_string_equal(m->kernel_path, "/srv/ics/pools/shared/guest/vmlinux");
 	assert_string_equal(m->kernel_initrd, "/srv/ics/pools/shared/guest/initrd.img");
 	assert_string_equal(m->kernel_cmdline, "console=ttyS0");

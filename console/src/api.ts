@@ -65,7 +65,7 @@ export interface Backup {
 }
 export interface RestoreRequest { repository: string; to: "new-vm" | "in-place" | "volume"; name?: string; pool?: string; disks?: string[] }
 export interface BackupPolicy {
-  name: string; schedule: string; repository: string; vms: string[]; all_vms: boolean; pools: string[]; hosts: string[]; retention: string | null;
+  name: string; schedule: string; repository: string; vms: string[]; all_vms: boolean; pools: string[]; hosts: string[]; tags: string[]; retention: string | null;
   max_concurrent: number; window: string | null; enabled: boolean; last_run: string | null; next_run: string | null; due: number; created: string; created_by: string;
 }
 export interface SystemBackup { name: string; created: string; ics_version: string; schema_version: number; bytes: number }
@@ -146,6 +146,7 @@ export const api = {
   vms: () => all<VmSummary>("/api/v1/vms"),
   vm: (uuid: string) => request<Vm>("GET", `/api/v1/vms/${enc(uuid)}`),
   createVm: (definition: Record<string, unknown>) => request<Vm>("POST", "/api/v1/vms", { definition }),
+  updateVm: (uuid: string, definition: Record<string, unknown>) => request<Vm>("PUT", `/api/v1/vms/${enc(uuid)}`, { definition }),
   deleteVm: (uuid: string) => request<void>("DELETE", `/api/v1/vms/${enc(uuid)}`),
   startVm: (uuid: string) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/start`),
   stopVm: (uuid: string, force: boolean) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/stop${force ? "?force=true" : ""}`),
@@ -175,7 +176,7 @@ export const api = {
   backupVm: (uuid: string, repository: string, full: boolean) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/backups`, { repository, full }),
   restoreBackup: (uuid: string, id: string, body: RestoreRequest) => request<Task>("POST", `/api/v1/vms/${enc(uuid)}/backups/${enc(id)}/restore`, body),
   backupPolicies: () => request<BackupPolicy[]>("GET", "/api/v1/backup-policies"),
-  createBackupPolicy: (p: { name: string; schedule: string; repository: string; vms?: string[]; all_vms?: boolean; pools?: string[]; hosts?: string[]; retention?: string; max_concurrent?: number; window?: string }) =>
+  createBackupPolicy: (p: { name: string; schedule: string; repository: string; vms?: string[]; all_vms?: boolean; pools?: string[]; hosts?: string[]; tags?: string[]; retention?: string; max_concurrent?: number; window?: string }) =>
     request<BackupPolicy>("POST", "/api/v1/backup-policies", p),
   updateBackupPolicy: (name: string, p: { enabled?: boolean }) => request<BackupPolicy>("PATCH", `/api/v1/backup-policies/${enc(name)}`, p),
   deleteBackupPolicy: (name: string) => request<void>("DELETE", `/api/v1/backup-policies/${enc(name)}`),

@@ -595,6 +595,83 @@ static void test_select_by_pool_and_host(void **state)
 	}
 }
 
+/* Give VM @uuid the tags @tags (a JSON array) in its definition. */
+static void tag_vm(Ctx *c, const char *uuid, const char *tags)
+{
+	g_autofree char *path = g_strdup_printf("/api/v1/vms/%s", uuid);
+	g_autoptr(TestResp) r = test_http(c->t, "GET", path, c->t->admin_token, NULL);
+	g_autoptr(json_t) body = json_object();
+	g_autoptr(TestResp) put = NULL;
+	g_autofree char *text = NULL;
+	json_t *def = json_deep_copy(json_object_get(r->json, "definition"));
+
+	json_object_set_new(def, "tags", json_loads(tags, 0, NULL));
+	json_object_set_new(body, "definition", def);
+	text = json_dumps(body, 0);
+	put = test_http(c->t, "PUT", path, c->t->admin_token, text);
+	if (put->status != 200)
+		fail_msg("PUT %s: %ld %s", path, put->status, put->body->str);
+}
+
+/* A policy selects VMs by tag: those whose definition has one of its tags
+ * when its time comes, a tag given after the policy included; a VM
+ * definition's tags are checked as names. */
+static void test_select_by_tag(void **state)
+{
+	Ctx *c = *state;
+
+	tag_vm(c, c->vm[1], "[\"prod\", \"eu\"]");
+	{
+		g_autofree char *path = g_strdup_printf("/api/v1/vms/%s", c->vm[1]);
+		g_autoptr(TestResp) r = test_http(c->t, "GET", path, c->t->admin_token, NULL);
+		json_t *tags = json_object_get(json_object_get(r->json, "definition"), "tags");
+
+		assert_int_equal(json_array_size(tags), 2);
+		assert_string_equal(json_string_value(json_array_get(tags, 0)), "prod");
+	}
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", c->t->admin_token,
+				     "{\"name\": \"bad\", \"schedule\": \"@daily\", \"repository\":"
+				     " \"nightly\", \"tags\": [\"env:prod\"]}"),
+			 400);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies", c->t->admin_token,
+				     "{\"name\": \"prod\", \"schedule\": \"@daily\", \"repository\":"
+				     " \"nightly\", \"tags\": [\"prod\", \"web\"]}"),
+			 201);
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/prod/run",
+				     c->t->admin_token, NULL),
+			 202);
+	assert_int_equal(due_of(c, "prod"), 1);
+	ics_backup_policies_tick(c->t->m);
+	wait_backups_done(c);
+	ics_backup_policies_tick(c->t->m);
+	assert_int_equal(backups_of(c, c->vm[0]), 0);
+	assert_int_equal(backups_of(c, c->vm[1]), 1);
+	/* tagged afterwards: in the next run */
+	tag_vm(c, c->vm[2], "[\"web\"]");
+	assert_int_equal(test_status(c->t, "POST", "/api/v1/backup-policies/prod/run",
+				     c->t->admin_token, NULL),
+			 202);
+	assert_int_equal(due_of(c, "prod"), 2);
+	{
+		g_autoptr(json_t) p = policy(c, "prod");
+
+		assert_int_equal(json_array_size(json_object_get(p, "tags")), 2);
+	}
+	/* a definition's bad tag is the VM's 400 */
+	{
+		g_autofree char *path = g_strdup_printf("/api/v1/vms/%s", c->vm[0]);
+		g_autoptr(TestResp) r = test_http(c->t, "GET", path, c->t->admin_token, NULL);
+		g_autoptr(json_t) body = json_object();
+		g_autofree char *text = NULL;
+		json_t *def = json_deep_copy(json_object_get(r->json, "definition"));
+
+		json_object_set_new(def, "tags", json_pack("[s]", "a b"));
+		json_object_set_new(body, "definition", def);
+		text = json_dumps(body, 0);
+		assert_int_equal(test_status(c->t, "PUT", path, c->t->admin_token, text), 400);
+	}
+}
+
 /* [backup] max_per_host and max_per_repository hold back due VMs as the
  * policy's max_concurrent does (the fake runs every VM on node1); a
  * manual backup counts too. */
@@ -662,6 +739,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_and_repository_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_select_by_pool_and_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_select_by_tag, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

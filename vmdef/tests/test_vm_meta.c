@@ -63,6 +63,8 @@ static void test_maximal(void **state)
 	IcsVmNic *n;
 
 	assert_string_equal(m->pool_path, TEST_POOL);
+	assert_int_equal(g_strv_length(m->tags), 2);
+	assert_string_equal(m->tags[1], "db.eu-1");
 	assert_int_equal(m->vcpus, 4);
 	assert_int_equal(m->memory_mib, 2048);
 	assert_string_equal(m->virt_type, "qemu");
@@ -247,6 +249,15 @@ static const Reject rejects[] = {
 	  "must match" },
 	{ "{\"name\": \"web\\u0001\"}", "name contains control characters" },
 	{ "{\"name\": 7}", "name must be a string, not an integer" },
+	{ "{\"tags\": [\"prod\", \"prod\"]}", "tags[1] \"prod\" is listed twice" },
+	{ "{\"tags\": [\"env:prod\"]}", "tags[0] \"env:prod\" must match" },
+	{ "{\"tags\": [\"\"]}", "tags[0] \"\" must match" },
+	{ "{\"tags\": [1]}", "tags[0] must be a string, not an integer" },
+	{ "{\"tags\": \"prod\"}", "tags must be an array, not a string" },
+	{ "{\"tags\": [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\","
+	  "\"12\",\"13\",\"14\",\"15\",\"16\",\"17\",\"18\",\"19\",\"20\",\"21\",\"22\",\"23\","
+	  "\"24\",\"25\",\"26\",\"27\",\"28\",\"29\",\"30\",\"31\",\"32\",\"33\"]}",
+	  "tags lists 33 tags, at most 32" },
 	{ "{\"vcpus\": 0}", "vcpus 0 is out of range 1..256" },
 	{ "{\"vcpus\": 257}", "vcpus 257 is out of range 1..256" },
 	{ "{\"vcpus\": \"4\"}", "vcpus must be an integer, not a string" },

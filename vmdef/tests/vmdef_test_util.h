@@ -20,6 +20,7 @@ static inline char *maximal_json(const char *pool)
 {
 	return g_strdup_printf(
 		"{\"format\": 1, \"uuid\": \"" TEST_UUID "\", \"name\": \"web1\",\n"
+		" \"tags\": [\"prod\", \"db.eu-1\"],\n"
 		" \"vcpus\": 4, \"memory_mib\": 2048, \"virt_type\": \"qemu\",\n"
 		" \"arch\": \"x86_64\", \"machine\": \"pc\", \"firmware\": \"uefi\",\n"
 		" \"boot\": [\"cdrom\", \"hd\", \"network\"],\n"

@@ -74,13 +74,13 @@ function BackupPolicies({ admin, repos }: { admin: boolean; repos: string[] }) {
     const form = ev.target as HTMLFormElement;
     const f = new FormData(form);
     const names = (k: string) => String(f.get(k) ?? "").split(/[\s,]+/).filter(Boolean);
-    const [vms, pools, hosts] = [names("vms"), names("pools"), names("hosts")];
+    const [vms, pools, hosts, tags] = [names("vms"), names("pools"), names("hosts"), names("tags")];
     const retention = String(f.get("retention") ?? "").trim();
     const window = String(f.get("window") ?? "").trim();
     act.run(async () => {
       await api.createBackupPolicy({
         name: String(f.get("name")), schedule: String(f.get("schedule")), repository: String(f.get("repository")),
-        ...(all ? { all_vms: true } : { ...(vms.length ? { vms } : {}), ...(pools.length ? { pools } : {}), ...(hosts.length ? { hosts } : {}) }),
+        ...(all ? { all_vms: true } : { ...(vms.length ? { vms } : {}), ...(pools.length ? { pools } : {}), ...(hosts.length ? { hosts } : {}), ...(tags.length ? { tags } : {}) }),
         ...(retention ? { retention } : {}), ...(window ? { window } : {}),
         max_concurrent: Number(f.get("max_concurrent")) || 2,
       });
@@ -96,7 +96,7 @@ function BackupPolicies({ admin, repos }: { admin: boolean; repos: string[] }) {
   return (
     <section aria-label="Backup policies">
       <h2>Backup policies</h2>
-      <p class="note">Scheduled backups: the VMs of a policy (every VM, or those it names and those on its pools or hosts when its time comes) are backed up into its repository whenever its schedule comes (cron, UTC), as many at once as it allows; its retention then prunes each VM's backups there, never cutting a chain.</p>
+      <p class="note">Scheduled backups: the VMs of a policy (every VM, or those it names, those with one of its tags and those on its pools or hosts when its time comes) are backed up into its repository whenever its schedule comes (cron, UTC), as many at once as it allows; its retention then prunes each VM's backups there, never cutting a chain.</p>
       <ErrorBox error={list.error} />
       {!list.data && !list.error && <Loading what="backup policies" />}
       {list.data && (list.data.length ? (
@@ -105,7 +105,7 @@ function BackupPolicies({ admin, repos }: { admin: boolean; repos: string[] }) {
           <tbody>{list.data.map((p) => (
             <tr key={p.name}>
               <td>{p.name}{!p.enabled && <> <Badge value="disabled" /></>}</td><td><code>{p.schedule}</code></td><td>{p.repository}</td>
-              <td>{p.all_vms ? "all" : [p.vms.length ? String(p.vms.length) : "", p.pools.length ? `pools ${p.pools.join(", ")}` : "", p.hosts.length ? `hosts ${p.hosts.join(", ")}` : ""].filter(Boolean).join("; ")}</td><td>{p.retention ?? "keep all"}{p.window && <><br /><small>starts {p.window} UTC</small></>}</td><td>{p.enabled ? when(p.next_run) : "—"}</td><td>{p.due}</td>
+              <td>{p.all_vms ? "all" : [p.vms.length ? String(p.vms.length) : "", p.pools.length ? `pools ${p.pools.join(", ")}` : "", p.hosts.length ? `hosts ${p.hosts.join(", ")}` : "", p.tags.length ? `tags ${p.tags.join(", ")}` : ""].filter(Boolean).join("; ")}</td><td>{p.retention ?? "keep all"}{p.window && <><br /><small>starts {p.window} UTC</small></>}</td><td>{p.enabled ? when(p.next_run) : "—"}</td><td>{p.due}</td>
               {admin && <td class="actions">
                 <button class="secondary outline" disabled={act.busy} onClick={() => act.run(async () => { await api.runBackupPolicy(p.name); list.reload(); })} aria-label={`Run now: ${p.name}`}>Run now</button>
                 <button class="secondary outline" disabled={act.busy} onClick={() => act.run(async () => { await api.updateBackupPolicy(p.name, { enabled: !p.enabled }); list.reload(); })} aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>{p.enabled ? "Disable" : "Enable"}</button>
@@ -128,6 +128,7 @@ function BackupPolicies({ admin, repos }: { admin: boolean; repos: string[] }) {
             {!all && <label>VMs (names or uuids, comma-separated)<input name="vms" autocomplete="off" /></label>}
             {!all && <label>Pools (their VMs when it runs)<input name="pools" autocomplete="off" /></label>}
             {!all && <label>Hosts (the VMs running there when it runs)<input name="hosts" autocomplete="off" /></label>}
+            {!all && <label>Tags (the VMs with one when it runs)<input name="tags" autocomplete="off" /></label>}
             <label>Retention<input name="retention" placeholder="last=7,daily=7,weekly=4,monthly=6" autocomplete="off" /></label>
             <label>At once<input name="max_concurrent" type="number" min="1" max="64" value="2" /></label>
             <label>Window (UTC)<input name="window" placeholder="22:00-06:00" pattern="[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2}" autocomplete="off" /></label>

@@ -1,6 +1,7 @@
 // vm.tsx: one VM -- where it runs and in what state (live, from vm.state
 // events), who holds its sanlock lease (read from the pool with the VM,
-// again after each of its vm.state events), its definition, the power actions with their task's progress
+// again after each of its vm.state events), its definition and tags (edited in
+// place by vm.write holders), the power actions with their task's progress
 // (start, stop or power off, reboot, live migration to a chosen host),
 // deletion, the link to its screen and serial console, its backups (with
 // "back up now", backups.tsx), and the events about it seen since the page
@@ -56,6 +57,8 @@ export function VmPage({ params, me }: { params: Record<string, string>; me: Who
               <tr><th scope="row">Cluster resource</th><td>{rt?.resource ?? "—"}</td></tr>
               <tr><th scope="row">vCPUs, memory</th><td>{v.vcpus}, {v.memory_mib} MiB</td></tr>
               <tr><th scope="row">Owner</th><td>{v.owner ?? "—"}</td></tr>
+              <tr><th scope="row">Tags</th><td>{can("vm.write") ? <TagsForm uuid={uuid} definition={v.definition} onSaved={vm.reload} />
+                : ((v.definition?.tags as string[] | undefined) ?? []).join(", ") || "—"}</td></tr>
               <tr><th scope="row">UUID</th><td><code>{v.uuid}</code></td></tr>
               <tr><th scope="row">Created, updated</th><td>{when(v.created_at)}, {when(v.updated_at)}</td></tr>
             </tbody>
@@ -95,5 +98,26 @@ export function VmPage({ params, me }: { params: Record<string, string>; me: Who
         </>
       )}
     </>
+  );
+}
+
+// A VM's tags, saved as its definition with new tags (PUT /vms/{uuid}).
+function TagsForm({ uuid, definition, onSaved }: { uuid: string; definition: Record<string, unknown>; onSaved: () => void }) {
+  const current = ((definition?.tags as string[] | undefined) ?? []).join(", ");
+  const [text, setText] = useState(current);
+  const act = useAction();
+  const save = (ev: Event) => {
+    ev.preventDefault();
+    const tags = text.split(/[\s,]+/).filter(Boolean);
+    const d: Record<string, unknown> = { ...definition };
+    if (tags.length) d.tags = tags; else delete d.tags;
+    act.run(async () => { await api.updateVm(uuid, d); onSaved(); });
+  };
+  return (
+    <form class="toolbar" onSubmit={save} aria-label="Tags">
+      <input value={text} aria-label="Tags (comma-separated)" pattern="[A-Za-z0-9._\-, ]*" onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+      <button type="submit" class="secondary outline" disabled={act.busy || text === current}>Save tags</button>
+      <ErrorBox error={act.error} />
+    </form>
   );
 }

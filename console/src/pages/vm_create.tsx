@@ -19,6 +19,7 @@ export function VmCreatePage() {
   const [vcpus, setVcpus] = useState(1);
   const [mem, setMem] = useState(1024);
   const [virt, setVirt] = useState("kvm");
+  const [tags, setTags] = useState("");
   const [disks, setDisks] = useState<Disk[]>([]);
   const [nics, setNics] = useState<Nic[]>([]);
   const [boot, setBoot] = useState("hd");
@@ -39,6 +40,8 @@ export function VmCreatePage() {
     const d: Record<string, unknown> = { name, vcpus, memory_mib: mem, virt_type: virt, crash_policy: crash };
     d.disks = disks.map((k) => ({ path: `${poolPath(k.pool)}/${k.volume}`, bus: k.bus,
       format: volumes[k.pool]?.find((v) => v.name === k.volume)?.format ?? (k.volume.endsWith(".qcow2") ? "qcow2" : "raw") }));
+    const tagList = tags.split(/[\s,]+/).filter(Boolean);
+    if (tagList.length) d.tags = tagList;
     d.nics = nics.map((n) => ({ model: n.model, source: { type: n.type, name: n.name } }));
     if (boot === "kernel") {
       // direct kernel boot excludes "boot" (docs/vm-definition.md)
@@ -75,6 +78,7 @@ export function VmCreatePage() {
             <label>vCPUs<input type="number" min={1} max={256} value={vcpus} onInput={val((s) => setVcpus(Number(s)))} /></label>
             <label>Memory (MiB)<input type="number" min={16} value={mem} onInput={val((s) => setMem(Number(s)))} /></label>
             <label>Virtualisation<select value={virt} onChange={val(setVirt)}><option value="kvm">KVM</option><option value="qemu">QEMU (TCG, no hardware support)</option></select></label>
+            <label>Tags (comma-separated; backup policies select VMs by them)<input value={tags} pattern="[A-Za-z0-9._\-, ]*" onInput={val(setTags)} /></label>
           </fieldset>
         )}
         {step === 1 && (

@@ -28,6 +28,7 @@
 #define ICS_VM_MAX_MEMORY_MIB 4194304
 #define ICS_VM_MAX_DISKS 64
 #define ICS_VM_MAX_NICS 32
+#define ICS_VM_MAX_TAGS 32
 /* OVMF as Debian ships it; the NVRAM of a UEFI VM lives in its pool dir. */
 #define ICS_VM_OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
 #define ICS_VM_OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
@@ -66,6 +67,10 @@ typedef struct {
 	guint format; /* ICS_VM_FORMAT */
 	char *uuid;   /* lower case RFC 4122 text */
 	char *name;
+	/* NULL-terminated, NULL when none: labels (as names: letters, digits,
+	 * '.', '_', '-') by which backup policies select VMs; they travel with
+	 * the VM's definition */
+	char **tags;
 	guint vcpus;
 	guint64 memory_mib;
 	char *virt_type;   /* "kvm" | "qemu" */
