@@ -119,14 +119,19 @@ GPtrArray *backup_checkpoint_records(const char *vm_dir);
 
 /* A private qemu-storage-daemon with the images @blockdevs (json_t*,
  * its --blockdev options) open, driven over QMP (qsd.c): block jobs on a
- * stopped VM's disks. */
+ * stopped VM's disks.  With @lease_pool, it holds the sanlock lease
+ * @lease_owner (the VM's uuid) of that pool while it runs (ics-lease
+ * hold); BUSY when another host holds it. */
 typedef struct BackupQsd BackupQsd;
-BackupQsd *backup_qsd_start(GPtrArray *blockdevs, GError **error);
+BackupQsd *backup_qsd_start(GPtrArray *blockdevs, const char *lease_pool,
+			    const char *lease_owner, GError **error);
 /* Run QMP @command with @args (stolen; may be NULL): its "return" value,
  * or NULL with IO and the daemon's reason, or TIMEOUT. */
 json_t *backup_qsd_execute(BackupQsd *q, const char *command, json_t *args, GError **error);
-/* The same, for a command whose answer does not matter. */
+/* The same, for a command whose answer does not matter; _slow waits as
+ * long as a copy may take (closing a target flushes it). */
 gboolean backup_qsd_run(BackupQsd *q, const char *command, json_t *args, GError **error);
+gboolean backup_qsd_run_slow(BackupQsd *q, const char *command, json_t *args, GError **error);
 /* Quit (the images are closed, their persistent bitmaps written), killed
  * if it does not within 30 s, and reaped. */
 void backup_qsd_stop(BackupQsd *q);

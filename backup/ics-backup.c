@@ -416,8 +416,8 @@ static int cmd_run(char **args, int n)
 				virDomainFree(dom);
 			virConnectClose(conn);
 			fprintf(stderr,
-				"ics-backup: vm %s does not run on this node; --stopped copies "
-				"its disks while it is stopped (make sure it stays so)\n",
+				"ics-backup: vm %s does not run on this node; --stopped backs it "
+				"up while it is stopped (holding its lease)\n",
 				vm->name);
 			return EXIT_USAGE;
 		}

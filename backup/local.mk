@@ -18,7 +18,7 @@ backup_libicsbackup_la_SOURCES = \
 	backup/qsd.c \
 	backup/stopped_backup.c
 backup_libicsbackup_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backup/include \
-	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS) $(NETTLE_CFLAGS)
+	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS) $(NETTLE_CFLAGS) -DICS_SBINDIR='"$(sbindir)"'
 backup_libicsbackup_la_LIBADD = $(top_builddir)/vmdef/libicsvmdef.la $(top_builddir)/lib/libics.la \
 	$(LIBVIRT_LIBS) $(NETTLE_LIBS)
 noinst_HEADERS += backup/include/ics/backup.h

@@ -4,24 +4,32 @@
  * Without a running QEMU, a private qemu-storage-daemon (qsd.c) opens the
  * VM's images and runs the backup job QEMU runs for a running VM: a full
  * copy, or, when the last backup's checkpoint bitmap is in every qcow2
- * image and was closed cleanly, only the clusters that bitmap marks dirty,
- * into an image backed by the last backup's.  The daemon holds the
- * images' write locks (read locks only, for disks without changed-block
- * tracking), so a QEMU starting on them meanwhile is refused; the caller
- * sees to it that the VM is not started (the manager's start waits for a
- * pending backup).
+ * image, recording and closed cleanly, and the disks kept their sizes,
+ * only the clusters that bitmap marks dirty, into an image backed by the
+ * last backup's.  The caller sees to it that the VM is not started (the
+ * manager's start waits for a pending backup).
  *
  * Changed-block tracking goes on as for a running VM: in the same
  * transaction as the copy, a new persistent bitmap named after the new
  * checkpoint is added to each qcow2 image, and the checkpoint is recorded
  * on the pool in libvirt's XML, so the vm agent redefines it when the VM
  * next starts and a backup, running or stopped, is incremental from it.
- * The last backup's bitmap is only read (bitmap mode "never"): should the
- * backup fail after the copy, it is still whole.  On failure the new
- * bitmap and its record go; after the backup is committed, this
- * repository's older bitmaps and records go.  The bitmaps reach the images
- * when the daemon closes them; were it killed first, the new bitmap is
- * missing and the next backup is full and says why -- never wrong.
+ * That writes the images' metadata, which only the holder of the VM's
+ * lease may do: the daemon runs under `ics-lease hold`, so the VM cannot
+ * start anywhere while it has the images open, and a lease held elsewhere
+ * (the VM runs after all) fails the backup before anything is opened.  A
+ * VM without a lease (not on a pool) has only the images' write locks, as
+ * its QEMU would.  Where the lease cannot be taken for another reason (no
+ * sanlock on this machine, ics-backup away from the cluster), or the
+ * images cannot hold bitmaps (qcow2 v2), the images are opened read-only
+ * and the backup makes no checkpoint: the next backup is full, and says
+ * why.  The last backup's bitmap is only read (bitmap mode "never"):
+ * should the backup fail after the copy, it is still whole.  On failure
+ * the new bitmap and its record go; after the backup is committed, this
+ * repository's older bitmaps and records go.  The bitmaps reach the
+ * images when the daemon closes them; were it killed first, the new
+ * bitmap is missing and the next backup is full and says why -- never
+ * wrong.
  */
 #include "config.h"
 
@@ -38,7 +46,8 @@
 /* A disk as qemu-img sees it. */
 typedef struct {
 	guint64 size;
-	json_t *bitmaps; /* [{name, flags}], maybe NULL */
+	gboolean no_bitmaps; /* qcow2 v2 (compat 0.10): it cannot store any */
+	json_t *bitmaps;     /* [{name, flags}], maybe NULL */
 } DiskInfo;
 
 static void disk_info_clear(DiskInfo *di)
@@ -52,6 +61,7 @@ static gboolean disk_info(const IcsVmDisk *d, DiskInfo *di, GError **error)
 			       "-f",	   d->format, d->path, NULL };
 	g_autofree char *out = NULL;
 	g_autoptr(json_t) root = NULL;
+	json_t *data;
 	gint64 v = 0;
 
 	if (!backup_qemu_img(argv, &out, error))
@@ -60,30 +70,40 @@ static gboolean disk_info(const IcsVmDisk *d, DiskInfo *di, GError **error)
 	if (root == NULL || !ics_json_get_int(root, "virtual-size", &v, error))
 		return FALSE;
 	di->size = (guint64)v;
-	di->bitmaps = json_incref(json_object_get(
-		json_object_get(json_object_get(root, "format-specific"), "data"), "bitmaps"));
+	data = json_object_get(json_object_get(root, "format-specific"), "data");
+	di->no_bitmaps = g_strcmp0(json_string_value(json_object_get(data, "compat")), "0.10") == 0;
+	di->bitmaps = json_incref(json_object_get(data, "bitmaps"));
 	return TRUE;
 }
 
-/* NULL when bitmap @name is in the image and was closed cleanly;
- * otherwise what is wrong with it. */
-static char *bitmap_problem(const IcsVmDisk *d, const DiskInfo *di, const char *name)
+/* NULL when bitmap @name is in the image of disk @d, recording, and was
+ * closed cleanly, and the disk has the size it had in the last backup
+ * @last; otherwise what is wrong. */
+static char *bitmap_problem(const IcsVmDisk *d, const DiskInfo *di, const char *name,
+			    const IcsBackupManifest *last)
 {
-	size_t i;
-	json_t *b;
+	const IcsBackupDisk *ld = ics_backup_manifest_disk(last, d->target);
+	gboolean in_use = FALSE, recording = FALSE;
+	size_t i, j;
+	json_t *b, *f;
 
+	if (ld != NULL && ld->virtual_size != di->size)
+		return g_strdup_printf("disk %s was resized since the last backup", d->target);
 	json_array_foreach(di->bitmaps, i, b)
 	{
-		size_t j;
-		json_t *f;
-
 		if (g_strcmp0(json_string_value(json_object_get(b, "name")), name) != 0)
 			continue;
-		json_array_foreach(
-			json_object_get(b, "flags"), j,
-			f) if (g_strcmp0(json_string_value(f), "in-use") ==
-			       0) return g_strdup_printf("disk %s: bitmap %s is marked in use",
-							 d->target, name);
+		json_array_foreach(json_object_get(b, "flags"), j, f)
+		{
+			in_use |= g_strcmp0(json_string_value(f), "in-use") == 0;
+			recording |= g_strcmp0(json_string_value(f), "auto") == 0;
+		}
+		if (in_use)
+			return g_strdup_printf("disk %s: bitmap %s is marked in use", d->target,
+					       name);
+		if (!recording)
+			return g_strdup_printf("disk %s: bitmap %s is disabled (not recording)",
+					       d->target, name);
 		return NULL;
 	}
 	return g_strdup_printf("disk %s: bitmap %s is not in the image", d->target, name);
@@ -220,8 +240,11 @@ static void prune_checkpoints(BackupQsd *q, const IcsBackupRepo *repo, const cha
 
 static json_t *source_blockdev(const IcsVmDisk *d, guint i, gboolean writable)
 {
+	/* QEMU opens a block device only with the host_device driver */
+	const char *proto = g_str_has_prefix(d->path, "/dev/") ? "host_device" : "file";
+
 	return json_pack("{s:s,s:o,s:b,s:{s:s,s:s}}", "driver", d->format, "node-name",
-			 node("src", i), "read-only", !writable, "file", "driver", "file",
+			 node("src", i), "read-only", !writable, "file", "driver", proto,
 			 "filename", d->path);
 }
 
@@ -231,25 +254,61 @@ static json_t *target_blockdev(const char *path, guint i)
 			 node("dst", i), "backing", "file", "driver", "file", "filename", path);
 }
 
-static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const char *vm_dir,
-			      const IcsBackupRunOptions *opts, GError **error)
+/* The daemon with the disks @disks (indexes into @vm's) and their
+ * targets open: writable under the VM's lease when @writable (which a
+ * lease that cannot be taken for a reason other than BUSY clears). */
+static BackupQsd *start_daemon(const IcsVmMeta *vm, const GArray *disks, GPtrArray *targets,
+			       const char *pool, gboolean *writable, GError **error)
+{
+	for (;;) {
+		g_autoptr(GPtrArray) blockdevs =
+			g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+		gboolean lease = *writable && vm->has_lease && pool != NULL;
+		g_autoptr(GError) err = NULL;
+		BackupQsd *q;
+
+		for (guint k = 0; k < disks->len; k++) {
+			guint i = g_array_index(disks, guint, k);
+
+			g_ptr_array_add(blockdevs, source_blockdev(g_ptr_array_index(vm->disks, i),
+								   i, *writable));
+			g_ptr_array_add(blockdevs,
+					target_blockdev(g_ptr_array_index(targets, k), i));
+		}
+		q = backup_qsd_start(blockdevs, lease ? pool : NULL, lease ? vm->uuid : NULL, &err);
+		if (q != NULL)
+			return q;
+		if (!lease || g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&err), "vm %s: ",
+						   vm->name);
+			return NULL;
+		}
+		/* not an error: the next backup says why it is full */
+		g_info("vm %s: its lease cannot be taken (%s): its disks are read only, and this "
+		       "backup makes no checkpoint",
+		       vm->name, err->message);
+		*writable = FALSE;
+	}
+}
+
+static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const char *pool,
+			      const char *vm_dir, const IcsBackupRunOptions *opts, GError **error)
 {
 	g_autoptr(BackupStaging) s = backup_staging_begin(repo, vm->uuid, error);
 	g_autoptr(IcsBackupManifest) m = NULL;
 	g_autoptr(GPtrArray) backups = NULL;
-	g_autoptr(GPtrArray) blockdevs =
-		g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
-	g_autoptr(GArray) tracked = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GArray) disks = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GArray) info_array = g_array_new(FALSE, TRUE, sizeof(DiskInfo));
 	g_autoptr(json_t) actions = json_array();
 	g_autoptr(BackupQsd) q = NULL;
-	g_autoptr(GArray) info_array = g_array_new(FALSE, TRUE, sizeof(DiskInfo));
-	DiskInfo *infos;
 	g_autofree char *problem = NULL;
 	g_autofree char *broken = NULL;
 	g_autofree char *name = NULL;
 	const IcsBackupManifest *last = NULL;
 	BackupPlanInput in = { .repo = repo, .vm = vm, .force_full = opts->force_full };
-	guint ndisks = 0;
+	gboolean tracked, writable;
+	DiskInfo *infos;
 	gboolean ok;
 
 	if (s == NULL)
@@ -262,99 +321,87 @@ static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const ch
 	g_array_set_clear_func(info_array, (GDestroyNotify)disk_info_clear);
 	g_array_set_size(info_array, vm->disks->len);
 	infos = (DiskInfo *)(void *)info_array->data;
-	ok = TRUE;
-	for (guint i = 0; ok && i < vm->disks->len; i++) {
+	/* bitmaps need qcow2 v3 and a place for the checkpoint's record */
+	tracked = backup_disks_tracked(vm) && vm_dir != NULL;
+	for (guint i = 0; i < vm->disks->len; i++) {
 		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
 
 		if (!backup_disk_included(d))
 			continue;
+		g_array_append_val(disks, i);
 		if (!disk_info(d, &infos[i], error)) {
 			ics_error_prefix(error, "disk %s: ", d->target);
-			ok = FALSE;
-		} else if (last && last->checkpoint && problem == NULL) {
-			problem = bitmap_problem(d, &infos[i], last->checkpoint);
+			return NULL;
 		}
+		tracked &= !infos[i].no_bitmaps;
+		if (last && last->checkpoint && problem == NULL)
+			problem = bitmap_problem(d, &infos[i], last->checkpoint, last);
 	}
-	if (ok && last && last->checkpoint) {
-		if (vm_dir != NULL)
-			broken = backup_checkpoint_state(vm_dir, last->checkpoint,
-							 &in.checkpoint_recorded);
-		in.checkpoint_defined = problem == NULL;
-		in.broken = problem ? problem : broken;
-	}
-	in.last = last;
-	m = ok ? backup_manifest_new(vm) : NULL;
-	if (m != NULL) {
-		char *reason = backup_full_reason(&in);
-
-		m->incremental = reason == NULL;
-		m->parent = reason ? NULL : g_strdup(last->id);
-		m->full_reason = reason;
-		m->consistency = g_strdup("stopped");
-		m->policy = g_strdup(opts->policy);
-		/* a checkpoint needs bitmaps (qcow2) and a place for its record */
-		if (backup_disks_tracked(vm) && vm_dir != NULL)
-			name = backup_checkpoint_name(repo, s->id);
-	}
-	for (guint i = 0; ok && i < vm->disks->len; i++) {
-		const IcsVmDisk *d = g_ptr_array_index(vm->disks, i);
-		IcsBackupDisk *bd;
-		g_autofree char *dst = NULL;
-
-		if (!backup_disk_included(d))
-			continue;
-		bd = backup_staging_add_disk(s, m, d, infos[i].size, m->incremental ? last : NULL,
-					     error);
-		if (bd == NULL) {
-			ok = FALSE;
-			break;
-		}
-		dst = g_build_filename(s->dir, bd->file, NULL);
-		g_ptr_array_add(blockdevs, source_blockdev(d, i, name != NULL));
-		g_ptr_array_add(blockdevs, target_blockdev(dst, i));
-		if (name != NULL) {
-			g_array_append_val(tracked, i);
-			json_array_append_new(actions, json_pack("{s:s,s:{s:o,s:s,s:b}}", "type",
-								 "block-dirty-bitmap-add", "data",
-								 "node", node("src", i), "name",
-								 name, "persistent", 1));
-		}
-		{
-			g_autofree char *job = g_strdup_printf("b%u", ndisks++);
-			json_t *data =
-				json_pack("{s:s,s:o,s:o,s:s,s:b}", "job-id", job, "device",
-					  node("src", i), "target", node("dst", i), "sync",
-					  m->incremental ? "bitmap" : "full", "auto-dismiss", 0);
-
-			if (m->incremental) {
-				/* read only: whole again should this backup fail */
-				json_object_set_new(data, "bitmap", json_string(last->checkpoint));
-				json_object_set_new(data, "bitmap-mode", json_string("never"));
-			}
-			json_array_append_new(actions, json_pack("{s:s,s:o}", "type",
-								 "blockdev-backup", "data", data));
-		}
-	}
-	if (!ok)
-		return NULL;
-	if (ndisks == 0) {
+	if (disks->len == 0) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
 			    "vm %s has no writable disk to back up", vm->name);
 		return NULL;
+	}
+	if (last && last->checkpoint) {
+		if (vm_dir != NULL)
+			broken = backup_checkpoint_state(vm_dir, last->checkpoint,
+							 &in.checkpoint_recorded);
+		in.checkpoint_defined = problem == NULL && broken == NULL;
+		in.broken = problem ? problem : broken;
+	}
+	in.last = last;
+	m = backup_manifest_new(vm);
+	m->full_reason = backup_full_reason(&in);
+	m->incremental = m->full_reason == NULL;
+	m->parent = m->incremental ? g_strdup(last->id) : NULL;
+	m->consistency = g_strdup("stopped");
+	m->policy = g_strdup(opts->policy);
+	for (guint k = 0; k < disks->len; k++) {
+		guint i = g_array_index(disks, guint, k);
+		IcsBackupDisk *bd = backup_staging_add_disk(
+			s, m, g_ptr_array_index(vm->disks, i), infos[i].size,
+			m->incremental ? last : NULL, error);
+
+		if (bd == NULL)
+			return NULL;
+		g_ptr_array_add(targets, g_build_filename(s->dir, bd->file, NULL));
 	}
 	if (opts->cancel && g_atomic_int_get(opts->cancel)) {
 		backup_set_cancelled(error);
 		return NULL;
 	}
-	q = backup_qsd_start(blockdevs, error);
+	writable = tracked;
+	q = start_daemon(vm, disks, targets, pool, &writable, error);
 	if (q == NULL)
 		return NULL;
-	if (name != NULL) {
-		g_autofree char *xml = checkpoint_xml(vm, name, s->id, repo);
+	if (writable) {
+		g_autofree char *xml = NULL;
 
+		name = backup_checkpoint_name(repo, s->id);
+		xml = checkpoint_xml(vm, name, s->id, repo);
 		/* recorded first: its bitmap is never one nobody knows about */
 		if (!backup_checkpoint_save(vm_dir, name, xml, error))
 			return NULL;
+	}
+	for (guint k = 0; k < disks->len; k++) {
+		guint i = g_array_index(disks, guint, k);
+		g_autofree char *job = g_strdup_printf("b%u", k);
+		json_t *data = json_pack("{s:s,s:o,s:o,s:s,s:b}", "job-id", job, "device",
+					 node("src", i), "target", node("dst", i), "sync",
+					 m->incremental ? "bitmap" : "full", "auto-dismiss", 0);
+
+		if (m->incremental) {
+			/* read only: whole again should this backup fail */
+			json_object_set_new(data, "bitmap", json_string(last->checkpoint));
+			json_object_set_new(data, "bitmap-mode", json_string("never"));
+		}
+		if (name != NULL)
+			json_array_append_new(actions,
+					      json_pack("{s:s,s:{s:o,s:s,s:b}}", "type",
+							"block-dirty-bitmap-add", "data", "node",
+							node("src", i), "name", name, "persistent", 1));
+		json_array_append_new(actions,
+				      json_pack("{s:s,s:o}", "type", "blockdev-backup", "data", data));
 	}
 	{
 		g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -362,24 +409,23 @@ static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const ch
 		m->created = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
 	}
 	m->checkpoint = g_strdup(name);
-	ok = backup_qsd_run(q, "transaction", json_pack("{s:O}", "actions", actions), error);
-	ok = ok && wait_jobs(q, ndisks, opts, error);
+	ok = backup_qsd_run(q, "transaction", json_pack("{s:O}", "actions", actions), error) &&
+	     wait_jobs(q, disks->len, opts, error);
 	/* the targets closed (and flushed) before they are checksummed */
-	for (guint i = 0; ok && i < vm->disks->len; i++)
-		if (backup_disk_included(g_ptr_array_index(vm->disks, i)))
-			ok = backup_qsd_run(q, "blockdev-del",
-					    json_pack("{s:o}", "node-name", node("dst", i)), error);
-	ok = ok &&
-	     backup_staging_commit(s, m, opts->progress, opts->progress_data, opts->cancel, error);
+	for (guint k = 0; ok && k < disks->len; k++)
+		ok = backup_qsd_run_slow(
+			q, "blockdev-del",
+			json_pack("{s:o}", "node-name", node("dst", g_array_index(disks, guint, k))),
+			error);
+	ok = ok && backup_staging_commit(s, m, opts->progress, opts->progress_data, opts->cancel,
+					 error);
 	if (name != NULL && !ok) {
-		remove_bitmap(q, tracked, name);
+		remove_bitmap(q, disks, name);
 		backup_checkpoint_forget(vm_dir, name);
 	} else if (name != NULL) {
-		prune_checkpoints(q, repo, vm_dir, infos, tracked, name);
+		prune_checkpoints(q, repo, vm_dir, infos, disks, name);
 	}
-	if (!ok)
-		return NULL;
-	return g_steal_pointer(&m);
+	return ok ? g_steal_pointer(&m) : NULL;
 }
 
 IcsBackupManifest *ics_backup_run_stopped(IcsBackupRepo *repo, const IcsVmMeta *vm,
@@ -397,7 +443,7 @@ IcsBackupManifest *ics_backup_run_stopped(IcsBackupRepo *repo, const IcsVmMeta *
 		g_clear_pointer(&vm_dir, g_free);
 	if (vm_dir && (lock = backup_vm_lock(vm_dir, vm->name, error)) == -1)
 		return NULL;
-	m = run(repo, vm, vm_dir, opts, error);
+	m = run(repo, vm, pool, vm_dir, opts, error);
 	if (lock >= 0)
 		close(lock);
 	return m;

@@ -343,6 +343,11 @@ static void print_show(const json_t *r)
 	printf("memory:       %s\n", mem);
 	printf("virt type:    %s\n", str_or(def, "virt_type", "-"));
 	printf("crash policy: %s\n", str_or(def, "crash_policy", "-"));
+	if (json_array_size(json_object_get(def, "tags"))) {
+		g_autofree char *tags = ics_admin_join(json_object_get(def, "tags"));
+
+		printf("tags:         %s\n", tags);
+	}
 	json_array_foreach(disks, i, d)
 		printf("disk %-7zu %s (%s, %s, %s)\n", i, str_or(d, "path", "?"),
 		       str_or(d, "format", "-"), str_or(d, "bus", "-"), str_or(d, "target", "-"));

@@ -4,10 +4,11 @@
  *
  * Running (its start finished): through the libvirtd of its node
  * (node_backup.c).  Stopped: its disks are copied here, which the shared
- * pool allows; the state is read again afterwards, and a VM that started
- * meanwhile fails the task (the copy's image lock keeps a QEMU on the
- * same kernel from starting, but not one elsewhere on every file system)
- * and its backup is not kept.  Starting, migrating, failed or active
+ * pool allows, under the VM's lease (stopped_backup.c: it cannot start
+ * meanwhile, and a VM that runs after all refuses the backup); the state
+ * is read again afterwards, and a VM that started meanwhile (possible
+ * only when the lease could not be taken and the images were read
+ * without it) fails the task and its backup is not kept.  Starting, migrating, failed or active
  * twice: CONFLICT, try again when it has settled.  The definition comes
  * from the VM's pool, the source of truth, not from the inventory.
  */

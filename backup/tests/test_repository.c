@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -256,6 +258,100 @@ static void test_stopped_incremental(void **state)
 		fail_msg("%s", err->message);
 	assert_false(again->incremental);
 	assert_non_null(strstr(again->full_reason, "is not in the image"));
+
+	/* a bitmap disabled by hand no longer tracks: full */
+	{
+		const char *argv[] = { "qemu-img", "bitmap", "--disable", f->disk,
+				       again->checkpoint, NULL };
+		g_autoptr(IcsBackupManifest) m = NULL;
+
+		run_ok(argv);
+		m = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+		if (m == NULL)
+			fail_msg("%s", err->message);
+		assert_false(m->incremental);
+		assert_non_null(strstr(m->full_reason, "is disabled"));
+		g_clear_pointer(&again, ics_backup_manifest_free);
+		again = g_steal_pointer(&m);
+	}
+	/* a disk resized outside ICS (shrunk and grown back: the bitmap never
+	 * saw the regrown range written): full */
+	{
+		const char *shrink[] = { "qemu-img", "resize", "-q", "--shrink", f->disk, "2M", NULL };
+		const char *grow[] = { "qemu-img", "resize", "-q", f->disk, "6M", NULL };
+		g_autoptr(IcsBackupManifest) m = NULL;
+
+		run_ok(shrink);
+		run_ok(grow);
+		m = ics_backup_run_stopped(f->repo, f->vm, &opts, &err);
+		if (m == NULL)
+			fail_msg("%s", err->message);
+		assert_false(m->incremental);
+		assert_non_null(strstr(m->full_reason, "was resized"));
+	}
+}
+
+/* The children of this process (any thread's). */
+static GArray *children(void)
+{
+	GArray *pids = g_array_new(FALSE, FALSE, sizeof(int));
+	g_autoptr(GDir) tasks = g_dir_open("/proc/self/task", 0, NULL);
+	const char *tid;
+
+	while (tasks && (tid = g_dir_read_name(tasks)) != NULL) {
+		g_autofree char *path = g_strdup_printf("/proc/self/task/%s/children", tid);
+		g_autofree char *text = NULL;
+		g_auto(GStrv) words = NULL;
+
+		if (!g_file_get_contents(path, &text, NULL, NULL))
+			continue;
+		words = g_strsplit(g_strstrip(text), " ", -1);
+		for (guint i = 0; words[i]; i++)
+			if (words[i][0]) {
+				int pid = atoi(words[i]);
+
+				g_array_append_val(pids, pid);
+			}
+	}
+	return pids;
+}
+
+/* A qemu-storage-daemon that dies under us: the next command fails with
+ * an error (no SIGPIPE kills the caller), and stop reaps it. */
+static void test_qsd_dies(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) devs = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+	g_autoptr(GArray) before = children();
+	g_autoptr(GArray) after = NULL;
+	BackupQsd *q;
+	int pid = 0;
+
+	g_ptr_array_add(devs, json_pack("{s:s,s:s,s:b,s:{s:s,s:s}}", "driver", "qcow2", "node-name",
+					"src0", "read-only", 1, "file", "driver", "file",
+					"filename", f->disk));
+	q = backup_qsd_start(devs, NULL, NULL, &err);
+	if (q == NULL)
+		fail_msg("%s", err->message);
+	assert_true(backup_qsd_run(q, "query-jobs", NULL, &err));
+	after = children();
+	for (guint i = 0; i < after->len; i++) {
+		gboolean old = FALSE;
+
+		for (guint j = 0; j < before->len; j++)
+			old |= g_array_index(before, int, j) == g_array_index(after, int, i);
+		if (!old)
+			pid = g_array_index(after, int, i);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	for (int i = 0; i < 100 && backup_qsd_run(q, "query-jobs", NULL, NULL); i++)
+		g_usleep(10000);
+	assert_false(backup_qsd_run(q, "query-jobs", NULL, &err));
+	assert_non_null(err);
+	backup_qsd_stop(q);
+	assert_int_equal(kill(pid, 0), -1); /* reaped */
 }
 
 static void test_partial_and_lock(void **state)
@@ -763,6 +859,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_init_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_backup_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_incremental, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qsd_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_of_30, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_repository, setup, teardown),

@@ -289,7 +289,7 @@ static void test_vms(void **state)
 
 	api_test_login_admin(t);
 	assert_int_equal(cli_run(&r, NULL, "vm", "create", "--name", "db1", "--vcpus", "2",
-				 "--memory", "256", NULL),
+				 "--memory", "256", "--tag", "prod", "--tag", "eu", NULL),
 			 0);
 	uuid = g_strstrip(g_strdup(r.out));
 	assert_true(g_uuid_string_is_valid(uuid));
@@ -349,6 +349,7 @@ static void test_vms(void **state)
 	assert_int_equal(cli_run(&r, NULL, "vm", "show", "db1", NULL), 0);
 	assert_non_null(strstr(r.out, uuid));
 	assert_non_null(strstr(r.out, "256 MiB"));
+	assert_non_null(strstr(r.out, "tags:         prod,eu"));
 	assert_int_equal(cli_run(&r, NULL, "vm", "show", uuid, "--json", NULL), 0);
 	{
 		g_autoptr(json_t) vm = json_loads(r.out, 0, NULL);

@@ -148,6 +148,12 @@ class VmBackupChain(_Vm):
         other = [n for n in ctx.lab.nodes() if n != b2["node"]][0]
         p = self.tool(ctx, ["run", REPO, "--vm", self.uuid, "--pool", POOL], node=other, rc=2)
         ctx.info["elsewhere_refused"] = (p.stderr or "").strip()[-120:]
+        # a backup "of the stopped VM" while it runs: its lease refuses it
+        p = self.tool(ctx, ["run", REPO, "--vm", self.uuid, "--pool", POOL, "--stopped"],
+                      node=other, rc=3)
+        if "lease is held" not in (p.stderr or ""):
+            raise ScenarioFailed("--stopped on the running VM: %s" % p.stderr.strip())
+        ctx.info["stopped_refused"] = (p.stderr or "").strip()[-160:]
 
         # live migration: libvirt forgets the checkpoint, the agent redefines it
         src = self.node(ctx)
