@@ -137,6 +137,10 @@ gboolean backup_qsd_run_slow(BackupQsd *q, const char *command, json_t *args, GE
 void backup_qsd_stop(BackupQsd *q);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BackupQsd, backup_qsd_stop)
 
+/* ics-lease where this build installs it, else as PATH finds it
+ * (lease_hold.c). */
+const char *backup_ics_lease_program(void);
+
 /* What decides between a full and an incremental backup (plan.c). */
 typedef struct {
 	const IcsBackupRepo *repo; /* whose checkpoints are named after it (may be NULL) */

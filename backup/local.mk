@@ -16,6 +16,7 @@ backup_libicsbackup_la_SOURCES = \
 	backup/checkpoint_store.c \
 	backup/live_backup.c \
 	backup/qsd.c \
+	backup/lease_hold.c \
 	backup/stopped_backup.c
 backup_libicsbackup_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/backup/include \
 	$(ICSVMDEF_CPPFLAGS) $(LIBVIRT_CFLAGS) $(NETTLE_CFLAGS) -DICS_SBINDIR='"$(sbindir)"'

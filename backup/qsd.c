@@ -260,14 +260,6 @@ static void child_setup(gpointer errfile)
 	}
 }
 
-/* ics-lease where this build installs it, else as PATH finds it. */
-static const char *ics_lease_program(void)
-{
-	static const char installed[] = ICS_SBINDIR "/ics-lease";
-
-	return g_file_test(installed, G_FILE_TEST_IS_EXECUTABLE) ? installed : "ics-lease";
-}
-
 BackupQsd *backup_qsd_start(GPtrArray *blockdevs, const char *lease_pool,
 			    const char *lease_owner, GError **error)
 {
@@ -289,7 +281,7 @@ BackupQsd *backup_qsd_start(GPtrArray *blockdevs, const char *lease_pool,
 	sock = private_file(q, "qmp");
 	errfile = private_file(q, "stderr");
 	if (lease_pool != NULL) {
-		g_ptr_array_add(argv, g_strdup(ics_lease_program()));
+		g_ptr_array_add(argv, g_strdup(backup_ics_lease_program()));
 		g_ptr_array_add(argv, g_strdup("hold"));
 		g_ptr_array_add(argv, g_strdup(lease_pool));
 		g_ptr_array_add(argv, g_strdup(lease_owner));

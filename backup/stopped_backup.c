@@ -42,6 +42,8 @@
 
 #define POLL_FIRST_MS 10
 #define POLL_MS 250
+/* a copy that makes no progress this long (a hung mount) fails */
+#define STALL_S 600
 
 /* A disk as qemu-img sees it. */
 typedef struct {
@@ -147,6 +149,8 @@ static char *checkpoint_xml(const IcsVmMeta *vm, const char *name, const char *b
 static gboolean wait_jobs(BackupQsd *q, guint n, const IcsBackupRunOptions *opts, GError **error)
 {
 	guint poll_ms = POLL_FIRST_MS;
+	guint64 seen = 0;
+	gint64 moved = g_get_monotonic_time();
 
 	for (;;) {
 		g_autoptr(json_t) jobs = NULL;
@@ -184,6 +188,16 @@ static gboolean wait_jobs(BackupQsd *q, guint n, const IcsBackupRunOptions *opts
 		}
 		if (concluded == n)
 			return TRUE;
+		if (done != seen) {
+			seen = done;
+			moved = g_get_monotonic_time();
+		} else if (g_get_monotonic_time() - moved > STALL_S * G_USEC_PER_SEC) {
+			g_set_error(error, ICS_ERROR, ICS_ERROR_TIMEOUT,
+				    "the copy made no progress for %d s (a repository or pool that "
+				    "stopped answering?)",
+				    STALL_S);
+			return FALSE;
+		}
 		g_usleep(poll_ms * 1000);
 		poll_ms = MIN(poll_ms * 2, POLL_MS);
 	}

@@ -585,10 +585,26 @@ static gboolean still_as_planned(IcsTaskContext *ctx, IcsManager *m, const Plan 
 }
 
 /* Rename each restored file (@tmps) over the VM's disk, the VM still as
- * planned. */
+ * planned, under its lease (a VM with one): it cannot start anywhere
+ * between the check and the renames, and a VM that runs after all (the
+ * cluster's state lags) refuses the restore. */
 static gboolean finish_in_place(IcsTaskContext *ctx, IcsManager *m, const Plan *pl,
 				const char *uuid, GPtrArray *tmps, json_t *out, GError **error)
 {
+	g_autoptr(IcsBackupLease) lease = NULL;
+
+	if (pl->current->has_lease && pl->current->lease_path != NULL) {
+		/* the lease area is <pool>/.ics/leases */
+		g_autofree char *ics = g_path_get_dirname(pl->current->lease_path);
+		g_autofree char *pool = g_path_get_dirname(ics);
+
+		lease = ics_backup_lease_hold(pool, uuid, error);
+		if (lease == NULL) {
+			ics_error_prefix(error, "its disks are left as they were: ");
+			unlink_all(tmps);
+			return FALSE;
+		}
+	}
 	if (!still_as_planned(ctx, m, pl, uuid, error)) {
 		ics_error_prefix(error, "its disks are left as they were: ");
 		unlink_all(tmps);

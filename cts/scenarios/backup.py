@@ -350,8 +350,10 @@ class VmRestoreDeleted(_Vm):
     """Through the manager on the VIP: a running guest backed up (the
     manager asks the libvirtd of its host), stopped, deleted, its disk
     removed from the pool; its backup is still listed, restored to a new VM
-    (new name, uuid and lease), which starts and boots from the restored
-    disk: the guest's header counts boot 2 of the disk it wrote in boot 1."""
+    (new name, uuid and lease), which is backed up while stopped and
+    restored in place from that backup (each under its lease), then starts
+    and boots from the restored disk: the guest's header counts boot 2 of
+    the disk it wrote in boot 1."""
     name = "vm-restore-deleted"
     description = ("a guest backed up through the manager, deleted with its disk, restored "
                    "to a new VM that boots from the restored disk")
@@ -440,6 +442,19 @@ class VmRestoreDeleted(_Vm):
         if h.get("boots") != 1 or h.get("counter", 0) < self.counter_before:
             raise ScenarioFailed("the restored disk holds %s, expected boot 1, counter >= %d"
                                  % (h, self.counter_before))
+        # the new VM, stopped: a backup of it (through the manager, under
+        # its lease) and that backup restored in place (renamed in under its
+        # lease); both let the lease go, or the start below fails
+        b = self.task(ctx, "POST", "/api/v1/vms/%s/backups" % self.restored,
+                      {"repository": "cts-mgr"})
+        if not b.get("checkpoint"):
+            raise ScenarioFailed("the stopped VM's backup made no checkpoint (its lease not "
+                                 "taken?): %s" % b)
+        self.task(ctx, "POST", "/api/v1/vms/%s/backups/%s/restore" % (self.restored, b["id"]),
+                  {"repository": "cts-mgr", "to": "in-place"}, timeout=180)
+        if read_header_qcow2(disk) != h:
+            raise ScenarioFailed("the disk restored in place holds %s, not %s"
+                                 % (read_header_qcow2(disk), h))
         self.task(ctx, "POST", "/api/v1/vms/%s/start" % self.restored)
         ctx.wait(lambda: read_header_qcow2(disk).get("boots") == 2, 90,
                  "the restored guest to boot from its disk")

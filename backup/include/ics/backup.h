@@ -187,6 +187,17 @@ gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m
 				 const char *target, const char *dest, const char *format,
 				 gboolean skip_verify, GError **error);
 
+/* A VM's sanlock lease, held by a helper process (ics-lease hold) while
+ * its disks are written without it running: the VM cannot start on any
+ * host meanwhile.  @pool is the pool's path, @owner the VM's uuid; BUSY
+ * (ics-lease's sentence naming the holder) when another host holds it,
+ * UNAVAILABLE when it cannot be taken otherwise.  Release closes the
+ * helper's stdin and reaps it; a caller that dies releases it too. */
+typedef struct IcsBackupLease IcsBackupLease;
+IcsBackupLease *ics_backup_lease_hold(const char *pool, const char *owner, GError **error);
+void ics_backup_lease_release(IcsBackupLease *lease);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsBackupLease, ics_backup_lease_release)
+
 /* ---- taking a backup ------------------------------------------------ */
 
 typedef struct {
