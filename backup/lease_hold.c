@@ -1,14 +1,21 @@
 /*
- * lease_hold.c: a VM's sanlock lease held while the manager writes its
- * disks (see ics/backup.h).
+ * lease_hold.c: files renamed over a stopped VM's disks by the holder of
+ * the VM's sanlock lease (see ics/backup.h).
  *
- * A sanlock lease belongs to a registered process and ends with it.  The
- * lease is held by a helper, `ics-lease hold POOL OWNER -- cat`: ics-lease
- * acquires it, says so on its stderr, and execs cat, which keeps it until
- * its stdin closes.  So the caller holds the lease exactly as long as it
- * holds the pipe, and a caller that dies releases it (the pipe closes;
- * PR_SET_PDEATHSIG as well).  A lease another host holds is BUSY, with
- * ics-lease's sentence naming the holder.
+ * sanlock guards a lease by killing the process that holds it when this
+ * host loses the pool's lockspace (and by the watchdog when that process
+ * does not die): the guard is only worth something when the process that
+ * holds the lease is the one that writes.  So the renames are done by the
+ * holder itself: `ics-lease hold POOL OWNER -- sh -c SCRIPT`, where
+ * ics-lease acquires the lease and execs the shell, which says "ready" on
+ * its stdout (only a shell that runs under the lease can), waits for "go"
+ * on its stdin, then renames each file over its disk, syncing the
+ * directory, and says "renamed" after each.  Between "ready" and "go" the
+ * caller checks what it must (the VM still stopped, its disks where they
+ * were): nothing can start the VM meanwhile.  A caller that does not say
+ * "go" (its check failed, or it died) closes the pipe: the shell exits
+ * without renaming.  A lease another host holds is ics-lease's exit 3:
+ * BUSY, with its sentence naming the holder.
  */
 #include "config.h"
 
@@ -23,15 +30,22 @@
 #include "backup_internal.h"
 #include "ics/error.h"
 
-#define ACQUIRE_TIMEOUT_MS 30000
-#define RELEASE_TIMEOUT_MS 10000
+/* acquiring reads the pool's lease area: slow storage is slow here */
+#define ACQUIRE_TIMEOUT_MS 60000
+/* each rename and directory sync; a hung file system is sanlock's to end */
+#define RENAME_TIMEOUT_MS 600000
 /* ics-lease's exit status for a lease held elsewhere */
 #define LEASE_BUSY 3
 
-struct IcsBackupLease {
-	GPid pid;
-	int in; /* the helper's stdin: closing it releases the lease */
-};
+static const char script[] = "echo ready || exit 9\n"
+			     "read go || exit 9\n"
+			     "[ \"$go\" = go ] || exit 9\n"
+			     "while [ $# -ge 2 ]; do\n"
+			     "  mv -T -- \"$1\" \"$2\" || exit 10\n"
+			     "  sync -- \"$(dirname -- \"$2\")\" || exit 11\n"
+			     "  echo renamed || exit 9\n"
+			     "  shift 2\n"
+			     "done\n";
 
 const char *backup_ics_lease_program(void)
 {
@@ -46,79 +60,124 @@ static void child_setup(gpointer data)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
-/* Read the helper's stderr until it says it holds the lease (TRUE) or
- * ends; @said gets what it said. */
-static gboolean wait_held(int err, GString *said)
+/* The next line on @fd within @ms, without its newline; NULL at its end
+ * or when the time is up. */
+static char *next_line(int fd, GString *buf, int ms)
 {
-	gint64 deadline = g_get_monotonic_time() + ACQUIRE_TIMEOUT_MS * 1000;
+	gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
 
 	for (;;) {
-		struct pollfd p = { .fd = err, .events = POLLIN };
+		char *nl = memchr(buf->str, '\n', buf->len);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		gint64 left = (deadline - g_get_monotonic_time()) / 1000;
-		char buf[512];
+		char chunk[256];
 		ssize_t n;
+		int rc;
 
-		if (strstr(said->str, "holding the lease") != NULL)
-			return TRUE;
-		if (left <= 0 || poll(&p, 1, (int)left) == 0)
-			return FALSE;
-		n = read(err, buf, sizeof buf);
+		if (nl != NULL) {
+			char *line = g_strndup(buf->str, (gsize)(nl - buf->str));
+
+			g_string_erase(buf, 0, nl - buf->str + 1);
+			return line;
+		}
+		if (left <= 0)
+			return NULL;
+		rc = poll(&p, 1, (int)MIN(left, G_MAXINT));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return NULL;
+		n = read(fd, chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return FALSE;
-		g_string_append_len(said, buf, n);
+			return NULL;
+		g_string_append_len(buf, chunk, n);
 	}
 }
 
-IcsBackupLease *ics_backup_lease_hold(const char *pool, const char *owner, GError **error)
+/* What the helper said on its stderr (ics-lease's reason), one line. */
+static char *said(int err)
 {
-	const char *argv[] = { backup_ics_lease_program(), "hold", pool, owner, "--", "cat", NULL };
-	g_autoptr(GString) said = g_string_new(NULL);
-	IcsBackupLease *l = g_new0(IcsBackupLease, 1);
-	int err = -1, status = 0;
-	gboolean held;
+	char buf[1024];
+	ssize_t n = read(err, buf, sizeof buf - 1);
+	char *s;
 
-	if (!g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
-				      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-					      G_SPAWN_STDOUT_TO_DEV_NULL,
-				      child_setup, NULL, &l->pid, &l->in, NULL, &err, error)) {
+	buf[n > 0 ? n : 0] = '\0';
+	s = g_strstrip(g_strdup(buf));
+	for (char *c = s; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	return s;
+}
+
+gboolean ics_backup_lease_rename(const char *pool, const char *owner, GPtrArray *from,
+				 GPtrArray *to, IcsBackupLeaseCheck check, gpointer data,
+				 guint *renamed, GError **error)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autofree char *line = NULL;
+	int in = -1, outfd = -1, err = -1, status = 0;
+	GPid pid = 0;
+	gboolean ok = FALSE;
+
+	g_return_val_if_fail(from->len == to->len, FALSE);
+	*renamed = 0;
+	g_ptr_array_add(argv, (gpointer)backup_ics_lease_program());
+	g_ptr_array_add(argv, "hold");
+	g_ptr_array_add(argv, (gpointer)pool);
+	g_ptr_array_add(argv, (gpointer)owner);
+	g_ptr_array_add(argv, "--");
+	g_ptr_array_add(argv, "/bin/sh");
+	g_ptr_array_add(argv, "-c");
+	g_ptr_array_add(argv, (gpointer)script);
+	g_ptr_array_add(argv, "sh");
+	for (guint i = 0; i < from->len; i++) {
+		g_ptr_array_add(argv, from->pdata[i]);
+		g_ptr_array_add(argv, to->pdata[i]);
+	}
+	g_ptr_array_add(argv, NULL);
+	if (!g_spawn_async_with_pipes(NULL, (char **)argv->pdata, NULL,
+				      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, child_setup,
+				      NULL, &pid, &in, &outfd, &err, error)) {
 		g_prefix_error(error, "cannot take the lease of %s: ", owner);
-		g_free(l);
-		return NULL;
+		return FALSE;
 	}
-	held = wait_held(err, said);
-	close(err); /* cat writes nothing to it */
-	if (held)
-		return l;
-	close(l->in);
-	kill(l->pid, SIGKILL);
-	waitpid(l->pid, &status, 0);
-	g_strstrip(said->str);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == LEASE_BUSY)
-		g_set_error(error, ICS_ERROR, ICS_ERROR_BUSY, "%s", said->str);
-	else
-		g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE, "cannot take the lease of %s: %s",
-			    owner, said->len ? said->str : "ics-lease did not answer");
-	g_free(l);
-	return NULL;
-}
+	line = next_line(outfd, out, ACQUIRE_TIMEOUT_MS);
+	if (g_strcmp0(line, "ready") == 0) {
+		if (check == NULL || check(data, error)) {
+			/* from here the shell renames: each one it reports */
+			ok = write(in, "go\n", 3) == 3;
+			while (ok && *renamed < from->len) {
+				g_autofree char *r = next_line(outfd, out, RENAME_TIMEOUT_MS);
 
-void ics_backup_lease_release(IcsBackupLease *l)
-{
-	int status;
-
-	if (l == NULL)
-		return;
-	close(l->in);
-	for (int i = 0; i < RELEASE_TIMEOUT_MS / 10; i++) {
-		if (waitpid(l->pid, &status, WNOHANG) == l->pid) {
-			g_free(l);
-			return;
+				if (g_strcmp0(r, "renamed") != 0)
+					break;
+				(*renamed)++;
+			}
+			ok = *renamed == from->len;
 		}
-		g_usleep(10 * 1000);
 	}
-	kill(l->pid, SIGKILL);
-	waitpid(l->pid, &status, 0);
-	g_free(l);
+	close(in);
+	if (!ok && (error == NULL || *error == NULL))
+		kill(pid, SIGTERM); /* a helper that hangs (it holds the lease) */
+	waitpid(pid, &status, 0);
+	if (!ok && (error == NULL || *error == NULL)) {
+		g_autofree char *why = said(err);
+
+		if (WIFEXITED(status) && WEXITSTATUS(status) == LEASE_BUSY && line == NULL)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_BUSY, "%s", why);
+		else if (line == NULL)
+			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,
+				    "cannot take the lease of %s: %s", owner,
+				    why[0] ? why : "ics-lease did not answer");
+		else
+			g_set_error(error, ICS_ERROR, ICS_ERROR_IO,
+				    "%u of %u files renamed under the lease of %s: %s", *renamed,
+				    from->len, owner, why[0] ? why : "the renaming stopped");
+	}
+	close(outfd);
+	close(err);
+	return ok;
 }

@@ -42,9 +42,11 @@
 #include "ics/json.h"
 
 /* An answer (opening images, a command) within a minute; the daemon's
- * socket within 10 s of its start. */
+ * socket within 10 s of its start, a minute when ics-lease first takes
+ * the lease (it reads the pool's lease area). */
 #define ANSWER_TIMEOUT_MS 60000
 #define START_TIMEOUT_MS 10000
+#define LEASE_START_TIMEOUT_MS 60000
 #define QUIT_TIMEOUT_MS 30000
 #define TERM_TIMEOUT_MS 10000
 /* a target's flush at its close: as long as a qemu-img copy may take */
@@ -99,10 +101,11 @@ static void end_within(BackupQsd *q, int sig, int ms)
 		g_usleep(10 * 1000);
 }
 
-static gboolean connect_monitor(BackupQsd *q, const char *path, GError **error)
+static gboolean connect_monitor(BackupQsd *q, const char *path, gint64 timeout_ms,
+				GError **error)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	gint64 deadline = g_get_monotonic_time() + START_TIMEOUT_MS * 1000;
+	gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
 
 	if (strlen(path) >= sizeof sa.sun_path) {
 		g_set_error(error, ICS_ERROR, ICS_ERROR_INVALID_ARGUMENT,
@@ -306,7 +309,8 @@ BackupQsd *backup_qsd_start(GPtrArray *blockdevs, const char *lease_pool,
 		backup_qsd_stop(q);
 		return NULL;
 	}
-	if (!connect_monitor(q, sock, error) ||
+	if (!connect_monitor(q, sock, lease_pool ? LEASE_START_TIMEOUT_MS : START_TIMEOUT_MS,
+			     error) ||
 	    (greeting = read_line(q, ANSWER_TIMEOUT_MS, error)) == NULL ||
 	    !backup_qsd_run(q, "qmp_capabilities", NULL, error)) {
 		backup_qsd_stop(q);
@@ -322,10 +326,13 @@ void backup_qsd_stop(BackupQsd *q)
 	if (alive(q)) {
 		g_autoptr(GError) err = NULL;
 
-		/* quit closes the images: persistent bitmaps are written then */
-		if (q->fd >= 0 && !backup_qsd_run(q, "quit", NULL, &err))
+		/* quit closes the images: persistent bitmaps are written then;
+		 * one never reached (still starting, or ics-lease still
+		 * acquiring) is only told to end */
+		if (q->fd >= 0 && backup_qsd_run(q, "quit", NULL, &err))
+			end_within(q, 0, QUIT_TIMEOUT_MS);
+		else if (err != NULL)
 			g_debug("qemu-storage-daemon quit: %s", err->message);
-		end_within(q, 0, QUIT_TIMEOUT_MS);
 		end_within(q, SIGTERM, TERM_TIMEOUT_MS);
 		if (q->pid > 0) {
 			g_warning("qemu-storage-daemon did not end within %d s: killed",

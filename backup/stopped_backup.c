@@ -15,15 +15,16 @@
  * on the pool in libvirt's XML, so the vm agent redefines it when the VM
  * next starts and a backup, running or stopped, is incremental from it.
  * That writes the images' metadata, which only the holder of the VM's
- * lease may do: the daemon runs under `ics-lease hold`, so the VM cannot
- * start anywhere while it has the images open, and a lease held elsewhere
- * (the VM runs after all) fails the backup before anything is opened.  A
- * VM without a lease (not on a pool) has only the images' write locks, as
- * its QEMU would.  Where the lease cannot be taken for another reason (no
- * sanlock on this machine, ics-backup away from the cluster), or the
- * images cannot hold bitmaps (qcow2 v2), the images are opened read-only
- * and the backup makes no checkpoint: the next backup is full, and says
- * why.  The last backup's bitmap is only read (bitmap mode "never"):
+ * lease may do: the daemon runs under `ics-lease hold` (sanlock ends it,
+ * the writer, should this host lose the pool), so the VM cannot start
+ * anywhere while it has the images open, and a lease held elsewhere (the
+ * VM runs after all) fails the backup before anything is opened -- as
+ * does any other failure to take it: no write without it.  A VM without
+ * a lease, or whose lease area is not there (not an ICS pool), has only
+ * the images' write locks, as its QEMU would.  Images that cannot hold
+ * bitmaps (qcow2 v2), or a VM without a directory on its pool for the
+ * checkpoint's record, are opened read only and the backup makes no
+ * checkpoint: the next backup is full, and says why.  The last backup's bitmap is only read (bitmap mode "never"):
  * should the backup fail after the copy, it is still whole.  On failure
  * the new bitmap and its record go; after the backup is committed, this
  * repository's older bitmaps and records go.  The bitmaps reach the
@@ -268,41 +269,29 @@ static json_t *target_blockdev(const char *path, guint i)
 			 node("dst", i), "backing", "file", "driver", "file", "filename", path);
 }
 
-/* The daemon with the disks @disks (indexes into @vm's) and their
- * targets open: writable under the VM's lease when @writable (which a
- * lease that cannot be taken for a reason other than BUSY clears). */
+/* The daemon with the disks @disks (indexes into @vm's) and their targets
+ * open, writable when @writable: then under the VM's lease when it has
+ * one on a pool's lease area -- any failure to take it fails the backup
+ * (BUSY: it runs), no write without it. */
 static BackupQsd *start_daemon(const IcsVmMeta *vm, const GArray *disks, GPtrArray *targets,
-			       const char *pool, gboolean *writable, GError **error)
+			       const char *pool, gboolean writable, GError **error)
 {
-	for (;;) {
-		g_autoptr(GPtrArray) blockdevs =
-			g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
-		gboolean lease = *writable && vm->has_lease && pool != NULL;
-		g_autoptr(GError) err = NULL;
-		BackupQsd *q;
+	g_autoptr(GPtrArray) blockdevs = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+	gboolean lease = writable && vm->has_lease && pool != NULL &&
+			 g_file_test(vm->lease_path, G_FILE_TEST_EXISTS);
+	BackupQsd *q;
 
-		for (guint k = 0; k < disks->len; k++) {
-			guint i = g_array_index(disks, guint, k);
+	for (guint k = 0; k < disks->len; k++) {
+		guint i = g_array_index(disks, guint, k);
 
-			g_ptr_array_add(blockdevs, source_blockdev(g_ptr_array_index(vm->disks, i),
-								   i, *writable));
-			g_ptr_array_add(blockdevs,
-					target_blockdev(g_ptr_array_index(targets, k), i));
-		}
-		q = backup_qsd_start(blockdevs, lease ? pool : NULL, lease ? vm->uuid : NULL, &err);
-		if (q != NULL)
-			return q;
-		if (!lease || g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY)) {
-			g_propagate_prefixed_error(error, g_steal_pointer(&err), "vm %s: ",
-						   vm->name);
-			return NULL;
-		}
-		/* not an error: the next backup says why it is full */
-		g_info("vm %s: its lease cannot be taken (%s): its disks are read only, and this "
-		       "backup makes no checkpoint",
-		       vm->name, err->message);
-		*writable = FALSE;
+		g_ptr_array_add(blockdevs,
+				source_blockdev(g_ptr_array_index(vm->disks, i), i, writable));
+		g_ptr_array_add(blockdevs, target_blockdev(g_ptr_array_index(targets, k), i));
 	}
+	q = backup_qsd_start(blockdevs, lease ? pool : NULL, lease ? vm->uuid : NULL, error);
+	if (q == NULL)
+		ics_error_prefix(error, "vm %s: ", vm->name);
+	return q;
 }
 
 static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const char *pool,
@@ -321,7 +310,7 @@ static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const ch
 	g_autofree char *name = NULL;
 	const IcsBackupManifest *last = NULL;
 	BackupPlanInput in = { .repo = repo, .vm = vm, .force_full = opts->force_full };
-	gboolean tracked, writable;
+	gboolean tracked;
 	DiskInfo *infos;
 	gboolean ok;
 
@@ -384,11 +373,10 @@ static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const ch
 		backup_set_cancelled(error);
 		return NULL;
 	}
-	writable = tracked;
-	q = start_daemon(vm, disks, targets, pool, &writable, error);
+	q = start_daemon(vm, disks, targets, pool, tracked, error);
 	if (q == NULL)
 		return NULL;
-	if (writable) {
+	if (tracked) {
 		g_autofree char *xml = NULL;
 
 		name = backup_checkpoint_name(repo, s->id);

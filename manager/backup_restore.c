@@ -584,50 +584,78 @@ static gboolean still_as_planned(IcsTaskContext *ctx, IcsManager *m, const Plan 
 	return TRUE;
 }
 
+typedef struct {
+	IcsTaskContext *ctx;
+	IcsManager *m;
+	const Plan *pl;
+	const char *uuid;
+} Recheck;
+
+static gboolean recheck(gpointer data, GError **error)
+{
+	const Recheck *r = data;
+
+	return still_as_planned(r->ctx, r->m, r->pl, r->uuid, error);
+}
+
+/* The pool of a lease area <pool>/.ics/leases, or NULL. */
+static char *lease_pool(const char *lease_path)
+{
+	g_autofree char *ics = g_path_get_dirname(lease_path);
+	g_autofree char *leases = g_path_get_basename(lease_path);
+	g_autofree char *dot_ics = g_path_get_basename(ics);
+
+	if (g_strcmp0(leases, "leases") != 0 || g_strcmp0(dot_ics, ".ics") != 0)
+		return NULL;
+	return g_path_get_dirname(ics);
+}
+
 /* Rename each restored file (@tmps) over the VM's disk, the VM still as
- * planned, under its lease (a VM with one): it cannot start anywhere
- * between the check and the renames, and a VM that runs after all (the
+ * planned.  A VM with a lease: the renames are done by the holder of its
+ * lease (ics_backup_lease_rename), the check made once it is held, so the
+ * VM cannot start anywhere in between, and a VM that runs after all (the
  * cluster's state lags) refuses the restore. */
 static gboolean finish_in_place(IcsTaskContext *ctx, IcsManager *m, const Plan *pl,
 				const char *uuid, GPtrArray *tmps, json_t *out, GError **error)
 {
-	g_autoptr(IcsBackupLease) lease = NULL;
+	Recheck r = { ctx, m, pl, uuid };
+	guint done = 0;
+	gboolean ok;
 
-	if (pl->current->has_lease && pl->current->lease_path != NULL) {
-		/* the lease area is <pool>/.ics/leases */
-		g_autofree char *ics = g_path_get_dirname(pl->current->lease_path);
-		g_autofree char *pool = g_path_get_dirname(ics);
+	if (pl->current->has_lease) {
+		g_autofree char *pool = lease_pool(pl->current->lease_path);
 
-		lease = ics_backup_lease_hold(pool, uuid, error);
-		if (lease == NULL) {
-			ics_error_prefix(error, "its disks are left as they were: ");
-			unlink_all(tmps);
-			return FALSE;
+		if (pool == NULL)
+			ok = ics_error_invalid(error, "VM %s: its lease area %s is not a pool's",
+					       pl->current->name, pl->current->lease_path);
+		else
+			ok = ics_backup_lease_rename(pool, uuid, tmps, pl->dests, recheck, &r, &done,
+						     error);
+	} else {
+		ok = recheck(&r, error);
+		for (guint i = 0; ok && i < tmps->len; i++) {
+			g_autofree char *dir = g_path_get_dirname(pl->dests->pdata[i]);
+
+			if (rename(tmps->pdata[i], pl->dests->pdata[i]) != 0) {
+				ics_error_set_errno(error, errno,
+						    "cannot put the restored disk %s in place",
+						    (char *)pl->targets->pdata[i]);
+				ok = FALSE;
+			} else {
+				done++;
+				ok = ics_fsync_dir(dir, error);
+			}
 		}
 	}
-	if (!still_as_planned(ctx, m, pl, uuid, error)) {
-		ics_error_prefix(error, "its disks are left as they were: ");
-		unlink_all(tmps);
-		return FALSE;
-	}
-	for (guint i = 0; i < tmps->len; i++) {
-		const char *dest = pl->dests->pdata[i];
-		g_autofree char *dir = g_path_get_dirname(dest);
-		guint done = i;
-
-		if (rename(tmps->pdata[i], dest) == 0)
-			done++;
-		if (done == i || !ics_fsync_dir(dir, error)) {
-			if (error && *error == NULL)
-				ics_error_set_errno(error, errno, "cannot put the restored disk %s "
-						    "in place",
-						    (char *)pl->targets->pdata[i]);
+	if (!ok) {
+		if (done == 0)
+			ics_error_prefix(error, "its disks are left as they were: ");
+		else
 			ics_error_prefix(error, "%u of %u disks of VM %s restored: ", done,
 					 tmps->len, pl->current->name);
-			g_ptr_array_remove_range(tmps, 0, done);
-			unlink_all(tmps);
-			return FALSE;
-		}
+		g_ptr_array_remove_range(tmps, 0, done);
+		unlink_all(tmps);
+		return FALSE;
 	}
 	json_object_set_new(out, "vm", json_pack("{s:s, s:s}", "uuid", uuid, "name",
 						 pl->current->name));

@@ -354,6 +354,32 @@ static void test_qsd_dies(void **state)
 	assert_int_equal(kill(pid, 0), -1); /* reaped */
 }
 
+/* Without the VM's lease (no ICS pool here, or no ics-lease at all) the
+ * holder's renames do not happen: FALSE saying why, every file where it
+ * was. */
+static void test_lease_rename_refused(void **state)
+{
+	Fx *f = *state;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GPtrArray) from = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) to = g_ptr_array_new_with_free_func(g_free);
+	guint done = 7;
+
+	g_ptr_array_add(from, g_build_filename(f->tmp, "restored", NULL));
+	g_ptr_array_add(to, g_strdup(f->disk));
+	assert_true(g_file_set_contents(from->pdata[0], "new", -1, NULL));
+	assert_false(ics_backup_lease_rename(f->pool, UUID, from, to, NULL, NULL, &done, &err));
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "lease"));
+	assert_int_equal(done, 0);
+	assert_true(g_file_test(from->pdata[0], G_FILE_TEST_IS_REGULAR));
+	{
+		const char *argv[] = { "qemu-img", "info", "-f", "qcow2", f->disk, NULL };
+
+		run_ok(argv); /* the disk is still the qcow2 image */
+	}
+}
+
 static void test_partial_and_lock(void **state)
 {
 	Fx *f = *state;
@@ -860,6 +886,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stopped_backup_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stopped_incremental, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_qsd_dies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_rename_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_of_30, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_repository, setup, teardown),

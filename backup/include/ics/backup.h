@@ -187,16 +187,20 @@ gboolean ics_backup_restore_disk(IcsBackupRepo *repo, const IcsBackupManifest *m
 				 const char *target, const char *dest, const char *format,
 				 gboolean skip_verify, GError **error);
 
-/* A VM's sanlock lease, held by a helper process (ics-lease hold) while
- * its disks are written without it running: the VM cannot start on any
- * host meanwhile.  @pool is the pool's path, @owner the VM's uuid; BUSY
- * (ics-lease's sentence naming the holder) when another host holds it,
- * UNAVAILABLE when it cannot be taken otherwise.  Release closes the
- * helper's stdin and reaps it; a caller that dies releases it too. */
-typedef struct IcsBackupLease IcsBackupLease;
-IcsBackupLease *ics_backup_lease_hold(const char *pool, const char *owner, GError **error);
-void ics_backup_lease_release(IcsBackupLease *lease);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(IcsBackupLease, ics_backup_lease_release)
+/* Rename each file of @from over the same place of @to (a stopped VM's
+ * disks), done by a process that holds the VM's sanlock lease (ics-lease
+ * hold): the VM cannot start on any host meanwhile, and sanlock ends the
+ * writer should this host lose the pool.  Once the lease is held, @check
+ * (may be NULL) says whether to go on (the VM still as the caller
+ * expects); FALSE with its error renames nothing.  @pool is the pool's
+ * path, @owner the VM's uuid.  BUSY (ics-lease's sentence naming the
+ * holder) when another host holds the lease, UNAVAILABLE when it cannot
+ * be taken otherwise, IO naming how many were renamed (*@renamed) when a
+ * rename failed. */
+typedef gboolean (*IcsBackupLeaseCheck)(gpointer data, GError **error);
+gboolean ics_backup_lease_rename(const char *pool, const char *owner, GPtrArray *from,
+				 GPtrArray *to, IcsBackupLeaseCheck check, gpointer data,
+				 guint *renamed, GError **error);
 
 /* ---- taking a backup ------------------------------------------------ */
 
