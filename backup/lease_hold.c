@@ -30,6 +30,12 @@
 #include "backup_internal.h"
 #include "ics/error.h"
 
+/* set by the build (backup/local.mk); a build that compiles this file on
+ * its own (the manager's fuzz target) gets the packaged place */
+#ifndef ICS_SBINDIR
+#define ICS_SBINDIR "/usr/sbin"
+#endif
+
 /* acquiring reads the pool's lease area: slow storage is slow here */
 #define ACQUIRE_TIMEOUT_MS 60000
 /* each rename and directory sync; a hung file system is sanlock's to end */
