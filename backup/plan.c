@@ -72,8 +72,9 @@ char *backup_full_reason(const BackupPlanInput *in)
 		return g_strdup_printf("the last backup (%s) made no checkpoint: it was %s",
 				       last->id,
 				       g_strcmp0(last->consistency, "stopped") == 0
-					       ? "of the stopped VM, without a directory on its "
-						 "pool or disks that can hold bitmaps (qcow2 v3)"
+					       ? "of the stopped VM, without its lease, a directory "
+						 "on its pool or disks that can hold bitmaps (qcow2 "
+						 "v3)"
 					       : "of disks without changed-block tracking");
 	if (n != last->disks->len)
 		return g_strdup_printf("the VM's disks changed since the last backup (%s)",

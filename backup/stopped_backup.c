@@ -18,10 +18,11 @@
  * lease may do: the daemon runs under `ics-lease hold` (sanlock ends it,
  * the writer, should this host lose the pool), so the VM cannot start
  * anywhere while it has the images open, and a lease held elsewhere (the
- * VM runs after all) fails the backup before anything is opened -- as
- * does any other failure to take it: no write without it.  A VM without
- * a lease, or whose lease area is not there (not an ICS pool), has only
- * the images' write locks, as its QEMU would.  Images that cannot hold
+ * VM runs after all) fails the backup before anything is opened.  When
+ * the lease cannot be taken otherwise (no sanlock daemon on this machine),
+ * the images are only read, without a checkpoint: no write without the
+ * lease.  A VM without a lease, or whose lease area is not there (not an
+ * ICS pool), has only the images' write locks, as its QEMU would.  Images that cannot hold
  * bitmaps (qcow2 v2), or a VM without a directory on its pool for the
  * checkpoint's record, are opened read only and the backup makes no
  * checkpoint: the next backup is full, and says why.  The last backup's bitmap is only read (bitmap mode "never"):
@@ -270,28 +271,42 @@ static json_t *target_blockdev(const char *path, guint i)
 }
 
 /* The daemon with the disks @disks (indexes into @vm's) and their targets
- * open, writable when @writable: then under the VM's lease when it has
- * one on a pool's lease area -- any failure to take it fails the backup
- * (BUSY: it runs), no write without it. */
+ * open, writable when *@writable: then under the VM's lease when it has
+ * one on a pool's lease area.  A lease held elsewhere (BUSY: the VM runs)
+ * fails; one that cannot be taken otherwise (no sanlock daemon here) makes
+ * it read only (*@writable cleared): no write without the lease. */
 static BackupQsd *start_daemon(const IcsVmMeta *vm, const GArray *disks, GPtrArray *targets,
-			       const char *pool, gboolean writable, GError **error)
+			       const char *pool, gboolean *writable, GError **error)
 {
-	g_autoptr(GPtrArray) blockdevs = g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
-	gboolean lease = writable && vm->has_lease && pool != NULL &&
-			 g_file_test(vm->lease_path, G_FILE_TEST_EXISTS);
-	BackupQsd *q;
+	for (;;) {
+		g_autoptr(GPtrArray) blockdevs =
+			g_ptr_array_new_with_free_func((GDestroyNotify)json_decref);
+		gboolean lease = *writable && vm->has_lease && pool != NULL &&
+				 g_file_test(vm->lease_path, G_FILE_TEST_EXISTS);
+		g_autoptr(GError) err = NULL;
+		BackupQsd *q;
 
-	for (guint k = 0; k < disks->len; k++) {
-		guint i = g_array_index(disks, guint, k);
+		for (guint k = 0; k < disks->len; k++) {
+			guint i = g_array_index(disks, guint, k);
 
-		g_ptr_array_add(blockdevs,
-				source_blockdev(g_ptr_array_index(vm->disks, i), i, writable));
-		g_ptr_array_add(blockdevs, target_blockdev(g_ptr_array_index(targets, k), i));
+			g_ptr_array_add(blockdevs, source_blockdev(g_ptr_array_index(vm->disks, i),
+								   i, *writable));
+			g_ptr_array_add(blockdevs,
+					target_blockdev(g_ptr_array_index(targets, k), i));
+		}
+		q = backup_qsd_start(blockdevs, lease ? pool : NULL, lease ? vm->uuid : NULL, &err);
+		if (q != NULL)
+			return q;
+		if (!lease || g_error_matches(err, ICS_ERROR, ICS_ERROR_BUSY)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&err), "vm %s: ",
+						   vm->name);
+			return NULL;
+		}
+		g_warning("vm %s: its lease cannot be taken (%s): its disks are read without "
+			  "it, and this backup makes no checkpoint",
+			  vm->name, err->message);
+		*writable = FALSE;
 	}
-	q = backup_qsd_start(blockdevs, lease ? pool : NULL, lease ? vm->uuid : NULL, error);
-	if (q == NULL)
-		ics_error_prefix(error, "vm %s: ", vm->name);
-	return q;
 }
 
 static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const char *pool,
@@ -373,7 +388,7 @@ static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const ch
 		backup_set_cancelled(error);
 		return NULL;
 	}
-	q = start_daemon(vm, disks, targets, pool, tracked, error);
+	q = start_daemon(vm, disks, targets, pool, &tracked, error);
 	if (q == NULL)
 		return NULL;
 	if (tracked) {

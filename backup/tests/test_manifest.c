@@ -219,7 +219,7 @@ static void test_decision(void **state)
 	g_free(stopped->consistency);
 	stopped->consistency = g_strdup("stopped");
 	in.last = stopped;
-	expect_reason(&in, "of the stopped VM, without a directory on its pool");
+	expect_reason(&in, "of the stopped VM, without its lease, a directory on its pool");
 	in.last = last;
 	in.checkpoint_defined = FALSE;
 	in.checkpoint_recorded = TRUE;
