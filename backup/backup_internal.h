@@ -138,8 +138,9 @@ void backup_qsd_stop(BackupQsd *q);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BackupQsd, backup_qsd_stop)
 
 /* ics-lease where this build installs it, else as PATH finds it
- * (lease_hold.c). */
+ * (lease_hold.c); its exit status for a lease another host holds. */
 const char *backup_ics_lease_program(void);
+#define BACKUP_LEASE_BUSY 3
 
 /* What decides between a full and an incremental backup (plan.c). */
 typedef struct {

@@ -40,8 +40,6 @@
 #define ACQUIRE_TIMEOUT_MS 60000
 /* each rename and directory sync; a hung file system is sanlock's to end */
 #define RENAME_TIMEOUT_MS 600000
-/* ics-lease's exit status for a lease held elsewhere */
-#define LEASE_BUSY 3
 
 static const char script[] = "echo ready || exit 9\n"
 			     "read go || exit 9\n"
@@ -172,7 +170,7 @@ gboolean ics_backup_lease_rename(const char *pool, const char *owner, GPtrArray 
 	if (!ok && (error == NULL || *error == NULL)) {
 		g_autofree char *why = said(err);
 
-		if (WIFEXITED(status) && WEXITSTATUS(status) == LEASE_BUSY && line == NULL)
+		if (WIFEXITED(status) && WEXITSTATUS(status) == BACKUP_LEASE_BUSY && line == NULL)
 			g_set_error(error, ICS_ERROR, ICS_ERROR_BUSY, "%s", why);
 		else if (line == NULL)
 			g_set_error(error, ICS_ERROR, ICS_ERROR_UNAVAILABLE,

@@ -51,8 +51,6 @@
 #define TERM_TIMEOUT_MS 10000
 /* a target's flush at its close: as long as a qemu-img copy may take */
 #define SLOW_TIMEOUT_MS (G_GINT64_CONSTANT(12) * 3600 * 1000)
-/* ics-lease's exit status for a lease held elsewhere */
-#define LEASE_BUSY 3
 
 struct BackupQsd {
 	GPid pid;    /* 0: none (any more) */
@@ -127,7 +125,7 @@ static gboolean connect_monitor(BackupQsd *q, const char *path, gint64 timeout_m
 			g_autofree char *why = daemon_stderr(q);
 
 			if (q->pid == 0 && WIFEXITED(q->status) &&
-			    WEXITSTATUS(q->status) == LEASE_BUSY)
+			    WEXITSTATUS(q->status) == BACKUP_LEASE_BUSY)
 				g_set_error(error, ICS_ERROR, ICS_ERROR_BUSY,
 					    "its lease is held: the VM runs, or a restore or a "
 					    "backup of it holds it (%s)",

@@ -205,18 +205,26 @@ static gboolean wait_jobs(BackupQsd *q, guint n, const IcsBackupRunOptions *opts
 	}
 }
 
+/* Remove bitmap @name from the image of disk @d; what went wrong, or
+ * NULL. */
+static char *remove_bitmap(BackupQsd *q, guint d, const char *name)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (backup_qsd_run(q, "block-dirty-bitmap-remove",
+			   json_pack("{s:o,s:s}", "node", node("src", d), "name", name), &err))
+		return NULL;
+	return g_strdup(err->message);
+}
+
 /* Remove bitmap @name from each image that has it. */
-static void remove_bitmap(BackupQsd *q, const GArray *tracked, const char *name)
+static void remove_new_bitmap(BackupQsd *q, const GArray *tracked, const char *name)
 {
 	for (guint i = 0; i < tracked->len; i++) {
-		g_autoptr(GError) err = NULL;
+		g_autofree char *why = remove_bitmap(q, g_array_index(tracked, guint, i), name);
 
-		if (!backup_qsd_run(q, "block-dirty-bitmap-remove",
-				    json_pack("{s:o,s:s}", "node",
-					      node("src", g_array_index(tracked, guint, i)), "name",
-					      name),
-				    &err))
-			g_debug("bitmap %s: %s", name, err->message);
+		if (why != NULL)
+			g_debug("bitmap %s: %s", name, why);
 	}
 }
 
@@ -236,14 +244,11 @@ static void prune_checkpoints(BackupQsd *q, const IcsBackupRepo *repo, const cha
 		json_array_foreach(infos[d].bitmaps, k, b)
 		{
 			const char *name = json_string_value(json_object_get(b, "name"));
-			g_autoptr(GError) err = NULL;
+			g_autofree char *why = NULL;
 
 			if (name && g_str_has_prefix(name, prefix) && strcmp(name, keep) != 0 &&
-			    !backup_qsd_run(
-				    q, "block-dirty-bitmap-remove",
-				    json_pack("{s:o,s:s}", "node", node("src", d), "name", name),
-				    &err))
-				g_warning("cannot remove bitmap %s: %s", name, err->message);
+			    (why = remove_bitmap(q, d, name)) != NULL)
+				g_warning("cannot remove bitmap %s: %s", name, why);
 		}
 	}
 	for (guint i = 0; i < records->len; i++) {
@@ -437,7 +442,7 @@ static IcsBackupManifest *run(IcsBackupRepo *repo, const IcsVmMeta *vm, const ch
 	ok = ok && backup_staging_commit(s, m, opts->progress, opts->progress_data, opts->cancel,
 					 error);
 	if (name != NULL && !ok) {
-		remove_bitmap(q, disks, name);
+		remove_new_bitmap(q, disks, name);
 		backup_checkpoint_forget(vm_dir, name);
 	} else if (name != NULL) {
 		prune_checkpoints(q, repo, vm_dir, infos, disks, name);
